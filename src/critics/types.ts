@@ -1,0 +1,73 @@
+/** Types shared by the critic adapters: what a critic is asked, how it is invoked, what it returns. */
+import type { CriticName } from '../config/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import type { RunResult } from '../process/types.js';
+
+export interface CriticRequest {
+  /** The full prompt (persona, brief and input). Goes to the child on stdin only. */
+  readonly prompt: string;
+  /** Model override; empty/undefined → the configured default, then the CLI's own default. */
+  readonly model?: string;
+}
+
+/** How to start one run: argv (no prompt, no user text), extra env, and stdin. */
+export interface Invocation {
+  readonly args: readonly string[];
+  /** Vendor-specific env additions (e.g. settings that make the CLI non-interactive). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdin: string;
+}
+
+export interface TokenUsage {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly cachedInputTokens?: number;
+  readonly totalTokens?: number;
+  readonly costUsd?: number;
+}
+
+/** What an adapter extracts from the CLI's structured output. */
+export interface ParsedOutput {
+  /** The critique text (final answer). May be partial when the run was truncated. */
+  readonly text: string;
+  readonly model?: string;
+  readonly usage?: TokenUsage;
+  readonly sessionId?: string;
+  /** A structured error the CLI reported (is_error, error event...), if any. Not the model's prose. */
+  readonly error?: { readonly message: string; readonly status?: number };
+}
+
+export interface CriticAdapter {
+  readonly name: CriticName;
+  /** Env variable names (exact) and prefixes (ending in `_` or `*`) this vendor's CLI needs from the server env. */
+  readonly envAllowlist: readonly string[];
+  buildInvocation(request: CriticRequest, model: string | undefined): Invocation;
+  /** argv for the availability probe. */
+  readonly versionArgs: readonly string[];
+  /** Extracts a version like "2.1.197" from `--version` output; undefined when unrecognisable. */
+  parseVersion(stdout: string): string | undefined;
+  /** Parses the kept stdout. Throws BrutalistError('CLI_OUTPUT_INVALID') when nothing usable is found. */
+  parseOutput(stdout: string, truncated: boolean): ParsedOutput;
+  /**
+   * Error code for a run that did not succeed, from exit class + stderr + structured output only
+   * (never from the model's prose). Returns undefined when the run succeeded.
+   */
+  classifyFailure(run: RunResult, parsed: ParsedOutput | undefined): ErrorCode | undefined;
+}
+
+/** What one successful critic run records. */
+export interface CriticResult {
+  readonly critic: CriticName;
+  readonly cliVersion: string | undefined;
+  readonly model: string | undefined;
+  /** argv without the prompt (the prompt never is in argv anyway). */
+  readonly argv: readonly string[];
+  readonly promptSha256: string;
+  readonly durationMs: number;
+  /** ok | exit:N | signal:SIG | timeout | stalled | output_cap | cancelled | not_found | spawn_error */
+  readonly exitClass: string;
+  readonly outputBytes: number;
+  readonly truncated: boolean;
+  readonly usage: TokenUsage | undefined;
+  readonly text: string;
+}

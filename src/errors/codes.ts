@@ -1,0 +1,104 @@
+/** The error-code registry: every error that can reach a client, with its stable code and meaning. */
+
+export interface ErrorCodeSpec {
+  /** Short, safe default message shown to clients. Never contains host data. */
+  readonly message: string;
+  /** Whether retrying the same request later may succeed. */
+  readonly retryable: boolean;
+  /** HTTP status when surfaced over HTTP. */
+  readonly httpStatus: number;
+}
+
+export const ERROR_CODES = {
+  // ---- input validation
+  INVALID_ARGUMENT: { message: 'An argument is missing or has the wrong shape.', retryable: false, httpStatus: 400 },
+  INPUT_TOO_LARGE: { message: 'An input is larger than the configured limit.', retryable: false, httpStatus: 413 },
+  PATH_OUTSIDE_ROOT: {
+    message: 'The path is outside the allowed roots.',
+    retryable: false,
+    httpStatus: 403,
+  },
+  PATH_NOT_FOUND: { message: 'The path does not exist.', retryable: false, httpStatus: 404 },
+  PATH_INVALID: {
+    message: 'The path is malformed (empty, NUL byte, or too long).',
+    retryable: false,
+    httpStatus: 400,
+  },
+  PATH_NOT_REGULAR: {
+    message: 'The path is a special file (FIFO, socket or device); only files and directories are accepted.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  INVALID_CURSOR: {
+    message: 'The cursor is malformed, expired or not yours; start again without it.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  CONTEXT_NOT_FOUND: {
+    message: 'No stored result or conversation has that context id (it may have expired).',
+    retryable: false,
+    httpStatus: 404,
+  },
+  // ---- critics
+  CLI_NOT_FOUND: { message: 'The critic CLI is not installed or not on PATH.', retryable: false, httpStatus: 503 },
+  NO_CRITIC_AVAILABLE: {
+    message: 'None of the requested critic CLIs is installed and working.',
+    retryable: false,
+    httpStatus: 503,
+  },
+  CLI_SPAWN_FAILED: { message: 'The critic CLI could not be started.', retryable: true, httpStatus: 502 },
+  CLI_FAILED: { message: 'The critic CLI failed.', retryable: true, httpStatus: 502 },
+  CLI_KILLED: { message: 'The critic CLI was killed by a signal.', retryable: true, httpStatus: 502 },
+  CLI_TIMEOUT: { message: 'The critic CLI ran past its deadline and was stopped.', retryable: true, httpStatus: 504 },
+  CLI_STALLED: {
+    message: 'The critic CLI produced no output for too long and was stopped.',
+    retryable: true,
+    httpStatus: 504,
+  },
+  CLI_OUTPUT_INVALID: {
+    message: 'The critic CLI printed output in a format this server does not understand.',
+    retryable: false,
+    httpStatus: 502,
+  },
+  AUTH_REQUIRED: {
+    message: 'The critic CLI is not logged in or has no API key; log in to it once in a terminal.',
+    retryable: false,
+    httpStatus: 503,
+  },
+  RATE_LIMITED: { message: 'The critic vendor is rate limiting requests.', retryable: true, httpStatus: 429 },
+  QUOTA_EXCEEDED: { message: 'The critic vendor quota or credit is exhausted.', retryable: false, httpStatus: 429 },
+  MODEL_NOT_FOUND: {
+    message: 'The requested model is unknown to the critic CLI or not available to this account.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  RECURSION_BLOCKED: {
+    message: 'This server was started by one of its own critics; nested critiques are refused.',
+    retryable: false,
+    httpStatus: 508,
+  },
+  // ---- request lifecycle
+  CANCELLED: { message: 'The request was cancelled by the client.', retryable: false, httpStatus: 499 },
+  DEADLINE_EXCEEDED: { message: 'The request ran past its deadline.', retryable: true, httpStatus: 504 },
+  SHUTTING_DOWN: { message: 'The server is shutting down; retry on another instance.', retryable: true, httpStatus: 503 },
+  // ---- capacity and resilience
+  QUEUE_FULL: { message: 'Too many requests are waiting; retry later.', retryable: true, httpStatus: 429 },
+  CIRCUIT_OPEN: {
+    message: 'The critic is failing repeatedly and is paused; retry later.',
+    retryable: true,
+    httpStatus: 503,
+  },
+  OVERLOADED: { message: 'The server is overloaded; retry later.', retryable: true, httpStatus: 503 },
+  // ---- server
+  CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
+  STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },
+  INTERNAL_ERROR: { message: 'Internal error.', retryable: false, httpStatus: 500 },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ALL_ERROR_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

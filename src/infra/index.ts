@@ -1,0 +1,4 @@
+/** Shared low-level helpers: clock, ids, abort signals. Imports nothing from the project. */
+export * from './abort.js';
+export * from './clock.js';
+export * from './ids.js';
