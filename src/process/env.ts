@@ -1,0 +1,97 @@
+/** The child environment: a fixed allowlist copied from the parent, forced settings and the recursion guard. */
+import { BrutalistError } from '../errors/index.js';
+
+/** Depth of nested critic runs; a critic CLI that starts this server again sees a value >= 1. */
+export const RECURSION_ENV = 'BRUTALIST_CRITIC_DEPTH';
+
+/** Variables a CLI needs to find itself, its config, its credentials store and the network. */
+export const BASE_ENV_ALLOWLIST: readonly string[] = Object.freeze([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TMPDIR',
+  'TZ',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  'XDG_DATA_HOME',
+  'XDG_STATE_HOME',
+]);
+
+/** The server's own settings and secrets live under this prefix; no child ever inherits them. */
+const PRIVATE_PREFIX = 'BRUTALIST_';
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface ChildEnvOptions {
+  /** Extra names to copy from the parent: exact names, or prefixes ending in `*` (e.g. `ANTHROPIC_*`). */
+  readonly allow?: readonly string[];
+  /** Values set last; they override everything except the recursion guard. */
+  readonly set?: Readonly<Record<string, string>>;
+}
+
+interface AllowRules {
+  readonly exact: ReadonlySet<string>;
+  readonly prefixes: readonly string[];
+}
+
+/** Parses allow entries; a bare `*` or a malformed name is refused because it would leak the whole env. */
+function parseAllow(allow: readonly string[]): AllowRules {
+  const exact = new Set<string>(BASE_ENV_ALLOWLIST);
+  const prefixes: string[] = [];
+  for (const entry of allow) {
+    const isPrefix = entry.endsWith('*');
+    const name = isPrefix ? entry.slice(0, -1) : entry;
+    if (!NAME_RE.test(name)) {
+      throw new BrutalistError(
+        'INVALID_ARGUMENT',
+        'env allow entries must be variable names or name prefixes ending in "*" (a bare "*" is refused)',
+        { data: { option: 'allow' } },
+      );
+    }
+    if (isPrefix) prefixes.push(name);
+    else exact.add(name);
+  }
+  return { exact, prefixes };
+}
+
+/** Parent depth as a non-negative integer; anything unparsable counts as 0 so the guard still increments. */
+function parentDepth(raw: string | undefined): number {
+  if (raw === undefined || !/^\s*\d{1,6}\s*$/.test(raw)) return 0;
+  return Number.parseInt(raw, 10);
+}
+
+/**
+ * Builds the complete environment for a child process. Nothing else is inherited:
+ * allowlisted parent variables, then TERM=dumb, NO_COLOR=1 and the recursion guard, then `set`.
+ */
+export function buildChildEnv(
+  parentEnv: NodeJS.ProcessEnv,
+  options: ChildEnvOptions = {},
+): Record<string, string> {
+  const rules = parseAllow(options.allow ?? []);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parentEnv)) {
+    if (value === undefined || name.startsWith(PRIVATE_PREFIX)) continue;
+    if (rules.exact.has(name) || rules.prefixes.some((p) => name.startsWith(p))) env[name] = value;
+  }
+  env.TERM = 'dumb';
+  env.NO_COLOR = '1';
+  const depth = String(parentDepth(parentEnv[RECURSION_ENV]) + 1);
+  for (const [name, value] of Object.entries(options.set ?? {})) {
+    if (name !== RECURSION_ENV) env[name] = value;
+  }
+  env[RECURSION_ENV] = depth;
+  return env;
+}

@@ -1,0 +1,12 @@
+/** The subprocess runner: the only module that spawns children, plus the child-env builder. */
+
+export {
+  PROCESS_EXIT_CHANNEL,
+  PROCESS_SPAWN_CHANNEL,
+  type ProcessExitEvent,
+  type ProcessSpawnEvent,
+} from './diagnostics.js';
+export { BASE_ENV_ALLOWLIST, buildChildEnv, type ChildEnvOptions, RECURSION_ENV } from './env.js';
+export { activeProcessGroups, killAllProcessGroups } from './group.js';
+export { runProcess } from './run.js';
+export * from './types.js';

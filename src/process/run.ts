@@ -1,0 +1,267 @@
+/** runProcess: the one place that spawns a child, in its own process group, bounded by deadline, stall, cap and abort. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
+import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
+import { groupExists, registerRun, signalGroup } from './group.js';
+import { CappedCollector, TailCollector } from './output.js';
+import type { ExitClass, RunResult, RunSpec } from './types.js';
+
+/** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
+export function runProcess(spec: RunSpec): Promise<RunResult> {
+  const clock = spec.clock ?? systemClock;
+  if (spec.signal?.aborted) {
+    const result: RunResult = {
+      exit: { kind: 'cancelled' },
+      stdout: Buffer.alloc(0),
+      stdoutBytes: 0,
+      stderrTail: '',
+      truncated: false,
+      durationMs: 0,
+      pid: undefined,
+    };
+    publishExit(result);
+    return Promise.resolve(result);
+  }
+  return new Promise((resolve) => new Run(spec, clock, resolve).start());
+}
+
+function publishExit(r: RunResult): void {
+  if (!exitChannel.hasSubscribers) return;
+  const event: ProcessExitEvent = {
+    pid: r.pid,
+    exit: r.exit,
+    durationMs: r.durationMs,
+    stdoutBytes: r.stdoutBytes,
+    truncated: r.truncated,
+  };
+  exitChannel.publish(event);
+}
+
+class Run {
+  private readonly startedAt: number;
+  private readonly stdout: CappedCollector;
+  private readonly stderr: TailCollector;
+  private child: ChildProcess | undefined;
+  private pid: number | undefined;
+  /** The first kill trigger; it wins the classification. */
+  private reason: ExitClass | undefined;
+  /** How the leader ended on its own (code or signal). */
+  private natural: ExitClass | undefined;
+  private spawnFailure: ExitClass | undefined;
+  private leaderExited = false;
+  private termSent = false;
+  private killSent = false;
+  private finished = false;
+  private waitingForGroup = false;
+  private lastActivityAt: number;
+  private deadlineTimer: TimerHandle | undefined;
+  private stallTimer: TimerHandle | undefined;
+  private killTimer: TimerHandle | undefined;
+  private drainTimer: TimerHandle | undefined;
+  private unregister: (() => void) | undefined;
+  private settle: () => void = () => {};
+  private readonly settled = new Promise<void>((r) => {
+    this.settle = r;
+  });
+  private readonly onAbort = () => this.trigger({ kind: 'cancelled' }, this.spec.killGraceMs);
+
+  constructor(
+    private readonly spec: RunSpec,
+    private readonly clock: Clock,
+    private readonly resolve: (r: RunResult) => void,
+  ) {
+    this.startedAt = clock.now();
+    this.lastActivityAt = this.startedAt;
+    this.stdout = new CappedCollector(spec.maxOutputBytes);
+    this.stderr = new TailCollector(spec.maxStderrBytes);
+  }
+
+  start(): void {
+    const { spec } = this;
+    let child: ChildProcess;
+    try {
+      // detached: the child calls setsid(), so it leads a new process group we can signal as a whole.
+      child = spawn(spec.command, [...spec.args], {
+        cwd: spec.cwd,
+        env: { ...spec.env },
+        shell: false,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (err) {
+      this.failSpawn(err);
+      return;
+    }
+    this.child = child;
+    // Stream errors (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill) are expected
+    // outcomes of a child exiting early; the exit itself is what gets classified.
+    child.stdin?.on('error', () => {});
+    child.stdout?.on('error', () => {});
+    child.stderr?.on('error', () => {});
+    // After a successful spawn, 'error' only reports failed kill()/send(), which we never call.
+    child.on('error', (err) => {
+      if (this.pid === undefined) this.failSpawn(err);
+    });
+    if (child.pid === undefined) return; // spawn failed; 'error' follows on the next tick
+
+    const pid = child.pid;
+    this.pid = pid;
+    this.unregister = registerRun({
+      shutdown: (graceMs) => {
+        // A run whose leader already exited is only draining, which killGraceMs bounds.
+        if (!this.leaderExited) this.trigger({ kind: 'cancelled' }, graceMs);
+      },
+      settled: this.settled,
+    });
+    if (spawnChannel.hasSubscribers) {
+      spawnChannel.publish({ pid, command: basename(spec.command), argCount: spec.args.length });
+    }
+
+    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.lastActivityAt = this.clock.now();
+      this.stderr.push(chunk);
+    });
+    child.on('exit', (code, signal) => this.onLeaderExit(code, signal));
+    child.on('close', () => this.finish());
+    if (spec.stdin !== undefined) child.stdin?.end(spec.stdin);
+    else child.stdin?.end();
+
+    this.deadlineTimer = this.clock.setTimeout(() => this.trigger({ kind: 'timeout' }), spec.timeoutMs);
+    this.armStall(spec.stallTimeoutMs);
+    spec.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private onStdout(chunk: Buffer): void {
+    this.lastActivityAt = this.clock.now();
+    const kept = this.stdout.push(chunk);
+    if (kept.length > 0 && this.spec.onStdout) {
+      try {
+        this.spec.onStdout(kept);
+      } catch {
+        // A failing consumer must not crash the runner or orphan the child; the output is still collected.
+      }
+    }
+    if (this.stdout.overflowed) this.trigger({ kind: 'output_cap' });
+  }
+
+  /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */
+  private armStall(delayMs: number): void {
+    this.stallTimer = this.clock.setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.leaderExited || this.reason) return;
+      const idleMs = this.clock.now() - this.lastActivityAt;
+      if (idleMs >= this.spec.stallTimeoutMs) this.trigger({ kind: 'stalled' });
+      else this.armStall(this.spec.stallTimeoutMs - idleMs);
+    }, delayMs);
+  }
+
+  /** Starts SIGTERM → (grace) → SIGKILL on the whole group; only the first trigger sets the reason. */
+  private trigger(reason: ExitClass, graceMs = this.spec.killGraceMs): void {
+    if (this.finished || this.pid === undefined) return;
+    this.reason ??= reason;
+    this.stopWatchdogs();
+    this.terminateGroup(graceMs);
+  }
+
+  private terminateGroup(graceMs: number): void {
+    if (this.termSent || this.pid === undefined) return;
+    this.termSent = true;
+    signalGroup(this.pid, 'SIGTERM');
+    this.killTimer = this.clock.setTimeout(() => this.forceKill(), graceMs);
+  }
+
+  private forceKill(): void {
+    this.killTimer = undefined;
+    this.killSent = true;
+    if (this.pid !== undefined) signalGroup(this.pid, 'SIGKILL');
+    if (this.waitingForGroup) this.complete();
+  }
+
+  private onLeaderExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.leaderExited = true;
+    if (code === 0) this.natural = { kind: 'ok' };
+    else if (code !== null) this.natural = { kind: 'exit', code };
+    else this.natural = { kind: 'signal', signal: signal ?? 'UNKNOWN' };
+    this.stopWatchdogs();
+    // Grandchildren left running in the group must not outlive the run.
+    if (this.pid !== undefined && !this.termSent && groupExists(this.pid)) {
+      this.terminateGroup(this.spec.killGraceMs);
+    }
+    // A grandchild may hold stdout open forever: wait at most killGraceMs for the pipes to close.
+    this.drainTimer = this.clock.setTimeout(() => {
+      this.drainTimer = undefined;
+      if (!this.killSent && this.pid !== undefined) {
+        this.killSent = true;
+        signalGroup(this.pid, 'SIGKILL');
+      }
+      this.child?.stdout?.destroy();
+      this.child?.stderr?.destroy();
+      this.finish();
+    }, this.spec.killGraceMs);
+  }
+
+  private failSpawn(err: unknown): void {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
+    // uv_spawn reports a missing cwd as ENOENT too; only a missing command means "not installed".
+    const notFound = code === 'ENOENT' && isDirectory(this.spec.cwd);
+    this.spawnFailure = notFound ? { kind: 'not_found' } : { kind: 'spawn_error', errno: code };
+    this.child?.stdin?.destroy();
+    this.child?.stdout?.destroy();
+    this.child?.stderr?.destroy();
+    this.finish();
+  }
+
+  private stopWatchdogs(): void {
+    this.clearTimer('deadlineTimer');
+    this.clearTimer('stallTimer');
+    this.spec.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private clearTimer(name: 'deadlineTimer' | 'stallTimer' | 'killTimer' | 'drainTimer'): void {
+    const handle = this[name];
+    if (handle !== undefined) this.clock.clearTimeout(handle);
+    this[name] = undefined;
+  }
+
+  /** Output is done; if signalled members may still be alive, the result waits for the pending SIGKILL. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopWatchdogs();
+    this.clearTimer('drainTimer');
+    if (this.pid !== undefined && this.termSent && !this.killSent && groupExists(this.pid)) {
+      this.waitingForGroup = true;
+      return;
+    }
+    this.complete();
+  }
+
+  private complete(): void {
+    this.clearTimer('killTimer');
+    this.unregister?.();
+    const result: RunResult = {
+      exit: this.spawnFailure ?? this.reason ?? this.natural ?? { kind: 'signal', signal: 'UNKNOWN' },
+      stdout: this.stdout.toBuffer(),
+      stdoutBytes: this.stdout.totalBytes,
+      stderrTail: this.stderr.toString(),
+      truncated: this.stdout.overflowed,
+      durationMs: this.clock.now() - this.startedAt,
+      pid: this.pid,
+    };
+    publishExit(result);
+    this.resolve(result);
+    this.settle();
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
