@@ -1,0 +1,35 @@
+// Writes the README's configuration table from the option registry (src/config/options.ts).
+// Usage: tsx scripts/config-table.ts [--write]  (without --write it prints the table)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { OPTIONS } from '../src/config/index.js';
+
+const START = '<!-- config-table:start -->';
+const END = '<!-- config-table:end -->';
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? '(empty)' : `\`${value.join(',')}\``;
+  if (value === '') return '(empty)';
+  return `\`${String(value)}\``;
+}
+
+export function configTable(): string {
+  const rows = ['| option (file key) | env variable | default | meaning |', '|---|---|---|---|'];
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    rows.push(`| \`${name}\` | \`${spec.env}\` | ${show(spec.default)} | ${spec.description.replaceAll('|', '\\|')} |`);
+  }
+  return `${START}\n${rows.join('\n')}\n${END}`;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  if (process.argv.includes('--write')) {
+    const path = resolve(import.meta.dirname, '../README.md');
+    const readme = readFileSync(path, 'utf8');
+    const start = readme.indexOf(START);
+    const end = readme.indexOf(END);
+    if (start < 0 || end < 0) throw new Error('README.md has no config-table markers');
+    writeFileSync(path, readme.slice(0, start) + configTable() + readme.slice(end + END.length));
+  } else {
+    console.log(configTable());
+  }
+}
