@@ -1,4 +1,5 @@
 /** Process-group signalling and the registry of live runs that graceful shutdown drains. */
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Sends `signal` to every member of the process group led by `pid` (0 only probes).
@@ -17,6 +18,39 @@ export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
 /** Whether any member of the group still exists (zombies included: the kernel still lists them). */
 export function groupExists(pid: number): boolean {
   return signalGroup(pid, 0);
+}
+
+/**
+ * Whether any member of the group is still running. Zombies do not count: in a container whose
+ * PID 1 never reaps, a killed grandchild stays a zombie forever, and waiting on it would only add delay.
+ * Without a readable /proc (other OSes, hidepid) this falls back to groupExists.
+ */
+export function groupHasLiveMembers(pgid: number): boolean {
+  if (!groupExists(pgid)) return false;
+  if (process.platform !== 'linux') return true;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  let sawMember = false;
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Format: "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== pgid) continue;
+    sawMember = true;
+    if (fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  }
+  // kill() saw a member that /proc does not show us: assume it is alive.
+  return !sawMember;
 }
 
 export interface LiveRun {

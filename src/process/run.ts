@@ -4,9 +4,12 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
-import { groupExists, registerRun, signalGroup } from './group.js';
+import { groupExists, groupHasLiveMembers, registerRun, signalGroup } from './group.js';
 import { CappedCollector, TailCollector } from './output.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
+
+/** How often a run whose group was signalled checks whether the members are gone, before the SIGKILL. */
+const GROUP_POLL_MS = 25;
 
 /** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
 export function runProcess(spec: RunSpec): Promise<RunResult> {
@@ -54,12 +57,14 @@ class Run {
   private termSent = false;
   private killSent = false;
   private finished = false;
+  private completed = false;
   private waitingForGroup = false;
   private lastActivityAt: number;
   private deadlineTimer: TimerHandle | undefined;
   private stallTimer: TimerHandle | undefined;
   private killTimer: TimerHandle | undefined;
   private drainTimer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
   private unregister: (() => void) | undefined;
   private settle: () => void = () => {};
   private readonly settled = new Promise<void>((r) => {
@@ -221,27 +226,39 @@ class Run {
     this.spec.signal?.removeEventListener('abort', this.onAbort);
   }
 
-  private clearTimer(name: 'deadlineTimer' | 'stallTimer' | 'killTimer' | 'drainTimer'): void {
+  private clearTimer(name: 'deadlineTimer' | 'stallTimer' | 'killTimer' | 'drainTimer' | 'pollTimer'): void {
     const handle = this[name];
     if (handle !== undefined) this.clock.clearTimeout(handle);
     this[name] = undefined;
   }
 
-  /** Output is done; if signalled members may still be alive, the result waits for the pending SIGKILL. */
+  /** Output is done; if signalled members may still be running, wait for them or for the pending SIGKILL. */
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.stopWatchdogs();
     this.clearTimer('drainTimer');
-    if (this.pid !== undefined && this.termSent && !this.killSent && groupExists(this.pid)) {
+    this.awaitGroup();
+  }
+
+  private awaitGroup(): void {
+    this.pollTimer = undefined;
+    if (this.pid !== undefined && this.termSent && !this.killSent && groupHasLiveMembers(this.pid)) {
       this.waitingForGroup = true;
+      this.pollTimer = this.clock.setTimeout(
+        () => this.awaitGroup(),
+        Math.min(GROUP_POLL_MS, this.spec.killGraceMs),
+      );
       return;
     }
     this.complete();
   }
 
   private complete(): void {
+    if (this.completed) return;
+    this.completed = true;
     this.clearTimer('killTimer');
+    this.clearTimer('pollTimer');
     this.unregister?.();
     const result: RunResult = {
       exit: this.spawnFailure ?? this.reason ?? this.natural ?? { kind: 'signal', signal: 'UNKNOWN' },
