@@ -1,0 +1,299 @@
+/** The StateStore contract as a reusable suite: every store (memory, SQLite, Redis) must pass it unchanged. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { isBrutalistError } from '../../src/errors/index.js';
+import { ManualClock } from '../../src/infra/index.js';
+import type {
+  CacheEntry,
+  Conversation,
+  PaginationToken,
+  SessionData,
+  StateStore,
+  StoredResult,
+} from '../../src/state/index.js';
+
+/**
+ * Limits `make` must build its store with, so the suite knows what fits: the cache entry limit is
+ * small enough to exceed cheaply, and maxBytes large enough that nothing here is ever evicted.
+ */
+export const CONTRACT_LIMITS = {
+  maxBytes: 8 * 1024 * 1024,
+  maxEntries: 1_000,
+  cacheMaxEntryBytes: 16 * 1024,
+} as const;
+
+const MINUTE = 60_000;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return isBrutalistError(err) ? err.code : `not a BrutalistError: ${String(err)}`;
+  }
+  return 'resolved';
+}
+
+/** Tries to write into a value the store returned; frozen values throw, copies simply diverge. */
+function tryMutate(...mutations: Array<() => void>): void {
+  for (const mutate of mutations) {
+    try {
+      mutate();
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }
+}
+
+export function stateStoreContract(name: string, make: (clock: ManualClock) => Promise<StateStore>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let clock: ManualClock;
+    let store: StateStore;
+    const open: StateStore[] = [];
+
+    async function fresh(): Promise<StateStore> {
+      clock = new ManualClock();
+      store = await make(clock);
+      open.push(store);
+      return store;
+    }
+
+    afterEach(async () => {
+      for (const s of open.splice(0)) await s.close();
+    });
+
+    const session = (): SessionData => ({
+      owner: 'alice',
+      createdAt: clock.now(),
+      lastSeenAt: clock.now(),
+      clientName: 'claude-code',
+    });
+    const result = (contextId: string, text = 'critique'): StoredResult => ({
+      contextId,
+      owner: 'alice',
+      text,
+      meta: {
+        critics: ['claude', 'codex'],
+        durationsMs: { claude: 1200 },
+        nested: { deep: [1, { x: 'y' }] },
+      },
+      createdAt: clock.now(),
+    });
+    const conversation = (contextId: string, turnCount: number): Conversation => ({
+      contextId,
+      owner: 'alice',
+      tool: 'roast_codebase',
+      domain: 'codebase',
+      critics: ['claude'],
+      turns: Array.from({ length: turnCount }, (_, i) => ({
+        role: i % 2 === 0 ? ('user' as const) : ('critic' as const),
+        text: `turn ${i}`,
+        at: clock.now() + i,
+      })),
+    });
+    const cacheEntry = (text: string): CacheEntry => ({
+      text,
+      meta: { critic: 'gemini' },
+      storedAt: clock.now(),
+    });
+    const token = (contextId: string, ttlMs: number): PaginationToken => ({
+      contextId,
+      owner: 'alice',
+      offset: 90_000,
+      limit: 90_000,
+      expiresAt: clock.now() + ttlMs,
+    });
+
+    describe('sessions', () => {
+      it('returns a stored session and null for an unknown id', async () => {
+        await fresh();
+        await store.setSession('s1', session(), MINUTE);
+        expect(await store.getSession('s1')).toEqual(session());
+        expect(await store.getSession('nope')).toBeNull();
+      });
+
+      it('keeps a session until its ttl has passed, then reads it as null', async () => {
+        await fresh();
+        await store.setSession('s1', session(), MINUTE);
+        clock.advance(MINUTE - 1);
+        expect(await store.getSession('s1')).not.toBeNull();
+        clock.advance(1);
+        expect(await store.getSession('s1')).toBeNull();
+      });
+
+      it('replaces a session written twice under the same id', async () => {
+        await fresh();
+        await store.setSession('s1', session(), MINUTE);
+        await store.setSession('s1', { ...session(), owner: 'bob' }, MINUTE);
+        expect((await store.getSession('s1'))?.owner).toBe('bob');
+      });
+    });
+
+    describe('cursors', () => {
+      it('returns a stored cursor until its own expiresAt', async () => {
+        await fresh();
+        await store.setPaginationToken('c1', token('ctx', MINUTE));
+        expect(await store.getPaginationToken('c1')).toEqual(token('ctx', MINUTE));
+        clock.advance(MINUTE);
+        expect(await store.getPaginationToken('c1')).toBeNull();
+      });
+
+      it('does not keep a cursor that has already expired', async () => {
+        await fresh();
+        await store.setPaginationToken('c1', token('ctx', -1));
+        expect(await store.getPaginationToken('c1')).toBeNull();
+      });
+    });
+
+    describe('results', () => {
+      it('round-trips text with emoji and newlines and nested metadata', async () => {
+        await fresh();
+        const r = result('ctx', '# Verdict\n\nThis 🔥 is fine 👍🏽\n');
+        await store.putResult(r, MINUTE);
+        expect(await store.getResult('ctx')).toEqual(r);
+      });
+
+      it('reads a result as null once its ttl has passed', async () => {
+        await fresh();
+        await store.putResult(result('ctx'), MINUTE);
+        clock.advance(MINUTE);
+        expect(await store.getResult('ctx')).toBeNull();
+      });
+    });
+
+    describe('conversations', () => {
+      it('round-trips a conversation shorter than maxTurns unchanged', async () => {
+        await fresh();
+        await store.putConversation(conversation('ctx', 3), MINUTE, 10);
+        expect(await store.getConversation('ctx')).toEqual(conversation('ctx', 3));
+      });
+
+      it('keeps only the newest maxTurns turns', async () => {
+        await fresh();
+        await store.putConversation(conversation('ctx', 7), MINUTE, 3);
+        const got = await store.getConversation('ctx');
+        expect(got?.turns.map((t) => t.text)).toEqual(['turn 4', 'turn 5', 'turn 6']);
+      });
+
+      it('reads a conversation as null once its ttl has passed', async () => {
+        await fresh();
+        await store.putConversation(conversation('ctx', 1), MINUTE, 10);
+        clock.advance(MINUTE);
+        expect(await store.getConversation('ctx')).toBeNull();
+      });
+    });
+
+    describe('cache', () => {
+      it('stores an entry under the size limit and counts hits and misses', async () => {
+        await fresh();
+        expect(await store.setCache('k', cacheEntry('small'), MINUTE)).toBe(true);
+        expect(await store.getCache('k')).toEqual(cacheEntry('small'));
+        expect(await store.getCache('other')).toBeNull();
+        expect(store.stats()).toMatchObject({ cacheHits: 1, cacheMisses: 1 });
+      });
+
+      it('refuses an entry over cacheMaxEntryBytes with false and stores nothing', async () => {
+        await fresh();
+        const before = store.stats().entries;
+        const big = cacheEntry('x'.repeat(CONTRACT_LIMITS.cacheMaxEntryBytes));
+        expect(await store.setCache('k', big, MINUTE)).toBe(false);
+        expect(await store.getCache('k')).toBeNull();
+        expect(store.stats().entries).toBe(before);
+      });
+
+      it('treats a ttl of 0 as cache disabled: false, nothing stored', async () => {
+        await fresh();
+        expect(await store.setCache('k', cacheEntry('small'), 0)).toBe(false);
+        expect(await store.getCache('k')).toBeNull();
+      });
+
+      it('reads an entry as a miss once its ttl has passed', async () => {
+        await fresh();
+        await store.setCache('k', cacheEntry('small'), MINUTE);
+        clock.advance(MINUTE);
+        expect(await store.getCache('k')).toBeNull();
+        expect(store.stats().cacheMisses).toBe(1);
+      });
+    });
+
+    it('keeps namespaces apart: the same key in each namespace holds its own value', async () => {
+      await fresh();
+      await store.setSession('x', session(), MINUTE);
+      await store.setPaginationToken('x', token('from-cursor', MINUTE));
+      await store.putResult(result('x', 'from-result'), MINUTE);
+      await store.putConversation(conversation('x', 1), MINUTE, 10);
+      await store.setCache('x', cacheEntry('from-cache'), MINUTE);
+      expect((await store.getSession('x'))?.clientName).toBe('claude-code');
+      expect((await store.getPaginationToken('x'))?.contextId).toBe('from-cursor');
+      expect((await store.getResult('x'))?.text).toBe('from-result');
+      expect((await store.getConversation('x'))?.tool).toBe('roast_codebase');
+      expect((await store.getCache('x'))?.text).toBe('from-cache');
+      expect(store.stats().entries).toBe(5);
+    });
+
+    it('counts the expired entries cleanupExpired removes and leaves live ones', async () => {
+      await fresh();
+      for (const id of ['a', 'b', 'c']) await store.setSession(id, session(), MINUTE);
+      await store.putResult(result('live'), 10 * MINUTE);
+      await store.setCache('live', cacheEntry('live'), 10 * MINUTE);
+      clock.advance(MINUTE);
+      let removed = 0;
+      for (let i = 0; i < 10; i++) removed += await store.cleanupExpired();
+      expect(removed).toBe(3);
+      expect(store.stats().entries).toBe(2);
+      expect(await store.getResult('live')).not.toBeNull();
+    });
+
+    describe('copy safety', () => {
+      it('is unaffected when the caller mutates the object it stored', async () => {
+        await fresh();
+        const r = result('ctx');
+        const meta = r.meta as { critics: string[]; nested: { deep: unknown[] } };
+        await store.putResult(r, MINUTE);
+        meta.critics.push('gemini');
+        meta.nested.deep.length = 0;
+        expect(await store.getResult('ctx')).toEqual(result('ctx'));
+      });
+
+      it('is unaffected when the caller mutates a value it read', async () => {
+        await fresh();
+        await store.putConversation(conversation('ctx', 2), MINUTE, 10);
+        const got = (await store.getConversation('ctx')) as unknown as {
+          turns: Array<{ text: string }>;
+          tool: string;
+        };
+        tryMutate(
+          () => Object.assign(got, { tool: 'changed' }),
+          () => got.turns.push({ text: 'injected' }),
+          () => Object.assign(got.turns[0]!, { text: 'changed' }),
+        );
+        expect(await store.getConversation('ctx')).toEqual(conversation('ctx', 2));
+      });
+
+      it('gives values back in their JSON form (undefined properties dropped)', async () => {
+        await fresh();
+        const s = { ...session(), clientName: undefined };
+        await store.setSession('s', s, MINUTE);
+        expect(Object.keys((await store.getSession('s')) ?? {})).not.toContain('clientName');
+      });
+    });
+
+    it('rejects a ttl that is not a finite positive number with INVALID_ARGUMENT', async () => {
+      await fresh();
+      expect(await codeOf(store.setSession('s', session(), -1))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(store.putResult(result('r'), Number.NaN))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(store.setCache('k', cacheEntry('x'), Number.POSITIVE_INFINITY))).toBe(
+        'INVALID_ARGUMENT',
+      );
+    });
+
+    it('fails every call after close with STATE_UNAVAILABLE', async () => {
+      await fresh();
+      await store.putResult(result('ctx'), MINUTE);
+      await store.close();
+      expect(await codeOf(store.getResult('ctx'))).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.setSession('s', session(), MINUTE))).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.setCache('k', cacheEntry('x'), MINUTE))).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.cleanupExpired())).toBe('STATE_UNAVAILABLE');
+      await store.close();
+    });
+  });
+}
