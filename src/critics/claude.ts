@@ -1,0 +1,135 @@
+/** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
+import type { RunResult } from '../process/types.js';
+import { assertSafeModel, classifyRun, outputInvalid, parseSemver } from './classify.js';
+import { compact, type JsonObject, num, obj, parseJsonl, str } from './jsonl.js';
+import type { CriticAdapter, CriticRequest, Invocation, ParsedOutput, TokenUsage } from './types.js';
+
+/** Tools a critic may use: it reads the target, nothing else. */
+export const CLAUDE_READ_TOOLS = 'Read,Glob,Grep';
+/** Denied explicitly: `--tools` limits what loads, `--disallowedTools` blocks even if settings allow it. */
+export const CLAUDE_DENIED_TOOLS =
+  'Bash,Edit,MultiEdit,Write,NotebookEdit,WebFetch,WebSearch,Task,KillShell,BashOutput';
+
+function buildInvocation(request: CriticRequest, model: string | undefined): Invocation {
+  const args = [
+    '-p',
+    '--output-format',
+    'stream-json',
+    '--verbose',
+    '--no-session-persistence',
+    '--strict-mcp-config',
+    '--tools',
+    CLAUDE_READ_TOOLS,
+    '--disallowedTools',
+    CLAUDE_DENIED_TOOLS,
+  ];
+  if (model) {
+    assertSafeModel(model);
+    args.push('--model', model);
+  }
+  return { args, env: {}, stdin: request.prompt };
+}
+
+/** "claude-opus-4-8[1m]" → "claude-opus-4-8": the bracket is a context-window tag, not part of the id. */
+function cleanModel(model: string | undefined): string | undefined {
+  if (!model || model === '<synthetic>') return undefined;
+  return model.replace(/\[[^\]]*\]$/, '');
+}
+
+function usageOf(result: JsonObject): TokenUsage | undefined {
+  const u = obj(result.usage);
+  const costUsd = num(result.total_cost_usd);
+  if (!u && costUsd === undefined) return undefined;
+  const inputTokens = num(u?.input_tokens);
+  const outputTokens = num(u?.output_tokens);
+  return compact({
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: num(u?.cache_read_input_tokens),
+    totalTokens:
+      inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
+    costUsd,
+  });
+}
+
+/**
+ * Text is the final `result`; a run cut short has none, so the assistant text blocks stand in
+ * (blocks of one message are joined directly, separate messages by a blank line).
+ */
+function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
+  let recognised = false;
+  let initModel: string | undefined;
+  let messageModel: string | undefined;
+  let sessionId: string | undefined;
+  let result: JsonObject | undefined;
+  let syntheticError: string | undefined;
+  let text = '';
+  let lastMessageId: string | undefined;
+  for (const ev of parseJsonl(stdout)) {
+    if (ev.type === 'system' && ev.subtype === 'init') {
+      recognised = true;
+      initModel = cleanModel(str(ev.model));
+      sessionId ??= str(ev.session_id);
+    } else if (ev.type === 'assistant') {
+      recognised = true;
+      const message = obj(ev.message);
+      messageModel = cleanModel(str(message?.model)) ?? messageModel;
+      const blocks = Array.isArray(message?.content) ? message.content : [];
+      const blockText = blocks
+        .map((b) => (obj(b)?.type === 'text' ? (str(obj(b)?.text) ?? '') : ''))
+        .join('');
+      if (typeof ev.error === 'string') {
+        syntheticError = blockText || ev.error;
+        continue;
+      }
+      if (blockText.length === 0) continue;
+      const id = str(message?.id);
+      text += text.length > 0 && id !== lastMessageId ? `\n\n${blockText}` : blockText;
+      lastMessageId = id;
+    } else if (ev.type === 'result') {
+      recognised = true;
+      result = ev;
+      sessionId = str(ev.session_id) ?? sessionId;
+    }
+  }
+  if (!recognised) throw outputInvalid('claude');
+
+  const isError =
+    result !== undefined && (result.is_error === true || str(result.subtype)?.startsWith('error'));
+  let error: ParsedOutput['error'];
+  if (result && isError) {
+    error = compact({
+      message: str(result.result) || str(result.subtype) || 'error',
+      status: num(result.api_error_status),
+    });
+  } else if (!result && syntheticError) {
+    error = { message: syntheticError };
+  }
+  const finalText = result && !isError ? (str(result.result) ?? text) : isError ? '' : text;
+  return compact({
+    text: finalText,
+    model: messageModel ?? initModel,
+    usage: result ? usageOf(result) : undefined,
+    sessionId,
+    error,
+  });
+}
+
+export const claudeAdapter: CriticAdapter = {
+  name: 'claude',
+  envAllowlist: [
+    'ANTHROPIC_*',
+    'CLAUDE_CODE_*',
+    'CLAUDE_CONFIG_DIR',
+    'AWS_*',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'CLOUD_ML_REGION',
+    'ANTHROPIC_VERTEX_PROJECT_ID',
+    'DISABLE_*',
+  ],
+  buildInvocation,
+  versionArgs: ['--version'],
+  parseVersion: parseSemver,
+  parseOutput,
+  classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) => classifyRun(run, parsed),
+};

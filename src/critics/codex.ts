@@ -1,0 +1,97 @@
+/** The Codex adapter: sandboxed read-only `codex exec --json` invocation and its JSONL events. */
+import type { RunResult } from '../process/types.js';
+import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
+import { compact, num, obj, parseJsonl, str } from './jsonl.js';
+import type { CriticAdapter, CriticRequest, Invocation, ParsedOutput, TokenUsage } from './types.js';
+
+function buildInvocation(request: CriticRequest, model: string | undefined): Invocation {
+  const args = [
+    'exec',
+    '--json',
+    '--ephemeral',
+    '--skip-git-repo-check',
+    '--sandbox',
+    'read-only',
+    '-c',
+    'approval_policy="never"',
+  ];
+  if (model) {
+    assertSafeModel(model);
+    args.push('-m', model);
+  }
+  // `-` last: the prompt is read from stdin, never from argv.
+  args.push('-');
+  return { args, env: {}, stdin: request.prompt };
+}
+
+/** Codex prints this warning item for every custom or unknown model; it is not a failure. */
+const HARMLESS_ITEM_ERROR = /^Model metadata/;
+
+/**
+ * Text is the agent messages of the last turn. `turn.failed` is authoritative; a bare `error` event
+ * counts only when no `turn.completed` follows it (Codex also reports retried stream errors that way).
+ */
+function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
+  let recognised = false;
+  let sessionId: string | undefined;
+  let texts: string[] = [];
+  let usage: TokenUsage | undefined;
+  let failed: string | undefined;
+  let pendingError: string | undefined;
+  let itemError: string | undefined;
+  for (const ev of parseJsonl(stdout)) {
+    const type = str(ev.type);
+    if (!type) continue;
+    if (type === 'thread.started') {
+      recognised = true;
+      sessionId = str(ev.thread_id);
+    } else if (type === 'turn.started') {
+      recognised = true;
+      texts = [];
+    } else if (type === 'item.completed') {
+      recognised = true;
+      const item = obj(ev.item);
+      const itemText = str(item?.text);
+      if (item?.type === 'agent_message' && itemText) texts.push(itemText);
+      const message = str(item?.message);
+      if (item?.type === 'error' && message && !HARMLESS_ITEM_ERROR.test(message)) itemError = message;
+    } else if (type === 'turn.completed') {
+      recognised = true;
+      pendingError = undefined;
+      itemError = undefined;
+      const u = obj(ev.usage);
+      const inputTokens = num(u?.input_tokens);
+      const outputTokens = num(u?.output_tokens);
+      usage = compact({
+        inputTokens,
+        outputTokens,
+        cachedInputTokens: num(u?.cached_input_tokens),
+        totalTokens:
+          inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
+      });
+    } else if (type === 'turn.failed') {
+      recognised = true;
+      failed = str(obj(ev.error)?.message) ?? 'turn failed';
+    } else if (type === 'error') {
+      recognised = true;
+      pendingError = str(ev.message) ?? 'error';
+    }
+  }
+  if (!recognised) throw outputInvalid('codex');
+  const text = texts.join('\n\n');
+  const errorMessage = failed ?? pendingError ?? (text.length === 0 ? itemError : undefined);
+  const error = errorMessage
+    ? compact({ message: errorMessage, status: statusFromMessage(errorMessage) })
+    : undefined;
+  return compact({ text: error ? '' : text, usage, sessionId, error });
+}
+
+export const codexAdapter: CriticAdapter = {
+  name: 'codex',
+  envAllowlist: ['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*'],
+  buildInvocation,
+  versionArgs: ['--version'],
+  parseVersion: parseSemver,
+  parseOutput,
+  classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) => classifyRun(run, parsed),
+};

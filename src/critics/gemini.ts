@@ -1,0 +1,125 @@
+/** The Gemini CLI adapter: headless `gemini -o stream-json` invocation (never --yolo) and its output. */
+import type { RunResult } from '../process/types.js';
+import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
+import { compact, type JsonObject, num, obj, parseJsonl, str } from './jsonl.js';
+import type { CriticAdapter, CriticRequest, Invocation, ParsedOutput, TokenUsage } from './types.js';
+
+/** Gemini CLI's FatalAuthenticationError exit code. */
+export const GEMINI_AUTH_EXIT_CODE = 41;
+
+function buildInvocation(request: CriticRequest, model: string | undefined): Invocation {
+  const args = ['-o', 'stream-json', '--approval-mode', 'default'];
+  if (model) {
+    assertSafeModel(model);
+    args.push('-m', model);
+  }
+  // `-p ""` selects headless mode; Gemini appends it to the prompt read from stdin.
+  args.push('-p', '');
+  return { args, env: {}, stdin: request.prompt };
+}
+
+function streamUsage(stats: JsonObject | undefined): TokenUsage | undefined {
+  if (!stats) return undefined;
+  return compact({
+    inputTokens: num(stats.input_tokens),
+    outputTokens: num(stats.output_tokens),
+    cachedInputTokens: num(stats.cached),
+    totalTokens: num(stats.total_tokens),
+  });
+}
+
+/** `-o json` stats: per-model token counts, summed. */
+function jsonUsage(stats: JsonObject | undefined): TokenUsage | undefined {
+  const models = obj(stats?.models);
+  if (!models) return undefined;
+  let input = 0;
+  let output = 0;
+  let cached = 0;
+  let total = 0;
+  for (const entry of Object.values(models)) {
+    const t = obj(obj(entry)?.tokens);
+    input += num(t?.prompt) ?? 0;
+    output += num(t?.candidates) ?? 0;
+    cached += num(t?.cached) ?? 0;
+    total += num(t?.total) ?? 0;
+  }
+  return { inputTokens: input, outputTokens: output, cachedInputTokens: cached, totalTokens: total };
+}
+
+function errorOf(value: unknown): ParsedOutput['error'] {
+  const e = obj(value);
+  if (!e) return undefined;
+  const message = str(e.message) ?? str(e.type) ?? 'error';
+  return compact({ message, status: statusFromMessage(message) });
+}
+
+/** The single-object shape of `-o json`: {session_id, response, stats, error}. */
+function parseJsonShape(stdout: string): ParsedOutput | undefined {
+  const trimmed = stdout.trim();
+  if (!trimmed.startsWith('{') || trimmed.indexOf('\n') < 0) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+  const o = obj(value);
+  if (!o || 'type' in o || !('response' in o || 'error' in o)) return undefined;
+  return compact({
+    text: str(o.response) ?? '',
+    usage: jsonUsage(obj(o.stats)),
+    sessionId: str(o.session_id),
+    error: errorOf(o.error),
+  });
+}
+
+/** stream-json: init → user message → assistant deltas → result{status, stats, error?}. */
+function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
+  const single = parseJsonShape(stdout);
+  if (single) return single;
+  let recognised = false;
+  let model: string | undefined;
+  let sessionId: string | undefined;
+  let text = '';
+  let result: JsonObject | undefined;
+  let streamError: string | undefined;
+  for (const ev of parseJsonl(stdout)) {
+    if (ev.type === 'init') {
+      recognised = true;
+      const m = str(ev.model);
+      model = m && m !== 'auto' ? m : undefined;
+      sessionId = str(ev.session_id);
+    } else if (ev.type === 'message') {
+      recognised = true;
+      if (ev.role === 'assistant') text += str(ev.content) ?? '';
+    } else if (ev.type === 'result') {
+      recognised = true;
+      result = ev;
+    } else if (ev.type === 'error') {
+      recognised = true;
+      if (ev.severity === 'error') streamError = str(ev.message) ?? 'error';
+    }
+  }
+  if (!recognised) throw outputInvalid('gemini');
+  let error = result?.status === 'error' ? (errorOf(result.error) ?? { message: 'error' }) : undefined;
+  if (!result && streamError)
+    error = compact({ message: streamError, status: statusFromMessage(streamError) });
+  return compact({
+    text: error ? '' : text,
+    model,
+    usage: streamUsage(obj(result?.stats)),
+    sessionId,
+    error,
+  });
+}
+
+export const geminiAdapter: CriticAdapter = {
+  name: 'gemini',
+  envAllowlist: ['GEMINI_*', 'GOOGLE_*'],
+  buildInvocation,
+  versionArgs: ['--version'],
+  parseVersion: parseSemver,
+  parseOutput,
+  classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) =>
+    classifyRun(run, parsed, { authExitCodes: [GEMINI_AUTH_EXIT_CODE] }),
+};

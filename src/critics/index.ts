@@ -1,0 +1,18 @@
+/** Critics: the vendor adapters, availability probing and the single-critic runner. */
+export { ADAPTERS, binaryFor, defaultModelFor } from './adapters.js';
+export { type Availability, type AvailabilityDeps, CriticAvailability } from './availability.js';
+export {
+  assertSafeModel,
+  type ClassifyHints,
+  classifyRun,
+  formatExitClass,
+  parseSemver,
+  scrubDetail,
+  statusFromMessage,
+} from './classify.js';
+export { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, claudeAdapter } from './claude.js';
+export { codexAdapter } from './codex.js';
+export { GEMINI_AUTH_EXIT_CODE, geminiAdapter } from './gemini.js';
+export { JsonlDecoder, parseJsonl } from './jsonl.js';
+export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
+export * from './types.js';
