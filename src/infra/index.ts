@@ -2,3 +2,4 @@
 export * from './abort.js';
 export * from './clock.js';
 export * from './ids.js';
+export * from './version.js';

@@ -1,0 +1,7 @@
+// Runs every benchmark in sequence and prints their numbers (never asserted; see each file for its baseline).
+const benches = ['./overhead.bench.js', './security/validation.bench.js'];
+for (const path of benches) {
+  const mod = (await import(path)) as { run: () => Promise<Record<string, number>> };
+  console.log(`\n=== ${path}`);
+  await mod.run();
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CRITIC_NAMES, type CriticName, loadConfig } from './config/index.js';
+import { isBrutalistError, toBrutalistError } from './errors/index.js';
+import { VERSION } from './infra/index.js';
+import { parseToolArgs } from './mcp/index.js';
+import { sanitizeText } from './security/index.js';
+import { createApp, serveStdio } from './transport/index.js';
+
+const HELP = `brutalist-mcp ${VERSION}: brutally honest critiques from the AI coding CLIs on this machine.
+
+Usage:
+  brutalist-mcp                     serve MCP over stdio (what MCP clients launch)
+  brutalist-mcp serve               same as above
+  brutalist-mcp roast <domain> [--target PATH] [--context TEXT | --context-file FILE | --context -]
+                    [--cli claude|codex|gemini]... [--model CRITIC=MODEL]... [--json] [--verbose]
+                                    one critique in the terminal (progress on stderr)
+  brutalist-mcp doctor              which critic CLIs are installed and working (exit 1 if none)
+  brutalist-mcp config              print the resolved configuration as JSON
+  brutalist-mcp --help | --version
+
+Configuration: BRUTALIST_* environment variables and an optional JSON file
+($BRUTALIST_CONFIG or $XDG_CONFIG_HOME/brutalist-mcp/config.json). See the README for every option.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const config = loadConfig(process.env);
+  switch (command) {
+    case undefined:
+    case 'serve':
+      await serveStdio(config);
+      return -1; // keeps running until the client disconnects
+    case 'doctor':
+      return doctor(config);
+    case 'config':
+      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+      return 0;
+    case 'roast':
+      return roast(config, rest);
+    default:
+      process.stderr.write(`Unknown command ${JSON.stringify(command)}.\n\n${HELP}`);
+      return 2;
+  }
+}
+
+async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
+  const app = createApp(config);
+  try {
+    const roster = await app.engine.roster();
+    for (const c of roster) {
+      const state = c.available ? `ok      ${c.version ?? ''}` : `missing ${c.error ?? ''}`;
+      process.stdout.write(`${c.critic.padEnd(7)} ${state}\n`);
+    }
+    process.stdout.write(`preference: ${config.criticPreference.join(' > ')}\n`);
+    return roster.some((c) => c.available) ? 0 : 1;
+  } finally {
+    await app.shutdown();
+  }
+}
+
+async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      target: { type: 'string' },
+      context: { type: 'string' },
+      'context-file': { type: 'string' },
+      cli: { type: 'string', multiple: true },
+      model: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  let context = values.context;
+  if (context === '-') context = readFileSync(0, 'utf8');
+  if (values['context-file']) context = readFileSync(values['context-file'], 'utf8');
+  const models: Partial<Record<CriticName, string>> = {};
+  for (const pair of values.model ?? []) {
+    const [critic, model] = pair.split('=', 2);
+    if (critic && model && (CRITIC_NAMES as readonly string[]).includes(critic)) models[critic as CriticName] = model;
+  }
+  const parsed = parseToolArgs('roast', {
+    domain: positionals[0],
+    target: values.target,
+    context,
+    clis: values.cli,
+    models: Object.keys(models).length > 0 ? models : undefined,
+    verbose: values.verbose,
+    limit: 100_000,
+  });
+  if (parsed.tool !== 'roast') return 2;
+  const app = createApp(config);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  try {
+    let response = await app.engine.roast(parsed.args, {
+      owner: 'local',
+      roots: config.roots.length > 0 ? config.roots : [process.cwd()],
+      signal: controller.signal,
+      onProgress: (message) => process.stderr.write(`… ${message}\n`),
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ contextId: response.contextId, meta: response.meta, page: response.page })}\n`);
+    }
+    process.stdout.write(response.text);
+    // The terminal gets the whole critique: walk the pages.
+    while (response.page.nextOffset !== null) {
+      response = await app.engine.roast(
+        { ...parsed.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
+        { owner: 'local', roots: [], signal: controller.signal },
+      );
+      process.stdout.write(response.text);
+    }
+    process.stdout.write('\n');
+    return 0;
+  } finally {
+    await app.shutdown();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const error = toBrutalistError(err);
+    const message = sanitizeText(error.message, { roots: [process.cwd()], env: process.env });
+    process.stderr.write(`brutalist-mcp: ${error.code}: ${message}\n`);
+    if (!isBrutalistError(err) && process.env.BRUTALIST_DEBUG) process.stderr.write(`${String((err as Error)?.stack)}\n`);
+    process.exit(error.code === 'CONFIG_INVALID' || error.code === 'INVALID_ARGUMENT' ? 2 : 1);
+  },
+);
+

@@ -1,0 +1,179 @@
+/** Choosing critics, running them in parallel under one signal, reporting progress, and summarising outcomes. */
+import { type CriticName, type Config } from '../config/index.js';
+import type { CriticAvailability, CriticRequest, CriticResult } from '../critics/index.js';
+import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
+import type { Clock } from '../infra/index.js';
+import type { CriticRunSummary, Models } from './types.js';
+
+/** Runs one critic; the engine binds it to runCritic with its config and availability. */
+export type CriticRunner = (
+  critic: CriticName,
+  request: CriticRequest,
+  options: { cwd: string; signal: AbortSignal; onStdout: (chunk: Buffer) => void },
+) => Promise<CriticResult>;
+
+export interface Selection {
+  readonly critics: readonly CriticName[];
+  readonly skipped: ReadonlyArray<{ critic: CriticName; code: string }>;
+}
+
+/**
+ * Single critic by default: the first available in the preference order. When the caller lists critics,
+ * all available ones run; unavailable ones are reported as skipped (or fail the request if none is left).
+ */
+export async function selectCritics(
+  requested: readonly CriticName[] | undefined,
+  availability: CriticAvailability,
+  config: Config,
+): Promise<Selection> {
+  if (requested && requested.length > 0) {
+    const unique = [...new Set(requested)];
+    if (unique.length > config.maxParallelCritics) {
+      throw new BrutalistError('INVALID_ARGUMENT', `At most ${config.maxParallelCritics} critics may run at once.`, {
+        data: { field: 'clis', limit: config.maxParallelCritics },
+      });
+    }
+    const checks = await Promise.all(unique.map((c) => availability.check(c)));
+    const critics = checks.filter((a) => a.available).map((a) => a.critic);
+    const skipped = checks
+      .filter((a) => !a.available)
+      .map((a) => ({ critic: a.critic, code: a.error ?? 'CLI_NOT_FOUND' }));
+    if (critics.length === 0) {
+      const only = skipped.length === 1 ? skipped[0] : undefined;
+      throw new BrutalistError(only ? (only.code as ErrorCode) : 'NO_CRITIC_AVAILABLE', undefined, {
+        data: { critics: unique, codes: skipped.map((s) => `${s.critic}:${s.code}`) },
+      });
+    }
+    return { critics, skipped };
+  }
+  for (const critic of config.criticPreference) {
+    const a = await availability.check(critic);
+    if (a.available) return { critics: [critic], skipped: [] };
+  }
+  throw new BrutalistError('NO_CRITIC_AVAILABLE', undefined, { data: { checked: [...config.criticPreference] } });
+}
+
+export type CriticOutcome =
+  | { readonly critic: CriticName; readonly ok: true; readonly result: CriticResult }
+  | { readonly critic: CriticName; readonly ok: false; readonly error: BrutalistError; readonly durationMs: number };
+
+/** Live counters a progress ticker can read while critics run. */
+export class LiveRun {
+  readonly startedAt: number;
+  bytes = 0;
+  done = 0;
+  constructor(
+    readonly critics: readonly CriticName[],
+    clock: Clock,
+  ) {
+    this.startedAt = clock.now();
+  }
+}
+
+/** Runs every critic in parallel; one failing critic never fails the others. */
+export async function runCriticsInParallel(
+  critics: readonly CriticName[],
+  buildRequest: (critic: CriticName) => CriticRequest,
+  run: CriticRunner,
+  options: { cwd: string; signal: AbortSignal },
+  live: LiveRun,
+  clock: Clock,
+): Promise<CriticOutcome[]> {
+  return Promise.all(
+    critics.map(async (critic): Promise<CriticOutcome> => {
+      const started = clock.now();
+      try {
+        const result = await run(critic, buildRequest(critic), {
+          ...options,
+          onStdout: (chunk) => {
+            live.bytes += chunk.length;
+          },
+        });
+        return { critic, ok: true, result };
+      } catch (err) {
+        return { critic, ok: false, error: toBrutalistError(err), durationMs: clock.now() - started };
+      } finally {
+        live.done++;
+      }
+    }),
+  );
+}
+
+/** Fails the request when no critic succeeded: a single critic's own error, else the first one with all codes listed. */
+export function throwIfAllFailed(outcomes: readonly CriticOutcome[]): void {
+  const failures = outcomes.filter((o): o is Extract<CriticOutcome, { ok: false }> => !o.ok);
+  if (failures.length < outcomes.length) return;
+  const first = failures[0];
+  if (!first) throw new BrutalistError('NO_CRITIC_AVAILABLE');
+  if (failures.length === 1) throw first.error;
+  throw new BrutalistError(first.error.code, `All critics failed; first: ${first.error.message}`, {
+    data: { ...first.error.data, codes: failures.map((f) => `${f.critic}:${f.error.code}`) },
+  });
+}
+
+export function summarize(outcome: CriticOutcome): CriticRunSummary {
+  if (outcome.ok) {
+    const r = outcome.result;
+    return {
+      critic: r.critic,
+      ok: true,
+      model: r.model ?? null,
+      cliVersion: r.cliVersion ?? null,
+      durationMs: r.durationMs,
+      exitClass: r.exitClass,
+      outputBytes: r.outputBytes,
+      truncated: r.truncated,
+      usage: r.usage ?? null,
+      error: null,
+    };
+  }
+  const exitClass = outcome.error.data.exitClass;
+  return {
+    critic: outcome.critic,
+    ok: false,
+    model: null,
+    cliVersion: null,
+    durationMs: outcome.durationMs,
+    exitClass: typeof exitClass === 'string' ? exitClass : 'not_run',
+    outputBytes: 0,
+    truncated: false,
+    usage: null,
+    error: { code: outcome.error.code, message: outcome.error.message },
+  };
+}
+
+/** Model names land in argv as option values: only plain identifiers, never anything that starts like a flag. */
+const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]{0,127}$/;
+
+export function checkModels(models: Models | undefined): void {
+  for (const [critic, model] of Object.entries(models ?? {})) {
+    if (model !== undefined && !MODEL_PATTERN.test(model)) {
+      throw new BrutalistError('INVALID_ARGUMENT', `models.${critic} is not a valid model name.`, {
+        data: { field: `models.${critic}` },
+      });
+    }
+  }
+}
+
+/** Starts a ticker that reports progress every `intervalMs` until the returned stop function is called. */
+export function startProgressTicker(
+  live: LiveRun,
+  clock: Clock,
+  intervalMs: number,
+  report: ((message: string) => void) | undefined,
+): () => void {
+  if (!report) return () => {};
+  let handle = clock.setTimeout(tick, intervalMs);
+  let stopped = false;
+  function tick(): void {
+    if (stopped) return;
+    const elapsedS = Math.round((clock.now() - live.startedAt) / 1000);
+    const kb = (live.bytes / 1024).toFixed(1);
+    report?.(`${live.critics.join(', ')} running: ${elapsedS}s elapsed, ${kb} KB received, ${live.done}/${live.critics.length} done`);
+    handle = clock.setTimeout(tick, intervalMs);
+  }
+  return () => {
+    stopped = true;
+    clock.clearTimeout(handle);
+  };
+}

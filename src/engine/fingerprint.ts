@@ -1,0 +1,62 @@
+/** Content fingerprint of a critique target, so a cached critique is never served for changed files. */
+import { lstat, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { sha256Hex } from '../infra/index.js';
+
+/** Directories whose contents are derived or vendored; their manifests and lockfiles are fingerprinted instead. */
+const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'target', '.venv', '__pycache__', 'coverage']);
+/** Git files that change on every commit, checkout or staging, so git_history critiques see new commits. */
+const GIT_MARKERS = ['HEAD', 'index', 'packed-refs', 'logs/HEAD', 'FETCH_HEAD'];
+
+/**
+ * Hashes (relative path, size, mtime) of every regular file under `path` (or of the file itself).
+ * Returns undefined when the tree has more than `maxFiles` entries: such targets are simply not cached.
+ * Size + mtime is what make and git's index use to notice edits without reading every byte.
+ */
+export async function fingerprintTarget(path: string, maxFiles: number): Promise<string | undefined> {
+  const lines: string[] = [];
+  const root = path;
+  const info = await lstat(root);
+  if (!info.isDirectory()) return sha256Hex(`f\0${info.size}\0${info.mtimeMs}`);
+
+  const stack: string[] = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      lines.push(`!${relative(root, dir)}`);
+      continue;
+    }
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name === '.git') await addGitMarkers(full, root, lines);
+        if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
+        continue;
+      }
+      if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+      if (lines.length >= maxFiles) return undefined;
+      try {
+        const st = await lstat(full);
+        lines.push(`${relative(root, full)}\0${st.size}\0${st.mtimeMs}`);
+      } catch {
+        lines.push(`!${relative(root, full)}`);
+      }
+    }
+  }
+  lines.sort();
+  return sha256Hex(lines.join('\n'));
+}
+
+async function addGitMarkers(gitDir: string, root: string, lines: string[]): Promise<void> {
+  for (const marker of GIT_MARKERS) {
+    try {
+      const st = await lstat(join(gitDir, marker));
+      lines.push(`${relative(root, join(gitDir, marker))}\0${st.size}\0${st.mtimeMs}`);
+    } catch {
+      // Absent markers are normal (fresh repos have no packed-refs or FETCH_HEAD).
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/** Single-flight: identical concurrent requests share one run; it is cancelled only when every sharer cancels. */
+import { BrutalistError } from '../errors/index.js';
+
+interface Flight<T> {
+  readonly promise: Promise<T>;
+  readonly controller: AbortController;
+  waiters: number;
+}
+
+export class SingleFlight<T> {
+  private readonly flights = new Map<string, Flight<T>>();
+
+  /** Number of distinct runs in flight. */
+  get size(): number {
+    return this.flights.size;
+  }
+
+  /**
+   * Joins the run for `key`, starting it with `fn` if none is in flight. `signal` cancels this caller only:
+   * it gets CANCELLED at once, and the shared run is aborted when its last caller has gone.
+   */
+  run(key: string, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (signal.aborted) return Promise.reject(new BrutalistError('CANCELLED'));
+    let flight = this.flights.get(key);
+    if (!flight) {
+      const controller = new AbortController();
+      const promise = fn(controller.signal).finally(() => {
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+      });
+      flight = { promise, controller, waiters: 0 };
+      this.flights.set(key, flight);
+    }
+    const joined = flight;
+    joined.waiters++;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const leave = () => {
+        signal.removeEventListener('abort', onAbort);
+        joined.waiters--;
+      };
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        leave();
+        if (joined.waiters === 0) {
+          // Nobody wants the result any more: stop the critics and forget the flight so a retry starts fresh.
+          if (this.flights.get(key) === joined) this.flights.delete(key);
+          joined.controller.abort(signal.reason);
+        }
+        reject(new BrutalistError('CANCELLED'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      joined.promise.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          leave();
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          leave();
+          reject(err);
+        },
+      );
+    });
+  }
+}
+
+/** Deterministic JSON (sorted keys, undefined dropped) for cache keys. */
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+}

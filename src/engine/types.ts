@@ -1,0 +1,94 @@
+/** Typed requests and responses of the engine: what the MCP layer hands in and formats back out. */
+import type { CriticName } from '../config/index.js';
+import type { TokenUsage } from '../critics/index.js';
+import type { DomainId } from '../domains/index.js';
+
+export type Models = Partial<Record<CriticName, string>>;
+
+/** Paging arguments shared by every tool that returns a long result. */
+export interface PagingArgs {
+  readonly offset?: number;
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly context_id?: string;
+}
+
+export interface RoastArgs extends PagingArgs {
+  readonly domain: DomainId;
+  readonly target?: string;
+  readonly context?: string;
+  readonly clis?: readonly CriticName[];
+  readonly models?: Models;
+  readonly resume?: boolean;
+  readonly force_refresh?: boolean;
+  readonly verbose?: boolean;
+  /** Domain-specific optional fields (depth, commitRange, threatModel...). */
+  readonly fields: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+}
+
+export interface DebateArgs extends PagingArgs {
+  readonly topic: string;
+  readonly proPosition: string;
+  readonly conPosition: string;
+  readonly context?: string;
+  readonly agents?: readonly CriticName[];
+  readonly rounds?: number;
+  readonly models?: Models;
+  readonly force_refresh?: boolean;
+  readonly verbose?: boolean;
+}
+
+/** Who is asking and how to reach them while the request runs. */
+export interface RequestContext {
+  /** Owner of results, cursors and conversations created by this request. */
+  readonly owner: string;
+  /** Allowed filesystem roots for this caller (already resolved to paths). */
+  readonly roots: readonly string[];
+  readonly signal: AbortSignal;
+  /** Called with a short human message while critics run; the MCP layer turns it into progress notifications. */
+  readonly onProgress?: (message: string) => void;
+}
+
+/** Safe per-critic record returned in structuredContent. */
+export interface CriticRunSummary {
+  readonly critic: CriticName;
+  readonly ok: boolean;
+  readonly model: string | null;
+  readonly cliVersion: string | null;
+  readonly durationMs: number;
+  readonly exitClass: string;
+  readonly outputBytes: number;
+  readonly truncated: boolean;
+  readonly usage: TokenUsage | null;
+  /** Present when ok is false. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface PageInfo {
+  readonly offset: number;
+  readonly limit: number;
+  readonly nextOffset: number | null;
+  readonly totalChars: number;
+  readonly estimatedTotalTokens: number;
+  /** Opaque cursor for the next page, or null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** A page of a stored critique plus the metadata that produced it. */
+export interface ToolResponse {
+  readonly text: string;
+  readonly contextId: string;
+  readonly page: PageInfo;
+  readonly meta: ResultMeta;
+}
+
+export interface ResultMeta {
+  readonly tool: 'roast' | 'roast_cli_debate';
+  readonly domain: string | null;
+  readonly critics: readonly CriticRunSummary[];
+  readonly cached: boolean;
+  readonly cacheAgeMs: number | null;
+  /** Critics the caller asked for that could not run (not installed / not working). */
+  readonly skipped: ReadonlyArray<{ readonly critic: CriticName; readonly code: string }>;
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,56 @@
+/** Result formatting: engine responses and errors become MCP CallToolResults (errors with isError + code). */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolResponse } from '../engine/index.js';
+import { toBrutalistError } from '../errors/index.js';
+import { sanitizeData, sanitizeText } from '../security/index.js';
+
+export interface SanitizeScope {
+  readonly roots: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A page of a critique: the text, a footer saying how to get more, and the metadata as structuredContent. */
+export function formatResponse(tool: string, response: ToolResponse): CallToolResult {
+  const { page } = response;
+  const end = page.offset + response.text.length;
+  const footer: string[] = [];
+  if (page.nextOffset !== null) {
+    footer.push(
+      `**Page: characters ${page.offset}–${end} of ${page.totalChars} (~${page.estimatedTotalTokens} tokens in all).**`,
+      `Next page: call \`${tool}\` with \`{"cursor": "${page.nextCursor}"}\` or \`{"context_id": "${response.contextId}", "offset": ${page.nextOffset}}\`.`,
+    );
+  } else if (page.offset > 0) {
+    footer.push(`**Last page: characters ${page.offset}–${end} of ${page.totalChars}.**`);
+  }
+  if (response.meta.cached) {
+    footer.push(`_Served from cache (${Math.round((response.meta.cacheAgeMs ?? 0) / 1000)} s old); pass \`force_refresh: true\` for a fresh run._`);
+  }
+  for (const skipped of response.meta.skipped) footer.push(`_Skipped ${skipped.critic}: ${skipped.code}._`);
+  for (const note of response.meta.notes) footer.push(`_${note}_`);
+  if (tool === 'roast' && page.offset === 0) {
+    footer.push(`_context_id: ${response.contextId} (pass it with \`resume: true\` and a follow-up in \`context\` to continue)._`);
+  }
+  const text = footer.length > 0 ? `${response.text}\n\n---\n${footer.join('\n')}` : response.text;
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: {
+      contextId: response.contextId,
+      page: { ...response.page },
+      ...response.meta,
+    } as unknown as Record<string, unknown>,
+  };
+}
+
+/** Any error as a tool result: isError, a stable code, and only sanitized text and data. */
+export function formatError(err: unknown, scope: SanitizeScope): CallToolResult {
+  const error = toBrutalistError(err);
+  const options = { roots: scope.roots, env: scope.env };
+  const message = sanitizeText(error.message, options);
+  const data = sanitizeData(error.data, options) as Record<string, unknown>;
+  const hint = error.retryable ? ' (retryable)' : '';
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `Error ${error.code}${hint}: ${message}` }],
+    structuredContent: { error: { code: error.code, message, retryable: error.retryable, data } },
+  };
+}

@@ -1,0 +1,138 @@
+/** The MCP server: tool list, tool dispatch, roots, progress and cancellation. No business logic here. */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ListToolsRequestSchema,
+  RootsListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Engine, RequestContext } from '../engine/index.js';
+import { BrutalistError } from '../errors/index.js';
+import { rootsFromUris } from '../security/index.js';
+import { formatError, formatResponse } from './format.js';
+import { parseToolArgs, TOOLS, type ToolName } from './tools.js';
+
+export const SERVER_NAME = 'brutalist-mcp';
+
+export interface McpServerOptions {
+  readonly engine: Engine;
+  readonly version: string;
+  /** Server env, used to scrub secrets from errors. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Who owns results created on this connection (stdio: the local user). */
+  readonly owner?: string;
+  /** Server cwd, the last-resort root. */
+  readonly cwd?: string;
+}
+
+const INSTRUCTIONS = [
+  'brutalist-mcp runs the AI coding CLIs installed on this machine (claude, codex, gemini) as brutally honest critics.',
+  'Start with `brutalist_discover` if unsure which domain fits; `roast` critiques code (target = a path) or ideas (context = text);',
+  'long critiques come in pages: follow the cursor in the result. One critic runs by default; list several in `clis` for more.',
+].join(' ');
+
+export function createMcpServer(options: McpServerOptions): Server {
+  const { engine } = options;
+  const env = options.env ?? process.env;
+  const server = new Server(
+    { name: SERVER_NAME, version: options.version },
+    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+  );
+
+  // Client roots are fetched once and refreshed only when the client says they changed.
+  let clientRoots: Promise<string[]> | undefined;
+  server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    clientRoots = undefined;
+  });
+  const roots = async (): Promise<string[]> => {
+    if (server.getClientCapabilities()?.roots) {
+      clientRoots ??= server
+        .listRoots(undefined, { timeout: 10_000 })
+        .then((r) => rootsFromUris(r.roots.map((root) => root.uri)))
+        .catch(() => {
+          clientRoots = undefined;
+          return [];
+        });
+      const fromClient = await clientRoots;
+      if (fromClient.length > 0) return fromClient;
+    }
+    if (engine.config.roots.length > 0) return [...engine.config.roots];
+    return [options.cwd ?? process.cwd()];
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: Object.values(TOOLS).map((t) => t.definition),
+  }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const allowedRoots = await roots();
+    const name = request.params.name;
+    try {
+      if (!Object.hasOwn(TOOLS, name)) {
+        throw new BrutalistError('INVALID_ARGUMENT', `Unknown tool ${JSON.stringify(name.slice(0, 64))}.`, {
+          data: { tools: Object.keys(TOOLS) },
+        });
+      }
+      const tool = name as ToolName;
+      const args = parseToolArgs(tool, request.params.arguments ?? {});
+      const progressToken = request.params._meta?.progressToken;
+      let progress = 0;
+      const ctx: RequestContext = {
+        owner: options.owner ?? 'local',
+        roots: allowedRoots,
+        signal: extra.signal,
+        onProgress:
+          progressToken === undefined
+            ? undefined
+            : (message) => {
+                progress += 1;
+                void extra
+                  .sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } })
+                  .catch(() => {
+                    // A client that went away cannot receive progress; the run itself goes on or is cancelled.
+                  });
+              },
+      };
+      switch (args.tool) {
+        case 'roast':
+          return formatResponse(name, await engine.roast(args.args, ctx));
+        case 'roast_cli_debate':
+          return formatResponse(name, await engine.debate(args.args, ctx));
+        case 'brutalist_discover': {
+          const suggestions = engine.discover(args.args.intent, args.args.limit);
+          return {
+            content: [{ type: 'text', text: formatSuggestions(suggestions) }],
+            structuredContent: { suggestions },
+          };
+        }
+        case 'cli_agent_roster': {
+          const critics = await engine.roster();
+          return {
+            content: [{ type: 'text', text: formatRoster(critics) }],
+            structuredContent: { critics, preference: [...engine.config.criticPreference] },
+          };
+        }
+      }
+    } catch (err) {
+      return formatError(err, { roots: allowedRoots, env });
+    }
+  });
+  return server;
+}
+
+function formatSuggestions(suggestions: ReturnType<Engine['discover']>): string {
+  const lines = ['# Suggested domains', ''];
+  for (const s of suggestions) {
+    lines.push(`- **${s.domain}** (score ${s.score.toFixed(2)}): ${s.why}`);
+    lines.push(`  example: \`roast ${JSON.stringify(s.example.arguments)}\``);
+  }
+  return lines.join('\n');
+}
+
+function formatRoster(critics: Awaited<ReturnType<Engine['roster']>>): string {
+  const lines = ['# Critic roster', '', '| critic | available | version | default model | problem |', '|---|---|---|---|---|'];
+  for (const c of critics) {
+    lines.push(`| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} |`);
+  }
+  return lines.join('\n');
+}

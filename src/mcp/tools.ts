@@ -1,0 +1,198 @@
+/** Tool definitions: zod input schemas (compatible with the earlier tools), their JSON Schemas, and argument parsing. */
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { CRITIC_NAMES } from '../config/index.js';
+import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
+import type { DebateArgs, RoastArgs } from '../engine/index.js';
+import { BrutalistError } from '../errors/index.js';
+
+/** Hard schema caps; the configurable limits (maxContextChars, maxFieldChars) are checked by the engine. */
+const TEXT_CAP = 10_000_000;
+const SHORT_CAP = 1_000_000;
+
+const critic = z.enum(CRITIC_NAMES);
+const models = z
+  .object({
+    claude: z.string().min(1).max(128).optional(),
+    codex: z.string().min(1).max(128).optional(),
+    gemini: z.string().min(1).max(128).optional(),
+  })
+  .strict()
+  .describe('Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.');
+
+const paging = {
+  offset: z.number().int().min(0).optional().describe('Character offset into an earlier result (with context_id).'),
+  limit: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(100_000)
+    .optional()
+    .describe('Page size in characters (1000..100000). Long results are paged automatically.'),
+  cursor: z.string().min(1).max(200).optional().describe('Opaque cursor from a previous page: returns the next page.'),
+  context_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Id of an earlier result: with offset/limit returns a page of it; with resume continues the conversation.'),
+};
+
+function fieldSchema(field: DomainField): z.ZodType {
+  switch (field.type) {
+    case 'integer': {
+      const [min, max] = field.range ?? [0, 1_000_000];
+      return z.number().int().min(min).max(max);
+    }
+    case 'boolean':
+      return z.boolean();
+    default:
+      return z.string().max(field.maxChars === 'long' ? TEXT_CAP : SHORT_CAP);
+  }
+}
+
+/** The union of every domain's optional fields; a name shared by domains keeps its first definition. */
+function domainFieldShape(): Record<string, z.ZodType> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const domain of DOMAINS) {
+    for (const field of domain.fields) {
+      if (shape[field.name]) continue;
+      shape[field.name] = fieldSchema(field).optional().describe(`(${domain.id}${sharedBy(field.name)}) ${field.description}`);
+    }
+  }
+  return shape;
+}
+
+function sharedBy(name: string): string {
+  const users = DOMAINS.filter((d) => d.fields.some((f) => f.name === name)).map((d) => d.id);
+  return users.length > 1 ? `, ${users.slice(1).join(', ')}` : '';
+}
+
+const FIELD_SHAPE = domainFieldShape();
+const FIELD_NAMES = Object.keys(FIELD_SHAPE);
+
+const roastSchema = z
+  .object({
+    domain: z
+      .enum(DOMAIN_IDS)
+      .describe(DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')),
+    target: z
+      .string()
+      .max(SHORT_CAP)
+      .optional()
+      .describe('Filesystem domains: a path inside the allowed roots (the critic reads it, read-only). Abstract: a title.'),
+    context: z
+      .string()
+      .max(TEXT_CAP)
+      .optional()
+      .describe('Abstract domains: the material to critique (required). Filesystem domains: background. On resume: the follow-up.'),
+    clis: z.array(critic).min(1).max(3).optional().describe('Critics to run in parallel; default: one, the first available.'),
+    models: models.optional(),
+    resume: z.boolean().optional().describe('Continue the conversation of context_id with the same critic(s).'),
+    force_refresh: z.boolean().optional().describe('Ignore the cache and run the critics again.'),
+    verbose: z.boolean().optional().describe('Add run details (CLI version, argv, exit, usage) to the result.'),
+    ...paging,
+    ...FIELD_SHAPE,
+  })
+  .strict();
+
+const debateSchema = z
+  .object({
+    topic: z.string().min(1).max(SHORT_CAP).describe('What the debate is about.'),
+    proPosition: z.string().min(1).max(SHORT_CAP).describe('The position the first critic defends.'),
+    conPosition: z.string().min(1).max(SHORT_CAP).describe('The position the second critic defends.'),
+    context: z.string().max(TEXT_CAP).optional().describe('Background material both critics see.'),
+    agents: z.array(critic).min(2).max(2).optional().describe('Exactly two critics: [pro, con]. Default: the first two available.'),
+    rounds: z.number().int().min(1).max(3).optional().describe('1 = opening statements only; 2-3 add rebuttal rounds.'),
+    models: models.optional(),
+    force_refresh: z.boolean().optional(),
+    verbose: z.boolean().optional(),
+    ...paging,
+  })
+  .strict();
+
+const discoverSchema = z
+  .object({
+    intent: z.string().min(1).max(SHORT_CAP).describe('What you want critiqued, in your own words.'),
+    limit: z.number().int().min(1).max(13).optional().describe('How many suggestions (default 3).'),
+  })
+  .strict();
+
+const rosterSchema = z.object({}).strict();
+
+const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
+
+function define(name: string, title: string, description: string, schema: z.ZodType, idempotent = false): Tool {
+  const inputSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Tool['inputSchema'];
+  delete (inputSchema as { $schema?: unknown }).$schema;
+  return { name, title, description, inputSchema, annotations: { ...READ_ONLY, idempotentHint: idempotent } };
+}
+
+export const TOOLS = {
+  roast: {
+    schema: roastSchema,
+    definition: define(
+      'roast',
+      'Roast',
+      'Brutally honest critique by the AI coding CLIs on this machine (claude, codex, gemini). Filesystem domains ' +
+        '(codebase, file_structure, dependencies, git_history, test_coverage) take `target`, a path the critic reads ' +
+        'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor).',
+      roastSchema,
+    ),
+  },
+  roast_cli_debate: {
+    schema: debateSchema,
+    definition: define(
+      'roast_cli_debate',
+      'CLI debate',
+      'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds.',
+      debateSchema,
+    ),
+  },
+  brutalist_discover: {
+    schema: discoverSchema,
+    definition: define(
+      'brutalist_discover',
+      'Discover domains',
+      'Which roast domain(s) fit what you want critiqued, with example calls.',
+      discoverSchema,
+      true,
+    ),
+  },
+  cli_agent_roster: {
+    schema: rosterSchema,
+    definition: define(
+      'cli_agent_roster',
+      'Critic roster',
+      'Installed critic CLIs: availability, versions and default models.',
+      rosterSchema,
+      true,
+    ),
+  },
+} as const;
+
+export type ToolName = keyof typeof TOOLS;
+
+export type ParsedToolArgs =
+  | { tool: 'roast'; args: RoastArgs }
+  | { tool: 'roast_cli_debate'; args: DebateArgs }
+  | { tool: 'brutalist_discover'; args: z.infer<typeof discoverSchema> }
+  | { tool: 'cli_agent_roster'; args: Record<string, never> };
+
+/** Validates arguments; failures become INVALID_ARGUMENT naming the field and the rule (never echoing the value). */
+export function parseToolArgs(tool: ToolName, raw: unknown): ParsedToolArgs {
+  const result = TOOLS[tool].schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.join('.') || '(arguments)';
+    const rule = issue?.code === 'unrecognized_keys' ? `unknown argument(s): ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+    throw new BrutalistError('INVALID_ARGUMENT', `Invalid argument ${field}: ${rule}`, { data: { field } });
+  }
+  const data = result.data as Record<string, unknown>;
+  if (tool === 'roast') {
+    const fields: Record<string, unknown> = {};
+    for (const name of FIELD_NAMES) if (data[name] !== undefined) fields[name] = data[name];
+    return { tool, args: { ...(data as unknown as RoastArgs), fields: fields as RoastArgs['fields'] } };
+  }
+  return { tool, args: data } as ParsedToolArgs;
+}

@@ -1,0 +1,3 @@
+/** Transports: the composition root and stdio hosting. */
+export * from './app.js';
+export * from './stdio.js';

@@ -1,0 +1,100 @@
+// Test harness: a temp project, fake critic CLIs wired through config env, and the built server over stdio.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const FAKE_BIN = join(REPO, 'test/fixtures/bin');
+export const CLI_JS = join(REPO, 'dist/cli.js');
+
+export interface Sandbox {
+  readonly dir: string;
+  readonly project: string;
+  readonly home: string;
+  readonly log: string;
+  cleanup(): void;
+}
+
+/** A temp dir with a small project (src + git-ish layout), a HOME, and a fake-CLI log file path. */
+export function makeSandbox(prefix = 'brutalist-e2e-'): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const project = join(dir, 'project');
+  const home = join(dir, 'home');
+  mkdirSync(join(project, 'src'), { recursive: true });
+  mkdirSync(home);
+  writeFileSync(join(project, 'src', 'index.ts'), 'export const answer = 42;\n');
+  writeFileSync(join(project, 'package.json'), '{"name":"demo","version":"1.0.0"}\n');
+  return {
+    dir,
+    project,
+    home,
+    log: join(dir, 'fake-cli.log'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Env for the server under test: fake critics, the sandbox as the only root, fast progress, short bounds. */
+export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: sandbox.home,
+    XDG_CONFIG_HOME: join(sandbox.home, '.config'),
+    BRUTALIST_CLAUDE_BIN: join(FAKE_BIN, 'claude'),
+    BRUTALIST_CODEX_BIN: join(FAKE_BIN, 'codex'),
+    BRUTALIST_GEMINI_BIN: join(FAKE_BIN, 'gemini'),
+    BRUTALIST_EXTRA_ENV: 'FAKE_CLI_*',
+    BRUTALIST_ROOTS: sandbox.project,
+    BRUTALIST_PROGRESS_INTERVAL_MS: '250',
+    BRUTALIST_KILL_GRACE_MS: '500',
+    BRUTALIST_CLI_TIMEOUT_MS: '20000',
+    FAKE_CLI_LOG: sandbox.log,
+    ...extra,
+  };
+}
+
+/** The built server as a child process, driven by the real MCP SDK client over stdio. */
+export async function connectStdio(env: Record<string, string>, cwd: string): Promise<{ client: Client; close: () => Promise<void> }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_JS], env, cwd, stderr: 'pipe' });
+  const client = new Client({ name: 'brutalist-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, close: () => client.close() };
+}
+
+/** Reads the fake CLIs' invocation log (one JSON line per invocation). */
+export function readLog(path: string): Array<{ argv: string[]; env: Record<string, string>; stdin: string; cwd: string; pid: number }> {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/** True while `pid` is a live (non-zombie) process. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `predicate` every 20 ms until it holds or `limitMs` passes; returns whether it held. */
+export async function waitFor(predicate: () => boolean, limitMs: number): Promise<boolean> {
+  const until = performance.now() + limitMs;
+  while (performance.now() < until) {
+    if (predicate()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return predicate();
+}
