@@ -66,10 +66,13 @@ function parseAllow(allow: readonly string[]): AllowRules {
   return { exact, prefixes };
 }
 
+/** Depths past this are clamped: the value only has to stay large, and must never wrap or lose precision. */
+const MAX_DEPTH = 1_000_000;
+
 /** Parent depth as a non-negative integer; anything unparsable counts as 0 so the guard still increments. */
 function parentDepth(raw: string | undefined): number {
-  if (raw === undefined || !/^\s*\d{1,6}\s*$/.test(raw)) return 0;
-  return Number.parseInt(raw, 10);
+  if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return 0;
+  return Math.min(Number.parseInt(raw, 10), MAX_DEPTH);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import { ManualClock } from '../../src/infra/index.js';
 import {
   activeProcessGroups,
   killAllProcessGroups,
+  PROCESS_SPAWN_CHANNEL,
+  type ProcessSpawnEvent,
   type RunResult,
   runProcess,
 } from '../../src/process/index.js';
@@ -165,6 +168,39 @@ describe('runProcess process-group cleanup', () => {
     expect(r.exit).toEqual({ kind: 'ok' });
     expect(r.stdout.toString()).toBe('ready\n');
     const gc = readPid(pidFile);
+    expect(await eventually(() => isGoneOrZombie(gc))).toBe(true);
+  });
+  it('does not resolve until a SIGTERM-proof grandchild without stdio has been SIGKILLed', async () => {
+    const clock = new ManualClock();
+    const pidFile = join(tmp, 'gc-stubborn.pid');
+    const controller = new AbortController();
+    let leaderPid: number | undefined;
+    const onSpawn = (m: unknown) => {
+      leaderPid = (m as ProcessSpawnEvent).pid;
+    };
+    subscribe(PROCESS_SPAWN_CHANNEL, onSpawn);
+    let settled = false;
+    const run = runProcess(
+      nodeSpec('grandchild.mjs', [pidFile, 'stay', 'none', 'ignore'], {
+        clock,
+        signal: controller.signal,
+        killGraceMs: 1_000,
+        onStdout: onMarker('ready', () => controller.abort()),
+      }),
+    ).then((r) => {
+      settled = true;
+      return r;
+    });
+    unsubscribe(PROCESS_SPAWN_CHANNEL, onSpawn);
+    expect(await eventually(() => leaderPid !== undefined && isGoneOrZombie(leaderPid))).toBe(true);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    const gc = readPid(pidFile);
+    // The leader is gone and its pipes closed, but the grandchild ignored SIGTERM: the run must still wait.
+    expect(settled).toBe(false);
+    expect(isGoneOrZombie(gc)).toBe(false);
+    clock.advance(1_000);
+    const r = await run;
+    expect(r.exit).toEqual({ kind: 'cancelled' });
     expect(await eventually(() => isGoneOrZombie(gc))).toBe(true);
   });
 });

@@ -64,6 +64,12 @@ describe('runProcess exit classification', () => {
     expect(r.exit).toEqual({ kind: 'spawn_error', errno: 'ENOENT' });
   });
 
+  it('reports a spawn node refuses synchronously (NUL byte in an argument) as spawn_error', async () => {
+    const r = await runProcess(nodeSpec('exit-code.mjs', ['a\u0000b']));
+    expect(r.exit).toEqual({ kind: 'spawn_error', errno: 'ERR_INVALID_ARG_VALUE' });
+    expect(r.pid).toBeUndefined();
+  });
+
   it('returns cancelled without spawning when the signal is already aborted', async () => {
     const spawned: unknown[] = [];
     const onSpawn = (m: unknown) => spawned.push(m);
