@@ -5,16 +5,20 @@ import { CappedCollector, TailCollector } from '../../src/process/output.js';
 describe('CappedCollector', () => {
   it('keeps exactly the first maxBytes and counts every byte seen', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), fc.nat(300), (chunks, max) => {
-        const c = new CappedCollector(max);
-        const kept: Buffer[] = [];
-        for (const chunk of chunks) kept.push(c.push(Buffer.from(chunk)));
-        const all = Buffer.concat(chunks.map((x) => Buffer.from(x)));
-        expect(c.toBuffer().equals(all.subarray(0, max))).toBe(true);
-        expect(Buffer.concat(kept).equals(all.subarray(0, max))).toBe(true);
-        expect(c.totalBytes).toBe(all.length);
-        expect(c.overflowed).toBe(all.length > max);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }),
+        fc.nat(300),
+        (chunks, max) => {
+          const c = new CappedCollector(max);
+          const kept: Buffer[] = [];
+          for (const chunk of chunks) kept.push(c.push(Buffer.from(chunk)));
+          const all = Buffer.concat(chunks.map((x) => Buffer.from(x)));
+          expect(c.toBuffer().equals(all.subarray(0, max))).toBe(true);
+          expect(Buffer.concat(kept).equals(all.subarray(0, max))).toBe(true);
+          expect(c.totalBytes).toBe(all.length);
+          expect(c.overflowed).toBe(all.length > max);
+        },
+      ),
     );
   });
 
