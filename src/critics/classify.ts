@@ -31,7 +31,7 @@ const AUTH_RE =
 const QUOTA_RE = /insufficient_quota|quota|credit balance|usage limit/i;
 const RATE_RE = /rate[ _-]?limit|too many requests|\b429\b/i;
 const MODEL_RE =
-  /model_not_found|unknown model|invalid model|model\b[^\n]{0,160}?(?:not found|(?:does|may) not exist|not supported|not available)/i;
+  /model_not_found|unknown model|invalid model|models?\b[^\n]{0,160}?(?:not found|(?:does|may) not exist|not supported|not available)/i;
 /** stderr lines that are known harmless noise and must not steer classification. */
 const STDERR_NOISE_RE = /model metadata for/i;
 

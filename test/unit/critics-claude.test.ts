@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { claudeAdapter } from '../../src/critics/index.js';
+import { isBrutalistError } from '../../src/errors/index.js';
+import type { ExitClass } from '../../src/process/types.js';
+import {
+  CLAUDE_INIT,
+  CLAUDE_STREAM_OK,
+  claudeAssistant,
+  claudeResult,
+  claudeStreamError,
+  exit,
+  OK,
+  runResult,
+} from './critics-samples.js';
+
+const jsonl = (...events: unknown[]) => `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
+
+describe('claude adapter: invocation', () => {
+  it('runs print mode with stream-json, read-only tools and an explicit deny list, prompt on stdin only', () => {
+    const inv = claudeAdapter.buildInvocation({ prompt: 'PROMPT-TEXT' }, undefined);
+    expect(inv.args).toEqual([
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--no-session-persistence',
+      '--strict-mcp-config',
+      '--tools',
+      'Read,Glob,Grep',
+      '--disallowedTools',
+      'Bash,Edit,MultiEdit,Write,NotebookEdit,WebFetch,WebSearch,Task,KillShell,BashOutput',
+    ]);
+    expect(inv.stdin).toBe('PROMPT-TEXT');
+    expect(inv.args.join(' ')).not.toContain('PROMPT-TEXT');
+    expect(inv.args.join(' ')).not.toMatch(/skip-permissions|bypass/i);
+    expect(inv.env).toEqual({});
+  });
+
+  it('appends --model when a model is given', () => {
+    const inv = claudeAdapter.buildInvocation({ prompt: 'p' }, 'claude-sonnet-4-5');
+    expect(inv.args.slice(-2)).toEqual(['--model', 'claude-sonnet-4-5']);
+  });
+
+  it.each(['--dangerously-skip-permissions', '-x', 'a b', '', 'm\nx'])(
+    'refuses the model name %j',
+    (model) => {
+      expect(() => claudeAdapter.buildInvocation({ prompt: 'p' }, model || ' ')).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    },
+  );
+
+  it('parses the version banner', () => {
+    expect(claudeAdapter.parseVersion('2.1.197 (Claude Code)\n')).toBe('2.1.197');
+    expect(claudeAdapter.parseVersion('command not understood\n')).toBeUndefined();
+  });
+});
+
+describe('claude adapter: output parsing', () => {
+  it('takes the text of the final result event, the model and usage with cost', () => {
+    const parsed = claudeAdapter.parseOutput(CLAUDE_STREAM_OK, false);
+    expect(parsed.text).toBe('STUB-CRITIQUE: the plan looks fine; add tests.');
+    expect(parsed.model).toBe('claude-opus-4-8');
+    expect(parsed.sessionId).toBe('9717b597-65f4-4ac3-8ec0-f5dd83369e7c');
+    expect(parsed.usage).toEqual({
+      inputTokens: 10,
+      outputTokens: 5,
+      cachedInputTokens: 3,
+      totalTokens: 15,
+      costUsd: 0.000175,
+    });
+    expect(parsed.error).toBeUndefined();
+  });
+
+  it('accepts the single-object --output-format json shape', () => {
+    const parsed = claudeAdapter.parseOutput(
+      `${JSON.stringify(claudeResult({ result: 'JSON TEXT' }))}\n`,
+      false,
+    );
+    expect(parsed.text).toBe('JSON TEXT');
+  });
+
+  it('falls back to the assistant text blocks when a truncated run has no result event', () => {
+    const stdout = jsonl(
+      CLAUDE_INIT,
+      claudeAssistant('part one, ', 'm1'),
+      claudeAssistant('same message', 'm1'),
+    );
+    const cut = `${stdout}{"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"never fin`;
+    const parsed = claudeAdapter.parseOutput(cut, true);
+    expect(parsed.text).toBe('part one, same message');
+    expect(parsed.model).toBe('claude-opus-4-8');
+    expect(parsed.usage).toBeUndefined();
+  });
+
+  it('separates text of different assistant messages with a blank line', () => {
+    const stdout = jsonl(CLAUDE_INIT, claudeAssistant('first', 'm1'), claudeAssistant('second', 'm2'));
+    expect(claudeAdapter.parseOutput(stdout, true).text).toBe('first\n\nsecond');
+  });
+
+  it('reports is_error results as a structured error with the API status, not as text', () => {
+    const parsed = claudeAdapter.parseOutput(
+      claudeStreamError(401, 'Invalid API key · Please run /login', 'authentication_failed'),
+      false,
+    );
+    expect(parsed.text).toBe('');
+    expect(parsed.error).toEqual({ message: 'Invalid API key · Please run /login', status: 401 });
+  });
+
+  it('treats error subtypes (e.g. error_max_turns) as errors', () => {
+    const stdout = jsonl(
+      CLAUDE_INIT,
+      claudeResult({ subtype: 'error_max_turns', is_error: false, result: undefined }),
+    );
+    expect(claudeAdapter.parseOutput(stdout, false).error).toEqual({ message: 'error_max_turns' });
+  });
+
+  it('reports a synthetic API error message when the result event never arrived', () => {
+    const stdout = jsonl(
+      CLAUDE_INIT,
+      claudeAssistant('Credit balance is too low', 'x', { error: 'billing_error' }),
+    );
+    const parsed = claudeAdapter.parseOutput(stdout, true);
+    expect(parsed.error).toEqual({ message: 'Credit balance is too low' });
+    expect(parsed.text).toBe('');
+  });
+
+  it('throws CLI_OUTPUT_INVALID when nothing recognisable was printed', () => {
+    for (const stdout of ['', 'plain text answer\n', '{"type":"other"}\n', '{"type":"res']) {
+      try {
+        claudeAdapter.parseOutput(stdout, false);
+        expect.unreachable();
+      } catch (err) {
+        expect(isBrutalistError(err) && err.code).toBe('CLI_OUTPUT_INVALID');
+      }
+    }
+  });
+});
+
+describe('claude adapter: failure classification', () => {
+  const ok = CLAUDE_STREAM_OK;
+  const err = (status: number, message: string) => claudeStreamError(status, message, 'tag');
+  const cases: Array<[string, ExitClass, string, string, string | undefined]> = [
+    ['a clean run', OK, ok, '', undefined],
+    [
+      'a critique whose prose says "rate limit 429 invalid api key"',
+      OK,
+      jsonl(
+        CLAUDE_INIT,
+        claudeResult({ result: 'rate limit 429 invalid api key /login quota model not found' }),
+      ),
+      '',
+      undefined,
+    ],
+    ['noisy stderr on success', OK, ok, 'Error: 401 invalid api key\nrate limit', undefined],
+    ['is_error 401', exit(1), err(401, 'Invalid API key · Please run /login'), '', 'AUTH_REQUIRED'],
+    ['is_error 403', exit(1), err(403, 'Your organization has disabled access'), '', 'AUTH_REQUIRED'],
+    ['not logged in on stderr', exit(1), '', 'Not logged in · Please run /login', 'AUTH_REQUIRED'],
+    ['is_error 429', exit(1), err(429, 'API Error: 429 {"type":"rate_limit_error"}'), '', 'RATE_LIMITED'],
+    ['credit balance', exit(1), err(400, 'Credit balance is too low'), '', 'QUOTA_EXCEEDED'],
+    [
+      'unknown model (404)',
+      exit(1),
+      err(
+        404,
+        "There's an issue with the selected model (nope). It may not exist or you may not have access to it.",
+      ),
+      '',
+      'MODEL_NOT_FOUND',
+    ],
+    ['server error', exit(1), err(500, 'API Error: 500 Internal server error'), '', 'CLI_FAILED'],
+    ['is_error with exit 0', OK, err(500, 'API Error: 500 Internal server error'), '', 'CLI_FAILED'],
+    ['is_error 429 with exit 0', OK, err(429, 'API Error: 429'), '', 'RATE_LIMITED'],
+    ['exit 1 and nothing else', exit(1), '', '', 'CLI_FAILED'],
+    [
+      'stream-json without --verbose',
+      exit(1),
+      '',
+      'Error: When using --print, --output-format=stream-json requires --verbose',
+      'CLI_FAILED',
+    ],
+    ['deadline', { kind: 'timeout' }, ok, '', 'CLI_TIMEOUT'],
+    ['stall', { kind: 'stalled' }, '', '', 'CLI_STALLED'],
+    ['cancel', { kind: 'cancelled' }, '', '', 'CANCELLED'],
+    ['missing binary', { kind: 'not_found' }, '', '', 'CLI_NOT_FOUND'],
+    ['spawn failure', { kind: 'spawn_error', errno: 'EACCES' }, '', '', 'CLI_SPAWN_FAILED'],
+    ['killed by a signal', { kind: 'signal', signal: 'SIGSEGV' }, ok, '', 'CLI_KILLED'],
+    ['output cap without error', { kind: 'output_cap' }, ok, '', undefined],
+  ];
+  it.each(cases)('%s → %s', (_name, exitClass, stdout, stderr, expected) => {
+    let parsed: ReturnType<typeof claudeAdapter.parseOutput> | undefined;
+    try {
+      parsed = claudeAdapter.parseOutput(stdout, false);
+    } catch {
+      parsed = undefined;
+    }
+    expect(claudeAdapter.classifyFailure(runResult(exitClass, stdout, stderr), parsed)).toBe(expected);
+  });
+});
