@@ -1,0 +1,20 @@
+/** Security: input validation (paths, sizes) and the sanitizer every outbound message passes through. */
+
+export { PATH_PLACEHOLDER } from './host-paths.js';
+export { checkTextLimits, DEFAULT_MAX_FIELD_DEPTH, type TextLimits } from './limits.js';
+export {
+  PATH_ERROR_CODES,
+  type PathLimits,
+  type ResolvedTarget,
+  resolveTarget,
+  rootsFromUris,
+} from './paths.js';
+export {
+  DEFAULT_SANITIZE_MAX_CHARS,
+  DEFAULT_SANITIZE_MAX_DEPTH,
+  DEPTH_PLACEHOLDER,
+  type SanitizeOptions,
+  sanitizeData,
+  sanitizeText,
+} from './sanitize.js';
+export { REDACTED } from './secrets.js';

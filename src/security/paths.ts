@@ -1,0 +1,216 @@
+/** Target-path validation: turns a client-supplied path into a realpath that provably lies inside an allowed root. */
+import { lstat, realpath } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BrutalistError, type ErrorCode, isBrutalistError } from '../errors/index.js';
+
+export interface PathLimits {
+  readonly maxPathChars: number;
+  readonly maxPathComponentChars: number;
+}
+
+export interface ResolvedTarget {
+  /** The realpath of the target: no symlinks, no `..`, absolute. */
+  readonly path: string;
+  /** The realpath of the root that contains it (the longest one when roots nest). */
+  readonly root: string;
+  readonly kind: 'file' | 'directory';
+}
+
+/** The only codes resolveTarget ever rejects with. */
+export const PATH_ERROR_CODES = [
+  'PATH_INVALID',
+  'PATH_NOT_FOUND',
+  'PATH_OUTSIDE_ROOT',
+  'PATH_NOT_REGULAR',
+] as const satisfies readonly ErrorCode[];
+
+// A scheme of two or more characters, so a Windows drive letter (`C:\x`) is never mistaken for one.
+const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]+:/;
+const FILE_SCHEME = /^file:/i;
+
+function invalid(reason: string, data: Record<string, number> = {}): BrutalistError {
+  return new BrutalistError('PATH_INVALID', `The path is malformed: ${reason}.`, { data });
+}
+
+/** Checks shape only (no I/O): emptiness, NUL bytes, total length and component length. */
+function checkShape(candidate: string, limits: PathLimits): void {
+  if (candidate.length === 0) throw invalid('it is empty');
+  if (candidate.includes('\0')) throw invalid('it contains a NUL byte');
+  if (candidate.length > limits.maxPathChars) {
+    throw invalid('it is longer than the limit', { limit: limits.maxPathChars, actual: candidate.length });
+  }
+  // Split on both separators: on POSIX a backslash is a legal name character, so this can only
+  // shorten components (be more lenient), never let an over-long one through on Windows.
+  for (const component of candidate.split(/[\\/]/)) {
+    if (component.length > limits.maxPathComponentChars) {
+      throw invalid('a component is longer than the limit', {
+        limit: limits.maxPathComponentChars,
+        actual: component.length,
+      });
+    }
+  }
+}
+
+/** Turns a `file://` URL into a path; any other URL scheme is refused rather than read as a file name. */
+function fromUrlIfAny(target: string): string {
+  if (FILE_SCHEME.test(target)) {
+    try {
+      return fileURLToPath(new URL(target));
+    } catch (cause) {
+      // Remote hosts (file://server/x), encoded separators (%2F) and unparsable URLs land here.
+      throw new BrutalistError(
+        'PATH_INVALID',
+        'The path is malformed: the file:// URL cannot be converted.',
+        {
+          cause,
+        },
+      );
+    }
+  }
+  if (URL_SCHEME.test(target)) throw invalid('only file:// URLs are accepted');
+  return target;
+}
+
+/** The prefix a path must start with to be inside `root`; `/` (or `C:\`) already ends in a separator. */
+function insidePrefix(root: string): string {
+  return root.endsWith(sep) ? root : root + sep;
+}
+
+/** The longest root equal to, or a strict ancestor of, `path`; undefined when none is. */
+function containingRoot(path: string, roots: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const root of roots) {
+    if (
+      (path === root || path.startsWith(insidePrefix(root))) &&
+      (best === undefined || root.length > best.length)
+    ) {
+      best = root;
+    }
+  }
+  return best;
+}
+
+/** Realpaths every root; roots that do not exist (or cannot be read) are skipped, order is kept. */
+async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const settled = await Promise.all(
+    roots.map(async (root) => {
+      if (typeof root !== 'string' || root.length === 0 || root.includes('\0')) return undefined;
+      try {
+        return await realpath(root);
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return settled.filter((r): r is string => r !== undefined);
+}
+
+function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Maps a failed realpath of a path that is lexically inside a root to a client-safe error. */
+function realpathFailure(err: unknown): BrutalistError {
+  const errno = errnoOf(err);
+  const make = (code: ErrorCode, message: string) => new BrutalistError(code, message, { cause: err });
+  switch (errno) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return make('PATH_NOT_FOUND', 'The path does not exist.');
+    case 'EACCES':
+    case 'EPERM':
+      return make('PATH_NOT_FOUND', 'The path does not exist or cannot be read.');
+    // A symlink loop is a malformed path rather than a missing one: it can never resolve.
+    case 'ELOOP':
+      return make('PATH_INVALID', 'The path is malformed: it is a symbolic link loop.');
+    case 'ENAMETOOLONG':
+      return make('PATH_INVALID', 'The path is malformed: it is too long for the file system.');
+    default:
+      return make('PATH_INVALID', 'The path cannot be resolved.');
+  }
+}
+
+/**
+ * Resolves a client-supplied target to its realpath and proves it lies inside one of `roots`.
+ *
+ * - Roots are realpath'd first; missing roots are skipped; with none left the target is PATH_OUTSIDE_ROOT.
+ * - Relative targets resolve against the first root that exists (never process.cwd()); absolute ones as given.
+ * - A `file://` URL is accepted; any other `scheme:` prefix is PATH_INVALID (use `./name:x` for such names).
+ * - Containment is decided on the realpath, so `..`, absolute paths and symlinks pointing outside are
+ *   PATH_OUTSIDE_ROOT, and a symlink outside that points inside is accepted.
+ * - A path that cannot be resolved and is lexically outside every root is PATH_OUTSIDE_ROOT, whether or
+ *   not it exists, so the answer is no oracle for the existence of files outside the roots.
+ * - Symlink loops are PATH_INVALID. FIFOs, sockets and devices are PATH_NOT_REGULAR; nothing is opened.
+ * - Messages never contain the path. The result is a check at one instant: callers pass on `path`
+ *   (the realpath), not the original target, so a later symlink swap cannot redirect them.
+ */
+export async function resolveTarget(
+  target: string,
+  roots: readonly string[],
+  limits: PathLimits,
+): Promise<ResolvedTarget> {
+  if (typeof target !== 'string') throw invalid('it is not a string');
+  checkShape(target, limits);
+  const asPath = fromUrlIfAny(target);
+  if (asPath !== target) checkShape(asPath, limits); // decoding %00 or %-escapes can change the shape
+
+  const real = await realRoots(roots);
+  const first = real[0];
+  if (first === undefined) {
+    throw new BrutalistError('PATH_OUTSIDE_ROOT', 'No allowed root exists, so no path is inside one.');
+  }
+  // Joined without normalising, so `link/..` means what the kernel says it means, not what a string op says.
+  const joined = isAbsolute(asPath) ? asPath : insidePrefix(first) + asPath;
+  checkShape(joined, limits);
+
+  let realTarget: string;
+  try {
+    realTarget = await realpath(joined);
+  } catch (err) {
+    const lexical = resolve(joined);
+    const lexicallyInside =
+      containingRoot(lexical, real) !== undefined ||
+      containingRoot(
+        lexical,
+        roots
+          .filter((r) => typeof r === 'string' && r.length > 0 && !r.includes('\0'))
+          .map((r) => resolve(r)),
+      ) !== undefined;
+    if (!lexicallyInside) throw new BrutalistError('PATH_OUTSIDE_ROOT', undefined, { cause: err });
+    throw realpathFailure(err);
+  }
+
+  const root = containingRoot(realTarget, real);
+  if (root === undefined) throw new BrutalistError('PATH_OUTSIDE_ROOT');
+
+  let kind: ResolvedTarget['kind'];
+  try {
+    // lstat on a realpath: no symlink is left to follow, and stat-ing never opens (a FIFO would block).
+    const stats = await lstat(realTarget);
+    if (stats.isFile()) kind = 'file';
+    else if (stats.isDirectory()) kind = 'directory';
+    else throw new BrutalistError('PATH_NOT_REGULAR');
+  } catch (err) {
+    if (isBrutalistError(err)) throw err;
+    throw realpathFailure(err); // removed between realpath and lstat
+  }
+  return { path: realTarget, root, kind };
+}
+
+/** Turns MCP `roots` URIs into paths; non-file URIs and URIs that cannot be converted are ignored. */
+export function rootsFromUris(uris: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const uri of uris) {
+    if (typeof uri !== 'string' || !FILE_SCHEME.test(uri)) continue;
+    let path: string;
+    try {
+      path = fileURLToPath(new URL(uri));
+    } catch {
+      continue;
+    }
+    if (path.length > 0 && !path.includes('\0') && !out.includes(path)) out.push(path);
+  }
+  return out;
+}
