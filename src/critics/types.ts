@@ -39,7 +39,7 @@ export interface ParsedOutput {
 
 export interface CriticAdapter {
   readonly name: CriticName;
-  /** Env variable names (exact) and prefixes (ending in `_` or `*`) this vendor's CLI needs from the server env. */
+  /** Env variable names this vendor CLI needs from the server env: exact names, or prefixes ending in `*`. */
   readonly envAllowlist: readonly string[];
   buildInvocation(request: CriticRequest, model: string | undefined): Invocation;
   /** argv for the availability probe. */
