@@ -16,7 +16,9 @@ function show(value: unknown): string {
 export function configTable(): string {
   const rows = ['| option (file key) | env variable | default | meaning |', '|---|---|---|---|'];
   for (const [name, spec] of Object.entries(OPTIONS)) {
-    rows.push(`| \`${name}\` | \`${spec.env}\` | ${show(spec.default)} | ${spec.description.replaceAll('|', '\\|')} |`);
+    rows.push(
+      `| \`${name}\` | \`${spec.env}\` | ${show(spec.default)} | ${spec.description.replaceAll('|', '\\|')} |`,
+    );
   }
   return `${START}\n${rows.join('\n')}\n${END}`;
 }

@@ -89,7 +89,8 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
   const models: Partial<Record<CriticName, string>> = {};
   for (const pair of values.model ?? []) {
     const [critic, model] = pair.split('=', 2);
-    if (critic && model && (CRITIC_NAMES as readonly string[]).includes(critic)) models[critic as CriticName] = model;
+    if (critic && model && (CRITIC_NAMES as readonly string[]).includes(critic))
+      models[critic as CriticName] = model;
   }
   const parsed = parseToolArgs('roast', {
     domain: positionals[0],
@@ -112,7 +113,9 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
       onProgress: (message) => process.stderr.write(`… ${message}\n`),
     });
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ contextId: response.contextId, meta: response.meta, page: response.page })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ contextId: response.contextId, meta: response.meta, page: response.page })}\n`,
+      );
     }
     process.stdout.write(response.text);
     // The terminal gets the whole critique: walk the pages.
@@ -138,8 +141,8 @@ main(process.argv.slice(2)).then(
     const error = toBrutalistError(err);
     const message = sanitizeText(error.message, { roots: [process.cwd()], env: process.env });
     process.stderr.write(`brutalist-mcp: ${error.code}: ${message}\n`);
-    if (!isBrutalistError(err) && process.env.BRUTALIST_DEBUG) process.stderr.write(`${String((err as Error)?.stack)}\n`);
+    if (!isBrutalistError(err) && process.env.BRUTALIST_DEBUG)
+      process.stderr.write(`${String((err as Error)?.stack)}\n`);
     process.exit(error.code === 'CONFIG_INVALID' || error.code === 'INVALID_ARGUMENT' ? 2 : 1);
   },
 );
-

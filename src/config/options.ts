@@ -57,7 +57,13 @@ export const OPTIONS = {
     24 * 60 * MINUTE,
     'How long a `--version` probe result is trusted.',
   ),
-  probeTimeoutMs: int('BRUTALIST_PROBE_TIMEOUT_MS', 10 * SECOND, 100, MINUTE, 'Deadline of one `--version` probe.'),
+  probeTimeoutMs: int(
+    'BRUTALIST_PROBE_TIMEOUT_MS',
+    10 * SECOND,
+    100,
+    MINUTE,
+    'Deadline of one `--version` probe.',
+  ),
   maxParallelCritics: int(
     'BRUTALIST_MAX_PARALLEL_CRITICS',
     3,
@@ -66,7 +72,13 @@ export const OPTIONS = {
     'Most critics one request may run in parallel (only when the caller lists several in `clis`).',
   ),
   // ---- process runner
-  cliTimeoutMs: int('BRUTALIST_CLI_TIMEOUT_MS', 10 * MINUTE, SECOND, 2 * 60 * MINUTE, 'Hard deadline of one critic run.'),
+  cliTimeoutMs: int(
+    'BRUTALIST_CLI_TIMEOUT_MS',
+    10 * MINUTE,
+    SECOND,
+    2 * 60 * MINUTE,
+    'Hard deadline of one critic run.',
+  ),
   stallTimeoutMs: int(
     'BRUTALIST_STALL_TIMEOUT_MS',
     5 * MINUTE,
@@ -88,7 +100,13 @@ export const OPTIONS = {
     512 * MIB,
     'Critic stdout kept per run; past it the run is stopped and marked truncated.',
   ),
-  maxStderrBytes: int('BRUTALIST_MAX_STDERR_BYTES', 64 * 1024, 1024, 8 * MIB, 'Tail of critic stderr kept per run.'),
+  maxStderrBytes: int(
+    'BRUTALIST_MAX_STDERR_BYTES',
+    64 * 1024,
+    1024,
+    8 * MIB,
+    'Tail of critic stderr kept per run.',
+  ),
   // ---- inputs
   roots: list(
     'BRUTALIST_ROOTS',
@@ -134,7 +152,13 @@ export const OPTIONS = {
     16 * 1024 * MIB,
     'Memory the in-memory state store may hold before evicting least-recently-used entries.',
   ),
-  stateMaxEntries: int('BRUTALIST_STATE_MAX_ENTRIES', 10_000, 10, 10_000_000, 'Entries the in-memory store may hold.'),
+  stateMaxEntries: int(
+    'BRUTALIST_STATE_MAX_ENTRIES',
+    10_000,
+    10,
+    10_000_000,
+    'Entries the in-memory store may hold.',
+  ),
   cacheMaxEntryBytes: int(
     'BRUTALIST_CACHE_MAX_ENTRY_BYTES',
     4 * MIB,
@@ -175,15 +199,18 @@ export const OPTIONS = {
 
 export type OptionName = keyof typeof OPTIONS;
 
-type ValueOf<S> = S extends OptionSpec<'int', number>
-  ? number
-  : S extends OptionSpec<'string', string>
-    ? string
-    : S extends OptionSpec<'list', readonly string[]>
-      ? readonly string[]
-      : never;
+type ValueOf<S> =
+  S extends OptionSpec<'int', number>
+    ? number
+    : S extends OptionSpec<'string', string>
+      ? string
+      : S extends OptionSpec<'list', readonly string[]>
+        ? readonly string[]
+        : never;
 
 /** The resolved, frozen configuration every module receives. */
 export type Config = {
-  readonly [K in OptionName]: K extends 'criticPreference' ? readonly CriticName[] : ValueOf<(typeof OPTIONS)[K]>;
+  readonly [K in OptionName]: K extends 'criticPreference'
+    ? readonly CriticName[]
+    : ValueOf<(typeof OPTIONS)[K]>;
 };

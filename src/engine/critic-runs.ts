@@ -1,5 +1,5 @@
 /** Choosing critics, running them in parallel under one signal, reporting progress, and summarising outcomes. */
-import { type CriticName, type Config } from '../config/index.js';
+import type { Config, CriticName } from '../config/index.js';
 import type { CriticAvailability, CriticRequest, CriticResult } from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
@@ -29,9 +29,13 @@ export async function selectCritics(
   if (requested && requested.length > 0) {
     const unique = [...new Set(requested)];
     if (unique.length > config.maxParallelCritics) {
-      throw new BrutalistError('INVALID_ARGUMENT', `At most ${config.maxParallelCritics} critics may run at once.`, {
-        data: { field: 'clis', limit: config.maxParallelCritics },
-      });
+      throw new BrutalistError(
+        'INVALID_ARGUMENT',
+        `At most ${config.maxParallelCritics} critics may run at once.`,
+        {
+          data: { field: 'clis', limit: config.maxParallelCritics },
+        },
+      );
     }
     const checks = await Promise.all(unique.map((c) => availability.check(c)));
     const critics = checks.filter((a) => a.available).map((a) => a.critic);
@@ -50,12 +54,19 @@ export async function selectCritics(
     const a = await availability.check(critic);
     if (a.available) return { critics: [critic], skipped: [] };
   }
-  throw new BrutalistError('NO_CRITIC_AVAILABLE', undefined, { data: { checked: [...config.criticPreference] } });
+  throw new BrutalistError('NO_CRITIC_AVAILABLE', undefined, {
+    data: { checked: [...config.criticPreference] },
+  });
 }
 
 export type CriticOutcome =
   | { readonly critic: CriticName; readonly ok: true; readonly result: CriticResult }
-  | { readonly critic: CriticName; readonly ok: false; readonly error: BrutalistError; readonly durationMs: number };
+  | {
+      readonly critic: CriticName;
+      readonly ok: false;
+      readonly error: BrutalistError;
+      readonly durationMs: number;
+    };
 
 /** Live counters a progress ticker can read while critics run. */
 export class LiveRun {
@@ -169,7 +180,9 @@ export function startProgressTicker(
     if (stopped) return;
     const elapsedS = Math.round((clock.now() - live.startedAt) / 1000);
     const kb = (live.bytes / 1024).toFixed(1);
-    report?.(`${live.critics.join(', ')} running: ${elapsedS}s elapsed, ${kb} KB received, ${live.done}/${live.critics.length} done`);
+    report?.(
+      `${live.critics.join(', ')} running: ${elapsedS}s elapsed, ${kb} KB received, ${live.done}/${live.critics.length} done`,
+    );
     handle = clock.setTimeout(tick, intervalMs);
   }
   return () => {

@@ -1,8 +1,8 @@
 /** The request pipeline: validate, page or resume, pick critics, cache + single-flight, run, store, page. */
 import { basename, dirname } from 'node:path';
-import type { Config } from '../config/index.js';
+import type { Config, CriticName } from '../config/index.js';
 import { type CriticAvailability, runCritic } from '../critics/index.js';
-import { buildRoastPrompt, type DomainId, discover, getDomain, runDebate } from '../domains/index.js';
+import { buildRoastPrompt, discover, getDomain, runDebate } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newId, sha256Hex, systemClock } from '../infra/index.js';
 import { RECURSION_ENV } from '../process/index.js';
@@ -101,9 +101,13 @@ export class Engine {
       targetPath = target.kind === 'directory' ? '.' : basename(target.path);
       fingerprint = await fingerprintTarget(target.path, this.config.fingerprintMaxFiles);
     } else if (!args.context && !conversation) {
-      throw new BrutalistError('INVALID_ARGUMENT', `domain "${domain.id}" needs a context describing what to critique.`, {
-        data: { field: 'context' },
-      });
+      throw new BrutalistError(
+        'INVALID_ARGUMENT',
+        `domain "${domain.id}" needs a context describing what to critique.`,
+        {
+          data: { field: 'context' },
+        },
+      );
     }
 
     const selection = await selectCritics(args.clis ?? conversation?.critics, this.availability, this.config);
@@ -161,7 +165,11 @@ export class Engine {
           notes: [],
         };
         const title = `Brutalist critique: ${domain.title}${args.target ? ` (${args.target})` : ''}`;
-        return { text: composeCritique(title, outcomes, args.verbose === true), meta, turns: criticTurns(outcomes, this.clock) };
+        return {
+          text: composeCritique(title, outcomes, args.verbose === true),
+          meta,
+          turns: criticTurns(outcomes, this.clock),
+        };
       },
     );
     const response = await this.pages.save(ctx.owner, finished.text, finished.meta, args.limit);
@@ -179,23 +187,33 @@ export class Engine {
     if (paged) return paged;
     this.guardRecursion();
     checkTextLimits(
-      { topic: args.topic, proPosition: args.proPosition, conPosition: args.conPosition, context: args.context },
+      {
+        topic: args.topic,
+        proPosition: args.proPosition,
+        conPosition: args.conPosition,
+        context: args.context,
+      },
       this.config,
       LONG_FIELDS,
     );
     checkModels(args.models);
     const notes: string[] = [];
-    let agents: readonly [DebateCritic, DebateCritic];
+    let agents: readonly [CriticName, CriticName];
     if (args.agents && args.agents.length > 0) {
       if (args.agents.length !== 2) {
         throw new BrutalistError('INVALID_ARGUMENT', 'agents must name exactly two critics (pro, con).', {
           data: { field: 'agents' },
         });
       }
-      const selection = await selectCritics(args.agents, this.availability, { ...this.config, maxParallelCritics: 3 });
+      const selection = await selectCritics(args.agents, this.availability, {
+        ...this.config,
+        maxParallelCritics: 3,
+      });
       if (selection.skipped.length > 0) {
         const missing = selection.skipped[0]!;
-        throw new BrutalistError(missing.code as 'CLI_NOT_FOUND', undefined, { data: { critic: missing.critic } });
+        throw new BrutalistError(missing.code as 'CLI_NOT_FOUND', undefined, {
+          data: { critic: missing.critic },
+        });
       }
       agents = [args.agents[0]!, args.agents[1]!];
     } else {
@@ -209,57 +227,76 @@ export class Engine {
     }
     const rounds = args.rounds ?? 1;
     const cwd = this.defaultCwd(ctx);
-    const key = sha256Hex(stableJson({ tool: 'debate', ...args, agents, rounds, offset: undefined, limit: undefined }));
-    const finished = await this.cachedRun(key, true, args.force_refresh === true, ctx, [...new Set(agents)], async (signal, live) => {
-      const outcomes: CriticOutcome[] = [];
-      {
-        const debate = await runDebate(
-          {
-            topic: args.topic,
-            proPosition: args.proPosition,
-            conPosition: args.conPosition,
-            context: args.context,
-            rounds,
-            agents,
-          },
-          {
-            signal,
-            runTurn: async (critic, _position, prompt, turnSignal) => {
-              const [outcome] = await runCriticsInParallel(
-                [critic],
-                () => ({ prompt, model: args.models?.[critic] }),
-                this.runner,
-                { cwd, signal: turnSignal ?? signal },
-                live,
-                this.clock,
-              );
-              outcomes.push(outcome!);
-              if (!outcome!.ok) throw outcome!.error;
-              return outcome!.result.text;
+    const key = sha256Hex(
+      stableJson({ tool: 'debate', ...args, agents, rounds, offset: undefined, limit: undefined }),
+    );
+    const finished = await this.cachedRun(
+      key,
+      true,
+      args.force_refresh === true,
+      ctx,
+      [...new Set(agents)],
+      async (signal, live) => {
+        const outcomes: CriticOutcome[] = [];
+        {
+          const debate = await runDebate(
+            {
+              topic: args.topic,
+              proPosition: args.proPosition,
+              conPosition: args.conPosition,
+              context: args.context,
+              rounds,
+              agents,
             },
-          },
-        );
-        const meta: ResultMeta = {
-          tool: 'roast_cli_debate',
-          domain: null,
-          critics: outcomes.map(summarize),
-          cached: false,
-          cacheAgeMs: null,
-          skipped: [],
-          notes,
-        };
-        return { text: debate.markdown, meta, turns: [] };
-      }
-    });
+            {
+              signal,
+              runTurn: async (critic, _position, prompt, turnSignal) => {
+                const [outcome] = await runCriticsInParallel(
+                  [critic],
+                  () => ({ prompt, model: args.models?.[critic] }),
+                  this.runner,
+                  { cwd, signal: turnSignal ?? signal },
+                  live,
+                  this.clock,
+                );
+                outcomes.push(outcome!);
+                if (!outcome!.ok) throw outcome!.error;
+                return outcome!.result.text;
+              },
+            },
+          );
+          const meta: ResultMeta = {
+            tool: 'roast_cli_debate',
+            domain: null,
+            critics: outcomes.map(summarize),
+            cached: false,
+            cacheAgeMs: null,
+            skipped: [],
+            notes,
+          };
+          return { text: debate.markdown, meta, turns: [] };
+        }
+      },
+    );
     return this.pages.save(ctx.owner, finished.text, finished.meta, args.limit);
   }
 
   /** `cli_agent_roster`: which critics are installed, their versions and configured models. */
   async roster(): Promise<
-    Array<{ critic: string; available: boolean; version: string | null; defaultModel: string | null; error: string | null }>
+    Array<{
+      critic: string;
+      available: boolean;
+      version: string | null;
+      defaultModel: string | null;
+      error: string | null;
+    }>
   > {
     const all = await this.availability.checkAll();
-    const models = { claude: this.config.claudeModel, codex: this.config.codexModel, gemini: this.config.geminiModel };
+    const models = {
+      claude: this.config.claudeModel,
+      codex: this.config.codexModel,
+      gemini: this.config.geminiModel,
+    };
     return all.map((a) => ({
       critic: a.critic,
       available: a.available,
@@ -277,9 +314,14 @@ export class Engine {
   // ---- steps
 
   /** Cursor or context_id (without resume) means "give me a page of an earlier result". */
-  private async pageIfRequested(args: PagingArgs, ctx: RequestContext, resuming: boolean): Promise<ToolResponse | null> {
+  private async pageIfRequested(
+    args: PagingArgs,
+    ctx: RequestContext,
+    resuming: boolean,
+  ): Promise<ToolResponse | null> {
     if (args.cursor) return this.pages.pageByCursor(ctx.owner, args.cursor, args.limit);
-    if (args.context_id && !resuming) return this.pages.page(ctx.owner, args.context_id, args.offset ?? 0, args.limit);
+    if (args.context_id && !resuming)
+      return this.pages.page(ctx.owner, args.context_id, args.offset ?? 0, args.limit);
     if (args.offset !== undefined && args.offset > 0) {
       throw new BrutalistError('INVALID_ARGUMENT', 'offset needs the context_id of an earlier result.', {
         data: { field: 'offset' },
@@ -303,9 +345,13 @@ export class Engine {
       });
     }
     if (!args.context) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'resume needs a context: your follow-up question or answer.', {
-        data: { field: 'context' },
-      });
+      throw new BrutalistError(
+        'INVALID_ARGUMENT',
+        'resume needs a context: your follow-up question or answer.',
+        {
+          data: { field: 'context' },
+        },
+      );
     }
     const conversation = await this.store.getConversation(args.context_id);
     if (!conversation || conversation.owner !== ctx.owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
@@ -317,7 +363,7 @@ export class Engine {
     owner: string,
     tool: string,
     domain: string,
-    critics: readonly DebateCritic[],
+    critics: readonly CriticName[],
     turns: readonly ConversationTurn[],
   ): Promise<void> {
     const bounded = boundHistory(turns, this.config.maxHistoryChars);
@@ -334,7 +380,7 @@ export class Engine {
     cacheable: boolean,
     forceRefresh: boolean,
     ctx: RequestContext,
-    critics: readonly DebateCritic[],
+    critics: readonly CriticName[],
     run: (signal: AbortSignal, live: LiveRun) => Promise<Finished>,
   ): Promise<Finished> {
     const useCache = cacheable && this.config.cacheTtlMs > 0;
@@ -364,7 +410,11 @@ export class Engine {
       );
       const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
       if (useCache && complete) {
-        await this.store.setCache(key, { text: finished.text, meta: { ...finished.meta }, storedAt: this.clock.now() }, this.config.cacheTtlMs);
+        await this.store.setCache(
+          key,
+          { text: finished.text, meta: { ...finished.meta }, storedAt: this.clock.now() },
+          this.config.cacheTtlMs,
+        );
       }
       return finished;
     } finally {
@@ -373,10 +423,10 @@ export class Engine {
   }
 }
 
-type DebateCritic = import('../config/index.js').CriticName;
-
 function criticTurns(outcomes: readonly CriticOutcome[], clock: Clock): ConversationTurn[] {
-  return outcomes.flatMap((o) => (o.ok ? [{ role: 'critic' as const, critic: o.critic, text: o.result.text, at: clock.now() }] : []));
+  return outcomes.flatMap((o) =>
+    o.ok ? [{ role: 'critic' as const, critic: o.critic, text: o.result.text, at: clock.now() }] : [],
+  );
 }
 
 /** Keeps the newest turns whose text fits in `maxChars` (the oldest are dropped first). */

@@ -4,7 +4,16 @@ import { join, relative } from 'node:path';
 import { sha256Hex } from '../infra/index.js';
 
 /** Directories whose contents are derived or vendored; their manifests and lockfiles are fingerprinted instead. */
-const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'target', '.venv', '__pycache__', 'coverage']);
+const SKIPPED_DIRS = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'build',
+  'target',
+  '.venv',
+  '__pycache__',
+  'coverage',
+]);
 /** Git files that change on every commit, checkout or staging, so git_history critiques see new commits. */
 const GIT_MARKERS = ['HEAD', 'index', 'packed-refs', 'logs/HEAD', 'FETCH_HEAD'];
 

@@ -1,7 +1,8 @@
 /** The engine: the one place that composes validation, state, critics and domains into requests. */
+
+export type { CriticRunner } from './critic-runs.js';
 export * from './engine.js';
 export * from './fingerprint.js';
 export * from './results.js';
 export * from './single-flight.js';
 export * from './types.js';
-export type { CriticRunner } from './critic-runs.js';

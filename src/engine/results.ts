@@ -19,7 +19,13 @@ export class ResultPages {
   async save(owner: string, text: string, meta: ResultMeta, limit?: number): Promise<ToolResponse> {
     const contextId = newId();
     await this.store.putResult(
-      { contextId, owner, text, meta: meta as unknown as Record<string, unknown>, createdAt: this.clock.now() },
+      {
+        contextId,
+        owner,
+        text,
+        meta: meta as unknown as Record<string, unknown>,
+        createdAt: this.clock.now(),
+      },
       this.config.resultTtlMs,
     );
     return this.page(owner, contextId, 0, limit);
@@ -69,7 +75,8 @@ export class ResultPages {
       return await this.page(owner, token.contextId, token.offset, limit ?? token.limit);
     } catch (err) {
       // The result behind a live cursor can still expire or be evicted first.
-      if (err instanceof BrutalistError && err.code === 'CONTEXT_NOT_FOUND') throw new BrutalistError('INVALID_CURSOR');
+      if (err instanceof BrutalistError && err.code === 'CONTEXT_NOT_FOUND')
+        throw new BrutalistError('INVALID_CURSOR');
       throw err;
     }
   }

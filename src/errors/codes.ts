@@ -11,8 +11,16 @@ export interface ErrorCodeSpec {
 
 export const ERROR_CODES = {
   // ---- input validation
-  INVALID_ARGUMENT: { message: 'An argument is missing or has the wrong shape.', retryable: false, httpStatus: 400 },
-  INPUT_TOO_LARGE: { message: 'An input is larger than the configured limit.', retryable: false, httpStatus: 413 },
+  INVALID_ARGUMENT: {
+    message: 'An argument is missing or has the wrong shape.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  INPUT_TOO_LARGE: {
+    message: 'An input is larger than the configured limit.',
+    retryable: false,
+    httpStatus: 413,
+  },
   PATH_OUTSIDE_ROOT: {
     message: 'The path is outside the allowed roots.',
     retryable: false,
@@ -40,7 +48,11 @@ export const ERROR_CODES = {
     httpStatus: 404,
   },
   // ---- critics
-  CLI_NOT_FOUND: { message: 'The critic CLI is not installed or not on PATH.', retryable: false, httpStatus: 503 },
+  CLI_NOT_FOUND: {
+    message: 'The critic CLI is not installed or not on PATH.',
+    retryable: false,
+    httpStatus: 503,
+  },
   NO_CRITIC_AVAILABLE: {
     message: 'None of the requested critic CLIs is installed and working.',
     retryable: false,
@@ -49,7 +61,11 @@ export const ERROR_CODES = {
   CLI_SPAWN_FAILED: { message: 'The critic CLI could not be started.', retryable: true, httpStatus: 502 },
   CLI_FAILED: { message: 'The critic CLI failed.', retryable: true, httpStatus: 502 },
   CLI_KILLED: { message: 'The critic CLI was killed by a signal.', retryable: true, httpStatus: 502 },
-  CLI_TIMEOUT: { message: 'The critic CLI ran past its deadline and was stopped.', retryable: true, httpStatus: 504 },
+  CLI_TIMEOUT: {
+    message: 'The critic CLI ran past its deadline and was stopped.',
+    retryable: true,
+    httpStatus: 504,
+  },
   CLI_STALLED: {
     message: 'The critic CLI produced no output for too long and was stopped.',
     retryable: true,
@@ -66,7 +82,11 @@ export const ERROR_CODES = {
     httpStatus: 503,
   },
   RATE_LIMITED: { message: 'The critic vendor is rate limiting requests.', retryable: true, httpStatus: 429 },
-  QUOTA_EXCEEDED: { message: 'The critic vendor quota or credit is exhausted.', retryable: false, httpStatus: 429 },
+  QUOTA_EXCEEDED: {
+    message: 'The critic vendor quota or credit is exhausted.',
+    retryable: false,
+    httpStatus: 429,
+  },
   MODEL_NOT_FOUND: {
     message: 'The requested model is unknown to the critic CLI or not available to this account.',
     retryable: false,
@@ -80,7 +100,11 @@ export const ERROR_CODES = {
   // ---- request lifecycle
   CANCELLED: { message: 'The request was cancelled by the client.', retryable: false, httpStatus: 499 },
   DEADLINE_EXCEEDED: { message: 'The request ran past its deadline.', retryable: true, httpStatus: 504 },
-  SHUTTING_DOWN: { message: 'The server is shutting down; retry on another instance.', retryable: true, httpStatus: 503 },
+  SHUTTING_DOWN: {
+    message: 'The server is shutting down; retry on another instance.',
+    retryable: true,
+    httpStatus: 503,
+  },
   // ---- capacity and resilience
   QUEUE_FULL: { message: 'Too many requests are waiting; retry later.', retryable: true, httpStatus: 429 },
   CIRCUIT_OPEN: {

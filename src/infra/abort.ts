@@ -17,5 +17,10 @@ export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): {
     s.addEventListener('abort', onAbort, { once: true });
     cleanups.push(() => s.removeEventListener('abort', onAbort));
   }
-  return { signal: controller.signal, dispose: () => cleanups.forEach((c) => c()) };
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const cleanup of cleanups) cleanup();
+    },
+  };
 }

@@ -55,7 +55,10 @@ export class ManualClock implements Clock {
       let nextId: number | undefined;
       let nextDue = Number.POSITIVE_INFINITY;
       for (const [id, t] of this.timers) {
-        if (t.due <= target && (t.due < nextDue || (t.due === nextDue && nextId !== undefined && id < nextId))) {
+        if (
+          t.due <= target &&
+          (t.due < nextDue || (t.due === nextDue && nextId !== undefined && id < nextId))
+        ) {
           nextDue = t.due;
           nextId = id;
         }

@@ -23,12 +23,16 @@ export function formatResponse(tool: string, response: ToolResponse): CallToolRe
     footer.push(`**Last page: characters ${page.offset}–${end} of ${page.totalChars}.**`);
   }
   if (response.meta.cached) {
-    footer.push(`_Served from cache (${Math.round((response.meta.cacheAgeMs ?? 0) / 1000)} s old); pass \`force_refresh: true\` for a fresh run._`);
+    footer.push(
+      `_Served from cache (${Math.round((response.meta.cacheAgeMs ?? 0) / 1000)} s old); pass \`force_refresh: true\` for a fresh run._`,
+    );
   }
   for (const skipped of response.meta.skipped) footer.push(`_Skipped ${skipped.critic}: ${skipped.code}._`);
   for (const note of response.meta.notes) footer.push(`_${note}_`);
   if (tool === 'roast' && page.offset === 0) {
-    footer.push(`_context_id: ${response.contextId} (pass it with \`resume: true\` and a follow-up in \`context\` to continue)._`);
+    footer.push(
+      `_context_id: ${response.contextId} (pass it with \`resume: true\` and a follow-up in \`context\` to continue)._`,
+    );
   }
   const text = footer.length > 0 ? `${response.text}\n\n---\n${footer.join('\n')}` : response.text;
   return {

@@ -87,7 +87,10 @@ export function createMcpServer(options: McpServerOptions): Server {
             : (message) => {
                 progress += 1;
                 void extra
-                  .sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } })
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken, progress, message },
+                  })
                   .catch(() => {
                     // A client that went away cannot receive progress; the run itself goes on or is cancelled.
                   });
@@ -130,9 +133,16 @@ function formatSuggestions(suggestions: ReturnType<Engine['discover']>): string 
 }
 
 function formatRoster(critics: Awaited<ReturnType<Engine['roster']>>): string {
-  const lines = ['# Critic roster', '', '| critic | available | version | default model | problem |', '|---|---|---|---|---|'];
+  const lines = [
+    '# Critic roster',
+    '',
+    '| critic | available | version | default model | problem |',
+    '|---|---|---|---|---|',
+  ];
   for (const c of critics) {
-    lines.push(`| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} |`);
+    lines.push(
+      `| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -18,10 +18,17 @@ const models = z
     gemini: z.string().min(1).max(128).optional(),
   })
   .strict()
-  .describe('Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.');
+  .describe(
+    'Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.',
+  );
 
 const paging = {
-  offset: z.number().int().min(0).optional().describe('Character offset into an earlier result (with context_id).'),
+  offset: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Character offset into an earlier result (with context_id).'),
   limit: z
     .number()
     .int()
@@ -29,13 +36,20 @@ const paging = {
     .max(100_000)
     .optional()
     .describe('Page size in characters (1000..100000). Long results are paged automatically.'),
-  cursor: z.string().min(1).max(200).optional().describe('Opaque cursor from a previous page: returns the next page.'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Opaque cursor from a previous page: returns the next page.'),
   context_id: z
     .string()
     .min(1)
     .max(200)
     .optional()
-    .describe('Id of an earlier result: with offset/limit returns a page of it; with resume continues the conversation.'),
+    .describe(
+      'Id of an earlier result: with offset/limit returns a page of it; with resume continues the conversation.',
+    ),
 };
 
 function fieldSchema(field: DomainField): z.ZodType {
@@ -57,7 +71,9 @@ function domainFieldShape(): Record<string, z.ZodType> {
   for (const domain of DOMAINS) {
     for (const field of domain.fields) {
       if (shape[field.name]) continue;
-      shape[field.name] = fieldSchema(field).optional().describe(`(${domain.id}${sharedBy(field.name)}) ${field.description}`);
+      shape[field.name] = fieldSchema(field)
+        .optional()
+        .describe(`(${domain.id}${sharedBy(field.name)}) ${field.description}`);
     }
   }
   return shape;
@@ -73,24 +89,37 @@ const FIELD_NAMES = Object.keys(FIELD_SHAPE);
 
 const roastSchema = z
   .object({
-    domain: z
-      .enum(DOMAIN_IDS)
-      .describe(DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')),
+    domain: z.enum(DOMAIN_IDS).describe(DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')),
     target: z
       .string()
       .max(SHORT_CAP)
       .optional()
-      .describe('Filesystem domains: a path inside the allowed roots (the critic reads it, read-only). Abstract: a title.'),
+      .describe(
+        'Filesystem domains: a path inside the allowed roots (the critic reads it, read-only). Abstract: a title.',
+      ),
     context: z
       .string()
       .max(TEXT_CAP)
       .optional()
-      .describe('Abstract domains: the material to critique (required). Filesystem domains: background. On resume: the follow-up.'),
-    clis: z.array(critic).min(1).max(3).optional().describe('Critics to run in parallel; default: one, the first available.'),
+      .describe(
+        'Abstract domains: the material to critique (required). Filesystem domains: background. On resume: the follow-up.',
+      ),
+    clis: z
+      .array(critic)
+      .min(1)
+      .max(3)
+      .optional()
+      .describe('Critics to run in parallel; default: one, the first available.'),
     models: models.optional(),
-    resume: z.boolean().optional().describe('Continue the conversation of context_id with the same critic(s).'),
+    resume: z
+      .boolean()
+      .optional()
+      .describe('Continue the conversation of context_id with the same critic(s).'),
     force_refresh: z.boolean().optional().describe('Ignore the cache and run the critics again.'),
-    verbose: z.boolean().optional().describe('Add run details (CLI version, argv, exit, usage) to the result.'),
+    verbose: z
+      .boolean()
+      .optional()
+      .describe('Add run details (CLI version, argv, exit, usage) to the result.'),
     ...paging,
     ...FIELD_SHAPE,
   })
@@ -102,8 +131,19 @@ const debateSchema = z
     proPosition: z.string().min(1).max(SHORT_CAP).describe('The position the first critic defends.'),
     conPosition: z.string().min(1).max(SHORT_CAP).describe('The position the second critic defends.'),
     context: z.string().max(TEXT_CAP).optional().describe('Background material both critics see.'),
-    agents: z.array(critic).min(2).max(2).optional().describe('Exactly two critics: [pro, con]. Default: the first two available.'),
-    rounds: z.number().int().min(1).max(3).optional().describe('1 = opening statements only; 2-3 add rebuttal rounds.'),
+    agents: z
+      .array(critic)
+      .min(2)
+      .max(2)
+      .optional()
+      .describe('Exactly two critics: [pro, con]. Default: the first two available.'),
+    rounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3)
+      .optional()
+      .describe('1 = opening statements only; 2-3 add rebuttal rounds.'),
     models: models.optional(),
     force_refresh: z.boolean().optional(),
     verbose: z.boolean().optional(),
@@ -120,9 +160,20 @@ const discoverSchema = z
 
 const rosterSchema = z.object({}).strict();
 
-const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
+const READ_ONLY = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+} as const;
 
-function define(name: string, title: string, description: string, schema: z.ZodType, idempotent = false): Tool {
+function define(
+  name: string,
+  title: string,
+  description: string,
+  schema: z.ZodType,
+  idempotent = false,
+): Tool {
   const inputSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Tool['inputSchema'];
   delete (inputSchema as { $schema?: unknown }).$schema;
   return { name, title, description, inputSchema, annotations: { ...READ_ONLY, idempotentHint: idempotent } };
@@ -185,7 +236,10 @@ export function parseToolArgs(tool: ToolName, raw: unknown): ParsedToolArgs {
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path.join('.') || '(arguments)';
-    const rule = issue?.code === 'unrecognized_keys' ? `unknown argument(s): ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+    const rule =
+      issue?.code === 'unrecognized_keys'
+        ? `unknown argument(s): ${issue.keys.join(', ')}`
+        : (issue?.message ?? 'invalid');
     throw new BrutalistError('INVALID_ARGUMENT', `Invalid argument ${field}: ${rule}`, { data: { field } });
   }
   const data = result.data as Record<string, unknown>;

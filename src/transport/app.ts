@@ -21,7 +21,10 @@ export interface App {
   shutdown(): Promise<void>;
 }
 
-export function createApp(config: Config, options: { env?: NodeJS.ProcessEnv; clock?: Clock; cwd?: string } = {}): App {
+export function createApp(
+  config: Config,
+  options: { env?: NodeJS.ProcessEnv; clock?: Clock; cwd?: string } = {},
+): App {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const store = new MemoryStateStore({
@@ -44,7 +47,13 @@ export function createApp(config: Config, options: { env?: NodeJS.ProcessEnv; cl
     store,
     availability,
     createServer: (owner) =>
-      createMcpServer({ engine, version: VERSION, env, owner: owner ?? 'local', cwd: options.cwd ?? process.cwd() }),
+      createMcpServer({
+        engine,
+        version: VERSION,
+        env,
+        owner: owner ?? 'local',
+        cwd: options.cwd ?? process.cwd(),
+      }),
     shutdown() {
       closing ??= (async () => {
         clock.clearTimeout(sweep);

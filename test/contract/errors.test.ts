@@ -2,7 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALL_ERROR_CODES, BrutalistError, ERROR_CODES, isBrutalistError, toBrutalistError } from '../../src/errors/index.js';
+import {
+  ALL_ERROR_CODES,
+  BrutalistError,
+  ERROR_CODES,
+  isBrutalistError,
+  toBrutalistError,
+} from '../../src/errors/index.js';
 
 const doc = readFileSync(resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
 
@@ -20,10 +26,18 @@ describe('error registry', () => {
   });
 
   it('defaults the message to the registry text and serialises without the cause', () => {
-    const err = new BrutalistError('QUEUE_FULL', undefined, { data: { limit: 4 }, cause: new Error('/secret/path') });
+    const err = new BrutalistError('QUEUE_FULL', undefined, {
+      data: { limit: 4 },
+      cause: new Error('/secret/path'),
+    });
     expect(err.message).toBe(ERROR_CODES.QUEUE_FULL.message);
     expect(JSON.stringify(err)).not.toContain('/secret/path');
-    expect(err.toJSON()).toEqual({ code: 'QUEUE_FULL', message: err.message, retryable: true, data: { limit: 4 } });
+    expect(err.toJSON()).toEqual({
+      code: 'QUEUE_FULL',
+      message: err.message,
+      retryable: true,
+      data: { limit: 4 },
+    });
   });
 
   it('recognises its errors by brand, not by instanceof', () => {

@@ -34,7 +34,8 @@ function layerOf(file: string): string {
 }
 
 const files = walk(SRC);
-const importPattern = /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importPattern =
+  /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -63,19 +64,24 @@ describe('layering', () => {
 
   it('spawns subprocesses only in process/', () => {
     const offenders = files.filter(
-      (f) => layerOf(f) !== 'process' && importsOf(f).some((s) => s === 'node:child_process' || s === 'child_process'),
+      (f) =>
+        layerOf(f) !== 'process' &&
+        importsOf(f).some((s) => s === 'node:child_process' || s === 'child_process'),
     );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
 
   it('reads the wall clock only in infra/', () => {
-    const offenders = files.filter((f) => layerOf(f) !== 'infra' && /\bDate\.now\(\)/.test(readFileSync(f, 'utf8')));
+    const offenders = files.filter(
+      (f) => layerOf(f) !== 'infra' && /\bDate\.now\(\)/.test(readFileSync(f, 'utf8')),
+    );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
 
   it('keeps the MCP SDK out of the layers below mcp/', () => {
     const offenders = files.filter(
-      (f) => RANK[layerOf(f)]! < RANK.mcp! && importsOf(f).some((s) => s.startsWith('@modelcontextprotocol/')),
+      (f) =>
+        RANK[layerOf(f)]! < RANK.mcp! && importsOf(f).some((s) => s.startsWith('@modelcontextprotocol/')),
     );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });

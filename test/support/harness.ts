@@ -2,8 +2,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type App, createApp } from '../../src/transport/index.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const FAKE_BIN = join(REPO, 'test/fixtures/bin');
@@ -55,15 +60,26 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
 }
 
 /** The built server as a child process, driven by the real MCP SDK client over stdio. */
-export async function connectStdio(env: Record<string, string>, cwd: string): Promise<{ client: Client; close: () => Promise<void> }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_JS], env, cwd, stderr: 'pipe' });
+export async function connectStdio(
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI_JS],
+    env,
+    cwd,
+    stderr: 'pipe',
+  });
   const client = new Client({ name: 'brutalist-e2e', version: '1.0.0' });
   await client.connect(transport);
   return { client, close: () => client.close() };
 }
 
 /** Reads the fake CLIs' invocation log (one JSON line per invocation). */
-export function readLog(path: string): Array<{ argv: string[]; env: Record<string, string>; stdin: string; cwd: string; pid: number }> {
+export function readLog(
+  path: string,
+): Array<{ argv: string[]; env: Record<string, string>; stdin: string; cwd: string; pid: number }> {
   try {
     return readFileSync(path, 'utf8')
       .split('\n')
@@ -97,4 +113,49 @@ export async function waitFor(predicate: () => boolean, limitMs: number): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
   return predicate();
+}
+
+/** The app in this process (so coverage sees it), reached by the real SDK client over the SDK's in-memory transport. */
+export async function connectInProcess(
+  overrides: ConfigInput,
+  options: { env?: NodeJS.ProcessEnv; owner?: string; app?: App; roots?: string[] } = {},
+): Promise<{ client: Client; app: App; close: () => Promise<void> }> {
+  const env = options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+  const app = options.app ?? createApp(resolveConfig({ overrides }), { env });
+  const server = app.createServer(options.owner ?? 'local');
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client(
+    { name: 'brutalist-int', version: '1.0.0' },
+    options.roots ? { capabilities: { roots: { listChanged: true } } } : {},
+  );
+  if (options.roots) {
+    const roots = options.roots;
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: roots.map((r) => ({ uri: pathToFileURL(r).href })),
+    }));
+  }
+  await server.connect(serverSide);
+  await client.connect(clientSide);
+  return {
+    client,
+    app,
+    close: async () => {
+      await client.close();
+      if (!options.app) await app.shutdown();
+    },
+  };
+}
+
+/** Config overrides that point every critic at the fake CLIs and let `FAKE_CLI_*` knobs through. */
+export function fakeCritics(sandbox: Sandbox, extra: ConfigInput = {}): ConfigInput {
+  return {
+    claudeBin: join(FAKE_BIN, 'claude'),
+    codexBin: join(FAKE_BIN, 'codex'),
+    geminiBin: join(FAKE_BIN, 'gemini'),
+    extraEnv: ['FAKE_CLI_*'],
+    roots: [sandbox.project],
+    killGraceMs: 500,
+    cliTimeoutMs: 20_000,
+    ...extra,
+  };
 }

@@ -20,7 +20,8 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('resolveConfig', () => {
   it('fills every option with its documented default and freezes the result', () => {
     const config = resolveConfig();
-    for (const [name, spec] of Object.entries(OPTIONS)) expect(config[name as keyof typeof OPTIONS]).toEqual(spec.default);
+    for (const [name, spec] of Object.entries(OPTIONS))
+      expect(config[name as keyof typeof OPTIONS]).toEqual(spec.default);
     expect(Object.isFrozen(config)).toBe(true);
     expect(config.cliTimeoutMs).toBe(600_000);
     expect(config.killGraceMs).toBe(5_000);
@@ -38,7 +39,11 @@ describe('resolveConfig', () => {
 
   it('parses lists from env: critics by comma, roots by the path delimiter', () => {
     const config = resolveConfig({
-      env: { BRUTALIST_CRITIC_PREFERENCE: 'gemini, claude', BRUTALIST_ROOTS: '/a:/b', BRUTALIST_EXTRA_ENV: 'X,Y_*' },
+      env: {
+        BRUTALIST_CRITIC_PREFERENCE: 'gemini, claude',
+        BRUTALIST_ROOTS: '/a:/b',
+        BRUTALIST_EXTRA_ENV: 'X,Y_*',
+      },
     });
     expect(config.criticPreference).toEqual(['gemini', 'claude']);
     expect(config.roots).toEqual(['/a', '/b']);
@@ -56,12 +61,18 @@ describe('resolveConfig', () => {
     expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CLI_TIMEOUT_MS: '10m' } }))).toBe(
       'CONFIG_INVALID: cliTimeoutMs must be an integer between 1000 and 7200000, got "10m" (string)',
     );
-    expect(codeOf(() => resolveConfig({ overrides: { claudeBin: 3 } }))).toMatch(/claudeBin must be a string/);
-    expect(codeOf(() => resolveConfig({ overrides: { roots: 'x' } }))).toMatch(/roots must be a list of strings/);
+    expect(codeOf(() => resolveConfig({ overrides: { claudeBin: 3 } }))).toMatch(
+      /claudeBin must be a string/,
+    );
+    expect(codeOf(() => resolveConfig({ overrides: { roots: 'x' } }))).toMatch(
+      /roots must be a list of strings/,
+    );
     expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,grok' } }))).toMatch(
       /criticPreference must be a list of claude\|codex\|gemini, got "grok"/,
     );
-    expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,claude' } }))).toMatch(/distinct/);
+    expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,claude' } }))).toMatch(
+      /distinct/,
+    );
     expect(codeOf(() => resolveConfig({ overrides: { criticPreference: [] } }))).toMatch(/non-empty/);
   });
 
@@ -85,7 +96,9 @@ describe('loadConfig', () => {
     expect(err).toBe('CONFIG_INVALID: The config file could not be read.');
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{ nope');
-    expect(codeOf(() => loadConfig({ BRUTALIST_CONFIG: bad }))).toBe('CONFIG_INVALID: The config file is not valid JSON.');
+    expect(codeOf(() => loadConfig({ BRUTALIST_CONFIG: bad }))).toBe(
+      'CONFIG_INVALID: The config file is not valid JSON.',
+    );
     writeFileSync(bad, '[1]');
     expect(codeOf(() => loadConfig({ BRUTALIST_CONFIG: bad }))).toBe(
       'CONFIG_INVALID: The config file must hold a JSON object.',

@@ -1,0 +1,219 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/index.js';
+import { LiveRun, startProgressTicker } from '../../src/engine/critic-runs.js';
+import { fingerprintTarget, ResultPages, SingleFlight, stableJson } from '../../src/engine/index.js';
+import type { ResultMeta } from '../../src/engine/types.js';
+import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
+import { ManualClock } from '../../src/infra/index.js';
+import { MemoryStateStore } from '../../src/state/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'brutalist-engine-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('fingerprintTarget', () => {
+  const root = join(dir, 'fp');
+  mkdirSync(join(root, 'src'), { recursive: true });
+  mkdirSync(join(root, 'node_modules', 'x'), { recursive: true });
+  mkdirSync(join(root, '.git'), { recursive: true });
+  writeFileSync(join(root, 'src', 'a.ts'), 'a');
+  writeFileSync(join(root, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+
+  it('is stable while nothing changes', async () => {
+    expect(await fingerprintTarget(root, 100)).toBe(await fingerprintTarget(root, 100));
+  });
+
+  it('changes when a file is edited, added or its commit marker moves', async () => {
+    const before = await fingerprintTarget(root, 100);
+    writeFileSync(join(root, 'src', 'a.ts'), 'ab');
+    const edited = await fingerprintTarget(root, 100);
+    expect(edited).not.toBe(before);
+    writeFileSync(join(root, 'src', 'b.ts'), 'b');
+    const added = await fingerprintTarget(root, 100);
+    expect(added).not.toBe(edited);
+    utimesSync(join(root, '.git', 'HEAD'), new Date(2030, 0, 1), new Date(2030, 0, 1));
+    expect(await fingerprintTarget(root, 100)).not.toBe(added);
+  });
+
+  it('ignores vendored directories', async () => {
+    const before = await fingerprintTarget(root, 100);
+    writeFileSync(join(root, 'node_modules', 'x', 'index.js'), 'x');
+    expect(await fingerprintTarget(root, 100)).toBe(before);
+  });
+
+  it('gives up (no caching) past maxFiles', async () => {
+    expect(await fingerprintTarget(root, 1)).toBeUndefined();
+  });
+
+  it('fingerprints a single file by size and mtime', async () => {
+    const file = join(root, 'src', 'a.ts');
+    const before = await fingerprintTarget(file, 1);
+    writeFileSync(file, 'abc');
+    expect(await fingerprintTarget(file, 1)).not.toBe(before);
+  });
+});
+
+describe('stableJson', () => {
+  it('ignores key order and undefined values', () => {
+    expect(stableJson({ b: 1, a: [1, { d: undefined, c: 'x' }] })).toBe(
+      stableJson({ a: [1, { c: 'x' }], b: 1 }),
+    );
+    expect(stableJson(null)).toBe('null');
+    expect(stableJson(undefined)).toBe('null');
+  });
+});
+
+describe('SingleFlight', () => {
+  it('shares one run between concurrent callers with the same key', async () => {
+    const flights = new SingleFlight<number>();
+    let runs = 0;
+    let release!: (n: number) => void;
+    const fn = () => {
+      runs++;
+      return new Promise<number>((r) => {
+        release = r;
+      });
+    };
+    const a = flights.run('k', new AbortController().signal, fn);
+    const b = flights.run('k', new AbortController().signal, fn);
+    expect(flights.size).toBe(1);
+    release(7);
+    expect(await Promise.all([a, b])).toEqual([7, 7]);
+    expect(runs).toBe(1);
+    expect(flights.size).toBe(0);
+  });
+
+  it('aborts the shared run only when its last caller cancels', async () => {
+    const flights = new SingleFlight<number>();
+    let inner: AbortSignal | undefined;
+    const fn = (signal: AbortSignal) => {
+      inner = signal;
+      return new Promise<number>((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    };
+    const c1 = new AbortController();
+    const c2 = new AbortController();
+    const a = flights.run('k', c1.signal, fn).catch((e: unknown) => e);
+    const b = flights.run('k', c2.signal, fn).catch((e: unknown) => e);
+    c1.abort();
+    expect(((await a) as BrutalistError).code).toBe('CANCELLED');
+    expect(inner?.aborted).toBe(false);
+    c2.abort();
+    expect(((await b) as BrutalistError).code).toBe('CANCELLED');
+    expect(inner?.aborted).toBe(true);
+    expect(flights.size).toBe(0);
+  });
+
+  it('rejects an already-cancelled caller without starting anything', async () => {
+    const flights = new SingleFlight<number>();
+    const c = new AbortController();
+    c.abort();
+    let started = false;
+    const err = await flights
+      .run('k', c.signal, async () => {
+        started = true;
+        return 1;
+      })
+      .catch((e: unknown) => e);
+    expect(isBrutalistError(err) && err.code).toBe('CANCELLED');
+    expect(started).toBe(false);
+  });
+
+  it('passes a failure to every caller and forgets the key', async () => {
+    const flights = new SingleFlight<number>();
+    const fail = () => Promise.reject(new BrutalistError('CLI_FAILED'));
+    const results = await Promise.allSettled([
+      flights.run('k', new AbortController().signal, fail),
+      flights.run('k', new AbortController().signal, fail),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(flights.size).toBe(0);
+  });
+});
+
+describe('ResultPages', () => {
+  const meta: ResultMeta = {
+    tool: 'roast',
+    domain: 'idea',
+    critics: [],
+    cached: false,
+    cacheAgeMs: null,
+    skipped: [],
+    notes: [],
+  };
+
+  function setup() {
+    const clock = new ManualClock();
+    const config = resolveConfig({ overrides: { pageChars: 1_000, resultTtlMs: 60_000 } });
+    const store = new MemoryStateStore({
+      maxBytes: 10_000_000,
+      maxEntries: 1_000,
+      cacheMaxEntryBytes: 1_000_000,
+      clock,
+    });
+    return { clock, pages: new ResultPages(store, config, clock) };
+  }
+
+  it('hands out the first page with a cursor, and the cursor leads to the rest', async () => {
+    const { pages } = setup();
+    const text = 'x'.repeat(2_500);
+    const first = await pages.save('me', text, meta);
+    expect(first.page).toMatchObject({
+      offset: 0,
+      nextOffset: 1_000,
+      totalChars: 2_500,
+      estimatedTotalTokens: 625,
+    });
+    const second = await pages.pageByCursor('me', first.page.nextCursor!);
+    const third = await pages.pageByCursor('me', second.page.nextCursor!);
+    expect(third.page.nextCursor).toBeNull();
+    expect(first.text + second.text + third.text).toBe(text);
+  });
+
+  it('expires cursors with the result TTL', async () => {
+    const { clock, pages } = setup();
+    const first = await pages.save('me', 'y'.repeat(1_500), meta);
+    clock.advance(60_001);
+    const err = await pages.pageByCursor('me', first.page.nextCursor!).catch((e: unknown) => e);
+    expect(isBrutalistError(err) && err.code).toBe('INVALID_CURSOR');
+  });
+
+  it('rejects an offset beyond the end', async () => {
+    const { pages } = setup();
+    const first = await pages.save('me', 'short', meta);
+    const err = await pages.page('me', first.contextId, 99).catch((e: unknown) => e);
+    expect(isBrutalistError(err) && err.code).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('progress ticker', () => {
+  it('reports on the clock until stopped, with elapsed time and bytes', () => {
+    const clock = new ManualClock();
+    const live = new LiveRun(['claude', 'codex'], clock);
+    const messages: string[] = [];
+    const stop = startProgressTicker(live, clock, 5_000, (m) => messages.push(m));
+    clock.advance(4_999);
+    expect(messages).toEqual([]);
+    live.bytes = 2_048;
+    clock.advance(1);
+    live.done = 1;
+    clock.advance(5_000);
+    expect(messages).toEqual([
+      'claude, codex running: 5s elapsed, 2.0 KB received, 0/2 done',
+      'claude, codex running: 10s elapsed, 2.0 KB received, 1/2 done',
+    ]);
+    stop();
+    clock.advance(60_000);
+    expect(messages).toHaveLength(2);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('does nothing without a listener', () => {
+    const clock = new ManualClock();
+    startProgressTicker(new LiveRun(['claude'], clock), clock, 1_000, undefined)();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
