@@ -91,19 +91,33 @@ function containingRoot(path: string, roots: readonly string[]): string | undefi
   return best;
 }
 
-/** Realpaths every root; roots that do not exist (or cannot be read) are skipped, order is kept. */
-async function realRoots(roots: readonly string[]): Promise<string[]> {
-  const settled = await Promise.all(
-    roots.map(async (root) => {
-      if (typeof root !== 'string' || root.length === 0 || root.includes('\0')) return undefined;
-      try {
-        return await realpath(root);
-      } catch {
-        return undefined;
-      }
-    }),
+function usableRoot(root: unknown): root is string {
+  return typeof root === 'string' && root.length > 0 && !root.includes('\0');
+}
+
+/** Realpaths every root, index for index; a root that does not exist (or cannot be read) is undefined. */
+function realRoots(roots: readonly string[]): Promise<Array<string | undefined>> {
+  return Promise.all(
+    roots.map((root) => (usableRoot(root) ? realpath(root).catch(() => undefined) : undefined)),
   );
-  return settled.filter((r): r is string => r !== undefined);
+}
+
+type Settled = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly err: unknown };
+
+function settle(promise: Promise<string>): Promise<Settled> {
+  return promise.then(
+    (path) => ({ ok: true, path }),
+    (err: unknown) => ({ ok: false, err }),
+  );
+}
+
+function fitsShape(candidate: string, limits: PathLimits): boolean {
+  try {
+    checkShape(candidate, limits);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function errnoOf(err: unknown): string | undefined {
@@ -156,31 +170,49 @@ export async function resolveTarget(
   const asPath = fromUrlIfAny(target);
   if (asPath !== target) checkShape(asPath, limits); // decoding %00 or %-escapes can change the shape
 
-  const real = await realRoots(roots);
+  // Resolve the target while the roots resolve (one round trip to the thread pool instead of two): joining
+  // onto the first root as given reaches the same object as joining onto its realpath, and containment is
+  // decided on the result either way. The guess is dropped if that root turns out not to exist.
+  const firstGiven = roots.findIndex(usableRoot);
+  const guessJoin = isAbsolute(asPath)
+    ? asPath
+    : firstGiven < 0
+      ? undefined
+      : insidePrefix(resolve(roots[firstGiven]!)) + asPath;
+  const guess =
+    guessJoin !== undefined && fitsShape(guessJoin, limits) ? settle(realpath(guessJoin)) : undefined;
+
+  const byIndex = await realRoots(roots);
+  const real = byIndex.filter((r): r is string => r !== undefined);
   const first = real[0];
   if (first === undefined) {
     throw new BrutalistError('PATH_OUTSIDE_ROOT', 'No allowed root exists, so no path is inside one.');
   }
+  const guessHolds = isAbsolute(asPath) || byIndex.findIndex((r) => r !== undefined) === firstGiven;
   // Joined without normalising, so `link/..` means what the kernel says it means, not what a string op says.
-  const joined = isAbsolute(asPath) ? asPath : insidePrefix(first) + asPath;
-  checkShape(joined, limits);
+  let joined: string;
+  let outcome: Settled;
+  if (guess !== undefined && guessJoin !== undefined && guessHolds) {
+    joined = guessJoin;
+    outcome = await guess;
+  } else {
+    joined = isAbsolute(asPath) ? asPath : insidePrefix(first) + asPath;
+    checkShape(joined, limits);
+    outcome = await settle(realpath(joined));
+  }
 
-  let realTarget: string;
-  try {
-    realTarget = await realpath(joined);
-  } catch (err) {
+  if (!outcome.ok) {
     const lexical = resolve(joined);
     const lexicallyInside =
       containingRoot(lexical, real) !== undefined ||
       containingRoot(
         lexical,
-        roots
-          .filter((r) => typeof r === 'string' && r.length > 0 && !r.includes('\0'))
-          .map((r) => resolve(r)),
+        roots.filter(usableRoot).map((r) => resolve(r)),
       ) !== undefined;
-    if (!lexicallyInside) throw new BrutalistError('PATH_OUTSIDE_ROOT', undefined, { cause: err });
-    throw realpathFailure(err);
+    if (!lexicallyInside) throw new BrutalistError('PATH_OUTSIDE_ROOT', undefined, { cause: outcome.err });
+    throw realpathFailure(outcome.err);
   }
+  const realTarget = outcome.path;
 
   const root = containingRoot(realTarget, real);
   if (root === undefined) throw new BrutalistError('PATH_OUTSIDE_ROOT');

@@ -34,6 +34,11 @@ interface Prepared {
 // Deep enough that `/home` or `C:\Users` alone (which name nobody) is never blanked out of prose.
 const HOME_DIR = /^(?:\/[^/]+\/[^/]+|[A-Za-z]:\\[^\\]+\\[^\\]+)/;
 
+/** A non-negative integer bound; NaN or a non-number falls back to the default rather than disabling the bound. */
+function bound(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && !Number.isNaN(value) ? Math.max(0, Math.floor(value)) : fallback;
+}
+
 function prepare(options: SanitizeOptions): Prepared {
   const env = options.env ?? process.env;
   return {
@@ -42,8 +47,8 @@ function prepare(options: SanitizeOptions): Prepared {
     homeDirs: [env.HOME, env.USERPROFILE].filter(
       (h): h is string => typeof h === 'string' && HOME_DIR.test(h),
     ),
-    maxChars: Math.max(0, Math.floor(options.maxChars ?? DEFAULT_SANITIZE_MAX_CHARS)),
-    maxDepth: Math.max(0, Math.floor(options.maxDepth ?? DEFAULT_SANITIZE_MAX_DEPTH)),
+    maxChars: bound(options.maxChars, DEFAULT_SANITIZE_MAX_CHARS),
+    maxDepth: bound(options.maxDepth, DEFAULT_SANITIZE_MAX_DEPTH),
   };
 }
 

@@ -170,6 +170,27 @@ describe('resolveTarget rejects', () => {
     expect(r.message).toMatch(/component/);
   });
 
+  it('a component the file system refuses as too long, when the configured limit allows it', async () => {
+    const loose = { maxPathChars: 65_536, maxPathComponentChars: 4_096 };
+    await expect(resolveTarget('x'.repeat(300), [root], loose)).rejects.toMatchObject({
+      code: 'PATH_INVALID',
+    });
+  });
+
+  it.skipIf(process.getuid?.() === 0)(
+    'a path below an unreadable directory with PATH_NOT_FOUND',
+    async () => {
+      const locked = path.join(root, 'locked');
+      fs.mkdirSync(path.join(locked, 'inner'), { recursive: true });
+      fs.chmodSync(locked, 0o000);
+      try {
+        await expectCode('locked/inner', [root], 'PATH_NOT_FOUND');
+      } finally {
+        fs.chmodSync(locked, 0o700);
+      }
+    },
+  );
+
   it('a relative target that is short but over the limit once joined to the root', async () => {
     const tight = { maxPathChars: root.length + 4, maxPathComponentChars: 255 };
     await expect(resolveTarget('src/a.ts', [root], tight)).rejects.toMatchObject({ code: 'PATH_INVALID' });

@@ -193,6 +193,7 @@ describe('sanitizeText: stack traces and truncation', () => {
     expect(s('abcde', 5)).toBe('abcde');
     expect(s('abc😀def', 5)).toBe('abc…');
     expect(s('abc', 0)).toBe('');
+    expect(s('x'.repeat(3_000), Number.NaN).length).toBe(2_000);
   });
 
   it('bounds huge input before the rules run, without letting a cut secret through', () => {
