@@ -157,8 +157,9 @@ function realpathFailure(err: unknown): BrutalistError {
  * - A path that cannot be resolved and is lexically outside every root is PATH_OUTSIDE_ROOT, whether or
  *   not it exists, so the answer is no oracle for the existence of files outside the roots.
  * - Symlink loops are PATH_INVALID. FIFOs, sockets and devices are PATH_NOT_REGULAR; nothing is opened.
- * - Messages never contain the path. The result is a check at one instant: callers pass on `path`
- *   (the realpath), not the original target, so a later symlink swap cannot redirect them.
+ * - Messages never contain the path. The result holds at one instant: callers should pass on `path` (the
+ *   realpath), not the original target. Someone who can write inside a root can still swap a component
+ *   for a symlink afterwards; that race is not closed here.
  */
 export async function resolveTarget(
   target: string,
