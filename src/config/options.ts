@@ -24,6 +24,8 @@ const int = (env: string, def: number, min: number, max: number, description: st
   ({ kind: 'int', env, default: def, min, max, description }) as OptionSpec<'int', number>;
 const str = (env: string, def: string, description: string) =>
   ({ kind: 'string', env, default: def, description }) as OptionSpec<'string', string>;
+const bool = (env: string, def: boolean, description: string) =>
+  ({ kind: 'bool', env, default: def, description }) as OptionSpec<'bool', boolean>;
 const list = (env: string, def: readonly string[], description: string, choices?: readonly string[]) =>
   ({ kind: 'list', env, default: def, description, choices }) as OptionSpec<'list', readonly string[]>;
 
@@ -49,6 +51,11 @@ export const OPTIONS = {
     'BRUTALIST_EXTRA_ENV',
     [],
     'Extra environment variable names passed through to every critic (beyond the built-in allowlist).',
+  ),
+  geminiTrustWorkspace: bool(
+    'BRUTALIST_GEMINI_TRUST_WORKSPACE',
+    false,
+    "Let gemini run in folders it has not been told to trust (it then loads that folder's .gemini settings); off: WORKSPACE_UNTRUSTED.",
   ),
   availabilityTtlMs: int(
     'BRUTALIST_AVAILABILITY_TTL_MS',

@@ -32,6 +32,9 @@ function validateOne(name: OptionName, value: unknown): unknown {
     case 'string':
       if (typeof value !== 'string') throw invalid(name, 'a string', value);
       return value;
+    case 'bool':
+      if (typeof value !== 'boolean') throw invalid(name, 'true or false', value);
+      return value;
     case 'list': {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
         throw invalid(name, 'a list of strings', value);
@@ -55,6 +58,12 @@ function fromEnv(name: OptionName, raw: string): unknown {
   if (spec.kind === 'int') {
     const trimmed = raw.trim();
     return /^-?\d+$/.test(trimmed) ? Number(trimmed) : raw;
+  }
+  if (spec.kind === 'bool') {
+    const lower = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+    if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+    return raw;
   }
   if (spec.kind === 'list') {
     const sep = name === 'roots' ? delimiter : ',';

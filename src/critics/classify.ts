@@ -38,6 +38,8 @@ const STDERR_NOISE_RE = /model metadata for/i;
 export interface ClassifyHints {
   /** Exit codes by which this CLI itself reports missing/invalid auth (gemini: 41). */
   readonly authExitCodes?: readonly number[];
+  /** Exit codes that mean "this folder is not trusted" (gemini: 55). */
+  readonly untrustedExitCodes?: readonly number[];
 }
 
 /**
@@ -62,6 +64,7 @@ export function classifyRun(
     .join('\n');
   const evidence = `${structured?.message ?? ''}\n${stderr}`;
 
+  if (hints.untrustedExitCodes?.includes(exitCode)) return 'WORKSPACE_UNTRUSTED';
   if (status === 401 || status === 403 || hints.authExitCodes?.includes(exitCode) || AUTH_RE.test(evidence)) {
     return 'AUTH_REQUIRED';
   }

@@ -2,12 +2,25 @@
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
 import { compact, type JsonObject, num, obj, parseJsonl, str } from './jsonl.js';
-import type { CriticAdapter, CriticRequest, Invocation, ParsedOutput, TokenUsage } from './types.js';
+import type {
+  CriticAdapter,
+  CriticRequest,
+  Invocation,
+  InvocationOptions,
+  ParsedOutput,
+  TokenUsage,
+} from './types.js';
 
 /** Gemini CLI's FatalAuthenticationError exit code. */
 export const GEMINI_AUTH_EXIT_CODE = 41;
+/** Gemini CLI exits 55 when the working folder is not trusted and trust was not granted for the session. */
+export const GEMINI_UNTRUSTED_EXIT_CODE = 55;
 
-function buildInvocation(request: CriticRequest, model: string | undefined): Invocation {
+function buildInvocation(
+  request: CriticRequest,
+  model: string | undefined,
+  options: InvocationOptions = {},
+): Invocation {
   const args = ['-o', 'stream-json', '--approval-mode', 'default'];
   if (model) {
     assertSafeModel(model);
@@ -15,7 +28,9 @@ function buildInvocation(request: CriticRequest, model: string | undefined): Inv
   }
   // `-p ""` selects headless mode; Gemini appends it to the prompt read from stdin.
   args.push('-p', '');
-  return { args, env: {}, stdin: request.prompt };
+  // Trust is opt-in: a trusted folder's own .gemini settings (MCP servers, tools) load with the critic.
+  const env: Record<string, string> = options.trustWorkspace ? { GEMINI_CLI_TRUST_WORKSPACE: 'true' } : {};
+  return { args, env, stdin: request.prompt };
 }
 
 function streamUsage(stats: JsonObject | undefined): TokenUsage | undefined {
@@ -121,5 +136,8 @@ export const geminiAdapter: CriticAdapter = {
   parseVersion: parseSemver,
   parseOutput,
   classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) =>
-    classifyRun(run, parsed, { authExitCodes: [GEMINI_AUTH_EXIT_CODE] }),
+    classifyRun(run, parsed, {
+      authExitCodes: [GEMINI_AUTH_EXIT_CODE],
+      untrustedExitCodes: [GEMINI_UNTRUSTED_EXIT_CODE],
+    }),
 };

@@ -63,7 +63,7 @@ export async function runCritic(
   }
 
   const model = request.model || defaultModelFor(config, critic) || undefined;
-  const invocation = adapter.buildInvocation(request, model);
+  const invocation = adapter.buildInvocation(request, model, { trustWorkspace: config.geminiTrustWorkspace });
   const env = buildChildEnv(deps.env ?? process.env, {
     allow: [...adapter.envAllowlist, ...config.extraEnv],
     set: invocation.env,

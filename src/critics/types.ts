@@ -10,6 +10,12 @@ export interface CriticRequest {
   readonly model?: string;
 }
 
+/** Per-server choices an adapter may honour when building argv/env. */
+export interface InvocationOptions {
+  /** gemini: run in folders it has not been told to trust (config geminiTrustWorkspace). */
+  readonly trustWorkspace?: boolean;
+}
+
 /** How to start one run: argv (no prompt, no user text), extra env, and stdin. */
 export interface Invocation {
   readonly args: readonly string[];
@@ -41,7 +47,7 @@ export interface CriticAdapter {
   readonly name: CriticName;
   /** Env variable names this vendor CLI needs from the server env: exact names, or prefixes ending in `*`. */
   readonly envAllowlist: readonly string[];
-  buildInvocation(request: CriticRequest, model: string | undefined): Invocation;
+  buildInvocation(request: CriticRequest, model: string | undefined, options?: InvocationOptions): Invocation;
   /** argv for the availability probe. */
   readonly versionArgs: readonly string[];
   /** Extracts a version like "2.1.197" from `--version` output; undefined when unrecognisable. */

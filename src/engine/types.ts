@@ -55,6 +55,9 @@ export interface CriticRunSummary {
   readonly ok: boolean;
   readonly model: string | null;
   readonly cliVersion: string | null;
+  /** argv the CLI ran with (it never holds the prompt or user text). */
+  readonly argv: readonly string[];
+  readonly promptSha256: string | null;
   readonly durationMs: number;
   readonly exitClass: string;
   readonly outputBytes: number;

@@ -92,6 +92,12 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 400,
   },
+  WORKSPACE_UNTRUSTED: {
+    message:
+      'The critic CLI refuses to run in a folder it has not been told to trust (gemini: trust the folder, or set BRUTALIST_GEMINI_TRUST_WORKSPACE=true).',
+    retryable: false,
+    httpStatus: 503,
+  },
   RECURSION_BLOCKED: {
     message: 'This server was started by one of its own critics; nested critiques are refused.',
     retryable: false,

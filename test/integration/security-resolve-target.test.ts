@@ -177,6 +177,7 @@ describe('resolveTarget rejects', () => {
     });
   });
 
+  // root ignores directory permissions, so the EACCES path can only be exercised as an ordinary user.
   it.skipIf(process.getuid?.() === 0)(
     'a path below an unreadable directory with PATH_NOT_FOUND',
     async () => {

@@ -146,6 +146,15 @@ describe('critic selection', () => {
     ]);
   });
 
+  it('reports an untrusted gemini folder as WORKSPACE_UNTRUSTED, and runs there once trust is configured', async () => {
+    const args = { domain: 'idea', context: 'x\n@@fake untrusted=1', clis: ['gemini'] };
+    const strict = await connect();
+    expect(codeOf(await call(strict.client, 'roast', args))).toBe('WORKSPACE_UNTRUSTED');
+    const trusting = await connect({ geminiTrustWorkspace: true });
+    expect((await call(trusting.client, 'roast', args)).isError).toBeFalsy();
+    expect(readLog(sandbox.log).at(-1)!.env.GEMINI_CLI_TRUST_WORKSPACE).toBe('true');
+  });
+
   it('refuses nested critiques when started by a critic', async () => {
     const { client } = await connect({}, { env: envFor({ BRUTALIST_CRITIC_DEPTH: '1' }) });
     expect(codeOf(await call(client, 'roast', { domain: 'idea', context: 'x' }))).toBe('RECURSION_BLOCKED');

@@ -50,6 +50,18 @@ describe('resolveConfig', () => {
     expect(config.extraEnv).toEqual(['X', 'Y_*']);
   });
 
+  it('parses booleans from env and rejects anything else', () => {
+    expect(resolveConfig({ env: { BRUTALIST_GEMINI_TRUST_WORKSPACE: 'yes' } }).geminiTrustWorkspace).toBe(
+      true,
+    );
+    expect(resolveConfig({ env: { BRUTALIST_GEMINI_TRUST_WORKSPACE: '0' } }).geminiTrustWorkspace).toBe(
+      false,
+    );
+    expect(codeOf(() => resolveConfig({ env: { BRUTALIST_GEMINI_TRUST_WORKSPACE: 'maybe' } }))).toBe(
+      'CONFIG_INVALID: geminiTrustWorkspace must be true or false, got "maybe" (string)',
+    );
+  });
+
   it('ignores empty env values', () => {
     expect(resolveConfig({ env: { BRUTALIST_CLI_TIMEOUT_MS: '' } }).cliTimeoutMs).toBe(600_000);
   });

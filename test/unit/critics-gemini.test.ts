@@ -174,7 +174,7 @@ describe('gemini adapter: failure classification', () => {
       '',
       'CLI_FAILED',
     ],
-    ['untrusted workspace (exit 55)', exit(55), '', GEMINI_STDERR, 'CLI_FAILED'],
+    ['untrusted workspace (exit 55)', exit(55), '', GEMINI_STDERR, 'WORKSPACE_UNTRUSTED'],
     ['status error with exit 0', OK, geminiStreamError('Error', 'boom'), '', 'CLI_FAILED'],
     ['stall', { kind: 'stalled' }, '', '', 'CLI_STALLED'],
   ];
@@ -186,5 +186,14 @@ describe('gemini adapter: failure classification', () => {
       parsed = undefined;
     }
     expect(geminiAdapter.classifyFailure(runResult(exitClass, stdout, stderr), parsed)).toBe(expected);
+  });
+});
+
+describe('gemini workspace trust', () => {
+  it('grants trust only when asked, through the env the CLI reads', () => {
+    expect(geminiAdapter.buildInvocation({ prompt: 'p' }, undefined).env).toEqual({});
+    expect(geminiAdapter.buildInvocation({ prompt: 'p' }, undefined, { trustWorkspace: true }).env).toEqual({
+      GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    });
   });
 });
