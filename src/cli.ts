@@ -135,7 +135,8 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    // stdout to a pipe is asynchronous: exit only after everything written so far has been flushed.
+    if (code >= 0) process.stdout.write('', () => process.exit(code));
   },
   (err: unknown) => {
     const error = toBrutalistError(err);
