@@ -65,6 +65,11 @@ describe('public API', () => {
   });
 
   it('lists the four tools', () => {
-    expect(Object.keys(api.TOOLS).sort()).toEqual(['brutalist_discover', 'cli_agent_roster', 'roast', 'roast_cli_debate']);
+    expect(Object.keys(api.TOOLS).sort()).toEqual([
+      'brutalist_discover',
+      'cli_agent_roster',
+      'roast',
+      'roast_cli_debate',
+    ]);
   });
 });
