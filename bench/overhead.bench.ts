@@ -51,7 +51,6 @@ export async function run(): Promise<Record<string, number>> {
     }
     const bare: number[] = [];
     const served: number[] = [];
-    const critic: number[] = [];
     // Interleave so machine noise hits both series alike.
     for (let i = 0; i < CALLS; i++) {
       bare.push(await bareSpawn(`Critique idea ${i}`, childEnv, sandbox.project));
@@ -62,15 +61,11 @@ export async function run(): Promise<Record<string, number>> {
       });
       served.push(Number(process.hrtime.bigint() - started) / 1e6);
       if (result.isError) throw new Error(`roast failed: ${JSON.stringify(result.content)}`);
-      const runs = (result.structuredContent as { critics: Array<{ durationMs: number }> }).critics;
-      critic.push(runs[0]!.durationMs);
     }
     const b = summary(bare);
     const s = summary(served);
     const overheadP50 = s.p50 - b.p50;
     const overheadP99 = s.p99 - b.p99;
-    // Per call: the time the server spent outside the critic run (JSON-RPC, validation, store, paging).
-    const outside = summary(served.map((t, i) => t - critic[i]!));
     console.log(
       `overhead: ${CALLS} sequential roast calls over stdio vs ${CALLS} bare spawns of the same fake critic`,
     );
@@ -80,9 +75,6 @@ export async function run(): Promise<Record<string, number>> {
       `  overhead     p50 ${fmt(overheadP50)} (target <= 2 ms)  p99 ${fmt(overheadP99)} (target <= 10 ms)`,
     );
     console.log(`  ratio        p50 ${(s.p50 / b.p50).toFixed(3)}x  p99 ${(s.p99 / b.p99).toFixed(3)}x`);
-    console.log(
-      `  outside the critic run, per call: p50 ${fmt(outside.p50)}  p99 ${fmt(outside.p99)} (ms resolution)`,
-    );
     return {
       bareP50: b.p50,
       bareP99: b.p99,
@@ -90,8 +82,6 @@ export async function run(): Promise<Record<string, number>> {
       servedP99: s.p99,
       overheadP50,
       overheadP99,
-      outsideP50: outside.p50,
-      outsideP99: outside.p99,
     };
   } finally {
     await close();
