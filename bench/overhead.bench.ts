@@ -2,19 +2,14 @@
 // against N bare spawns of the same fake critic with the same argv and stdin. Prints p50/p99 of both and the overhead.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { claudeAdapter } from '../src/critics/index.js';
 import { connectStdio, makeSandbox, serverEnv } from '../test/support/harness.js';
 import { fmt, summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const INSTANT_CLAUDE = join(import.meta.dirname, 'fixtures', 'instant-claude');
-const CLAUDE_ARGS = [
-  '-p',
-  '--output-format',
-  'stream-json',
-  '--verbose',
-  '--no-session-persistence',
-  '--strict-mcp-config',
-];
+// Exactly the argv the server passes, so both sides spawn the same command line.
+const CLAUDE_ARGS = claudeAdapter.buildInvocation({ prompt: '' }, undefined).args;
 
 function bareSpawn(prompt: string, env: Record<string, string>, cwd: string): Promise<number> {
   const started = process.hrtime.bigint();
