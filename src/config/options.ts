@@ -6,6 +6,10 @@
 export const CRITIC_NAMES = ['claude', 'codex', 'gemini'] as const;
 export type CriticName = (typeof CRITIC_NAMES)[number];
 
+/** Admission priorities, most urgent first (index = level; 0 is served first and shed last). */
+export const PRIORITY_NAMES = ['critical', 'interactive', 'default', 'batch'] as const;
+export type PriorityName = (typeof PRIORITY_NAMES)[number];
+
 type Kind = 'int' | 'string' | 'list' | 'bool';
 
 interface OptionSpec<K extends Kind, D> {
@@ -28,6 +32,8 @@ const bool = (env: string, def: boolean, description: string) =>
   ({ kind: 'bool', env, default: def, description }) as OptionSpec<'bool', boolean>;
 const list = (env: string, def: readonly string[], description: string, choices?: readonly string[]) =>
   ({ kind: 'list', env, default: def, description, choices }) as OptionSpec<'list', readonly string[]>;
+const choice = (env: string, def: string, description: string, choices: readonly string[]) =>
+  ({ kind: 'string', env, default: def, description, choices }) as OptionSpec<'string', string>;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -157,14 +163,14 @@ export const OPTIONS = {
     256 * MIB,
     MIB,
     16 * 1024 * MIB,
-    'Memory the in-memory state store may hold before evicting least-recently-used entries.',
+    'Bytes the state store (memory or SQLite) may hold before evicting least-recently-used entries.',
   ),
   stateMaxEntries: int(
     'BRUTALIST_STATE_MAX_ENTRIES',
     10_000,
     10,
     10_000_000,
-    'Entries the in-memory store may hold.',
+    'Entries the state store (memory or SQLite) may hold before evicting least-recently-used ones.',
   ),
   cacheMaxEntryBytes: int(
     'BRUTALIST_CACHE_MAX_ENTRY_BYTES',
@@ -194,13 +200,291 @@ export const OPTIONS = {
     1_000_000,
     'Files examined to fingerprint a target for the cache; larger trees are not cached.',
   ),
+  // ---- state store (docs/operations.md#state)
+  stateStore: choice(
+    'BRUTALIST_STATE_STORE',
+    'auto',
+    'Where state lives: `auto` (Redis when redisUrl is set, else the SQLite file), `sqlite`, `redis`, or `memory` (lost on exit).',
+    ['auto', 'sqlite', 'redis', 'memory'],
+  ),
+  stateDir: str(
+    'BRUTALIST_STATE_DIR',
+    '',
+    'Folder of the SQLite state file `state.db` (empty: $XDG_STATE_HOME/brutalist-mcp, else ~/.local/state/brutalist-mcp).',
+  ),
+  redisUrl: str(
+    'BRUTALIST_REDIS_URL',
+    '',
+    'Redis URL (redis:// or rediss://); set, it makes Redis the state store so several instances share state.',
+  ),
+  redisKeyPrefix: str(
+    'BRUTALIST_REDIS_KEY_PREFIX',
+    'brutalist:',
+    'Prefix of every Redis key this server writes (lets several deployments share one Redis).',
+  ),
+  redisCommandTimeoutMs: int(
+    'BRUTALIST_REDIS_COMMAND_TIMEOUT_MS',
+    1_000,
+    50,
+    MINUTE,
+    'Longest wait for one Redis command (and for a connection); past it the store reports STATE_UNAVAILABLE.',
+  ),
+  stateSweepIntervalMs: int(
+    'BRUTALIST_STATE_SWEEP_INTERVAL_MS',
+    MINUTE,
+    SECOND,
+    60 * MINUTE,
+    'How often expired state is deleted.',
+  ),
+  stateSweepBatchSize: int(
+    'BRUTALIST_STATE_SWEEP_BATCH_SIZE',
+    1_000,
+    1,
+    1_000_000,
+    'Expired entries deleted per sweep at most (bounds the work of one sweep).',
+  ),
+  lockTtlMs: int(
+    'BRUTALIST_LOCK_TTL_MS',
+    30 * SECOND,
+    SECOND,
+    10 * MINUTE,
+    'Lease of the single-flight lock on a request; renewed while the critic runs, so a dead holder frees it after this.',
+  ),
+  lockPollMs: int(
+    'BRUTALIST_LOCK_POLL_MS',
+    250,
+    10,
+    10 * SECOND,
+    'How often a request waiting on another instance\'s identical run checks for its result.',
+  ),
+  cursorSecret: str(
+    'BRUTALIST_CURSOR_SECRET',
+    '',
+    'HMAC key that signs cursors (empty: a random one generated once and kept in the state store).',
+  ),
+  cacheFrontMaxBytes: int(
+    'BRUTALIST_CACHE_FRONT_MAX_BYTES',
+    32 * MIB,
+    0,
+    4 * 1024 * MIB,
+    'In-process LRU of cache entries in front of the state store, in bytes (0 disables it).',
+  ),
+  cacheCompressMinBytes: int(
+    'BRUTALIST_CACHE_COMPRESS_MIN_BYTES',
+    16 * 1024,
+    0,
+    512 * MIB,
+    'Cache entries at least this large are stored gzip-compressed (0: never compress).',
+  ),
   // ---- progress
   progressIntervalMs: int(
     'BRUTALIST_PROGRESS_INTERVAL_MS',
     5 * SECOND,
     250,
     10 * SECOND,
-    'Interval of progress notifications while a critic runs (when the client sent a progressToken).',
+    'Longest gap between progress notifications while a critic runs (when the client sent a progressToken).',
+  ),
+  maxEventRate: int(
+    'BRUTALIST_MAX_EVENT_RATE',
+    4,
+    1,
+    1_000,
+    'Notifications per second for one request (progress and log together); more events are coalesced.',
+  ),
+  maxGlobalEventRate: int(
+    'BRUTALIST_MAX_GLOBAL_EVENT_RATE',
+    50,
+    1,
+    100_000,
+    'Notifications per second for the whole server.',
+  ),
+  streamBufferSize: int(
+    'BRUTALIST_STREAM_BUFFER_SIZE',
+    64,
+    1,
+    100_000,
+    'Log lines held per request while the client or the rate limit holds them back.',
+  ),
+  coalescingWindowMs: int(
+    'BRUTALIST_COALESCING_WINDOW_MS',
+    250,
+    0,
+    60 * SECOND,
+    'Events within this window are merged into one notification.',
+  ),
+  dropPolicy: choice(
+    'BRUTALIST_DROP_POLICY',
+    'drop-oldest',
+    'What a full per-request log buffer loses; losses are counted and reported as droppedEvents.',
+    ['drop-oldest', 'drop-newest', 'latest-wins'],
+  ),
+  // ---- resilience: admission, deadlines, breakers, retries, shedding (defaults reasoned in docs/resilience.md)
+  maxConcurrent: int('BRUTALIST_MAX_CONCURRENT', 8, 1, 1_024, 'Critic runs in flight at once, all critics together.'),
+  maxConcurrentPerCritic: int(
+    'BRUTALIST_MAX_CONCURRENT_PER_CRITIC',
+    6,
+    1,
+    1_024,
+    'Critic runs in flight at once for one critic (keeps slots free for the others when one vendor hangs).',
+  ),
+  maxQueueSize: int(
+    'BRUTALIST_MAX_QUEUE_SIZE',
+    64,
+    0,
+    100_000,
+    'Critic runs waiting for a slot; past it QUEUE_FULL (a higher priority evicts the newest lowest-priority waiter).',
+  ),
+  queueTimeoutMs: int(
+    'BRUTALIST_QUEUE_TIMEOUT_MS',
+    10 * MINUTE,
+    100,
+    2 * 60 * MINUTE,
+    'Longest wait in the admission queue (QUEUE_FULL with reason "timeout").',
+  ),
+  requestTimeoutMs: int(
+    'BRUTALIST_REQUEST_TIMEOUT_MS',
+    20 * MINUTE,
+    SECOND,
+    4 * 60 * MINUTE,
+    'Deadline of one request (queue wait + critic run) when the client sends none in `_meta.timeoutMs`; also its ceiling.',
+  ),
+  defaultPriority: choice(
+    'BRUTALIST_DEFAULT_PRIORITY',
+    'default',
+    'Priority of a request without a `priority` argument (critical, interactive, default, batch).',
+    PRIORITY_NAMES,
+  ),
+  callerPriorities: list(
+    'BRUTALIST_CALLER_PRIORITIES',
+    [],
+    'Per-caller default priority as `owner=level` items (e.g. `ci=batch`); overrides defaultPriority.',
+  ),
+  maxCallerSharePct: int(
+    'BRUTALIST_MAX_CALLER_SHARE_PCT',
+    50,
+    1,
+    100,
+    'Share of run+queue slots one caller may hold while other callers wait (100: no limit).',
+  ),
+  breakerWindowSize: int(
+    'BRUTALIST_BREAKER_WINDOW_SIZE',
+    10,
+    1,
+    1_000,
+    'Calls in the count-based window each critic breaker judges.',
+  ),
+  breakerMinimumCalls: int(
+    'BRUTALIST_BREAKER_MINIMUM_CALLS',
+    5,
+    1,
+    1_000,
+    'Calls the window must hold before a breaker may open (at most breakerWindowSize).',
+  ),
+  breakerFailureRatePct: int(
+    'BRUTALIST_BREAKER_FAILURE_RATE_PCT',
+    50,
+    1,
+    100,
+    'Failure rate in the window at or above which a breaker opens (a timeout is a failure).',
+  ),
+  breakerSlowCallRatePct: int(
+    'BRUTALIST_BREAKER_SLOW_CALL_RATE_PCT',
+    80,
+    1,
+    100,
+    'Rate of calls slower than breakerSlowCallMs at or above which a breaker opens.',
+  ),
+  breakerSlowCallMs: int(
+    'BRUTALIST_BREAKER_SLOW_CALL_MS',
+    5 * MINUTE,
+    1,
+    2 * 60 * MINUTE,
+    'A critic run at least this long counts as slow.',
+  ),
+  breakerRecoveryTimeoutMs: int(
+    'BRUTALIST_BREAKER_RECOVERY_TIMEOUT_MS',
+    30 * SECOND,
+    1,
+    60 * MINUTE,
+    'Open duration before a probe, multiplied by the consecutive opens (capped by breakerMaxRecoveryTimeoutMs).',
+  ),
+  breakerMaxRecoveryTimeoutMs: int(
+    'BRUTALIST_BREAKER_MAX_RECOVERY_TIMEOUT_MS',
+    5 * MINUTE,
+    1,
+    24 * 60 * MINUTE,
+    'Longest open duration.',
+  ),
+  breakerHalfOpenMaxCalls: int(
+    'BRUTALIST_BREAKER_HALF_OPEN_MAX_CALLS',
+    1,
+    1,
+    100,
+    'Probe calls let through when half-open (more are rejected at once); all must succeed to close.',
+  ),
+  breakerResetTimeoutMs: int(
+    'BRUTALIST_BREAKER_RESET_TIMEOUT_MS',
+    10 * MINUTE,
+    1,
+    24 * 60 * MINUTE,
+    'Time closed after which the consecutive-open count (the open-duration multiplier) starts again at 1.',
+  ),
+  staleCacheMaxAgeMs: int(
+    'BRUTALIST_STALE_CACHE_MAX_AGE_MS',
+    24 * 60 * MINUTE,
+    0,
+    30 * 24 * 60 * MINUTE,
+    'How old a cached critique may be to be served, marked stale, while its critic circuit is open (0: never).',
+  ),
+  retryMaxAttempts: int(
+    'BRUTALIST_RETRY_MAX_ATTEMPTS',
+    3,
+    1,
+    3,
+    'Attempts per critic run for transient failures (RATE_LIMITED, crash before any output), first included.',
+  ),
+  retryBaseDelayMs: int(
+    'BRUTALIST_RETRY_BASE_DELAY_MS',
+    SECOND,
+    1,
+    MINUTE,
+    'First retry backoff ceiling; doubles per attempt, full jitter.',
+  ),
+  retryMaxDelayMs: int('BRUTALIST_RETRY_MAX_DELAY_MS', 30 * SECOND, 1, 10 * MINUTE, 'Largest retry backoff.'),
+  retryBudgetPct: int(
+    'BRUTALIST_RETRY_BUDGET_PCT',
+    10,
+    0,
+    100,
+    'Retries per critic per minute, as a percentage of its first attempts in that minute.',
+  ),
+  retryBudgetMinPerMinute: int(
+    'BRUTALIST_RETRY_BUDGET_MIN_PER_MINUTE',
+    2,
+    0,
+    1_000,
+    'Retries per critic per minute allowed even at low traffic (the budget is the larger of the two).',
+  ),
+  shedEventLoopDelayMs: int(
+    'BRUTALIST_SHED_EVENT_LOOP_DELAY_MS',
+    250,
+    1,
+    MINUTE,
+    'Event-loop delay (p99 over the last second) at which batch requests are shed; at 2x default ones too.',
+  ),
+  shedHeapUsedPct: int(
+    'BRUTALIST_SHED_HEAP_USED_PCT',
+    85,
+    1,
+    100,
+    'Heap use (of the V8 heap limit) at which batch requests are shed; default ones from halfway to 100%.',
+  ),
+  shedMaxChildren: int(
+    'BRUTALIST_SHED_MAX_CHILDREN',
+    32,
+    1,
+    10_000,
+    'Live child process groups at which batch requests are shed; at 2x default ones too.',
   ),
 } as const;
 

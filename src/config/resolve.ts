@@ -29,9 +29,12 @@ function validateOne(name: OptionName, value: unknown): unknown {
       }
       return value;
     }
-    case 'string':
+    case 'string': {
       if (typeof value !== 'string') throw invalid(name, 'a string', value);
+      const choices = 'choices' in spec ? spec.choices : undefined;
+      if (choices && !choices.includes(value)) throw invalid(name, `one of ${choices.join('|')}`, value);
       return value;
+    }
     case 'bool':
       if (typeof value !== 'boolean') throw invalid(name, 'true or false', value);
       return value;

@@ -1,4 +1,8 @@
 /** State: the StateStore contract, the in-memory store, and result paging. */
+
+export * from './factory.js';
 export * from './memory.js';
 export * from './pages.js';
+export * from './sqlite.js';
+export * from './sqlite-schema.js';
 export * from './types.js';

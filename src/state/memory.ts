@@ -1,22 +1,35 @@
 /** MemoryStateStore: the in-process StateStore — one bounded LRU map with per-entry TTL for every namespace. */
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
+import { type Clock, newToken, systemClock } from '../infra/index.js';
 import { type ListNode, RecencyList } from './recency-list.js';
 import { type Snapshot, snapshot, stringBytes } from './snapshot.js';
 import type {
   CacheEntry,
   Conversation,
+  LockLease,
   PaginationToken,
   SessionData,
   StateStore,
   StateStoreStats,
   StoredResult,
+  StoreHealth,
 } from './types.js';
+import {
+  checkCounterStep,
+  checkCursorExpiry,
+  checkKey,
+  checkLockTtl,
+  checkMaxTurns,
+  checkTtl,
+  DEFAULT_MAX_VALUE_DEPTH,
+  DEFAULT_SWEEP_BATCH_SIZE,
+  FENCE_RETENTION_MS,
+  positiveInt,
+} from './validate.js';
 
 /** Bookkeeping per entry (map slot, list node, record fields), added to the key and value estimate. */
 export const ENTRY_OVERHEAD_BYTES = 128;
-export const DEFAULT_SWEEP_BATCH_SIZE = 10_000;
-export const DEFAULT_MAX_VALUE_DEPTH = 32;
+export { DEFAULT_MAX_VALUE_DEPTH, DEFAULT_SWEEP_BATCH_SIZE } from './validate.js';
 
 export interface MemoryStateStoreOptions {
   /** Estimated bytes (see snapshot.ts and ENTRY_OVERHEAD_BYTES) held before least-recently-used eviction. */
@@ -39,33 +52,6 @@ interface Node extends ListNode<Node> {
   readonly value: unknown;
   readonly bytes: number;
   readonly expiresAt: number;
-}
-
-function positiveInt(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new BrutalistError(
-      'CONFIG_INVALID',
-      `${name} must be an integer >= 1, got ${String(value)} (${typeof value})`,
-      { data: { option: name } },
-    );
-  }
-  return value;
-}
-
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new BrutalistError('INVALID_ARGUMENT', 'A state key must be a non-empty string.');
-  }
-  return key;
-}
-
-function checkTtl(ttlMs: unknown): number {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new BrutalistError('INVALID_ARGUMENT', 'ttlMs must be a finite number > 0.', {
-      data: { ttlMs: typeof ttlMs === 'number' ? ttlMs : String(ttlMs) },
-    });
-  }
-  return ttlMs;
 }
 
 /**
@@ -94,6 +80,12 @@ export class MemoryStateStore implements StateStore {
   private cacheHits = 0;
   private cacheMisses = 0;
   private closed = false;
+  // Locks, fences and counters live beside the LRU (never evicted by it), each map bounded by maxEntries.
+  private readonly locks = new Map<string, { token: string; fence: number; expiresAt: number }>();
+  private readonly fences = new Map<string, { fence: number; expiresAt: number }>();
+  private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  private readonly secrets = new Map<string, string>();
+  private fenceSeq = 0;
 
   constructor(options: MemoryStateStoreOptions) {
     this.maxBytes = positiveInt('maxBytes', options.maxBytes);
@@ -115,10 +107,7 @@ export class MemoryStateStore implements StateStore {
   /** The cursor lives until its own `expiresAt`; one already expired is not stored (and replaces any old one). */
   async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
     this.assertOpen();
-    const expiresAt: unknown = token?.expiresAt;
-    if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'A cursor needs a numeric expiresAt.');
-    }
+    const expiresAt = checkCursorExpiry(token?.expiresAt);
     const ttlMs = expiresAt - this.clock.now();
     if (ttlMs <= 0) {
       this.remove(this.map.get(`cursor:${checkKey(cursorId)}`));
@@ -149,11 +138,7 @@ export class MemoryStateStore implements StateStore {
 
   async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
     this.assertOpen();
-    if (!Number.isInteger(maxTurns) || maxTurns < 1) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'maxTurns must be an integer >= 1.', {
-        data: { maxTurns: typeof maxTurns === 'number' ? maxTurns : String(maxTurns) },
-      });
-    }
+    checkMaxTurns(maxTurns);
     if (!Array.isArray(conversation?.turns)) {
       throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
     }
@@ -172,11 +157,12 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** A ttlMs of 0 means "cache disabled": nothing is stored and the answer is false. */
-  async setCache(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean> {
+  async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
     this.assertOpen();
     const storeKey = `cache:${checkKey(key)}`;
     if (ttlMs === 0) return false;
     const expiresAt = this.clock.now() + checkTtl(ttlMs);
+    if (fence !== undefined && this.isStale(key, fence)) return false;
     const limit = Math.min(this.cacheMaxEntryBytes, this.maxBytes);
     const snap = this.take(storeKey, entry, limit);
     if (!snap.ok) return false;
@@ -206,10 +192,89 @@ export class MemoryStateStore implements StateStore {
       node = next;
     }
     this.list.cursor = node;
+    for (const map of [this.locks, this.fences, this.counters] as Map<string, { expiresAt: number }>[]) {
+      for (const [k, v] of map) if (v.expiresAt <= now) map.delete(k);
+    }
     return removed;
   }
 
-  stats(): StateStoreStats {
+  async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
+    this.assertOpen();
+    checkKey(key);
+    const ttl = checkLockTtl(ttlMs);
+    const now = this.clock.now();
+    const held = this.locks.get(key);
+    if (held && held.expiresAt > now) return null;
+    if (!held && !this.makeRoom(this.locks, now)) return null;
+    const fence = ++this.fenceSeq;
+    const lease: LockLease = { key, token: newToken(), fence, expiresAt: now + ttl };
+    this.locks.delete(key);
+    this.locks.set(key, { token: lease.token, fence, expiresAt: lease.expiresAt });
+    this.fences.delete(key);
+    this.makeRoom(this.fences, now, true);
+    this.fences.set(key, { fence, expiresAt: now + ttl + FENCE_RETENTION_MS });
+    return lease;
+  }
+
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease | null> {
+    this.assertOpen();
+    const ttl = checkLockTtl(ttlMs);
+    const now = this.clock.now();
+    const held = this.locks.get(checkKey(lease?.key));
+    if (!held || held.token !== lease.token || held.expiresAt <= now) return null;
+    held.expiresAt = now + ttl;
+    const fence = this.fences.get(lease.key);
+    if (fence && fence.fence === held.fence) fence.expiresAt = held.expiresAt + FENCE_RETENTION_MS;
+    return { ...lease, expiresAt: held.expiresAt };
+  }
+
+  async releaseLock(lease: LockLease): Promise<boolean> {
+    this.assertOpen();
+    const held = this.locks.get(checkKey(lease?.key));
+    if (!held || held.token !== lease.token) return false;
+    this.locks.delete(lease.key);
+    return held.expiresAt > this.clock.now();
+  }
+
+  async incrementCounter(key: string, ttlMs: number, by = 1): Promise<number> {
+    this.assertOpen();
+    checkKey(key);
+    const ttl = checkTtl(ttlMs);
+    const step = checkCounterStep(by);
+    const now = this.clock.now();
+    const counter = this.counters.get(key);
+    if (counter && counter.expiresAt > now) {
+      counter.value += step;
+      return counter.value;
+    }
+    this.counters.delete(key);
+    this.makeRoom(this.counters, now, true);
+    this.counters.set(key, { value: step, expiresAt: now + ttl });
+    return step;
+  }
+
+  async sharedSecret(name: string): Promise<string> {
+    this.assertOpen();
+    checkKey(name);
+    let secret = this.secrets.get(name);
+    if (!secret) {
+      secret = `${newToken()}${newToken()}`;
+      this.secrets.set(name, secret);
+    }
+    return secret;
+  }
+
+  async health(): Promise<StoreHealth> {
+    this.assertOpen();
+    return { backend: 'memory', status: 'ok' };
+  }
+
+  async stats(): Promise<StateStoreStats> {
+    return this.statsNow();
+  }
+
+  /** stats() without the promise, for callers in this process. */
+  statsNow(): StateStoreStats {
     this.assertOpen();
     return {
       entries: this.map.size,
@@ -226,7 +291,36 @@ export class MemoryStateStore implements StateStore {
     this.closed = true;
     this.map.clear();
     this.list.clear();
+    this.locks.clear();
+    this.fences.clear();
+    this.counters.clear();
     this.bytes = 0;
+  }
+
+  /** True when a lock on `key` was granted with a newer fence than `fence`. */
+  private isStale(key: string, fence: number): boolean {
+    const latest = this.fences.get(key);
+    return latest !== undefined && latest.expiresAt > this.clock.now() && latest.fence > fence;
+  }
+
+  /**
+   * Makes room for one more item in a side map: drops expired items (oldest first) and, when `evict` is
+   * set, the oldest live one. Returns false when the map is full of live items and may not evict (locks).
+   */
+  private makeRoom<V extends { expiresAt: number }>(
+    map: Map<string, V>,
+    now: number,
+    evict = false,
+  ): boolean {
+    if (map.size < this.maxEntries) return true;
+    for (const [k, v] of map) {
+      if (v.expiresAt <= now) map.delete(k);
+      if (map.size < this.maxEntries) return true;
+    }
+    if (!evict) return false;
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+    return true;
   }
 
   private assertOpen(): void {

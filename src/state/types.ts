@@ -62,6 +62,27 @@ export interface StateStoreStats {
   readonly cacheMisses: number;
 }
 
+/**
+ * A held lock. `token` proves ownership (release and extend compare it); `fence` grows with every grant
+ * on the store, so a write carrying an older fence than the key's latest grant can be refused.
+ */
+export interface LockLease {
+  readonly key: string;
+  readonly token: string;
+  readonly fence: number;
+  readonly expiresAt: number;
+}
+
+export type StoreBackend = 'memory' | 'sqlite' | 'redis';
+
+/** What a health check reports: `degraded` means the store answers, but without sharing or durability. */
+export interface StoreHealth {
+  readonly backend: StoreBackend;
+  readonly status: 'ok' | 'degraded';
+  /** A short, safe reason (never a host path, URL or secret). */
+  readonly detail?: string;
+}
+
 export interface StateStore {
   setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void>;
   getSession(sessionId: string): Promise<SessionData | null>;
@@ -76,12 +97,32 @@ export interface StateStore {
   putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void>;
   getConversation(contextId: string): Promise<Conversation | null>;
 
-  /** Returns false (and stores nothing) when the entry is larger than the store's cache entry limit. */
-  setCache(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean>;
+  /**
+   * Returns false (and stores nothing) when the entry is larger than the store's cache entry limit, or when
+   * `fence` is given and a lock on `key` has since been granted with a newer fence (a stale writer).
+   */
+  setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean>;
   getCache(key: string): Promise<CacheEntry | null>;
 
-  /** Removes expired entries; returns how many were removed. */
+  /**
+   * Grants the lock on `key` for `ttlMs` unless another live holder has it (then null). Every grant gets a
+   * fence greater than any earlier grant on this store.
+   */
+  acquireLock(key: string, ttlMs: number): Promise<LockLease | null>;
+  /** Extends a lease still held (same token, not expired); null when it was lost. */
+  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease | null>;
+  /** Deletes the lock only when it is still held by this lease's token; returns whether it did. */
+  releaseLock(lease: LockLease): Promise<boolean>;
+
+  /** Adds `by` (default 1) to a counter and returns the new value; a new counter lives `ttlMs` (a window). */
+  incrementCounter(key: string, ttlMs: number, by?: number): Promise<number>;
+
+  /** A random secret shared by every process on this store, created on first request and kept. */
+  sharedSecret(name: string): Promise<string>;
+
+  /** Removes expired entries (a bounded batch per call); returns how many were removed. */
   cleanupExpired(): Promise<number>;
-  stats(): StateStoreStats;
+  stats(): Promise<StateStoreStats>;
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

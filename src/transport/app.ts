@@ -6,12 +6,23 @@ import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
 import { killAllProcessGroups } from '../process/index.js';
-import { MemoryStateStore, type StateStore } from '../state/index.js';
+import { createStateStore, type StateStore } from '../state/index.js';
+import { type DropPolicy, StreamHub, type StreamingConfig } from '../streaming/index.js';
 
-/** How often expired state is swept (bounded work per sweep). */
-const SWEEP_INTERVAL_MS = 60_000;
+/** The streaming bounds from the one Config. */
+export function streamingConfig(config: Config): StreamingConfig {
+  return {
+    maxEventRate: config.maxEventRate,
+    maxGlobalEventRate: config.maxGlobalEventRate,
+    bufferSize: config.streamBufferSize,
+    coalescingWindowMs: config.coalescingWindowMs,
+    dropPolicy: config.dropPolicy as DropPolicy,
+    heartbeatMs: config.progressIntervalMs,
+  };
+}
 
 export interface App {
+  readonly streams: StreamHub;
   readonly engine: Engine;
   readonly store: StateStore;
   readonly availability: CriticAvailability;
@@ -23,29 +34,28 @@ export interface App {
 
 export function createApp(
   config: Config,
-  options: { env?: NodeJS.ProcessEnv; clock?: Clock; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; clock?: Clock; cwd?: string; store?: StateStore } = {},
 ): App {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const store = new MemoryStateStore({
-    maxBytes: config.stateMaxBytes,
-    maxEntries: config.stateMaxEntries,
-    cacheMaxEntryBytes: config.cacheMaxEntryBytes,
-    clock,
-  });
+  const store =
+    options.store ??
+    createStateStore(config, { env, clock, log: (line) => process.stderr.write(`${line}\n`) });
   const availability = new CriticAvailability({ config, clock, env });
   const engine = new Engine({ config, store, availability, clock, env });
+  const streams = new StreamHub(streamingConfig(config), clock);
 
   let sweep = clock.setTimeout(function tick() {
     void store.cleanupExpired().catch(() => {});
-    sweep = clock.setTimeout(tick, SWEEP_INTERVAL_MS);
-  }, SWEEP_INTERVAL_MS);
+    sweep = clock.setTimeout(tick, config.stateSweepIntervalMs);
+  }, config.stateSweepIntervalMs);
 
   let closing: Promise<void> | undefined;
   return {
     engine,
     store,
     availability,
+    streams,
     createServer: (owner) =>
       createMcpServer({
         engine,
@@ -53,6 +63,7 @@ export function createApp(
         env,
         owner: owner ?? 'local',
         cwd: options.cwd ?? process.cwd(),
+        streams,
       }),
     shutdown() {
       closing ??= (async () => {

@@ -55,6 +55,8 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
     BRUTALIST_KILL_GRACE_MS: '500',
     BRUTALIST_CLI_TIMEOUT_MS: '20000',
     FAKE_CLI_LOG: sandbox.log,
+    // State goes to the sandbox, never to the real user's state folder.
+    BRUTALIST_STATE_DIR: join(sandbox.dir, 'state'),
     ...extra,
   };
 }
@@ -121,7 +123,9 @@ export async function connectInProcess(
   options: { env?: NodeJS.ProcessEnv; owner?: string; app?: App; roots?: string[] } = {},
 ): Promise<{ client: Client; app: App; close: () => Promise<void> }> {
   const env = options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
-  const app = options.app ?? createApp(resolveConfig({ overrides }), { env });
+  // Memory by default: in-process tests must never write to the real user's state folder.
+  const app =
+    options.app ?? createApp(resolveConfig({ overrides: { stateStore: 'memory', ...overrides } }), { env });
   const server = app.createServer(options.owner ?? 'local');
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client(

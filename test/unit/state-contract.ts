@@ -187,16 +187,16 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         expect(await store.setCache('k', cacheEntry('small'), MINUTE)).toBe(true);
         expect(await store.getCache('k')).toEqual(cacheEntry('small'));
         expect(await store.getCache('other')).toBeNull();
-        expect(store.stats()).toMatchObject({ cacheHits: 1, cacheMisses: 1 });
+        expect(await store.stats()).toMatchObject({ cacheHits: 1, cacheMisses: 1 });
       });
 
       it('refuses an entry over cacheMaxEntryBytes with false and stores nothing', async () => {
         await fresh();
-        const before = store.stats().entries;
+        const before = (await store.stats()).entries;
         const big = cacheEntry('x'.repeat(CONTRACT_LIMITS.cacheMaxEntryBytes));
         expect(await store.setCache('k', big, MINUTE)).toBe(false);
         expect(await store.getCache('k')).toBeNull();
-        expect(store.stats().entries).toBe(before);
+        expect((await store.stats()).entries).toBe(before);
       });
 
       it('treats a ttl of 0 as cache disabled: false, nothing stored', async () => {
@@ -210,7 +210,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await store.setCache('k', cacheEntry('small'), MINUTE);
         clock.advance(MINUTE);
         expect(await store.getCache('k')).toBeNull();
-        expect(store.stats().cacheMisses).toBe(1);
+        expect((await store.stats()).cacheMisses).toBe(1);
       });
     });
 
@@ -226,7 +226,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       expect((await store.getResult('x'))?.text).toBe('from-result');
       expect((await store.getConversation('x'))?.tool).toBe('roast_codebase');
       expect((await store.getCache('x'))?.text).toBe('from-cache');
-      expect(store.stats().entries).toBe(5);
+      expect((await store.stats()).entries).toBe(5);
     });
 
     it('counts the expired entries cleanupExpired removes and leaves live ones', async () => {
@@ -238,7 +238,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       let removed = 0;
       for (let i = 0; i < 10; i++) removed += await store.cleanupExpired();
       expect(removed).toBe(3);
-      expect(store.stats().entries).toBe(2);
+      expect((await store.stats()).entries).toBe(2);
       expect(await store.getResult('live')).not.toBeNull();
     });
 
@@ -276,6 +276,90 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       });
     });
 
+    describe('locks and fencing', () => {
+      it('grants a lock to one holder at a time until it is released', async () => {
+        await fresh();
+        const a = await store.acquireLock('job', MINUTE);
+        expect(a).not.toBeNull();
+        expect(await store.acquireLock('job', MINUTE)).toBeNull();
+        expect(await store.releaseLock(a!)).toBe(true);
+        const b = await store.acquireLock('job', MINUTE);
+        expect(b).not.toBeNull();
+        expect(b!.token).not.toBe(a!.token);
+      });
+
+      it('grants an expired lock to a new holder, and the old holder cannot delete it', async () => {
+        await fresh();
+        const old = await store.acquireLock('job', MINUTE);
+        clock.advance(MINUTE);
+        const fresh2 = await store.acquireLock('job', MINUTE);
+        expect(fresh2).not.toBeNull();
+        expect(await store.releaseLock(old!)).toBe(false);
+        expect(await store.acquireLock('job', MINUTE)).toBeNull();
+        expect(await store.releaseLock(fresh2!)).toBe(true);
+      });
+
+      it('hands out strictly growing fences', async () => {
+        await fresh();
+        const fences: number[] = [];
+        for (const key of ['a', 'b', 'a', 'c']) {
+          const lease = await store.acquireLock(key, MINUTE);
+          fences.push(lease!.fence);
+          await store.releaseLock(lease!);
+        }
+        for (let i = 1; i < fences.length; i++) expect(fences[i]!).toBeGreaterThan(fences[i - 1]!);
+      });
+
+      it('extends a held lease, and refuses to extend a lost one', async () => {
+        await fresh();
+        const lease = await store.acquireLock('job', MINUTE);
+        clock.advance(MINUTE - 1);
+        const extended = await store.extendLock(lease!, MINUTE);
+        expect(extended?.expiresAt).toBe(clock.now() + MINUTE);
+        clock.advance(MINUTE - 1);
+        expect(await store.acquireLock('job', MINUTE)).toBeNull();
+        clock.advance(1);
+        const thief = await store.acquireLock('job', MINUTE);
+        expect(thief).not.toBeNull();
+        expect(await store.extendLock(lease!, MINUTE)).toBeNull();
+      });
+
+      it('refuses a cache write with a stale fence and accepts the newest one', async () => {
+        await fresh();
+        const old = await store.acquireLock('k', MINUTE);
+        clock.advance(MINUTE);
+        const current = await store.acquireLock('k', MINUTE);
+        expect(await store.setCache('k', cacheEntry('stale'), MINUTE, old!.fence)).toBe(false);
+        expect(await store.getCache('k')).toBeNull();
+        expect(await store.setCache('k', cacheEntry('fresh'), MINUTE, current!.fence)).toBe(true);
+        expect((await store.getCache('k'))?.text).toBe('fresh');
+      });
+    });
+
+    describe('counters', () => {
+      it('counts within a window and starts again after it', async () => {
+        await fresh();
+        expect(await store.incrementCounter('rate:alice', MINUTE)).toBe(1);
+        expect(await store.incrementCounter('rate:alice', MINUTE, 4)).toBe(5);
+        expect(await store.incrementCounter('rate:bob', MINUTE)).toBe(1);
+        clock.advance(MINUTE);
+        expect(await store.incrementCounter('rate:alice', MINUTE)).toBe(1);
+      });
+    });
+
+    it('gives the same shared secret for a name on every call, and different ones per name', async () => {
+      await fresh();
+      const a = await store.sharedSecret('cursor');
+      expect(a.length).toBeGreaterThanOrEqual(32);
+      expect(await store.sharedSecret('cursor')).toBe(a);
+      expect(await store.sharedSecret('other')).not.toBe(a);
+    });
+
+    it('reports healthy while open', async () => {
+      await fresh();
+      expect((await store.health()).status).toBe('ok');
+    });
+
     it('rejects a ttl that is not a finite positive number with INVALID_ARGUMENT', async () => {
       await fresh();
       expect(await codeOf(store.setSession('s', session(), -1))).toBe('INVALID_ARGUMENT');
@@ -293,6 +377,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       expect(await codeOf(store.setSession('s', session(), MINUTE))).toBe('STATE_UNAVAILABLE');
       expect(await codeOf(store.setCache('k', cacheEntry('x'), MINUTE))).toBe('STATE_UNAVAILABLE');
       expect(await codeOf(store.cleanupExpired())).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.acquireLock('l', MINUTE))).toBe('STATE_UNAVAILABLE');
       await store.close();
     });
   });

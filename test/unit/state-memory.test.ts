@@ -82,7 +82,7 @@ describe('MemoryStateStore LRU eviction', () => {
     await store.setSession('d', session('d'), MINUTE);
     expect(await store.getSession('b')).toBeNull();
     expect(await store.getSession('a')).not.toBeNull();
-    expect(store.stats()).toMatchObject({ entries: 3, evictions: 1 });
+    expect(store.statsNow()).toMatchObject({ entries: 3, evictions: 1 });
   });
 
   it('evicts across namespaces from one shared budget', async () => {
@@ -91,7 +91,7 @@ describe('MemoryStateStore LRU eviction', () => {
     await store.setSession('s', session(), MINUTE);
     await store.putResult(result('r', 'text'), MINUTE);
     expect(await store.getCache('k')).toBeNull();
-    expect(store.stats().evictions).toBe(1);
+    expect(store.statsNow().evictions).toBe(1);
   });
 
   it('evicts least recently used entries until the new entry fits within maxBytes', async () => {
@@ -102,25 +102,25 @@ describe('MemoryStateStore LRU eviction', () => {
     await store.putResult(result('d', 'x'.repeat(6 * KIB)), MINUTE);
     expect(await store.getResult('b')).toBeNull();
     expect(await store.getResult('a')).not.toBeNull();
-    expect(store.stats().evictions).toBe(1);
-    expect(store.stats().bytes).toBeLessThanOrEqual(40 * KIB);
+    expect(store.statsNow().evictions).toBe(1);
+    expect(store.statsNow().bytes).toBeLessThanOrEqual(40 * KIB);
   });
 
   it('does not count replacing a key as an eviction', async () => {
     const { store } = storeWith({ maxEntries: 1 });
     await store.setSession('s', session('a'), MINUTE);
     await store.setSession('s', session('b'), MINUTE);
-    expect(store.stats()).toMatchObject({ entries: 1, evictions: 0 });
+    expect(store.statsNow()).toMatchObject({ entries: 1, evictions: 0 });
   });
 
   it('evicts everything else to store a result that needs the whole budget', async () => {
     const big = result('big', 'x'.repeat(31 * KIB));
     const probe = storeWith().store;
     await probe.putResult(big, MINUTE);
-    const { store } = storeWith({ maxBytes: probe.stats().bytes });
+    const { store } = storeWith({ maxBytes: probe.statsNow().bytes });
     for (let i = 0; i < 10; i++) await store.setSession(`s${i}`, session(), MINUTE);
     await store.putResult(big, MINUTE);
-    expect(store.stats()).toMatchObject({ entries: 1, evictions: 10 });
+    expect(store.statsNow()).toMatchObject({ entries: 1, evictions: 10 });
   });
 
   it('throws STATE_UNAVAILABLE for a result larger than maxBytes and keeps what it held', async () => {
@@ -132,7 +132,7 @@ describe('MemoryStateStore LRU eviction', () => {
       message: 'The result is too large to store for paging.',
     });
     expect((await store.getResult('r'))?.text).toBe('old');
-    expect(store.stats().evictions).toBe(0);
+    expect(store.statsNow().evictions).toBe(0);
   });
 
   it('refuses a cache entry over cacheMaxEntryBytes without evicting anything', async () => {
@@ -142,7 +142,7 @@ describe('MemoryStateStore LRU eviction', () => {
     expect(await store.setCache('k', { text: 'x'.repeat(2 * KIB), meta: {}, storedAt: 0 }, MINUTE)).toBe(
       false,
     );
-    expect(store.stats()).toMatchObject({ entries: 2, evictions: 0 });
+    expect(store.statsNow()).toMatchObject({ entries: 2, evictions: 0 });
   });
 
   it('keeps bytes within maxBytes and entries within maxEntries over 100k inserts', async () => {
@@ -153,11 +153,11 @@ describe('MemoryStateStore LRU eviction', () => {
       const text = 'y'.repeat((i * 7919) % 2_000);
       if (i % 3 === 0) await store.setCache(`k${i}`, { text, meta: { i }, storedAt: 0 }, MINUTE);
       else await store.putResult(result(`r${i % 20_000}`, text), MINUTE);
-      maxSeen = Math.max(maxSeen, store.stats().bytes);
-      expect(store.stats().entries).toBeLessThanOrEqual(5_000);
+      maxSeen = Math.max(maxSeen, store.statsNow().bytes);
+      expect(store.statsNow().entries).toBeLessThanOrEqual(5_000);
     }
     expect(maxSeen).toBeLessThanOrEqual(maxBytes);
-    expect(store.stats().evictions).toBeGreaterThan(0);
+    expect(store.statsNow().evictions).toBeGreaterThan(0);
   });
 });
 
@@ -165,15 +165,15 @@ describe('MemoryStateStore byte estimate', () => {
   it('counts two bytes per UTF-16 character of stored text', async () => {
     const { store } = storeWith();
     await store.putResult(result('r', 'x'.repeat(1_000)), MINUTE);
-    const before = store.stats().bytes;
+    const before = store.statsNow().bytes;
     await store.putResult(result('r', 'x'.repeat(3_000)), MINUTE);
-    expect(store.stats().bytes - before).toBe(2 * 2_000);
+    expect(store.statsNow().bytes - before).toBe(2 * 2_000);
   });
 
   it('adds a fixed per-entry overhead so empty values still cost memory', async () => {
     const { store } = storeWith();
     await store.setSession('s', session(), MINUTE);
-    expect(store.stats().bytes).toBeGreaterThan(ENTRY_OVERHEAD_BYTES);
+    expect(store.statsNow().bytes).toBeGreaterThan(ENTRY_OVERHEAD_BYTES);
   });
 
   it('returns to zero bytes and entries once everything has expired and been swept', async () => {
@@ -181,7 +181,7 @@ describe('MemoryStateStore byte estimate', () => {
     for (let i = 0; i < 50; i++) await store.putResult(result(`r${i}`, 'z'.repeat(i * 10)), MINUTE);
     clock.advance(MINUTE);
     expect(await store.cleanupExpired()).toBe(50);
-    expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    expect(store.statsNow()).toMatchObject({ entries: 0, bytes: 0 });
   });
 });
 
@@ -194,7 +194,7 @@ describe('MemoryStateStore expiry sweep', () => {
     expect(await store.cleanupExpired()).toBe(10_000);
     expect(await store.cleanupExpired()).toBe(10_000);
     expect(await store.cleanupExpired()).toBe(5_000);
-    expect(store.stats().entries).toBe(0);
+    expect(store.statsNow().entries).toBe(0);
   });
 
   it('counts live entries it examines against the batch, so each call does bounded work', async () => {
@@ -204,7 +204,7 @@ describe('MemoryStateStore expiry sweep', () => {
     clock.advance(MINUTE);
     expect(await store.cleanupExpired()).toBe(0);
     expect(await store.cleanupExpired()).toBe(5);
-    expect(store.stats().entries).toBe(10);
+    expect(store.statsNow().entries).toBe(10);
   });
 
   it('starts a new pass from the least recently used end after reaching the newest entry', async () => {
@@ -225,7 +225,7 @@ describe('MemoryStateStore expiry sweep', () => {
     clock.advance(MINUTE);
     expect(await store.cleanupExpired()).toBe(2); // s3, s4
     expect(await store.cleanupExpired()).toBe(1); // s5, then s2 (live)
-    expect(store.stats().entries).toBe(3);
+    expect(store.statsNow().entries).toBe(3);
   });
 
   it('removes an expired entry on read without waiting for a sweep', async () => {
@@ -233,7 +233,7 @@ describe('MemoryStateStore expiry sweep', () => {
     await store.setSession('s', session(), MINUTE);
     clock.advance(MINUTE);
     expect(await store.getSession('s')).toBeNull();
-    expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    expect(store.statsNow()).toMatchObject({ entries: 0, bytes: 0 });
   });
 });
 
@@ -252,7 +252,7 @@ describe('MemoryStateStore values', () => {
     const { store } = storeWith();
     const bad = { ...result('r', 't'), meta: { when: new Date(0) } };
     expect((await rejection(store.putResult(bad, MINUTE))).code).toBe('INVALID_ARGUMENT');
-    expect(store.stats().entries).toBe(0);
+    expect(store.statsNow().entries).toBe(0);
   });
 
   it('rejects an empty key and a bad maxTurns with INVALID_ARGUMENT', async () => {
@@ -265,6 +265,6 @@ describe('MemoryStateStore values', () => {
   it('makes stats throw STATE_UNAVAILABLE after close', async () => {
     const { store } = storeWith();
     await store.close();
-    expect(errorOf(() => store.stats()).code).toBe('STATE_UNAVAILABLE');
+    expect(errorOf(() => store.statsNow()).code).toBe('STATE_UNAVAILABLE');
   });
 });

@@ -1,0 +1,450 @@
+/** SqliteStateStore: the embedded durable StateStore — one SQLite file (WAL), bounded, shared by local processes. */
+import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { BrutalistError } from '../errors/index.js';
+import { type Clock, newToken, systemClock } from '../infra/index.js';
+import { migrate } from './sqlite-schema.js';
+import type {
+  CacheEntry,
+  Conversation,
+  LockLease,
+  PaginationToken,
+  SessionData,
+  StateStore,
+  StateStoreStats,
+  StoredResult,
+  StoreHealth,
+} from './types.js';
+import {
+  checkCounterStep,
+  checkCursorExpiry,
+  checkKey,
+  checkLockTtl,
+  checkMaxTurns,
+  checkTtl,
+  DEFAULT_MAX_VALUE_DEPTH,
+  encodeValue,
+  FENCE_RETENTION_MS,
+  positiveInt,
+} from './validate.js';
+
+/** Per-row bookkeeping (key columns, index entries, page overhead) counted on top of the value's bytes. */
+export const SQLITE_ROW_OVERHEAD_BYTES = 64;
+export const DEFAULT_SQLITE_SWEEP_BATCH_SIZE = 1_000;
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+export const STATE_FILE_NAME = 'state.db';
+
+export interface SqliteStateStoreOptions {
+  /** The folder holding state.db (created with mode 0700 when missing). */
+  readonly dir: string;
+  /** Bytes of stored values (UTF-8 JSON plus row overhead) held before least-recently-used eviction. */
+  readonly maxBytes: number;
+  readonly maxEntries: number;
+  readonly cacheMaxEntryBytes: number;
+  readonly clock?: Clock;
+  /** Expired rows deleted per cleanupExpired() call. */
+  readonly sweepBatchSize?: number;
+  /** How long a write waits for another process's write lock on the file. */
+  readonly busyTimeoutMs?: number;
+  readonly maxValueDepth?: number;
+  /** Operator log (stderr); may name host paths, unlike errors. */
+  readonly log?: (line: string) => void;
+}
+
+type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
+
+const SQLITE_UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB']);
+
+/**
+ * Opens (creating or migrating) the store. A file that is not a readable SQLite database is moved aside
+ * to `state.db.corrupt-<time>` next to it, kept, and reported as STATE_UNAVAILABLE naming that file
+ * relative to the state folder; the next start begins with a fresh file.
+ */
+export class SqliteStateStore implements StateStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly maxBytes: number;
+  private readonly maxEntries: number;
+  private readonly cacheMaxEntryBytes: number;
+  private readonly sweepBatchSize: number;
+  private readonly maxValueDepth: number;
+  private readonly clock: Clock;
+  private readonly q: ReturnType<typeof prepare>;
+  private evictions = 0;
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  private closed = false;
+
+  constructor(options: SqliteStateStoreOptions) {
+    this.maxBytes = positiveInt('maxBytes', options.maxBytes);
+    this.maxEntries = positiveInt('maxEntries', options.maxEntries);
+    this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
+    this.sweepBatchSize = positiveInt(
+      'sweepBatchSize',
+      options.sweepBatchSize ?? DEFAULT_SQLITE_SWEEP_BATCH_SIZE,
+    );
+    this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.clock = options.clock ?? systemClock;
+    this.path = join(options.dir, STATE_FILE_NAME);
+    try {
+      mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new BrutalistError('STATE_UNAVAILABLE', 'The state folder could not be created.', { cause: err });
+    }
+    const existed = existsSync(this.path);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.path, { timeout: busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+      migrate(db);
+      this.q = prepare(db);
+      if (!existed) chmodSync(this.path, 0o600);
+    } catch (err) {
+      db?.close();
+      throw this.openFailure(err, options.log);
+    }
+    this.db = db;
+  }
+
+  async setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void> {
+    this.put('session', sessionId, data, checkTtl(ttlMs), 'The session is too large to store.');
+  }
+
+  async getSession(sessionId: string): Promise<SessionData | null> {
+    return this.get<SessionData>('session', sessionId);
+  }
+
+  async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
+    this.assertOpen();
+    const ttlMs = checkCursorExpiry(token?.expiresAt) - this.clock.now();
+    if (ttlMs <= 0) {
+      this.q.del.run('cursor', checkKey(cursorId));
+      return;
+    }
+    this.put('cursor', cursorId, token, ttlMs, 'The cursor is too large to store.');
+  }
+
+  async getPaginationToken(cursorId: string): Promise<PaginationToken | null> {
+    return this.get<PaginationToken>('cursor', cursorId);
+  }
+
+  async putResult(result: StoredResult, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    this.put(
+      'result',
+      result?.contextId,
+      result,
+      checkTtl(ttlMs),
+      'The result is too large to store for paging.',
+    );
+  }
+
+  async getResult(contextId: string): Promise<StoredResult | null> {
+    return this.get<StoredResult>('result', contextId);
+  }
+
+  async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
+    this.assertOpen();
+    checkMaxTurns(maxTurns);
+    if (!Array.isArray(conversation?.turns)) {
+      throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
+    }
+    const trimmed: Conversation = { ...conversation, turns: conversation.turns.slice(-maxTurns) };
+    this.put(
+      'conversation',
+      conversation.contextId,
+      trimmed,
+      checkTtl(ttlMs),
+      'The conversation is too large to store.',
+    );
+  }
+
+  async getConversation(contextId: string): Promise<Conversation | null> {
+    return this.get<Conversation>('conversation', contextId);
+  }
+
+  async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
+    this.assertOpen();
+    checkKey(key);
+    if (ttlMs === 0) return false;
+    const ttl = checkTtl(ttlMs);
+    const json = encodeValue(entry, this.maxValueDepth);
+    const bytes = rowBytes('cache', key, json);
+    if (bytes > Math.min(this.cacheMaxEntryBytes, this.maxBytes)) return false;
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          const now = this.clock.now();
+          if (fence !== undefined) {
+            const latest = this.q.getFence.get(key, now) as { fence: number } | undefined;
+            if (latest && latest.fence > fence) return false;
+          }
+          this.insert('cache', key, json, bytes, now + ttl);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  async getCache(key: string): Promise<CacheEntry | null> {
+    const entry = this.get<CacheEntry>('cache', key);
+    if (entry) this.cacheHits++;
+    else this.cacheMisses++;
+    return entry;
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
+    this.assertOpen();
+    checkKey(key);
+    const ttl = checkLockTtl(ttlMs);
+    const token = newToken();
+    return this.run(() =>
+      this.db
+        .transaction((): LockLease | null => {
+          const now = this.clock.now();
+          const held = this.q.getLock.get(key) as { expires_at: number } | undefined;
+          if (held && held.expires_at > now) return null;
+          const fence = Number((this.q.nextFence.get() as { value: string }).value);
+          const expiresAt = now + ttl;
+          this.q.putLock.run(key, token, fence, expiresAt);
+          this.q.putFence.run(key, fence, expiresAt + FENCE_RETENTION_MS);
+          return { key, token, fence, expiresAt };
+        })
+        .immediate(),
+    );
+  }
+
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease | null> {
+    this.assertOpen();
+    const key = checkKey(lease?.key);
+    const ttl = checkLockTtl(ttlMs);
+    return this.run(() => {
+      const now = this.clock.now();
+      const expiresAt = now + ttl;
+      const changed = this.q.extendLock.run(expiresAt, key, lease.token, now).changes;
+      if (changed === 0) return null;
+      this.q.extendFence.run(expiresAt + FENCE_RETENTION_MS, key, lease.fence);
+      return { ...lease, expiresAt };
+    });
+  }
+
+  async releaseLock(lease: LockLease): Promise<boolean> {
+    this.assertOpen();
+    const key = checkKey(lease?.key);
+    return this.run(() => {
+      const row = this.q.releaseLock.get(key, lease.token) as { expires_at: number } | undefined;
+      return row !== undefined && row.expires_at > this.clock.now();
+    });
+  }
+
+  async incrementCounter(key: string, ttlMs: number, by = 1): Promise<number> {
+    this.assertOpen();
+    checkKey(key);
+    const ttl = checkTtl(ttlMs);
+    const step = checkCounterStep(by);
+    return this.run(() => {
+      const now = this.clock.now();
+      const row = this.q.incr.get({ key, step, expiresAt: now + ttl, now }) as { value: number };
+      return row.value;
+    });
+  }
+
+  async sharedSecret(name: string): Promise<string> {
+    this.assertOpen();
+    const settingName = `secret:${checkKey(name)}`;
+    return this.run(() => {
+      this.q.putSettingIfMissing.run(settingName, `${newToken()}${newToken()}`);
+      return (this.q.getSetting.get(settingName) as { value: string }).value;
+    });
+  }
+
+  async cleanupExpired(): Promise<number> {
+    this.assertOpen();
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          const now = this.clock.now();
+          const removed = this.q.sweepEntries.run(now, this.sweepBatchSize).changes;
+          this.q.sweepLocks.run(now, this.sweepBatchSize);
+          this.q.sweepFences.run(now, this.sweepBatchSize);
+          this.q.sweepCounters.run(now, this.sweepBatchSize);
+          return removed;
+        })
+        .immediate(),
+    );
+  }
+
+  async stats(): Promise<StateStoreStats> {
+    this.assertOpen();
+    const totals = this.run(() => this.q.totals.get() as { entries: number; bytes: number });
+    return {
+      entries: totals.entries,
+      bytes: totals.bytes,
+      evictions: this.evictions,
+      cacheHits: this.cacheHits,
+      cacheMisses: this.cacheMisses,
+    };
+  }
+
+  async health(): Promise<StoreHealth> {
+    this.assertOpen();
+    this.run(() => this.q.totals.get());
+    return { backend: 'sqlite', status: 'ok' };
+  }
+
+  /** Closes the file (checkpointing the WAL); later calls throw STATE_UNAVAILABLE. Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
+  }
+
+  /** Runs a statement, mapping SQLite failures (busy past the timeout, disk full, I/O) to STATE_UNAVAILABLE. */
+  private run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof BrutalistError) throw err;
+      if (err instanceof Database.SqliteError) {
+        throw new BrutalistError('STATE_UNAVAILABLE', `The state file failed (${err.code}).`, {
+          cause: err,
+          data: { sqliteCode: err.code },
+        });
+      }
+      throw err;
+    }
+  }
+
+  private get<T>(ns: Namespace, key: string): T | null {
+    this.assertOpen();
+    checkKey(key);
+    return this.run(() => {
+      const now = this.clock.now();
+      const row = this.q.get.get(ns, key) as { value: string; expires_at: number } | undefined;
+      if (!row) return null;
+      if (row.expires_at <= now) {
+        this.q.del.run(ns, key);
+        return null;
+      }
+      this.q.touch.run(ns, key);
+      return JSON.parse(row.value) as T;
+    });
+  }
+
+  private put(ns: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
+    this.assertOpen();
+    const k = checkKey(key);
+    const json = encodeValue(value, this.maxValueDepth);
+    const bytes = rowBytes(ns, k, json);
+    if (bytes > this.maxBytes) {
+      throw new BrutalistError('STATE_UNAVAILABLE', tooLarge, { data: { maxBytes: this.maxBytes } });
+    }
+    this.run(() =>
+      this.db.transaction(() => this.insert(ns, k, json, bytes, this.clock.now() + ttlMs)).immediate(),
+    );
+  }
+
+  /** Upserts one row, then evicts least-recently-used rows until the totals fit (inside the caller's transaction). */
+  private insert(ns: Namespace, key: string, json: string, bytes: number, expiresAt: number): void {
+    this.q.del.run(ns, key);
+    for (;;) {
+      const totals = this.q.totals.get() as { entries: number; bytes: number };
+      if (totals.entries + 1 <= this.maxEntries && totals.bytes + bytes <= this.maxBytes) break;
+      if (this.q.evictOldest.run().changes === 0) break;
+      this.evictions++;
+    }
+    this.q.insert.run(ns, key, json, bytes, expiresAt);
+  }
+
+  private openFailure(err: unknown, log: ((line: string) => void) | undefined): BrutalistError {
+    if (err instanceof BrutalistError) return err;
+    const code = err instanceof Database.SqliteError ? err.code : undefined;
+    if (code && SQLITE_UNREADABLE.has(code)) {
+      const aside = `${this.path}.corrupt-${this.clock.now()}`;
+      try {
+        renameSync(this.path, aside);
+        for (const suffix of ['-wal', '-shm']) {
+          if (existsSync(this.path + suffix)) renameSync(this.path + suffix, aside + suffix);
+        }
+      } catch (moveErr) {
+        log?.(`brutalist-mcp: state file ${this.path} is unreadable and could not be moved aside`);
+        return new BrutalistError(
+          'STATE_UNAVAILABLE',
+          `The state file ${STATE_FILE_NAME} is unreadable (${code}) and could not be moved aside; move or delete it in the state folder.`,
+          { cause: moveErr, data: { sqliteCode: code } },
+        );
+      }
+      log?.(`brutalist-mcp: state file was unreadable (${code}); moved aside to ${aside}`);
+      return new BrutalistError(
+        'STATE_UNAVAILABLE',
+        `The state file was unreadable (${code}) and was moved aside to ${basename(aside)} in the state folder; it is kept there, and the next start begins with a new file.`,
+        { cause: err, data: { sqliteCode: code, movedTo: basename(aside) } },
+      );
+    }
+    return new BrutalistError('STATE_UNAVAILABLE', 'The state file could not be opened.', {
+      cause: err,
+      ...(code ? { data: { sqliteCode: code } } : {}),
+    });
+  }
+}
+
+function rowBytes(ns: string, key: string, json: string): number {
+  return SQLITE_ROW_OVERHEAD_BYTES + ns.length + Buffer.byteLength(key) + Buffer.byteLength(json);
+}
+
+function prepare(db: Database.Database) {
+  return {
+    get: db.prepare('SELECT value, expires_at FROM entries WHERE ns = ? AND key = ?'),
+    del: db.prepare('DELETE FROM entries WHERE ns = ? AND key = ?'),
+    touch: db.prepare(
+      'UPDATE entries SET used_seq = (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entries) WHERE ns = ? AND key = ?',
+    ),
+    insert: db.prepare(
+      `INSERT INTO entries (ns, key, value, bytes, expires_at, used_seq)
+       VALUES (?, ?, ?, ?, ?, (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entries))`,
+    ),
+    totals: db.prepare('SELECT entries, bytes FROM totals WHERE id = 1'),
+    evictOldest: db.prepare(
+      'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entries ORDER BY used_seq LIMIT 1)',
+    ),
+    sweepEntries: db.prepare(
+      'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entries WHERE expires_at <= ? LIMIT ?)',
+    ),
+    sweepLocks: db.prepare(
+      'DELETE FROM locks WHERE key IN (SELECT key FROM locks WHERE expires_at <= ? LIMIT ?)',
+    ),
+    sweepFences: db.prepare(
+      'DELETE FROM fences WHERE key IN (SELECT key FROM fences WHERE expires_at <= ? LIMIT ?)',
+    ),
+    sweepCounters: db.prepare(
+      'DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires_at <= ? LIMIT ?)',
+    ),
+    getLock: db.prepare('SELECT expires_at FROM locks WHERE key = ?'),
+    putLock: db.prepare('INSERT OR REPLACE INTO locks (key, token, fence, expires_at) VALUES (?, ?, ?, ?)'),
+    extendLock: db.prepare('UPDATE locks SET expires_at = ? WHERE key = ? AND token = ? AND expires_at > ?'),
+    releaseLock: db.prepare('DELETE FROM locks WHERE key = ? AND token = ? RETURNING expires_at'),
+    nextFence: db.prepare(
+      "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE name = 'fence_seq' RETURNING value",
+    ),
+    putFence: db.prepare('INSERT OR REPLACE INTO fences (key, fence, expires_at) VALUES (?, ?, ?)'),
+    extendFence: db.prepare('UPDATE fences SET expires_at = ? WHERE key = ? AND fence = ?'),
+    getFence: db.prepare('SELECT fence FROM fences WHERE key = ? AND expires_at > ?'),
+    incr: db.prepare(
+      `INSERT INTO counters (key, value, expires_at) VALUES (@key, @step, @expiresAt)
+       ON CONFLICT (key) DO UPDATE SET
+         value = CASE WHEN counters.expires_at > @now THEN counters.value + @step ELSE @step END,
+         expires_at = CASE WHEN counters.expires_at > @now THEN counters.expires_at ELSE @expiresAt END
+       RETURNING value`,
+    ),
+    getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    putSettingIfMissing: db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
+  };
+}

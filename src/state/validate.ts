@@ -1,0 +1,73 @@
+/** Argument checks and value encoding shared by every StateStore, so all of them fail and answer alike. */
+import { BrutalistError } from '../errors/index.js';
+import { snapshot } from './snapshot.js';
+
+export const DEFAULT_SWEEP_BATCH_SIZE = 10_000;
+export const DEFAULT_MAX_VALUE_DEPTH = 32;
+/** How long the newest fence granted on a key is remembered, so a stale writer can be refused. */
+export const FENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export function positiveInt(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new BrutalistError(
+      'CONFIG_INVALID',
+      `${name} must be an integer >= 1, got ${String(value)} (${typeof value})`,
+      { data: { option: name } },
+    );
+  }
+  return value;
+}
+
+export function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'A state key must be a non-empty string.');
+  }
+  return key;
+}
+
+export function checkTtl(ttlMs: unknown): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'ttlMs must be a finite number > 0.', {
+      data: { ttlMs: typeof ttlMs === 'number' ? ttlMs : String(ttlMs) },
+    });
+  }
+  return ttlMs;
+}
+
+export function checkMaxTurns(maxTurns: unknown): number {
+  if (typeof maxTurns !== 'number' || !Number.isInteger(maxTurns) || maxTurns < 1) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'maxTurns must be an integer >= 1.', {
+      data: { maxTurns: typeof maxTurns === 'number' ? maxTurns : String(maxTurns) },
+    });
+  }
+  return maxTurns;
+}
+
+export function checkCursorExpiry(expiresAt: unknown): number {
+  if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'A cursor needs a numeric expiresAt.');
+  }
+  return expiresAt;
+}
+
+export function checkLockTtl(ttlMs: unknown): number {
+  const ttl = checkTtl(ttlMs);
+  return Math.max(1, Math.ceil(ttl));
+}
+
+export function checkCounterStep(by: unknown): number {
+  if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'A counter step must be a safe integer.');
+  }
+  return by;
+}
+
+/**
+ * The JSON text a durable store keeps: the value is first checked and normalized by the same snapshot
+ * rules as the memory store (plain JSON data, bounded depth), so every store gives back the same shape.
+ */
+export function encodeValue(value: unknown, maxDepth: number): string {
+  const snap = snapshot(value, { maxBytes: Number.POSITIVE_INFINITY, maxDepth });
+  if (!snap.ok) throw new BrutalistError('INVALID_ARGUMENT', 'State values must be plain JSON data.');
+  return JSON.stringify(snap.value);
+}

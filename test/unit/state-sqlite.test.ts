@@ -1,0 +1,178 @@
+/** SqliteStateStore: the shared contract on a real file, plus durability, bounds, migrations and corruption. */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isBrutalistError } from '../../src/errors/index.js';
+import { ManualClock } from '../../src/infra/index.js';
+import {
+  MIGRATIONS,
+  migrate,
+  SCHEMA_VERSION,
+  SqliteStateStore,
+  type StoredResult,
+} from '../../src/state/index.js';
+import { CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'brutalist-sqlite-'));
+let n = 0;
+const newDir = () => join(root, `s${n++}`);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+stateStoreContract(
+  'SqliteStateStore',
+  async (clock) => new SqliteStateStore({ ...CONTRACT_LIMITS, dir: newDir(), clock }),
+);
+
+const MINUTE = 60_000;
+const result = (contextId: string, text: string): StoredResult => ({
+  contextId,
+  owner: 'alice',
+  text,
+  meta: {},
+  createdAt: 0,
+});
+
+async function rejection(fn: () => unknown): Promise<{ code: string; message: string; data?: unknown }> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isBrutalistError(err)) return { code: err.code, message: err.message, data: err.data };
+    throw err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('SqliteStateStore', () => {
+  it('keeps everything across close and reopen of the same folder', async () => {
+    const dir = newDir();
+    const clock = new ManualClock();
+    const a = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock });
+    await a.putResult(result('ctx', 'kept'), MINUTE);
+    const lease = await a.acquireLock('job', MINUTE);
+    const secret = await a.sharedSecret('cursor');
+    await a.close();
+    const b = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock });
+    expect((await b.getResult('ctx'))?.text).toBe('kept');
+    expect(await b.acquireLock('job', MINUTE)).toBeNull();
+    expect((await b.acquireLock('other', MINUTE))!.fence).toBeGreaterThan(lease!.fence);
+    expect(await b.sharedSecret('cursor')).toBe(secret);
+    await b.close();
+  });
+
+  it('evicts least-recently-used rows to stay within maxEntries', async () => {
+    const store = new SqliteStateStore({
+      ...CONTRACT_LIMITS,
+      maxEntries: 3,
+      dir: newDir(),
+      clock: new ManualClock(),
+    });
+    for (const id of ['a', 'b', 'c']) await store.putResult(result(id, id), MINUTE);
+    await store.getResult('a');
+    await store.putResult(result('d', 'd'), MINUTE);
+    expect(await store.getResult('b')).toBeNull();
+    expect(await store.getResult('a')).not.toBeNull();
+    expect(await store.stats()).toMatchObject({ entries: 3, evictions: 1 });
+    await store.close();
+  });
+
+  it('evicts to stay within maxBytes and refuses a result larger than maxBytes', async () => {
+    const maxBytes = 10_000;
+    const store = new SqliteStateStore({
+      ...CONTRACT_LIMITS,
+      maxBytes,
+      dir: newDir(),
+      clock: new ManualClock(),
+    });
+    for (let i = 0; i < 20; i++) await store.putResult(result(`r${i}`, 'x'.repeat(1_500)), MINUTE);
+    const stats = await store.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(stats.evictions).toBeGreaterThan(0);
+    expect((await rejection(() => store.putResult(result('big', 'y'.repeat(maxBytes)), MINUTE))).code).toBe(
+      'STATE_UNAVAILABLE',
+    );
+    await store.close();
+  });
+
+  it('removes at most sweepBatchSize expired rows per cleanup call', async () => {
+    const clock = new ManualClock();
+    const store = new SqliteStateStore({ ...CONTRACT_LIMITS, sweepBatchSize: 4, dir: newDir(), clock });
+    for (let i = 0; i < 10; i++)
+      await store.setSession(`s${i}`, { owner: 'a', createdAt: 0, lastSeenAt: 0 }, MINUTE);
+    clock.advance(MINUTE);
+    expect(await store.cleanupExpired()).toBe(4);
+    expect(await store.cleanupExpired()).toBe(4);
+    expect(await store.cleanupExpired()).toBe(2);
+    expect(await store.cleanupExpired()).toBe(0);
+    await store.close();
+  });
+
+  it('shares locks between two stores open on the same file', async () => {
+    const dir = newDir();
+    const clock = new ManualClock();
+    const a = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock });
+    const b = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock });
+    const lease = await a.acquireLock('job', MINUTE);
+    expect(await b.acquireLock('job', MINUTE)).toBeNull();
+    await a.releaseLock(lease!);
+    expect(await b.acquireLock('job', MINUTE)).not.toBeNull();
+    await a.close();
+    await b.close();
+  });
+
+  it('moves a corrupt file aside, keeps it, and names it relative to the state folder', async () => {
+    const dir = newDir();
+    const first = new SqliteStateStore({ ...CONTRACT_LIMITS, dir });
+    await first.close();
+    writeFileSync(
+      join(dir, 'state.db'),
+      'this is not a database, just text that is long enough '.repeat(100),
+    );
+    for (const suffix of ['-wal', '-shm']) rmSync(join(dir, `state.db${suffix}`), { force: true });
+    const lines: string[] = [];
+    const err = await rejection(
+      () => new SqliteStateStore({ ...CONTRACT_LIMITS, dir, log: (l) => lines.push(l) }),
+    );
+    expect(err.code).toBe('STATE_UNAVAILABLE');
+    expect(err.message).toMatch(/moved aside to state\.db\.corrupt-\d+ in the state folder/);
+    expect(err.message).not.toContain(dir);
+    const kept = readdirSync(dir).filter((f) => f.startsWith('state.db.corrupt-'));
+    expect(kept).toHaveLength(1);
+    expect(lines.join('\n')).toContain(join(dir, kept[0]!));
+    const again = new SqliteStateStore({ ...CONTRACT_LIMITS, dir });
+    expect(await again.getResult('anything')).toBeNull();
+    await again.close();
+  });
+
+  it('refuses a file from a newer schema without touching it', async () => {
+    const dir = newDir();
+    await new SqliteStateStore({ ...CONTRACT_LIMITS, dir }).close();
+    const raw = new Database(join(dir, 'state.db'));
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    const err = await rejection(() => new SqliteStateStore({ ...CONTRACT_LIMITS, dir }));
+    expect(err.code).toBe('STATE_UNAVAILABLE');
+    expect(err.message).toMatch(/newer than this server knows/);
+    expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toEqual([]);
+  });
+
+  it('migrates a live file forward while another connection has it open', async () => {
+    const dir = newDir();
+    const path = join(dir, 'v1.db');
+    rmSync(dir, { recursive: true, force: true });
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    const reader = new Database(path);
+    reader.pragma('journal_mode = WAL');
+    expect(migrate(reader, MIGRATIONS.slice(0, 1))).toBe(1);
+    reader.prepare("INSERT INTO entries VALUES ('result', 'x', '{}', 10, 9e15, 1)").run();
+    const writer = new Database(path);
+    expect(migrate(writer)).toBe(SCHEMA_VERSION - 1);
+    expect(migrate(writer)).toBe(0);
+    expect(reader.prepare('SELECT count(*) AS n FROM entries').get()).toEqual({ n: 1 });
+    expect(reader.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    reader.close();
+    writer.close();
+  });
+});
