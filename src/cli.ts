@@ -105,13 +105,20 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
   const app = createApp(config);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  // Progress goes to stderr through the same rate-limited stream an MCP client would get.
+  const progress = app.streams.open({
+    progress: async (notice) => {
+      process.stderr.write(`… ${notice.message}\n`);
+    },
+  });
   try {
     let response = await app.engine.roast(parsed.args, {
       owner: 'local',
       roots: config.roots.length > 0 ? config.roots : [process.cwd()],
       signal: controller.signal,
-      onProgress: (message) => process.stderr.write(`… ${message}\n`),
+      onEvent: (event) => progress.push(event),
     });
+    progress.close();
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({ contextId: response.contextId, meta: response.meta, page: response.page })}\n`,
@@ -129,6 +136,7 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     process.stdout.write('\n');
     return 0;
   } finally {
+    progress.close();
     await app.shutdown();
   }
 }

@@ -12,6 +12,7 @@ export {
 } from './classify.js';
 export { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, claudeAdapter } from './claude.js';
 export { codexAdapter } from './codex.js';
+export { CriticEventParser, MAX_EVENT_LINE_BYTES } from './events.js';
 export { GEMINI_AUTH_EXIT_CODE, geminiAdapter } from './gemini.js';
 export { JsonlDecoder, parseJsonl } from './jsonl.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';

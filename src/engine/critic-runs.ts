@@ -1,8 +1,14 @@
 /** Choosing critics, running them in parallel under one signal, reporting progress, and summarising outcomes. */
 import type { Config, CriticName } from '../config/index.js';
-import type { CriticAvailability, CriticRequest, CriticResult } from '../critics/index.js';
+import {
+  type CriticAvailability,
+  CriticEventParser,
+  type CriticRequest,
+  type CriticResult,
+} from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import type { StreamEvent } from '../streaming/index.js';
 import type { CriticRunSummary, Models } from './types.js';
 
 /** Runs one critic; the engine binds it to runCritic with its config and availability. */
@@ -68,18 +74,8 @@ export type CriticOutcome =
       readonly durationMs: number;
     };
 
-/** Live counters a progress ticker can read while critics run. */
-export class LiveRun {
-  readonly startedAt: number;
-  bytes = 0;
-  done = 0;
-  constructor(
-    readonly critics: readonly CriticName[],
-    clock: Clock,
-  ) {
-    this.startedAt = clock.now();
-  }
-}
+/** Where a run reports progress events; single-flight fans them out to every caller sharing the run. */
+export type EmitEvent = (event: StreamEvent) => void;
 
 /** Runs every critic in parallel; one failing critic never fails the others. */
 export async function runCriticsInParallel(
@@ -87,24 +83,26 @@ export async function runCriticsInParallel(
   buildRequest: (critic: CriticName) => CriticRequest,
   run: CriticRunner,
   options: { cwd: string; signal: AbortSignal },
-  live: LiveRun,
+  emit: EmitEvent,
   clock: Clock,
 ): Promise<CriticOutcome[]> {
   return Promise.all(
     critics.map(async (critic): Promise<CriticOutcome> => {
       const started = clock.now();
+      const parser = new CriticEventParser(critic);
+      emit({ kind: 'started', critic });
       try {
         const result = await run(critic, buildRequest(critic), {
           ...options,
           onStdout: (chunk) => {
-            live.bytes += chunk.length;
+            for (const event of parser.push(chunk)) emit(event);
           },
         });
+        emit({ kind: 'done', critic, ok: true });
         return { critic, ok: true, result };
       } catch (err) {
+        emit({ kind: 'done', critic, ok: false });
         return { critic, ok: false, error: toBrutalistError(err), durationMs: clock.now() - started };
-      } finally {
-        live.done++;
       }
     }),
   );
@@ -168,29 +166,4 @@ export function checkModels(models: Models | undefined): void {
       });
     }
   }
-}
-
-/** Starts a ticker that reports progress every `intervalMs` until the returned stop function is called. */
-export function startProgressTicker(
-  live: LiveRun,
-  clock: Clock,
-  intervalMs: number,
-  report: ((message: string) => void) | undefined,
-): () => void {
-  if (!report) return () => {};
-  let handle = clock.setTimeout(tick, intervalMs);
-  let stopped = false;
-  function tick(): void {
-    if (stopped) return;
-    const elapsedS = Math.round((clock.now() - live.startedAt) / 1000);
-    const kb = (live.bytes / 1024).toFixed(1);
-    report?.(
-      `${live.critics.join(', ')} running: ${elapsedS}s elapsed, ${kb} KB received, ${live.done}/${live.critics.length} done`,
-    );
-    handle = clock.setTimeout(tick, intervalMs);
-  }
-  return () => {
-    stopped = true;
-    clock.clearTimeout(handle);
-  };
 }

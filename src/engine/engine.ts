@@ -13,10 +13,9 @@ import {
   type CriticOutcome,
   type CriticRunner,
   checkModels,
-  LiveRun,
+  type EmitEvent,
   runCriticsInParallel,
   selectCritics,
-  startProgressTicker,
   summarize,
   throwIfAllFailed,
 } from './critic-runs.js';
@@ -53,7 +52,7 @@ export class Engine {
   private readonly runner: CriticRunner;
   private readonly pages: ResultPages;
   private readonly flights = new SingleFlight<Finished>();
-  private readonly liveRuns = new Map<string, LiveRun>();
+  private readonly listeners = new Map<string, Set<EmitEvent>>();
 
   constructor(deps: EngineDeps) {
     this.config = deps.config;
@@ -145,13 +144,13 @@ export class Engine {
       args.force_refresh === true,
       ctx,
       selection.critics,
-      async (signal, live) => {
+      async (signal, emit) => {
         const outcomes = await runCriticsInParallel(
           selection.critics,
           (critic) => ({ prompt, model: args.models?.[critic] }),
           this.runner,
           { cwd, signal },
-          live,
+          emit,
           this.clock,
         );
         throwIfAllFailed(outcomes);
@@ -236,7 +235,7 @@ export class Engine {
       args.force_refresh === true,
       ctx,
       [...new Set(agents)],
-      async (signal, live) => {
+      async (signal, emit) => {
         const outcomes: CriticOutcome[] = [];
         {
           const debate = await runDebate(
@@ -256,7 +255,7 @@ export class Engine {
                   () => ({ prompt, model: args.models?.[critic] }),
                   this.runner,
                   { cwd, signal: turnSignal ?? signal },
-                  live,
+                  emit,
                   this.clock,
                 );
                 outcomes.push(outcome!);
@@ -381,7 +380,7 @@ export class Engine {
     forceRefresh: boolean,
     ctx: RequestContext,
     critics: readonly CriticName[],
-    run: (signal: AbortSignal, live: LiveRun) => Promise<Finished>,
+    run: (signal: AbortSignal, emit: EmitEvent) => Promise<Finished>,
   ): Promise<Finished> {
     const useCache = cacheable && this.config.cacheTtlMs > 0;
     if (useCache && !forceRefresh) {
@@ -395,18 +394,22 @@ export class Engine {
         };
       }
     }
-    // Callers joining an identical in-flight run report that run's live counters.
+    // Every caller sharing a run hears its events, including callers that join after it started.
     const flightKey = forceRefresh ? `${key}:${newId()}` : key;
-    let live = this.liveRuns.get(flightKey);
-    if (!live) {
-      live = new LiveRun(critics, this.clock);
-      this.liveRuns.set(flightKey, live);
+    let listeners = this.listeners.get(flightKey);
+    if (!listeners) {
+      listeners = new Set();
+      this.listeners.set(flightKey, listeners);
     }
-    const shared = live;
-    const stop = startProgressTicker(shared, this.clock, this.config.progressIntervalMs, ctx.onProgress);
+    const shared = listeners;
+    const listener: EmitEvent = (event) => ctx.onEvent?.(event);
+    shared.add(listener);
+    const emit: EmitEvent = (event) => {
+      for (const l of shared) l(event);
+    };
     try {
       const finished = await this.flights.run(flightKey, ctx.signal, (signal) =>
-        run(signal, shared).finally(() => this.liveRuns.delete(flightKey)),
+        run(signal, emit).finally(() => this.listeners.delete(flightKey)),
       );
       const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
       if (useCache && complete) {
@@ -418,7 +421,7 @@ export class Engine {
       }
       return finished;
     } finally {
-      stop();
+      shared.delete(listener);
     }
   }
 }

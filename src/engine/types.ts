@@ -2,6 +2,7 @@
 import type { CriticName } from '../config/index.js';
 import type { TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
+import type { StreamEvent } from '../streaming/index.js';
 
 export type Models = Partial<Record<CriticName, string>>;
 
@@ -45,8 +46,9 @@ export interface RequestContext {
   /** Allowed filesystem roots for this caller (already resolved to paths). */
   readonly roots: readonly string[];
   readonly signal: AbortSignal;
-  /** Called with a short human message while critics run; the MCP layer turns it into progress notifications. */
-  readonly onProgress?: (message: string) => void;
+  /** Progress events while the request runs (queued, started, output, tool uses, done); the MCP layer
+   * turns them into rate-limited notifications. Must not throw. */
+  readonly onEvent?: (event: StreamEvent) => void;
 }
 
 /** Safe per-critic record returned in structuredContent. */

@@ -10,7 +10,11 @@ export interface SanitizeScope {
 }
 
 /** A page of a critique: the text, a footer saying how to get more, and the metadata as structuredContent. */
-export function formatResponse(tool: string, response: ToolResponse): CallToolResult {
+export function formatResponse(
+  tool: string,
+  response: ToolResponse,
+  streamed: { droppedEvents: number } = { droppedEvents: 0 },
+): CallToolResult {
   const { page } = response;
   const end = page.offset + response.text.length;
   const footer: string[] = [];
@@ -41,6 +45,7 @@ export function formatResponse(tool: string, response: ToolResponse): CallToolRe
       contextId: response.contextId,
       page: { ...response.page },
       ...response.meta,
+      droppedEvents: streamed.droppedEvents,
     } as unknown as Record<string, unknown>,
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { Engine, RequestContext } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { rootsFromUris } from '../security/index.js';
+import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResponse } from './format.js';
 import { parseToolArgs, TOOLS, type ToolName } from './tools.js';
 
@@ -23,6 +24,8 @@ export interface McpServerOptions {
   readonly owner?: string;
   /** Server cwd, the last-resort root. */
   readonly cwd?: string;
+  /** The server-wide notification streams (rate limits are shared by every connection). */
+  readonly streams: StreamHub;
 }
 
 const INSTRUCTIONS = [
@@ -67,6 +70,7 @@ export function createMcpServer(options: McpServerOptions): Server {
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const allowedRoots = await roots();
     const name = request.params.name;
+    let stream: RequestStream | undefined;
     try {
       if (!Object.hasOwn(TOOLS, name)) {
         throw new BrutalistError('INVALID_ARGUMENT', `Unknown tool ${JSON.stringify(name.slice(0, 64))}.`, {
@@ -76,31 +80,41 @@ export function createMcpServer(options: McpServerOptions): Server {
       const tool = name as ToolName;
       const args = parseToolArgs(tool, request.params.arguments ?? {});
       const progressToken = request.params._meta?.progressToken;
-      let progress = 0;
+      stream = options.streams.open({
+        progress:
+          progressToken === undefined
+            ? undefined
+            : (notice) =>
+                extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: {
+                    progressToken,
+                    progress: notice.progress,
+                    message: notice.message,
+                    ...(notice.droppedEvents > 0 ? { _meta: { droppedEvents: notice.droppedEvents } } : {}),
+                  },
+                }),
+        log: (entry, droppedEvents) => {
+          const note = droppedEvents > 0 ? ` [${droppedEvents} earlier lines dropped]` : '';
+          // sendLoggingMessage applies the session's logging/setLevel choice.
+          return server.sendLoggingMessage(
+            { level: entry.level, logger: SERVER_NAME, data: entry.text + note },
+            extra.sessionId,
+          );
+        },
+      });
+      const events = stream;
       const ctx: RequestContext = {
         owner: options.owner ?? 'local',
         roots: allowedRoots,
         signal: extra.signal,
-        onProgress:
-          progressToken === undefined
-            ? undefined
-            : (message) => {
-                progress += 1;
-                void extra
-                  .sendNotification({
-                    method: 'notifications/progress',
-                    params: { progressToken, progress, message },
-                  })
-                  .catch(() => {
-                    // A client that went away cannot receive progress; the run itself goes on or is cancelled.
-                  });
-              },
+        onEvent: (event) => events.push(event),
       };
       switch (args.tool) {
         case 'roast':
-          return formatResponse(name, await engine.roast(args.args, ctx));
+          return formatResponse(name, await engine.roast(args.args, ctx), stream.close());
         case 'roast_cli_debate':
-          return formatResponse(name, await engine.debate(args.args, ctx));
+          return formatResponse(name, await engine.debate(args.args, ctx), stream.close());
         case 'brutalist_discover': {
           const suggestions = engine.discover(args.args.intent, args.args.limit);
           return {
@@ -118,6 +132,8 @@ export function createMcpServer(options: McpServerOptions): Server {
       }
     } catch (err) {
       return formatError(err, { roots: allowedRoots, env });
+    } finally {
+      stream?.close();
     }
   });
   return server;

@@ -235,7 +235,7 @@ describe('roast', () => {
     );
     expect(result.isError).toBeFalsy();
     expect(messages.length).toBeGreaterThanOrEqual(1);
-    expect(messages[0]).toMatch(/claude running: \d+s elapsed/);
+    expect(messages.at(-1)).toMatch(/^claude running: \d+\.\d KB \(\d+s elapsed\)$/);
   });
 
   it('kills the whole critic process group when the client cancels', async () => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import { LiveRun, startProgressTicker } from '../../src/engine/critic-runs.js';
 import { fingerprintTarget, ResultPages, SingleFlight, stableJson } from '../../src/engine/index.js';
 import type { ResultMeta } from '../../src/engine/types.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
@@ -186,34 +185,5 @@ describe('ResultPages', () => {
     const first = await pages.save('me', 'short', meta);
     const err = await pages.page('me', first.contextId, 99).catch((e: unknown) => e);
     expect(isBrutalistError(err) && err.code).toBe('INVALID_ARGUMENT');
-  });
-});
-
-describe('progress ticker', () => {
-  it('reports on the clock until stopped, with elapsed time and bytes', () => {
-    const clock = new ManualClock();
-    const live = new LiveRun(['claude', 'codex'], clock);
-    const messages: string[] = [];
-    const stop = startProgressTicker(live, clock, 5_000, (m) => messages.push(m));
-    clock.advance(4_999);
-    expect(messages).toEqual([]);
-    live.bytes = 2_048;
-    clock.advance(1);
-    live.done = 1;
-    clock.advance(5_000);
-    expect(messages).toEqual([
-      'claude, codex running: 5s elapsed, 2.0 KB received, 0/2 done',
-      'claude, codex running: 10s elapsed, 2.0 KB received, 1/2 done',
-    ]);
-    stop();
-    clock.advance(60_000);
-    expect(messages).toHaveLength(2);
-    expect(clock.pendingTimers()).toBe(0);
-  });
-
-  it('does nothing without a listener', () => {
-    const clock = new ManualClock();
-    startProgressTicker(new LiveRun(['claude'], clock), clock, 1_000, undefined)();
-    expect(clock.pendingTimers()).toBe(0);
   });
 });
