@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
 import { MemoryStateStore } from './memory.js';
+import { RedisStateStore } from './redis.js';
 import { SqliteStateStore } from './sqlite.js';
 import type { StateStore, StoreBackend } from './types.js';
 
@@ -47,8 +48,19 @@ export function createStateStore(config: Config, options: StoreFactoryOptions): 
         ...(options.log ? { log: options.log } : {}),
       });
     case 'redis':
-      throw new BrutalistError('CONFIG_INVALID', 'stateStore redis needs redisUrl.', {
-        data: { option: 'redisUrl' },
+      if (!config.redisUrl) {
+        throw new BrutalistError('CONFIG_INVALID', 'stateStore redis needs redisUrl.', {
+          data: { option: 'redisUrl' },
+        });
+      }
+      return new RedisStateStore({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        commandTimeoutMs: config.redisCommandTimeoutMs,
+        cacheMaxEntryBytes: config.cacheMaxEntryBytes,
+        clock: options.clock,
+        sweepBatchSize: config.stateSweepBatchSize,
+        ...(options.log ? { log: options.log } : {}),
       });
   }
 }

@@ -3,6 +3,7 @@
 export * from './factory.js';
 export * from './memory.js';
 export * from './pages.js';
+export * from './redis.js';
 export * from './sqlite.js';
 export * from './sqlite-schema.js';
 export * from './types.js';

@@ -1,0 +1,455 @@
+/** RedisStateStore: the shared StateStore for several instances — TTLs in Redis, atomic steps in Lua, bounded waits. */
+import { Redis } from 'ioredis';
+import { BrutalistError } from '../errors/index.js';
+import { type Clock, newToken, systemClock, type TimerHandle } from '../infra/index.js';
+import * as lua from './redis-scripts.js';
+import type {
+  CacheEntry,
+  Conversation,
+  LockLease,
+  PaginationToken,
+  SessionData,
+  StateStore,
+  StateStoreStats,
+  StoredResult,
+  StoreHealth,
+} from './types.js';
+import {
+  checkCounterStep,
+  checkCursorExpiry,
+  checkKey,
+  checkLockTtl,
+  checkMaxTurns,
+  checkTtl,
+  DEFAULT_MAX_VALUE_DEPTH,
+  DEFAULT_SWEEP_BATCH_SIZE,
+  encodeValue,
+  FENCE_RETENTION_MS,
+  positiveInt,
+} from './validate.js';
+
+/** Callers that may wait for the first connection at once; more fail at once (no unbounded queue). */
+export const MAX_READY_WAITERS = 1_024;
+/** Longest pause between reconnect attempts, so service resumes within about this long after Redis returns. */
+export const MAX_RECONNECT_DELAY_MS = 1_000;
+
+export interface RedisStateStoreOptions {
+  readonly url: string;
+  /** Prepended to every key (e.g. `brutalist:`). */
+  readonly keyPrefix: string;
+  /** Longest wait for one command, and for the first connection. */
+  readonly commandTimeoutMs: number;
+  readonly cacheMaxEntryBytes: number;
+  readonly clock?: Clock;
+  readonly sweepBatchSize?: number;
+  readonly maxValueDepth?: number;
+  /** Operator log (stderr): connection state changes. */
+  readonly log?: (line: string) => void;
+  /**
+   * Clock for the connection watchdog (pings, stuck-connection resets). Defaults to the real clock even
+   * when `clock` is manual, since it guards a real socket.
+   */
+  readonly watchdogClock?: Clock;
+}
+
+type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
+type Script = (...args: Array<string | number>) => Promise<unknown>;
+
+const SCRIPTS = {
+  setEntry: [lua.SET_ENTRY, 3],
+  sweep: [lua.SWEEP, 1],
+  deleteIfExpired: [lua.DELETE_IF_EXPIRED, 2],
+  acquire: [lua.ACQUIRE, 3],
+  extend: [lua.EXTEND, 2],
+  release: [lua.RELEASE, 1],
+  increment: [lua.INCREMENT, 1],
+} as const;
+
+/**
+ * Entries are strings `expiresAt\njson` with a native PX TTL, indexed in one sorted set by expiry (for
+ * cleanupExpired and the entry count). Reads compare the stored expiry with the injected clock, so
+ * expiry is exact under a manual clock too. Commands never queue while disconnected
+ * (enableOfflineQueue off, no per-request retries): during an outage every call fails at once with
+ * STATE_UNAVAILABLE, memory stays flat, and the client reconnects by itself (at most
+ * MAX_RECONNECT_DELAY_MS between attempts). A watchdog pings once per commandTimeoutMs and drops a
+ * connection that stopped answering, so a silent network (packets dropped) is noticed too.
+ */
+export class RedisStateStore implements StateStore {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly cacheMaxEntryBytes: number;
+  private readonly sweepBatchSize: number;
+  private readonly maxValueDepth: number;
+  private readonly commandTimeoutMs: number;
+  private readonly clock: Clock;
+  private readonly watchdogClock: Clock;
+  private readonly log: (line: string) => void;
+  private readonly scripts: Record<keyof typeof SCRIPTS, Script>;
+  private watchdog: TimerHandle | undefined;
+  private everReady = false;
+  private notReadySince: number;
+  private readyWaiters = 0;
+  private lastError = '';
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  private closed = false;
+
+  constructor(options: RedisStateStoreOptions) {
+    this.prefix = options.keyPrefix;
+    this.commandTimeoutMs = positiveInt('redisCommandTimeoutMs', options.commandTimeoutMs);
+    this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
+    this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? DEFAULT_SWEEP_BATCH_SIZE);
+    this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
+    this.clock = options.clock ?? systemClock;
+    this.watchdogClock = options.watchdogClock ?? systemClock;
+    this.log = options.log ?? (() => {});
+    this.notReadySince = this.watchdogClock.now();
+    try {
+      this.redis = new Redis(options.url, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: this.commandTimeoutMs,
+        connectTimeout: this.commandTimeoutMs,
+        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), MAX_RECONNECT_DELAY_MS),
+        reconnectOnError: () => false,
+        lazyConnect: false,
+      });
+    } catch (err) {
+      throw new BrutalistError('CONFIG_INVALID', 'redisUrl is not a valid Redis URL.', {
+        cause: err,
+        data: { option: 'redisUrl' },
+      });
+    }
+    this.redis.on('error', (err: Error) => {
+      // Without a listener ioredis prints every error; the message is kept for health() and logged once.
+      const message = err.message.split('\n')[0] ?? 'error';
+      if (message !== this.lastError) this.log(`brutalist-mcp: redis: ${message}`);
+      this.lastError = message;
+    });
+    this.redis.on('ready', () => {
+      if (this.everReady) this.log('brutalist-mcp: redis: connection restored');
+      this.everReady = true;
+      this.lastError = '';
+    });
+    this.redis.on('close', () => {
+      this.notReadySince = this.watchdogClock.now();
+    });
+    const scripts: Partial<Record<keyof typeof SCRIPTS, Script>> = {};
+    for (const [name, [source, numberOfKeys]] of Object.entries(SCRIPTS)) {
+      this.redis.defineCommand(`brutalist_${name}`, { lua: source, numberOfKeys });
+      const command = (this.redis as unknown as Record<string, Script>)[`brutalist_${name}`]!;
+      scripts[name as keyof typeof SCRIPTS] = command.bind(this.redis);
+    }
+    this.scripts = scripts as Record<keyof typeof SCRIPTS, Script>;
+    this.scheduleWatchdog();
+  }
+
+  async setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void> {
+    await this.put('session', sessionId, data, checkTtl(ttlMs));
+  }
+
+  async getSession(sessionId: string): Promise<SessionData | null> {
+    return this.get<SessionData>('session', sessionId);
+  }
+
+  async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
+    this.assertOpen();
+    const key = checkKey(cursorId);
+    const ttlMs = checkCursorExpiry(token?.expiresAt) - this.clock.now();
+    if (ttlMs <= 0) {
+      await this.op(() =>
+        this.redis.multi().del(this.entryKey('cursor', key)).zrem(this.indexKey(), `cursor:${key}`).exec(),
+      );
+      return;
+    }
+    await this.put('cursor', key, token, ttlMs);
+  }
+
+  async getPaginationToken(cursorId: string): Promise<PaginationToken | null> {
+    return this.get<PaginationToken>('cursor', cursorId);
+  }
+
+  async putResult(result: StoredResult, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await this.put('result', result?.contextId, result, checkTtl(ttlMs));
+  }
+
+  async getResult(contextId: string): Promise<StoredResult | null> {
+    return this.get<StoredResult>('result', contextId);
+  }
+
+  async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
+    this.assertOpen();
+    checkMaxTurns(maxTurns);
+    if (!Array.isArray(conversation?.turns)) {
+      throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
+    }
+    const trimmed: Conversation = { ...conversation, turns: conversation.turns.slice(-maxTurns) };
+    await this.put('conversation', conversation.contextId, trimmed, checkTtl(ttlMs));
+  }
+
+  async getConversation(contextId: string): Promise<Conversation | null> {
+    return this.get<Conversation>('conversation', contextId);
+  }
+
+  async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
+    this.assertOpen();
+    checkKey(key);
+    if (ttlMs === 0) return false;
+    const ttl = checkTtl(ttlMs);
+    const json = encodeValue(entry, this.maxValueDepth);
+    if (Buffer.byteLength(json) > this.cacheMaxEntryBytes) return false;
+    return (await this.write('cache', key, json, ttl, fence)) === 1;
+  }
+
+  async getCache(key: string): Promise<CacheEntry | null> {
+    const entry = await this.get<CacheEntry>('cache', key);
+    if (entry) this.cacheHits++;
+    else this.cacheMisses++;
+    return entry;
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
+    this.assertOpen();
+    checkKey(key);
+    const ttl = checkLockTtl(ttlMs);
+    const token = newToken();
+    const now = this.clock.now();
+    const expiresAt = now + ttl;
+    const fence = Number(
+      await this.op(() =>
+        this.scripts.acquire(
+          this.k('lock:', key),
+          this.k('fenceseq'),
+          this.k('fence:', key),
+          now,
+          ttl,
+          token,
+          FENCE_RETENTION_MS,
+          expiresAt,
+        ),
+      ),
+    );
+    return fence > 0 ? { key, token, fence, expiresAt } : null;
+  }
+
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease | null> {
+    this.assertOpen();
+    const key = checkKey(lease?.key);
+    const ttl = checkLockTtl(ttlMs);
+    const now = this.clock.now();
+    const expiresAt = now + ttl;
+    const ok = await this.op(() =>
+      this.scripts.extend(
+        this.k('lock:', key),
+        this.k('fence:', key),
+        now,
+        ttl,
+        lease.token,
+        FENCE_RETENTION_MS,
+        expiresAt,
+      ),
+    );
+    return ok === 1 ? { ...lease, expiresAt } : null;
+  }
+
+  async releaseLock(lease: LockLease): Promise<boolean> {
+    this.assertOpen();
+    const key = checkKey(lease?.key);
+    const now = this.clock.now();
+    return (await this.op(() => this.scripts.release(this.k('lock:', key), now, lease.token))) === 1;
+  }
+
+  async incrementCounter(key: string, ttlMs: number, by = 1): Promise<number> {
+    this.assertOpen();
+    checkKey(key);
+    const ttl = Math.max(1, Math.ceil(checkTtl(ttlMs)));
+    const step = checkCounterStep(by);
+    const now = this.clock.now();
+    return Number(
+      await this.op(() => this.scripts.increment(this.k('ctr:', key), now, ttl, step, now + ttl)),
+    );
+  }
+
+  async sharedSecret(name: string): Promise<string> {
+    this.assertOpen();
+    const key = this.k('secret:', checkKey(name));
+    const secret = await this.op(async () => {
+      await this.redis.set(key, `${newToken()}${newToken()}`, 'NX');
+      return this.redis.get(key);
+    });
+    if (!secret) throw new BrutalistError('STATE_UNAVAILABLE', 'The shared secret could not be read back.');
+    return secret;
+  }
+
+  async cleanupExpired(): Promise<number> {
+    this.assertOpen();
+    const now = this.clock.now();
+    return Number(
+      await this.op(() => this.scripts.sweep(this.indexKey(), now, this.sweepBatchSize, this.k('e:'))),
+    );
+  }
+
+  /** `entries` counts the expiry index (all instances' entries); `bytes` is not tracked for Redis (0): see INFO memory. */
+  async stats(): Promise<StateStoreStats> {
+    this.assertOpen();
+    const entries = await this.op(() => this.redis.zcard(this.indexKey()));
+    return { entries, bytes: 0, evictions: 0, cacheHits: this.cacheHits, cacheMisses: this.cacheMisses };
+  }
+
+  /** Pings Redis (bounded by commandTimeoutMs): `ok` when it answers, `degraded` otherwise. */
+  async health(): Promise<StoreHealth> {
+    this.assertOpen();
+    try {
+      await this.op(() => this.redis.ping());
+      return { backend: 'redis', status: 'ok' };
+    } catch {
+      return { backend: 'redis', status: 'degraded', detail: `redis ${this.redis.status}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog) this.watchdogClock.clearTimeout(this.watchdog);
+    this.redis.disconnect(false);
+  }
+
+  // ---- internals
+
+  private assertOpen(): void {
+    if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
+  }
+
+  private k(kind: string, key = ''): string {
+    return `${this.prefix}${kind}${key}`;
+  }
+
+  private entryKey(ns: Namespace, key: string): string {
+    return this.k('e:', `${ns}:${key}`);
+  }
+
+  private indexKey(): string {
+    return this.k('idx');
+  }
+
+  private async put(ns: Namespace, key: unknown, value: unknown, ttlMs: number): Promise<void> {
+    const k = checkKey(key);
+    await this.write(ns, k, encodeValue(value, this.maxValueDepth), ttlMs, undefined);
+  }
+
+  private async write(
+    ns: Namespace,
+    key: string,
+    json: string,
+    ttlMs: number,
+    fence: number | undefined,
+  ): Promise<number> {
+    const expiresAt = this.clock.now() + ttlMs;
+    return Number(
+      await this.op(() =>
+        this.scripts.setEntry(
+          this.entryKey(ns, key),
+          this.indexKey(),
+          this.k('fence:', key),
+          `${expiresAt}\n${json}`,
+          Math.max(1, Math.ceil(ttlMs)),
+          `${ns}:${key}`,
+          expiresAt,
+          fence === undefined ? '' : fence,
+        ),
+      ),
+    );
+  }
+
+  private async get<T>(ns: Namespace, key: string): Promise<T | null> {
+    this.assertOpen();
+    checkKey(key);
+    const entryKey = this.entryKey(ns, key);
+    const raw = await this.op(() => this.redis.get(entryKey));
+    if (raw === null) return null;
+    const newline = raw.indexOf('\n');
+    const now = this.clock.now();
+    if (Number(raw.slice(0, newline)) <= now) {
+      await this.op(() => this.scripts.deleteIfExpired(entryKey, this.indexKey(), now, `${ns}:${key}`));
+      return null;
+    }
+    return JSON.parse(raw.slice(newline + 1)) as T;
+  }
+
+  /** Runs one Redis step; any failure (unreachable, timeout, script error) is STATE_UNAVAILABLE. */
+  private async op<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    await this.whenReady();
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof BrutalistError) throw err;
+      throw unavailable(err);
+    }
+  }
+
+  /**
+   * Before the first connection, waits for it (bounded by commandTimeoutMs and MAX_READY_WAITERS);
+   * after an outage has begun, fails at once so requests never pile up behind a dead Redis.
+   */
+  private async whenReady(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    if (this.everReady || this.readyWaiters >= MAX_READY_WAITERS || this.redis.status === 'end') {
+      throw unavailable();
+    }
+    this.readyWaiters++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = this.watchdogClock.setTimeout(() => {
+          this.redis.off('ready', onReady);
+          reject(unavailable());
+        }, this.commandTimeoutMs);
+        const onReady = () => {
+          this.watchdogClock.clearTimeout(timer);
+          resolve();
+        };
+        this.redis.once('ready', onReady);
+      });
+    } finally {
+      this.readyWaiters--;
+    }
+  }
+
+  private scheduleWatchdog(): void {
+    this.watchdog = this.watchdogClock.setTimeout(() => {
+      void this.checkConnection().finally(() => {
+        if (!this.closed) this.scheduleWatchdog();
+      });
+    }, this.commandTimeoutMs);
+  }
+
+  /** Pings a ready connection and drops it when it does not answer; resets a connection stuck before ready. */
+  private async checkConnection(): Promise<void> {
+    if (this.closed) return;
+    const status = this.redis.status;
+    if (status === 'ready') {
+      try {
+        await this.redis.ping();
+      } catch {
+        if (!this.closed && this.redis.status === 'ready') {
+          this.lastError = 'no answer to ping';
+          this.log('brutalist-mcp: redis: no answer to ping; reconnecting');
+          this.redis.disconnect(true);
+        }
+      }
+      return;
+    }
+    if (status === 'connect' && this.watchdogClock.now() - this.notReadySince > 2 * this.commandTimeoutMs) {
+      this.notReadySince = this.watchdogClock.now();
+      this.redis.disconnect(true);
+    }
+  }
+}
+
+function unavailable(cause?: unknown): BrutalistError {
+  return new BrutalistError('STATE_UNAVAILABLE', 'The Redis state store is unreachable.', {
+    ...(cause === undefined ? {} : { cause }),
+    data: { backend: 'redis' },
+  });
+}

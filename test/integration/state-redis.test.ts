@@ -1,0 +1,92 @@
+// RedisStateStore against a real Redis: the shared contract under a unique key prefix, plus sharing and TTLs.
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/infra/index.js';
+import { RedisStateStore, type StoredResult } from '../../src/state/index.js';
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { CONTRACT_LIMITS, stateStoreContract } from '../unit/state-contract.js';
+
+const prefixes: string[] = [];
+function prefix(): string {
+  const p = uniquePrefix('contract');
+  prefixes.push(p);
+  return p;
+}
+afterAll(async () => {
+  for (const p of prefixes) await deletePrefix(SHARED_REDIS_URL, p);
+});
+
+function redisStore(clock: ManualClock, keyPrefix = prefix()): RedisStateStore {
+  return new RedisStateStore({
+    url: SHARED_REDIS_URL,
+    keyPrefix,
+    commandTimeoutMs: 2_000,
+    cacheMaxEntryBytes: CONTRACT_LIMITS.cacheMaxEntryBytes,
+    clock,
+  });
+}
+
+stateStoreContract('RedisStateStore', async (clock) => redisStore(clock));
+
+const MINUTE = 60_000;
+const result = (contextId: string): StoredResult => ({
+  contextId,
+  owner: 'alice',
+  text: 'shared',
+  meta: {},
+  createdAt: 0,
+});
+
+describe('RedisStateStore', () => {
+  it('shares results, locks and secrets between two clients on one prefix, and nothing across prefixes', async () => {
+    const clock = new ManualClock();
+    const shared = prefix();
+    const a = redisStore(clock, shared);
+    const b = redisStore(clock, shared);
+    const other = redisStore(clock);
+    try {
+      await a.putResult(result('ctx'), MINUTE);
+      expect((await b.getResult('ctx'))?.text).toBe('shared');
+      expect(await other.getResult('ctx')).toBeNull();
+      const lease = await a.acquireLock('job', MINUTE);
+      expect(await b.acquireLock('job', MINUTE)).toBeNull();
+      expect(await b.releaseLock({ ...lease!, token: 'forged' })).toBe(false);
+      expect(await a.releaseLock(lease!)).toBe(true);
+      expect(await b.sharedSecret('cursor')).toBe(await a.sharedSecret('cursor'));
+    } finally {
+      await Promise.all([a.close(), b.close(), other.close()]);
+    }
+  });
+
+  it('sets a native Redis TTL on every entry so an abandoned prefix empties itself', async () => {
+    const clock = new ManualClock();
+    const keyPrefix = prefix();
+    const store = redisStore(clock, keyPrefix);
+    try {
+      await store.putResult(result('ctx'), MINUTE);
+      const { Redis } = await import('ioredis');
+      const raw = new Redis(SHARED_REDIS_URL);
+      const ttl = await raw.pttl(`${keyPrefix}e:result:ctx`);
+      raw.disconnect();
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(MINUTE);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails fast with STATE_UNAVAILABLE when Redis cannot be reached, and reports degraded', async () => {
+    const store = new RedisStateStore({
+      url: 'redis://127.0.0.1:1',
+      keyPrefix: prefix(),
+      commandTimeoutMs: 200,
+      cacheMaxEntryBytes: 1024,
+    });
+    try {
+      const err = await store.getResult('x').catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('STATE_UNAVAILABLE');
+      expect((await store.health()).status).toBe('degraded');
+    } finally {
+      await store.close();
+    }
+  });
+});
