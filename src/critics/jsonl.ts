@@ -45,8 +45,22 @@ export class JsonlDecoder {
 }
 
 export function parseJsonl(text: string): JsonObject[] {
-  const decoder = new JsonlDecoder();
-  return [...decoder.push(text), ...decoder.end()];
+  return [...eachJsonl(text)];
+}
+
+/**
+ * The JSON-object lines of a complete output, one at a time: a multi-megabyte critic output never exists as an
+ * array of parsed objects (only the current line is parsed at any moment). A cut last line is skipped.
+ */
+export function* eachJsonl(text: string): Generator<JsonObject> {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const obj = parseObject(text.slice(start, end));
+    if (obj) yield obj;
+    start = end + 1;
+  }
 }
 
 export function isObject(value: unknown): value is JsonObject {
