@@ -22,6 +22,8 @@ interface OptionSpec<K extends Kind, D> {
   readonly max?: number;
   /** Allowed items for lists. */
   readonly choices?: readonly string[];
+  /** Strings: `url` = empty, or an http(s) URL without credentials. */
+  readonly format?: 'url';
 }
 
 const int = (env: string, def: number, min: number, max: number, description: string) =>
@@ -34,6 +36,9 @@ const list = (env: string, def: readonly string[], description: string, choices?
   ({ kind: 'list', env, default: def, description, choices }) as OptionSpec<'list', readonly string[]>;
 const choice = (env: string, def: string, description: string, choices: readonly string[]) =>
   ({ kind: 'string', env, default: def, description, choices }) as OptionSpec<'string', string>;
+
+const url = (env: string, description: string) =>
+  ({ kind: 'string', env, default: '', description, format: 'url' }) as OptionSpec<'string', string>;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -57,6 +62,19 @@ export const OPTIONS = {
     'BRUTALIST_EXTRA_ENV',
     [],
     'Extra environment variable names passed through to every critic (beyond the built-in allowlist).',
+  ),
+  // Custom endpoints (gateways, proxies): docs/operations.md#custom-endpoints
+  claudeBaseUrl: url(
+    'BRUTALIST_CLAUDE_BASE_URL',
+    'Anthropic API base URL for claude (sets ANTHROPIC_BASE_URL; e.g. https://gateway.example/anthropic); empty: the CLI default.',
+  ),
+  codexBaseUrl: url(
+    'BRUTALIST_CODEX_BASE_URL',
+    'OpenAI Responses API base URL for codex, incl. `/v1` (a custom `brutalist` provider keyed by OPENAI_API_KEY); empty: the CLI default.',
+  ),
+  geminiBaseUrl: url(
+    'BRUTALIST_GEMINI_BASE_URL',
+    'Gemini API base URL for gemini (sets GOOGLE_GEMINI_BASE_URL); empty: the CLI default.',
   ),
   geminiTrustWorkspace: bool(
     'BRUTALIST_GEMINI_TRUST_WORKSPACE',

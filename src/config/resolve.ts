@@ -18,6 +18,22 @@ function invalid(name: string, expectation: string, value: unknown): BrutalistEr
   });
 }
 
+/** An http(s) URL with a host and no embedded credentials. */
+function isEndpointUrl(value: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return false;
+  }
+  return (
+    (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+    parsed.hostname !== '' &&
+    parsed.username === '' &&
+    parsed.password === ''
+  );
+}
+
 function validateOne(name: OptionName, value: unknown): unknown {
   const spec = OPTIONS[name];
   switch (spec.kind) {
@@ -33,6 +49,14 @@ function validateOne(name: OptionName, value: unknown): unknown {
       if (typeof value !== 'string') throw invalid(name, 'a string', value);
       const choices = 'choices' in spec ? spec.choices : undefined;
       if (choices && !choices.includes(value)) throw invalid(name, `one of ${choices.join('|')}`, value);
+      if ('format' in spec && spec.format === 'url' && value !== '' && !isEndpointUrl(value)) {
+        // The value is not echoed: a URL may carry a token.
+        throw new BrutalistError(
+          'CONFIG_INVALID',
+          `${name} must be an http(s) URL without user:password (put keys in the API key variable)`,
+          { data: { option: name } },
+        );
+      }
       return value;
     }
     case 'bool':

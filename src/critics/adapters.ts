@@ -23,6 +23,17 @@ export function binaryFor(config: Config, critic: CriticName): string {
   }
 }
 
+/** The configured custom API endpoint; undefined lets the CLI use its own. */
+export function baseUrlFor(config: Config, critic: CriticName): string | undefined {
+  const url =
+    critic === 'claude'
+      ? config.claudeBaseUrl
+      : critic === 'codex'
+        ? config.codexBaseUrl
+        : config.geminiBaseUrl;
+  return url || undefined;
+}
+
 /** The configured default model; undefined lets the CLI use its own default. */
 export function defaultModelFor(config: Config, critic: CriticName): string | undefined {
   const model =

@@ -32,6 +32,12 @@ const QUOTA_RE = /insufficient_quota|quota|credit balance|usage limit/i;
 const RATE_RE = /rate[ _-]?limit|too many requests|\b429\b/i;
 const MODEL_RE =
   /model_not_found|unknown model|invalid model|models?\b[^\n]{0,160}?(?:not found|(?:does|may) not exist|not supported|not available)/i;
+/**
+ * The CLI never reached its model API: claude "Unable to connect to API (ConnectionRefused)", gemini
+ * "fetch failed", codex "Reconnecting... waiting for network (Connection failed: ...)".
+ */
+const UNREACHABLE_RE =
+  /unable to connect to api|connection ?refused|econnrefused|enotfound|ehostunreach|enetunreach|getaddrinfo|fetch failed|waiting for network|connection failed|could not resolve host/i;
 /** stderr lines that are known harmless noise and must not steer classification. */
 const STDERR_NOISE_RE = /model metadata for/i;
 
@@ -52,8 +58,12 @@ export function classifyRun(
   hints: ClassifyHints = {},
 ): ErrorCode | undefined {
   const runnerCode = RUNNER_CODES[run.exit.kind];
-  if (runnerCode) return runnerCode;
   const structured = parsed?.error;
+  // Codex retries a refused connection forever: our deadline or stall watchdog stops it, but the cause is known.
+  if ((runnerCode === 'CLI_TIMEOUT' || runnerCode === 'CLI_STALLED') && structured) {
+    if (UNREACHABLE_RE.test(structured.message)) return 'MODEL_API_UNREACHABLE';
+  }
+  if (runnerCode) return runnerCode;
   if ((run.exit.kind === 'ok' || run.exit.kind === 'output_cap') && !structured) return undefined;
 
   const status = structured?.status;
@@ -71,6 +81,7 @@ export function classifyRun(
   if (QUOTA_RE.test(evidence)) return 'QUOTA_EXCEEDED';
   if (status === 429 || RATE_RE.test(evidence)) return 'RATE_LIMITED';
   if ((status === 404 && /model/i.test(evidence)) || MODEL_RE.test(evidence)) return 'MODEL_NOT_FOUND';
+  if (UNREACHABLE_RE.test(evidence)) return 'MODEL_API_UNREACHABLE';
   return 'CLI_FAILED';
 }
 

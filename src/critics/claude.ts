@@ -1,16 +1,55 @@
 /** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver } from './classify.js';
-import { compact, type JsonObject, num, obj, parseJsonl, str } from './jsonl.js';
-import type { CriticAdapter, CriticRequest, Invocation, ParsedOutput, TokenUsage } from './types.js';
+import { compact, eachJsonl, type JsonObject, num, obj, str } from './jsonl.js';
+import type {
+  CriticAdapter,
+  CriticRequest,
+  Invocation,
+  InvocationOptions,
+  ParsedOutput,
+  TokenUsage,
+} from './types.js';
 
 /** Tools a critic may use: it reads the target, nothing else. */
 export const CLAUDE_READ_TOOLS = 'Read,Glob,Grep';
-/** Denied explicitly: `--tools` limits what loads, `--disallowedTools` blocks even if settings allow it. */
-export const CLAUDE_DENIED_TOOLS =
-  'Bash,Edit,MultiEdit,Write,NotebookEdit,WebFetch,WebSearch,Task,KillShell,BashOutput';
+/**
+ * Denied explicitly: `--tools` limits what loads, `--disallowedTools` blocks even if settings allow it.
+ * Every other built-in tool of Claude Code 2.1.197 (its default tool list as recorded by the real-CLI tests in
+ * test/fixtures/recorded/claude-2.1.197/tools.json); an unknown name only earns a stderr warning, so the
+ * contract test checks this list against the recording on every CLI upgrade.
+ */
+export const CLAUDE_DENIED_TOOLS = [
+  'Agent',
+  'Bash',
+  'CronCreate',
+  'CronDelete',
+  'CronList',
+  'Edit',
+  'EnterWorktree',
+  'ExitWorktree',
+  'NotebookEdit',
+  'ReportFindings',
+  'ScheduleWakeup',
+  'SendMessage',
+  'Skill',
+  'TaskCreate',
+  'TaskGet',
+  'TaskList',
+  'TaskOutput',
+  'TaskStop',
+  'TaskUpdate',
+  'WebFetch',
+  'WebSearch',
+  'Workflow',
+  'Write',
+].join(',');
 
-function buildInvocation(request: CriticRequest, model: string | undefined): Invocation {
+function buildInvocation(
+  request: CriticRequest,
+  model: string | undefined,
+  options: InvocationOptions = {},
+): Invocation {
   const args = [
     '-p',
     '--output-format',
@@ -27,7 +66,8 @@ function buildInvocation(request: CriticRequest, model: string | undefined): Inv
     assertSafeModel(model);
     args.push('--model', model);
   }
-  return { args, env: {}, stdin: request.prompt };
+  const env: Record<string, string> = options.baseUrl ? { ANTHROPIC_BASE_URL: options.baseUrl } : {};
+  return { args, env, stdin: request.prompt };
 }
 
 /** "claude-opus-4-8[1m]" → "claude-opus-4-8": the bracket is a context-window tag, not part of the id. */
@@ -65,7 +105,7 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   let syntheticError: string | undefined;
   let text = '';
   let lastMessageId: string | undefined;
-  for (const ev of parseJsonl(stdout)) {
+  for (const ev of eachJsonl(stdout)) {
     if (ev.type === 'system' && ev.subtype === 'init') {
       recognised = true;
       initModel = cleanModel(str(ev.model));

@@ -1,10 +1,42 @@
 /** The Codex adapter: sandboxed read-only `codex exec --json` invocation and its JSONL events. */
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
-import { compact, num, obj, parseJsonl, str } from './jsonl.js';
-import type { CriticAdapter, CriticRequest, Invocation, ParsedOutput, TokenUsage } from './types.js';
+import { compact, eachJsonl, num, obj, str } from './jsonl.js';
+import type {
+  CriticAdapter,
+  CriticRequest,
+  Invocation,
+  InvocationOptions,
+  ParsedOutput,
+  TokenUsage,
+} from './types.js';
 
-function buildInvocation(request: CriticRequest, model: string | undefined): Invocation {
+/** The model provider id our `-c` flags define when codexBaseUrl is set (merges with $CODEX_HOME/config.toml). */
+export const CODEX_PROVIDER_ID = 'brutalist';
+/** The variable holding the API key for that provider (allowlisted by OPENAI_*). */
+export const CODEX_PROVIDER_KEY_ENV = 'OPENAI_API_KEY';
+
+/**
+ * Codex ignores OPENAI_BASE_URL; a custom endpoint is a custom provider speaking the Responses API.
+ * Retry counts are left to Codex's defaults (or the user's config.toml table of the same id).
+ */
+function providerArgs(baseUrl: string): string[] {
+  const p = `model_providers.${CODEX_PROVIDER_ID}`;
+  // JSON string syntax is valid TOML basic-string syntax for a validated URL.
+  return [
+    `model_provider="${CODEX_PROVIDER_ID}"`,
+    `${p}.name="${CODEX_PROVIDER_ID}"`,
+    `${p}.base_url=${JSON.stringify(baseUrl)}`,
+    `${p}.wire_api="responses"`,
+    `${p}.env_key="${CODEX_PROVIDER_KEY_ENV}"`,
+  ].flatMap((kv) => ['-c', kv]);
+}
+
+function buildInvocation(
+  request: CriticRequest,
+  model: string | undefined,
+  options: InvocationOptions = {},
+): Invocation {
   const args = [
     'exec',
     '--json',
@@ -15,6 +47,7 @@ function buildInvocation(request: CriticRequest, model: string | undefined): Inv
     '-c',
     'approval_policy="never"',
   ];
+  if (options.baseUrl) args.push(...providerArgs(options.baseUrl));
   if (model) {
     assertSafeModel(model);
     args.push('-m', model);
@@ -39,7 +72,7 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   let failed: string | undefined;
   let pendingError: string | undefined;
   let itemError: string | undefined;
-  for (const ev of parseJsonl(stdout)) {
+  for (const ev of eachJsonl(stdout)) {
     const type = str(ev.type);
     if (!type) continue;
     if (type === 'thread.started') {

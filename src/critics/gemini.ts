@@ -1,7 +1,7 @@
 /** The Gemini CLI adapter: headless `gemini -o stream-json` invocation (never --yolo) and its output. */
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
-import { compact, type JsonObject, num, obj, parseJsonl, str } from './jsonl.js';
+import { compact, eachJsonl, type JsonObject, num, obj, str } from './jsonl.js';
 import type {
   CriticAdapter,
   CriticRequest,
@@ -30,6 +30,7 @@ function buildInvocation(
   args.push('-p', '');
   // Trust is opt-in: a trusted folder's own .gemini settings (MCP servers, tools) load with the critic.
   const env: Record<string, string> = options.trustWorkspace ? { GEMINI_CLI_TRUST_WORKSPACE: 'true' } : {};
+  if (options.baseUrl) env.GOOGLE_GEMINI_BASE_URL = options.baseUrl;
   return { args, env, stdin: request.prompt };
 }
 
@@ -61,11 +62,36 @@ function jsonUsage(stats: JsonObject | undefined): TokenUsage | undefined {
   return { inputTokens: input, outputTokens: output, cachedInputTokens: cached, totalTokens: total };
 }
 
+/** Advice Gemini CLI appends to every 429 ("...request a quota increase..."): not evidence of an empty quota. */
+const RATE_ADVICE_RE =
+  /\s*Please wait and try again later\. To increase your limits, request a quota increase[^\n]*/;
+/** An API error body embedded in the message: `[API Error: {"error":{"code":500,...}}]`. */
+const EMBEDDED_CODE_RE = /"code":\s*([1-5]\d\d)\b/;
+
 function errorOf(value: unknown): ParsedOutput['error'] {
   const e = obj(value);
   if (!e) return undefined;
-  const message = str(e.message) ?? str(e.type) ?? 'error';
-  return compact({ message, status: statusFromMessage(message) });
+  const raw = str(e.message) ?? str(e.type) ?? 'error';
+  const advised = RATE_ADVICE_RE.test(raw);
+  const message = advised ? raw.replace(RATE_ADVICE_RE, '') : raw;
+  const embedded = EMBEDDED_CODE_RE.exec(message);
+  const status = statusFromMessage(message) ?? (embedded ? Number(embedded[1]) : advised ? 429 : undefined);
+  return compact({ message, status });
+}
+
+/**
+ * Gemini CLI names the kind of a 429 on stderr: RetryableQuotaError (per-minute limits: rate limited) or
+ * TerminalQuotaError (daily quota or billing: exhausted). Both words contain "Quota", so they are read first.
+ */
+function classifyFailure(run: RunResult, parsed: ParsedOutput | undefined) {
+  const code = classifyRun(run, parsed, {
+    authExitCodes: [GEMINI_AUTH_EXIT_CODE],
+    untrustedExitCodes: [GEMINI_UNTRUSTED_EXIT_CODE],
+  });
+  if (code !== 'QUOTA_EXCEEDED' && code !== 'RATE_LIMITED' && code !== 'CLI_FAILED') return code;
+  if (/\bTerminalQuotaError\b/.test(run.stderrTail)) return 'QUOTA_EXCEEDED';
+  if (/\bRetryableQuotaError\b/.test(run.stderrTail)) return 'RATE_LIMITED';
+  return code;
 }
 
 /** The single-object shape of `-o json`: {session_id, response, stats, error}. */
@@ -98,7 +124,7 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   let text = '';
   let result: JsonObject | undefined;
   let streamError: string | undefined;
-  for (const ev of parseJsonl(stdout)) {
+  for (const ev of eachJsonl(stdout)) {
     if (ev.type === 'init') {
       recognised = true;
       const m = str(ev.model);
@@ -135,9 +161,5 @@ export const geminiAdapter: CriticAdapter = {
   versionArgs: ['--version'],
   parseVersion: parseSemver,
   parseOutput,
-  classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) =>
-    classifyRun(run, parsed, {
-      authExitCodes: [GEMINI_AUTH_EXIT_CODE],
-      untrustedExitCodes: [GEMINI_UNTRUSTED_EXIT_CODE],
-    }),
+  classifyFailure,
 };

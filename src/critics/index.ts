@@ -1,5 +1,5 @@
 /** Critics: the vendor adapters, availability probing and the single-critic runner. */
-export { ADAPTERS, binaryFor, defaultModelFor } from './adapters.js';
+export { ADAPTERS, baseUrlFor, binaryFor, defaultModelFor } from './adapters.js';
 export { type Availability, type AvailabilityDeps, CriticAvailability } from './availability.js';
 export {
   assertSafeModel,
@@ -11,9 +11,9 @@ export {
   statusFromMessage,
 } from './classify.js';
 export { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, claudeAdapter } from './claude.js';
-export { codexAdapter } from './codex.js';
+export { CODEX_PROVIDER_ID, CODEX_PROVIDER_KEY_ENV, codexAdapter } from './codex.js';
 export { CriticEventParser, MAX_EVENT_LINE_BYTES } from './events.js';
 export { GEMINI_AUTH_EXIT_CODE, geminiAdapter } from './gemini.js';
-export { JsonlDecoder, parseJsonl } from './jsonl.js';
+export { eachJsonl, JsonlDecoder, parseJsonl } from './jsonl.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
 export * from './types.js';

@@ -3,7 +3,7 @@ import type { Config, CriticName } from '../config/index.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
 import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
 import { buildChildEnv, type RunResult, runProcess } from '../process/index.js';
-import { ADAPTERS, binaryFor, defaultModelFor } from './adapters.js';
+import { ADAPTERS, baseUrlFor, binaryFor, defaultModelFor } from './adapters.js';
 import type { CriticAvailability } from './availability.js';
 import { formatExitClass, scrubDetail } from './classify.js';
 import type { CriticRequest, CriticResult, ParsedOutput } from './types.js';
@@ -63,7 +63,11 @@ export async function runCritic(
   }
 
   const model = request.model || defaultModelFor(config, critic) || undefined;
-  const invocation = adapter.buildInvocation(request, model, { trustWorkspace: config.geminiTrustWorkspace });
+  const baseUrl = baseUrlFor(config, critic);
+  const invocation = adapter.buildInvocation(request, model, {
+    trustWorkspace: config.geminiTrustWorkspace,
+    ...(baseUrl ? { baseUrl } : {}),
+  });
   const env = buildChildEnv(deps.env ?? process.env, {
     allow: [...adapter.envAllowlist, ...config.extraEnv],
     set: invocation.env,

@@ -14,6 +14,8 @@ export interface CriticRequest {
 export interface InvocationOptions {
   /** gemini: run in folders it has not been told to trust (config geminiTrustWorkspace). */
   readonly trustWorkspace?: boolean;
+  /** A custom API endpoint (gateway, proxy) for this critic's model API; undefined: the CLI default. */
+  readonly baseUrl?: string;
 }
 
 /** How to start one run: argv (no prompt, no user text), extra env, and stdin. */

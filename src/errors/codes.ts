@@ -92,6 +92,12 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 400,
   },
+  MODEL_API_UNREACHABLE: {
+    message:
+      'The critic CLI could not reach its model API (network, proxy, or the configured base URL is down or wrong).',
+    retryable: true,
+    httpStatus: 502,
+  },
   WORKSPACE_UNTRUSTED: {
     message:
       'The critic CLI refuses to run in a folder it has not been told to trust (gemini: trust the folder, or set BRUTALIST_GEMINI_TRUST_WORKSPACE=true).',

@@ -49,6 +49,7 @@ describe('public API', () => {
         'RATE_LIMITED',
         'QUOTA_EXCEEDED',
         'MODEL_NOT_FOUND',
+        'MODEL_API_UNREACHABLE',
         'WORKSPACE_UNTRUSTED',
         'RECURSION_BLOCKED',
         'CANCELLED',

@@ -28,7 +28,9 @@ describe('claude adapter: invocation', () => {
       '--tools',
       'Read,Glob,Grep',
       '--disallowedTools',
-      'Bash,Edit,MultiEdit,Write,NotebookEdit,WebFetch,WebSearch,Task,KillShell,BashOutput',
+      'Agent,Bash,CronCreate,CronDelete,CronList,Edit,EnterWorktree,ExitWorktree,NotebookEdit,ReportFindings,' +
+        'ScheduleWakeup,SendMessage,Skill,TaskCreate,TaskGet,TaskList,TaskOutput,TaskStop,TaskUpdate,WebFetch,' +
+        'WebSearch,Workflow,Write',
     ]);
     expect(inv.stdin).toBe('PROMPT-TEXT');
     expect(inv.args.join(' ')).not.toContain('PROMPT-TEXT');
