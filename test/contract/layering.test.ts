@@ -13,6 +13,7 @@ const RANK: Record<string, number> = {
   security: 3,
   state: 3,
   process: 3,
+  resilience: 3,
   streaming: 3,
   critics: 4,
   domains: 4,
