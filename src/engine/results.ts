@@ -1,14 +1,21 @@
 /** Stored results served in pages: save a critique once, hand out pages by context id, offset or opaque cursor. */
 import type { Config } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, newId, newToken } from '../infra/index.js';
+import { type Clock, newId } from '../infra/index.js';
 import { estimateTokens, pageOf, type StateStore } from '../state/index.js';
+import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
 
-const CURSOR_PATTERN = /^c_[A-Za-z0-9_-]{16,64}$/;
 const CONTEXT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
 
+/**
+ * Cursors are signed, not stored: HMAC over the page position and expiry, keyed by `cursorSecret` or by a
+ * secret generated once and kept in the state store (so every instance on that store accepts them, and
+ * they survive restarts).
+ */
 export class ResultPages {
+  private secret: Promise<string> | undefined;
+
   constructor(
     private readonly store: StateStore,
     private readonly config: Config,
@@ -40,14 +47,16 @@ export class ResultPages {
     const slice = pageOf(stored.text, offset, pageLimit);
     let nextCursor: string | null = null;
     if (slice.nextOffset !== null) {
-      nextCursor = `c_${newToken()}`;
-      await this.store.setPaginationToken(nextCursor, {
-        contextId,
-        owner,
-        offset: slice.nextOffset,
-        limit: pageLimit,
-        expiresAt: this.clock.now() + this.config.resultTtlMs,
-      });
+      // Without a secret (state store unreachable) there is no cursor; context_id + offset still pages.
+      const secret = await this.cursorSecret().catch(() => null);
+      nextCursor =
+        secret &&
+        signCursor(secret, owner, {
+          contextId,
+          offset: slice.nextOffset,
+          limit: pageLimit,
+          expiresAt: this.clock.now() + this.config.resultTtlMs,
+        });
     }
     return {
       text: slice.text,
@@ -66,11 +75,7 @@ export class ResultPages {
 
   /** The page a cursor points to. Malformed, unknown, expired or foreign cursors are all INVALID_CURSOR. */
   async pageByCursor(owner: string, cursor: string, limit?: number): Promise<ToolResponse> {
-    if (!CURSOR_PATTERN.test(cursor)) throw new BrutalistError('INVALID_CURSOR');
-    const token = await this.store.getPaginationToken(cursor);
-    if (!token || token.owner !== owner || token.expiresAt <= this.clock.now()) {
-      throw new BrutalistError('INVALID_CURSOR');
-    }
+    const token = verifyCursor(await this.cursorSecret(), owner, cursor, this.clock.now());
     try {
       return await this.page(owner, token.contextId, token.offset, limit ?? token.limit);
     } catch (err) {
@@ -79,5 +84,14 @@ export class ResultPages {
         throw new BrutalistError('INVALID_CURSOR');
       throw err;
     }
+  }
+
+  private cursorSecret(): Promise<string> {
+    if (this.config.cursorSecret) return Promise.resolve(this.config.cursorSecret);
+    this.secret ??= this.store.sharedSecret('cursor').catch((err: unknown) => {
+      this.secret = undefined; // try the store again on the next call
+      throw err;
+    });
+    return this.secret;
   }
 }
