@@ -1,5 +1,5 @@
 // Runs every benchmark in sequence and prints their numbers (never asserted; see each file for its baseline).
-const benches = ['./overhead.bench.js', './security/validation.bench.js'];
+const benches = ['./overhead.bench.js', './security/validation.bench.js', './streaming.bench.js'];
 for (const path of benches) {
   const mod = (await import(path)) as { run: () => Promise<Record<string, number>> };
   console.log(`\n=== ${path}`);

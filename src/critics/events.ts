@@ -1,4 +1,4 @@
-/** Incremental parsing of a critic's stdout into progress events: text produced, tools used. Never the text itself. */
+/** Incremental parsing of a critic's stdout into progress events: bytes produced, tools used. Never the text itself. */
 
 import { StringDecoder } from 'node:string_decoder';
 import type { CriticName } from '../config/index.js';
@@ -51,6 +51,16 @@ const gemini: Extract = (critic, line) => {
 
 const EXTRACTORS: Record<CriticName, Extract> = { claude, codex, gemini };
 
+/**
+ * Only lines containing this can hold a tool event; the rest (the bulk: text deltas) are counted as bytes without
+ * being parsed, which keeps a chatty critic from costing one JSON.parse per line twice over.
+ */
+const TOOL_HINTS: Record<CriticName, string> = {
+  claude: '"tool_use"',
+  codex: '"item.started"',
+  gemini: '"tool_use"',
+};
+
 /** Lines longer than this are not parsed for events (they still count as output); the final parse sees them all. */
 export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
 
@@ -76,7 +86,7 @@ export class CriticEventParser {
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
       const line = this.take(text.slice(start, nl));
       start = nl + 1;
-      if (line === undefined) continue;
+      if (line === undefined || !line.includes(TOOL_HINTS[this.critic])) continue;
       const parsed = parseLine(line);
       if (parsed) events.push(...EXTRACTORS[this.critic](this.critic, parsed));
     }

@@ -65,7 +65,7 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
 export async function connectStdio(
   env: Record<string, string>,
   cwd: string,
-): Promise<{ client: Client; close: () => Promise<void> }> {
+): Promise<{ client: Client; close: () => Promise<void>; pid: number }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI_JS],
@@ -75,7 +75,7 @@ export async function connectStdio(
   });
   const client = new Client({ name: 'brutalist-e2e', version: '1.0.0' });
   await client.connect(transport);
-  return { client, close: () => client.close() };
+  return { client, close: () => client.close(), pid: transport.pid ?? -1 };
 }
 
 /** Reads the fake CLIs' invocation log (one JSON line per invocation). */

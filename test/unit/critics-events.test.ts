@@ -15,29 +15,24 @@ function feed(parser: CriticEventParser, bytes: Buffer, chunkSize: number): Stre
 const notOutput = (events: StreamEvent[]) => events.filter((e) => e.kind !== 'output');
 
 describe('CriticEventParser', () => {
-  it('reads text from the real claude stream-json sample, whatever the chunking', () => {
-    const bytes = sample('claude-stream-json.out');
-    for (const size of [1, 7, 64, bytes.length]) {
-      const events = feed(new CriticEventParser('claude'), bytes, size);
-      expect(notOutput(events)).toEqual([{ kind: 'text', critic: 'claude', chars: 46 }]);
-      const total = events.reduce((n, e) => n + (e.kind === 'output' ? e.bytes : 0), 0);
-      expect(total).toBe(bytes.length);
-    }
-  });
+  it.each([
+    ['claude', 'claude-stream-json.out'],
+    ['codex', 'codex-json.out'],
+    ['gemini', 'gemini-stream-json.out'],
+  ] as const)(
+    'counts every byte of the real %s sample, whatever the chunking, and sees no tools in it',
+    (critic, file) => {
+      const bytes = sample(file);
+      for (const size of [1, 7, 64, bytes.length]) {
+        const events = feed(new CriticEventParser(critic), bytes, size);
+        expect(notOutput(events)).toEqual([]);
+        const total = events.reduce((n, e) => n + (e.kind === 'output' ? e.bytes : 0), 0);
+        expect(total).toBe(bytes.length);
+      }
+    },
+  );
 
-  it('reads the agent message from codex JSONL and ignores the Model metadata error item', () => {
-    expect(notOutput(feed(new CriticEventParser('codex'), sample('codex-json.out'), 13))).toEqual([
-      { kind: 'text', critic: 'codex', chars: 46 },
-    ]);
-  });
-
-  it('reads assistant deltas from gemini stream-json, not the echoed user message', () => {
-    expect(notOutput(feed(new CriticEventParser('gemini'), sample('gemini-stream-json.out'), 5))).toEqual([
-      { kind: 'text', critic: 'gemini', chars: 46 },
-    ]);
-  });
-
-  it('reports tool uses by name', () => {
+  it('reports tool uses by name, with the text that came in the same message', () => {
     const lines = [
       {
         type: 'assistant',
@@ -64,27 +59,30 @@ describe('CriticEventParser', () => {
     ]);
   });
 
+  it('ignores codex items that are not tools (reasoning, agent messages)', () => {
+    const line = Buffer.from(`${JSON.stringify({ type: 'item.started', item: { type: 'reasoning' } })}\n`);
+    expect(notOutput(new CriticEventParser('codex').push(line))).toEqual([]);
+  });
+
   it('decodes multi-byte characters split across chunks', () => {
-    const line = Buffer.from(
-      `${JSON.stringify({ type: 'message', role: 'assistant', content: 'héllo 🔥 wörld' })}\n`,
-    );
+    const line = Buffer.from(`${JSON.stringify({ type: 'tool_use', tool_name: 'lire_fichier_é🔥' })}\n`);
     expect(notOutput(feed(new CriticEventParser('gemini'), line, 1))).toEqual([
-      { kind: 'text', critic: 'gemini', chars: 14 },
+      { kind: 'tool', critic: 'gemini', name: 'lire_fichier_é🔥' },
     ]);
   });
 
   it('skips a line longer than its bound without holding it, then parses the next one', () => {
     const parser = new CriticEventParser('gemini', 1_000);
-    const long = Buffer.from(
-      `${JSON.stringify({ type: 'message', role: 'assistant', content: 'x'.repeat(5_000) })}\n`,
-    );
-    const next = Buffer.from(`${JSON.stringify({ type: 'message', role: 'assistant', content: 'ok' })}\n`);
+    const long = Buffer.from(`${JSON.stringify({ type: 'tool_use', tool_name: 'x'.repeat(5_000) })}\n`);
+    const next = Buffer.from(`${JSON.stringify({ type: 'tool_use', tool_name: 'grep' })}\n`);
     const events = [...feed(parser, long, 300), ...parser.push(next)];
-    expect(notOutput(events)).toEqual([{ kind: 'text', critic: 'gemini', chars: 2 }]);
+    expect(notOutput(events)).toEqual([{ kind: 'tool', critic: 'gemini', name: 'grep' }]);
   });
 
   it('ignores noise lines and non-object JSON', () => {
     const parser = new CriticEventParser('claude');
-    expect(notOutput(parser.push(Buffer.from('WARNING: something\n[1,2]\n{broken\n')))).toEqual([]);
+    expect(notOutput(parser.push(Buffer.from('WARNING: "tool_use"\n["tool_use"]\n{"tool_use"\n')))).toEqual(
+      [],
+    );
   });
 });

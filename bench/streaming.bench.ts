@@ -1,0 +1,134 @@
+// Streaming: server memory and CPU while a critic prints without end, notification rate and delivery latency under a
+// 10,000 lines/s critic. The server is the built dist over stdio; its RSS and CPU come from /proc.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectStdio, makeSandbox, serverEnv } from '../test/support/harness.js';
+import { fmt, percentile } from './stats.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const CLK_TCK = 100;
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+const MIB = 1024 * 1024;
+
+async function memoryAndCpu(): Promise<Record<string, number>> {
+  const sandbox = makeSandbox('brutalist-bench-stream-');
+  const env = serverEnv(sandbox, {
+    BRUTALIST_GEMINI_BIN: join(FIXTURES, 'spew-gemini'),
+    BRUTALIST_EXTRA_ENV: 'SPEW_*',
+    BRUTALIST_CACHE_TTL_MS: '0',
+    SPEW_BYTES: String(1024 * MIB),
+  });
+  const { client, close, pid } = await connectStdio(env, sandbox.project);
+  try {
+    await client.callTool({ name: 'cli_agent_roster', arguments: {} });
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = rssBytes(pid);
+    let peak = idle;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssBytes(pid));
+    }, 10);
+    const cpuBefore = cpuMs(pid);
+    const result = await client.callTool(
+      { name: 'roast', arguments: { domain: 'idea', context: 'print forever', clis: ['gemini'] } },
+      undefined,
+      { onprogress: () => {}, timeout: 120_000 },
+    );
+    clearInterval(sampler);
+    const cpu = cpuMs(pid) - cpuBefore;
+    const critic = (
+      result.structuredContent as { critics: Array<{ outputBytes: number; truncated: boolean }> }
+    ).critics[0]!;
+    const mb = critic.outputBytes / MIB;
+    console.log(
+      `memory: one critic printing 1 GiB of stream-json (server stops it at maxOutputBytes, default 8 MiB)`,
+    );
+    console.log(
+      `  idle RSS ${(idle / MIB).toFixed(1)} MiB, peak ${(peak / MIB).toFixed(1)} MiB, growth ${((peak - idle) / MIB).toFixed(1)} MiB (target <= 64 MiB)`,
+    );
+    console.log(
+      `  kept ${mb.toFixed(1)} MiB, truncated=${critic.truncated}; server CPU ${cpu.toFixed(0)} ms = ${(cpu / mb).toFixed(1)} ms per MiB`,
+    );
+    return { idleRssMiB: idle / MIB, peakGrowthMiB: (peak - idle) / MIB, cpuMsPerMiB: cpu / mb };
+  } finally {
+    await close();
+    sandbox.cleanup();
+  }
+}
+
+async function rateAndLatency(): Promise<Record<string, number>> {
+  const sandbox = makeSandbox('brutalist-bench-chatty-');
+  const startedLog = join(sandbox.dir, 'started.log');
+  const rate = 4;
+  const env = serverEnv(sandbox, {
+    BRUTALIST_GEMINI_BIN: join(FIXTURES, 'chatty-gemini'),
+    BRUTALIST_EXTRA_ENV: 'CHATTY_*',
+    BRUTALIST_CACHE_TTL_MS: '0',
+    BRUTALIST_MAX_EVENT_RATE: String(rate),
+    CHATTY_LINES_PER_S: '10000',
+    CHATTY_SECONDS: '5',
+    CHATTY_STARTED_LOG: startedLog,
+  });
+  const { client, close } = await connectStdio(env, sandbox.project);
+  try {
+    // Rate: one 5 s run at 10,000 lines/s.
+    const times: number[] = [];
+    await client.callTool(
+      { name: 'roast', arguments: { domain: 'idea', context: 'chatty run', clis: ['gemini'] } },
+      undefined,
+      { onprogress: () => times.push(Date.now()), timeout: 60_000 },
+    );
+    const spanS = (times.at(-1)! - times[0]!) / 1000;
+    const perSecond = (times.length - 1) / Math.max(spanS, 0.001);
+    console.log(
+      `rate: 10,000 lines/s for 5 s -> ${times.length} progress notifications, ${perSecond.toFixed(2)}/s (configured ${rate}/s)`,
+    );
+
+    // Latency: from the critic's first write to the client's first progress notification, 20 short runs.
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      let first: number | undefined;
+      await client.callTool(
+        { name: 'roast', arguments: { domain: 'idea', context: `latency ${i}`, clis: ['gemini'] } },
+        undefined,
+        {
+          onprogress: (p) => {
+            // The first notice that reflects output; the one at spawn time precedes the critic's first write.
+            if (/[1-9]\d*\.\d KB|0\.[1-9] KB/.test(String(p.message))) first ??= Date.now();
+          },
+          timeout: 60_000,
+        },
+      );
+      const started = Number(readFileSync(startedLog, 'utf8').trim().split('\n').at(-1));
+      if (first !== undefined) latencies.push(first - started);
+    }
+    console.log(
+      `latency: critic's first write -> client's first progress: p50 ${fmt(percentile(latencies, 50))} p99 ${fmt(percentile(latencies, 99))} (target p99 < 200 ms)`,
+    );
+    return {
+      notificationsPerS: perSecond,
+      configuredRate: rate,
+      latencyP50: percentile(latencies, 50),
+      latencyP99: percentile(latencies, 99),
+    };
+  } finally {
+    await close();
+    sandbox.cleanup();
+  }
+}
+
+export async function run(): Promise<Record<string, number>> {
+  return { ...(await memoryAndCpu()), ...(await rateAndLatency()) };
+}
+
+if (import.meta.filename === process.argv[1]) await run();
