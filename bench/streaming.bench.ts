@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connectStdio, makeSandbox, serverEnv } from '../test/support/harness.js';
 import { fmt, percentile } from './stats.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures');
+const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures', 'bin');
 const CLK_TCK = 100;
 
 function rssBytes(pid: number): number {

@@ -1,8 +1,11 @@
 // Streaming through the real server: chatty critics, rate limits, logging levels, dropped-event accounting.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectInProcess, fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
+import { activeProcessGroups } from '../../src/process/index.js';
+import { connectInProcess, FAKE_BIN, fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
 
 let sandbox: Sandbox;
 let closers: Array<() => Promise<void>> = [];
@@ -95,5 +98,40 @@ describe('log notifications', () => {
       arguments: { domain: 'idea', context: 'x\n@@fake tools=A,B,C,D,E,F', clis: ['claude'] },
     })) as CallToolResult;
     expect((result.structuredContent as unknown as Meta).droppedEvents).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('runaway and odd critics', () => {
+  it('stops a critic printing 1 GiB at the output cap, returns the kept part marked truncated, and leaves no process', async () => {
+    const { client } = await connect({
+      geminiBin: join(FAKE_BIN, 'spew-gemini'),
+      maxOutputBytes: 2 * 1024 * 1024,
+    });
+    const result = (await client.callTool({
+      name: 'roast',
+      arguments: { domain: 'idea', context: 'spew', clis: ['gemini'] },
+    })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    const critic = (
+      result.structuredContent as unknown as { critics: Array<{ truncated: boolean; exitClass: string }> }
+    ).critics[0]!;
+    expect(critic).toMatchObject({ truncated: true, exitClass: 'output_cap' });
+    expect(activeProcessGroups()).toBe(0);
+  });
+
+  it('treats a critic that writes only to stderr as alive but without a critique', async () => {
+    const stderrOnly = join(sandbox.dir, 'stderr-only');
+    writeFileSync(
+      stderrOnly,
+      '#!/bin/sh\n[ "$1" = "--version" ] && echo 0.61.0 && exit 0\ncat >/dev/null\nfor i in 1 2 3 4 5 6; do echo "working $i" >&2; sleep 0.2; done\nexit 0\n',
+      { mode: 0o755 },
+    );
+    const { client } = await connect({ geminiBin: stderrOnly, stallTimeoutMs: 1_000 });
+    const result = (await client.callTool({
+      name: 'roast',
+      arguments: { domain: 'idea', context: 'x', clis: ['gemini'] },
+    })) as CallToolResult;
+    // Not CLI_STALLED: stderr counts as a sign of life; the run ended on its own with nothing to show.
+    expect((result.structuredContent as { error: { code: string } }).error.code).toBe('CLI_OUTPUT_INVALID');
   });
 });
