@@ -55,6 +55,9 @@ function buildInvocation(
     '--output-format',
     'stream-json',
     '--verbose',
+    // Text deltas as they arrive: progress and the stall watchdog see a long answer being written, and the
+    // text survives when 2.1.197 exits before flushing its final lines to a pipe (ADR 0008).
+    '--include-partial-messages',
     '--no-session-persistence',
     '--strict-mcp-config',
     '--tools',
@@ -92,9 +95,32 @@ function usageOf(result: JsonObject): TokenUsage | undefined {
   });
 }
 
+/** One model message: its complete text (from `assistant` events) and/or its streamed text deltas. */
+interface MessageText {
+  assistant?: string;
+  streamed: string;
+}
+
+/** Text deltas of `--include-partial-messages` (`stream_event` lines), keyed by the message they belong to. */
+function takeStreamEvent(ev: JsonObject, messages: Map<string, MessageText>, current: string): string {
+  const event = obj(ev.event);
+  if (event?.type === 'message_start') {
+    const id = str(obj(event.message)?.id) ?? `stream-${messages.size}`;
+    if (!messages.has(id)) messages.set(id, { streamed: '' });
+    return id;
+  }
+  const delta = obj(event?.delta);
+  if (event?.type === 'content_block_delta' && delta?.type === 'text_delta') {
+    const entry = messages.get(current) ?? { streamed: '' };
+    entry.streamed += str(delta.text) ?? '';
+    messages.set(current, entry);
+  }
+  return current;
+}
+
 /**
- * Text is the final `result`; a run cut short has none, so the assistant text blocks stand in
- * (blocks of one message are joined directly, separate messages by a blank line).
+ * Text is the final `result`; a run cut short has none, so each message's text stands in: its `assistant` event
+ * when that line arrived whole, else its streamed deltas (messages joined by a blank line).
  */
 function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   let recognised = false;
@@ -103,9 +129,14 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   let sessionId: string | undefined;
   let result: JsonObject | undefined;
   let syntheticError: string | undefined;
-  let text = '';
-  let lastMessageId: string | undefined;
+  const messages = new Map<string, MessageText>();
+  let streaming = '';
   for (const ev of eachJsonl(stdout)) {
+    if (ev.type === 'stream_event') {
+      recognised = true;
+      streaming = takeStreamEvent(ev, messages, streaming);
+      continue;
+    }
     if (ev.type === 'system' && ev.subtype === 'init') {
       recognised = true;
       initModel = cleanModel(str(ev.model));
@@ -123,9 +154,11 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
         continue;
       }
       if (blockText.length === 0) continue;
-      const id = str(message?.id);
-      text += text.length > 0 && id !== lastMessageId ? `\n\n${blockText}` : blockText;
-      lastMessageId = id;
+      const id = str(message?.id) ?? `assistant-${messages.size}`;
+      const entry = messages.get(id) ?? { streamed: '' };
+      // One assistant event per content block: blocks of one message are joined directly.
+      entry.assistant = (entry.assistant ?? '') + blockText;
+      messages.set(id, entry);
     } else if (ev.type === 'result') {
       recognised = true;
       result = ev;
@@ -133,6 +166,10 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
     }
   }
   if (!recognised) throw outputInvalid('claude');
+  const text = [...messages.values()]
+    .map((m) => m.assistant ?? m.streamed)
+    .filter((t) => t.length > 0)
+    .join('\n\n');
 
   const isError =
     result !== undefined && (result.is_error === true || str(result.subtype)?.startsWith('error'));

@@ -92,7 +92,9 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     if (critic === 'claude') {
       expect(argv).toEqual(expect.arrayContaining(['-p', '--no-session-persistence', '--strict-mcp-config']));
       expect(argv[argv.indexOf('--tools') + 1]).toBe('Read,Glob,Grep');
-      expect(argv[argv.indexOf('--disallowedTools') + 1]).toContain('Bash,Edit');
+      expect(argv[argv.indexOf('--disallowedTools') + 1]!.split(',')).toEqual(
+        expect.arrayContaining(['Bash', 'Edit', 'Write', 'WebFetch']),
+      );
     } else if (critic === 'codex') {
       expect(argv[argv.indexOf('--sandbox') + 1]).toBe('read-only');
       expect(argv[argv.indexOf('-c') + 1]).toBe('approval_policy="never"');
@@ -251,5 +253,27 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     const err = await rejection(run(setup({ [binKey]: join(box.dir, 'missing', critic) }), 'p'));
     expect(err.code).toBe('CLI_NOT_FOUND');
     expect(err.message).not.toContain(box.dir);
+  });
+});
+
+describe('runCritic with the fake claude losing its final burst (claude 2.1.197 on a pipe)', () => {
+  it('recovers the whole critique from the streamed deltas', async () => {
+    const box = makeSandbox();
+    try {
+      const config = fakeConfig({});
+      const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: box.log };
+      const availability = new CriticAvailability({ config, env });
+      const result = await runCritic(
+        { config, availability, env },
+        'claude',
+        { prompt: 'p\n@@fake spew_bytes=200000\n@@fake lose_tail=1' },
+        { cwd: box.target },
+      );
+      expect(result.exitClass).toBe('ok');
+      expect(result.text.length).toBe(200_000);
+      expect(result.text.startsWith('FAKE SPEW critique text')).toBe(true);
+    } finally {
+      box.cleanup();
+    }
   });
 });

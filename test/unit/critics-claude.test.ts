@@ -23,6 +23,7 @@ describe('claude adapter: invocation', () => {
       '--output-format',
       'stream-json',
       '--verbose',
+      '--include-partial-messages',
       '--no-session-persistence',
       '--strict-mcp-config',
       '--tools',
@@ -93,6 +94,42 @@ describe('claude adapter: output parsing', () => {
     expect(parsed.text).toBe('part one, same message');
     expect(parsed.model).toBe('claude-opus-4-8');
     expect(parsed.usage).toBeUndefined();
+  });
+
+  it('recovers the text from streamed deltas when the final assistant and result lines were lost', () => {
+    // claude 2.1.197 exits before flushing a large final burst to a pipe (seen with a 2 MB answer).
+    const streamEvent = (event: unknown) => ({ type: 'stream_event', event, session_id: 's', uuid: 'u' });
+    const delta = (text: string) =>
+      streamEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+    const stdout = jsonl(
+      CLAUDE_INIT,
+      streamEvent({ type: 'message_start', message: { id: 'm1', content: [] } }),
+      delta('first '),
+      delta('message'),
+      claudeAssistant('first message', 'm1'),
+      streamEvent({ type: 'message_start', message: { id: 'm2', content: [] } }),
+      delta('second, '),
+      streamEvent({
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'thinking_delta', thinking: 'x' },
+      }),
+      delta('streamed only'),
+    );
+    const cut = `${stdout}{"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"second, str`;
+    expect(claudeAdapter.parseOutput(cut, false).text).toBe('first message\n\nsecond, streamed only');
+  });
+
+  it('prefers the complete result over streamed deltas', () => {
+    const stdout = jsonl(
+      CLAUDE_INIT,
+      {
+        type: 'stream_event',
+        event: { type: 'content_block_delta', delta: { type: 'text_delta', text: 'partial' } },
+      },
+      claudeResult(),
+    );
+    expect(claudeAdapter.parseOutput(stdout, false).text).toBe(claudeResult().result);
   });
 
   it('separates text of different assistant messages with a blank line', () => {

@@ -120,6 +120,7 @@ export class StubModelServer {
       model: modelOf(body, r),
       promptText,
       outcome: 'probe',
+      receivedAt: performance.now(),
     };
     this.requests.push(record);
     if (r.api === 'other') {
@@ -133,6 +134,7 @@ export class StubModelServer {
   private async answer(r: Route, record: RecordedRequest, script: StubScript, res: ServerResponse) {
     const api = r.api as StubApi;
     if (script.delayMs) await sleep(script.delayMs);
+    record.answeredAt = performance.now();
     if (script.close) {
       record.outcome = 'close';
       res.socket?.destroy();

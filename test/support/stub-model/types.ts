@@ -42,6 +42,10 @@ export interface RecordedRequest {
   readonly promptText: string;
   /** What the stub did: 'stream', 'json', 'status:429', 'close', 'stall', 'probe'. */
   outcome: string;
+  /** performance.now() when the request was complete. */
+  readonly receivedAt: number;
+  /** performance.now() when the first response byte went out (or the connection was dropped). */
+  answeredAt?: number;
 }
 
 /** A rule picks a script for requests whose prompt text contains `marker` (and, optionally, one API). */
