@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import { DegradingStateStore } from './degrading.js';
 import { MemoryStateStore } from './memory.js';
 import { RedisStateStore } from './redis.js';
 import { SqliteStateStore } from './sqlite.js';
@@ -53,14 +54,18 @@ export function createStateStore(config: Config, options: StoreFactoryOptions): 
           data: { option: 'redisUrl' },
         });
       }
-      return new RedisStateStore({
-        url: config.redisUrl,
-        keyPrefix: config.redisKeyPrefix,
-        commandTimeoutMs: config.redisCommandTimeoutMs,
-        cacheMaxEntryBytes: config.cacheMaxEntryBytes,
-        clock: options.clock,
-        sweepBatchSize: config.stateSweepBatchSize,
-        ...(options.log ? { log: options.log } : {}),
-      });
+      // An outage degrades to this process's memory (no cache, no sharing) instead of failing requests.
+      return new DegradingStateStore(
+        new RedisStateStore({
+          url: config.redisUrl,
+          keyPrefix: config.redisKeyPrefix,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+          cacheMaxEntryBytes: config.cacheMaxEntryBytes,
+          clock: options.clock,
+          sweepBatchSize: config.stateSweepBatchSize,
+          ...(options.log ? { log: options.log } : {}),
+        }),
+        new MemoryStateStore(limits),
+      );
   }
 }

@@ -1,7 +1,12 @@
 // RedisStateStore against a real Redis: the shared contract under a unique key prefix, plus sharing and TTLs.
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/infra/index.js';
-import { RedisStateStore, type StoredResult } from '../../src/state/index.js';
+import {
+  DegradingStateStore,
+  MemoryStateStore,
+  RedisStateStore,
+  type StoredResult,
+} from '../../src/state/index.js';
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { CONTRACT_LIMITS, stateStoreContract } from '../unit/state-contract.js';
 
@@ -26,6 +31,11 @@ function redisStore(clock: ManualClock, keyPrefix = prefix()): RedisStateStore {
 }
 
 stateStoreContract('RedisStateStore', async (clock) => redisStore(clock));
+stateStoreContract(
+  'DegradingStateStore over Redis',
+  async (clock) =>
+    new DegradingStateStore(redisStore(clock), new MemoryStateStore({ ...CONTRACT_LIMITS, clock })),
+);
 
 const MINUTE = 60_000;
 const result = (contextId: string): StoredResult => ({
@@ -85,6 +95,33 @@ describe('RedisStateStore', () => {
       const err = await store.getResult('x').catch((e: unknown) => e);
       expect((err as { code?: string }).code).toBe('STATE_UNAVAILABLE');
       expect((await store.health()).status).toBe('degraded');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('degrades during an outage: results still stored and read here, cache misses, no cursor secret', async () => {
+    const clock = new ManualClock();
+    const store = new DegradingStateStore(
+      new RedisStateStore({
+        url: 'redis://127.0.0.1:1',
+        keyPrefix: prefix(),
+        commandTimeoutMs: 200,
+        cacheMaxEntryBytes: 1024,
+        clock,
+      }),
+      new MemoryStateStore({ ...CONTRACT_LIMITS, clock }),
+    );
+    try {
+      await store.putResult(result('ctx'), MINUTE);
+      expect((await store.getResult('ctx'))?.text).toBe('shared');
+      expect(await store.setCache('k', { text: 'x', meta: {}, storedAt: 0 }, MINUTE)).toBe(false);
+      expect(await store.getCache('k')).toBeNull();
+      expect(await store.incrementCounter('rate', MINUTE)).toBe(1);
+      const secret = await store.sharedSecret('cursor').catch((e: { code?: string }) => e.code);
+      expect(secret).toBe('STATE_UNAVAILABLE');
+      expect(await store.health()).toMatchObject({ backend: 'redis', status: 'degraded' });
+      expect(store.fallbacks).toBeGreaterThan(0);
     } finally {
       await store.close();
     }

@@ -18,6 +18,7 @@ export function uniquePrefix(label: string): string {
 /** Deletes every key under `prefix` (SCAN + DEL, never FLUSH). */
 export async function deletePrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
   try {
     await redis.connect();
     let cursor = '0';
@@ -82,6 +83,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       { stdio: 'ignore' },
     );
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
     for (let i = 0; i < 100; i++) {
       try {
         await probe.connect();
