@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import { CacheFront } from './cache-front.js';
 import { DegradingStateStore } from './degrading.js';
 import { MemoryStateStore } from './memory.js';
 import { RedisStateStore } from './redis.js';
@@ -31,7 +32,20 @@ export interface StoreFactoryOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The configured store, behind the in-process cache front (LRU + compression) unless both are off. */
 export function createStateStore(config: Config, options: StoreFactoryOptions): StateStore {
+  const store = createBackend(config, options);
+  if (config.cacheFrontMaxBytes === 0 && config.cacheCompressMinBytes === 0) return store;
+  return new CacheFront(store, {
+    maxBytes: config.cacheFrontMaxBytes,
+    compressMinBytes: config.cacheCompressMinBytes,
+    maxAgeMs: config.cacheTtlMs + config.staleCacheMaxAgeMs,
+    maxEntryBytes: config.cacheMaxEntryBytes,
+    clock: options.clock,
+  });
+}
+
+function createBackend(config: Config, options: StoreFactoryOptions): StateStore {
   const limits = {
     maxBytes: config.stateMaxBytes,
     maxEntries: config.stateMaxEntries,

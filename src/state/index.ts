@@ -1,5 +1,6 @@
 /** State: the StateStore contract, the in-memory store, and result paging. */
 
+export * from './cache-front.js';
 export * from './degrading.js';
 export * from './factory.js';
 export * from './memory.js';

@@ -60,6 +60,14 @@ export interface StateStoreStats {
   readonly evictions: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** The in-process cache front, when one is configured. */
+  readonly cacheFront?: {
+    readonly hits: number;
+    readonly entries: number;
+    readonly bytes: number;
+    readonly maxBytes: number;
+    readonly compressedWrites: number;
+  };
 }
 
 /**
