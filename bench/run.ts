@@ -1,5 +1,11 @@
 // Runs every benchmark in sequence and prints their numbers (never asserted; see each file for its baseline).
-const benches = ['./overhead.bench.js', './security/validation.bench.js', './streaming.bench.js'];
+const benches = [
+  './overhead.bench.js',
+  './security/validation.bench.js',
+  './streaming.bench.js',
+  './state/store.bench.js',
+  './state/server.bench.js',
+];
 for (const path of benches) {
   const mod = (await import(path)) as { run: () => Promise<Record<string, number>> };
   console.log(`\n=== ${path}`);

@@ -296,6 +296,19 @@ export class SqliteStateStore implements StateStore {
     return { backend: 'sqlite', status: 'ok' };
   }
 
+  /**
+   * Writes a consistent copy of the live file to `destination` (SQLite's online backup: writers go on while
+   * it runs). Restore by stopping the server and putting the copy in the state folder as `state.db`.
+   */
+  async backup(destination: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.db.backup(destination);
+    } catch (err) {
+      throw new BrutalistError('STATE_UNAVAILABLE', 'The state backup failed.', { cause: err });
+    }
+  }
+
   /** Closes the file (checkpointing the WAL); later calls throw STATE_UNAVAILABLE. Closing twice is harmless. */
   async close(): Promise<void> {
     if (this.closed) return;
