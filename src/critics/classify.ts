@@ -59,20 +59,22 @@ export function classifyRun(
 ): ErrorCode | undefined {
   const runnerCode = RUNNER_CODES[run.exit.kind];
   const structured = parsed?.error;
-  // Codex retries a refused connection forever: our deadline or stall watchdog stops it, but the cause is known.
-  if ((runnerCode === 'CLI_TIMEOUT' || runnerCode === 'CLI_STALLED') && structured) {
-    if (UNREACHABLE_RE.test(structured.message)) return 'MODEL_API_UNREACHABLE';
+  const stderr = run.stderrTail
+    .split('\n')
+    .filter((l) => !STDERR_NOISE_RE.test(l))
+    .join('\n');
+  const evidence = `${structured?.message ?? ''}\n${stderr}`;
+  // A CLI that keeps retrying (codex on a refused connection, gemini's model router on 429s) is stopped by our
+  // deadline or stall watchdog; when it never produced any text, what it was retrying is the more useful code.
+  if ((runnerCode === 'CLI_TIMEOUT' || runnerCode === 'CLI_STALLED') && !parsed?.text) {
+    if (UNREACHABLE_RE.test(evidence)) return 'MODEL_API_UNREACHABLE';
+    if (structured?.status === 429 || RATE_RE.test(evidence)) return 'RATE_LIMITED';
   }
   if (runnerCode) return runnerCode;
   if ((run.exit.kind === 'ok' || run.exit.kind === 'output_cap') && !structured) return undefined;
 
   const status = structured?.status;
   const exitCode = run.exit.kind === 'exit' ? run.exit.code : 0;
-  const stderr = run.stderrTail
-    .split('\n')
-    .filter((l) => !STDERR_NOISE_RE.test(l))
-    .join('\n');
-  const evidence = `${structured?.message ?? ''}\n${stderr}`;
 
   if (hints.untrustedExitCodes?.includes(exitCode)) return 'WORKSPACE_UNTRUSTED';
   if (status === 401 || status === 403 || hints.authExitCodes?.includes(exitCode) || AUTH_RE.test(evidence)) {

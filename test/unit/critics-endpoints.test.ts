@@ -191,3 +191,36 @@ describe('gemini 429s', () => {
     expect(parsed.error?.status).toBe(500);
   });
 });
+
+describe('a run our watchdog stopped while the CLI was retrying', () => {
+  const quiet = jsonl(
+    { type: 'init', session_id: 's', model: 'auto' },
+    { type: 'message', role: 'user', content: 'p' },
+  );
+  const parsed = () => geminiAdapter.parseOutput(quiet, false);
+
+  it.each([
+    [
+      'Attempt 4 failed with status 429. Retrying with backoff... _ApiError: {"error":{"code":429}}',
+      'RATE_LIMITED',
+    ],
+    [
+      'Attempt 2 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request',
+      'MODEL_API_UNREACHABLE',
+    ],
+    ['Attempt 2 failed with status 500. Retrying with backoff...', 'CLI_STALLED'],
+  ])('gemini stderr %j → %s', (stderr, code) => {
+    expect(geminiAdapter.classifyFailure(runResult({ kind: 'stalled' }, quiet, stderr), parsed())).toBe(code);
+  });
+
+  it('keeps CLI_TIMEOUT when the critic had already written text', () => {
+    const partial = `${quiet}${JSON.stringify({ type: 'message', role: 'assistant', content: 'half a critique', delta: true })}\n`;
+    const stderr = 'Attempt 1 failed with status 429. Retrying with backoff...';
+    expect(
+      geminiAdapter.classifyFailure(
+        runResult({ kind: 'timeout' }, partial, stderr),
+        geminiAdapter.parseOutput(partial, false),
+      ),
+    ).toBe('CLI_TIMEOUT');
+  });
+});

@@ -1,0 +1,255 @@
+// Real binaries, failure paths: HTTP errors, a dropped or refused connection, a stream that stalls and a client
+// that cancels — each ends by our own deadline or watchdog with a clear code, and no critic process survives it.
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CriticName } from '../../src/config/index.js';
+import {
+  callTool,
+  connectRealServer,
+  criticGroups,
+  errorOf,
+  groupMembers,
+  INSTALL_TIMEOUT_MS,
+  makeRealSandbox,
+  type RealSandbox,
+  type RealServer,
+  realServerEnv,
+  requireRealClis,
+  textOf,
+  waitUntil,
+} from '../support/real-clis.js';
+import { refusedUrl, type StubApi, StubModelServer, type StubScript } from '../support/stub-model/index.js';
+
+const CRITICS = ['claude', 'codex', 'gemini'] as const;
+const API: Record<CriticName, StubApi> = { claude: 'anthropic', codex: 'openai', gemini: 'gemini' };
+/** Short enough to keep the group fast, long enough for a cold gemini start on a loaded 2-core machine. */
+const STALL_MS = 6_000;
+
+let bins: Record<CriticName, string>;
+let stub: StubModelServer;
+let sandbox: RealSandbox;
+let server: RealServer;
+let seq = 0;
+const marker = (label: string) => `FAIL-${label}-${process.pid}-${++seq}`;
+
+beforeAll(async () => {
+  bins = await requireRealClis();
+  stub = await StubModelServer.start();
+  sandbox = makeRealSandbox();
+  server = await connectRealServer(
+    realServerEnv(sandbox, bins, stub, {
+      BRUTALIST_STALL_TIMEOUT_MS: String(STALL_MS),
+      BRUTALIST_CLI_TIMEOUT_MS: '40000',
+    }),
+    sandbox.project,
+  );
+}, INSTALL_TIMEOUT_MS);
+
+afterAll(async () => {
+  await server?.close();
+  await stub?.close();
+  sandbox?.cleanup();
+});
+
+/** Watches the server's critic process groups while `work` runs; returns every group seen. */
+async function watchingGroups<T>(
+  serverPid: number,
+  work: Promise<T>,
+): Promise<{ value: T; groups: Set<number> }> {
+  const groups = new Set<number>();
+  let done = false;
+  const watcher = (async () => {
+    while (!done) {
+      for (const g of criticGroups(serverPid)) groups.add(g);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    return { value: await work, groups };
+  } finally {
+    done = true;
+    await watcher;
+  }
+}
+
+/**
+ * gemini with a named model skips its model router (a `generateContent` call that retries 429s and refused
+ * connections with backoff, ignoring maxAttempts); the router path has its own test below.
+ */
+const FAIL_FAST_MODELS = { gemini: 'gemini-2.5-pro' };
+
+/** One roast per critic, all at once, each scripted by its own marker. */
+async function roastEach(
+  target: RealServer,
+  script: StubScript,
+  label: string,
+  models: Record<string, string> = FAIL_FAST_MODELS,
+): Promise<Array<[CriticName, CallToolResult]>> {
+  return Promise.all(
+    CRITICS.map(async (critic): Promise<[CriticName, CallToolResult]> => {
+      const mark = marker(`${label}-${critic}`);
+      stub.when(mark, script, API[critic]);
+      const result = await callTool(target.client, 'roast', {
+        domain: 'idea',
+        context: `An idea. ${mark}`,
+        clis: [critic],
+        ...(models[critic] ? { models: { [critic]: models[critic] } } : {}),
+      });
+      return [critic, result];
+    }),
+  );
+}
+
+describe('HTTP errors from the model API', () => {
+  it('429 → RATE_LIMITED for every critic', async () => {
+    const results = await roastEach(
+      server,
+      { status: 429, errorMessage: 'Rate limit reached; slow down.' },
+      '429',
+    );
+    for (const [critic, result] of results) {
+      expect([critic, errorOf(result)?.code]).toEqual([critic, 'RATE_LIMITED']);
+      expect(errorOf(result)?.data.critic).toBe(critic);
+    }
+  });
+
+  it('500 → CLI_FAILED for every critic', async () => {
+    const results = await roastEach(server, { status: 500, errorMessage: 'Internal server error' }, '500');
+    for (const [critic, result] of results)
+      expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_FAILED']);
+  });
+
+  it("429 on gemini's default model: its router retries until our stall watchdog stops it → RATE_LIMITED", async () => {
+    const mark = marker('router-429');
+    stub.when(mark, { status: 429 }, 'gemini');
+    const result = await callTool(server.client, 'roast', {
+      domain: 'idea',
+      context: `An idea. ${mark}`,
+      clis: ['gemini'],
+    });
+    expect(errorOf(result)?.code).toBe('RATE_LIMITED');
+    expect(errorOf(result)?.data.exitClass).toBe('stalled');
+    expect(stub.requestsWith(mark).every((r) => r.url.includes(':generateContent'))).toBe(true);
+    expect(stub.requestsWith(mark).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a connection dropped mid-stream is a retryable failure, never a success or a hang', async () => {
+    const results = await roastEach(server, { closeAfterChars: 30, chunkChars: 10 }, 'drop');
+    for (const [critic, result] of results) {
+      expect([critic, errorOf(result)?.code]).toEqual([
+        critic,
+        expect.stringMatching(/^(CLI_FAILED|MODEL_API_UNREACHABLE)$/),
+      ]);
+      expect(result.structuredContent).toMatchObject({ error: { retryable: true } });
+    }
+  });
+});
+
+describe('a stream that stalls mid-answer', () => {
+  it('is stopped by the stall watchdog (CLI_STALLED) and leaves no critic process behind', async () => {
+    const { value: results, groups } = await watchingGroups(
+      server.pid,
+      roastEach(server, { stallAfterChars: 20, chunkChars: 10 }, 'stall'),
+    );
+    for (const [critic, result] of results) {
+      expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_STALLED']);
+      expect(errorOf(result)?.data.exitClass).toBe('stalled');
+    }
+    expect(groups.size).toBeGreaterThanOrEqual(3);
+    expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
+  });
+});
+
+describe('a client that cancels mid-run', () => {
+  it('gets every critic process group killed within 2 s', async () => {
+    const controllers = CRITICS.map(() => new AbortController());
+    const marks = CRITICS.map((critic) => marker(`cancel-${critic}`));
+    const pending = CRITICS.map((critic, i) => {
+      stub.when(marks[i]!, { stallAfterChars: 0 }, API[critic]);
+      return callTool(
+        server.client,
+        'roast',
+        { domain: 'idea', context: `Cancel me. ${marks[i]}`, clis: [critic] },
+        { signal: controllers[i]!.signal },
+      ).catch((err: unknown) => err);
+    });
+    // Every CLI is mid-request: the stub holds its stream open.
+    const arrived = () => marks.every((m) => stub.requestsWith(m).some((r) => r.stream));
+    expect(await waitUntil(arrived, 30_000)).toBe(true);
+    const groups = criticGroups(server.pid);
+    expect(groups.size).toBeGreaterThanOrEqual(3);
+    for (const c of controllers) c.abort();
+    await Promise.all(pending);
+    expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
+
+    // The server is fine afterwards.
+    const mark = marker('after-cancel');
+    const ok = await callTool(server.client, 'roast', {
+      domain: 'idea',
+      context: `Again. ${mark}`,
+      clis: ['codex'],
+    });
+    expect(errorOf(ok)).toBeUndefined();
+    expect(textOf(ok)).toContain('STUB-CRITIQUE');
+  });
+});
+
+describe('a model API nobody answers', () => {
+  let unreachable: RealServer;
+  let box: RealSandbox;
+  beforeAll(async () => {
+    box = makeRealSandbox();
+    // Codex retries a refused connection forever, so our deadline is what ends its run.
+    unreachable = await connectRealServer(
+      realServerEnv(box, bins, { url: await refusedUrl() }, { BRUTALIST_CLI_TIMEOUT_MS: '8000' }),
+      box.project,
+    );
+  });
+  afterAll(async () => {
+    await unreachable?.close();
+    box?.cleanup();
+  });
+
+  it('ends every critic by our deadline with MODEL_API_UNREACHABLE, and its process group is gone', async () => {
+    const run = Promise.all(
+      CRITICS.map(async (critic) => {
+        const result = await callTool(unreachable.client, 'roast', {
+          domain: 'idea',
+          context: `Nobody home. ${marker(`down-${critic}`)}`,
+          clis: [critic],
+        });
+        return [critic, result] as const;
+      }),
+    );
+    const { value: results, groups } = await watchingGroups(unreachable.pid, run);
+    for (const [critic, result] of results) {
+      expect([critic, errorOf(result)?.code]).toEqual([critic, 'MODEL_API_UNREACHABLE']);
+    }
+    const codex = results.find(([c]) => c === 'codex')![1];
+    expect(errorOf(codex)?.data.exitClass).toBe('timeout');
+    expect(errorOf(codex)?.data.detail).toMatch(/waiting for network/);
+    expect(groups.size).toBeGreaterThanOrEqual(3);
+    expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
+  });
+});
+
+describe('gemini in a folder it was not told to trust', () => {
+  it('is WORKSPACE_UNTRUSTED when geminiTrustWorkspace is off', async () => {
+    const box = makeRealSandbox();
+    const untrusted = await connectRealServer(
+      realServerEnv(box, bins, stub, { BRUTALIST_GEMINI_TRUST_WORKSPACE: 'false' }),
+      box.project,
+    );
+    try {
+      const result = await callTool(untrusted.client, 'roast', {
+        domain: 'idea',
+        context: `Trust me. ${marker('untrusted')}`,
+        clis: ['gemini'],
+      });
+      expect(errorOf(result)?.code).toBe('WORKSPACE_UNTRUSTED');
+    } finally {
+      await untrusted.close();
+      box.cleanup();
+    }
+  });
+});
