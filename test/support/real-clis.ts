@@ -9,6 +9,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { binOf, ensureAll, isInstalled, PINNED, type PinnedCli, pinOf } from '../../scripts/real-clis.js';
 import type { CriticName } from '../../src/config/index.js';
+import { ADAPTERS, type ParsedOutput } from '../../src/critics/index.js';
+import { buildChildEnv, type RunResult, runProcess } from '../../src/process/index.js';
 import { CLI_JS } from './harness.js';
 import type { StubModelServer } from './stub-model/index.js';
 
@@ -319,4 +321,60 @@ export function treeHash(root: string): string {
   };
   walk(root);
   return hash.digest('hex');
+}
+
+// ---- a critic CLI run directly (no server): same argv and env as runCritic builds, raw output kept
+
+export interface BareRun {
+  readonly args: readonly string[];
+  readonly run: RunResult;
+  readonly parsed: ParsedOutput | undefined;
+  /** The adapter's verdict: an error code, or 'ok'. */
+  readonly code: string;
+}
+
+/** The endpoint each critic is pointed at for a stub base URL. */
+export function endpointFor(critic: CriticName, url: string): string {
+  return critic === 'codex' ? `${url}/v1` : url;
+}
+
+/**
+ * Runs one critic CLI exactly as runCritic would (adapter argv, allowlisted env from the server env, prompt on
+ * stdin, process group, deadline), keeping the raw stdout so tests can record it.
+ */
+export async function runBare(
+  critic: CriticName,
+  bins: Record<CriticName, string>,
+  sandbox: RealSandbox,
+  url: string,
+  options: { prompt: string; model?: string; timeoutMs?: number; stallTimeoutMs?: number; cwd?: string },
+): Promise<BareRun> {
+  const adapter = ADAPTERS[critic];
+  const invocation = adapter.buildInvocation({ prompt: options.prompt }, options.model, {
+    trustWorkspace: true,
+    baseUrl: endpointFor(critic, url),
+  });
+  const serverEnv = realServerEnv(sandbox, bins, { url });
+  const env = buildChildEnv(serverEnv, { allow: adapter.envAllowlist, set: invocation.env });
+  const run = await runProcess({
+    command: bins[critic],
+    args: invocation.args,
+    cwd: options.cwd ?? sandbox.project,
+    env,
+    stdin: invocation.stdin,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+    killGraceMs: 500,
+    maxOutputBytes: 64 * 1024 * 1024,
+    maxStderrBytes: 64 * 1024,
+  });
+  let parsed: ParsedOutput | undefined;
+  try {
+    parsed = adapter.parseOutput(run.stdout.toString('utf8'), run.truncated);
+  } catch {
+    parsed = undefined;
+  }
+  const failure = adapter.classifyFailure(run, parsed);
+  const code = failure ?? (parsed && parsed.text.trim().length > 0 ? 'ok' : 'CLI_OUTPUT_INVALID');
+  return { args: invocation.args, run, parsed, code };
 }
