@@ -3,6 +3,9 @@ const benches = [
   './overhead.bench.js',
   './security/validation.bench.js',
   './streaming.bench.js',
+  './resilience/admission.bench.js',
+  './resilience/breaker.bench.js',
+  './resilience/callers.bench.js',
   './state/store.bench.js',
   './state/server.bench.js',
 ];

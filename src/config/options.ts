@@ -485,10 +485,10 @@ export const OPTIONS = {
   ),
   shedEventLoopDelayMs: int(
     'BRUTALIST_SHED_EVENT_LOOP_DELAY_MS',
-    250,
+    100,
     1,
     MINUTE,
-    'Event-loop delay (p99 over the last second) at which batch requests are shed; at 2x default ones too.',
+    'Mean event-loop delay over the last second at which batch requests are shed; at 2x default ones too.',
   ),
   shedHeapUsedPct: int(
     'BRUTALIST_SHED_HEAP_USED_PCT',

@@ -15,7 +15,13 @@ import type { CriticRunSummary, Models } from './types.js';
 export type CriticRunner = (
   critic: CriticName,
   request: CriticRequest,
-  options: { cwd: string; signal: AbortSignal; onStdout: (chunk: Buffer) => void },
+  options: {
+    cwd: string;
+    signal: AbortSignal;
+    onStdout: (chunk: Buffer) => void;
+    /** What is left of the request deadline: the child's kill deadline (never above cliTimeoutMs). */
+    timeoutMs?: number;
+  },
 ) => Promise<CriticResult>;
 
 export interface Selection {

@@ -3,11 +3,17 @@ import { basename, dirname } from 'node:path';
 import type { Config, CriticName } from '../config/index.js';
 import { type CriticAvailability, runCritic } from '../critics/index.js';
 import { buildRoastPrompt, discover, getDomain, runDebate } from '../domains/index.js';
-import { BrutalistError } from '../errors/index.js';
+import { BrutalistError, isBrutalistError } from '../errors/index.js';
 import { type Clock, newId, sha256Hex, systemClock } from '../infra/index.js';
-import { RECURSION_ENV } from '../process/index.js';
+import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
 import { checkTextLimits, resolveTarget } from '../security/index.js';
-import type { Conversation, ConversationTurn, StateStore } from '../state/index.js';
+import type {
+  Conversation,
+  ConversationTurn,
+  StateStore,
+  StateStoreStats,
+  StoreHealth,
+} from '../state/index.js';
 import { composeCritique } from './compose.js';
 import {
   type CriticOutcome,
@@ -15,11 +21,14 @@ import {
   checkModels,
   type EmitEvent,
   runCriticsInParallel,
+  type Selection,
   selectCritics,
   summarize,
   throwIfAllFailed,
 } from './critic-runs.js';
+import { DistributedFlight } from './distributed-flight.js';
 import { fingerprintTarget } from './fingerprint.js';
+import { CriticGuard, type CriticGuardDeps, type GuardedCall } from './guarded-runner.js';
 import { ResultPages } from './results.js';
 import { SingleFlight, stableJson } from './single-flight.js';
 import type { DebateArgs, PagingArgs, RequestContext, ResultMeta, RoastArgs, ToolResponse } from './types.js';
@@ -33,12 +42,16 @@ export interface EngineDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Replaces the real critic runner (benchmarks compare against it); defaults to runCritic. */
   readonly runner?: CriticRunner;
+  /** Test seams of the resilience guard: a pressure reading in place of the process probe, a jitter source. */
+  readonly resilience?: Pick<CriticGuardDeps, 'pressure' | 'random'>;
 }
 
 interface Finished {
   readonly text: string;
   readonly meta: ResultMeta;
   readonly turns: readonly ConversationTurn[];
+  /** The store lock's fence when this process ran it under the cross-instance lock (checked by the cache write). */
+  readonly fence?: number;
 }
 
 const LONG_FIELDS = ['context', 'topic', 'proPosition', 'conPosition'];
@@ -50,8 +63,11 @@ export class Engine {
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly runner: CriticRunner;
+  /** Breakers, admission queue, retries and shedding around every critic run. */
+  readonly guard: CriticGuard;
   private readonly pages: ResultPages;
   private readonly flights = new SingleFlight<Finished>();
+  private readonly distributed: DistributedFlight;
   private readonly listeners = new Map<string, Set<EmitEvent>>();
 
   constructor(deps: EngineDeps) {
@@ -61,6 +77,11 @@ export class Engine {
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
     this.pages = new ResultPages(this.store, this.config, this.clock);
+    this.distributed = new DistributedFlight(this.store, this.clock, {
+      lockTtlMs: this.config.lockTtlMs,
+      lockPollMs: this.config.lockPollMs,
+      maxWaitMs: this.config.cliTimeoutMs + this.config.lockTtlMs,
+    });
     this.runner =
       deps.runner ??
       ((critic, request, options) =>
@@ -70,12 +91,20 @@ export class Engine {
           request,
           options,
         ));
+    this.guard = new CriticGuard({
+      config: this.config,
+      clock: this.clock,
+      runner: this.runner,
+      children: activeProcessGroups,
+      ...deps.resilience,
+    });
   }
 
   /** `roast`: a critique of a target or an idea, or a page of an earlier one. */
   async roast(args: RoastArgs, ctx: RequestContext): Promise<ToolResponse> {
     const paged = await this.pageIfRequested(args, ctx, args.resume === true);
     if (paged) return paged;
+    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
     this.guardRecursion();
     const domain = getDomain(args.domain);
     // A filesystem target is checked by resolveTarget (length, NUL, components) and gets a PATH_* code.
@@ -109,7 +138,8 @@ export class Engine {
       );
     }
 
-    const selection = await selectCritics(args.clis ?? conversation?.critics, this.availability, this.config);
+    const pinned = args.clis ?? conversation?.critics;
+    let selection = await selectCritics(pinned, this.availability, this.config);
     const history = conversation?.turns.map((t) => ({ role: t.role, critic: t.critic, text: t.text }));
     const prompt = buildRoastPrompt({
       domain: domain.id,
@@ -119,36 +149,33 @@ export class Engine {
       fields: args.fields as Record<string, string | number | boolean | string[] | undefined>,
       history,
     });
-    const key = sha256Hex(
-      stableJson({
-        tool: 'roast',
-        domain: domain.id,
-        target: resolvedTarget,
-        context: args.context,
-        fields: args.fields,
-        critics: selection.critics,
-        models: args.models,
-        fingerprint,
-        history: history ? sha256Hex(stableJson(history)) : undefined,
-        verbose: args.verbose === true,
-      }),
-    );
+    const keyFor = (critics: readonly CriticName[]) =>
+      sha256Hex(
+        stableJson({
+          tool: 'roast',
+          domain: domain.id,
+          target: resolvedTarget,
+          context: args.context,
+          fields: args.fields,
+          critics,
+          models: args.models,
+          fingerprint,
+          history: history ? sha256Hex(stableJson(history)) : undefined,
+          verbose: args.verbose === true,
+        }),
+      );
     const userTurn: ConversationTurn = {
       role: 'user',
       text: args.context ?? `Critique ${domain.title}: ${args.target ?? ''}`.trim(),
       at: this.clock.now(),
     };
-    const finished = await this.cachedRun(
-      key,
-      fingerprint !== undefined,
-      args.force_refresh === true,
-      ctx,
-      selection.critics,
-      async (signal, emit) => {
+    const runWith =
+      (chosen: Selection, notes: string[]) =>
+      async (signal: AbortSignal, emit: EmitEvent): Promise<Finished> => {
         const outcomes = await runCriticsInParallel(
-          selection.critics,
+          chosen.critics,
           (critic) => ({ prompt, model: args.models?.[critic] }),
-          this.runner,
+          this.guard.runner(withEvents(call, emit)),
           { cwd, signal },
           emit,
           this.clock,
@@ -160,8 +187,8 @@ export class Engine {
           critics: outcomes.map(summarize),
           cached: false,
           cacheAgeMs: null,
-          skipped: selection.skipped,
-          notes: [],
+          skipped: chosen.skipped,
+          notes,
         };
         const title = `Brutalist critique: ${domain.title}${args.target ? ` (${args.target})` : ''}`;
         return {
@@ -169,8 +196,36 @@ export class Engine {
           meta,
           turns: criticTurns(outcomes, this.clock),
         };
-      },
-    );
+      };
+    const cacheable = fingerprint !== undefined;
+    const forceRefresh = args.force_refresh === true;
+    let finished: Finished;
+    try {
+      finished = await this.cachedRun(
+        keyFor(selection.critics),
+        cacheable,
+        forceRefresh,
+        ctx,
+        selection.critics,
+        runWith(selection, []),
+      );
+    } catch (err) {
+      // The critic's circuit is open and no stale critique was at hand: another critic, unless one was pinned.
+      const open = selection.critics;
+      const alternate =
+        isCircuitOpen(err) && !pinned ? await this.guard.alternate(open, this.availability) : undefined;
+      if (!alternate) throw err;
+      selection = { critics: [alternate], skipped: selection.skipped };
+      const note = `${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} paused (circuit open), so ${alternate} answered instead.`;
+      finished = await this.cachedRun(
+        keyFor(selection.critics),
+        cacheable,
+        forceRefresh,
+        ctx,
+        selection.critics,
+        runWith(selection, [note]),
+      );
+    }
     const response = await this.pages.save(ctx.owner, finished.text, finished.meta, args.limit);
     await this.saveConversation(response.contextId, ctx.owner, 'roast', domain.id, selection.critics, [
       ...(conversation?.turns ?? []),
@@ -184,6 +239,7 @@ export class Engine {
   async debate(args: DebateArgs, ctx: RequestContext): Promise<ToolResponse> {
     const paged = await this.pageIfRequested(args, ctx, false);
     if (paged) return paged;
+    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
     this.guardRecursion();
     checkTextLimits(
       {
@@ -217,7 +273,10 @@ export class Engine {
       agents = [args.agents[0]!, args.agents[1]!];
     } else {
       const available = (await this.availability.checkAll()).filter((a) => a.available).map((a) => a.critic);
-      const ordered = this.config.criticPreference.filter((c) => available.includes(c));
+      const installed = this.config.criticPreference.filter((c) => available.includes(c));
+      // Critics whose circuit is open argue only when nothing else is left (then CIRCUIT_OPEN or a stale debate).
+      const closed = installed.filter((c) => !this.guard.breakers[c].rejecting);
+      const ordered = closed.length > 0 ? closed : installed;
       const first = ordered[0];
       if (!first) throw new BrutalistError('NO_CRITIC_AVAILABLE');
       const second = ordered[1] ?? first;
@@ -253,7 +312,7 @@ export class Engine {
                 const [outcome] = await runCriticsInParallel(
                   [critic],
                   () => ({ prompt, model: args.models?.[critic] }),
-                  this.runner,
+                  this.guard.runner(withEvents(call, emit)),
                   { cwd, signal: turnSignal ?? signal },
                   emit,
                   this.clock,
@@ -280,6 +339,18 @@ export class Engine {
     return this.pages.save(ctx.owner, finished.text, finished.meta, args.limit);
   }
 
+  /** The state store's health and counters, for the roster and `doctor`; never throws. */
+  async stateHealth(): Promise<
+    StoreHealth & { readonly stats: StateStoreStats | null; readonly cacheHitRatio: number | null }
+  > {
+    const health = await this.store
+      .health()
+      .catch((): StoreHealth => ({ backend: 'memory', status: 'degraded', detail: 'state store closed' }));
+    const stats = await this.store.stats().catch(() => null);
+    const lookups = stats ? stats.cacheHits + stats.cacheMisses : 0;
+    return { ...health, stats, cacheHitRatio: stats && lookups > 0 ? stats.cacheHits / lookups : null };
+  }
+
   /** `cli_agent_roster`: which critics are installed, their versions and configured models. */
   async roster(): Promise<
     Array<{
@@ -288,6 +359,10 @@ export class Engine {
       version: string | null;
       defaultModel: string | null;
       error: string | null;
+      /** Circuit breaker state and the critic's admission slots. */
+      circuit: ReturnType<CriticGuard['status']>['circuit'];
+      running: number;
+      queued: number;
     }>
   > {
     const all = await this.availability.checkAll();
@@ -302,7 +377,18 @@ export class Engine {
       version: a.version ?? null,
       defaultModel: models[a.critic] || null,
       error: a.error ?? null,
+      ...this.guard.status(a.critic),
     }));
+  }
+
+  /** Whole-server admission and pressure, for the roster. */
+  capacity(): ReturnType<CriticGuard['capacity']> {
+    return this.guard.capacity();
+  }
+
+  /** Stops the resilience timers (pressure sampling, breaker reopen announcements). */
+  close(): void {
+    this.guard.close();
   }
 
   discover(intent: string, limit?: number): ReturnType<typeof discover> {
@@ -373,6 +459,30 @@ export class Engine {
     );
   }
 
+  /** Across instances: one run per key under the store lock; the others take its cached result. */
+  private async runShared(
+    key: string,
+    shared: boolean,
+    signal: AbortSignal,
+    work: () => Promise<Finished>,
+  ): Promise<Finished> {
+    if (!shared) return work();
+    const outcome = await this.distributed.run<Finished>(
+      key,
+      signal,
+      async () => {
+        const hit = await this.store.getCache(key);
+        // Entries are kept staleCacheMaxAgeMs past cacheTtlMs for the open-circuit fallback: only fresh ones count.
+        if (!hit || this.clock.now() - hit.storedAt > this.config.cacheTtlMs) return null;
+        const meta = hit.meta as unknown as ResultMeta;
+        const cacheAgeMs = this.clock.now() - hit.storedAt;
+        return { text: hit.text, meta: { ...meta, cached: true, cacheAgeMs }, turns: [] };
+      },
+      work,
+    );
+    return outcome.kind === 'ran' ? { ...outcome.value, fence: outcome.fence } : outcome.value;
+  }
+
   /** Cache lookup, then single-flight around the run, then cache write when every critic succeeded in full. */
   private async cachedRun(
     key: string,
@@ -383,16 +493,31 @@ export class Engine {
     run: (signal: AbortSignal, emit: EmitEvent) => Promise<Finished>,
   ): Promise<Finished> {
     const useCache = cacheable && this.config.cacheTtlMs > 0;
-    if (useCache && !forceRefresh) {
-      const hit = await this.store.getCache(key);
-      if (hit) {
-        const meta = hit.meta as unknown as ResultMeta;
-        return {
-          text: hit.text,
-          meta: { ...meta, cached: true, cacheAgeMs: this.clock.now() - hit.storedAt },
-          turns: [],
-        };
-      }
+    // Entries outlive cacheTtlMs by staleCacheMaxAgeMs: fresh ones answer, stale ones stand in for an open circuit.
+    const hit = useCache ? await this.store.getCache(key) : undefined;
+    if (hit && !forceRefresh && this.clock.now() - hit.storedAt <= this.config.cacheTtlMs) {
+      const meta = hit.meta as unknown as ResultMeta;
+      return {
+        text: hit.text,
+        meta: { ...meta, cached: true, cacheAgeMs: this.clock.now() - hit.storedAt },
+        turns: [],
+      };
+    }
+    const stale = (): Finished | undefined => {
+      const age = hit ? this.clock.now() - hit.storedAt : Number.POSITIVE_INFINITY;
+      if (!hit || age > this.config.cacheTtlMs + this.config.staleCacheMaxAgeMs) return undefined;
+      const meta = hit.meta as unknown as ResultMeta;
+      const note = `${critics.join(', ')} ${critics.length === 1 ? 'is' : 'are'} paused (circuit open): this is a stale cached critique, ${Math.round(age / 1000)} s old.`;
+      return {
+        text: hit.text,
+        meta: { ...meta, cached: true, stale: true, cacheAgeMs: age, notes: [...meta.notes, note] },
+        turns: [],
+      };
+    };
+    if (this.guard.allRejecting(critics)) {
+      const fallback = stale();
+      if (fallback) return fallback;
+      throw this.guard.circuitOpen(critics);
     }
     // Every caller sharing a run hears its events, including callers that join after it started.
     const flightKey = forceRefresh ? `${key}:${newId()}` : key;
@@ -408,15 +533,27 @@ export class Engine {
       for (const l of shared) l(event);
     };
     try {
-      const finished = await this.flights.run(flightKey, ctx.signal, (signal) =>
-        run(signal, emit).finally(() => this.listeners.delete(flightKey)),
-      );
+      const finished = await this.flights
+        .run(flightKey, ctx.signal, (signal) =>
+          this.runShared(key, useCache && !forceRefresh, signal, () => run(signal, emit)).finally(() =>
+            this.listeners.delete(flightKey),
+          ),
+        )
+        .catch((err: unknown) => {
+          // A breaker that opened (or a probe already taken) after the check above: same fallback.
+          const fallback = isCircuitOpen(err) ? stale() : undefined;
+          if (fallback) return fallback;
+          throw err;
+        });
       const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
-      if (useCache && complete) {
+      if (useCache && complete && !finished.meta.cached) {
+        // A stale fence (another instance took the lock since) is refused by the store: no overwrite.
+        const { fence, ...rest } = finished;
         await this.store.setCache(
           key,
-          { text: finished.text, meta: { ...finished.meta }, storedAt: this.clock.now() },
-          this.config.cacheTtlMs,
+          { text: rest.text, meta: { ...rest.meta }, storedAt: this.clock.now() },
+          this.config.cacheTtlMs + this.config.staleCacheMaxAgeMs,
+          fence,
         );
       }
       return finished;
@@ -424,6 +561,20 @@ export class Engine {
       shared.delete(listener);
     }
   }
+}
+
+/** The request's guard settings, reporting queue position and admission as stream events. */
+function withEvents(call: GuardedCall, emit: EmitEvent): GuardedCall {
+  return {
+    ...call,
+    onQueued: (_critic, position, estimatedWaitMs) =>
+      emit({ kind: 'queued', position, ...(estimatedWaitMs === undefined ? {} : { estimatedWaitMs }) }),
+    onAdmitted: (critic) => emit({ kind: 'started', critic }),
+  };
+}
+
+function isCircuitOpen(err: unknown): boolean {
+  return isBrutalistError(err) && err.code === 'CIRCUIT_OPEN';
 }
 
 function criticTurns(outcomes: readonly CriticOutcome[], clock: Clock): ConversationTurn[] {

@@ -1,5 +1,5 @@
 /** Typed requests and responses of the engine: what the MCP layer hands in and formats back out. */
-import type { CriticName } from '../config/index.js';
+import type { CriticName, PriorityName } from '../config/index.js';
 import type { TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
 import type { StreamEvent } from '../streaming/index.js';
@@ -23,6 +23,8 @@ export interface RoastArgs extends PagingArgs {
   readonly resume?: boolean;
   readonly force_refresh?: boolean;
   readonly verbose?: boolean;
+  /** Admission priority (default: the caller's configured default). */
+  readonly priority?: PriorityName;
   /** Domain-specific optional fields (depth, commitRange, threatModel...). */
   readonly fields: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 }
@@ -37,6 +39,7 @@ export interface DebateArgs extends PagingArgs {
   readonly models?: Models;
   readonly force_refresh?: boolean;
   readonly verbose?: boolean;
+  readonly priority?: PriorityName;
 }
 
 /** Who is asking and how to reach them while the request runs. */
@@ -46,6 +49,8 @@ export interface RequestContext {
   /** Allowed filesystem roots for this caller (already resolved to paths). */
   readonly roots: readonly string[];
   readonly signal: AbortSignal;
+  /** The client's time budget for the whole request (queue wait + critic run), from `_meta.timeoutMs`. */
+  readonly timeoutMs?: number;
   /** Progress events while the request runs (queued, started, output, tool uses, done); the MCP layer
    * turns them into rate-limited notifications. Must not throw. */
   readonly onEvent?: (event: StreamEvent) => void;
@@ -93,6 +98,8 @@ export interface ResultMeta {
   readonly critics: readonly CriticRunSummary[];
   readonly cached: boolean;
   readonly cacheAgeMs: number | null;
+  /** A cached critique older than cacheTtlMs, served because its critics' circuits are open. */
+  readonly stale?: boolean;
   /** Critics the caller asked for that could not run (not installed / not working). */
   readonly skipped: ReadonlyArray<{ readonly critic: CriticName; readonly code: string }>;
   readonly notes: readonly string[];

@@ -104,11 +104,13 @@ export function createMcpServer(options: McpServerOptions): Server {
         },
       });
       const events = stream;
+      const timeoutMs = metaTimeoutMs(request.params._meta);
       const ctx: RequestContext = {
         owner: options.owner ?? 'local',
         roots: allowedRoots,
         signal: extra.signal,
         onEvent: (event) => events.push(event),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
       };
       switch (args.tool) {
         case 'roast':
@@ -124,9 +126,12 @@ export function createMcpServer(options: McpServerOptions): Server {
         }
         case 'cli_agent_roster': {
           const critics = await engine.roster();
+          const capacity = engine.capacity();
+          const state = await engine.stateHealth();
+          const stateLine = `\nState store: ${state.backend}, ${state.status}${state.detail ? ` (${state.detail})` : ''}.\n`;
           return {
-            content: [{ type: 'text', text: formatRoster(critics) }],
-            structuredContent: { critics, preference: [...engine.config.criticPreference] },
+            content: [{ type: 'text', text: formatRoster(critics, capacity) + stateLine }],
+            structuredContent: { critics, preference: [...engine.config.criticPreference], capacity, state },
           };
         }
       }
@@ -148,17 +153,47 @@ function formatSuggestions(suggestions: ReturnType<Engine['discover']>): string 
   return lines.join('\n');
 }
 
-function formatRoster(critics: Awaited<ReturnType<Engine['roster']>>): string {
+function formatRoster(
+  critics: Awaited<ReturnType<Engine['roster']>>,
+  capacity: ReturnType<Engine['capacity']>,
+): string {
   const lines = [
     '# Critic roster',
     '',
-    '| critic | available | version | default model | problem |',
-    '|---|---|---|---|---|',
+    '| critic | available | version | default model | problem | circuit | running / queued |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const c of critics) {
+    const circuit =
+      c.circuit.state === 'closed'
+        ? `closed (${c.circuit.calls} calls, ${c.circuit.failureRatePct}% failed)`
+        : `${c.circuit.state.replace('_', '-')}, retry in ${Math.ceil(c.circuit.retryAfterMs / 1000)} s`;
     lines.push(
-      `| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} |`,
+      `| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} | ${circuit} | ${c.running} / ${c.queued} |`,
     );
   }
+  lines.push(
+    '',
+    `Slots: ${capacity.running}/${capacity.maxConcurrent} running, ${capacity.queued}/${capacity.maxQueueSize} queued` +
+      (capacity.pressure.level > 0
+        ? `; under pressure (${capacity.pressure.reason}): low priorities are shed.`
+        : '.'),
+  );
   return lines.join('\n');
+}
+
+/** The client's time budget for the request, `_meta.timeoutMs` (ms from now); absent: the server default. */
+function metaTimeoutMs(meta: Record<string, unknown> | undefined): number | undefined {
+  const value = meta?.timeoutMs;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new BrutalistError(
+      'INVALID_ARGUMENT',
+      'Invalid argument _meta.timeoutMs: must be an integer >= 1 (milliseconds).',
+      {
+        data: { field: '_meta.timeoutMs' },
+      },
+    );
+  }
+  return value;
 }

@@ -1,7 +1,7 @@
 /** Tool definitions: zod input schemas (compatible with the earlier tools), their JSON Schemas, and argument parsing. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { CRITIC_NAMES } from '../config/index.js';
+import { CRITIC_NAMES, PRIORITY_NAMES } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
@@ -20,6 +20,13 @@ const models = z
   .strict()
   .describe(
     'Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.',
+  );
+
+const priority = z
+  .enum(PRIORITY_NAMES)
+  .optional()
+  .describe(
+    'Admission priority when critics are busy: critical, interactive, default (the usual default) or batch; batch is shed first under load.',
   );
 
 const paging = {
@@ -116,6 +123,7 @@ const roastSchema = z
       .optional()
       .describe('Continue the conversation of context_id with the same critic(s).'),
     force_refresh: z.boolean().optional().describe('Ignore the cache and run the critics again.'),
+    priority,
     verbose: z
       .boolean()
       .optional()
@@ -147,6 +155,7 @@ const debateSchema = z
     models: models.optional(),
     force_refresh: z.boolean().optional(),
     verbose: z.boolean().optional(),
+    priority,
     ...paging,
   })
   .strict();

@@ -11,7 +11,7 @@ import { type ShedEvent, shedChannel } from './events.js';
 
 /** One reading of the pressure signals. */
 export interface PressureReading {
-  /** p99 event-loop delay over the last sample interval, in ms. */
+  /** Mean event-loop delay over the last sample interval, in ms (sustained lag; one long pause barely moves it). */
   readonly eventLoopDelayMs: number;
   /** V8 heap used as a percentage of its limit. */
   readonly heapUsedPct: number;
@@ -118,7 +118,7 @@ export function processPressureProbe(children: () => number): {
   histogram.enable();
   return {
     probe: () => {
-      const delayMs = histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0;
+      const delayMs = histogram.count > 0 ? histogram.mean / 1e6 : 0;
       histogram.reset();
       const heap = getHeapStatistics();
       return {

@@ -68,6 +68,7 @@ export function createApp(
     shutdown() {
       closing ??= (async () => {
         clock.clearTimeout(sweep);
+        engine.close();
         await killAllProcessGroups(config.killGraceMs);
         await store.close();
       })();

@@ -1,0 +1,81 @@
+// 20 concurrent callers against 1: N roast calls through the built server over stdio with an instant fake critic and
+// the default admission settings. Prints p50/p95 latency, throughput and rejections of both, and their ratios.
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { connectStdio, makeSandbox, serverEnv } from '../../test/support/harness.js';
+import { fmt, percentile } from '../stats.js';
+
+const N = Number(process.env.BENCH_CALLS ?? 200);
+const INSTANT_CLAUDE = join(import.meta.dirname, '..', 'fixtures', 'instant-claude');
+
+interface Run {
+  p50: number;
+  p95: number;
+  perSecond: number;
+  rejected: number;
+}
+
+/** `callers` workers share N calls; each sends its next call when the previous one answered. */
+async function drive(client: Client, callers: number, tag: string): Promise<Run> {
+  const latencies: number[] = [];
+  let rejected = 0;
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = next++; i < N; i = next++) {
+        const t = process.hrtime.bigint();
+        const r = (await client.callTool({
+          name: 'roast',
+          arguments: { domain: 'idea', context: `${tag} idea ${i}` },
+        })) as CallToolResult;
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (r.isError) rejected++;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), perSecond: N / seconds, rejected };
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const sandbox = makeSandbox('brutalist-bench-callers-');
+  const env = serverEnv(sandbox, {
+    BRUTALIST_CRITIC_PREFERENCE: 'claude',
+    BRUTALIST_CLAUDE_BIN: INSTANT_CLAUDE,
+    BRUTALIST_CACHE_TTL_MS: '0',
+    ...(process.env.BENCH_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STORE } : {}),
+  });
+  delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
+  const { client, close } = await connectStdio(env, sandbox.project);
+  try {
+    await drive(client, 4, 'warm up');
+    const one = await drive(client, 1, 'one');
+    const twenty = await drive(client, 20, 'twenty');
+    console.log(`callers: ${N} roast calls, instant fake critic, default admission (over stdio)`);
+    for (const [label, r] of [
+      ['1 caller  ', one],
+      ['20 callers', twenty],
+    ] as const) {
+      console.log(
+        `  ${label}  p50 ${fmt(r.p50)}  p95 ${fmt(r.p95)}  ${r.perSecond.toFixed(1)} calls/s  ${r.rejected} rejected`,
+      );
+    }
+    console.log(
+      `  ratio 20/1   p95 ${(twenty.p95 / one.p95).toFixed(2)}x  throughput ${(twenty.perSecond / one.perSecond).toFixed(2)}x`,
+    );
+    return {
+      oneP95: one.p95,
+      oneThroughput: one.perSecond,
+      twentyP95: twenty.p95,
+      twentyThroughput: twenty.perSecond,
+      twentyRejected: twenty.rejected,
+    };
+  } finally {
+    await close();
+    sandbox.cleanup();
+  }
+}
+
+if (import.meta.filename === process.argv[1]) await run();
