@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRITIC_NAMES, type CriticName, loadConfig } from './config/index.js';
 import { isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { parseToolArgs } from './mcp/index.js';
 import { sanitizeText } from './security/index.js';
+import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
 import { createApp, serveStdio } from './transport/index.js';
 
 const HELP = `brutalist-mcp ${VERSION}: brutally honest critiques from the AI coding CLIs on this machine.
@@ -19,6 +21,8 @@ Usage:
                                     one critique in the terminal (progress on stderr)
   brutalist-mcp doctor              which critic CLIs are installed and working (exit 1 if none)
   brutalist-mcp config              print the resolved configuration as JSON
+  brutalist-mcp state info          the state store: backend, location, health, entries
+  brutalist-mcp state backup FILE   online copy of the SQLite state file (safe while servers run)
   brutalist-mcp --help | --version
 
 Configuration: BRUTALIST_* environment variables and an optional JSON file
@@ -46,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     case 'config':
       process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
       return 0;
+    case 'state':
+      return stateCommand(config, rest);
     case 'roast':
       return roast(config, rest);
     default:
@@ -63,10 +69,54 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
       process.stdout.write(`${c.critic.padEnd(7)} ${state}\n`);
     }
     process.stdout.write(`preference: ${config.criticPreference.join(' > ')}\n`);
+    const state = await app.engine.stateHealth();
+    process.stdout.write(
+      `state:   ${state.backend} ${state.status}${state.detail ? ` (${state.detail})` : ''}\n`,
+    );
     return roster.some((c) => c.available) ? 0 : 1;
   } finally {
     await app.shutdown();
   }
+}
+
+async function stateCommand(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
+  const [sub, file] = args;
+  const backend = selectedBackend(config);
+  if (sub === 'info') {
+    const app = createApp(config);
+    try {
+      const state = await app.engine.stateHealth();
+      const where =
+        backend === 'sqlite' ? join(defaultStateDir(config, process.env), STATE_FILE_NAME) : backend;
+      process.stdout.write(`${JSON.stringify({ ...state, location: where }, null, 2)}\n`);
+      return state.status === 'ok' ? 0 : 1;
+    } finally {
+      await app.shutdown();
+    }
+  }
+  if (sub === 'backup' && file) {
+    if (backend !== 'sqlite') {
+      process.stderr.write(
+        'state backup copies the SQLite file; back up Redis with its own tools (docs/operations.md).\n',
+      );
+      return 2;
+    }
+    const store = new SqliteStateStore({
+      dir: defaultStateDir(config, process.env),
+      maxBytes: config.stateMaxBytes,
+      maxEntries: config.stateMaxEntries,
+      cacheMaxEntryBytes: config.cacheMaxEntryBytes,
+    });
+    try {
+      await store.backup(file);
+      process.stdout.write(`state backed up to ${file}\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  }
+  process.stderr.write(`Usage: brutalist-mcp state info | state backup FILE\n`);
+  return 2;
 }
 
 async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
