@@ -273,7 +273,7 @@ export const OPTIONS = {
     250,
     10,
     10 * SECOND,
-    'How often a request waiting on another instance\'s identical run checks for its result.',
+    "How often a request waiting on another instance's identical run checks for its result.",
   ),
   cursorSecret: str(
     'BRUTALIST_CURSOR_SECRET',
