@@ -337,7 +337,13 @@ export const OPTIONS = {
     ['drop-oldest', 'drop-newest', 'latest-wins'],
   ),
   // ---- resilience: admission, deadlines, breakers, retries, shedding (defaults reasoned in docs/resilience.md)
-  maxConcurrent: int('BRUTALIST_MAX_CONCURRENT', 8, 1, 1_024, 'Critic runs in flight at once, all critics together.'),
+  maxConcurrent: int(
+    'BRUTALIST_MAX_CONCURRENT',
+    8,
+    1,
+    1_024,
+    'Critic runs in flight at once, all critics together.',
+  ),
   maxConcurrentPerCritic: int(
     'BRUTALIST_MAX_CONCURRENT_PER_CRITIC',
     6,
