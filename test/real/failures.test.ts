@@ -1,7 +1,7 @@
 // Real binaries, failure paths: HTTP errors, a dropped or refused connection, a stream that stalls and a client
 // that cancels — each ends by our own deadline or watchdog with a clear code, and no critic process survives it.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CriticName } from '../../src/config/index.js';
 import {
   callTool,
@@ -11,6 +11,7 @@ import {
   groupMembers,
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,
+  REAL_TEST_TIMEOUT_MS,
   type RealSandbox,
   type RealServer,
   realServerEnv,
@@ -20,6 +21,9 @@ import {
 } from '../support/real-clis.js';
 import { refusedUrl, type StubApi, StubModelServer, type StubScript } from '../support/stub-model/index.js';
 
+// Real CLIs on a busy 2-core machine: generous per-test limits; our own deadlines are what the tests check.
+vi.setConfig({ testTimeout: REAL_TEST_TIMEOUT_MS });
+
 const CRITICS = ['claude', 'codex', 'gemini'] as const;
 const API: Record<CriticName, StubApi> = { claude: 'anthropic', codex: 'openai', gemini: 'gemini' };
 /** Short enough to keep the group fast, long enough for a cold gemini start on a loaded 2-core machine. */
@@ -27,28 +31,32 @@ const STALL_MS = 6_000;
 
 let bins: Record<CriticName, string>;
 let stub: StubModelServer;
-let sandbox: RealSandbox;
-let server: RealServer;
 let seq = 0;
 const marker = (label: string) => `FAIL-${label}-${process.pid}-${++seq}`;
+/** Servers (and their sandboxes) of this file; each test that checks process groups has its own. */
+const opened: Array<{ server: RealServer; sandbox: RealSandbox }> = [];
+
+async function startServer(extra: Record<string, string> = {}, url?: string): Promise<RealServer> {
+  const sandbox = makeRealSandbox();
+  const server = await connectRealServer(
+    realServerEnv(sandbox, bins, url ? { url } : stub, extra),
+    sandbox.project,
+  );
+  opened.push({ server, sandbox });
+  return server;
+}
 
 beforeAll(async () => {
   bins = await requireRealClis();
   stub = await StubModelServer.start();
-  sandbox = makeRealSandbox();
-  server = await connectRealServer(
-    realServerEnv(sandbox, bins, stub, {
-      BRUTALIST_STALL_TIMEOUT_MS: String(STALL_MS),
-      BRUTALIST_CLI_TIMEOUT_MS: '40000',
-    }),
-    sandbox.project,
-  );
 }, INSTALL_TIMEOUT_MS);
 
 afterAll(async () => {
-  await server?.close();
+  for (const { server, sandbox } of opened) {
+    await server.close();
+    sandbox.cleanup();
+  }
   await stub?.close();
-  sandbox?.cleanup();
 });
 
 /** Watches the server's critic process groups while `work` runs; returns every group seen. */
@@ -101,6 +109,11 @@ async function roastEach(
 }
 
 describe('HTTP errors from the model API', () => {
+  let server: RealServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+
   it('429 → RATE_LIMITED for every critic', async () => {
     const results = await roastEach(
       server,
@@ -119,7 +132,38 @@ describe('HTTP errors from the model API', () => {
       expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_FAILED']);
   });
 
+  it('a connection dropped mid-stream is a retryable failure, never a success or a hang', async () => {
+    const results = await roastEach(server, { closeAfterChars: 30, chunkChars: 10 }, 'drop');
+    for (const [critic, result] of results) {
+      expect([critic, errorOf(result)?.code]).toEqual([
+        critic,
+        expect.stringMatching(/^(CLI_FAILED|MODEL_API_UNREACHABLE)$/),
+      ]);
+      expect(result.structuredContent).toMatchObject({ error: { retryable: true } });
+    }
+  });
+});
+
+// These run concurrently: most of their time is spent waiting on a watchdog or deadline. Each has a server of
+// its own, so the process groups it checks are only its own critics'.
+describe.concurrent('runs only our watchdogs and deadlines can end', () => {
+  it('a stream that stalls mid-answer is stopped by the stall watchdog (CLI_STALLED), no process left', async () => {
+    const server = await startServer({ BRUTALIST_STALL_TIMEOUT_MS: String(STALL_MS) });
+    const { value: results, groups } = await watchingGroups(
+      server.pid,
+      roastEach(server, { stallAfterChars: 20, chunkChars: 10 }, 'stall'),
+    );
+    for (const [critic, result] of results) {
+      expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_STALLED']);
+      expect(errorOf(result)?.data.exitClass).toBe('stalled');
+    }
+    expect(groups.size).toBeGreaterThanOrEqual(3);
+    expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
+  });
+
   it("429 on gemini's default model: its router retries until our stall watchdog stops it → RATE_LIMITED", async () => {
+    // Long enough for gemini to start on a loaded machine and log its first failed attempt.
+    const server = await startServer({ BRUTALIST_STALL_TIMEOUT_MS: '15000' });
     const mark = marker('router-429');
     stub.when(mark, { status: 429 }, 'gemini');
     const result = await callTool(server.client, 'roast', {
@@ -133,35 +177,32 @@ describe('HTTP errors from the model API', () => {
     expect(stub.requestsWith(mark).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('a connection dropped mid-stream is a retryable failure, never a success or a hang', async () => {
-    const results = await roastEach(server, { closeAfterChars: 30, chunkChars: 10 }, 'drop');
-    for (const [critic, result] of results) {
-      expect([critic, errorOf(result)?.code]).toEqual([
-        critic,
-        expect.stringMatching(/^(CLI_FAILED|MODEL_API_UNREACHABLE)$/),
-      ]);
-      expect(result.structuredContent).toMatchObject({ error: { retryable: true } });
-    }
-  });
-});
-
-describe('a stream that stalls mid-answer', () => {
-  it('is stopped by the stall watchdog (CLI_STALLED) and leaves no critic process behind', async () => {
-    const { value: results, groups } = await watchingGroups(
-      server.pid,
-      roastEach(server, { stallAfterChars: 20, chunkChars: 10 }, 'stall'),
+  it('a model API nobody answers: every critic ends by our deadline (MODEL_API_UNREACHABLE), no process left', async () => {
+    // Codex retries a refused connection forever, so our deadline is what ends its run.
+    const server = await startServer({ BRUTALIST_CLI_TIMEOUT_MS: '15000' }, await refusedUrl());
+    const run = Promise.all(
+      CRITICS.map(async (critic) => {
+        const result = await callTool(server.client, 'roast', {
+          domain: 'idea',
+          context: `Nobody home. ${marker(`down-${critic}`)}`,
+          clis: [critic],
+        });
+        return [critic, result] as const;
+      }),
     );
+    const { value: results, groups } = await watchingGroups(server.pid, run);
     for (const [critic, result] of results) {
-      expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_STALLED']);
-      expect(errorOf(result)?.data.exitClass).toBe('stalled');
+      expect([critic, errorOf(result)?.code]).toEqual([critic, 'MODEL_API_UNREACHABLE']);
     }
+    const codex = results.find(([c]) => c === 'codex')![1];
+    expect(errorOf(codex)?.data.exitClass).toBe('timeout');
+    expect(errorOf(codex)?.data.detail).toMatch(/waiting for network/);
     expect(groups.size).toBeGreaterThanOrEqual(3);
     expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
   });
-});
 
-describe('a client that cancels mid-run', () => {
-  it('gets every critic process group killed within 2 s', async () => {
+  it('a client that cancels mid-run gets every critic process group killed within 2 s', async () => {
+    const server = await startServer();
     const controllers = CRITICS.map(() => new AbortController());
     const marks = CRITICS.map((critic) => marker(`cancel-${critic}`));
     const pending = CRITICS.map((critic, i) => {
@@ -183,73 +224,22 @@ describe('a client that cancels mid-run', () => {
     expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
 
     // The server is fine afterwards.
-    const mark = marker('after-cancel');
     const ok = await callTool(server.client, 'roast', {
       domain: 'idea',
-      context: `Again. ${mark}`,
+      context: `Again. ${marker('after-cancel')}`,
       clis: ['codex'],
     });
     expect(errorOf(ok)).toBeUndefined();
     expect(textOf(ok)).toContain('STUB-CRITIQUE');
   });
-});
 
-describe('a model API nobody answers', () => {
-  let unreachable: RealServer;
-  let box: RealSandbox;
-  beforeAll(async () => {
-    box = makeRealSandbox();
-    // Codex retries a refused connection forever, so our deadline is what ends its run.
-    unreachable = await connectRealServer(
-      realServerEnv(box, bins, { url: await refusedUrl() }, { BRUTALIST_CLI_TIMEOUT_MS: '8000' }),
-      box.project,
-    );
-  });
-  afterAll(async () => {
-    await unreachable?.close();
-    box?.cleanup();
-  });
-
-  it('ends every critic by our deadline with MODEL_API_UNREACHABLE, and its process group is gone', async () => {
-    const run = Promise.all(
-      CRITICS.map(async (critic) => {
-        const result = await callTool(unreachable.client, 'roast', {
-          domain: 'idea',
-          context: `Nobody home. ${marker(`down-${critic}`)}`,
-          clis: [critic],
-        });
-        return [critic, result] as const;
-      }),
-    );
-    const { value: results, groups } = await watchingGroups(unreachable.pid, run);
-    for (const [critic, result] of results) {
-      expect([critic, errorOf(result)?.code]).toEqual([critic, 'MODEL_API_UNREACHABLE']);
-    }
-    const codex = results.find(([c]) => c === 'codex')![1];
-    expect(errorOf(codex)?.data.exitClass).toBe('timeout');
-    expect(errorOf(codex)?.data.detail).toMatch(/waiting for network/);
-    expect(groups.size).toBeGreaterThanOrEqual(3);
-    expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
-  });
-});
-
-describe('gemini in a folder it was not told to trust', () => {
-  it('is WORKSPACE_UNTRUSTED when geminiTrustWorkspace is off', async () => {
-    const box = makeRealSandbox();
-    const untrusted = await connectRealServer(
-      realServerEnv(box, bins, stub, { BRUTALIST_GEMINI_TRUST_WORKSPACE: 'false' }),
-      box.project,
-    );
-    try {
-      const result = await callTool(untrusted.client, 'roast', {
-        domain: 'idea',
-        context: `Trust me. ${marker('untrusted')}`,
-        clis: ['gemini'],
-      });
-      expect(errorOf(result)?.code).toBe('WORKSPACE_UNTRUSTED');
-    } finally {
-      await untrusted.close();
-      box.cleanup();
-    }
+  it('gemini in a folder it was not told to trust is WORKSPACE_UNTRUSTED when geminiTrustWorkspace is off', async () => {
+    const server = await startServer({ BRUTALIST_GEMINI_TRUST_WORKSPACE: 'false' });
+    const result = await callTool(server.client, 'roast', {
+      domain: 'idea',
+      context: `Trust me. ${marker('untrusted')}`,
+      clis: ['gemini'],
+    });
+    expect(errorOf(result)?.code).toBe('WORKSPACE_UNTRUSTED');
   });
 });

@@ -3,7 +3,7 @@
 // flags really reach the CLIs (argv) and the model (the tools and sandbox each CLI declared in its request).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLAUDE_READ_TOOLS } from '../../src/critics/index.js';
 import {
   callTool,
@@ -12,6 +12,7 @@ import {
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,
   processTable,
+  REAL_TEST_TIMEOUT_MS,
   type RealSandbox,
   type RealServer,
   realServerEnv,
@@ -29,6 +30,9 @@ import {
   type TracedWrite,
   writesOutside,
 } from '../support/write-trace.js';
+
+// Real CLIs on a busy 2-core machine: generous per-test limits; our own deadlines are what the tests check.
+vi.setConfig({ testTimeout: REAL_TEST_TIMEOUT_MS });
 
 const MARK = `HARDEN-${process.pid}`;
 let stub: StubModelServer;

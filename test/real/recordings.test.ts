@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { realClisDir } from '../../scripts/real-clis.js';
 import type { CriticName } from '../../src/config/index.js';
 import { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, formatExitClass } from '../../src/critics/index.js';
@@ -15,12 +15,16 @@ import {
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,
   pinOf,
+  REAL_TEST_TIMEOUT_MS,
   type RealSandbox,
   realServerEnv,
   requireRealClis,
   runBare,
 } from '../support/real-clis.js';
 import { refusedUrl, StubModelServer, type StubScript } from '../support/stub-model/index.js';
+
+// Real CLIs on a busy 2-core machine: generous per-test limits; our own deadlines are what the tests check.
+vi.setConfig({ testTimeout: REAL_TEST_TIMEOUT_MS });
 
 const RECORDED = resolve(import.meta.dirname, '../fixtures/recorded');
 const RECORD = process.env.BRUTALIST_RECORD === '1';

@@ -18,6 +18,8 @@ export { PINNED, type PinnedCli, pinOf };
 
 /** Installing takes 10-20 s per CLI when the cache is cold (pretest normally did it already). */
 export const INSTALL_TIMEOUT_MS = 6 * 60_000;
+/** One real-CLI test: a few CLI runs, each bounded by our own deadlines (at most ~40 s) on a loaded machine. */
+export const REAL_TEST_TIMEOUT_MS = 180_000;
 
 /**
  * The pinned binaries, installed if missing. Throws (the group fails loudly, it never skips) when a CLI
@@ -138,6 +140,8 @@ export function realServerEnv(
     BRUTALIST_CLI_TIMEOUT_MS: '60000',
     BRUTALIST_STALL_TIMEOUT_MS: '30000',
     BRUTALIST_PROGRESS_INTERVAL_MS: '1000',
+    // Many real CLIs start at once on 2 cores: a `--version` probe can take seconds.
+    BRUTALIST_PROBE_TIMEOUT_MS: '60000',
     BRUTALIST_RETRY_MAX_ATTEMPTS: '1',
     BRUTALIST_BREAKER_WINDOW_SIZE: '1000',
     BRUTALIST_BREAKER_MINIMUM_CALLS: '1000',

@@ -21,6 +21,8 @@ export class StubModelServer {
   private readonly sockets = new Set<Socket>();
   private readonly rules: StubRule[] = [];
   private fallback: StubScript = {};
+  /** Keyed by the gate object itself, so scripts sharing one gate object wait for each other. */
+  private readonly gates = new Map<object, { arrived: number; open: Promise<void>; release: () => void }>();
   private port = 0;
   private listening = false;
 
@@ -96,6 +98,22 @@ export class StubModelServer {
     return rule?.script ?? this.fallback;
   }
 
+  private passGate(gate: NonNullable<StubScript['gate']>): Promise<void> {
+    let state = this.gates.get(gate);
+    if (!state) {
+      let release = () => {};
+      const open = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      state = { arrived: 0, open, release };
+      this.gates.set(gate, state);
+    }
+    state.arrived++;
+    if (state.arrived >= gate.count) state.release();
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, gate.maxWaitMs ?? 60_000).unref());
+    return Promise.race([state.open, timeout]);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
@@ -133,6 +151,7 @@ export class StubModelServer {
 
   private async answer(r: Route, record: RecordedRequest, script: StubScript, res: ServerResponse) {
     const api = r.api as StubApi;
+    if (script.gate) await this.passGate(script.gate);
     if (script.delayMs) await sleep(script.delayMs);
     record.answeredAt = performance.now();
     if (script.close) {

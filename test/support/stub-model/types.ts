@@ -21,6 +21,11 @@ export interface StubScript {
   readonly closeAfterChars?: number;
   /** Characters of text per delta event (default 4096). */
   readonly chunkChars?: number;
+  /**
+   * Hold every request of every script sharing this gate object until `count` of them have arrived (at most
+   * `maxWaitMs`, default 60 s), then answer them all: proof that callers were in flight at the same time.
+   */
+  readonly gate?: { readonly count: number; readonly maxWaitMs?: number };
 }
 
 export interface RecordedRequest {
