@@ -6,12 +6,16 @@ import type { Clock } from '../infra/index.js';
 /** Codes that mean "the process died before saying anything": worth one more try when no output arrived. */
 const CRASH_CODES = new Set(['CLI_KILLED', 'CLI_FAILED', 'CLI_SPAWN_FAILED']);
 
+/** Runs that ended on one of our watchdogs: the CLI already spent that time retrying on its own. */
+const WATCHDOG_EXITS = new Set(['stalled', 'timeout']);
+
 /**
- * Transient: RATE_LIMITED, or a crash before any output. Never QUEUE_FULL, CIRCUIT_OPEN, OVERLOADED,
- * validation errors, cancellation or deadline expiry: those say retrying now cannot help.
+ * Transient: RATE_LIMITED (unless the CLI already retried it until a watchdog stopped it), or a crash before any
+ * output. Never QUEUE_FULL, CIRCUIT_OPEN, OVERLOADED, validation errors, cancellation or deadline expiry: those
+ * say retrying now cannot help.
  */
 export function isTransient(error: BrutalistError, outputBytes: number): boolean {
-  if (error.code === 'RATE_LIMITED') return true;
+  if (error.code === 'RATE_LIMITED') return !WATCHDOG_EXITS.has(String(error.data.exitClass));
   return CRASH_CODES.has(error.code) && outputBytes === 0;
 }
 

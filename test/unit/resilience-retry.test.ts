@@ -13,6 +13,13 @@ describe('isTransient', () => {
     expect(isTransient(new BrutalistError('CLI_KILLED'), 1)).toBe(false);
   });
 
+  it('does not retry a rate limit the CLI already retried until a watchdog stopped it', () => {
+    const stalled = new BrutalistError('RATE_LIMITED', undefined, { data: { exitClass: 'stalled' } });
+    expect(isTransient(stalled, 0)).toBe(false);
+    const quick = new BrutalistError('RATE_LIMITED', undefined, { data: { exitClass: 'exit:1' } });
+    expect(isTransient(quick, 0)).toBe(true);
+  });
+
   it('never retries our own rejections, validation errors or deadline expiry', () => {
     for (const code of [
       'QUEUE_FULL',
