@@ -155,7 +155,10 @@ export class RequestStream {
       }, waitMs);
       return;
     }
-    if (!this.local.tryTake()) return this.schedule();
+    if (!this.local.tryTake()) {
+      this.schedule();
+      return;
+    }
     if (!this.global.tryTake()) {
       // Another request took the last global token; try again when the bucket refills.
       this.timer = this.clock.setTimeout(
