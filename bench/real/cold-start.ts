@@ -23,35 +23,39 @@ const CRITICS: CriticName[] = ['claude', 'codex', 'gemini'];
 const runsArg = process.argv.find((a) => a.startsWith('--runs='));
 const RUNS = runsArg ? Number(runsArg.slice(7)) : 5;
 
-function rssOf(pid: number): number {
+/** A process's own peak resident set so far (VmHWM), in bytes; 0 once it is gone. */
+function peakRssOf(pid: number): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
   }
 }
 
-/** Samples the summed RSS of every process in `groups()` every 10 ms until `work` settles; returns the peak. */
+/**
+ * Samples every process in `groups()` every 10 ms until `work` settles; the peak is the sum over those
+ * processes of each one's own high-water mark (an upper bound of the tree's peak, which sampling would miss).
+ */
 async function peakRss<T>(groups: () => Set<number>, work: Promise<T>): Promise<{ value: T; peak: number }> {
-  let peak = 0;
+  const hwm = new Map<number, number>();
   let done = false;
   const sampler = (async () => {
     while (!done) {
-      const members = groupMembers(groups(), processTable());
-      peak = Math.max(
-        peak,
-        members.reduce((sum, p) => sum + rssOf(p.pid), 0),
-      );
+      for (const p of groupMembers(groups(), processTable())) {
+        hwm.set(p.pid, Math.max(hwm.get(p.pid) ?? 0, peakRssOf(p.pid)));
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
+  let value: T;
   try {
-    return { value: await work, peak };
+    value = await work;
   } finally {
     done = true;
     await sampler;
   }
+  return { value, peak: [...hwm.values()].reduce((sum, bytes) => sum + bytes, 0) };
 }
 
 export async function run(): Promise<Record<string, number>> {
