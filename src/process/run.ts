@@ -10,6 +10,12 @@ import type { ExitClass, RunResult, RunSpec } from './types.js';
 
 /** How often a run whose group was signalled checks whether the members are gone, before the SIGKILL. */
 const GROUP_POLL_MS = 25;
+/**
+ * After its leader exited, a run whose pipes no group member holds keeps reading for DRAIN_ROUNDS killGraceMs
+ * periods, and at least MIN_DRAIN_MS (a short grace must not cut off output a busy event loop has yet to read).
+ */
+const DRAIN_ROUNDS = 4;
+const MIN_DRAIN_MS = 2_000;
 
 /** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
 export function runProcess(spec: RunSpec): Promise<RunResult> {
@@ -196,9 +202,24 @@ class Run {
     if (this.pid !== undefined && !this.termSent && groupExists(this.pid)) {
       this.terminateGroup(this.spec.killGraceMs);
     }
-    // A grandchild may hold stdout open forever: wait at most killGraceMs for the pipes to close.
+    this.armDrain(0);
+  }
+
+  /**
+   * After the leader exits, the pipes close once every writer is gone. A grandchild may hold them open forever,
+   * so every killGraceMs we look: a live group member → SIGKILL and stop reading. With no member left, what is
+   * still unread is only waiting for a busy event loop, so keep reading, up to DRAIN_ROUNDS checks (a writer that
+   * escaped the group with setsid cannot keep the run open longer than that).
+   */
+  private armDrain(round: number): void {
     this.drainTimer = this.clock.setTimeout(() => {
       this.drainTimer = undefined;
+      const holder = this.pid !== undefined && groupHasLiveMembers(this.pid);
+      const rounds = Math.max(DRAIN_ROUNDS, Math.ceil(MIN_DRAIN_MS / Math.max(1, this.spec.killGraceMs)));
+      if (!holder && round + 1 < rounds) {
+        this.armDrain(round + 1);
+        return;
+      }
       if (!this.killSent && this.pid !== undefined) {
         this.killSent = true;
         signalGroup(this.pid, 'SIGKILL');
