@@ -179,7 +179,8 @@ describe.concurrent('runs only our watchdogs and deadlines can end', () => {
 
   it('a model API nobody answers: every critic ends by our deadline (MODEL_API_UNREACHABLE), no process left', async () => {
     // Codex retries a refused connection forever, so our deadline is what ends its run.
-    const server = await startServer({ BRUTALIST_CLI_TIMEOUT_MS: '15000' }, await refusedUrl());
+    // 20 s: gemini must start and log its first failed attempt first, also on a loaded machine.
+    const server = await startServer({ BRUTALIST_CLI_TIMEOUT_MS: '20000' }, await refusedUrl());
     const run = Promise.all(
       CRITICS.map(async (critic) => {
         const result = await callTool(server.client, 'roast', {
