@@ -1,25 +1,14 @@
 /** MemoryStateStore: the in-process StateStore — one bounded LRU map with per-entry TTL for every namespace. */
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newToken, systemClock } from '../infra/index.js';
+import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { type ListNode, RecencyList } from './recency-list.js';
 import { type Snapshot, snapshot, stringBytes } from './snapshot.js';
-import type {
-  CacheEntry,
-  Conversation,
-  LockLease,
-  PaginationToken,
-  SessionData,
-  StateStore,
-  StateStoreStats,
-  StoredResult,
-  StoreHealth,
-} from './types.js';
+import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
 import {
   checkCounterStep,
-  checkCursorExpiry,
   checkKey,
   checkLockTtl,
-  checkMaxTurns,
   checkTtl,
   DEFAULT_MAX_VALUE_DEPTH,
   DEFAULT_SWEEP_BATCH_SIZE,
@@ -45,8 +34,6 @@ export interface MemoryStateStoreOptions {
   readonly maxValueDepth?: number;
 }
 
-type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
-
 interface Node extends ListNode<Node> {
   readonly key: string;
   readonly value: unknown;
@@ -65,13 +52,13 @@ interface Node extends ListNode<Node> {
  * other entry over maxBytes throws STATE_UNAVAILABLE — it could never be held, and a result that cannot
  * be stored cannot be paged. Everything else fits by evicting least-recently-used entries first.
  */
-export class MemoryStateStore implements StateStore {
+export class MemoryStateStore extends KeyValueStateStore implements StateStore {
   private readonly maxBytes: number;
   private readonly maxEntries: number;
   private readonly cacheMaxEntryBytes: number;
   private readonly sweepBatchSize: number;
   private readonly maxValueDepth: number;
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
 
   private readonly map = new Map<string, Node>();
   private readonly list = new RecencyList<Node>();
@@ -79,7 +66,6 @@ export class MemoryStateStore implements StateStore {
   private evictions = 0;
   private cacheHits = 0;
   private cacheMisses = 0;
-  private closed = false;
   // Locks, fences and counters live beside the LRU (never evicted by it), each map bounded by maxEntries.
   private readonly locks = new Map<string, { token: string; fence: number; expiresAt: number }>();
   private readonly fences = new Map<string, { fence: number; expiresAt: number }>();
@@ -88,72 +74,13 @@ export class MemoryStateStore implements StateStore {
   private fenceSeq = 0;
 
   constructor(options: MemoryStateStoreOptions) {
+    super();
     this.maxBytes = positiveInt('maxBytes', options.maxBytes);
     this.maxEntries = positiveInt('maxEntries', options.maxEntries);
     this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
     this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? DEFAULT_SWEEP_BATCH_SIZE);
     this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
     this.clock = options.clock ?? systemClock;
-  }
-
-  async setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void> {
-    this.put('session', sessionId, data, checkTtl(ttlMs), 'The session is too large to store.');
-  }
-
-  async getSession(sessionId: string): Promise<SessionData | null> {
-    return this.get<SessionData>('session', sessionId);
-  }
-
-  /** The cursor lives until its own `expiresAt`; one already expired is not stored (and replaces any old one). */
-  async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
-    this.assertOpen();
-    const expiresAt = checkCursorExpiry(token?.expiresAt);
-    const ttlMs = expiresAt - this.clock.now();
-    if (ttlMs <= 0) {
-      this.remove(this.map.get(`cursor:${checkKey(cursorId)}`));
-      return;
-    }
-    this.put('cursor', cursorId, token, ttlMs, 'The cursor is too large to store.');
-  }
-
-  async getPaginationToken(cursorId: string): Promise<PaginationToken | null> {
-    return this.get<PaginationToken>('cursor', cursorId);
-  }
-
-  /** Throws STATE_UNAVAILABLE when the result alone is larger than maxBytes (it could never be paged). */
-  async putResult(result: StoredResult, ttlMs: number): Promise<void> {
-    this.assertOpen();
-    this.put(
-      'result',
-      result?.contextId,
-      result,
-      checkTtl(ttlMs),
-      'The result is too large to store for paging.',
-    );
-  }
-
-  async getResult(contextId: string): Promise<StoredResult | null> {
-    return this.get<StoredResult>('result', contextId);
-  }
-
-  async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
-    this.assertOpen();
-    checkMaxTurns(maxTurns);
-    if (!Array.isArray(conversation?.turns)) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
-    }
-    const trimmed: Conversation = { ...conversation, turns: conversation.turns.slice(-maxTurns) };
-    this.put(
-      'conversation',
-      conversation.contextId,
-      trimmed,
-      checkTtl(ttlMs),
-      'The conversation is too large to store.',
-    );
-  }
-
-  async getConversation(contextId: string): Promise<Conversation | null> {
-    return this.get<Conversation>('conversation', contextId);
   }
 
   /** A ttlMs of 0 means "cache disabled": nothing is stored and the answer is false. */
@@ -323,11 +250,11 @@ export class MemoryStateStore implements StateStore {
     return true;
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
+  protected del(ns: Namespace, key: unknown): void {
+    this.remove(this.map.get(`${ns}:${checkKey(key)}`));
   }
 
-  private get<T>(namespace: Namespace, key: string): T | null {
+  protected get<T>(namespace: Namespace, key: string): T | null {
     this.assertOpen();
     const node = this.map.get(`${namespace}:${checkKey(key)}`);
     if (!node) return null;
@@ -339,7 +266,7 @@ export class MemoryStateStore implements StateStore {
     return node.value as T;
   }
 
-  private put(namespace: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
+  protected put(namespace: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
     this.assertOpen();
     const storeKey = `${namespace}:${checkKey(key)}`;
     const expiresAt = this.clock.now() + ttlMs;

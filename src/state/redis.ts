@@ -2,24 +2,13 @@
 import { Redis } from 'ioredis';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newToken, systemClock, type TimerHandle } from '../infra/index.js';
+import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import * as lua from './redis-scripts.js';
-import type {
-  CacheEntry,
-  Conversation,
-  LockLease,
-  PaginationToken,
-  SessionData,
-  StateStore,
-  StateStoreStats,
-  StoredResult,
-  StoreHealth,
-} from './types.js';
+import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
 import {
   checkCounterStep,
-  checkCursorExpiry,
   checkKey,
   checkLockTtl,
-  checkMaxTurns,
   checkTtl,
   DEFAULT_MAX_VALUE_DEPTH,
   DEFAULT_SWEEP_BATCH_SIZE,
@@ -52,7 +41,6 @@ export interface RedisStateStoreOptions {
   readonly watchdogClock?: Clock;
 }
 
-type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
 const SCRIPTS = {
@@ -74,14 +62,14 @@ const SCRIPTS = {
  * MAX_RECONNECT_DELAY_MS between attempts). A watchdog pings once per commandTimeoutMs and drops a
  * connection that stopped answering, so a silent network (packets dropped) is noticed too.
  */
-export class RedisStateStore implements StateStore {
+export class RedisStateStore extends KeyValueStateStore implements StateStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly cacheMaxEntryBytes: number;
   private readonly sweepBatchSize: number;
   private readonly maxValueDepth: number;
   private readonly commandTimeoutMs: number;
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
   private readonly watchdogClock: Clock;
   private readonly log: (line: string) => void;
   private readonly scripts: Record<keyof typeof SCRIPTS, Script>;
@@ -92,9 +80,9 @@ export class RedisStateStore implements StateStore {
   private lastError = '';
   private cacheHits = 0;
   private cacheMisses = 0;
-  private closed = false;
 
   constructor(options: RedisStateStoreOptions) {
+    super();
     this.prefix = options.keyPrefix;
     this.commandTimeoutMs = positiveInt('redisCommandTimeoutMs', options.commandTimeoutMs);
     this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
@@ -142,54 +130,6 @@ export class RedisStateStore implements StateStore {
     }
     this.scripts = scripts as Record<keyof typeof SCRIPTS, Script>;
     this.scheduleWatchdog();
-  }
-
-  async setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void> {
-    await this.put('session', sessionId, data, checkTtl(ttlMs));
-  }
-
-  async getSession(sessionId: string): Promise<SessionData | null> {
-    return this.get<SessionData>('session', sessionId);
-  }
-
-  async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
-    this.assertOpen();
-    const key = checkKey(cursorId);
-    const ttlMs = checkCursorExpiry(token?.expiresAt) - this.clock.now();
-    if (ttlMs <= 0) {
-      await this.op(() =>
-        this.redis.multi().del(this.entryKey('cursor', key)).zrem(this.indexKey(), `cursor:${key}`).exec(),
-      );
-      return;
-    }
-    await this.put('cursor', key, token, ttlMs);
-  }
-
-  async getPaginationToken(cursorId: string): Promise<PaginationToken | null> {
-    return this.get<PaginationToken>('cursor', cursorId);
-  }
-
-  async putResult(result: StoredResult, ttlMs: number): Promise<void> {
-    this.assertOpen();
-    await this.put('result', result?.contextId, result, checkTtl(ttlMs));
-  }
-
-  async getResult(contextId: string): Promise<StoredResult | null> {
-    return this.get<StoredResult>('result', contextId);
-  }
-
-  async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
-    this.assertOpen();
-    checkMaxTurns(maxTurns);
-    if (!Array.isArray(conversation?.turns)) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
-    }
-    const trimmed: Conversation = { ...conversation, turns: conversation.turns.slice(-maxTurns) };
-    await this.put('conversation', conversation.contextId, trimmed, checkTtl(ttlMs));
-  }
-
-  async getConversation(contextId: string): Promise<Conversation | null> {
-    return this.get<Conversation>('conversation', contextId);
   }
 
   async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
@@ -317,10 +257,6 @@ export class RedisStateStore implements StateStore {
 
   // ---- internals
 
-  private assertOpen(): void {
-    if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
-  }
-
   private k(kind: string, key = ''): string {
     return `${this.prefix}${kind}${key}`;
   }
@@ -333,7 +269,14 @@ export class RedisStateStore implements StateStore {
     return this.k('idx');
   }
 
-  private async put(ns: Namespace, key: unknown, value: unknown, ttlMs: number): Promise<void> {
+  protected async del(ns: Namespace, key: unknown): Promise<void> {
+    const k = checkKey(key);
+    await this.op(() =>
+      this.redis.multi().del(this.entryKey(ns, k)).zrem(this.indexKey(), `${ns}:${k}`).exec(),
+    );
+  }
+
+  protected async put(ns: Namespace, key: unknown, value: unknown, ttlMs: number): Promise<void> {
     const k = checkKey(key);
     await this.write(ns, k, encodeValue(value, this.maxValueDepth), ttlMs, undefined);
   }
@@ -362,7 +305,7 @@ export class RedisStateStore implements StateStore {
     );
   }
 
-  private async get<T>(ns: Namespace, key: string): Promise<T | null> {
+  protected async get<T>(ns: Namespace, key: string): Promise<T | null> {
     this.assertOpen();
     checkKey(key);
     const entryKey = this.entryKey(ns, key);

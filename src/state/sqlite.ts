@@ -4,24 +4,13 @@ import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newToken, systemClock } from '../infra/index.js';
+import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { migrate } from './sqlite-schema.js';
-import type {
-  CacheEntry,
-  Conversation,
-  LockLease,
-  PaginationToken,
-  SessionData,
-  StateStore,
-  StateStoreStats,
-  StoredResult,
-  StoreHealth,
-} from './types.js';
+import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
 import {
   checkCounterStep,
-  checkCursorExpiry,
   checkKey,
   checkLockTtl,
-  checkMaxTurns,
   checkTtl,
   DEFAULT_MAX_VALUE_DEPTH,
   encodeValue,
@@ -52,8 +41,6 @@ export interface SqliteStateStoreOptions {
   readonly log?: (line: string) => void;
 }
 
-type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
-
 const SQLITE_UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB']);
 
 /**
@@ -61,7 +48,7 @@ const SQLITE_UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CO
  * to `state.db.corrupt-<time>` next to it, kept, and reported as STATE_UNAVAILABLE naming that file
  * relative to the state folder; the next start begins with a fresh file.
  */
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly maxBytes: number;
@@ -69,14 +56,14 @@ export class SqliteStateStore implements StateStore {
   private readonly cacheMaxEntryBytes: number;
   private readonly sweepBatchSize: number;
   private readonly maxValueDepth: number;
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
   private readonly q: ReturnType<typeof prepare>;
   private evictions = 0;
   private cacheHits = 0;
   private cacheMisses = 0;
-  private closed = false;
 
   constructor(options: SqliteStateStoreOptions) {
+    super();
     this.maxBytes = positiveInt('maxBytes', options.maxBytes);
     this.maxEntries = positiveInt('maxEntries', options.maxEntries);
     this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
@@ -108,63 +95,6 @@ export class SqliteStateStore implements StateStore {
       throw this.openFailure(err, options.log);
     }
     this.db = db;
-  }
-
-  async setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void> {
-    this.put('session', sessionId, data, checkTtl(ttlMs), 'The session is too large to store.');
-  }
-
-  async getSession(sessionId: string): Promise<SessionData | null> {
-    return this.get<SessionData>('session', sessionId);
-  }
-
-  async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
-    this.assertOpen();
-    const ttlMs = checkCursorExpiry(token?.expiresAt) - this.clock.now();
-    if (ttlMs <= 0) {
-      this.q.del.run('cursor', checkKey(cursorId));
-      return;
-    }
-    this.put('cursor', cursorId, token, ttlMs, 'The cursor is too large to store.');
-  }
-
-  async getPaginationToken(cursorId: string): Promise<PaginationToken | null> {
-    return this.get<PaginationToken>('cursor', cursorId);
-  }
-
-  async putResult(result: StoredResult, ttlMs: number): Promise<void> {
-    this.assertOpen();
-    this.put(
-      'result',
-      result?.contextId,
-      result,
-      checkTtl(ttlMs),
-      'The result is too large to store for paging.',
-    );
-  }
-
-  async getResult(contextId: string): Promise<StoredResult | null> {
-    return this.get<StoredResult>('result', contextId);
-  }
-
-  async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
-    this.assertOpen();
-    checkMaxTurns(maxTurns);
-    if (!Array.isArray(conversation?.turns)) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
-    }
-    const trimmed: Conversation = { ...conversation, turns: conversation.turns.slice(-maxTurns) };
-    this.put(
-      'conversation',
-      conversation.contextId,
-      trimmed,
-      checkTtl(ttlMs),
-      'The conversation is too large to store.',
-    );
-  }
-
-  async getConversation(contextId: string): Promise<Conversation | null> {
-    return this.get<Conversation>('conversation', contextId);
   }
 
   async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
@@ -316,10 +246,6 @@ export class SqliteStateStore implements StateStore {
     this.db.close();
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
-  }
-
   /** Runs a statement, mapping SQLite failures (busy past the timeout, disk full, I/O) to STATE_UNAVAILABLE. */
   private run<T>(fn: () => T): T {
     try {
@@ -336,7 +262,11 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
-  private get<T>(ns: Namespace, key: string): T | null {
+  protected del(ns: Namespace, key: unknown): void {
+    this.run(() => this.q.del.run(ns, checkKey(key)));
+  }
+
+  protected get<T>(ns: Namespace, key: string): T | null {
     this.assertOpen();
     checkKey(key);
     return this.run(() => {
@@ -352,7 +282,7 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  private put(ns: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
+  protected put(ns: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
     this.assertOpen();
     const k = checkKey(key);
     const json = encodeValue(value, this.maxValueDepth);

@@ -1,0 +1,92 @@
+/**
+ * The typed half every StateStore shares: sessions, cursors, results and conversations, written once over the
+ * namespaced key-value operations each backend provides (memory map, SQLite table, Redis keys).
+ */
+import { BrutalistError } from '../errors/index.js';
+import type { Clock } from '../infra/index.js';
+import type { Conversation, PaginationToken, SessionData, StoredResult } from './types.js';
+import { checkCursorExpiry, checkMaxTurns, checkTtl } from './validate.js';
+
+export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
+
+export abstract class KeyValueStateStore {
+  protected abstract readonly clock: Clock;
+  protected closed = false;
+
+  /** Stores `value` under namespace+key for ttlMs; throws STATE_UNAVAILABLE with `tooLarge` when it cannot fit. */
+  protected abstract put(
+    ns: Namespace,
+    key: unknown,
+    value: unknown,
+    ttlMs: number,
+    tooLarge: string,
+  ): void | Promise<void>;
+  /** The live value, or null when absent or expired. */
+  protected abstract get<T>(ns: Namespace, key: string): T | null | Promise<T | null>;
+  protected abstract del(ns: Namespace, key: unknown): void | Promise<void>;
+
+  protected assertOpen(): void {
+    if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
+  }
+
+  async setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await this.put('session', sessionId, data, checkTtl(ttlMs), 'The session is too large to store.');
+  }
+
+  async getSession(sessionId: string): Promise<SessionData | null> {
+    return this.get<SessionData>('session', sessionId);
+  }
+
+  /** The cursor lives until its own `expiresAt`; one already expired is not stored (and replaces any old one). */
+  async setPaginationToken(cursorId: string, token: PaginationToken): Promise<void> {
+    this.assertOpen();
+    const ttlMs = checkCursorExpiry(token?.expiresAt) - this.clock.now();
+    if (ttlMs <= 0) {
+      await this.del('cursor', cursorId);
+      return;
+    }
+    await this.put('cursor', cursorId, token, ttlMs, 'The cursor is too large to store.');
+  }
+
+  async getPaginationToken(cursorId: string): Promise<PaginationToken | null> {
+    return this.get<PaginationToken>('cursor', cursorId);
+  }
+
+  /** Throws STATE_UNAVAILABLE when the result alone is larger than the store may hold (it could never be paged). */
+  async putResult(result: StoredResult, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await this.put(
+      'result',
+      result?.contextId,
+      result,
+      checkTtl(ttlMs),
+      'The result is too large to store for paging.',
+    );
+  }
+
+  async getResult(contextId: string): Promise<StoredResult | null> {
+    return this.get<StoredResult>('result', contextId);
+  }
+
+  /** Keeps only the newest `maxTurns` turns. */
+  async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
+    this.assertOpen();
+    checkMaxTurns(maxTurns);
+    if (!Array.isArray(conversation?.turns)) {
+      throw new BrutalistError('INVALID_ARGUMENT', 'A conversation needs a turns array.');
+    }
+    const trimmed: Conversation = { ...conversation, turns: conversation.turns.slice(-maxTurns) };
+    await this.put(
+      'conversation',
+      conversation.contextId,
+      trimmed,
+      checkTtl(ttlMs),
+      'The conversation is too large to store.',
+    );
+  }
+
+  async getConversation(contextId: string): Promise<Conversation | null> {
+    return this.get<Conversation>('conversation', contextId);
+  }
+}
