@@ -22,7 +22,7 @@ export class ResultPages {
     private readonly clock: Clock,
   ) {}
 
-  /** Stores a finished critique and returns its first page (or the page at `offset`). */
+  /** Stores a finished critique and returns its first page, cut from the text in hand (no read-back). */
   async save(owner: string, text: string, meta: ResultMeta, limit?: number): Promise<ToolResponse> {
     const contextId = newId();
     await this.store.putResult(
@@ -35,7 +35,7 @@ export class ResultPages {
       },
       this.config.resultTtlMs,
     );
-    return this.page(owner, contextId, 0, limit);
+    return this.cut(owner, contextId, text, meta, 0, limit);
   }
 
   /** A page of a stored result. Another caller's result is reported as not found (existence is not leaked). */
@@ -43,8 +43,19 @@ export class ResultPages {
     if (!CONTEXT_ID_PATTERN.test(contextId)) throw new BrutalistError('CONTEXT_NOT_FOUND');
     const stored = await this.store.getResult(contextId);
     if (!stored || stored.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
+    return this.cut(owner, contextId, stored.text, stored.meta as unknown as ResultMeta, offset, limit);
+  }
+
+  private async cut(
+    owner: string,
+    contextId: string,
+    text: string,
+    meta: ResultMeta,
+    offset: number,
+    limit: number | undefined,
+  ): Promise<ToolResponse> {
     const pageLimit = limit ?? this.config.pageChars;
-    const slice = pageOf(stored.text, offset, pageLimit);
+    const slice = pageOf(text, offset, pageLimit);
     let nextCursor: string | null = null;
     if (slice.nextOffset !== null) {
       // Without a secret (state store unreachable) there is no cursor; context_id + offset still pages.
@@ -69,7 +80,7 @@ export class ResultPages {
         estimatedTotalTokens: estimateTokens(slice.totalChars),
         nextCursor,
       },
-      meta: stored.meta as unknown as ResultMeta,
+      meta,
     };
   }
 
