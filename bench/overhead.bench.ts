@@ -34,6 +34,8 @@ export async function run(): Promise<Record<string, number>> {
     BRUTALIST_CRITIC_PREFERENCE: 'claude',
     BRUTALIST_CLAUDE_BIN: INSTANT_CLAUDE,
     BRUTALIST_CACHE_TTL_MS: '0',
+    // BENCH_STATE_STORE=memory|sqlite|redis compares stores; the default is the server's own default (sqlite).
+    ...(process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {}),
   });
   delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
   const { client, close } = await connectStdio(env, sandbox.project);

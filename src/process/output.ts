@@ -2,7 +2,7 @@
 
 /** Keeps the first `maxBytes` of a stream as chunks (one concat at the end) and counts everything seen. */
 export class CappedCollector {
-  private readonly chunks: Buffer[] = [];
+  private chunks: Buffer[] = [];
   private kept = 0;
   private seen = 0;
 
@@ -29,8 +29,12 @@ export class CappedCollector {
     return this.seen > this.maxBytes;
   }
 
+  /** The kept bytes as one Buffer; the chunk list is replaced by it, so the bytes are never held twice. */
   toBuffer(): Buffer {
-    return Buffer.concat(this.chunks, this.kept);
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const all = Buffer.concat(this.chunks, this.kept);
+    this.chunks = [all];
+    return all;
   }
 }
 

@@ -79,6 +79,9 @@ export class RequestStream {
     }
     if (!this.sink.progress) return;
     this.progressDirty = true;
+    // A start or an end alone does not spend a notification: the first output (or the heartbeat) carries it,
+    // so the first notice about output is not held back by a coalescing window opened at spawn time.
+    if (event.kind === 'started' || event.kind === 'done') return;
     this.schedule();
   }
 

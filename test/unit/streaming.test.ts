@@ -123,6 +123,7 @@ describe('RequestStream', () => {
   it('holds one send in flight while the client is not reading, stays bounded, and recovers', async () => {
     const { clock, stream, progress, logs, release } = harness(CONFIG, { blockSends: true });
     stream.push({ kind: 'started', critic: 'gemini' });
+    stream.push({ kind: 'output', critic: 'gemini', bytes: 1 });
     await settle();
     expect(progress).toHaveLength(1);
     for (let i = 0; i < 1_000; i++) {
@@ -149,7 +150,7 @@ describe('RequestStream', () => {
       { ...CONFIG, bufferSize: 1, dropPolicy: 'drop-newest' },
       { blockSends: true },
     );
-    stream.push({ kind: 'started', critic: 'claude' });
+    stream.push({ kind: 'output', critic: 'claude', bytes: 1 });
     await settle();
     for (const text of ['a', 'b', 'c']) stream.log({ level: 'warning', text });
     release();
@@ -161,6 +162,19 @@ describe('RequestStream', () => {
     await settle();
     expect(progress).toHaveLength(1);
     expect(stream.close().droppedEvents).toBe(2);
+  });
+
+  it('does not spend a notification on a start or an end alone', async () => {
+    const { clock, stream, progress } = harness();
+    stream.push({ kind: 'started', critic: 'codex' });
+    stream.push({ kind: 'done', critic: 'codex', ok: true });
+    clock.advance(1_000);
+    await settle();
+    expect(progress).toEqual([]);
+    stream.push({ kind: 'output', critic: 'codex', bytes: 10 });
+    await settle();
+    expect(progress.map((p) => p.message)).toEqual(['codex done: 0.0 KB (1s elapsed)']);
+    stream.close();
   });
 
   it('sends a heartbeat at least every heartbeatMs while nothing moves, and stops when closed', async () => {
@@ -205,9 +219,10 @@ describe('RequestStream', () => {
         throw new Error('closed');
       },
     });
-    stream.push({ kind: 'started', critic: 'claude' });
+    stream.push({ kind: 'output', critic: 'claude', bytes: 1 });
     await settle();
     clock.advance(1_000);
+    stream.push({ kind: 'output', critic: 'claude', bytes: 1 });
     stream.push({ kind: 'done', critic: 'claude', ok: true });
     await settle();
     expect(calls).toBe(2);
