@@ -1,10 +1,10 @@
 /**
- * The typed half every StateStore shares: sessions, cursors, results and conversations, written once over the
+ * The typed half every StateStore shares: sessions, cursors, results, conversations and cache reads, written once over the
  * namespaced key-value operations each backend provides (memory map, SQLite table, Redis keys).
  */
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
-import type { Conversation, PaginationToken, SessionData, StoredResult } from './types.js';
+import type { CacheEntry, Conversation, PaginationToken, SessionData, StoredResult } from './types.js';
 import { checkCursorExpiry, checkMaxTurns, checkTtl } from './validate.js';
 
 export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
@@ -12,6 +12,8 @@ export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cach
 export abstract class KeyValueStateStore {
   protected abstract readonly clock: Clock;
   protected closed = false;
+  protected cacheHits = 0;
+  protected cacheMisses = 0;
 
   /** Stores `value` under namespace+key for ttlMs; throws STATE_UNAVAILABLE with `tooLarge` when it cannot fit. */
   protected abstract put(
@@ -88,5 +90,13 @@ export abstract class KeyValueStateStore {
 
   async getConversation(contextId: string): Promise<Conversation | null> {
     return this.get<Conversation>('conversation', contextId);
+  }
+
+  /** A cached critique, counted as a hit or a miss for stats(). */
+  async getCache(key: string): Promise<CacheEntry | null> {
+    const entry = await this.get<CacheEntry>('cache', key);
+    if (entry) this.cacheHits++;
+    else this.cacheMisses++;
+    return entry;
   }
 }

@@ -64,8 +64,6 @@ export class MemoryStateStore extends KeyValueStateStore implements StateStore {
   private readonly list = new RecencyList<Node>();
   private bytes = 0;
   private evictions = 0;
-  private cacheHits = 0;
-  private cacheMisses = 0;
   // Locks, fences and counters live beside the LRU (never evicted by it), each map bounded by maxEntries.
   private readonly locks = new Map<string, { token: string; fence: number; expiresAt: number }>();
   private readonly fences = new Map<string, { fence: number; expiresAt: number }>();
@@ -95,13 +93,6 @@ export class MemoryStateStore extends KeyValueStateStore implements StateStore {
     if (!snap.ok) return false;
     this.insert(storeKey, snap.value, snap.bytes, expiresAt);
     return true;
-  }
-
-  async getCache(key: string): Promise<CacheEntry | null> {
-    const entry = this.get<CacheEntry>('cache', key);
-    if (entry) this.cacheHits++;
-    else this.cacheMisses++;
-    return entry;
   }
 
   /** Examines at most sweepBatchSize entries, oldest-used first, resuming from the previous call's stop. */

@@ -78,8 +78,6 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
   private notReadySince: number;
   private readyWaiters = 0;
   private lastError = '';
-  private cacheHits = 0;
-  private cacheMisses = 0;
 
   constructor(options: RedisStateStoreOptions) {
     super();
@@ -140,13 +138,6 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     const json = encodeValue(entry, this.maxValueDepth);
     if (Buffer.byteLength(json) > this.cacheMaxEntryBytes) return false;
     return (await this.write('cache', key, json, ttl, fence)) === 1;
-  }
-
-  async getCache(key: string): Promise<CacheEntry | null> {
-    const entry = await this.get<CacheEntry>('cache', key);
-    if (entry) this.cacheHits++;
-    else this.cacheMisses++;
-    return entry;
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {

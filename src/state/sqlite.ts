@@ -59,8 +59,6 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   protected readonly clock: Clock;
   private readonly q: ReturnType<typeof prepare>;
   private evictions = 0;
-  private cacheHits = 0;
-  private cacheMisses = 0;
 
   constructor(options: SqliteStateStoreOptions) {
     super();
@@ -118,13 +116,6 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
         })
         .immediate(),
     );
-  }
-
-  async getCache(key: string): Promise<CacheEntry | null> {
-    const entry = this.get<CacheEntry>('cache', key);
-    if (entry) this.cacheHits++;
-    else this.cacheMisses++;
-    return entry;
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
