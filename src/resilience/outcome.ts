@@ -15,6 +15,8 @@ const VENDOR_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CLI_STALLED',
   'CLI_SPAWN_FAILED',
   'CLI_OUTPUT_INVALID',
+  // The vendor's API (or the gateway in front of it) is down: exactly what the breaker should fail fast on.
+  'MODEL_API_UNREACHABLE',
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
   'INTERNAL_ERROR',
