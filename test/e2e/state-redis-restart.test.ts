@@ -1,12 +1,10 @@
 // Redis with persistence: a private redis-server with AOF on a free port. Both Redis and the server are
 // killed with SIGKILL and started again; cursors, context ids and conversations (resume) still work.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLI_JS,
+  connectStdio,
   isAlive,
   makeSandbox,
   readLog,
@@ -33,17 +31,9 @@ afterAll(async () => {
   sandbox?.cleanup();
 });
 
-async function start(): Promise<{ client: Client; pid: number }> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI_JS],
-    env,
-    cwd: sandbox.project,
-    stderr: 'pipe',
-  });
-  const client = new SdkClient({ name: 'brutalist-redis-restart', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, pid: transport.pid! };
+/** The built server over stdio (the harness's connectStdio), with the pid this test kills. */
+function start(): Promise<{ client: Client; pid: number }> {
+  return connectStdio(env, sandbox.project);
 }
 
 async function call(client: Client, args: Record<string, unknown>): Promise<Structured & { text: string }> {

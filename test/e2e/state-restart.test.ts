@@ -3,12 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLI_JS,
+  connectStdio,
   isAlive,
   makeSandbox,
   readLog,
@@ -27,17 +25,9 @@ type Structured = {
 let sandbox: Sandbox;
 let env: Record<string, string>;
 
-async function start(): Promise<{ client: Client; pid: number }> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI_JS],
-    env,
-    cwd: sandbox.project,
-    stderr: 'pipe',
-  });
-  const client = new SdkClient({ name: 'brutalist-restart', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, pid: transport.pid! };
+/** The built server over stdio (the harness's connectStdio), with the pid this test kills. */
+function start(): Promise<{ client: Client; pid: number }> {
+  return connectStdio(env, sandbox.project);
 }
 
 async function call(client: Client, args: Record<string, unknown>): Promise<CallToolResult> {
