@@ -18,10 +18,12 @@ export type FlightOutcome<T> =
 
 /**
  * Runs `work` under the store lock on `key`, so the same request arriving at several instances runs once:
- * the holder runs it and writes the cache with its fence; the others poll `readShared` (the cache) until
- * the entry appears, and take the lock themselves when the holder released it without a result or died
- * (its lease lapsed). A waiter gives up waiting after maxWaitMs and runs the work unlocked. A store that
- * is unavailable means no sharing: the work runs unlocked at once.
+ * the holder runs it and publishes its result (writes the cache with its fence) inside `work`, before the lock
+ * is released; the others poll `readShared` (the cache) until the entry appears, and take the lock themselves
+ * when the holder released it without a result or died (its lease lapsed). Whoever wins the lock reads the
+ * shared result once more before running: a holder may have published and released between a waiter's last
+ * poll and its acquire. A waiter gives up waiting after maxWaitMs and runs the work unlocked. A store that is
+ * unavailable means no sharing: the work runs unlocked at once.
  */
 export class DistributedFlight {
   constructor(
@@ -34,7 +36,7 @@ export class DistributedFlight {
     key: string,
     signal: AbortSignal,
     readShared: () => Promise<T | null>,
-    work: () => Promise<T>,
+    work: (fence: number | undefined) => Promise<T>,
   ): Promise<FlightOutcome<T>> {
     const waitUntil = this.clock.now() + this.options.maxWaitMs;
     for (;;) {
@@ -43,20 +45,36 @@ export class DistributedFlight {
         lease = await this.store.acquireLock(key, this.options.lockTtlMs);
       } catch (err) {
         if (!isUnavailable(err)) throw err;
-        return { kind: 'ran', value: await work(), fence: undefined };
+        return { kind: 'ran', value: await work(undefined), fence: undefined };
       }
-      if (lease) return { kind: 'ran', value: await this.holding(lease, work), fence: lease.fence };
-      if (this.clock.now() >= waitUntil) return { kind: 'ran', value: await work(), fence: undefined };
+      if (lease) {
+        const published = await this.readSafely(readShared).catch(async (err: unknown) => {
+          await this.store.releaseLock(lease).catch(() => false);
+          throw err;
+        });
+        if (published !== null) {
+          await this.store.releaseLock(lease).catch(() => false);
+          return { kind: 'shared', value: published };
+        }
+        return { kind: 'ran', value: await this.holding(lease, work), fence: lease.fence };
+      }
+      if (this.clock.now() >= waitUntil)
+        return { kind: 'ran', value: await work(undefined), fence: undefined };
       await this.sleep(this.options.lockPollMs, signal);
-      const shared = await readShared().catch((err: unknown) => {
-        if (isUnavailable(err)) return null;
-        throw err;
-      });
+      const shared = await this.readSafely(readShared);
       if (shared !== null) return { kind: 'shared', value: shared };
     }
   }
 
-  private async holding<T>(lease: LockLease, work: () => Promise<T>): Promise<T> {
+  /** The shared result, or null when there is none yet or the store cannot say. */
+  private readSafely<T>(readShared: () => Promise<T | null>): Promise<T | null> {
+    return readShared().catch((err: unknown) => {
+      if (isUnavailable(err)) return null;
+      throw err;
+    });
+  }
+
+  private async holding<T>(lease: LockLease, work: (fence: number) => Promise<T>): Promise<T> {
     let current: LockLease | null = lease;
     let timer = this.clock.setTimeout(renew, Math.max(1, Math.floor(this.options.lockTtlMs / 3)));
     const self = this;
@@ -73,7 +91,7 @@ export class DistributedFlight {
         });
     }
     try {
-      return await work();
+      return await work(lease.fence);
     } finally {
       this.clock.clearTimeout(timer);
       const held = current;

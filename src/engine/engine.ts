@@ -50,8 +50,6 @@ interface Finished {
   readonly text: string;
   readonly meta: ResultMeta;
   readonly turns: readonly ConversationTurn[];
-  /** The store lock's fence when this process ran it under the cross-instance lock (checked by the cache write). */
-  readonly fence?: number;
 }
 
 const LONG_FIELDS = ['context', 'topic', 'proPosition', 'conPosition'];
@@ -459,14 +457,18 @@ export class Engine {
     );
   }
 
-  /** Across instances: one run per key under the store lock; the others take its cached result. */
+  /**
+   * Across instances: one run per key under the store lock; the others take its cached result. `work` gets the
+   * lock's fence and publishes (writes the cache) before the lock is released, so no waiter can win the lock
+   * in between and run the critic a second time.
+   */
   private async runShared(
     key: string,
     shared: boolean,
     signal: AbortSignal,
-    work: () => Promise<Finished>,
+    work: (fence: number | undefined) => Promise<Finished>,
   ): Promise<Finished> {
-    if (!shared) return work();
+    if (!shared) return work(undefined);
     const outcome = await this.distributed.run<Finished>(
       key,
       signal,
@@ -480,7 +482,19 @@ export class Engine {
       },
       work,
     );
-    return outcome.kind === 'ran' ? { ...outcome.value, fence: outcome.fence } : outcome.value;
+    return outcome.value;
+  }
+
+  /** Caches a fresh result when every critic succeeded in full; a stale fence is refused by the store. */
+  private async publish(key: string, finished: Finished, fence: number | undefined): Promise<void> {
+    const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
+    if (!complete || finished.meta.cached) return;
+    await this.store.setCache(
+      key,
+      { text: finished.text, meta: { ...finished.meta }, storedAt: this.clock.now() },
+      this.config.cacheTtlMs + this.config.staleCacheMaxAgeMs,
+      fence,
+    );
   }
 
   /** Cache lookup, then single-flight around the run, then cache write when every critic succeeded in full. */
@@ -535,9 +549,11 @@ export class Engine {
     try {
       const finished = await this.flights
         .run(flightKey, ctx.signal, (signal) =>
-          this.runShared(key, useCache && !forceRefresh, signal, () => run(signal, emit)).finally(() =>
-            this.listeners.delete(flightKey),
-          ),
+          this.runShared(key, useCache && !forceRefresh, signal, async (fence) => {
+            const finished = await run(signal, emit);
+            if (useCache) await this.publish(key, finished, fence);
+            return finished;
+          }).finally(() => this.listeners.delete(flightKey)),
         )
         .catch((err: unknown) => {
           // A breaker that opened (or a probe already taken) after the check above: same fallback.
@@ -545,17 +561,6 @@ export class Engine {
           if (fallback) return fallback;
           throw err;
         });
-      const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
-      if (useCache && complete && !finished.meta.cached) {
-        // A stale fence (another instance took the lock since) is refused by the store: no overwrite.
-        const { fence, ...rest } = finished;
-        await this.store.setCache(
-          key,
-          { text: rest.text, meta: { ...rest.meta }, storedAt: this.clock.now() },
-          this.config.cacheTtlMs + this.config.staleCacheMaxAgeMs,
-          fence,
-        );
-      }
       return finished;
     } finally {
       shared.delete(listener);

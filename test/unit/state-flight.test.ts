@@ -118,4 +118,44 @@ describe('DistributedFlight', () => {
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+
+  it('never runs the work when the holder published and released between a poll and the acquire', async () => {
+    const { clock, store, flight } = setup();
+    stores.push(store);
+    const holder = await store.acquireLock('k', TTL);
+    let polls = 0;
+    // The interleaving that ran the critic twice across instances: this waiter's poll finds nothing, then the
+    // holder writes its result and releases before the waiter's next acquire, which therefore succeeds.
+    const readShared = async () => {
+      const hit = (await store.getCache('k'))?.text ?? null;
+      if (++polls === 1) {
+        await store.setCache('k', { text: 'theirs', meta: {}, storedAt: clock.now() }, 60_000, holder!.fence);
+        await store.releaseLock(holder!);
+      }
+      return hit;
+    };
+    let ran = 0;
+    const waiting = flight.run('k', signal, readShared, async () => {
+      ran++;
+      return 'mine';
+    });
+    await advance(clock, 3 * POLL);
+    expect(await waiting).toEqual({ kind: 'shared', value: 'theirs' });
+    expect(ran).toBe(0);
+    // The lock it won only to find the result is free again.
+    expect(await store.acquireLock('k', TTL)).not.toBeNull();
+  });
+
+  it('hands the work its fence, so a result is published while the lock is still held', async () => {
+    const { store, flight, readShared } = setup();
+    stores.push(store);
+    let heldDuringWork = false;
+    const outcome = await flight.run('k', signal, readShared, async (fence) => {
+      heldDuringWork = (await store.acquireLock('k', TTL)) === null;
+      expect(await store.setCache('k', { text: 'mine', meta: {}, storedAt: 0 }, 60_000, fence)).toBe(true);
+      return 'mine';
+    });
+    expect(outcome).toMatchObject({ kind: 'ran', value: 'mine' });
+    expect(heldDuringWork).toBe(true);
+  });
 });
