@@ -79,7 +79,12 @@ export const OPTIONS = {
   geminiTrustWorkspace: bool(
     'BRUTALIST_GEMINI_TRUST_WORKSPACE',
     false,
-    "Let gemini run in folders it has not been told to trust (it then loads that folder's .gemini settings); off: WORKSPACE_UNTRUSTED.",
+    'UNSAFE for targets you did not write: gemini trusts the target and loads its .gemini settings (MCP servers, hooks, tools) and .env. Off: gemini runs the target untrusted and loads nothing from it (docs/security.md).',
+  ),
+  geminiSystemDefaultsPath: str(
+    'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH',
+    '',
+    'Gemini system-defaults settings file that lets gemini run an untrusted target (folder trust and local .env off); gemini reads it only when it and its folders are root-owned and not group/world-writable. Empty: the copy shipped in assets/gemini/.',
   ),
   availabilityTtlMs: int(
     'BRUTALIST_AVAILABILITY_TTL_MS',

@@ -86,7 +86,7 @@ export class CriticAvailability {
     });
     let env: Record<string, string>;
     try {
-      env = buildChildEnv(this.env, { allow: [...adapter.envAllowlist, ...this.config.extraEnv] });
+      env = buildChildEnv(this.env, { allow: [...adapter.envAllowlist(this.env), ...this.config.extraEnv] });
     } catch (err) {
       return unavailable(toBrutalistError(err).code);
     }

@@ -59,9 +59,15 @@ function buildInvocation(
     // text survives when 2.1.197 exits before flushing its final lines to a pipe (ADR 0008).
     '--include-partial-messages',
     '--no-session-persistence',
+    // Only the operator's ~/.claude settings: the target's .claude/settings.json and settings.local.json (hooks,
+    // env, apiKeyHelper, permissions, plugins, output style, model) and, with them, its CLAUDE.md files, rules,
+    // skills, agents and commands are never loaded (2.1.197 gates all of these on the project/local sources).
+    '--setting-sources',
+    'user',
+    // MCP servers only from --mcp-config (none): never the target's .mcp.json.
     '--strict-mcp-config',
     '--tools',
-    CLAUDE_READ_TOOLS,
+    options.fileAccess === 'none' ? '' : CLAUDE_READ_TOOLS,
     '--disallowedTools',
     CLAUDE_DENIED_TOOLS,
   ];
@@ -69,7 +75,11 @@ function buildInvocation(
     assertSafeModel(model);
     args.push('--model', model);
   }
-  const env: Record<string, string> = options.baseUrl ? { ANTHROPIC_BASE_URL: options.baseUrl } : {};
+  const env: Record<string, string> = {
+    // No `git status`/`git log` for the system prompt: git would run the target's .git/config (core.fsmonitor).
+    CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS: '1',
+  };
+  if (options.baseUrl) env.ANTHROPIC_BASE_URL = options.baseUrl;
   return { args, env, stdin: request.prompt };
 }
 
@@ -192,18 +202,38 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   });
 }
 
+/** Claude Code's own reading of a boolean env flag ("1", "true", "yes", "on", any case). */
+export function envFlag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+/** The providers of 2.1.197 that sign in with AWS credentials (Bedrock, Anthropic on AWS, Mantle). */
+const AWS_PROVIDER_FLAGS = [
+  'CLAUDE_CODE_USE_BEDROCK',
+  'CLAUDE_CODE_USE_ANTHROPIC_AWS',
+  'CLAUDE_CODE_USE_MANTLE',
+];
+/** What the Vertex provider reads beyond ANTHROPIC_VERTEX_*: Google credentials, project and regions. */
+const VERTEX_ENV = [
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'GOOGLE_CLOUD_PROJECT',
+  'GCLOUD_PROJECT',
+  'CLOUDSDK_CONFIG',
+  'CLOUD_ML_REGION',
+  'VERTEX_REGION_*',
+];
+
+/** Anthropic and Claude Code settings always; cloud credentials only for the provider the server env turns on. */
+function claudeEnvAllowlist(env: Readonly<Record<string, string | undefined>>): readonly string[] {
+  const allow = ['ANTHROPIC_*', 'CLAUDE_CODE_*', 'CLAUDE_CONFIG_DIR', 'DISABLE_*'];
+  if (AWS_PROVIDER_FLAGS.some((flag) => envFlag(env[flag]))) allow.push('AWS_*');
+  if (envFlag(env.CLAUDE_CODE_USE_VERTEX)) allow.push(...VERTEX_ENV);
+  return allow;
+}
+
 export const claudeAdapter: CriticAdapter = {
   name: 'claude',
-  envAllowlist: [
-    'ANTHROPIC_*',
-    'CLAUDE_CODE_*',
-    'CLAUDE_CONFIG_DIR',
-    'AWS_*',
-    'GOOGLE_APPLICATION_CREDENTIALS',
-    'CLOUD_ML_REGION',
-    'ANTHROPIC_VERTEX_PROJECT_ID',
-    'DISABLE_*',
-  ],
+  envAllowlist: claudeEnvAllowlist,
   buildInvocation,
   versionArgs: ['--version'],
   parseVersion: parseSemver,

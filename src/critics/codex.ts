@@ -1,4 +1,5 @@
 /** The Codex adapter: sandboxed read-only `codex exec --json` invocation and its JSONL events. */
+import { dirname, resolve } from 'node:path';
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
 import { compact, eachJsonl, num, obj, str } from './jsonl.js';
@@ -32,29 +33,61 @@ function providerArgs(baseUrl: string): string[] {
   ].flatMap((kv) => ['-c', kv]);
 }
 
+/** `dir` and every folder above it, deepest first. */
+function selfAndParents(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    out.push(d);
+    if (dirname(d) === d) return out;
+  }
+}
+
+/** What the argv reported with a result shows instead of the host paths of the trust override. */
+export const CODEX_UNTRUSTED_SHOWN = 'projects={<run dir and parents>={trust_level="untrusted"}}';
+
+/**
+ * Codex 0.169 loads a project's `.codex/config.toml` (MCP servers, model, ...), hooks and rules only when the
+ * operator's config.toml trusts the run directory or its git root. An explicit "untrusted" for the run directory
+ * and every parent (any of them may be the git root) wins over that for this run; the inline-table form merges
+ * with the operator's `projects` table and takes paths with dots (a dotted `-c` key would split them).
+ */
+function untrustedProjects(cwd: string): string {
+  const entries = selfAndParents(cwd).map((d) => `${JSON.stringify(d)}={trust_level="untrusted"}`);
+  return `projects={${entries.join(',')}}`;
+}
+
 function buildInvocation(
   request: CriticRequest,
   model: string | undefined,
   options: InvocationOptions = {},
 ): Invocation {
-  const args = [
+  const head = [
     'exec',
     '--json',
     '--ephemeral',
     '--skip-git-repo-check',
     '--sandbox',
     'read-only',
+    // Execpolicy `.rules` (the project's and the operator's) could pre-approve commands: none are loaded.
+    '--ignore-rules',
     '-c',
     'approval_policy="never"',
   ];
-  if (options.baseUrl) args.push(...providerArgs(options.baseUrl));
+  const tail: string[] = [];
+  if (options.baseUrl) tail.push(...providerArgs(options.baseUrl));
   if (model) {
     assertSafeModel(model);
-    args.push('-m', model);
+    tail.push('-m', model);
   }
   // `-` last: the prompt is read from stdin, never from argv.
-  args.push('-');
-  return { args, env: {}, stdin: request.prompt };
+  tail.push('-');
+  if (!options.cwd) return { args: [...head, ...tail], env: {}, stdin: request.prompt };
+  return {
+    args: [...head, '-c', untrustedProjects(options.cwd), ...tail],
+    shownArgs: [...head, '-c', CODEX_UNTRUSTED_SHOWN, ...tail],
+    env: {},
+    stdin: request.prompt,
+  };
 }
 
 /** Codex prints this warning item for every custom or unknown model; it is not a failure. */
@@ -119,9 +152,11 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   return compact({ text: error ? '' : text, usage, sessionId, error });
 }
 
+const CODEX_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*']);
+
 export const codexAdapter: CriticAdapter = {
   name: 'codex',
-  envAllowlist: ['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*'],
+  envAllowlist: () => CODEX_ENV,
   buildInvocation,
   versionArgs: ['--version'],
   parseVersion: parseSemver,

@@ -1,4 +1,5 @@
 /** The Gemini CLI adapter: headless `gemini -o stream-json` invocation (never --yolo) and its output. */
+import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
 import { compact, eachJsonl, type JsonObject, num, obj, str } from './jsonl.js';
@@ -16,22 +17,47 @@ export const GEMINI_AUTH_EXIT_CODE = 41;
 /** Gemini CLI exits 55 when the working folder is not trusted and trust was not granted for the session. */
 export const GEMINI_UNTRUSTED_EXIT_CODE = 55;
 
+const asset = (name: string) => fileURLToPath(new URL(`../../assets/gemini/${name}`, import.meta.url));
+/**
+ * System defaults (the lowest settings layer) that turn folder trust off, so an untrusted folder is not a fatal
+ * exit 55 in headless mode, and turn the target's `.env` off. Gemini reads a system file only when it and every
+ * folder above it are root-owned and not group/world-writable; otherwise it skips it and exits 55 (fail closed).
+ */
+export const GEMINI_SYSTEM_DEFAULTS_PATH = asset('system-defaults.json');
+/** A policy that denies the file tools (and subagents): they are then not offered to the model at all. */
+export const GEMINI_NO_FILE_TOOLS_POLICY_PATH = asset('no-file-tools.toml');
+
+/**
+ * Gemini 0.61 loads the folder's `.gemini/settings.json` (MCP servers, hooks, tool discovery commands, model,
+ * tools), `.gemini/.env` and every `.env` key only in a trusted folder. The target is explicitly untrusted for the
+ * run (GEMINI_CLI_TRUST_WORKSPACE=false wins over every trust source) unless the operator opted in to trust.
+ */
+function trustEnv(options: InvocationOptions): Record<string, string> {
+  if (options.trustWorkspace) return { GEMINI_CLI_TRUST_WORKSPACE: 'true' };
+  return {
+    GEMINI_CLI_TRUST_WORKSPACE: 'false',
+    GEMINI_CLI_SYSTEM_DEFAULTS_PATH: options.geminiSystemDefaultsPath || GEMINI_SYSTEM_DEFAULTS_PATH,
+  };
+}
+
 function buildInvocation(
   request: CriticRequest,
   model: string | undefined,
   options: InvocationOptions = {},
 ): Invocation {
   const args = ['-o', 'stream-json', '--approval-mode', 'default'];
+  if (options.fileAccess === 'none') args.push('--policy', GEMINI_NO_FILE_TOOLS_POLICY_PATH);
   if (model) {
     assertSafeModel(model);
     args.push('-m', model);
   }
   // `-p ""` selects headless mode; Gemini appends it to the prompt read from stdin.
   args.push('-p', '');
-  // Trust is opt-in: a trusted folder's own .gemini settings (MCP servers, tools) load with the critic.
-  const env: Record<string, string> = options.trustWorkspace ? { GEMINI_CLI_TRUST_WORKSPACE: 'true' } : {};
+  const env = trustEnv(options);
   if (options.baseUrl) env.GOOGLE_GEMINI_BASE_URL = options.baseUrl;
-  return { args, env, stdin: request.prompt };
+  if (options.fileAccess !== 'none') return { args, env, stdin: request.prompt };
+  const shownArgs = args.map((a) => (a === GEMINI_NO_FILE_TOOLS_POLICY_PATH ? '<no-file-tools.toml>' : a));
+  return { args, shownArgs, env, stdin: request.prompt };
 }
 
 function streamUsage(stats: JsonObject | undefined): TokenUsage | undefined {
@@ -154,9 +180,33 @@ function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
   });
 }
 
+/**
+ * What gemini 0.61 reads from the env for its auth modes (API key, Vertex AI, Code Assist) and endpoints; other
+ * GOOGLE_* values (GOOGLE_CLIENT_SECRET and the like) belong to other programs and stay with the server.
+ */
+export const GEMINI_ENV: readonly string[] = Object.freeze([
+  'GEMINI_*',
+  'GOOGLE_API_KEY',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'GOOGLE_CLOUD_ACCESS_TOKEN',
+  'GOOGLE_CLOUD_LOCATION',
+  'GOOGLE_CLOUD_PROJECT',
+  'GOOGLE_CLOUD_PROJECT_ID',
+  'GOOGLE_CLOUD_QUOTA_PROJECT',
+  'GOOGLE_CLOUD_REGION',
+  'GOOGLE_CLOUD_UNIVERSE_DOMAIN',
+  'GOOGLE_GEMINI_BASE_URL',
+  'GOOGLE_GENAI_API_VERSION',
+  'GOOGLE_GENAI_USE_GCA',
+  'GOOGLE_GENAI_USE_VERTEXAI',
+  'GOOGLE_VERTEX_BASE_URL',
+  'GCLOUD_PROJECT',
+  'CLOUDSDK_CONFIG',
+]);
+
 export const geminiAdapter: CriticAdapter = {
   name: 'gemini',
-  envAllowlist: ['GEMINI_*', 'GOOGLE_*'],
+  envAllowlist: () => GEMINI_ENV,
   buildInvocation,
   versionArgs: ['--version'],
   parseVersion: parseSemver,

@@ -11,9 +11,15 @@ export {
   statusFromMessage,
 } from './classify.js';
 export { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, claudeAdapter } from './claude.js';
-export { CODEX_PROVIDER_ID, CODEX_PROVIDER_KEY_ENV, codexAdapter } from './codex.js';
+export { CODEX_PROVIDER_ID, CODEX_PROVIDER_KEY_ENV, CODEX_UNTRUSTED_SHOWN, codexAdapter } from './codex.js';
 export { CriticEventParser, MAX_EVENT_LINE_BYTES } from './events.js';
-export { GEMINI_AUTH_EXIT_CODE, geminiAdapter } from './gemini.js';
+export {
+  GEMINI_AUTH_EXIT_CODE,
+  GEMINI_ENV,
+  GEMINI_NO_FILE_TOOLS_POLICY_PATH,
+  GEMINI_SYSTEM_DEFAULTS_PATH,
+  geminiAdapter,
+} from './gemini.js';
 export { eachJsonl, JsonlDecoder, parseJsonl } from './jsonl.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
 export * from './types.js';

@@ -66,10 +66,13 @@ export async function runCritic(
   const baseUrl = baseUrlFor(config, critic);
   const invocation = adapter.buildInvocation(request, model, {
     trustWorkspace: config.geminiTrustWorkspace,
+    cwd: options.cwd,
+    ...(config.geminiSystemDefaultsPath ? { geminiSystemDefaultsPath: config.geminiSystemDefaultsPath } : {}),
     ...(baseUrl ? { baseUrl } : {}),
   });
-  const env = buildChildEnv(deps.env ?? process.env, {
-    allow: [...adapter.envAllowlist, ...config.extraEnv],
+  const serverEnv = deps.env ?? process.env;
+  const env = buildChildEnv(serverEnv, {
+    allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
     set: invocation.env,
   });
   const timeoutMs =
@@ -116,7 +119,7 @@ export async function runCritic(
     critic,
     cliVersion: availability.version,
     model: parsed.model ?? model,
-    argv: invocation.args,
+    argv: invocation.shownArgs ?? invocation.args,
     promptSha256: sha256Hex(request.prompt),
     durationMs: run.durationMs,
     exitClass,

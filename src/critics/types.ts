@@ -10,17 +10,31 @@ export interface CriticRequest {
   readonly model?: string;
 }
 
+/** Whether a critic may read files: `read` (its read tools, in the target) or `none` (abstract domains, debates). */
+export type FileAccess = 'read' | 'none';
+
 /** Per-server choices an adapter may honour when building argv/env. */
 export interface InvocationOptions {
-  /** gemini: run in folders it has not been told to trust (config geminiTrustWorkspace). */
+  /**
+   * gemini: trust the target folder, loading its own `.gemini` settings and `.env` (config geminiTrustWorkspace).
+   * Off (default): the folder is explicitly untrusted and nothing in it is loaded (docs/security.md).
+   */
   readonly trustWorkspace?: boolean;
   /** A custom API endpoint (gateway, proxy) for this critic's model API; undefined: the CLI default. */
   readonly baseUrl?: string;
+  /** `none`: the run has nothing to read (it runs in an empty private dir); turn the CLI's file tools off. */
+  readonly fileAccess?: 'read' | 'none';
+  /** The absolute directory the CLI runs in. codex: it and its parents are marked untrusted for this run. */
+  readonly cwd?: string;
+  /** gemini: the system-defaults settings file that turns folder trust and local `.env` off (default: shipped). */
+  readonly geminiSystemDefaultsPath?: string;
 }
 
 /** How to start one run: argv (no prompt, no user text), extra env, and stdin. */
 export interface Invocation {
   readonly args: readonly string[];
+  /** argv as reported with a result when `args` holds host paths (they are replaced by placeholders). */
+  readonly shownArgs?: readonly string[];
   /** Vendor-specific env additions (e.g. settings that make the CLI non-interactive). */
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: string;
@@ -47,8 +61,11 @@ export interface ParsedOutput {
 
 export interface CriticAdapter {
   readonly name: CriticName;
-  /** Env variable names this vendor CLI needs from the server env: exact names, or prefixes ending in `*`. */
-  readonly envAllowlist: readonly string[];
+  /**
+   * Env variable names this vendor CLI needs from the server env `env`: exact names, or prefixes ending in `*`.
+   * A function of the env because cloud-provider credentials pass only when that provider is switched on.
+   */
+  envAllowlist(env: Readonly<Record<string, string | undefined>>): readonly string[];
   buildInvocation(request: CriticRequest, model: string | undefined, options?: InvocationOptions): Invocation;
   /** argv for the availability probe. */
   readonly versionArgs: readonly string[];

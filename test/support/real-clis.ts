@@ -9,7 +9,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { binOf, ensureAll, isInstalled, PINNED, type PinnedCli, pinOf } from '../../scripts/real-clis.js';
 import type { CriticName } from '../../src/config/index.js';
-import { ADAPTERS, type ParsedOutput } from '../../src/critics/index.js';
+import { ADAPTERS, type FileAccess, type ParsedOutput } from '../../src/critics/index.js';
 import { buildChildEnv, type RunResult, runProcess } from '../../src/process/index.js';
 import { CLI_JS } from './harness.js';
 import type { StubModelServer } from './stub-model/index.js';
@@ -134,7 +134,6 @@ export function realServerEnv(
     BRUTALIST_CLAUDE_BASE_URL: stub.url,
     BRUTALIST_CODEX_BASE_URL: `${stub.url}/v1`,
     BRUTALIST_GEMINI_BASE_URL: stub.url,
-    BRUTALIST_GEMINI_TRUST_WORKSPACE: 'true',
     BRUTALIST_ROOTS: sandbox.project,
     BRUTALIST_KILL_GRACE_MS: '500',
     BRUTALIST_CLI_TIMEOUT_MS: '60000',
@@ -330,6 +329,7 @@ export function treeHash(root: string): string {
 // ---- a critic CLI run directly (no server): same argv and env as runCritic builds, raw output kept
 
 export interface BareRun {
+  /** argv as runCritic reports it (host paths replaced by placeholders). */
   readonly args: readonly string[];
   readonly run: RunResult;
   readonly parsed: ParsedOutput | undefined;
@@ -351,19 +351,31 @@ export async function runBare(
   bins: Record<CriticName, string>,
   sandbox: RealSandbox,
   url: string,
-  options: { prompt: string; model?: string; timeoutMs?: number; stallTimeoutMs?: number; cwd?: string },
+  options: {
+    prompt: string;
+    model?: string;
+    timeoutMs?: number;
+    stallTimeoutMs?: number;
+    cwd?: string;
+    fileAccess?: FileAccess;
+    /** Server env variables to leave out (e.g. an API key, to see where the CLI finds another). */
+    unsetEnv?: readonly string[];
+  },
 ): Promise<BareRun> {
   const adapter = ADAPTERS[critic];
+  const cwd = options.cwd ?? sandbox.project;
   const invocation = adapter.buildInvocation({ prompt: options.prompt }, options.model, {
-    trustWorkspace: true,
     baseUrl: endpointFor(critic, url),
+    cwd,
+    ...(options.fileAccess ? { fileAccess: options.fileAccess } : {}),
   });
-  const serverEnv = realServerEnv(sandbox, bins, { url });
-  const env = buildChildEnv(serverEnv, { allow: adapter.envAllowlist, set: invocation.env });
+  const serverEnv: Record<string, string> = realServerEnv(sandbox, bins, { url });
+  for (const name of options.unsetEnv ?? []) delete serverEnv[name];
+  const env = buildChildEnv(serverEnv, { allow: adapter.envAllowlist(serverEnv), set: invocation.env });
   const run = await runProcess({
     command: bins[critic],
     args: invocation.args,
-    cwd: options.cwd ?? sandbox.project,
+    cwd,
     env,
     stdin: invocation.stdin,
     timeoutMs: options.timeoutMs ?? 60_000,
@@ -380,5 +392,5 @@ export async function runBare(
   }
   const failure = adapter.classifyFailure(run, parsed);
   const code = failure ?? (parsed && parsed.text.trim().length > 0 ? 'ok' : 'CLI_OUTPUT_INVALID');
-  return { args: invocation.args, run, parsed, code };
+  return { args: invocation.shownArgs ?? invocation.args, run, parsed, code };
 }

@@ -116,9 +116,16 @@ describe('ADAPTERS', () => {
     for (const [name, adapter] of Object.entries(ADAPTERS)) {
       expect(adapter.name).toBe(name);
       expect(adapter.versionArgs).toEqual(['--version']);
-      expect(adapter.envAllowlist.length).toBeGreaterThan(0);
-      // A bare `*` would pass the whole server env (secrets included) to the child.
-      expect(adapter.envAllowlist).not.toContain('*');
+      const everyProvider = {
+        CLAUDE_CODE_USE_BEDROCK: '1',
+        CLAUDE_CODE_USE_VERTEX: '1',
+        CLAUDE_CODE_USE_MANTLE: '1',
+      };
+      for (const env of [{}, everyProvider]) {
+        expect(adapter.envAllowlist(env).length).toBeGreaterThan(0);
+        // A bare `*` would pass the whole server env (secrets included) to the child.
+        expect(adapter.envAllowlist(env)).not.toContain('*');
+      }
     }
   });
 

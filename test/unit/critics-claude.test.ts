@@ -25,6 +25,8 @@ describe('claude adapter: invocation', () => {
       '--verbose',
       '--include-partial-messages',
       '--no-session-persistence',
+      '--setting-sources',
+      'user',
       '--strict-mcp-config',
       '--tools',
       'Read,Glob,Grep',
@@ -36,7 +38,7 @@ describe('claude adapter: invocation', () => {
     expect(inv.stdin).toBe('PROMPT-TEXT');
     expect(inv.args.join(' ')).not.toContain('PROMPT-TEXT');
     expect(inv.args.join(' ')).not.toMatch(/skip-permissions|bypass/i);
-    expect(inv.env).toEqual({});
+    expect(inv.env).toEqual({ CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS: '1' });
   });
 
   it('appends --model when a model is given', () => {

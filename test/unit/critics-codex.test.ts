@@ -16,6 +16,7 @@ describe('codex adapter: invocation', () => {
       '--skip-git-repo-check',
       '--sandbox',
       'read-only',
+      '--ignore-rules',
       '-c',
       'approval_policy="never"',
       '-',

@@ -55,7 +55,7 @@ describe('custom endpoint options', () => {
   it('claude: ANTHROPIC_BASE_URL in the child env, argv unchanged', () => {
     const plain = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined);
     const inv = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { baseUrl: URL_ });
-    expect(inv.env).toEqual({ ANTHROPIC_BASE_URL: URL_ });
+    expect(inv.env).toEqual({ ...plain.env, ANTHROPIC_BASE_URL: URL_ });
     expect(inv.args).toEqual(plain.args);
   });
 
@@ -70,7 +70,7 @@ describe('custom endpoint options', () => {
   it('codex: a custom Responses provider through -c flags, before -m and the stdin marker', () => {
     const inv = codexAdapter.buildInvocation({ prompt: 'p' }, 'gpt-5', { baseUrl: URL_ });
     const p = `model_providers.${CODEX_PROVIDER_ID}`;
-    expect(inv.args.slice(8)).toEqual([
+    expect(inv.args.slice(9)).toEqual([
       '-c',
       `model_provider="${CODEX_PROVIDER_ID}"`,
       '-c',
@@ -85,8 +85,8 @@ describe('custom endpoint options', () => {
       'gpt-5',
       '-',
     ]);
-    expect(inv.args.slice(0, 8)).toEqual(
-      codexAdapter.buildInvocation({ prompt: 'p' }, undefined).args.slice(0, 8),
+    expect(inv.args.slice(0, 9)).toEqual(
+      codexAdapter.buildInvocation({ prompt: 'p' }, undefined).args.slice(0, 9),
     );
     expect(inv.env).toEqual({});
   });

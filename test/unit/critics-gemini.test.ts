@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geminiAdapter } from '../../src/critics/index.js';
+import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiAdapter } from '../../src/critics/index.js';
 import type { ExitClass } from '../../src/process/types.js';
 import {
   exit,
@@ -191,9 +191,22 @@ describe('gemini adapter: failure classification', () => {
 
 describe('gemini workspace trust', () => {
   it('grants trust only when asked, through the env the CLI reads', () => {
-    expect(geminiAdapter.buildInvocation({ prompt: 'p' }, undefined).env).toEqual({});
     expect(geminiAdapter.buildInvocation({ prompt: 'p' }, undefined, { trustWorkspace: true }).env).toEqual({
       GEMINI_CLI_TRUST_WORKSPACE: 'true',
     });
+  });
+
+  it('otherwise distrusts the folder for the run and points gemini at the shipped system defaults', () => {
+    expect(geminiAdapter.buildInvocation({ prompt: 'p' }, undefined).env).toEqual({
+      GEMINI_CLI_TRUST_WORKSPACE: 'false',
+      GEMINI_CLI_SYSTEM_DEFAULTS_PATH: GEMINI_SYSTEM_DEFAULTS_PATH,
+    });
+  });
+
+  it('uses the configured system defaults file instead of the shipped one', () => {
+    const inv = geminiAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      geminiSystemDefaultsPath: '/etc/brutalist/gemini.json',
+    });
+    expect(inv.env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH).toBe('/etc/brutalist/gemini.json');
   });
 });

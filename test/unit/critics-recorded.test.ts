@@ -59,14 +59,13 @@ describe.each(PINNED)('recorded output of $critic $version', (pin) => {
     expect(code).toBe(meta.expected.code);
     if (meta.expected.text !== undefined) expect(parsed?.text.trim()).toBe(meta.expected.text.trim());
     // The recording was made with today's argv: a changed invocation needs a new recording.
-    const { args } = adapter.buildInvocation(
+    const invocation = adapter.buildInvocation(
       { prompt: 'p' },
       meta.argv.includes('-m') ? meta.argv[meta.argv.indexOf('-m') + 1] : undefined,
-      {
-        trustWorkspace: true,
-        baseUrl: 'http://127.0.0.1:PORT',
-      },
+      { baseUrl: 'http://127.0.0.1:PORT', cwd: '/recorded/project' },
     );
+    // As reported with a result: host paths (codex's trust override) are placeholders.
+    const args = invocation.shownArgs ?? invocation.args;
     const normalise = (argv: readonly string[]) =>
       argv.map((a) => a.replace(/127\.0\.0\.1:PORT\/v1/, '127.0.0.1:PORT'));
     expect(normalise(meta.argv)).toEqual(normalise(args));
