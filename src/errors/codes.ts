@@ -100,7 +100,7 @@ export const ERROR_CODES = {
   },
   WORKSPACE_UNTRUSTED: {
     message:
-      'The critic CLI refuses to run in a folder it has not been told to trust (gemini: trust the folder, or set BRUTALIST_GEMINI_TRUST_WORKSPACE=true).',
+      'The critic CLI refuses to run in a folder it does not trust (gemini: its system defaults file was skipped; see docs/security.md).',
     retryable: false,
     httpStatus: 503,
   },

@@ -1,8 +1,12 @@
 // Real binaries, failure paths: HTTP errors, a dropped or refused connection, a stream that stalls and a client
 // that cancels — each ends by our own deadline or watchdog with a clear code, and no critic process survives it.
+import { copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CriticName } from '../../src/config/index.js';
+import { GEMINI_SYSTEM_DEFAULTS_PATH } from '../../src/critics/index.js';
 import {
   callTool,
   connectRealServer,
@@ -234,8 +238,11 @@ describe.concurrent('runs only our watchdogs and deadlines can end', () => {
     expect(textOf(ok)).toContain('STUB-CRITIQUE');
   });
 
-  it('gemini in a folder it was not told to trust is WORKSPACE_UNTRUSTED when geminiTrustWorkspace is off', async () => {
-    const server = await startServer({ BRUTALIST_GEMINI_TRUST_WORKSPACE: 'false' });
+  it('gemini is WORKSPACE_UNTRUSTED (fails closed) when it skips a system defaults file in a world-writable folder', async () => {
+    // Gemini reads a system file only when it and its folders are root-owned and not group/world-writable.
+    const insecure = join(tmpdir(), `brutalist-gemini-defaults-${process.pid}.json`);
+    copyFileSync(GEMINI_SYSTEM_DEFAULTS_PATH, insecure);
+    const server = await startServer({ BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH: insecure });
     const result = await callTool(server.client, 'roast', {
       domain: 'idea',
       context: `Trust me. ${marker('untrusted')}`,
