@@ -154,6 +154,11 @@ export const OPTIONS = {
   maxFieldChars: int('BRUTALIST_MAX_FIELD_CHARS', 10_000, 100, 1_000_000, 'Largest short string argument.'),
   maxPathChars: int('BRUTALIST_MAX_PATH_CHARS', 4_096, 64, 65_536, 'Longest accepted `target` path.'),
   maxPathComponentChars: int('BRUTALIST_MAX_PATH_COMPONENT_CHARS', 255, 16, 4_096, 'Longest path component.'),
+  redactInputSecrets: bool(
+    'BRUTALIST_REDACT_INPUT_SECRETS',
+    true,
+    "Redact secret-shaped text (keys, tokens, PEM blocks, JWTs, high-entropy assignments) and the server's credential env values from `context` and the other text arguments before any critic sees them.",
+  ),
   // ---- results, paging, conversations, cache
   pageChars: int(
     'BRUTALIST_PAGE_CHARS',
@@ -521,7 +526,9 @@ type ValueOf<S> =
       ? string
       : S extends OptionSpec<'list', readonly string[]>
         ? readonly string[]
-        : never;
+        : S extends OptionSpec<'bool', boolean>
+          ? boolean
+          : never;
 
 /** The resolved, frozen configuration every module receives. */
 export type Config = {

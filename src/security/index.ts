@@ -18,3 +18,12 @@ export {
   sanitizeText,
 } from './sanitize.js';
 export { REDACTED } from './secrets.js';
+export {
+  addCounts,
+  CritiqueSanitizer,
+  NO_REDACTED_INPUT,
+  NO_SANITIZED,
+  type RedactedInputCounts,
+  type SanitizedCounts,
+  stripTerminalControls,
+} from './untrusted-text.js';
