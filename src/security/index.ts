@@ -3,6 +3,7 @@
 export { PATH_PLACEHOLDER } from './host-paths.js';
 export { checkTextLimits, DEFAULT_MAX_FIELD_DEPTH, type TextLimits } from './limits.js';
 export {
+  narrowRoots,
   PATH_ERROR_CODES,
   type PathLimits,
   type ResolvedTarget,
