@@ -152,6 +152,13 @@ export const OPTIONS = {
     'Largest `context` (and other long text) argument.',
   ),
   maxFieldChars: int('BRUTALIST_MAX_FIELD_CHARS', 10_000, 100, 1_000_000, 'Largest short string argument.'),
+  maxMessageBytes: int(
+    'BRUTALIST_MAX_MESSAGE_BYTES',
+    16 * MIB,
+    MIB,
+    1024 * MIB,
+    'Largest stdio message read; a larger one is answered with a JSON-RPC error and dropped. Must hold a `context` of maxContextChars (3 UTF-8 bytes per character at worst) plus 1 MiB.',
+  ),
   maxPathChars: int('BRUTALIST_MAX_PATH_CHARS', 4_096, 64, 65_536, 'Longest accepted `target` path.'),
   maxPathComponentChars: int('BRUTALIST_MAX_PATH_COMPONENT_CHARS', 255, 16, 4_096, 'Longest path component.'),
   redactInputSecrets: bool(

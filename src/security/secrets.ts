@@ -156,11 +156,15 @@ function looksRandom(value: string): boolean {
   return LONG_BASE64.test(value) && /[A-Z]/.test(value) && /[a-z]/.test(value) && /[0-9]/.test(value);
 }
 
-/** Mixed-case letters and digits with high entropy, not a URL: a generated key, whatever its name. */
+// URLs, paths (`/tmp/x-Ab3/f.pid`, `~/k`, `./a`) and dotted names (`pkg.Mod2.fn`, `a1B2.json`) are addresses,
+// not keys: generated keys are base64 or base62 and have no dot (JWTs and `ya29.` tokens have their own rules).
+const ADDRESS_LIKE = /:\/\/|^[/~.]|\./;
+
+/** Mixed-case letters and digits with high entropy, not an address: a generated key, whatever its name. */
 function highEntropy(value: string): boolean {
   return (
     value.length >= MIN_HIGH_ENTROPY_CHARS &&
-    !value.includes('://') &&
+    !ADDRESS_LIKE.test(value) &&
     /[A-Z]/.test(value) &&
     /[a-z]/.test(value) &&
     /[0-9]/.test(value) &&

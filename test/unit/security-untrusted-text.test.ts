@@ -208,3 +208,15 @@ describe('critique sanitizer: properties', () => {
     }
   });
 });
+
+describe('input redaction: addresses are not keys', () => {
+  it('keeps paths, URLs and dotted names with random-looking parts', () => {
+    const text = [
+      'pidfile=/tmp/brutalist-e2e-Xa8Kq2Zt9/grandchild.pid',
+      'home=~/Xa8Kq2Zt9Lm3Nb7Vc1Qw',
+      'url=https://example.com/Xa8Kq2Zt9Lm3Nb7Vc1Qw',
+      'module=pkg.Xa8Kq2Zt9Lm3.Nb7Vc1Qw',
+    ].join('\n');
+    expect(sanitizer.input(text)).toEqual({ text, counts: { secrets: 0, envValues: 0 } });
+  });
+});
