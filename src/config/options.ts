@@ -24,6 +24,8 @@ interface OptionSpec<K extends Kind, D> {
   readonly choices?: readonly string[];
   /** Strings: `url` = empty, or an http(s) URL without credentials. */
   readonly format?: 'url';
+  /** Never printed (`brutalist-mcp config` shows `<set>`): the whole value, or only a URL's password. */
+  readonly secret?: 'value' | 'url-password';
 }
 
 const int = (env: string, def: number, min: number, max: number, description: string) =>
@@ -242,11 +244,14 @@ export const OPTIONS = {
     '',
     'Folder of the SQLite state file `state.db` (empty: $XDG_STATE_HOME/brutalist-mcp, else ~/.local/state/brutalist-mcp).',
   ),
-  redisUrl: str(
-    'BRUTALIST_REDIS_URL',
-    '',
-    'Redis URL (redis:// or rediss://); set, it makes Redis the state store so several instances share state.',
-  ),
+  redisUrl: {
+    ...str(
+      'BRUTALIST_REDIS_URL',
+      '',
+      'Redis URL (redis:// or rediss://); set, it makes Redis the state store so several instances share state.',
+    ),
+    secret: 'url-password',
+  },
   redisKeyPrefix: str(
     'BRUTALIST_REDIS_KEY_PREFIX',
     'brutalist:',
@@ -287,11 +292,14 @@ export const OPTIONS = {
     10 * SECOND,
     "How often a request waiting on another instance's identical run checks for its result.",
   ),
-  cursorSecret: str(
-    'BRUTALIST_CURSOR_SECRET',
-    '',
-    'HMAC key that signs cursors (empty: a random one generated once and kept in the state store).',
-  ),
+  cursorSecret: {
+    ...str(
+      'BRUTALIST_CURSOR_SECRET',
+      '',
+      'HMAC key that signs cursors (empty: a random one generated once and kept in the state store).',
+    ),
+    secret: 'value',
+  },
   cacheFrontMaxBytes: int(
     'BRUTALIST_CACHE_FRONT_MAX_BYTES',
     32 * MIB,
@@ -543,3 +551,23 @@ export type Config = {
     ? readonly CriticName[]
     : ValueOf<(typeof OPTIONS)[K]>;
 };
+
+export const SECRET_SHOWN_AS = '<set>';
+
+/** The config as `brutalist-mcp config` prints it: secret options as `<set>`, a URL's password as `<set>`. */
+export function printableConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec<Kind, unknown>]>) {
+    const value = config[name];
+    if (!spec.secret || typeof value !== 'string' || value === '') continue;
+    out[name] = spec.secret === 'url-password' ? withoutPassword(value) : SECRET_SHOWN_AS;
+  }
+  return out;
+}
+
+function withoutPassword(value: string): string {
+  const userinfo = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)([^@/]*)@/.exec(value);
+  if (userinfo) return `${userinfo[1]}${SECRET_SHOWN_AS}@${value.slice(userinfo[0].length)}`;
+  // No password in user:password@ form. A URL that does not parse could hold anything: nothing of it is shown.
+  return URL.canParse(value) ? value : SECRET_SHOWN_AS;
+}
