@@ -144,7 +144,7 @@ export const OPTIONS = {
   roots: list(
     'BRUTALIST_ROOTS',
     [],
-    "Allowed filesystem roots (path-delimiter separated) when the client offers no MCP roots; empty: the server's cwd.",
+    "Allowed filesystem roots (path-delimiter separated), a ceiling: client MCP roots may narrow them, never widen them; empty: the client's roots, else the server's cwd.",
   ),
   maxContextChars: int(
     'BRUTALIST_MAX_CONTEXT_CHARS',
