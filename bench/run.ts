@@ -2,6 +2,7 @@
 const benches = [
   './overhead.bench.js',
   './security/validation.bench.js',
+  './security/untrusted-text.bench.js',
   './streaming.bench.js',
   './resilience/admission.bench.js',
   './resilience/breaker.bench.js',

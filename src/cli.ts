@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CRITIC_NAMES, type CriticName, loadConfig } from './config/index.js';
+import { CRITIC_NAMES, type CriticName, loadConfig, printableConfig } from './config/index.js';
 import { isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { parseToolArgs } from './mcp/index.js';
@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor':
       return doctor(config);
     case 'config':
-      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+      // Secrets (cursorSecret, the Redis password) print as `<set>`: this output lands in bug reports.
+      process.stdout.write(`${JSON.stringify(printableConfig(config), null, 2)}\n`);
       return 0;
     case 'state':
       return stateCommand(config, rest);

@@ -24,6 +24,8 @@ interface OptionSpec<K extends Kind, D> {
   readonly choices?: readonly string[];
   /** Strings: `url` = empty, or an http(s) URL without credentials. */
   readonly format?: 'url';
+  /** Never printed (`brutalist-mcp config` shows `<set>`): the whole value, or only a URL's password. */
+  readonly secret?: 'value' | 'url-password';
 }
 
 const int = (env: string, def: number, min: number, max: number, description: string) =>
@@ -147,7 +149,7 @@ export const OPTIONS = {
   roots: list(
     'BRUTALIST_ROOTS',
     [],
-    "Allowed filesystem roots (path-delimiter separated) when the client offers no MCP roots; empty: the server's cwd.",
+    "Allowed filesystem roots (path-delimiter separated), a ceiling: client MCP roots may narrow them, never widen them; empty: the client's roots, else the server's cwd.",
   ),
   maxContextChars: int(
     'BRUTALIST_MAX_CONTEXT_CHARS',
@@ -157,8 +159,20 @@ export const OPTIONS = {
     'Largest `context` (and other long text) argument.',
   ),
   maxFieldChars: int('BRUTALIST_MAX_FIELD_CHARS', 10_000, 100, 1_000_000, 'Largest short string argument.'),
+  maxMessageBytes: int(
+    'BRUTALIST_MAX_MESSAGE_BYTES',
+    16 * MIB,
+    MIB,
+    1024 * MIB,
+    'Largest stdio message read; a larger one is answered with a JSON-RPC error and dropped. Must hold a `context` of maxContextChars (3 UTF-8 bytes per character at worst) plus 1 MiB.',
+  ),
   maxPathChars: int('BRUTALIST_MAX_PATH_CHARS', 4_096, 64, 65_536, 'Longest accepted `target` path.'),
   maxPathComponentChars: int('BRUTALIST_MAX_PATH_COMPONENT_CHARS', 255, 16, 4_096, 'Longest path component.'),
+  redactInputSecrets: bool(
+    'BRUTALIST_REDACT_INPUT_SECRETS',
+    true,
+    "Redact secret-shaped text (keys, tokens, PEM blocks, JWTs, high-entropy assignments) and the server's credential env values from `context` and the other text arguments before any critic sees them.",
+  ),
   // ---- results, paging, conversations, cache
   pageChars: int(
     'BRUTALIST_PAGE_CHARS',
@@ -235,11 +249,14 @@ export const OPTIONS = {
     '',
     'Folder of the SQLite state file `state.db` (empty: $XDG_STATE_HOME/brutalist-mcp, else ~/.local/state/brutalist-mcp).',
   ),
-  redisUrl: str(
-    'BRUTALIST_REDIS_URL',
-    '',
-    'Redis URL (redis:// or rediss://); set, it makes Redis the state store so several instances share state.',
-  ),
+  redisUrl: {
+    ...str(
+      'BRUTALIST_REDIS_URL',
+      '',
+      'Redis URL (redis:// or rediss://); set, it makes Redis the state store so several instances share state.',
+    ),
+    secret: 'url-password',
+  },
   redisKeyPrefix: str(
     'BRUTALIST_REDIS_KEY_PREFIX',
     'brutalist:',
@@ -280,11 +297,14 @@ export const OPTIONS = {
     10 * SECOND,
     "How often a request waiting on another instance's identical run checks for its result.",
   ),
-  cursorSecret: str(
-    'BRUTALIST_CURSOR_SECRET',
-    '',
-    'HMAC key that signs cursors (empty: a random one generated once and kept in the state store).',
-  ),
+  cursorSecret: {
+    ...str(
+      'BRUTALIST_CURSOR_SECRET',
+      '',
+      'HMAC key that signs cursors (empty: a random one generated once and kept in the state store).',
+    ),
+    secret: 'value',
+  },
   cacheFrontMaxBytes: int(
     'BRUTALIST_CACHE_FRONT_MAX_BYTES',
     32 * MIB,
@@ -526,7 +546,9 @@ type ValueOf<S> =
       ? string
       : S extends OptionSpec<'list', readonly string[]>
         ? readonly string[]
-        : never;
+        : S extends OptionSpec<'bool', boolean>
+          ? boolean
+          : never;
 
 /** The resolved, frozen configuration every module receives. */
 export type Config = {
@@ -534,3 +556,23 @@ export type Config = {
     ? readonly CriticName[]
     : ValueOf<(typeof OPTIONS)[K]>;
 };
+
+export const SECRET_SHOWN_AS = '<set>';
+
+/** The config as `brutalist-mcp config` prints it: secret options as `<set>`, a URL's password as `<set>`. */
+export function printableConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec<Kind, unknown>]>) {
+    const value = config[name];
+    if (!spec.secret || typeof value !== 'string' || value === '') continue;
+    out[name] = spec.secret === 'url-password' ? withoutPassword(value) : SECRET_SHOWN_AS;
+  }
+  return out;
+}
+
+function withoutPassword(value: string): string {
+  const userinfo = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)([^@/]*)@/.exec(value);
+  if (userinfo) return `${userinfo[1]}${SECRET_SHOWN_AS}@${value.slice(userinfo[0].length)}`;
+  // No password in user:password@ form. A URL that does not parse could hold anything: nothing of it is shown.
+  return URL.canParse(value) ? value : SECRET_SHOWN_AS;
+}

@@ -155,7 +155,24 @@ export function resolveConfig(
     if (options.overrides?.[name] !== undefined) value = options.overrides[name];
     out[name] = validateOne(name, value);
   }
+  checkMessageFitsContext(out as Config);
   return Object.freeze(out) as Config;
+}
+
+/** Worst-case UTF-8 bytes of one UTF-16 character, and room for the other arguments and the JSON-RPC envelope. */
+export const BYTES_PER_CONTEXT_CHAR = 3;
+export const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
+
+/** A context the tools accept (maxContextChars) must fit in a message the transport reads (maxMessageBytes). */
+function checkMessageFitsContext(config: Config): void {
+  const needed = config.maxContextChars * BYTES_PER_CONTEXT_CHAR + MESSAGE_OVERHEAD_BYTES;
+  if (config.maxMessageBytes < needed) {
+    throw new BrutalistError(
+      'CONFIG_INVALID',
+      `maxMessageBytes must be at least maxContextChars * ${BYTES_PER_CONTEXT_CHAR} + ${MESSAGE_OVERHEAD_BYTES} = ${needed} so that a context of maxContextChars characters can be read, got ${config.maxMessageBytes}; raise maxMessageBytes or lower maxContextChars`,
+      { data: { option: 'maxMessageBytes' } },
+    );
+  }
 }
 
 /** Config for a server process: env + the config file (explicit via BRUTALIST_CONFIG, or the default location). */

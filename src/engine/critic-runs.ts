@@ -8,6 +8,12 @@ import {
 } from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import {
+  type CritiqueSanitizer,
+  NO_SANITIZED,
+  type SanitizedCounts,
+  stripTerminalControls,
+} from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CriticRunSummary, Models } from './types.js';
 
@@ -71,27 +77,59 @@ export async function selectCritics(
   });
 }
 
+/** One critic's run; its text (or error message) is already sanitized, and `sanitized` says what went. */
 export type CriticOutcome =
-  | { readonly critic: CriticName; readonly ok: true; readonly result: CriticResult }
+  | {
+      readonly critic: CriticName;
+      readonly ok: true;
+      readonly result: CriticResult;
+      readonly sanitized: SanitizedCounts;
+    }
   | {
       readonly critic: CriticName;
       readonly ok: false;
       readonly error: BrutalistError;
       readonly durationMs: number;
+      readonly sanitized: SanitizedCounts;
     };
 
 /** Where a run reports progress events; single-flight fans them out to every caller sharing the run. */
 export type EmitEvent = (event: StreamEvent) => void;
 
-/** Runs every critic in parallel; one failing critic never fails the others. */
+/** A tool name from the critic's stream shown in progress: the model chose it, so controls go. */
+function cleanEvent(event: StreamEvent): StreamEvent {
+  if (event.kind !== 'tool') return event;
+  const name = stripTerminalControls(event.name, { ...NO_SANITIZED });
+  return name === event.name ? event : { ...event, name };
+}
+
+/** A failed run's message can quote the vendor endpoint's error text: sanitized like a critique. */
+function cleanError(
+  error: BrutalistError,
+  sanitizer: CritiqueSanitizer,
+): { error: BrutalistError; sanitized: SanitizedCounts } {
+  const { text, counts } = sanitizer.critique(error.message);
+  if (text === error.message) return { error, sanitized: counts };
+  return {
+    error: new BrutalistError(error.code, text, { data: error.data, cause: error }),
+    sanitized: counts,
+  };
+}
+
+/**
+ * Runs every critic in parallel; one failing critic never fails the others. This is the one place every critic
+ * answer enters the engine (roasts and each debate turn), so it is where critic text is sanitized: what is
+ * composed, cached, paged, stored as a conversation turn or quoted to the next debater is already clean.
+ */
 export async function runCriticsInParallel(
   critics: readonly CriticName[],
   buildRequest: (critic: CriticName) => CriticRequest,
   run: CriticRunner,
-  options: { cwd: string; signal: AbortSignal },
+  options: { cwd: string; signal: AbortSignal; sanitizer: CritiqueSanitizer },
   emit: EmitEvent,
   clock: Clock,
 ): Promise<CriticOutcome[]> {
+  const { sanitizer, ...runOptions } = options;
   return Promise.all(
     critics.map(async (critic): Promise<CriticOutcome> => {
       const started = clock.now();
@@ -99,16 +137,18 @@ export async function runCriticsInParallel(
       emit({ kind: 'started', critic });
       try {
         const result = await run(critic, buildRequest(critic), {
-          ...options,
+          ...runOptions,
           onStdout: (chunk) => {
-            for (const event of parser.push(chunk)) emit(event);
+            for (const event of parser.push(chunk)) emit(cleanEvent(event));
           },
         });
         emit({ kind: 'done', critic, ok: true });
-        return { critic, ok: true, result };
+        const { text, counts } = sanitizer.critique(result.text);
+        return { critic, ok: true, result: { ...result, text }, sanitized: counts };
       } catch (err) {
         emit({ kind: 'done', critic, ok: false });
-        return { critic, ok: false, error: toBrutalistError(err), durationMs: clock.now() - started };
+        const { error, sanitized } = cleanError(toBrutalistError(err), sanitizer);
+        return { critic, ok: false, error, durationMs: clock.now() - started, sanitized };
       }
     }),
   );

@@ -6,7 +6,14 @@ import { buildRoastPrompt, discover, getDomain, runDebate } from '../domains/ind
 import { BrutalistError, isBrutalistError } from '../errors/index.js';
 import { type Clock, newId, sha256Hex, systemClock } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
-import { checkTextLimits, resolveTarget } from '../security/index.js';
+import {
+  addCounts,
+  CritiqueSanitizer,
+  checkTextLimits,
+  NO_SANITIZED,
+  resolveTarget,
+  type SanitizedCounts,
+} from '../security/index.js';
 import type {
   Conversation,
   ConversationTurn,
@@ -32,6 +39,7 @@ import { CriticGuard, type CriticGuardDeps, type GuardedCall } from './guarded-r
 import { ResultPages } from './results.js';
 import { SingleFlight, stableJson } from './single-flight.js';
 import type { DebateArgs, PagingArgs, RequestContext, ResultMeta, RoastArgs, ToolResponse } from './types.js';
+import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
 
 export interface EngineDeps {
   readonly config: Config;
@@ -67,6 +75,8 @@ export class Engine {
   private readonly flights = new SingleFlight<Finished>();
   private readonly distributed: DistributedFlight;
   private readonly listeners = new Map<string, Set<EmitEvent>>();
+  /** Critic answers and client text pass through it (prepared once with the server env's credential values). */
+  private readonly sanitizer: CritiqueSanitizer;
 
   constructor(deps: EngineDeps) {
     this.config = deps.config;
@@ -74,6 +84,7 @@ export class Engine {
     this.availability = deps.availability;
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
+    this.sanitizer = new CritiqueSanitizer(this.env);
     this.pages = new ResultPages(this.store, this.config, this.clock);
     this.distributed = new DistributedFlight(this.store, this.clock, {
       lockTtlMs: this.config.lockTtlMs,
@@ -109,6 +120,9 @@ export class Engine {
     const title = domain.kind === 'abstract' ? { target: args.target } : {};
     checkTextLimits({ ...title, context: args.context, ...args.fields }, this.config, LONG_FIELDS);
     checkModels(args.models);
+    // From here on (prompt, cache key, conversation) only the redacted text exists.
+    const redaction = redactRoastInput(args, this.sanitizer, this.config.redactInputSecrets);
+    args = redaction.args;
 
     const conversation = args.resume ? await this.loadConversation(args, ctx) : undefined;
     let cwd = this.defaultCwd(ctx);
@@ -174,7 +188,7 @@ export class Engine {
           chosen.critics,
           (critic) => ({ prompt, model: args.models?.[critic] }),
           this.guard.runner(withEvents(call, emit)),
-          { cwd, signal },
+          { cwd, signal, sanitizer: this.sanitizer },
           emit,
           this.clock,
         );
@@ -187,6 +201,8 @@ export class Engine {
           cacheAgeMs: null,
           skipped: chosen.skipped,
           notes,
+          sanitized: sanitizedTotal(outcomes),
+          redactedInput: redaction.redacted,
         };
         const title = `Brutalist critique: ${domain.title}${args.target ? ` (${args.target})` : ''}`;
         return {
@@ -250,6 +266,8 @@ export class Engine {
       LONG_FIELDS,
     );
     checkModels(args.models);
+    const redaction = redactDebateInput(args, this.sanitizer, this.config.redactInputSecrets);
+    args = redaction.args;
     const notes: string[] = [];
     let agents: readonly [CriticName, CriticName];
     if (args.agents && args.agents.length > 0) {
@@ -311,7 +329,7 @@ export class Engine {
                   [critic],
                   () => ({ prompt, model: args.models?.[critic] }),
                   this.guard.runner(withEvents(call, emit)),
-                  { cwd, signal: turnSignal ?? signal },
+                  { cwd, signal: turnSignal ?? signal, sanitizer: this.sanitizer },
                   emit,
                   this.clock,
                 );
@@ -329,6 +347,8 @@ export class Engine {
             cacheAgeMs: null,
             skipped: [],
             notes,
+            sanitized: sanitizedTotal(outcomes),
+            redactedInput: redaction.redacted,
           };
           return { text: debate.markdown, meta, turns: [] };
         }
@@ -576,6 +596,10 @@ function withEvents(call: GuardedCall, emit: EmitEvent): GuardedCall {
       emit({ kind: 'queued', position, ...(estimatedWaitMs === undefined ? {} : { estimatedWaitMs }) }),
     onAdmitted: (critic) => emit({ kind: 'started', critic }),
   };
+}
+
+function sanitizedTotal(outcomes: readonly CriticOutcome[]): SanitizedCounts {
+  return outcomes.reduce((sum, o) => addCounts(sum, o.sanitized), NO_SANITIZED);
 }
 
 function isCircuitOpen(err: unknown): boolean {

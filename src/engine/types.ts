@@ -2,6 +2,7 @@
 import type { CriticName, PriorityName } from '../config/index.js';
 import type { TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
+import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 
 export type Models = Partial<Record<CriticName, string>>;
@@ -103,4 +104,8 @@ export interface ResultMeta {
   /** Critics the caller asked for that could not run (not installed / not working). */
   readonly skipped: ReadonlyArray<{ readonly critic: CriticName; readonly code: string }>;
   readonly notes: readonly string[];
+  /** What was removed from the critics' answers before they were returned or stored (all runs, all turns). */
+  readonly sanitized: SanitizedCounts;
+  /** Secrets redacted from the client's text before any critic saw it (config redactInputSecrets). */
+  readonly redactedInput: RedactedInputCounts;
 }

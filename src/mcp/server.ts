@@ -8,7 +8,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
-import { rootsFromUris } from '../security/index.js';
+import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResponse } from './format.js';
 import { parseToolArgs, TOOLS, type ToolName } from './tools.js';
@@ -42,24 +42,31 @@ export function createMcpServer(options: McpServerOptions): Server {
     { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
 
-  // Client roots are fetched once and refreshed only when the client says they changed.
-  let clientRoots: Promise<string[]> | undefined;
+  // Client roots are fetched once and refreshed only when the client says they changed. Configured roots
+  // (BRUTALIST_ROOTS) are a ceiling: client roots narrow them, never widen them (security.md#client-roots).
+  // null: the client offered no file roots (or listing them failed), so the configured roots apply as they are.
+  let clientRoots: Promise<string[] | null> | undefined;
   server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
     clientRoots = undefined;
   });
   const roots = async (): Promise<string[]> => {
+    const configured = engine.config.roots;
     if (server.getClientCapabilities()?.roots) {
       clientRoots ??= server
         .listRoots(undefined, { timeout: 10_000 })
-        .then((r) => rootsFromUris(r.roots.map((root) => root.uri)))
+        .then((r) => {
+          const offered = rootsFromUris(r.roots.map((root) => root.uri));
+          return offered.length > 0 ? narrowRoots(configured, offered) : null;
+        })
         .catch(() => {
           clientRoots = undefined;
-          return [];
+          return null;
         });
+      // Roots all outside the configured ones narrow to none: every path is then PATH_OUTSIDE_ROOT.
       const fromClient = await clientRoots;
-      if (fromClient.length > 0) return fromClient;
+      if (fromClient !== null) return [...fromClient];
     }
-    if (engine.config.roots.length > 0) return [...engine.config.roots];
+    if (configured.length > 0) return [...configured];
     return [options.cwd ?? process.cwd()];
   };
 

@@ -3,6 +3,7 @@
 export { PATH_PLACEHOLDER } from './host-paths.js';
 export { checkTextLimits, DEFAULT_MAX_FIELD_DEPTH, type TextLimits } from './limits.js';
 export {
+  narrowRoots,
   PATH_ERROR_CODES,
   type PathLimits,
   type ResolvedTarget,
@@ -18,3 +19,12 @@ export {
   sanitizeText,
 } from './sanitize.js';
 export { REDACTED } from './secrets.js';
+export {
+  addCounts,
+  CritiqueSanitizer,
+  NO_REDACTED_INPUT,
+  NO_SANITIZED,
+  type RedactedInputCounts,
+  type SanitizedCounts,
+  stripTerminalControls,
+} from './untrusted-text.js';

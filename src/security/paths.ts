@@ -247,3 +247,25 @@ export function rootsFromUris(uris: readonly string[]): string[] {
   }
   return out;
 }
+
+/**
+ * Configured roots are a ceiling: the client's roots narrow them and never widen them. Keeps each client root
+ * whose realpath is a configured root's realpath or lies inside one (as that realpath, so a symlink cannot move
+ * it later); a client root that does not exist, or lies outside every configured root, is dropped. No
+ * configured roots: the client's roots as given. The result may be empty: then every path is outside.
+ */
+export async function narrowRoots(
+  configured: readonly string[],
+  client: readonly string[],
+): Promise<string[]> {
+  if (configured.length === 0) return [...client];
+  const ceilings = (await realRoots(configured)).filter((r): r is string => r !== undefined);
+  const candidates = await realRoots(client);
+  const kept: string[] = [];
+  for (const real of candidates) {
+    if (real !== undefined && containingRoot(real, ceilings) !== undefined && !kept.includes(real)) {
+      kept.push(real);
+    }
+  }
+  return kept;
+}

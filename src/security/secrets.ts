@@ -17,13 +17,21 @@ function onlyPaths(value: string): boolean {
   return value.split(/[:;,]/).every((part) => part.length === 0 || ABSOLUTE.test(part));
 }
 
-/** Env values to blank out, longest first so a value that contains another is removed whole. */
-export function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
+/**
+ * Env values to blank out, longest first so a value that contains another is removed whole.
+ * `credentialsOnly` keeps just the credential-named variables: critique text and client input use it, where
+ * BRUTALIST_* settings (`interactive`, `drop-oldest`) are ordinary words that must survive.
+ */
+export function secretEnvValues(
+  env: NodeJS.ProcessEnv,
+  options: { credentialsOnly?: boolean } = {},
+): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== 'string') continue;
     if (SECRET_ENV_NAME.test(name) && value.length >= MIN_SECRET_ENV_VALUE_CHARS) values.add(value);
     else if (
+      !options.credentialsOnly &&
       name.startsWith('BRUTALIST_') &&
       value.length >= MIN_BRUTALIST_VALUE_CHARS &&
       !PLAIN_SETTING.test(value) &&
@@ -36,14 +44,22 @@ export function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** Literal replacement (split/join): linear in the text for each value, no regex built from env data. */
-export function removeEnvValues(text: string, values: readonly string[]): string {
+export function removeEnvValues(text: string, values: readonly string[], onRedact?: Counter): string {
   let out = text;
-  for (const value of values) if (out.includes(value)) out = out.split(value).join(REDACTED);
+  for (const value of values) {
+    if (!out.includes(value)) continue;
+    const parts = out.split(value);
+    onRedact?.(parts.length - 1);
+    out = parts.join(REDACTED);
+  }
   return out;
 }
 
+/** Told how many redactions a rule just made. */
+export type Counter = (n: number) => void;
+
 /** Removes PEM private-key blocks with indexOf scans (a lazy regex here would be quadratic on many BEGINs). */
-function removePemBlocks(text: string): string {
+function removePemBlocks(text: string, onRedact?: Counter): string {
   let from = 0;
   let out = '';
   for (;;) {
@@ -57,6 +73,7 @@ function removePemBlocks(text: string): string {
       continue;
     }
     out += text.slice(from, begin) + REDACTED;
+    onRedact?.(1);
     const end = text.indexOf('-----END ', headerEnd + 5);
     const endClose = end < 0 ? -1 : text.indexOf('-----', end + 9);
     if (endClose < 0) return out; // unterminated: everything after BEGIN may be key material
@@ -68,7 +85,7 @@ function removePemBlocks(text: string): string {
 // Every pattern starts only where a token starts (the lookbehind) and ends on a greedy class run with
 // nothing after it, so each character is examined a bounded number of times: linear, no backtracking blowup.
 const TOKEN =
-  /(?<![A-Za-z0-9_-])(sk-ant-|sk-|AIza|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AKIA)([A-Za-z0-9_-]+)/g;
+  /(?<![A-Za-z0-9_-])(sk-ant-|sk-|[sr]k_(?:live|test)_|AIza|ya29\.|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|xapp-|npm_|hf_|AKIA|ASIA)([A-Za-z0-9_-]+)/g;
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
 const AUTH_SCHEME = /\b(Bearer|Basic)([ \t]+)([A-Za-z0-9._~+/=-]+)/gi;
 const URL_USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/)([^\s/?#@<>"'`]{1,256})@/g;
@@ -82,6 +99,7 @@ function minRest(prefix: string): number {
     case 'sk-':
       return 12;
     case 'AKIA':
+    case 'ASIA':
       return 16;
     case 'xoxa-':
     case 'xoxb-':
@@ -95,17 +113,20 @@ function minRest(prefix: string): number {
   }
 }
 
-function tokenReplacer(match: string, prefix: string, rest: string): string {
-  if (rest.length < minRest(prefix)) return match;
+/** Prefixes that also start ordinary identifiers (`hf_hub_download`): a token needs a digit or a capital. */
+const IDENTIFIER_LIKE_PREFIXES = new Set(['hf_', 'npm_']);
+
+function isToken(prefix: string, rest: string): boolean {
+  if (rest.length < minRest(prefix)) return false;
   // `sk-learn-compatible`: a bare sk- word needs a digit unless it is long enough to be a key anyway.
-  if (prefix === 'sk-' && rest.length < 20 && !/[0-9]/.test(rest)) return match;
-  return REDACTED;
+  if (prefix === 'sk-' && rest.length < 20 && !/[0-9]/.test(rest)) return false;
+  if (IDENTIFIER_LIKE_PREFIXES.has(prefix) && !/[0-9A-Z]/.test(rest)) return false;
+  return true;
 }
 
-function authReplacer(match: string, scheme: string, gap: string, credential: string): string {
+function isAuthCredential(credential: string): boolean {
   // "Bearer authentication" and "Bearer /healthz" are prose; real credentials carry digits, or are long.
-  if (credential.length < 8 || (!/[0-9]/.test(credential) && credential.length < 24)) return match;
-  return scheme + gap + REDACTED;
+  return credential.length >= 8 && (/[0-9]/.test(credential) || credential.length >= 24);
 }
 
 const SECRET_KEY_NAME =
@@ -115,25 +136,89 @@ const NOT_A_SECRET =
   /^(?:string|number|boolean|null|undefined|none|true|false|required|optional|object|any|bearer|basic|\d{1,11}|\$.*|process\.env.*|os\.environ.*|env\..*|this\..*|config\..*|options\..*)$/i;
 const LONG_HEX = /^[0-9a-f]{32,}$/i;
 const LONG_BASE64 = /^[A-Za-z0-9+/_-]{32,}={0,2}$/;
+const MIN_HIGH_ENTROPY_CHARS = 20;
+// Bits per character: random base62 of 20+ characters measures about 4.1-4.4; English words and
+// identifiers stay under 3.5.
+const MIN_ENTROPY_BITS_PER_CHAR = 4;
+
+/** Shannon entropy of the value's characters, in bits per character. */
+export function entropyBitsPerChar(value: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  const n = value.length;
+  for (const c of counts.values()) bits -= (c / n) * Math.log2(c / n);
+  return bits;
+}
 
 function looksRandom(value: string): boolean {
   if (LONG_HEX.test(value)) return true;
   return LONG_BASE64.test(value) && /[A-Z]/.test(value) && /[a-z]/.test(value) && /[0-9]/.test(value);
 }
 
-function keyValueReplacer(match: string, key: string, separator: string, value: string): string {
-  if (NOT_A_SECRET.test(value)) return match;
-  if (SECRET_KEY_NAME.test(key) && value.length >= 3) return key + separator + REDACTED;
-  if (looksRandom(value)) return key + separator + REDACTED;
-  return match;
+// URLs, paths (`/tmp/x-Ab3/f.pid`, `~/k`, `./a`) and dotted names (`pkg.Mod2.fn`, `a1B2.json`) are addresses,
+// not keys: generated keys are base64 or base62 and have no dot (JWTs and `ya29.` tokens have their own rules).
+const ADDRESS_LIKE = /:\/\/|^[/~.]|\./;
+
+/** Mixed-case letters and digits with high entropy, not an address: a generated key, whatever its name. */
+function highEntropy(value: string): boolean {
+  return (
+    value.length >= MIN_HIGH_ENTROPY_CHARS &&
+    !ADDRESS_LIKE.test(value) &&
+    /[A-Z]/.test(value) &&
+    /[a-z]/.test(value) &&
+    /[0-9]/.test(value) &&
+    entropyBitsPerChar(value) >= MIN_ENTROPY_BITS_PER_CHAR
+  );
+}
+
+/**
+ * Strict (error messages): a secret-named key with any value, or a random-looking value, is redacted.
+ * Prose (critiques, client input): `Key: findings` and `commit: <40 hex>` are ordinary text, so a secret-named key
+ * needs a credential-like value (8+ characters with letters and digits, or high entropy) and any other key a
+ * high-entropy value.
+ */
+function isSecretAssignment(key: string, value: string, prose: boolean): boolean {
+  if (NOT_A_SECRET.test(value)) return false;
+  if (!prose) return (SECRET_KEY_NAME.test(key) && value.length >= 3) || looksRandom(value);
+  if (highEntropy(value)) return true;
+  if (!SECRET_KEY_NAME.test(key)) return false;
+  return (value.length >= 8 && /[0-9]/.test(value) && /[A-Za-z]/.test(value)) || looksRandom(value);
+}
+
+export interface RedactOptions {
+  /** The prose rules for `KEY: value` (see isSecretAssignment); default false (the strict error rules). */
+  readonly prose?: boolean;
+  /** Told about every redaction made. */
+  readonly onRedact?: Counter;
 }
 
 /** Redacts credentials that have a recognisable shape, wherever they appear in the text. */
-export function redactSecretShapes(text: string): string {
-  return removePemBlocks(text)
-    .replace(URL_USERINFO, (_m, scheme: string) => `${scheme}${REDACTED}@`)
-    .replace(TOKEN, tokenReplacer)
-    .replace(JWT, REDACTED)
-    .replace(AUTH_SCHEME, authReplacer)
-    .replace(KEY_VALUE, keyValueReplacer);
+export function redactSecretShapes(text: string, options: RedactOptions = {}): string {
+  const prose = options.prose === true;
+  const count = options.onRedact ?? (() => {});
+  return removePemBlocks(text, count)
+    .replace(URL_USERINFO, (_m, scheme: string) => {
+      count(1);
+      return `${scheme}${REDACTED}@`;
+    })
+    .replace(TOKEN, (match, prefix: string, rest: string) => {
+      if (!isToken(prefix, rest)) return match;
+      count(1);
+      return REDACTED;
+    })
+    .replace(JWT, () => {
+      count(1);
+      return REDACTED;
+    })
+    .replace(AUTH_SCHEME, (match, scheme: string, gap: string, credential: string) => {
+      if (!isAuthCredential(credential)) return match;
+      count(1);
+      return scheme + gap + REDACTED;
+    })
+    .replace(KEY_VALUE, (match, key: string, separator: string, value: string) => {
+      if (!isSecretAssignment(key, value, prose)) return match;
+      count(1);
+      return key + separator + REDACTED;
+    });
 }

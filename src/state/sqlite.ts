@@ -1,9 +1,17 @@
 /** SqliteStateStore: the embedded durable StateStore — one SQLite file (WAL), bounded, shared by local processes. */
-import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newToken, systemClock } from '../infra/index.js';
+import {
+  createPrivateFile,
+  report,
+  STATE_DIR_MODE,
+  STATE_FILE_MODE,
+  tighten,
+  tightenDatabaseFiles,
+} from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { migrate } from './sqlite-schema.js';
 import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
@@ -25,7 +33,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 export const STATE_FILE_NAME = 'state.db';
 
 export interface SqliteStateStoreOptions {
-  /** The folder holding state.db (created with mode 0700 when missing). */
+  /** The folder holding state.db (mode 0700, created or tightened on open; docs/security.md#state-at-rest). */
   readonly dir: string;
   /** Bytes of stored values (UTF-8 JSON plus row overhead) held before least-recently-used eviction. */
   readonly maxBytes: number;
@@ -74,11 +82,14 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
     this.clock = options.clock ?? systemClock;
     this.path = join(options.dir, STATE_FILE_NAME);
     try {
-      mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+      mkdirSync(options.dir, { recursive: true, mode: STATE_DIR_MODE });
+      report(options.dir, tighten(options.dir, STATE_DIR_MODE), STATE_DIR_MODE, options.log);
+      // Created 0600 before SQLite opens it: -wal and -shm then inherit 0600 instead of the umask's 0644.
+      createPrivateFile(this.path);
+      tightenDatabaseFiles(this.path, options.log);
     } catch (err) {
       throw new BrutalistError('STATE_UNAVAILABLE', 'The state folder could not be created.', { cause: err });
     }
-    const existed = existsSync(this.path);
     let db: Database.Database | undefined;
     try {
       db = new Database(this.path, { timeout: busyTimeoutMs });
@@ -87,7 +98,8 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
       migrate(db);
       this.q = prepare(db);
-      if (!existed) chmodSync(this.path, 0o600);
+      // Side files an older version (or another tool) left loose are fixed now that WAL mode created them.
+      tightenDatabaseFiles(this.path, options.log);
     } catch (err) {
       db?.close();
       throw this.openFailure(err, options.log);
@@ -224,7 +236,10 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   async backup(destination: string): Promise<void> {
     this.assertOpen();
     try {
+      // The copy holds everything the live file does: private from its first byte, and after SQLite is done.
+      createPrivateFile(destination);
       await this.db.backup(destination);
+      tighten(destination, STATE_FILE_MODE);
     } catch (err) {
       throw new BrutalistError('STATE_UNAVAILABLE', 'The state backup failed.', { cause: err });
     }

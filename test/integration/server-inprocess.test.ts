@@ -1,5 +1,5 @@
 // The MCP server in this process: real SDK client over the in-memory transport, real fake-critic subprocesses.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -58,15 +58,49 @@ const meta = (r: CallToolResult) =>
   };
 
 describe('roots', () => {
-  it("uses the client's MCP roots when it offers them, instead of the configured roots", async () => {
+  it('lets client roots narrow the configured roots: only paths inside both are allowed', async () => {
+    const { client } = await connect({}, { roots: [join(sandbox.project, 'src')] });
+    const inside = await call(client, 'roast', { domain: 'codebase', target: 'index.ts' });
+    expect(inside.isError).toBeFalsy();
+    expect(readLog(sandbox.log).at(-1)!.cwd).toBe(join(sandbox.project, 'src'));
+    const configuredOnly = await call(client, 'roast', {
+      domain: 'codebase',
+      target: join(sandbox.project, 'package.json'),
+    });
+    expect(codeOf(configuredOnly)).toBe('PATH_OUTSIDE_ROOT');
+  });
+
+  it('never lets client roots widen the configured roots: a root outside them leaves nothing allowed', async () => {
     const clientRoot = join(sandbox.dir, 'client-root');
     mkdirSync(clientRoot);
     writeFileSync(join(clientRoot, 'app.py'), 'print(1)\n');
     const { client } = await connect({}, { roots: [clientRoot] });
-    const inside = await call(client, 'roast', { domain: 'codebase', target: join(clientRoot, 'app.py') });
-    expect(inside.isError).toBeFalsy();
+    const own = await call(client, 'roast', { domain: 'codebase', target: join(clientRoot, 'app.py') });
+    expect(codeOf(own)).toBe('PATH_OUTSIDE_ROOT');
     const configured = await call(client, 'roast', { domain: 'codebase', target: sandbox.project });
     expect(codeOf(configured)).toBe('PATH_OUTSIDE_ROOT');
+    expect(readLog(sandbox.log).filter((l) => !l.argv.includes('--version'))).toHaveLength(0);
+  });
+
+  it('judges client roots by realpath: a symlink inside that points outside is dropped', async () => {
+    const outside = join(sandbox.dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret.txt'), 'x\n');
+    symlinkSync(outside, join(sandbox.project, 'escape'));
+    const { client } = await connect({}, { roots: [join(sandbox.project, 'escape')] });
+    const result = await call(client, 'roast', { domain: 'codebase', target: join(outside, 'secret.txt') });
+    expect(codeOf(result)).toBe('PATH_OUTSIDE_ROOT');
+  });
+
+  it("uses the client's roots as they are when no roots are configured", async () => {
+    const clientRoot = join(sandbox.dir, 'client-root');
+    mkdirSync(clientRoot);
+    writeFileSync(join(clientRoot, 'app.py'), 'print(1)\n');
+    const { client } = await connect({ roots: [] }, { roots: [clientRoot] });
+    const inside = await call(client, 'roast', { domain: 'codebase', target: join(clientRoot, 'app.py') });
+    expect(inside.isError).toBeFalsy();
+    const elsewhere = await call(client, 'roast', { domain: 'codebase', target: sandbox.project });
+    expect(codeOf(elsewhere)).toBe('PATH_OUTSIDE_ROOT');
   });
 
   it('runs a single-file target with cwd = its directory and names only the file to the critic', async () => {
@@ -81,6 +115,42 @@ describe('roots', () => {
     expect(run.cwd).toBe(join(sandbox.project, 'src'));
     expect(run.stdin).toContain('index.ts');
     expect(run.stdin).not.toContain(sandbox.dir);
+  });
+});
+
+describe('secrets in input', () => {
+  const token = 'ghp_Zq8xLm2Rt7Vb4Nc8Hj5Ws1Ya6Ed0UkP3oA9f';
+
+  it('redacts debate topics and positions before either debater sees them', async () => {
+    const { client } = await connect();
+    const result = await call(client, 'roast_cli_debate', {
+      topic: `Rotate ${token} now?`,
+      proPosition: 'Yes',
+      conPosition: `No, keep password=hunter2x9 forever`,
+      agents: ['claude', 'codex'],
+    });
+    expect(result.isError).toBeFalsy();
+    const runs = readLog(sandbox.log).filter((l) => l.stdin.includes('Rotate'));
+    expect(runs).toHaveLength(2);
+    for (const run of runs) {
+      expect(run.stdin).not.toContain(token);
+      expect(run.stdin).not.toContain('hunter2x9');
+    }
+    expect((result.structuredContent as { redactedInput: unknown }).redactedInput).toEqual({
+      secrets: 2,
+      envValues: 0,
+    });
+  });
+
+  it('sends input as it is when redactInputSecrets is off, and reports nothing redacted', async () => {
+    const { client } = await connect({ redactInputSecrets: false });
+    const result = await call(client, 'roast', { domain: 'idea', context: `deploy with ${token}` });
+    expect(result.isError).toBeFalsy();
+    expect(readLog(sandbox.log).at(-1)!.stdin).toContain(token);
+    expect((result.structuredContent as { redactedInput: unknown }).redactedInput).toEqual({
+      secrets: 0,
+      envValues: 0,
+    });
   });
 });
 

@@ -45,8 +45,9 @@ describe('progress notifications', () => {
 
 describe('roots', () => {
   it('refetches client roots after roots/list_changed', async () => {
-    const first = join(sandbox.dir, 'first');
-    const second = join(sandbox.dir, 'second');
+    // Inside the configured root: client roots narrow it, so only roots inside it count (docs/security.md).
+    const first = join(sandbox.project, 'first');
+    const second = join(sandbox.project, 'second');
     mkdirSync(first);
     mkdirSync(second);
     writeFileSync(join(second, 'x.md'), '# x\n');

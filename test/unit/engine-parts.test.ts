@@ -142,6 +142,8 @@ describe('ResultPages', () => {
     cacheAgeMs: null,
     skipped: [],
     notes: [],
+    sanitized: { controls: 0, escapes: 0, bidi: 0, secrets: 0, envValues: 0 },
+    redactedInput: { secrets: 0, envValues: 0 },
   };
 
   function setup() {

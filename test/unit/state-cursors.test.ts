@@ -23,6 +23,8 @@ const meta: ResultMeta = {
   cacheAgeMs: null,
   skipped: [],
   notes: [],
+  sanitized: { controls: 0, escapes: 0, bidi: 0, secrets: 0, envValues: 0 },
+  redactedInput: { secrets: 0, envValues: 0 },
 };
 
 function codeOf(fn: () => unknown): string {
