@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 /** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CRITIC_NAMES, type CriticName, loadConfig, printableConfig } from './config/index.js';
-import { isBrutalistError, toBrutalistError } from './errors/index.js';
+import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
+import { loadConfig, printableConfig } from './config/index.js';
+import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
-import { parseToolArgs } from './mcp/index.js';
 import { sanitizeText } from './security/index.js';
 import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
 import { createApp, serveStdio } from './transport/index.js';
@@ -17,9 +15,9 @@ Usage:
   brutalist-mcp                     serve MCP over stdio (what MCP clients launch)
   brutalist-mcp serve               same as above
   brutalist-mcp roast <domain> [--target PATH] [--context TEXT | --context-file FILE | --context -]
-                    [--cli claude|codex|gemini]... [--model CRITIC=MODEL]... [--json] [--verbose]
-                                    one critique in the terminal (progress on stderr)
-  brutalist-mcp doctor              which critic CLIs are installed and working (exit 1 if none)
+                    [--cli claude|codex|gemini]... [--model CRITIC=MODEL]... [--fresh] [--json] [--verbose]
+                                    one critique in the terminal (progress on stderr; roast --help for more)
+  brutalist-mcp doctor              which critic CLIs are installed, working and logged in (exit 1 if none is ready)
   brutalist-mcp config              print the resolved configuration as JSON
   brutalist-mcp state info          the state store: backend, location, health, entries
   brutalist-mcp state backup FILE   online copy of the SQLite state file (safe while servers run)
@@ -54,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     case 'state':
       return stateCommand(config, rest);
     case 'roast':
-      return roast(config, rest);
+      return roastCommand(config, rest, processTerminal());
     default:
       process.stderr.write(`Unknown command ${JSON.stringify(command)}.\n\n${HELP}`);
       return 2;
@@ -120,77 +118,16 @@ async function stateCommand(config: ReturnType<typeof loadConfig>, args: string[
   return 2;
 }
 
-async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      target: { type: 'string' },
-      context: { type: 'string' },
-      'context-file': { type: 'string' },
-      cli: { type: 'string', multiple: true },
-      model: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-    },
-  });
-  let context = values.context;
-  if (context === '-') context = readFileSync(0, 'utf8');
-  if (values['context-file']) context = readFileSync(values['context-file'], 'utf8');
-  const models: Partial<Record<CriticName, string>> = {};
-  for (const pair of values.model ?? []) {
-    const [critic, model] = pair.split('=', 2);
-    if (critic && model && (CRITIC_NAMES as readonly string[]).includes(critic))
-      models[critic as CriticName] = model;
-  }
-  const parsed = parseToolArgs('roast', {
-    domain: positionals[0],
-    target: values.target,
-    context,
-    clis: values.cli,
-    models: Object.keys(models).length > 0 ? models : undefined,
-    verbose: values.verbose,
-    limit: 100_000,
-  });
-  if (parsed.tool !== 'roast') return 2;
-  const app = createApp(config);
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  // Progress goes to stderr through the same rate-limited stream an MCP client would get.
-  const progress = app.streams.open({
-    progress: async (notice) => {
-      process.stderr.write(`… ${notice.message}\n`);
-    },
-  });
-  try {
-    let response = await app.engine.roast(parsed.args, {
-      owner: 'local',
-      roots: config.roots.length > 0 ? config.roots : [process.cwd()],
-      signal: controller.signal,
-      onEvent: (event) => progress.push(event),
-    });
-    progress.close();
-    if (values.json) {
-      process.stdout.write(
-        `${JSON.stringify({ contextId: response.contextId, meta: response.meta, page: response.page })}\n`,
-      );
-    }
-    process.stdout.write(response.text);
-    // The terminal gets the whole critique: walk the pages.
-    while (response.page.nextOffset !== null) {
-      response = await app.engine.roast(
-        { ...parsed.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
-        { owner: 'local', roots: [], signal: controller.signal },
-      );
-      process.stdout.write(response.text);
-    }
-    process.stdout.write('\n');
-    return 0;
-  } finally {
-    progress.close();
-    await app.shutdown();
-  }
-}
+/** Codes that mean the command line or its input was wrong (exit 2); everything else failed while running (exit 1). */
+const BAD_INPUT = new Set<ErrorCode>([
+  'CONFIG_INVALID',
+  'INVALID_ARGUMENT',
+  'INPUT_TOO_LARGE',
+  'PATH_INVALID',
+  'PATH_NOT_FOUND',
+  'PATH_NOT_REGULAR',
+  'PATH_OUTSIDE_ROOT',
+]);
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -198,11 +135,22 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.stdout.write('', () => process.exit(code));
   },
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(
+        `brutalist-mcp roast: ${err.message}\nRun \`brutalist-mcp roast --help\` for usage.\n`,
+      );
+      process.exit(2);
+    }
     const error = toBrutalistError(err);
     const message = sanitizeText(error.message, { roots: [process.cwd()], env: process.env });
     process.stderr.write(`brutalist-mcp: ${error.code}: ${message}\n`);
     if (!isBrutalistError(err) && process.env.BRUTALIST_DEBUG)
       process.stderr.write(`${String((err as Error)?.stack)}\n`);
-    process.exit(error.code === 'CONFIG_INVALID' || error.code === 'INVALID_ARGUMENT' ? 2 : 1);
+    if (error.code === 'PATH_OUTSIDE_ROOT') {
+      process.stderr.write(
+        'The terminal allows paths under the current directory and BRUTALIST_ROOTS: cd there first.\n',
+      );
+    }
+    process.exit(BAD_INPUT.has(error.code) ? 2 : 1);
   },
 );

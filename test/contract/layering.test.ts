@@ -20,7 +20,8 @@ const RANK: Record<string, number> = {
   engine: 5,
   mcp: 6,
   transport: 7,
-  'cli.ts': 8,
+  cli: 8,
+  'cli.ts': 9,
   'index.ts': 8,
 };
 

@@ -1,17 +1,24 @@
 // The command line, as a user runs it: help, version, config, doctor and a terminal roast against fake critics.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DOMAIN_IDS } from '../../src/domains/index.js';
 import { VERSION } from '../../src/infra/index.js';
-import { CLI_JS, makeSandbox, serverEnv } from '../support/harness.js';
+import { CLI_JS, makeSandbox, readLog, serverEnv, waitFor } from '../support/harness.js';
 
 const sandbox = makeSandbox('brutalist-cli-');
 afterAll(() => sandbox.cleanup());
 
-function run(args: string[], env: Record<string, string> = serverEnv(sandbox), input?: string) {
+function run(
+  args: string[],
+  env: Record<string, string> = serverEnv(sandbox),
+  input?: string,
+  cwd = sandbox.project,
+) {
   const r = spawnSync(process.execPath, [CLI_JS, ...args], {
     env,
-    cwd: sandbox.project,
+    cwd,
     input,
     encoding: 'utf8',
     timeout: 30_000,
@@ -80,12 +87,161 @@ describe('brutalist-mcp command line', () => {
     expect(r.stdout.length).toBeGreaterThan(250_000);
   });
 
-  it('reports a bad terminal roast with its code and exit 2', () => {
+  it('reports a target outside the roots with its code, a hint and exit 2', () => {
     const r = run(['roast', 'codebase', '--target', '/etc']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('PATH_OUTSIDE_ROOT');
-    const bad = run(['roast', 'nonsense']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('INVALID_ARGUMENT');
+    expect(r.stderr).toContain('cd there first');
+  });
+});
+
+describe('brutalist-mcp roast: usage mistakes exit 2 with a message that names the fix', () => {
+  const ALL_DOMAINS = DOMAIN_IDS.join(', ');
+
+  it.each([['--help'], ['-h']])('roast %s prints the roast usage on stdout, exit 0', (flag) => {
+    const r = run(['roast', flag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: brutalist-mcp roast <domain> [options]');
+    expect(r.stdout).toContain('--model CRITIC=MODEL');
+    for (const id of DOMAIN_IDS) expect(r.stdout).toContain(id);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([
+    [['roast', 'idea', '--bogus'], 'unknown option --bogus'],
+    [['roast', 'idea', '--context'], '--context needs a value'],
+    [['roast', 'idea', '--context', '--json'], '--context needs a value'],
+    [
+      ['roast', 'idea', '--context-file', 'no-such-file.txt'],
+      '--context-file no-such-file.txt: no such file',
+    ],
+    [['roast', 'idea', '--context-file', 'src'], '--context-file src: it is a folder'],
+    [['roast', 'idea', '--context', 'x', '--model', 'claude'], 'give the model as claude=MODEL'],
+    [['roast', 'idea', '--context', 'x', '--model', 'claude='], 'give the model as claude=MODEL'],
+    [
+      ['roast', 'idea', '--context', 'x', '--model', 'gpt=o3'],
+      'the critic must be one of claude, codex, gemini',
+    ],
+    [
+      ['roast', 'idea', '--context', 'x', '--cli', 'copilot'],
+      '--cli copilot: the critics are claude, codex, gemini',
+    ],
+    [['roast', 'idea', 'stray words'], 'unexpected argument "stray words"'],
+    [['roast'], `which domain? One of: ${ALL_DOMAINS}`],
+    [['roast', 'nonsense'], `unknown domain "nonsense"; the domains are: ${ALL_DOMAINS}`],
+  ])('%j', (args, message) => {
+    const r = run(args);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^brutalist-mcp roast: /);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('Run `brutalist-mcp roast --help` for usage.');
+    expect(r.stderr).not.toMatch(/INTERNAL_ERROR|INVALID_ARGUMENT|Invalid option/);
+  });
+
+  it('never starts a critic for a usage mistake', () => {
+    const log = join(sandbox.dir, 'usage.log');
+    run(['roast', 'idea', '--context', 'x', '--model', 'claude'], {
+      ...serverEnv(sandbox),
+      FAKE_CLI_LOG: log,
+    });
+    expect(readLog(log)).toEqual([]);
+  });
+
+  it('says "not found" for a path that does not exist, inside or outside the working directory', () => {
+    // An absolute path is shown as <path>: error text never carries host paths, not even the user's own.
+    for (const [target, shown] of [
+      ['missing-dir', 'missing-dir'],
+      ['../elsewhere/missing', '../elsewhere/missing'],
+      ['/no/such/place', '<path>'],
+    ]) {
+      const r = run(['roast', 'codebase', '--target', target!]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`PATH_NOT_FOUND: The path does not exist: --target ${shown}`);
+      expect(r.stderr).not.toContain('PATH_OUTSIDE_ROOT');
+    }
+  });
+
+  it('makes the working directory a root: a relative target resolves against it, whatever BRUTALIST_ROOTS says', () => {
+    const elsewhere = { ...serverEnv(sandbox), BRUTALIST_ROOTS: sandbox.home };
+    const r = run(['roast', 'file_structure', '--target', 'src', '--cli', 'claude'], elsewhere);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('FAKE-CLAUDE CRITIQUE');
+    // Without --target a filesystem domain critiques the working directory.
+    const dot = run(
+      ['roast', 'codebase', '--cli', 'claude'],
+      elsewhere,
+      undefined,
+      join(sandbox.project, 'src'),
+    );
+    expect(dot.code).toBe(0);
+  });
+});
+
+describe('brutalist-mcp roast: output', () => {
+  it('--json prints exactly one JSON object on stdout: contextId, the whole text and meta', () => {
+    const r = run([
+      'roast',
+      'idea',
+      '--json',
+      '--cli',
+      'gemini',
+      '--context',
+      'json\n@@fake spew_bytes=200000',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { contextId: string; text: string; meta: { cached: boolean } };
+    expect(out.contextId).toMatch(/\S/);
+    expect(out.text).toContain('FAKE SPEW critique text');
+    expect(out.text.length).toBeGreaterThan(200_000);
+    expect(out.meta.cached).toBe(false);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('says on stderr when the critique comes from the cache, and --fresh runs the critics again', () => {
+    const args = ['roast', 'idea', '--cli', 'codex', '--context', 'cache me'];
+    const first = run(args);
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toContain('cache hit');
+    const second = run(args);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toMatch(/cache hit: the same request was answered \d+ s ago/);
+    const fresh = run([...args, '--fresh']);
+    expect(fresh.stderr).not.toContain('cache hit');
+  });
+
+  it('prints its first progress line before the critic answers', async () => {
+    const file = join(sandbox.dir, 'slow.txt');
+    writeFileSync(file, 'slow idea\n@@fake delay_ms=3000\n');
+    const child = spawn(
+      process.execPath,
+      [CLI_JS, 'roast', 'idea', '--cli', 'codex', '--context-file', file],
+      {
+        env: serverEnv(sandbox),
+        cwd: sandbox.project,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    let exited = false;
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const done = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        exited = true;
+        resolve(code);
+      }),
+    );
+    expect(await waitFor(() => stderr.includes('roasting idea with codex') || exited, 20_000)).toBe(true);
+    // Ordering, not timing: the line is there while the critic is still thinking.
+    expect(exited).toBe(false);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe('brutalist-mcp: roasting idea with codex… (Ctrl-C cancels)');
+    expect(await done).toBe(0);
+    expect(stdout).toContain('FAKE-CODEX CRITIQUE');
   });
 });

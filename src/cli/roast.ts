@@ -1,0 +1,99 @@
+/** The terminal roast: one critique through the engine, progress on stderr, the critique (or JSON) on stdout. */
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/index.js';
+import type { ToolResponse } from '../engine/index.js';
+import { parseToolArgs } from '../mcp/index.js';
+import { createApp } from '../transport/index.js';
+import { parseRoastArgs, ROAST_USAGE } from './roast-args.js';
+
+export { ROAST_USAGE, UsageError } from './roast-args.js';
+
+export interface Terminal {
+  readonly cwd: string;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Reads all of stdin (for `--context -`). */
+  readonly readStdin: () => string;
+}
+
+export const processTerminal = (): Terminal => ({
+  cwd: process.cwd(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  readStdin: () => readFileSync(0, 'utf8'),
+});
+
+function ageText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const m = Math.round(s / 60);
+  return m < 120 ? `${m} min` : `${Math.round(m / 60)} h`;
+}
+
+export async function roastCommand(config: Config, args: readonly string[], term: Terminal): Promise<number> {
+  const parsed = parseRoastArgs(args, term.cwd, term.readStdin);
+  if (parsed.help) {
+    term.stdout.write(ROAST_USAGE);
+    return 0;
+  }
+  const tool = parseToolArgs('roast', { ...parsed.toolArgs, limit: 100_000 });
+  if (tool.tool !== 'roast') return 2;
+  const critics = tool.args.clis?.join(', ') ?? 'the first available critic';
+  // At once, before the state store opens or a critic starts: the user sees the command took.
+  term.stderr.write(`brutalist-mcp: roasting ${tool.args.domain} with ${critics}… (Ctrl-C cancels)\n`);
+
+  const app = createApp(config);
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  // Progress goes to stderr through the same rate-limited stream an MCP client would get; a heartbeat that says
+  // nothing new is not repeated.
+  let lastNotice = '';
+  const progress = app.streams.open({
+    progress: async (notice) => {
+      if (notice.message === lastNotice) return;
+      lastNotice = notice.message;
+      term.stderr.write(`… ${lastNotice}\n`);
+    },
+  });
+  // The user's own directory is the first root (a relative target resolves against it); configured roots stay
+  // usable for absolute targets.
+  const roots = [term.cwd, ...config.roots];
+  try {
+    let response: ToolResponse = await app.engine.roast(tool.args, {
+      owner: 'local',
+      roots,
+      signal: controller.signal,
+      onEvent: (event) => progress.push(event),
+    });
+    progress.close();
+    const first = response;
+    const pages = [response.text];
+    // The terminal gets the whole critique: walk the pages.
+    while (response.page.nextOffset !== null) {
+      response = await app.engine.roast(
+        { ...tool.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
+        { owner: 'local', roots, signal: controller.signal },
+      );
+      pages.push(response.text);
+    }
+    if (first.meta.cached) {
+      const age = first.meta.cacheAgeMs === null ? '' : ` ${ageText(first.meta.cacheAgeMs)} ago`;
+      term.stderr.write(
+        `brutalist-mcp: cache hit: the same request was answered${age} (inputs unchanged); --fresh runs the critics again.\n`,
+      );
+    }
+    if (parsed.json) {
+      const text = pages.join('');
+      term.stdout.write(`${JSON.stringify({ contextId: first.contextId, text, meta: first.meta })}\n`);
+    } else {
+      for (const page of pages) term.stdout.write(page);
+      term.stdout.write('\n');
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    progress.close();
+    await app.shutdown();
+  }
+}
