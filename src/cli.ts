@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { loadConfig, printableConfig } from './config/index.js';
+import { CriticLogins, type LoginStatus } from './critics/index.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';
@@ -62,9 +63,16 @@ async function main(argv: string[]): Promise<number> {
 async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
   const app = createApp(config);
   try {
-    const roster = await app.engine.roster();
+    // Logins are checked next to the availability probes: one bounded status run or file read per critic.
+    const [roster, logins] = await Promise.all([
+      app.engine.roster(),
+      new CriticLogins({ config }).checkAll(),
+    ]);
+    const login = new Map<string, LoginStatus>(logins.map((l) => [l.critic, l]));
     for (const c of roster) {
-      const state = c.available ? `ok      ${c.version ?? ''}` : `missing ${c.error ?? ''}`;
+      const state = c.available
+        ? `ok      ${(c.version ?? '').padEnd(8)} ${loginLine(login.get(c.critic))}`
+        : `missing ${c.error ?? ''}`;
       process.stdout.write(`${c.critic.padEnd(7)} ${state}\n`);
     }
     process.stdout.write(`preference: ${config.criticPreference.join(' > ')}\n`);
@@ -72,10 +80,18 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
     process.stdout.write(
       `state:   ${state.backend} ${state.status}${state.detail ? ` (${state.detail})` : ''}\n`,
     );
-    return roster.some((c) => c.available) ? 0 : 1;
+    // Ready: installed and not known to be logged out (an unknown login may still work).
+    return roster.some((c) => c.available && login.get(c.critic)?.loggedIn !== false) ? 0 : 1;
   } finally {
     await app.shutdown();
   }
+}
+
+function loginLine(status: LoginStatus | undefined): string {
+  if (!status) return '';
+  if (status.loggedIn === true) return `logged in: ${status.method}`;
+  if (status.loggedIn === false) return `NOT logged in: ${status.fix}`;
+  return `login unknown${status.method ? ` (${status.method})` : ''}: ${status.fix}`;
 }
 
 async function stateCommand(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {

@@ -21,5 +21,7 @@ export {
   geminiAdapter,
 } from './gemini.js';
 export { eachJsonl, JsonlDecoder, parseJsonl } from './jsonl.js';
+export { CriticLogins, type LoginStatus, type LoginStatusDeps } from './login.js';
+export { LOGIN_CHECKS, type LoginCheck, type LoginVerdict, type StatusOutput } from './login-checks.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
 export * from './types.js';

@@ -1,6 +1,6 @@
 // The command line, as a user runs it: help, version, config, doctor and a terminal roast against fake critics.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DOMAIN_IDS } from '../../src/domains/index.js';
@@ -92,6 +92,63 @@ describe('brutalist-mcp command line', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('PATH_OUTSIDE_ROOT');
     expect(r.stderr).toContain('cd there first');
+  });
+});
+
+describe('brutalist-mcp doctor: logins', () => {
+  /** A fresh HOME per case: gemini's login lives in files under it. */
+  function home(name: string, files: Record<string, string> = {}): string {
+    const dir = join(sandbox.dir, `home-${name}`);
+    mkdirSync(join(dir, '.gemini'), { recursive: true });
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, '.gemini', file), text);
+    return dir;
+  }
+  const doctor = (extra: Record<string, string>) => run(['doctor'], { ...serverEnv(sandbox), ...extra });
+
+  it('says how each critic is logged in, and exits 0', () => {
+    const r = doctor({ HOME: home('in'), GEMINI_API_KEY: 'test-key' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/claude\s+ok\s+2\.1\.197\s+logged in: Claude account \(max\)/);
+    expect(r.stdout).toMatch(/codex\s+ok\s+0\.169\.0\s+logged in: ChatGPT/);
+    expect(r.stdout).toMatch(/gemini\s+ok\s+0\.61\.0\s+logged in: API key \(GEMINI_API_KEY\)/);
+    // The account's e-mail from `claude auth status` is not repeated.
+    expect(r.stdout).not.toContain('@example.com');
+  });
+
+  it('says which critics are logged out with the command that fixes it, and exits 1 when none is ready', () => {
+    const r = doctor({ HOME: home('out'), FAKE_CLI_LOGIN: 'none' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('claude  ok      2.1.197  NOT logged in: run `claude auth login`');
+    expect(r.stdout).toContain('codex   ok      0.169.0  NOT logged in: run `codex login`');
+    expect(r.stdout).toContain('gemini  ok      0.61.0   NOT logged in: run `gemini` in a terminal');
+  });
+
+  it('counts API keys in the environment the critics get, as the CLIs do', () => {
+    const r = doctor({
+      HOME: home('env'),
+      FAKE_CLI_LOGIN: 'none',
+      ANTHROPIC_API_KEY: 'k1',
+      CODEX_API_KEY: 'k2',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('logged in: API key (ANTHROPIC_API_KEY)');
+    expect(r.stdout).toContain('logged in: API key (CODEX_API_KEY)');
+  });
+
+  it('never prints the masked key codex shows for a saved API key', () => {
+    const r = doctor({ HOME: home('key'), FAKE_CLI_LOGIN: 'apikey' });
+    expect(r.stdout).toContain('codex   ok      0.169.0  logged in: API key (saved by codex login)');
+    expect(r.stdout).not.toMatch(/sk-fake|SECRET12345/);
+  });
+
+  it('reads the gemini login from ~/.gemini: Google tokens, or their absence', () => {
+    const settings = JSON.stringify({ security: { auth: { selectedType: 'oauth-personal' } } });
+    const withTokens = doctor({
+      HOME: home('google', { 'settings.json': settings, 'oauth_creds.json': '{}' }),
+    });
+    expect(withTokens.stdout).toMatch(/gemini\s+ok\s+0\.61\.0\s+logged in: Google account/);
+    const without = doctor({ HOME: home('google-out', { 'settings.json': settings }) });
+    expect(without.stdout).toMatch(/gemini\s+ok\s+0\.61\.0\s+NOT logged in/);
   });
 });
 

@@ -1,0 +1,113 @@
+/** Whether each critic CLI is logged in: a bounded run of its own status command (or a file check), cached like availability. */
+import { tmpdir } from 'node:os';
+import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
+import { type Clock, systemClock } from '../infra/index.js';
+import { buildChildEnv, runProcess } from '../process/index.js';
+import { ADAPTERS, baseUrlFor, binaryFor } from './adapters.js';
+import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
+
+export interface LoginStatus extends LoginVerdict {
+  readonly critic: CriticName;
+  /** Clock time the check finished. */
+  readonly checkedAt: number;
+}
+
+export interface LoginStatusDeps {
+  readonly config: Config;
+  readonly clock?: Clock;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A status answer is a few lines; more means something else is talking. */
+const STATUS_MAX_OUTPUT_BYTES = 64 * 1024;
+const STATUS_MAX_STDERR_BYTES = 8 * 1024;
+
+export class CriticLogins {
+  private readonly config: Config;
+  private readonly clock: Clock;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly cache = new Map<CriticName, LoginStatus>();
+  private readonly inflight = new Map<CriticName, Promise<LoginStatus>>();
+
+  constructor(deps: LoginStatusDeps) {
+    this.config = deps.config;
+    this.clock = deps.clock ?? systemClock;
+    this.env = deps.env ?? process.env;
+  }
+
+  /** Cached while younger than availabilityTtlMs; otherwise joins the check in flight or starts one. Never rejects. */
+  check(critic: CriticName): Promise<LoginStatus> {
+    const cached = this.cache.get(critic);
+    if (cached && this.clock.now() - cached.checkedAt < this.config.availabilityTtlMs) {
+      return Promise.resolve(cached);
+    }
+    const running = this.inflight.get(critic);
+    if (running) return running;
+    const check = this.run(critic).then((status) => {
+      this.cache.set(critic, status);
+      this.inflight.delete(critic);
+      return status;
+    });
+    this.inflight.set(critic, check);
+    return check;
+  }
+
+  checkAll(): Promise<LoginStatus[]> {
+    return Promise.all(CRITIC_NAMES.map((critic) => this.check(critic)));
+  }
+
+  private async run(critic: CriticName): Promise<LoginStatus> {
+    const done = (verdict: LoginVerdict): LoginStatus => ({
+      critic,
+      ...verdict,
+      checkedAt: this.clock.now(),
+    });
+    const check = LOGIN_CHECKS[critic];
+    const adapter = ADAPTERS[critic];
+    let env: Record<string, string>;
+    try {
+      // The environment a critique would run with (allowlist plus the adapter's own settings, e.g. a base URL).
+      const invocation = adapter.buildInvocation({ prompt: '' }, undefined, {
+        baseUrl: baseUrlFor(this.config, critic),
+      });
+      env = buildChildEnv(this.env, {
+        allow: [...adapter.envAllowlist, ...this.config.extraEnv],
+        set: invocation.env,
+      });
+    } catch {
+      return done({ loggedIn: null, method: null, fix: 'the critic environment is invalid (see extraEnv)' });
+    }
+    if (check.fromFiles) return done(check.fromFiles(env));
+    if (!check.statusArgs || !check.interpret) return done({ loggedIn: null, method: null, fix: null });
+    const run = await runProcess({
+      command: binaryFor(this.config, critic),
+      args: check.statusArgs,
+      // A neutral directory: the check must not pick up project-level CLI config.
+      cwd: tmpdir(),
+      env,
+      timeoutMs: this.config.probeTimeoutMs,
+      stallTimeoutMs: this.config.probeTimeoutMs,
+      killGraceMs: this.config.killGraceMs,
+      maxOutputBytes: STATUS_MAX_OUTPUT_BYTES,
+      maxStderrBytes: STATUS_MAX_STDERR_BYTES,
+      clock: this.clock,
+    });
+    const exit = run.exit;
+    if (exit.kind === 'not_found' || exit.kind === 'spawn_error') {
+      return done({ loggedIn: null, method: null, fix: 'the CLI is not installed' });
+    }
+    if (exit.kind !== 'ok' && exit.kind !== 'exit') {
+      return done({ loggedIn: null, method: null, fix: `the status command did not finish (${exit.kind})` });
+    }
+    return done(
+      check.interpret(
+        {
+          exitCode: exit.kind === 'ok' ? 0 : exit.code,
+          stdout: run.stdout.toString('utf8'),
+          stderr: run.stderrTail,
+        },
+        env,
+      ),
+    );
+  }
+}

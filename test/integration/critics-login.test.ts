@@ -1,0 +1,156 @@
+// Login checks: the vendors' status answers read right, gemini's files and env read like Gemini CLI does, and the
+// checker runs each status command once per TTL, bounded, with the critic's own environment.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CriticLogins, LOGIN_CHECKS } from '../../src/critics/index.js';
+import { ManualClock } from '../../src/infra/index.js';
+import { fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
+
+const claude = LOGIN_CHECKS.claude.interpret!;
+const codex = LOGIN_CHECKS.codex.interpret!;
+const gemini = LOGIN_CHECKS.gemini.fromFiles!;
+
+describe('claude auth status', () => {
+  const status = (json: unknown, exitCode = 0) =>
+    claude({ exitCode, stdout: JSON.stringify(json), stderr: '' }, {});
+
+  it.each([
+    [{ loggedIn: true, authMethod: 'claude.ai', subscriptionType: 'pro' }, 'Claude account (pro)'],
+    [
+      { loggedIn: true, authMethod: 'api_key', apiKeySource: 'ANTHROPIC_API_KEY' },
+      'API key (ANTHROPIC_API_KEY)',
+    ],
+    [{ loggedIn: true, authMethod: 'oauth_token' }, 'OAuth token from the environment'],
+    [{ loggedIn: true, authMethod: 'third_party', apiProvider: 'bedrock' }, 'cloud provider (bedrock)'],
+  ])('%j → %s', (json, method) => {
+    expect(status(json)).toEqual({ loggedIn: true, method, fix: null });
+  });
+
+  it('logged out: the fix names `claude auth login`', () => {
+    expect(status({ loggedIn: false, authMethod: 'none' }, 1)).toMatchObject({
+      loggedIn: false,
+      fix: expect.stringContaining('claude auth login'),
+    });
+  });
+
+  it('drops a field that does not look like a plain word instead of echoing it', () => {
+    expect(status({ loggedIn: true, authMethod: 'claude.ai', subscriptionType: 'x\u001b[31m' }).method).toBe(
+      'Claude account',
+    );
+  });
+
+  it('output that is not JSON is unknown, not logged out', () => {
+    expect(claude({ exitCode: 0, stdout: 'Login method: Claude Max', stderr: '' }, {}).loggedIn).toBeNull();
+  });
+});
+
+describe('codex login status', () => {
+  it('an exit other than "Not logged in" without an env key is unknown', () => {
+    expect(codex({ exitCode: 2, stdout: '', stderr: 'error: boom' }, {}).loggedIn).toBeNull();
+  });
+
+  it('OPENAI_API_KEY counts when nothing is saved', () => {
+    expect(codex({ exitCode: 1, stdout: '', stderr: 'Not logged in' }, { OPENAI_API_KEY: 'k' })).toEqual({
+      loggedIn: true,
+      method: 'API key (OPENAI_API_KEY)',
+      fix: null,
+    });
+  });
+});
+
+describe('gemini files and env', () => {
+  let box: ReturnType<typeof makeSandbox>;
+  beforeEach(() => {
+    box = makeSandbox();
+    mkdirSync(join(box.home, '.gemini'));
+  });
+  afterEach(() => box.cleanup());
+  const put = (file: string, text: string) => writeFileSync(join(box.home, file), text);
+  const select = (selectedType: string) =>
+    put('.gemini/settings.json', JSON.stringify({ security: { auth: { selectedType } } }));
+  const check = (env: Record<string, string> = {}) => gemini({ HOME: box.home, ...env });
+
+  it('nothing selected and no key: logged out', () => {
+    expect(check()).toMatchObject({ loggedIn: false, fix: expect.stringContaining('GEMINI_API_KEY') });
+  });
+
+  it('takes the type from env when settings name none, as Gemini CLI does', () => {
+    expect(check({ GEMINI_API_KEY: 'k' })).toMatchObject({
+      loggedIn: true,
+      method: 'API key (GEMINI_API_KEY)',
+    });
+    expect(check({ GOOGLE_GENAI_USE_VERTEXAI: 'true' })).toMatchObject({ loggedIn: false });
+    expect(
+      check({ GOOGLE_GENAI_USE_VERTEXAI: 'true', GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_CLOUD_LOCATION: 'l' }),
+    ).toMatchObject({ loggedIn: true, method: 'Vertex AI' });
+    expect(check({ GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:1' })).toMatchObject({ loggedIn: null });
+  });
+
+  it('an API key in ~/.gemini/.env counts; a selected API key with none anywhere is unknown (keychain)', () => {
+    select('gemini-api-key');
+    expect(check().loggedIn).toBeNull();
+    put('.gemini/.env', '# local\nexport GEMINI_API_KEY=abc\n');
+    expect(check()).toMatchObject({ loggedIn: true, method: 'API key (GEMINI_API_KEY)' });
+  });
+
+  it('GEMINI_CLI_HOME moves the settings, as it does for Gemini CLI', () => {
+    const other = join(box.dir, 'other');
+    mkdirSync(join(other, '.gemini'), { recursive: true });
+    writeFileSync(
+      join(other, '.gemini', 'settings.json'),
+      JSON.stringify({ security: { auth: { selectedType: 'oauth-personal' } } }),
+    );
+    writeFileSync(join(other, '.gemini', 'oauth_creds.json'), '{}');
+    expect(check({ GEMINI_CLI_HOME: other })).toMatchObject({ loggedIn: true, method: 'Google account' });
+  });
+
+  it('settings with comments or an unknown type are not guessed at', () => {
+    put('.gemini/settings.json', '{ // comment\n}');
+    expect(check().loggedIn).toBeNull();
+    select('cloud-shell');
+    expect(check().loggedIn).toBe(false);
+  });
+});
+
+describe('CriticLogins', () => {
+  let box: ReturnType<typeof makeSandbox>;
+  beforeEach(() => {
+    box = makeSandbox();
+  });
+  afterEach(() => box.cleanup());
+
+  it('runs each status command once per TTL with the critic env, and again after it', async () => {
+    const clock = new ManualClock();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: box.home,
+      FAKE_CLI_LOG: box.log,
+      BRUTALIST_AUTH_TOKEN: 'secret',
+    };
+    const logins = new CriticLogins({ config: fakeConfig({ availabilityTtlMs: 60_000 }), env, clock });
+    const [first] = await Promise.all([logins.check('claude'), logins.check('claude'), logins.checkAll()]);
+    expect(first).toMatchObject({ critic: 'claude', loggedIn: true, method: 'Claude account (max)' });
+    const calls = readLog(box.log);
+    expect(calls.map((c) => c.argv.join(' ')).sort()).toEqual(['auth status --json', 'login status']);
+    expect(calls.every((c) => c.env.BRUTALIST_AUTH_TOKEN === undefined)).toBe(true);
+    clock.advance(60_000);
+    await logins.check('codex');
+    expect(readLog(box.log)).toHaveLength(3);
+  });
+
+  it('a missing binary or a status command that hangs is unknown, stopped at probeTimeoutMs', async () => {
+    const clock = new ManualClock();
+    const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_HANG: '1' };
+    const config = fakeConfig({ probeTimeoutMs: 2_000, codexBin: join(box.dir, 'nope') });
+    const logins = new CriticLogins({ config, env, clock });
+    const pending = Promise.all([logins.check('claude'), logins.check('codex')]);
+    clock.advance(2_000);
+    const [claudeStatus, codexStatus] = await pending;
+    expect(claudeStatus).toMatchObject({
+      loggedIn: null,
+      fix: 'the status command did not finish (timeout)',
+    });
+    expect(codexStatus).toMatchObject({ loggedIn: null, fix: 'the CLI is not installed' });
+  });
+});
