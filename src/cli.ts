@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { loadConfig, printableConfig } from './config/index.js';
-import { CriticLogins, type LoginStatus } from './critics/index.js';
+import type { LoginStatus } from './critics/index.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';
@@ -63,11 +63,8 @@ async function main(argv: string[]): Promise<number> {
 async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
   const app = createApp(config);
   try {
-    // Logins are checked next to the availability probes: one bounded status run or file read per critic.
-    const [roster, logins] = await Promise.all([
-      app.engine.roster(),
-      new CriticLogins({ config }).checkAll(),
-    ]);
+    // Login checks share the availability probes' cache: one bounded status run or file read per installed critic.
+    const [roster, logins] = await Promise.all([app.engine.roster(), app.logins.checkAll()]);
     const login = new Map<string, LoginStatus>(logins.map((l) => [l.critic, l]));
     for (const c of roster) {
       const state = c.available

@@ -1,9 +1,13 @@
-/** Whether each critic CLI is logged in: a bounded run of its own status command (or a file check), cached like availability. */
+/**
+ * Whether each critic CLI is logged in: a bounded run of its own status command (or a file check) for installed
+ * critics, cached like availability and spawning the binary the availability probe found.
+ */
 import { tmpdir } from 'node:os';
 import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
-import { ADAPTERS, baseUrlFor, binaryFor } from './adapters.js';
+import { ADAPTERS, baseUrlFor } from './adapters.js';
+import type { Availability, CriticAvailability } from './availability.js';
 import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
 
 export interface LoginStatus extends LoginVerdict {
@@ -14,6 +18,8 @@ export interface LoginStatus extends LoginVerdict {
 
 export interface LoginStatusDeps {
   readonly config: Config;
+  /** Says which critics are installed and which binary to run (shared cache with the rest of the server). */
+  readonly availability: CriticAvailability;
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -24,6 +30,7 @@ const STATUS_MAX_STDERR_BYTES = 8 * 1024;
 
 export class CriticLogins {
   private readonly config: Config;
+  private readonly availability: CriticAvailability;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly cache = new Map<CriticName, LoginStatus>();
@@ -31,6 +38,7 @@ export class CriticLogins {
 
   constructor(deps: LoginStatusDeps) {
     this.config = deps.config;
+    this.availability = deps.availability;
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
   }
@@ -62,6 +70,8 @@ export class CriticLogins {
       ...verdict,
       checkedAt: this.clock.now(),
     });
+    const installed = await this.availability.check(critic);
+    if (!installed.available) return done({ loggedIn: null, method: null, fix: 'the CLI is not installed' });
     const check = LOGIN_CHECKS[critic];
     const adapter = ADAPTERS[critic];
     let env: Record<string, string>;
@@ -80,7 +90,7 @@ export class CriticLogins {
     if (check.fromFiles) return done(check.fromFiles(env));
     if (!check.statusArgs || !check.interpret) return done({ loggedIn: null, method: null, fix: null });
     const run = await runProcess({
-      command: binaryFor(this.config, critic),
+      command: executableOf(installed),
       args: check.statusArgs,
       // A neutral directory: the check must not pick up project-level CLI config.
       cwd: tmpdir(),
@@ -93,9 +103,6 @@ export class CriticLogins {
       clock: this.clock,
     });
     const exit = run.exit;
-    if (exit.kind === 'not_found' || exit.kind === 'spawn_error') {
-      return done({ loggedIn: null, method: null, fix: 'the CLI is not installed' });
-    }
     if (exit.kind !== 'ok' && exit.kind !== 'exit') {
       return done({ loggedIn: null, method: null, fix: `the status command did not finish (${exit.kind})` });
     }
@@ -110,4 +117,9 @@ export class CriticLogins {
       ),
     );
   }
+}
+
+/** The file the availability probe ran (once probes resolve an absolute path, that path; today the configured one). */
+function executableOf(installed: Availability): string {
+  return installed.binary;
 }

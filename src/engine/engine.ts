@@ -1,7 +1,7 @@
 /** The request pipeline: validate, page or resume, pick critics, cache + single-flight, run, store, page. */
 import { basename, dirname } from 'node:path';
 import type { Config, CriticName } from '../config/index.js';
-import { type CriticAvailability, runCritic } from '../critics/index.js';
+import { type CriticAvailability, type CriticLogins, type LoginStatus, runCritic } from '../critics/index.js';
 import { buildRoastPrompt, discover, getDomain, runDebate } from '../domains/index.js';
 import { BrutalistError, isBrutalistError } from '../errors/index.js';
 import { type Clock, newId, sha256Hex, systemClock } from '../infra/index.js';
@@ -45,6 +45,8 @@ export interface EngineDeps {
   readonly config: Config;
   readonly store: StateStore;
   readonly availability: CriticAvailability;
+  /** Login state for the roster; absent: the roster says nothing about logins. */
+  readonly logins?: CriticLogins;
   readonly clock?: Clock;
   /** The server's environment (critics get an allowlisted copy). */
   readonly env?: NodeJS.ProcessEnv;
@@ -66,6 +68,7 @@ export class Engine {
   readonly config: Config;
   private readonly store: StateStore;
   private readonly availability: CriticAvailability;
+  private readonly logins: CriticLogins | undefined;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly runner: CriticRunner;
@@ -82,6 +85,7 @@ export class Engine {
     this.config = deps.config;
     this.store = deps.store;
     this.availability = deps.availability;
+    this.logins = deps.logins;
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
     this.sanitizer = new CritiqueSanitizer(this.env);
@@ -377,13 +381,16 @@ export class Engine {
       version: string | null;
       defaultModel: string | null;
       error: string | null;
+      /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
+      login: { loggedIn: boolean | null; method: string | null; fix: string | null } | null;
       /** Circuit breaker state and the critic's admission slots. */
       circuit: ReturnType<CriticGuard['status']>['circuit'];
       running: number;
       queued: number;
     }>
   > {
-    const all = await this.availability.checkAll();
+    // Both cached for availabilityTtlMs; a login check waits for its critic's availability probe.
+    const [all, logins] = await Promise.all([this.availability.checkAll(), this.logins?.checkAll()]);
     const models = {
       claude: this.config.claudeModel,
       codex: this.config.codexModel,
@@ -395,6 +402,7 @@ export class Engine {
       version: a.version ?? null,
       defaultModel: models[a.critic] || null,
       error: a.error ?? null,
+      login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
       ...this.guard.status(a.critic),
     }));
   }
@@ -623,4 +631,9 @@ function boundHistory(turns: readonly ConversationTurn[], maxChars: number): Con
     total += turn.text.length;
   }
   return kept;
+}
+
+function loginOf(status: LoginStatus | undefined) {
+  if (!status) return null;
+  return { loggedIn: status.loggedIn, method: status.method, fix: status.fix };
 }

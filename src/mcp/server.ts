@@ -167,8 +167,8 @@ function formatRoster(
   const lines = [
     '# Critic roster',
     '',
-    '| critic | available | version | default model | problem | circuit | running / queued |',
-    '|---|---|---|---|---|---|---|',
+    '| critic | available | version | logged in | default model | problem | circuit | running / queued |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const c of critics) {
     const circuit =
@@ -176,7 +176,7 @@ function formatRoster(
         ? `closed (${c.circuit.calls} calls, ${c.circuit.failureRatePct}% failed)`
         : `${c.circuit.state.replace('_', '-')}, retry in ${Math.ceil(c.circuit.retryAfterMs / 1000)} s`;
     lines.push(
-      `| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} | ${circuit} | ${c.running} / ${c.queued} |`,
+      `| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${loginCell(c.login)} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} | ${circuit} | ${c.running} / ${c.queued} |`,
     );
   }
   lines.push(
@@ -187,6 +187,13 @@ function formatRoster(
         : '.'),
   );
   return lines.join('\n');
+}
+
+/** "yes (how)", "no: the fix", "unknown: why", or "-" when the critic is not installed. */
+function loginCell(login: Awaited<ReturnType<Engine['roster']>>[number]['login']): string {
+  if (!login) return '-';
+  if (login.loggedIn === true) return `yes (${login.method})`;
+  return `${login.loggedIn === false ? 'no' : 'unknown'}: ${login.fix}`;
 }
 
 /** The client's time budget for the request, `_meta.timeoutMs` (ms from now); absent: the server default. */

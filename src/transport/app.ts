@@ -1,7 +1,7 @@
 /** The composition root: builds the store, critic availability, engine and MCP server from one Config. */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Config } from '../config/index.js';
-import { CriticAvailability } from '../critics/index.js';
+import { CriticAvailability, CriticLogins } from '../critics/index.js';
 import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
@@ -26,6 +26,8 @@ export interface App {
   readonly engine: Engine;
   readonly store: StateStore;
   readonly availability: CriticAvailability;
+  /** Whether each installed critic is logged in (doctor, the roster). */
+  readonly logins: CriticLogins;
   /** A new MCP server bound to this app (one per connection). */
   createServer(owner?: string): Server;
   /** Stops critics (SIGTERM, then SIGKILL after killGraceMs), stops sweeps, closes the store. Idempotent. */
@@ -42,7 +44,8 @@ export function createApp(
     options.store ??
     createStateStore(config, { env, clock, log: (line) => process.stderr.write(`${line}\n`) });
   const availability = new CriticAvailability({ config, clock, env });
-  const engine = new Engine({ config, store, availability, clock, env });
+  const logins = new CriticLogins({ config, availability, clock, env });
+  const engine = new Engine({ config, store, availability, logins, clock, env });
   const streams = new StreamHub(streamingConfig(config), clock);
 
   let sweep = clock.setTimeout(function tick() {
@@ -55,6 +58,7 @@ export function createApp(
     engine,
     store,
     availability,
+    logins,
     streams,
     createServer: (owner) =>
       createMcpServer({

@@ -3,9 +3,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CriticLogins, LOGIN_CHECKS } from '../../src/critics/index.js';
+import type { Config } from '../../src/config/index.js';
+import { CriticAvailability, CriticLogins, LOGIN_CHECKS } from '../../src/critics/index.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
+import { fakeConfig, makeSandbox, readLog, waitFor } from './critics-helpers.js';
 
 const claude = LOGIN_CHECKS.claude.interpret!;
 const codex = LOGIN_CHECKS.codex.interpret!;
@@ -120,6 +121,11 @@ describe('CriticLogins', () => {
   });
   afterEach(() => box.cleanup());
 
+  function logins(config: Config, env: NodeJS.ProcessEnv, clock = new ManualClock()) {
+    const availability = new CriticAvailability({ config, env, clock });
+    return new CriticLogins({ config, availability, env, clock });
+  }
+
   it('runs each status command once per TTL with the critic env, and again after it', async () => {
     const clock = new ManualClock();
     const env = {
@@ -128,29 +134,38 @@ describe('CriticLogins', () => {
       FAKE_CLI_LOG: box.log,
       BRUTALIST_AUTH_TOKEN: 'secret',
     };
-    const logins = new CriticLogins({ config: fakeConfig({ availabilityTtlMs: 60_000 }), env, clock });
-    const [first] = await Promise.all([logins.check('claude'), logins.check('claude'), logins.checkAll()]);
+    const checker = logins(fakeConfig({ availabilityTtlMs: 60_000 }), env, clock);
+    const [first] = await Promise.all([checker.check('claude'), checker.check('claude'), checker.checkAll()]);
     expect(first).toMatchObject({ critic: 'claude', loggedIn: true, method: 'Claude account (max)' });
-    const calls = readLog(box.log);
-    expect(calls.map((c) => c.argv.join(' ')).sort()).toEqual(['auth status --json', 'login status']);
-    expect(calls.every((c) => c.env.BRUTALIST_AUTH_TOKEN === undefined)).toBe(true);
+    const status = () =>
+      readLog(box.log)
+        .map((c) => c.argv.join(' '))
+        .filter((a) => a !== '--version');
+    expect(status().sort()).toEqual(['auth status --json', 'login status']);
+    expect(readLog(box.log).every((c) => c.env.BRUTALIST_AUTH_TOKEN === undefined)).toBe(true);
     clock.advance(60_000);
-    await logins.check('codex');
-    expect(readLog(box.log)).toHaveLength(3);
+    await checker.check('codex');
+    expect(status()).toHaveLength(3);
   });
 
-  it('a missing binary or a status command that hangs is unknown, stopped at probeTimeoutMs', async () => {
+  it('does not run a status command for a critic that is not installed', async () => {
+    const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: box.log };
+    const status = await logins(fakeConfig({ codexBin: join(box.dir, 'nope') }), env).check('codex');
+    expect(status).toMatchObject({ loggedIn: null, fix: 'the CLI is not installed' });
+    expect(readLog(box.log)).toEqual([]);
+  });
+
+  it('a status command that hangs is unknown, stopped at probeTimeoutMs', async () => {
     const clock = new ManualClock();
-    const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_HANG: '1' };
-    const config = fakeConfig({ probeTimeoutMs: 2_000, codexBin: join(box.dir, 'nope') });
-    const logins = new CriticLogins({ config, env, clock });
-    const pending = Promise.all([logins.check('claude'), logins.check('codex')]);
+    const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOGIN: 'hang', FAKE_CLI_LOG: box.log };
+    const checker = logins(fakeConfig({ probeTimeoutMs: 2_000 }), env, clock);
+    const pending = checker.check('claude');
+    // The --version probe answers at once; the status command logs its start, then hangs until the deadline.
+    await waitFor(() => readLog(box.log).some((c) => c.argv[0] === 'auth'));
     clock.advance(2_000);
-    const [claudeStatus, codexStatus] = await pending;
-    expect(claudeStatus).toMatchObject({
+    expect(await pending).toMatchObject({
       loggedIn: null,
       fix: 'the status command did not finish (timeout)',
     });
-    expect(codexStatus).toMatchObject({ loggedIn: null, fix: 'the CLI is not installed' });
   });
 });

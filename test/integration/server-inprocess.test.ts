@@ -163,6 +163,25 @@ describe('critic selection', () => {
     expect(text(roster)).toContain('CLI_NOT_FOUND');
   });
 
+  it('the roster says which installed critics are logged in, with the fix for the others', async () => {
+    const { client } = await connect(
+      { geminiBin: join(sandbox.dir, 'nope') },
+      { env: envFor({ FAKE_CLI_LOGIN: 'none', CODEX_API_KEY: 'k' }) },
+    );
+    const roster = await call(client, 'cli_agent_roster', {});
+    const { critics } = roster.structuredContent as {
+      critics: Array<{ critic: string; login: { loggedIn: boolean | null; method: string | null } | null }>;
+    };
+    expect(critics.map((c) => [c.critic, c.login?.loggedIn ?? null, c.login?.method ?? null])).toEqual([
+      ['claude', false, null],
+      ['codex', true, 'API key (CODEX_API_KEY)'],
+      ['gemini', null, null],
+    ]);
+    expect(text(roster)).toContain('| claude | yes | 2.1.197 | no: run `claude auth login`');
+    expect(text(roster)).toContain('| codex | yes | 0.169.0 | yes (API key (CODEX_API_KEY)) |');
+    expect(text(roster)).toMatch(/\| gemini \| no \| - \| - \|/);
+  });
+
   it('fails with CLI_NOT_FOUND when the one pinned critic is missing, and skips missing ones among several', async () => {
     const { client } = await connect({ geminiBin: join(sandbox.dir, 'nope') });
     expect(codeOf(await call(client, 'roast', { domain: 'idea', context: 'x', clis: ['gemini'] }))).toBe(

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CriticName, resolveConfig } from '../../src/config/index.js';
-import { CriticLogins } from '../../src/critics/index.js';
+import { CriticAvailability, CriticLogins } from '../../src/critics/index.js';
 import {
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,
@@ -48,7 +48,8 @@ async function logins(extra: Record<string, string> = {}) {
       probeTimeoutMs: 60_000,
     },
   });
-  const all = await new CriticLogins({ config, env: env(extra) }).checkAll();
+  const availability = new CriticAvailability({ config, env: env(extra) });
+  const all = await new CriticLogins({ config, availability, env: env(extra) }).checkAll();
   return Object.fromEntries(all.map((s) => [s.critic, s]));
 }
 
