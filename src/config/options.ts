@@ -93,14 +93,14 @@ export const OPTIONS = {
     5 * MINUTE,
     0,
     24 * 60 * MINUTE,
-    'How long a `--version` probe result is trusted.',
+    'How long a `--version` probe result (and a login check: doctor, the roster) is trusted.',
   ),
   probeTimeoutMs: int(
     'BRUTALIST_PROBE_TIMEOUT_MS',
     10 * SECOND,
     100,
     MINUTE,
-    'Deadline of one `--version` probe.',
+    'Deadline of one `--version` probe or login status command (`claude auth status`, `codex login status`).',
   ),
   maxParallelCritics: int(
     'BRUTALIST_MAX_PARALLEL_CRITICS',
