@@ -144,13 +144,19 @@ export function parseRoastArgs(args: readonly string[], cwd: string, stdin: () =
       });
     }
   }
+  const context = readContext(values.context, values['context-file'], stdin);
+  if (domain.kind === 'abstract' && context === undefined) {
+    throw new UsageError(
+      `${domain.id} critiques the material you give: --context TEXT, --context-file FILE or --context -`,
+    );
+  }
   return {
     help: false,
     json: values.json === true,
     toolArgs: {
       domain: domain.id,
       target,
-      context: readContext(values.context, values['context-file'], stdin),
+      context,
       clis: values.cli,
       models: parseModels(values.model ?? []),
       force_refresh: values.fresh,

@@ -184,6 +184,10 @@ describe('brutalist-mcp roast: usage mistakes exit 2 with a message that names t
       '--cli copilot: the critics are claude, codex, gemini',
     ],
     [['roast', 'idea', 'stray words'], 'unexpected argument "stray words"'],
+    [
+      ['roast', 'idea'],
+      'idea critiques the material you give: --context TEXT, --context-file FILE or --context -',
+    ],
     [['roast'], `which domain? One of: ${ALL_DOMAINS}`],
     [['roast', 'nonsense'], `unknown domain "nonsense"; the domains are: ${ALL_DOMAINS}`],
   ])('%j', (args, message) => {
