@@ -62,6 +62,8 @@ function claudeStatus(out: StatusOutput): LoginVerdict {
     }
     case 'api_key':
       return yes(`API key (${str(status.apiKeySource) ?? 'configured'})`);
+    case 'api_key_helper':
+      return yes('API key helper (user settings)');
     case 'oauth_token':
       return yes('OAuth token from the environment');
     case 'third_party':

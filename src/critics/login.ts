@@ -2,7 +2,9 @@
  * Whether each critic CLI is logged in: a bounded run of its own status command (or a file check) for installed
  * critics, cached like availability and spawning the binary the availability probe found.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
@@ -81,7 +83,7 @@ export class CriticLogins {
         baseUrl: baseUrlFor(this.config, critic),
       });
       env = buildChildEnv(this.env, {
-        allow: [...adapter.envAllowlist, ...this.config.extraEnv],
+        allow: [...adapter.envAllowlist(this.env), ...this.config.extraEnv],
         set: invocation.env,
       });
     } catch {
@@ -89,11 +91,22 @@ export class CriticLogins {
     }
     if (check.fromFiles) return done(check.fromFiles(env));
     if (!check.statusArgs || !check.interpret) return done({ loggedIn: null, method: null, fix: null });
+    // A private empty folder: `claude auth status` reads project settings (apiKeyHelper) from its cwd, and a
+    // shared temp dir could hold someone else's.
+    let cwd: string;
+    try {
+      cwd = mkdtempSync(join(tmpdir(), 'brutalist-login-'));
+    } catch {
+      return done({
+        loggedIn: null,
+        method: null,
+        fix: 'no private temp folder could be made to run the check in',
+      });
+    }
     const run = await runProcess({
       command: executableOf(installed),
       args: check.statusArgs,
-      // A neutral directory: the check must not pick up project-level CLI config.
-      cwd: tmpdir(),
+      cwd,
       env,
       timeoutMs: this.config.probeTimeoutMs,
       stallTimeoutMs: this.config.probeTimeoutMs,
@@ -102,6 +115,7 @@ export class CriticLogins {
       maxStderrBytes: STATUS_MAX_STDERR_BYTES,
       clock: this.clock,
     });
+    rmSync(cwd, { recursive: true, force: true });
     const exit = run.exit;
     if (exit.kind !== 'ok' && exit.kind !== 'exit') {
       return done({ loggedIn: null, method: null, fix: `the status command did not finish (${exit.kind})` });

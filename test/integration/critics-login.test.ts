@@ -1,7 +1,7 @@
 // Login checks: the vendors' status answers read right, gemini's files and env read like Gemini CLI does, and the
 // checker runs each status command once per TTL, bounded, with the critic's own environment.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import { CriticAvailability, CriticLogins, LOGIN_CHECKS } from '../../src/critics/index.js';
@@ -23,6 +23,7 @@ describe('claude auth status', () => {
       'API key (ANTHROPIC_API_KEY)',
     ],
     [{ loggedIn: true, authMethod: 'oauth_token' }, 'OAuth token from the environment'],
+    [{ loggedIn: true, authMethod: 'api_key_helper' }, 'API key helper (user settings)'],
     [{ loggedIn: true, authMethod: 'third_party', apiProvider: 'bedrock' }, 'cloud provider (bedrock)'],
   ])('%j → %s', (json, method) => {
     expect(status(json)).toEqual({ loggedIn: true, method, fix: null });
@@ -143,6 +144,15 @@ describe('CriticLogins', () => {
         .filter((a) => a !== '--version');
     expect(status().sort()).toEqual(['auth status --json', 'login status']);
     expect(readLog(box.log).every((c) => c.env.BRUTALIST_AUTH_TOKEN === undefined)).toBe(true);
+    // Each status command ran in its own private folder (never the shared temp dir itself), removed afterwards.
+    const dirs = readLog(box.log)
+      .filter((c) => c.argv[0] !== '--version')
+      .map((c) => c.cwd);
+    expect(new Set(dirs).size).toBe(2);
+    for (const dir of dirs) {
+      expect(basename(dir)).toMatch(/^brutalist-login-/);
+      expect(existsSync(dir)).toBe(false);
+    }
     clock.advance(60_000);
     await checker.check('codex');
     expect(status()).toHaveLength(3);
