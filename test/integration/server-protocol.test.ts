@@ -85,7 +85,7 @@ describe('tools', () => {
   it('cli_agent_roster renders a table with versions and the preference order', async () => {
     const { client } = await connect({ claudeModel: 'opus' });
     const result = (await client.callTool({ name: 'cli_agent_roster', arguments: {} })) as CallToolResult;
-    expect(text(result)).toContain('| claude | yes | 2.1.197 | opus | - |');
+    expect(text(result)).toContain('| claude | yes | 2.1.197 | yes (Claude account (max)) | opus | - |');
     expect((result.structuredContent as { preference: string[] }).preference).toEqual([
       'claude',
       'codex',
