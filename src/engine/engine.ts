@@ -196,7 +196,7 @@ export class Engine {
         const meta: ResultMeta = {
           tool: 'roast',
           domain: domain.id,
-          critics: outcomes.map(summarize),
+          critics: outcomes.map((o) => summarize(o, args.verbose === true)),
           cached: false,
           cacheAgeMs: null,
           skipped: chosen.skipped,
@@ -342,7 +342,7 @@ export class Engine {
           const meta: ResultMeta = {
             tool: 'roast_cli_debate',
             domain: null,
-            critics: outcomes.map(summarize),
+            critics: outcomes.map((o) => summarize(o, args.verbose === true)),
             cached: false,
             cacheAgeMs: null,
             skipped: [],

@@ -62,10 +62,11 @@ export interface CriticRunSummary {
   readonly critic: CriticName;
   readonly ok: boolean;
   readonly model: string | null;
-  readonly cliVersion: string | null;
-  /** argv the CLI ran with (it never holds the prompt or user text). */
-  readonly argv: readonly string[];
-  readonly promptSha256: string | null;
+  /** Run details, present only with `verbose`. */
+  readonly cliVersion?: string | null;
+  /** argv the CLI ran with (it never holds the prompt or user text); only with `verbose`. */
+  readonly argv?: readonly string[];
+  readonly promptSha256?: string | null;
   readonly durationMs: number;
   readonly exitClass: string;
   readonly outputBytes: number;

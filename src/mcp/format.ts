@@ -1,8 +1,13 @@
-/** Result formatting: engine responses and errors become MCP CallToolResults (errors with isError + code). */
+/**
+ * Result formatting: engine responses and errors become MCP CallToolResults. The text the model should read is in
+ * content[0].text and, first, in structuredContent.text (Claude Code and Codex hand the model only the JSON of
+ * structuredContent; Gemini CLI and the Inspector show content).
+ */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolResponse } from '../engine/index.js';
 import { toBrutalistError } from '../errors/index.js';
 import { sanitizeData, sanitizeText } from '../security/index.js';
+import type { ToolResultContent } from './result-schema.js';
 
 export interface SanitizeScope {
   readonly roots: readonly string[];
@@ -39,14 +44,25 @@ export function formatResponse(
     );
   }
   const text = footer.length > 0 ? `${response.text}\n\n---\n${footer.join('\n')}` : response.text;
+  const structured: ToolResultContent = {
+    text,
+    status: 'done',
+    contextId: response.contextId,
+    page: { ...response.page },
+    ...response.meta,
+    // Copied: TokenUsage is an interface, which TypeScript will not widen to the schema's open object.
+    critics: response.meta.critics.map((c) => ({ ...c, usage: c.usage && { ...c.usage } })),
+    droppedEvents: streamed.droppedEvents,
+  };
+  return result(text, structured);
+}
+
+/** One text, shown in both places. */
+function result(text: string, structured: ToolResultContent, isError = false): CallToolResult {
   return {
+    ...(isError ? { isError: true } : {}),
     content: [{ type: 'text', text }],
-    structuredContent: {
-      contextId: response.contextId,
-      page: { ...response.page },
-      ...response.meta,
-      droppedEvents: streamed.droppedEvents,
-    } as unknown as Record<string, unknown>,
+    structuredContent: structured as Record<string, unknown>,
   };
 }
 
@@ -57,9 +73,10 @@ export function formatError(err: unknown, scope: SanitizeScope): CallToolResult 
   const message = sanitizeText(error.message, options);
   const data = sanitizeData(error.data, options) as Record<string, unknown>;
   const hint = error.retryable ? ' (retryable)' : '';
-  return {
-    isError: true,
-    content: [{ type: 'text', text: `Error ${error.code}${hint}: ${message}` }],
-    structuredContent: { error: { code: error.code, message, retryable: error.retryable, data } },
-  };
+  const text = `Error ${error.code}${hint}: ${message}`;
+  return result(
+    text,
+    { text, status: 'error', error: { code: error.code, message, retryable: error.retryable, data } },
+    true,
+  );
 }

@@ -126,19 +126,25 @@ export function createMcpServer(options: McpServerOptions): Server {
           return formatResponse(name, await engine.debate(args.args, ctx), stream.close());
         case 'brutalist_discover': {
           const suggestions = engine.discover(args.args.intent, args.args.limit);
-          return {
-            content: [{ type: 'text', text: formatSuggestions(suggestions) }],
-            structuredContent: { suggestions },
-          };
+          const text = formatSuggestions(suggestions);
+          // The text first in structuredContent too: some clients hand the model only that object.
+          return { content: [{ type: 'text', text }], structuredContent: { text, suggestions } };
         }
         case 'cli_agent_roster': {
           const critics = await engine.roster();
           const capacity = engine.capacity();
           const state = await engine.stateHealth();
           const stateLine = `\nState store: ${state.backend}, ${state.status}${state.detail ? ` (${state.detail})` : ''}.\n`;
+          const text = formatRoster(critics, capacity) + stateLine;
           return {
-            content: [{ type: 'text', text: formatRoster(critics, capacity) + stateLine }],
-            structuredContent: { critics, preference: [...engine.config.criticPreference], capacity, state },
+            content: [{ type: 'text', text }],
+            structuredContent: {
+              text,
+              critics,
+              preference: [...engine.config.criticPreference],
+              capacity,
+              state,
+            },
           };
         }
       }

@@ -5,6 +5,7 @@ import { CRITIC_NAMES, PRIORITY_NAMES } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
+import { resultOutputSchema } from './result-schema.js';
 
 /** Hard schema caps; the configurable limits (maxContextChars, maxFieldChars) are checked by the engine. */
 const TEXT_CAP = 10_000_000;
@@ -181,12 +182,22 @@ function define(
   title: string,
   description: string,
   schema: z.ZodType,
-  idempotent = false,
+  options: { idempotent?: boolean; outputSchema?: Tool['outputSchema'] } = {},
 ): Tool {
   const inputSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Tool['inputSchema'];
   delete (inputSchema as { $schema?: unknown }).$schema;
-  return { name, title, description, inputSchema, annotations: { ...READ_ONLY, idempotentHint: idempotent } };
+  return {
+    name,
+    title,
+    description,
+    inputSchema,
+    ...(options.outputSchema ? { outputSchema: options.outputSchema } : {}),
+    annotations: { ...READ_ONLY, idempotentHint: options.idempotent === true },
+  };
 }
+
+/** Every roast and debate result (done, running, cancelled, error) fits this one schema. */
+const RESULT_SCHEMA = resultOutputSchema();
 
 export const TOOLS = {
   roast: {
@@ -198,6 +209,7 @@ export const TOOLS = {
         '(codebase, file_structure, dependencies, git_history, test_coverage) take `target`, a path the critic reads ' +
         'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor).',
       roastSchema,
+      { outputSchema: RESULT_SCHEMA },
     ),
   },
   roast_cli_debate: {
@@ -207,6 +219,7 @@ export const TOOLS = {
       'CLI debate',
       'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds.',
       debateSchema,
+      { outputSchema: RESULT_SCHEMA },
     ),
   },
   brutalist_discover: {
@@ -216,7 +229,7 @@ export const TOOLS = {
       'Discover domains',
       'Which roast domain(s) fit what you want critiqued, with example calls.',
       discoverSchema,
-      true,
+      { idempotent: true },
     ),
   },
   cli_agent_roster: {
@@ -226,7 +239,7 @@ export const TOOLS = {
       'Critic roster',
       'Installed critic CLIs: availability, versions and default models.',
       rosterSchema,
-      true,
+      { idempotent: true },
     ),
   },
 } as const;

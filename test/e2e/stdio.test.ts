@@ -97,6 +97,7 @@ describe('roast', () => {
         target: '.',
         clis: [cli],
         force_refresh: true,
+        verbose: true,
       });
       expect(result.isError).toBeFalsy();
       expect(text(result)).toContain(`FAKE-${cli.toUpperCase()} CRITIQUE`);
