@@ -21,6 +21,7 @@ import type {
   StateStoreStats,
   StoreHealth,
 } from '../state/index.js';
+import type { StreamEvent } from '../streaming/index.js';
 import { composeCritique } from './compose.js';
 import {
   type CriticOutcome,
@@ -72,9 +73,8 @@ export class Engine {
   /** Breakers, admission queue, retries and shedding around every critic run. */
   readonly guard: CriticGuard;
   private readonly pages: ResultPages;
-  private readonly flights = new SingleFlight<Finished>();
+  private readonly flights = new SingleFlight<Finished, StreamEvent>();
   private readonly distributed: DistributedFlight;
-  private readonly listeners = new Map<string, Set<EmitEvent>>();
   /** Critic answers and client text pass through it (prepared once with the server env's credential values). */
   private readonly sanitizer: CritiqueSanitizer;
 
@@ -553,38 +553,28 @@ export class Engine {
       if (fallback) return fallback;
       throw this.guard.circuitOpen(critics);
     }
-    // Every caller sharing a run hears its events, including callers that join after it started.
+    // Every caller sharing a run hears its events, including callers that join after it started; the flight
+    // owns the listeners, so an abandoned run winding down cannot take them from its successor.
     const flightKey = forceRefresh ? `${key}:${newId()}` : key;
-    let listeners = this.listeners.get(flightKey);
-    if (!listeners) {
-      listeners = new Set();
-      this.listeners.set(flightKey, listeners);
-    }
-    const shared = listeners;
-    const listener: EmitEvent = (event) => ctx.onEvent?.(event);
-    shared.add(listener);
-    const emit: EmitEvent = (event) => {
-      for (const l of shared) l(event);
-    };
-    try {
-      const finished = await this.flights
-        .run(flightKey, ctx.signal, (signal) =>
+    const finished = await this.flights
+      .run(
+        flightKey,
+        ctx.signal,
+        (signal, emit) =>
           this.runShared(key, useCache && !forceRefresh, signal, async (fence) => {
             const finished = await run(signal, emit);
             if (useCache) await this.publish(key, finished, fence);
             return finished;
-          }).finally(() => this.listeners.delete(flightKey)),
-        )
-        .catch((err: unknown) => {
-          // A breaker that opened (or a probe already taken) after the check above: same fallback.
-          const fallback = isCircuitOpen(err) ? stale() : undefined;
-          if (fallback) return fallback;
-          throw err;
-        });
-      return finished;
-    } finally {
-      shared.delete(listener);
-    }
+          }),
+        (event) => ctx.onEvent?.(event),
+      )
+      .catch((err: unknown) => {
+        // A breaker that opened (or a probe already taken) after the check above: same fallback.
+        const fallback = isCircuitOpen(err) ? stale() : undefined;
+        if (fallback) return fallback;
+        throw err;
+      });
+    return finished;
   }
 }
 
