@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRITIC_NAMES, type CriticName, loadConfig, printableConfig } from './config/index.js';
-import { isBrutalistError, toBrutalistError } from './errors/index.js';
+import type { EngineResult, ToolResponse } from './engine/index.js';
+import { BrutalistError, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { parseToolArgs } from './mcp/index.js';
 import { sanitizeText } from './security/index.js';
@@ -163,12 +164,16 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     },
   });
   try {
-    let response = await app.engine.roast(parsed.args, {
-      owner: 'local',
-      roots: config.roots.length > 0 ? config.roots : [process.cwd()],
-      signal: controller.signal,
-      onEvent: (event) => progress.push(event),
-    });
+    // The terminal has no client timeout: wait until the critique is done (never a "running" answer).
+    let response = finished(
+      await app.engine.roast(parsed.args, {
+        owner: 'local',
+        roots: config.roots.length > 0 ? config.roots : [process.cwd()],
+        signal: controller.signal,
+        waitMs: Number.POSITIVE_INFINITY,
+        onEvent: (event) => progress.push(event),
+      }),
+    );
     progress.close();
     if (values.json) {
       process.stdout.write(
@@ -178,9 +183,11 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     process.stdout.write(response.text);
     // The terminal gets the whole critique: walk the pages.
     while (response.page.nextOffset !== null) {
-      response = await app.engine.roast(
-        { ...parsed.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
-        { owner: 'local', roots: [], signal: controller.signal },
+      response = finished(
+        await app.engine.roast(
+          { ...parsed.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
+          { owner: 'local', roots: [], signal: controller.signal, waitMs: Number.POSITIVE_INFINITY },
+        ),
       );
       process.stdout.write(response.text);
     }
@@ -190,6 +197,12 @@ async function roast(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     progress.close();
     await app.shutdown();
   }
+}
+
+/** A page of the critique; with an unlimited wait the engine answers nothing else (a cancel ends in CANCELLED). */
+function finished(result: EngineResult): ToolResponse {
+  if (result.status !== 'done') throw new BrutalistError('CANCELLED');
+  return result;
 }
 
 main(process.argv.slice(2)).then(

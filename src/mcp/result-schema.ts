@@ -65,8 +65,10 @@ export const toolResultSchema = z
     notes: z.array(z.string()).optional(),
     critics: z.array(criticSummary).optional(),
     droppedEvents: z.number().int().min(0).optional(),
-    /** Counts of what the output sanitizer removed, by kind. */
+    /** Counts of what the output sanitizer removed from the critics' answers, by kind. */
     sanitized: z.record(z.string(), z.number().int().min(0)).optional(),
+    /** Counts of secrets redacted from the client's text before any critic saw it, by kind. */
+    redactedInput: z.record(z.string(), z.number().int().min(0)).optional(),
     elapsedMs: z.number().min(0).optional().describe('running: time since the critique started.'),
     running: z.array(z.string()).optional().describe('running: critics still at work.'),
     error: z

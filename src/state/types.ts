@@ -61,6 +61,8 @@ export interface RunRecord {
   readonly startedAt: number;
   /** Renewed while it runs; older than the lease means its process is gone. */
   readonly heartbeatAt: number;
+  /** Critics at work at the last heartbeat. */
+  readonly running: readonly string[];
   /** Set when status is failed: the error the next waiter gets (the formatter sanitizes it on the way out). */
   readonly error?: RunError;
 }

@@ -89,6 +89,8 @@ export function isRunRecord(value: unknown): value is RunRecord {
     typeof r.instanceId === 'string' &&
     typeof r.startedAt === 'number' &&
     typeof r.heartbeatAt === 'number' &&
+    Array.isArray(r.running) &&
+    r.running.every((c) => typeof c === 'string') &&
     (error === undefined ||
       (typeof error === 'object' &&
         error !== null &&

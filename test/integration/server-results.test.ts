@@ -132,3 +132,71 @@ describe('the SDK client check these tests rely on', () => {
     await expect(client.callTool({ name: 'roast', arguments: {} })).rejects.toThrow(/structured content/i);
   });
 });
+
+/** The call the footer tells the model to make, parsed from the text it reads. */
+function nextCall(r: CallToolResult): { tool: string; args: Record<string, unknown> } {
+  const m = /Next page: call `(\w+)` with `(\{[^`]+\})`/.exec(text(r));
+  expect(m).not.toBeNull();
+  return { tool: m![1]!, args: JSON.parse(m![2]!) as Record<string, unknown> };
+}
+
+describe('follow-up calls', () => {
+  const long = `long\n@@fake text=${'0123456789'.repeat(250)}`;
+
+  it('roast pages with exactly the call the text names: the cursor alone, then context_id + offset alone', async () => {
+    const { client } = await connect({ pageChars: 1_000 });
+    const first = await call(client, 'roast', { domain: 'idea', context: long, clis: ['claude'] });
+    const next = nextCall(first);
+    expect(next.tool).toBe('roast');
+    expect(Object.keys(next.args)).toEqual(['cursor']);
+    const second = await call(client, next.tool, next.args);
+    expect(second.isError).toBeFalsy();
+    expect(structured(second).page).toMatchObject({ offset: 1_000 });
+    const contextId = structured(first).contextId as string;
+    const third = await call(client, 'roast', { context_id: contextId, offset: 2_000 });
+    expect(third.isError).toBeFalsy();
+    expect(structured(third).page).toMatchObject({ offset: 2_000 });
+    const again = await call(client, 'roast', { context_id: contextId });
+    expect(structured(again)).toMatchObject({ status: 'done', page: { offset: 0 } });
+  });
+
+  it('roast_cli_debate pages by cursor or context_id alone, without topic and positions', async () => {
+    const { client } = await connect({ pageChars: 1_000 });
+    const first = await call(client, 'roast_cli_debate', {
+      topic: `t\n@@fake text=${'x'.repeat(2_500)}`,
+      proPosition: 'a',
+      conPosition: 'b',
+      agents: ['claude', 'codex'],
+    });
+    const next = nextCall(first);
+    expect(next.tool).toBe('roast_cli_debate');
+    const second = await call(client, next.tool, next.args);
+    expect(second.isError).toBeFalsy();
+    expect(structured(second).page).toMatchObject({ offset: 1_000 });
+    const byId = await call(client, 'roast_cli_debate', {
+      context_id: structured(first).contextId as string,
+      offset: 1_000,
+    });
+    // The same page (the footers differ: each carries a freshly signed cursor).
+    const body = (r: CallToolResult) => text(r).split('\n\n---\n')[0];
+    expect(body(byId)).toBe(body(second));
+    expect(structured(byId).page).toMatchObject({ offset: 1_000, nextOffset: 2_000 });
+  });
+
+  it('still refuses a new roast without a domain, naming the domains', async () => {
+    const { client } = await connect();
+    const result = await call(client, 'roast', { context: 'an idea' });
+    expect(structured(result)).toMatchObject({ status: 'error', error: { code: 'INVALID_ARGUMENT' } });
+    expect(text(result)).toContain('domain');
+    expect(text(result)).toContain('codebase, file_structure');
+  });
+
+  it('still refuses a new debate without its positions, naming the missing ones', async () => {
+    const { client } = await connect();
+    const result = await call(client, 'roast_cli_debate', { topic: 'tabs' });
+    expect(structured(result)).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT', data: { field: 'proPosition' } },
+    });
+    expect(text(result)).toContain('`proPosition`, `conPosition`');
+  });
+});
