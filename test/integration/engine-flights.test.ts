@@ -20,7 +20,9 @@ interface HeldRun {
 }
 
 function harness() {
-  const config = resolveConfig({ overrides: { ...fakeCritics(sandbox), stateStore: 'memory', cacheTtlMs: 0 } });
+  const config = resolveConfig({
+    overrides: { ...fakeCritics(sandbox), stateStore: 'memory', cacheTtlMs: 0 },
+  });
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home };
   const store = new MemoryStateStore({
     maxBytes: config.stateMaxBytes,
@@ -48,7 +50,13 @@ function harness() {
           }),
       });
     });
-  const engine = new Engine({ config, store, availability: new CriticAvailability({ config, env }), env, runner });
+  const engine = new Engine({
+    config,
+    store,
+    availability: new CriticAvailability({ config, env }),
+    env,
+    runner,
+  });
   const ctx = (signal: AbortSignal, events: StreamEvent[] = []): RequestContext => ({
     owner: 'local',
     roots: [sandbox.project],
@@ -68,7 +76,12 @@ describe('progress of a shared run', () => {
   it('reaches a caller who joins a restarted flight after the abandoned one wound down', async () => {
     const { engine, runs, ctx, until, close } = harness();
     try {
-      const args = { domain: 'idea' as const, context: 'same request', clis: ['claude' as const], fields: {} };
+      const args = {
+        domain: 'idea' as const,
+        context: 'same request',
+        clis: ['claude' as const],
+        fields: {},
+      };
       // A starts the run, then cancels: the flight is abandoned, but its critic takes a while to stop.
       const a = new AbortController();
       const first = engine.roast(args, ctx(a.signal)).catch((e: unknown) => e);

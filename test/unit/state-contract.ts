@@ -191,6 +191,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         instanceId: 'instance-1',
         startedAt: clock.now(),
         heartbeatAt: clock.now(),
+        running: status === 'running' ? ['claude'] : [],
         ...(status === 'failed'
           ? {
               error: { code: 'CLI_TIMEOUT', message: 'The critic CLI timed out.', data: { critic: 'codex' } },
