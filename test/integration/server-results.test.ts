@@ -200,3 +200,33 @@ describe('follow-up calls', () => {
     expect(text(result)).toContain('`proPosition`, `conPosition`');
   });
 });
+
+describe('pending results', () => {
+  it('fit the outputSchema, and only their owner may wait on or cancel them', async () => {
+    const env = { PATH: process.env.PATH, HOME: sandbox.home };
+    const alice = await connectInProcess(fakeCritics(sandbox, { waitMs: 200 }), { env, owner: 'alice' });
+    closers.push(alice.close);
+    const bob = await connectInProcess({}, { owner: 'bob', app: alice.app });
+    closers.push(bob.close);
+    await alice.client.listTools();
+    await bob.client.listTools();
+    const first = await call(alice.client, 'roast', {
+      domain: 'idea',
+      context: 'slow\n@@fake delay_ms=1500',
+      clis: ['claude'],
+    });
+    expect(structured(first)).toMatchObject({ status: 'running', tool: 'roast' });
+    expect(structured(first).text).toBe(text(first));
+    const contextId = structured(first).contextId as string;
+    for (const args of [{ context_id: contextId }, { context_id: contextId, cancel: true }]) {
+      const refused = await call(bob.client, 'roast', args);
+      expect(structured(refused)).toMatchObject({ status: 'error', error: { code: 'CONTEXT_NOT_FOUND' } });
+    }
+    let last = first;
+    for (let i = 0; i < 100 && structured(last).status === 'running'; i++) {
+      last = await call(alice.client, 'roast', { context_id: contextId });
+    }
+    expect(structured(last)).toMatchObject({ status: 'done', contextId });
+    expect(text(last)).toContain('FAKE-CLAUDE CRITIQUE');
+  });
+});
