@@ -216,9 +216,11 @@ export class BackgroundRuns {
     }
     const status = outcome.ok ? 'done' : job.cancelled ? 'cancelled' : this.stopping ? 'lost' : 'failed';
     const error = outcome.ok ? undefined : toBrutalistError(outcome.error);
-    // Forgotten here once the store holds the outcome (if the store is down, this process keeps it).
+    // Forgotten here once the store holds the outcome; if the store is down, this process keeps it for as long
+    // as the record would have lived.
     void this.records.write(job, status, error).then((stored) => {
       if (stored) this.jobs.delete(job.contextId);
+      else this.clock.setTimeout(() => this.jobs.delete(job.contextId), this.options.resultTtlMs);
     });
   }
 
