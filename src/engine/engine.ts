@@ -5,7 +5,6 @@ import { type CriticAvailability, runCritic } from '../critics/index.js';
 import {
   buildRoastPrompt,
   DOMAIN_IDS,
-  type DomainId,
   discover,
   getDomain,
   runDebate,

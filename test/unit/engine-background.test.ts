@@ -4,6 +4,7 @@ import { BackgroundRuns } from '../../src/engine/background-runs.js';
 import type { EngineResult, RequestContext, ToolResponse } from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
+import { NO_REDACTED_INPUT, NO_SANITIZED } from '../../src/security/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import type { StreamEvent } from '../../src/streaming/index.js';
 
@@ -56,6 +57,8 @@ function work() {
       cacheAgeMs: null,
       skipped: [],
       notes: [],
+      sanitized: NO_SANITIZED,
+      redactedInput: NO_REDACTED_INPUT,
     },
   });
   return {
