@@ -2,13 +2,7 @@
 import { basename, dirname } from 'node:path';
 import type { Config, CriticName } from '../config/index.js';
 import { type CriticAvailability, runCritic } from '../critics/index.js';
-import {
-  buildRoastPrompt,
-  DOMAIN_IDS,
-  discover,
-  getDomain,
-  runDebate,
-} from '../domains/index.js';
+import { buildRoastPrompt, DOMAIN_IDS, discover, getDomain, runDebate } from '../domains/index.js';
 import { BrutalistError, isBrutalistError } from '../errors/index.js';
 import { type Clock, newId, sha256Hex, systemClock } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
