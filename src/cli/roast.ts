@@ -1,7 +1,8 @@
 /** The terminal roast: one critique through the engine, progress on stderr, the critique (or JSON) on stdout. */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
-import type { ToolResponse } from '../engine/index.js';
+import type { EngineResult, ToolResponse } from '../engine/index.js';
+import { BrutalistError } from '../errors/index.js';
 import { parseToolArgs } from '../mcp/index.js';
 import { createApp } from '../transport/index.js';
 import { parseRoastArgs, ROAST_USAGE } from './roast-args.js';
@@ -60,20 +61,26 @@ export async function roastCommand(config: Config, args: readonly string[], term
   // usable for absolute targets.
   const roots = [term.cwd, ...config.roots];
   try {
-    let response: ToolResponse = await app.engine.roast(tool.args, {
-      owner: 'local',
-      roots,
-      signal: controller.signal,
-      onEvent: (event) => progress.push(event),
-    });
+    // The terminal has no client timeout: wait until the critique is done (never a "running" answer).
+    let response = finished(
+      await app.engine.roast(tool.args, {
+        owner: 'local',
+        roots,
+        signal: controller.signal,
+        waitMs: Number.POSITIVE_INFINITY,
+        onEvent: (event) => progress.push(event),
+      }),
+    );
     progress.close();
     const first = response;
     const pages = [response.text];
     // The terminal gets the whole critique: walk the pages.
     while (response.page.nextOffset !== null) {
-      response = await app.engine.roast(
-        { ...tool.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
-        { owner: 'local', roots, signal: controller.signal },
+      response = finished(
+        await app.engine.roast(
+          { ...tool.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
+          { owner: 'local', roots, signal: controller.signal, waitMs: Number.POSITIVE_INFINITY },
+        ),
       );
       pages.push(response.text);
     }
@@ -96,4 +103,10 @@ export async function roastCommand(config: Config, args: readonly string[], term
     progress.close();
     await app.shutdown();
   }
+}
+
+/** A page of the critique; with an unlimited wait the engine answers nothing else (a cancel ends in CANCELLED). */
+function finished(result: EngineResult): ToolResponse {
+  if (result.status !== 'done') throw new BrutalistError('CANCELLED');
+  return result;
 }

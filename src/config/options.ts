@@ -188,6 +188,13 @@ export const OPTIONS = {
     30 * 24 * 60 * MINUTE,
     'How long stored results, cursors and conversations live.',
   ),
+  waitMs: int(
+    'BRUTALIST_WAIT_MS',
+    45 * SECOND,
+    100,
+    10 * MINUTE,
+    'How long a `roast`/`roast_cli_debate` call waits for the critique before answering "running" with a `context_id` to wait on; keep it below the client\'s tool timeout (commonly 60 s).',
+  ),
   cacheTtlMs: int(
     'BRUTALIST_CACHE_TTL_MS',
     60 * MINUTE,

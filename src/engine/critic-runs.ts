@@ -166,16 +166,21 @@ export function throwIfAllFailed(outcomes: readonly CriticOutcome[]): void {
   });
 }
 
-export function summarize(outcome: CriticOutcome): CriticRunSummary {
+/**
+ * The per-critic record of a result. Run details (CLI version, argv, prompt hash) only with `verbose`: clients that
+ * hand the model `JSON.stringify(structuredContent)` should see the critique, not pages of metadata.
+ */
+export function summarize(outcome: CriticOutcome, verbose = false): CriticRunSummary {
   if (outcome.ok) {
     const r = outcome.result;
+    const details = verbose
+      ? { cliVersion: r.cliVersion ?? null, argv: r.argv, promptSha256: r.promptSha256 }
+      : {};
     return {
       critic: r.critic,
       ok: true,
       model: r.model ?? null,
-      cliVersion: r.cliVersion ?? null,
-      argv: r.argv,
-      promptSha256: r.promptSha256,
+      ...details,
       durationMs: r.durationMs,
       exitClass: r.exitClass,
       outputBytes: r.outputBytes,
@@ -189,9 +194,6 @@ export function summarize(outcome: CriticOutcome): CriticRunSummary {
     critic: outcome.critic,
     ok: false,
     model: null,
-    cliVersion: null,
-    argv: [],
-    promptSha256: null,
     durationMs: outcome.durationMs,
     exitClass: typeof exitClass === 'string' ? exitClass : 'not_run',
     outputBytes: 0,

@@ -2,7 +2,7 @@
 import { basename, dirname } from 'node:path';
 import type { Config, CriticName } from '../config/index.js';
 import { type CriticAvailability, type CriticLogins, type LoginStatus, runCritic } from '../critics/index.js';
-import { buildRoastPrompt, discover, getDomain, runDebate } from '../domains/index.js';
+import { buildRoastPrompt, DOMAIN_IDS, discover, getDomain, runDebate } from '../domains/index.js';
 import { BrutalistError, isBrutalistError } from '../errors/index.js';
 import { type Clock, newId, sha256Hex, systemClock } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
@@ -21,6 +21,8 @@ import type {
   StateStoreStats,
   StoreHealth,
 } from '../state/index.js';
+import type { StreamEvent } from '../streaming/index.js';
+import { BackgroundRuns } from './background-runs.js';
 import { composeCritique } from './compose.js';
 import {
   type CriticOutcome,
@@ -36,9 +38,20 @@ import {
 import { DistributedFlight } from './distributed-flight.js';
 import { fingerprintTarget } from './fingerprint.js';
 import { CriticGuard, type CriticGuardDeps, type GuardedCall } from './guarded-runner.js';
-import { ResultPages } from './results.js';
+import { isContextId, ResultPages } from './results.js';
 import { SingleFlight, stableJson } from './single-flight.js';
-import type { DebateArgs, PagingArgs, RequestContext, ResultMeta, RoastArgs, ToolResponse } from './types.js';
+import type {
+  DebateArgs,
+  EngineResult,
+  NewDebateArgs,
+  NewRoastArgs,
+  PagingArgs,
+  RequestContext,
+  ResultMeta,
+  RoastArgs,
+  ToolId,
+  ToolResponse,
+} from './types.js';
 import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
 
 export interface EngineDeps {
@@ -75,11 +88,12 @@ export class Engine {
   /** Breakers, admission queue, retries and shedding around every critic run. */
   readonly guard: CriticGuard;
   private readonly pages: ResultPages;
-  private readonly flights = new SingleFlight<Finished>();
+  private readonly flights = new SingleFlight<Finished, StreamEvent>();
   private readonly distributed: DistributedFlight;
-  private readonly listeners = new Map<string, Set<EmitEvent>>();
   /** Critic answers and client text pass through it (prepared once with the server env's credential values). */
   private readonly sanitizer: CritiqueSanitizer;
+  /** Critiques that outlive one call (pending results, waits, cancels). */
+  private readonly runs: BackgroundRuns;
 
   constructor(deps: EngineDeps) {
     this.config = deps.config;
@@ -90,6 +104,7 @@ export class Engine {
     this.env = deps.env ?? process.env;
     this.sanitizer = new CritiqueSanitizer(this.env);
     this.pages = new ResultPages(this.store, this.config, this.clock);
+    this.runs = new BackgroundRuns(this.store, this.clock, this.config);
     this.distributed = new DistributedFlight(this.store, this.clock, {
       lockTtlMs: this.config.lockTtlMs,
       lockPollMs: this.config.lockPollMs,
@@ -113,10 +128,27 @@ export class Engine {
     });
   }
 
-  /** `roast`: a critique of a target or an idea, or a page of an earlier one. */
-  async roast(args: RoastArgs, ctx: RequestContext): Promise<ToolResponse> {
-    const paged = await this.pageIfRequested(args, ctx, args.resume === true);
-    if (paged) return paged;
+  /**
+   * `roast`: a critique of a target or an idea; or a follow-up on an earlier one (a page, a wait, a cancel). A
+   * critique not done within the call's wait answers "running"; it goes on, and `context_id` waits for it.
+   */
+  async roast(args: RoastArgs, ctx: RequestContext): Promise<EngineResult> {
+    const followed = await this.followUp('roast', args, ctx, args.resume === true);
+    if (followed) return followed;
+    const domain = args.domain;
+    if (!domain) {
+      throw new BrutalistError(
+        'INVALID_ARGUMENT',
+        `A new critique needs \`domain\`, one of: ${DOMAIN_IDS.join(', ')}. A follow-up needs \`cursor\` or \`context_id\` instead.`,
+        { data: { field: 'domain', domains: [...DOMAIN_IDS] } },
+      );
+    }
+    return this.runs.start(ctx.owner, 'roast', ctx, (contextId, job) =>
+      this.runRoast({ ...args, domain }, job, contextId),
+    );
+  }
+
+  private async runRoast(args: NewRoastArgs, ctx: RequestContext, contextId: string): Promise<ToolResponse> {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
     this.guardRecursion();
     const domain = getDomain(args.domain);
@@ -200,7 +232,7 @@ export class Engine {
         const meta: ResultMeta = {
           tool: 'roast',
           domain: domain.id,
-          critics: outcomes.map(summarize),
+          critics: outcomes.map((o) => summarize(o, args.verbose === true)),
           cached: false,
           cacheAgeMs: null,
           skipped: chosen.skipped,
@@ -244,7 +276,7 @@ export class Engine {
         runWith(selection, [note]),
       );
     }
-    const response = await this.pages.save(ctx.owner, finished.text, finished.meta, args.limit);
+    const response = await this.pages.save(ctx.owner, finished.text, finished.meta, args.limit, contextId);
     await this.saveConversation(response.contextId, ctx.owner, 'roast', domain.id, selection.critics, [
       ...(conversation?.turns ?? []),
       userTurn,
@@ -253,10 +285,29 @@ export class Engine {
     return response;
   }
 
-  /** `roast_cli_debate`: two critics argue opposite positions for 1..3 rounds. */
-  async debate(args: DebateArgs, ctx: RequestContext): Promise<ToolResponse> {
-    const paged = await this.pageIfRequested(args, ctx, false);
-    if (paged) return paged;
+  /** `roast_cli_debate`: two critics argue opposite positions for 1..3 rounds; follow-ups as for `roast`. */
+  async debate(args: DebateArgs, ctx: RequestContext): Promise<EngineResult> {
+    const followed = await this.followUp('roast_cli_debate', args, ctx, false);
+    if (followed) return followed;
+    const { topic, proPosition, conPosition } = args;
+    if (!topic || !proPosition || !conPosition) {
+      const missing = (['topic', 'proPosition', 'conPosition'] as const).filter((f) => !args[f]);
+      throw new BrutalistError(
+        'INVALID_ARGUMENT',
+        `A new debate needs ${missing.map((f) => `\`${f}\``).join(', ')} (topic, proPosition and conPosition). A follow-up needs \`cursor\` or \`context_id\` instead.`,
+        { data: { field: missing[0] ?? 'topic' } },
+      );
+    }
+    return this.runs.start(ctx.owner, 'roast_cli_debate', ctx, (contextId, job) =>
+      this.runDebate({ ...args, topic, proPosition, conPosition }, job, contextId),
+    );
+  }
+
+  private async runDebate(
+    args: NewDebateArgs,
+    ctx: RequestContext,
+    contextId: string,
+  ): Promise<ToolResponse> {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
     this.guardRecursion();
     checkTextLimits(
@@ -306,7 +357,15 @@ export class Engine {
     const rounds = args.rounds ?? 1;
     const cwd = this.defaultCwd(ctx);
     const key = sha256Hex(
-      stableJson({ tool: 'debate', ...args, agents, rounds, offset: undefined, limit: undefined }),
+      stableJson({
+        tool: 'debate',
+        ...args,
+        agents,
+        rounds,
+        offset: undefined,
+        limit: undefined,
+        cancel: undefined,
+      }),
     );
     const finished = await this.cachedRun(
       key,
@@ -346,7 +405,7 @@ export class Engine {
           const meta: ResultMeta = {
             tool: 'roast_cli_debate',
             domain: null,
-            critics: outcomes.map(summarize),
+            critics: outcomes.map((o) => summarize(o, args.verbose === true)),
             cached: false,
             cacheAgeMs: null,
             skipped: [],
@@ -358,7 +417,7 @@ export class Engine {
         }
       },
     );
-    return this.pages.save(ctx.owner, finished.text, finished.meta, args.limit);
+    return this.pages.save(ctx.owner, finished.text, finished.meta, args.limit, contextId);
   }
 
   /** The state store's health and counters, for the roster and `doctor`; never throws. */
@@ -412,9 +471,13 @@ export class Engine {
     return this.guard.capacity();
   }
 
-  /** Stops the resilience timers (pressure sampling, breaker reopen announcements). */
-  close(): void {
+  /**
+   * Stops critiques still running in the background (their records say so: a waiter after a restart gets
+   * RUN_LOST) and the resilience timers (pressure sampling, breaker reopen announcements).
+   */
+  async close(): Promise<void> {
     this.guard.close();
+    await this.runs.shutdown();
   }
 
   discover(intent: string, limit?: number): ReturnType<typeof discover> {
@@ -424,15 +487,35 @@ export class Engine {
 
   // ---- steps
 
-  /** Cursor or context_id (without resume) means "give me a page of an earlier result". */
-  private async pageIfRequested(
-    args: PagingArgs,
+  /**
+   * A follow-up on an earlier critique: `cancel` stops it; `cursor` pages it; `context_id` (without resume) waits for
+   * it while it runs, then pages it. Null: a new request.
+   */
+  private async followUp(
+    tool: ToolId,
+    args: PagingArgs & { readonly cancel?: boolean },
     ctx: RequestContext,
     resuming: boolean,
-  ): Promise<ToolResponse | null> {
+  ): Promise<EngineResult | null> {
+    if (args.cancel) {
+      if (!args.context_id) {
+        throw new BrutalistError('INVALID_ARGUMENT', 'cancel needs the context_id of a running critique.', {
+          data: { field: 'context_id' },
+        });
+      }
+      if (!isContextId(args.context_id)) throw new BrutalistError('CONTEXT_NOT_FOUND');
+      return this.runs.cancel(ctx.owner, args.context_id, tool);
+    }
     if (args.cursor) return this.pages.pageByCursor(ctx.owner, args.cursor, args.limit);
-    if (args.context_id && !resuming)
+    if (args.context_id && !resuming) {
+      if (!isContextId(args.context_id)) throw new BrutalistError('CONTEXT_NOT_FOUND');
+      const waited = await this.runs.follow(ctx.owner, args.context_id, ctx);
+      // The first page in hand answers a plain wait; an offset or another page size reads the stored text.
+      if (waited && (waited.status !== 'done' || (args.offset === undefined && args.limit === undefined))) {
+        return waited;
+      }
       return this.pages.page(ctx.owner, args.context_id, args.offset ?? 0, args.limit);
+    }
     if (args.offset !== undefined && args.offset > 0) {
       throw new BrutalistError('INVALID_ARGUMENT', 'offset needs the context_id of an earlier result.', {
         data: { field: 'offset' },
@@ -561,38 +644,28 @@ export class Engine {
       if (fallback) return fallback;
       throw this.guard.circuitOpen(critics);
     }
-    // Every caller sharing a run hears its events, including callers that join after it started.
+    // Every caller sharing a run hears its events, including callers that join after it started; the flight
+    // owns the listeners, so an abandoned run winding down cannot take them from its successor.
     const flightKey = forceRefresh ? `${key}:${newId()}` : key;
-    let listeners = this.listeners.get(flightKey);
-    if (!listeners) {
-      listeners = new Set();
-      this.listeners.set(flightKey, listeners);
-    }
-    const shared = listeners;
-    const listener: EmitEvent = (event) => ctx.onEvent?.(event);
-    shared.add(listener);
-    const emit: EmitEvent = (event) => {
-      for (const l of shared) l(event);
-    };
-    try {
-      const finished = await this.flights
-        .run(flightKey, ctx.signal, (signal) =>
+    const finished = await this.flights
+      .run(
+        flightKey,
+        ctx.signal,
+        (signal, emit) =>
           this.runShared(key, useCache && !forceRefresh, signal, async (fence) => {
             const finished = await run(signal, emit);
             if (useCache) await this.publish(key, finished, fence);
             return finished;
-          }).finally(() => this.listeners.delete(flightKey)),
-        )
-        .catch((err: unknown) => {
-          // A breaker that opened (or a probe already taken) after the check above: same fallback.
-          const fallback = isCircuitOpen(err) ? stale() : undefined;
-          if (fallback) return fallback;
-          throw err;
-        });
-      return finished;
-    } finally {
-      shared.delete(listener);
-    }
+          }),
+        (event) => ctx.onEvent?.(event),
+      )
+      .catch((err: unknown) => {
+        // A breaker that opened (or a probe already taken) after the check above: same fallback.
+        const fallback = isCircuitOpen(err) ? stale() : undefined;
+        if (fallback) return fallback;
+        throw err;
+      });
+    return finished;
   }
 }
 

@@ -274,7 +274,7 @@ function deadlineExceeded(
 }
 
 /** Waits `ms` on the clock; rejects with CANCELLED as soon as `signal` aborts. */
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new BrutalistError('CANCELLED'));
     const onAbort = () => {

@@ -8,6 +8,11 @@ import type { ResultMeta, ToolResponse } from './types.js';
 
 const CONTEXT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
 
+/** Whether a client-supplied context id has the shape this server hands out (else it cannot name anything). */
+export function isContextId(value: string): boolean {
+  return CONTEXT_ID_PATTERN.test(value);
+}
+
 /**
  * Cursors are signed, not stored: HMAC over the page position and expiry, keyed by `cursorSecret` or by a
  * secret generated once and kept in the state store (so every instance on that store accepts them, and
@@ -22,9 +27,17 @@ export class ResultPages {
     private readonly clock: Clock,
   ) {}
 
-  /** Stores a finished critique and returns its first page, cut from the text in hand (no read-back). */
-  async save(owner: string, text: string, meta: ResultMeta, limit?: number): Promise<ToolResponse> {
-    const contextId = newId();
+  /**
+   * Stores a finished critique and returns its first page, cut from the text in hand (no read-back). The context id
+   * is the one handed out when the critique started (a caller may already be waiting on it).
+   */
+  async save(
+    owner: string,
+    text: string,
+    meta: ResultMeta,
+    limit?: number,
+    contextId: string = newId(),
+  ): Promise<ToolResponse> {
     await this.store.putResult(
       {
         contextId,
@@ -40,7 +53,7 @@ export class ResultPages {
 
   /** A page of a stored result. Another caller's result is reported as not found (existence is not leaked). */
   async page(owner: string, contextId: string, offset = 0, limit?: number): Promise<ToolResponse> {
-    if (!CONTEXT_ID_PATTERN.test(contextId)) throw new BrutalistError('CONTEXT_NOT_FOUND');
+    if (!isContextId(contextId)) throw new BrutalistError('CONTEXT_NOT_FOUND');
     const stored = await this.store.getResult(contextId);
     if (!stored || stored.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
     return this.cut(owner, contextId, stored.text, stored.meta as unknown as ResultMeta, offset, limit);
@@ -70,6 +83,7 @@ export class ResultPages {
         });
     }
     return {
+      status: 'done',
       text: slice.text,
       contextId,
       page: {

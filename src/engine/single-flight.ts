@@ -1,14 +1,18 @@
-/** Single-flight: identical concurrent requests share one run; it is cancelled only when every sharer cancels. */
+/**
+ * Single-flight: identical concurrent requests share one run; it is cancelled only when every sharer cancels.
+ * Each flight owns the fan-out of its events, so the listeners live exactly as long as the flight.
+ */
 import { BrutalistError } from '../errors/index.js';
 
-interface Flight<T> {
+interface Flight<T, E> {
   readonly promise: Promise<T>;
   readonly controller: AbortController;
+  readonly listeners: Set<(event: E) => void>;
   waiters: number;
 }
 
-export class SingleFlight<T> {
-  private readonly flights = new Map<string, Flight<T>>();
+export class SingleFlight<T, E = never> {
+  private readonly flights = new Map<string, Flight<T, E>>();
 
   /** Number of distinct runs in flight. */
   get size(): number {
@@ -17,25 +21,39 @@ export class SingleFlight<T> {
 
   /**
    * Joins the run for `key`, starting it with `fn` if none is in flight. `signal` cancels this caller only:
-   * it gets CANCELLED at once, and the shared run is aborted when its last caller has gone.
+   * it gets CANCELLED at once, and the shared run is aborted when its last caller has gone. `onEvent` hears
+   * what the run emits while this caller waits (a caller joining late hears the rest).
    */
-  run(key: string, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  run(
+    key: string,
+    signal: AbortSignal,
+    fn: (signal: AbortSignal, emit: (event: E) => void) => Promise<T>,
+    onEvent?: (event: E) => void,
+  ): Promise<T> {
     if (signal.aborted) return Promise.reject(new BrutalistError('CANCELLED'));
     let flight = this.flights.get(key);
     if (!flight) {
       const controller = new AbortController();
-      const promise = fn(controller.signal).finally(() => {
+      const listeners = new Set<(event: E) => void>();
+      const emit = (event: E) => {
+        for (const listener of listeners) listener(event);
+      };
+      const promise = fn(controller.signal, emit).finally(() => {
         if (this.flights.get(key) === flight) this.flights.delete(key);
       });
-      flight = { promise, controller, waiters: 0 };
+      flight = { promise, controller, listeners, waiters: 0 };
       this.flights.set(key, flight);
     }
     const joined = flight;
     joined.waiters++;
+    // A wrapper per caller, so two callers passing the same function are still two listeners.
+    const listener = onEvent && ((event: E) => onEvent(event));
+    if (listener) joined.listeners.add(listener);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const leave = () => {
         signal.removeEventListener('abort', onAbort);
+        if (listener) joined.listeners.delete(listener);
         joined.waiters--;
       };
       const onAbort = () => {

@@ -16,7 +16,8 @@ export interface PagingArgs {
 }
 
 export interface RoastArgs extends PagingArgs {
-  readonly domain: DomainId;
+  /** Required for a new critique; a follow-up (cursor, context_id) needs none. */
+  readonly domain?: DomainId;
   readonly target?: string;
   readonly context?: string;
   readonly clis?: readonly CriticName[];
@@ -26,14 +27,20 @@ export interface RoastArgs extends PagingArgs {
   readonly verbose?: boolean;
   /** Admission priority (default: the caller's configured default). */
   readonly priority?: PriorityName;
+  /** With context_id: stop that running critique. */
+  readonly cancel?: boolean;
   /** Domain-specific optional fields (depth, commitRange, threatModel...). */
   readonly fields: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 }
 
+/** A roast that starts a new critique (not a follow-up): its domain is known. */
+export type NewRoastArgs = RoastArgs & { readonly domain: DomainId };
+
 export interface DebateArgs extends PagingArgs {
-  readonly topic: string;
-  readonly proPosition: string;
-  readonly conPosition: string;
+  /** The three are required for a new debate; a follow-up (cursor, context_id) needs none. */
+  readonly topic?: string;
+  readonly proPosition?: string;
+  readonly conPosition?: string;
   readonly context?: string;
   readonly agents?: readonly CriticName[];
   readonly rounds?: number;
@@ -41,7 +48,16 @@ export interface DebateArgs extends PagingArgs {
   readonly force_refresh?: boolean;
   readonly verbose?: boolean;
   readonly priority?: PriorityName;
+  /** With context_id: stop that running debate. */
+  readonly cancel?: boolean;
 }
+
+/** A debate that starts a new run (not a follow-up): topic and positions are known. */
+export type NewDebateArgs = DebateArgs & {
+  readonly topic: string;
+  readonly proPosition: string;
+  readonly conPosition: string;
+};
 
 /** Who is asking and how to reach them while the request runs. */
 export interface RequestContext {
@@ -52,6 +68,11 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** The client's time budget for the whole request (queue wait + critic run), from `_meta.timeoutMs`. */
   readonly timeoutMs?: number;
+  /**
+   * How long this call waits for the critique before answering "running" (default: config waitMs). The terminal
+   * passes Infinity: it waits until done.
+   */
+  readonly waitMs?: number;
   /** Progress events while the request runs (queued, started, output, tool uses, done); the MCP layer
    * turns them into rate-limited notifications. Must not throw. */
   readonly onEvent?: (event: StreamEvent) => void;
@@ -62,10 +83,11 @@ export interface CriticRunSummary {
   readonly critic: CriticName;
   readonly ok: boolean;
   readonly model: string | null;
-  readonly cliVersion: string | null;
-  /** argv the CLI ran with (it never holds the prompt or user text). */
-  readonly argv: readonly string[];
-  readonly promptSha256: string | null;
+  /** Run details, present only with `verbose`. */
+  readonly cliVersion?: string | null;
+  /** argv the CLI ran with (it never holds the prompt or user text); only with `verbose`. */
+  readonly argv?: readonly string[];
+  readonly promptSha256?: string | null;
   readonly durationMs: number;
   readonly exitClass: string;
   readonly outputBytes: number;
@@ -87,14 +109,39 @@ export interface PageInfo {
 
 /** A page of a stored critique plus the metadata that produced it. */
 export interface ToolResponse {
+  readonly status: 'done';
   readonly text: string;
   readonly contextId: string;
   readonly page: PageInfo;
   readonly meta: ResultMeta;
 }
 
+/** A critique not finished within the call's wait: the caller waits on it with its context id. */
+export interface PendingResponse {
+  readonly status: 'running';
+  readonly tool: ToolId;
+  readonly contextId: string;
+  readonly elapsedMs: number;
+  /** Critics at work right now (empty while waiting for a slot or between debate turns). */
+  readonly running: readonly string[];
+  /** How long the next call with this context id waits at most. */
+  readonly waitMs: number;
+}
+
+/** The answer to an explicit cancel, and to a later wait on a cancelled critique. */
+export interface CancelledResponse {
+  readonly status: 'cancelled';
+  readonly tool: ToolId;
+  readonly contextId: string;
+}
+
+export type ToolId = 'roast' | 'roast_cli_debate';
+
+/** What `roast` and `debate` answer: a page, "still running", or "cancelled"; failures are thrown. */
+export type EngineResult = ToolResponse | PendingResponse | CancelledResponse;
+
 export interface ResultMeta {
-  readonly tool: 'roast' | 'roast_cli_debate';
+  readonly tool: ToolId;
   readonly domain: string | null;
   readonly critics: readonly CriticRunSummary[];
   readonly cached: boolean;

@@ -6,9 +6,9 @@ import {
   NO_REDACTED_INPUT,
   type RedactedInputCounts,
 } from '../security/index.js';
-import type { DebateArgs, RoastArgs } from './types.js';
+import type { NewDebateArgs, NewRoastArgs } from './types.js';
 
-type FieldValue = RoastArgs['fields'][string];
+type FieldValue = NewRoastArgs['fields'][string];
 
 class Redactor {
   counts: RedactedInputCounts = NO_REDACTED_INPUT;
@@ -35,16 +35,16 @@ class Redactor {
  * is a path, never sent as text, and must stay resolvable. Off (redactInputSecrets false): unchanged, zero counts.
  */
 export function redactRoastInput(
-  args: RoastArgs,
+  args: NewRoastArgs,
   sanitizer: CritiqueSanitizer,
   enabled: boolean,
-): { args: RoastArgs; redacted: RedactedInputCounts } {
+): { args: NewRoastArgs; redacted: RedactedInputCounts } {
   if (!enabled) return { args, redacted: NO_REDACTED_INPUT };
   const r = new Redactor(sanitizer);
   const abstract = getDomain(args.domain).kind === 'abstract';
   const fields: Record<string, FieldValue> = {};
   for (const [name, value] of Object.entries(args.fields)) fields[name] = r.field(value);
-  const clean: RoastArgs = {
+  const clean: NewRoastArgs = {
     ...args,
     ...(args.context === undefined ? {} : { context: r.text(args.context) }),
     ...(abstract && args.target !== undefined ? { target: r.text(args.target) } : {}),
@@ -55,13 +55,13 @@ export function redactRoastInput(
 
 /** The debate's topic, both positions and its context. */
 export function redactDebateInput(
-  args: DebateArgs,
+  args: NewDebateArgs,
   sanitizer: CritiqueSanitizer,
   enabled: boolean,
-): { args: DebateArgs; redacted: RedactedInputCounts } {
+): { args: NewDebateArgs; redacted: RedactedInputCounts } {
   if (!enabled) return { args, redacted: NO_REDACTED_INPUT };
   const r = new Redactor(sanitizer);
-  const clean: DebateArgs = {
+  const clean: NewDebateArgs = {
     ...args,
     topic: r.text(args.topic),
     proPosition: r.text(args.proPosition),

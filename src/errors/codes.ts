@@ -47,6 +47,12 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 404,
   },
+  RUN_LOST: {
+    message:
+      'The critique stopped with the server that ran it (restart or crash) before it finished; start it again.',
+    retryable: true,
+    httpStatus: 410,
+  },
   // ---- critics
   CLI_NOT_FOUND: {
     message: 'The critic CLI is not installed or not on PATH.',

@@ -1,12 +1,59 @@
-/** Result formatting: engine responses and errors become MCP CallToolResults (errors with isError + code). */
+/**
+ * Result formatting: engine responses and errors become MCP CallToolResults. The text the model should read is in
+ * content[0].text and, first, in structuredContent.text (Claude Code and Codex hand the model only the JSON of
+ * structuredContent; Gemini CLI and the Inspector show content).
+ */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolResponse } from '../engine/index.js';
+import type { CancelledResponse, EngineResult, PendingResponse, ToolResponse } from '../engine/index.js';
 import { toBrutalistError } from '../errors/index.js';
 import { sanitizeData, sanitizeText } from '../security/index.js';
+import type { ToolResultContent } from './result-schema.js';
 
 export interface SanitizeScope {
   readonly roots: readonly string[];
   readonly env: NodeJS.ProcessEnv;
+}
+
+/** Any answer of `roast` / `roast_cli_debate`: a page, "still running", or "cancelled". */
+export function formatResult(
+  tool: string,
+  result: EngineResult,
+  streamed: { droppedEvents: number } = { droppedEvents: 0 },
+): CallToolResult {
+  switch (result.status) {
+    case 'done':
+      return formatResponse(tool, result, streamed);
+    case 'running':
+      return formatPending(tool, result);
+    case 'cancelled':
+      return formatCancelled(tool, result);
+  }
+}
+
+/** Not done within this call's wait: how long it has run, who is at work, and exactly the call that waits for it. */
+export function formatPending(tool: string, pending: PendingResponse): CallToolResult {
+  const seconds = Math.round(pending.elapsedMs / 1000);
+  const who = pending.running.length > 0 ? `${pending.running.join(', ')} at work` : 'waiting for a critic';
+  const wait = JSON.stringify({ context_id: pending.contextId });
+  const cancel = JSON.stringify({ context_id: pending.contextId, cancel: true });
+  const text = [
+    `**The critique is still running** (${seconds} s so far; ${who}). It goes on on the server.`,
+    `To get it, call \`${tool}\` with \`${wait}\`: that call waits up to ${Math.round(pending.waitMs / 1000)} s and returns the critique when it is done (or this note again; then call again).`,
+    `To stop it: \`${tool}\` with \`${cancel}\`.`,
+  ].join('\n');
+  return result(text, {
+    text,
+    status: 'running',
+    contextId: pending.contextId,
+    tool: pending.tool,
+    elapsedMs: pending.elapsedMs,
+    running: pending.running,
+  });
+}
+
+export function formatCancelled(tool: string, cancelled: CancelledResponse): CallToolResult {
+  const text = `The critique ${cancelled.contextId} was cancelled; its critics were stopped and nothing was stored. Call \`${tool}\` with the original arguments to start a new one.`;
+  return result(text, { text, status: 'cancelled', contextId: cancelled.contextId, tool: cancelled.tool });
 }
 
 /** A page of a critique: the text, a footer saying how to get more, and the metadata as structuredContent. */
@@ -39,14 +86,27 @@ export function formatResponse(
     );
   }
   const text = footer.length > 0 ? `${response.text}\n\n---\n${footer.join('\n')}` : response.text;
+  const structured: ToolResultContent = {
+    text,
+    status: 'done',
+    contextId: response.contextId,
+    page: { ...response.page },
+    ...response.meta,
+    // Copied: interfaces (TokenUsage, the counts) are not widened by TypeScript to the schema's open records.
+    critics: response.meta.critics.map((c) => ({ ...c, usage: c.usage && { ...c.usage } })),
+    sanitized: { ...response.meta.sanitized },
+    redactedInput: { ...response.meta.redactedInput },
+    droppedEvents: streamed.droppedEvents,
+  };
+  return result(text, structured);
+}
+
+/** One text, shown in both places. */
+function result(text: string, structured: ToolResultContent, isError = false): CallToolResult {
   return {
+    ...(isError ? { isError: true } : {}),
     content: [{ type: 'text', text }],
-    structuredContent: {
-      contextId: response.contextId,
-      page: { ...response.page },
-      ...response.meta,
-      droppedEvents: streamed.droppedEvents,
-    } as unknown as Record<string, unknown>,
+    structuredContent: structured as Record<string, unknown>,
   };
 }
 
@@ -57,9 +117,10 @@ export function formatError(err: unknown, scope: SanitizeScope): CallToolResult 
   const message = sanitizeText(error.message, options);
   const data = sanitizeData(error.data, options) as Record<string, unknown>;
   const hint = error.retryable ? ' (retryable)' : '';
-  return {
-    isError: true,
-    content: [{ type: 'text', text: `Error ${error.code}${hint}: ${message}` }],
-    structuredContent: { error: { code: error.code, message, retryable: error.retryable, data } },
-  };
+  const text = `Error ${error.code}${hint}: ${message}`;
+  return result(
+    text,
+    { text, status: 'error', error: { code: error.code, message, retryable: error.retryable, data } },
+    true,
+  );
 }

@@ -10,7 +10,7 @@ import type { Engine, RequestContext } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
-import { formatError, formatResponse } from './format.js';
+import { formatError, formatResult } from './format.js';
 import { parseToolArgs, TOOLS, type ToolName } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
@@ -32,6 +32,7 @@ const INSTRUCTIONS = [
   'brutalist-mcp runs the AI coding CLIs installed on this machine (claude, codex, gemini) as brutally honest critics.',
   'Start with `brutalist_discover` if unsure which domain fits; `roast` critiques code (target = a path) or ideas (context = text);',
   'long critiques come in pages: follow the cursor in the result. One critic runs by default; list several in `clis` for more.',
+  'A critique that takes long answers "running" with a context_id: call the same tool with just {"context_id": …} to wait for it.',
 ].join(' ');
 
 export function createMcpServer(options: McpServerOptions): Server {
@@ -121,24 +122,30 @@ export function createMcpServer(options: McpServerOptions): Server {
       };
       switch (args.tool) {
         case 'roast':
-          return formatResponse(name, await engine.roast(args.args, ctx), stream.close());
+          return formatResult(name, await engine.roast(args.args, ctx), stream.close());
         case 'roast_cli_debate':
-          return formatResponse(name, await engine.debate(args.args, ctx), stream.close());
+          return formatResult(name, await engine.debate(args.args, ctx), stream.close());
         case 'brutalist_discover': {
           const suggestions = engine.discover(args.args.intent, args.args.limit);
-          return {
-            content: [{ type: 'text', text: formatSuggestions(suggestions) }],
-            structuredContent: { suggestions },
-          };
+          const text = formatSuggestions(suggestions);
+          // The text first in structuredContent too: some clients hand the model only that object.
+          return { content: [{ type: 'text', text }], structuredContent: { text, suggestions } };
         }
         case 'cli_agent_roster': {
           const critics = await engine.roster();
           const capacity = engine.capacity();
           const state = await engine.stateHealth();
           const stateLine = `\nState store: ${state.backend}, ${state.status}${state.detail ? ` (${state.detail})` : ''}.\n`;
+          const text = formatRoster(critics, capacity) + stateLine;
           return {
-            content: [{ type: 'text', text: formatRoster(critics, capacity) + stateLine }],
-            structuredContent: { critics, preference: [...engine.config.criticPreference], capacity, state },
+            content: [{ type: 'text', text }],
+            structuredContent: {
+              text,
+              critics,
+              preference: [...engine.config.criticPreference],
+              capacity,
+              state,
+            },
           };
         }
       }

@@ -5,6 +5,7 @@ import { CRITIC_NAMES, PRIORITY_NAMES } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
+import { resultOutputSchema } from './result-schema.js';
 
 /** Hard schema caps; the configurable limits (maxContextChars, maxFieldChars) are checked by the engine. */
 const TEXT_CAP = 10_000_000;
@@ -55,8 +56,9 @@ const paging = {
     .max(200)
     .optional()
     .describe(
-      'Id of an earlier result: with offset/limit returns a page of it; with resume continues the conversation.',
+      'Id of an earlier critique: alone, waits for it while it runs and returns it; with offset/limit a page of it; with cancel stops it; with resume (roast) continues the conversation.',
     ),
+  cancel: z.boolean().optional().describe('With context_id: stop that running critique.'),
 };
 
 function fieldSchema(field: DomainField): z.ZodType {
@@ -96,7 +98,12 @@ const FIELD_NAMES = Object.keys(FIELD_SHAPE);
 
 const roastSchema = z
   .object({
-    domain: z.enum(DOMAIN_IDS).describe(DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')),
+    domain: z
+      .enum(DOMAIN_IDS)
+      .optional()
+      .describe(
+        `Required for a new critique (not for a follow-up by cursor or context_id). ${DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')}`,
+      ),
     target: z
       .string()
       .max(SHORT_CAP)
@@ -135,9 +142,24 @@ const roastSchema = z
 
 const debateSchema = z
   .object({
-    topic: z.string().min(1).max(SHORT_CAP).describe('What the debate is about.'),
-    proPosition: z.string().min(1).max(SHORT_CAP).describe('The position the first critic defends.'),
-    conPosition: z.string().min(1).max(SHORT_CAP).describe('The position the second critic defends.'),
+    topic: z
+      .string()
+      .min(1)
+      .max(SHORT_CAP)
+      .optional()
+      .describe('What the debate is about (required for a new debate, with both positions).'),
+    proPosition: z
+      .string()
+      .min(1)
+      .max(SHORT_CAP)
+      .optional()
+      .describe('The position the first critic defends.'),
+    conPosition: z
+      .string()
+      .min(1)
+      .max(SHORT_CAP)
+      .optional()
+      .describe('The position the second critic defends.'),
     context: z.string().max(TEXT_CAP).optional().describe('Background material both critics see.'),
     agents: z
       .array(critic)
@@ -181,12 +203,22 @@ function define(
   title: string,
   description: string,
   schema: z.ZodType,
-  idempotent = false,
+  options: { idempotent?: boolean; outputSchema?: Tool['outputSchema'] } = {},
 ): Tool {
   const inputSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Tool['inputSchema'];
   delete (inputSchema as { $schema?: unknown }).$schema;
-  return { name, title, description, inputSchema, annotations: { ...READ_ONLY, idempotentHint: idempotent } };
+  return {
+    name,
+    title,
+    description,
+    inputSchema,
+    ...(options.outputSchema ? { outputSchema: options.outputSchema } : {}),
+    annotations: { ...READ_ONLY, idempotentHint: options.idempotent === true },
+  };
 }
+
+/** Every roast and debate result (done, running, cancelled, error) fits this one schema. */
+const RESULT_SCHEMA = resultOutputSchema();
 
 export const TOOLS = {
   roast: {
@@ -196,8 +228,10 @@ export const TOOLS = {
       'Roast',
       'Brutally honest critique by the AI coding CLIs on this machine (claude, codex, gemini). Filesystem domains ' +
         '(codebase, file_structure, dependencies, git_history, test_coverage) take `target`, a path the critic reads ' +
-        'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor).',
+        'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor). ' +
+        'A critique still running after a while answers "running" with a context_id: call again with just that context_id to wait for it.',
       roastSchema,
+      { outputSchema: RESULT_SCHEMA },
     ),
   },
   roast_cli_debate: {
@@ -205,8 +239,10 @@ export const TOOLS = {
     definition: define(
       'roast_cli_debate',
       'CLI debate',
-      'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds.',
+      'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds. ' +
+        'Paged and waited on like roast (cursor, context_id).',
       debateSchema,
+      { outputSchema: RESULT_SCHEMA },
     ),
   },
   brutalist_discover: {
@@ -216,7 +252,7 @@ export const TOOLS = {
       'Discover domains',
       'Which roast domain(s) fit what you want critiqued, with example calls.',
       discoverSchema,
-      true,
+      { idempotent: true },
     ),
   },
   cli_agent_roster: {
@@ -226,7 +262,7 @@ export const TOOLS = {
       'Critic roster',
       'Installed critic CLIs: availability, versions and default models.',
       rosterSchema,
-      true,
+      { idempotent: true },
     ),
   },
 } as const;

@@ -7,6 +7,7 @@ import type {
   Conversation,
   LockLease,
   PaginationToken,
+  RunRecord,
   SessionData,
   StateStore,
   StateStoreStats,
@@ -184,6 +185,12 @@ export class CacheFront implements StateStore {
   }
   getConversation(contextId: string): Promise<Conversation | null> {
     return this.inner.getConversation(contextId);
+  }
+  putRun(record: RunRecord, ttlMs: number): Promise<void> {
+    return this.inner.putRun(record, ttlMs);
+  }
+  getRun(contextId: string): Promise<RunRecord | null> {
+    return this.inner.getRun(contextId);
   }
   acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
     return this.inner.acquireLock(key, ttlMs);

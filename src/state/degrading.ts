@@ -5,6 +5,7 @@ import type {
   Conversation,
   LockLease,
   PaginationToken,
+  RunRecord,
   SessionData,
   StateStore,
   StateStoreStats,
@@ -111,6 +112,20 @@ export class DegradingStateStore implements StateStore {
     return this.read(
       () => this.primary.getConversation(contextId),
       () => this.fallback.getConversation(contextId),
+    );
+  }
+
+  putRun(record: RunRecord, ttlMs: number): Promise<void> {
+    return this.attempt(
+      () => this.primary.putRun(record, ttlMs),
+      () => this.fallback.putRun(record, ttlMs),
+    );
+  }
+
+  getRun(contextId: string): Promise<RunRecord | null> {
+    return this.read(
+      () => this.primary.getRun(contextId),
+      () => this.fallback.getRun(contextId),
     );
   }
 

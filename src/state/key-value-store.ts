@@ -4,10 +4,17 @@
  */
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
-import type { CacheEntry, Conversation, PaginationToken, SessionData, StoredResult } from './types.js';
-import { checkCursorExpiry, checkMaxTurns, checkTtl } from './validate.js';
+import type {
+  CacheEntry,
+  Conversation,
+  PaginationToken,
+  RunRecord,
+  SessionData,
+  StoredResult,
+} from './types.js';
+import { checkCursorExpiry, checkMaxTurns, checkTtl, isRunRecord } from './validate.js';
 
-export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache';
+export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache' | 'run';
 
 export abstract class KeyValueStateStore {
   protected abstract readonly clock: Clock;
@@ -90,6 +97,23 @@ export abstract class KeyValueStateStore {
 
   async getConversation(contextId: string): Promise<Conversation | null> {
     return this.get<Conversation>('conversation', contextId);
+  }
+
+  async putRun(record: RunRecord, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await this.put(
+      'run',
+      record?.contextId,
+      record,
+      checkTtl(ttlMs),
+      'The run record is too large to store.',
+    );
+  }
+
+  /** Stored data is checked on the way back: a record another version wrote differently reads as none. */
+  async getRun(contextId: string): Promise<RunRecord | null> {
+    const value = await this.get<unknown>('run', contextId);
+    return isRunRecord(value) ? value : null;
   }
 
   /** A cached critique, counted as a hit or a miss for stats(). */

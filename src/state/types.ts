@@ -47,6 +47,32 @@ export interface Conversation {
   readonly turns: readonly ConversationTurn[];
 }
 
+/**
+ * The state of a critique handed out as "running": lets any process on the store answer a later wait on its
+ * context id (still running, failed with this error, cancelled) and tell a run lost with its process.
+ */
+export interface RunRecord {
+  readonly contextId: string;
+  readonly owner: OwnerId;
+  readonly tool: 'roast' | 'roast_cli_debate';
+  readonly status: 'running' | 'done' | 'failed' | 'cancelled';
+  /** The process that runs it (a random id per process). */
+  readonly instanceId: string;
+  readonly startedAt: number;
+  /** Renewed while it runs; older than the lease means its process is gone. */
+  readonly heartbeatAt: number;
+  /** Critics at work at the last heartbeat. */
+  readonly running: readonly string[];
+  /** Set when status is failed: the error the next waiter gets (the formatter sanitizes it on the way out). */
+  readonly error?: RunError;
+}
+
+export interface RunError {
+  readonly code: string;
+  readonly message: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
 /** A cached critique of a request; `storedAt` gives its age. */
 export interface CacheEntry {
   readonly text: string;
@@ -104,6 +130,11 @@ export interface StateStore {
   /** Stores the conversation, keeping only the newest `maxTurns` turns. */
   putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void>;
   getConversation(contextId: string): Promise<Conversation | null>;
+
+  /** Writes (replaces) the record of a run handed out as running. */
+  putRun(record: RunRecord, ttlMs: number): Promise<void>;
+  /** The run record, or null when none was written or it expired (also for a malformed stored value). */
+  getRun(contextId: string): Promise<RunRecord | null>;
 
   /**
    * Returns false (and stores nothing) when the entry is larger than the store's cache entry limit, or when

@@ -1,6 +1,7 @@
 /** Argument checks and value encoding shared by every StateStore, so all of them fail and answer alike. */
 import { BrutalistError } from '../errors/index.js';
 import { snapshot } from './snapshot.js';
+import type { RunRecord } from './types.js';
 
 export const DEFAULT_SWEEP_BATCH_SIZE = 10_000;
 export const DEFAULT_MAX_VALUE_DEPTH = 32;
@@ -70,4 +71,32 @@ export function encodeValue(value: unknown, maxDepth: number): string {
   const snap = snapshot(value, { maxBytes: Number.POSITIVE_INFINITY, maxDepth });
   if (!snap.ok) throw new BrutalistError('INVALID_ARGUMENT', 'State values must be plain JSON data.');
   return JSON.stringify(snap.value);
+}
+
+const RUN_STATUSES: ReadonlySet<unknown> = new Set(['running', 'done', 'failed', 'cancelled']);
+const RUN_TOOLS: ReadonlySet<unknown> = new Set(['roast', 'roast_cli_debate']);
+
+/** A run record as read back from a store (any shape may be there: another version, a hand edit). */
+export function isRunRecord(value: unknown): value is RunRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  const error = r.error as Record<string, unknown> | undefined;
+  return (
+    typeof r.contextId === 'string' &&
+    typeof r.owner === 'string' &&
+    RUN_TOOLS.has(r.tool) &&
+    RUN_STATUSES.has(r.status) &&
+    typeof r.instanceId === 'string' &&
+    typeof r.startedAt === 'number' &&
+    typeof r.heartbeatAt === 'number' &&
+    Array.isArray(r.running) &&
+    r.running.every((c) => typeof c === 'string') &&
+    (error === undefined ||
+      (typeof error === 'object' &&
+        error !== null &&
+        typeof error.code === 'string' &&
+        typeof error.message === 'string' &&
+        typeof error.data === 'object' &&
+        error.data !== null))
+  );
 }

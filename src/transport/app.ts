@@ -72,7 +72,8 @@ export function createApp(
     shutdown() {
       closing ??= (async () => {
         clock.clearTimeout(sweep);
-        engine.close();
+        // Background critiques first: their records must say they were stopped before the store closes.
+        await engine.close();
         await killAllProcessGroups(config.killGraceMs);
         await store.close();
       })();

@@ -70,7 +70,9 @@ describe('tools/list', () => {
       'roast_cli_debate',
     ]);
     const roast = tools.find((t) => t.name === 'roast')!;
-    expect(roast.inputSchema.required).toEqual(['domain']);
+    // Nothing is required by the schema: a follow-up (cursor, context_id) has no domain; the engine asks for it.
+    expect(roast.inputSchema.required).toBeUndefined();
+    expect(roast.outputSchema?.required).toEqual(['text', 'status']);
     expect(Object.keys(roast.inputSchema.properties ?? {})).toEqual(
       expect.arrayContaining([
         'domain',
@@ -80,6 +82,7 @@ describe('tools/list', () => {
         'models',
         'cursor',
         'context_id',
+        'cancel',
         'resume',
         'commitRange',
       ]),
@@ -97,6 +100,7 @@ describe('roast', () => {
         target: '.',
         clis: [cli],
         force_refresh: true,
+        verbose: true,
       });
       expect(result.isError).toBeFalsy();
       expect(text(result)).toContain(`FAKE-${cli.toUpperCase()} CRITIQUE`);

@@ -76,6 +76,7 @@ describe('roast with one real critic', () => {
         context: `A to-do app for cats. ${mark}`,
         clis: [critic],
         models: { [critic]: model },
+        verbose: true,
       });
       expect(errorOf(result)).toBeUndefined();
       expect(textOf(result)).toContain(answer);

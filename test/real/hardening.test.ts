@@ -61,6 +61,8 @@ beforeAll(async () => {
     target: '.',
     context: `Review it. ${MARK}`,
     clis: ['claude', 'codex', 'gemini'],
+    // argv is in structuredContent only with verbose.
+    verbose: true,
   });
   expect(errorOf(response)).toBeUndefined();
   result = structuredOf(response);

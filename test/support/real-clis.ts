@@ -139,6 +139,8 @@ export function realServerEnv(
     BRUTALIST_CLI_TIMEOUT_MS: '60000',
     BRUTALIST_STALL_TIMEOUT_MS: '30000',
     BRUTALIST_PROGRESS_INTERVAL_MS: '1000',
+    // These tests watch one call to its end (deadlines, stalls, a client cancel): no "running" answer midway.
+    BRUTALIST_WAIT_MS: '600000',
     // Many real CLIs start at once on 2 cores: a `--version` probe can take seconds.
     BRUTALIST_PROBE_TIMEOUT_MS: '60000',
     BRUTALIST_RETRY_MAX_ATTEMPTS: '1',

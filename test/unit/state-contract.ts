@@ -6,6 +6,7 @@ import type {
   CacheEntry,
   Conversation,
   PaginationToken,
+  RunRecord,
   SessionData,
   StateStore,
   StoredResult,
@@ -178,6 +179,47 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await store.putConversation(conversation('ctx', 1), MINUTE, 10);
         clock.advance(MINUTE);
         expect(await store.getConversation('ctx')).toBeNull();
+      });
+    });
+
+    describe('run records', () => {
+      const run = (contextId: string, status: RunRecord['status']): RunRecord => ({
+        contextId,
+        owner: 'alice',
+        tool: 'roast',
+        status,
+        instanceId: 'instance-1',
+        startedAt: clock.now(),
+        heartbeatAt: clock.now(),
+        running: status === 'running' ? ['claude'] : [],
+        ...(status === 'failed'
+          ? {
+              error: { code: 'CLI_TIMEOUT', message: 'The critic CLI timed out.', data: { critic: 'codex' } },
+            }
+          : {}),
+      });
+
+      it('round-trips a record and replaces it when written again', async () => {
+        await fresh();
+        await store.putRun(run('ctx', 'running'), MINUTE);
+        expect(await store.getRun('ctx')).toEqual(run('ctx', 'running'));
+        await store.putRun(run('ctx', 'failed'), MINUTE);
+        expect(await store.getRun('ctx')).toEqual(run('ctx', 'failed'));
+        expect(await store.getRun('other')).toBeNull();
+      });
+
+      it('reads a record as null once its ttl has passed', async () => {
+        await fresh();
+        await store.putRun(run('ctx', 'running'), MINUTE);
+        clock.advance(MINUTE);
+        expect(await store.getRun('ctx')).toBeNull();
+      });
+
+      it('reads a malformed record as null', async () => {
+        await fresh();
+        const bad = { ...run('ctx', 'running'), status: 'sleeping' } as unknown as RunRecord;
+        await store.putRun(bad, MINUTE);
+        expect(await store.getRun('ctx')).toBeNull();
       });
     });
 

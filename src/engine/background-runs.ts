@@ -1,0 +1,272 @@
+/**
+ * Critiques that outlive one tool call: a call waits up to waitMs, then answers "running" with the context id; the
+ * run goes on, and a later call with that id waits again and gets the critique (or its error) when it is done.
+ */
+import { BrutalistError, type ErrorData, isErrorCode, toBrutalistError } from '../errors/index.js';
+import { type Clock, newId, type TimerHandle } from '../infra/index.js';
+import type { RunRecord, StateStore } from '../state/index.js';
+import type { StreamEvent } from '../streaming/index.js';
+import { alreadyFinished, RunRecords } from './run-records.js';
+import type { CancelledResponse, EngineResult, RequestContext, ToolId, ToolResponse } from './types.js';
+
+export interface BackgroundRunsOptions {
+  /** Default wait of one call before it answers "running". */
+  readonly waitMs: number;
+  /** Heartbeat lease of a run record: a record not renewed for this long was lost with its process. */
+  readonly lockTtlMs: number;
+  /** How often a call waiting on another process's run reads its record. */
+  readonly lockPollMs: number;
+  /** How long run records are kept. */
+  readonly resultTtlMs: number;
+}
+
+/** The critique itself, run under the job's signal; it stores its result under `contextId` before resolving. */
+export type JobWork = (contextId: string, job: RequestContext) => Promise<ToolResponse>;
+
+type Outcome =
+  | { readonly ok: true; readonly value: ToolResponse }
+  | { readonly ok: false; readonly error: unknown };
+
+interface Job {
+  readonly contextId: string;
+  readonly owner: string;
+  readonly tool: ToolId;
+  readonly startedAt: number;
+  readonly controller: AbortController;
+  readonly listeners: Set<(event: StreamEvent) => void>;
+  readonly running: Set<string>;
+  /** Never rejects. */
+  readonly settled: Promise<Outcome>;
+  outcome: Outcome | undefined;
+  /** A pending result was handed out: from now on only cancel, the deadline or shutdown stop the run. */
+  detached: boolean;
+  cancelled: boolean;
+}
+
+export class BackgroundRuns {
+  private readonly jobs = new Map<string, Job>();
+  private readonly records: RunRecords;
+  /** Shutdown has begun: runs that end now were stopped by it. */
+  private stopping = false;
+
+  constructor(
+    store: StateStore,
+    private readonly clock: Clock,
+    private readonly options: BackgroundRunsOptions,
+  ) {
+    this.records = new RunRecords(store, clock, options);
+  }
+
+  /** Starts `work` and waits for it up to the call's waitMs; then answers "running" and lets it go on. */
+  async start(owner: string, tool: ToolId, ctx: RequestContext, work: JobWork): Promise<EngineResult> {
+    if (ctx.signal.aborted) throw new BrutalistError('CANCELLED');
+    const contextId = newId();
+    const controller = new AbortController();
+    const listeners = new Set<(event: StreamEvent) => void>();
+    const running = new Set<string>();
+    const emit = (event: StreamEvent) => {
+      if (event.kind === 'started') running.add(event.critic);
+      if (event.kind === 'done') running.delete(event.critic);
+      for (const listener of listeners) listener(event);
+    };
+    const jobCtx: RequestContext = { ...ctx, signal: controller.signal, onEvent: emit };
+    const job: Job = {
+      contextId,
+      owner,
+      tool,
+      startedAt: this.clock.now(),
+      controller,
+      listeners,
+      running,
+      outcome: undefined,
+      detached: false,
+      cancelled: false,
+      settled: work(contextId, jobCtx).then(
+        (value): Outcome => ({ ok: true, value }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      ),
+    };
+    this.jobs.set(contextId, job);
+    void job.settled.then((outcome) => this.finish(job, outcome));
+    // Before a pending result is out, the caller leaving (notifications/cancelled) stops the run as always.
+    const onAbort = () => {
+      if (!job.detached) controller.abort(ctx.signal.reason);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.waitOn(job, ctx, undefined);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * A later call with a context id: waits on the run (here, or on another process through its record). Null when
+   * no run is known under that id for this owner, or it finished: the caller pages the stored result.
+   */
+  async follow(owner: string, contextId: string, ctx: RequestContext): Promise<EngineResult | null> {
+    const job = this.jobs.get(contextId);
+    if (job) {
+      if (job.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
+      return this.waitOn(job, ctx, job.outcome);
+    }
+    const record = await this.records.get(contextId);
+    if (!record || record.owner !== owner) return null;
+    return this.followRecord(record, ctx);
+  }
+
+  /** Stops a running critique of this owner; its record says cancelled, so a later wait says so too. */
+  async cancel(owner: string, contextId: string, tool: ToolId): Promise<CancelledResponse> {
+    const cancelled: CancelledResponse = { status: 'cancelled', tool, contextId };
+    const job = this.jobs.get(contextId);
+    if (job) {
+      if (job.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
+      if (job.outcome && !job.cancelled) throw alreadyFinished();
+      job.cancelled = true;
+      job.controller.abort(new BrutalistError('CANCELLED'));
+      await this.records.write(job, 'cancelled');
+      return cancelled;
+    }
+    const record = await this.records.get(contextId);
+    if (!record || record.owner !== owner) return this.records.finishedOrUnknown(owner, contextId);
+    if (record.status === 'cancelled') return cancelled;
+    if (record.status !== 'running' || this.records.lost(record)) throw alreadyFinished();
+    // Running in another process: it reads the cancel at its next heartbeat and stops.
+    await this.records.markCancelled(record);
+    return cancelled;
+  }
+
+  /** Server shutdown: stops every run and records it as lost, so a waiter after a restart gets a clear error. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    const live = [...this.jobs.values()].filter((job) => !job.outcome);
+    for (const job of live) job.controller.abort(new BrutalistError('SHUTTING_DOWN'));
+    await Promise.all(live.filter((job) => job.detached).map((job) => this.records.write(job, 'lost')));
+  }
+
+  /** Runs that are still going (for tests and the roster). */
+  get size(): number {
+    return [...this.jobs.values()].filter((job) => !job.outcome).length;
+  }
+
+  // ---- steps
+
+  /** Waits for the job up to the call's waitMs: the outcome, or "running" (and the job detaches). */
+  private async waitOn(job: Job, ctx: RequestContext, done: Outcome | undefined): Promise<EngineResult> {
+    const waitMs = ctx.waitMs ?? this.options.waitMs;
+    const outcome = done ?? (await this.race(job, ctx, waitMs));
+    if (outcome) {
+      if (outcome.ok) return outcome.value;
+      if (job.cancelled) return { status: 'cancelled', tool: job.tool, contextId: job.contextId };
+      throw outcome.error;
+    }
+    if (!job.detached) {
+      job.detached = true;
+      this.records.beat(
+        job,
+        () => job.outcome === undefined,
+        () => this.cancelFromRecord(job),
+      );
+    }
+    return {
+      status: 'running',
+      tool: job.tool,
+      contextId: job.contextId,
+      elapsedMs: this.clock.now() - job.startedAt,
+      running: [...job.running],
+      waitMs: Number.isFinite(waitMs) ? waitMs : this.options.waitMs,
+    };
+  }
+
+  /** The outcome if it comes within waitMs, else undefined; this caller's signal ends only this caller's wait. */
+  private race(job: Job, ctx: RequestContext, waitMs: number): Promise<Outcome | undefined> {
+    return new Promise<Outcome | undefined>((resolve, reject) => {
+      const listener = ctx.onEvent && ((event: StreamEvent) => ctx.onEvent?.(event));
+      if (listener) job.listeners.add(listener);
+      let timer: TimerHandle | undefined;
+      const end = () => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        if (listener) job.listeners.delete(listener);
+        ctx.signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        end();
+        reject(new BrutalistError('CANCELLED'));
+      };
+      if (ctx.signal.aborted) return onAbort();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      if (Number.isFinite(waitMs)) {
+        timer = this.clock.setTimeout(() => {
+          end();
+          resolve(undefined);
+        }, waitMs);
+      }
+      void job.settled.then((outcome) => {
+        end();
+        resolve(outcome);
+      });
+    });
+  }
+
+  private finish(job: Job, outcome: Outcome): void {
+    job.outcome = outcome;
+    if (!job.detached) {
+      this.jobs.delete(job.contextId);
+      return;
+    }
+    const status = outcome.ok ? 'done' : job.cancelled ? 'cancelled' : this.stopping ? 'lost' : 'failed';
+    const error = outcome.ok ? undefined : toBrutalistError(outcome.error);
+    // Forgotten here once the store holds the outcome; if the store is down, this process keeps it for as long
+    // as the record would have lived.
+    void this.records.write(job, status, error).then((stored) => {
+      if (stored) this.jobs.delete(job.contextId);
+      else this.clock.setTimeout(() => this.jobs.delete(job.contextId), this.options.resultTtlMs);
+    });
+  }
+
+  private cancelFromRecord(job: Job): void {
+    job.cancelled = true;
+    job.controller.abort(new BrutalistError('CANCELLED'));
+  }
+
+  /** A run of another process (or of this one before a restart), followed through its record. */
+  private async followRecord(record: RunRecord, ctx: RequestContext): Promise<EngineResult | null> {
+    const waitMs = ctx.waitMs ?? this.options.waitMs;
+    const until = this.clock.now() + waitMs;
+    let current: RunRecord | null = record;
+    for (;;) {
+      if (!current || current.status === 'done') return null;
+      if (current.status === 'cancelled')
+        return { status: 'cancelled', tool: current.tool, contextId: current.contextId };
+      if (current.status === 'failed') throw restoreError(current);
+      if (this.records.lost(current)) throw new BrutalistError('RUN_LOST');
+      if (this.clock.now() >= until) {
+        return {
+          status: 'running',
+          tool: current.tool,
+          contextId: current.contextId,
+          elapsedMs: this.clock.now() - current.startedAt,
+          running: [...current.running],
+          waitMs: Number.isFinite(waitMs) ? waitMs : this.options.waitMs,
+        };
+      }
+      await this.records.pause(Math.min(this.options.lockPollMs, until - this.clock.now()), ctx.signal);
+      current = await this.records.get(current.contextId);
+    }
+  }
+}
+
+/** The error a failed background run ended with, as the next waiter gets it. */
+function restoreError(record: RunRecord): BrutalistError {
+  const error = record.error;
+  if (!error || !isErrorCode(error.code)) return new BrutalistError('INTERNAL_ERROR');
+  const data: Record<string, ErrorData[string]> = {};
+  for (const [key, value] of Object.entries(error.data)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
+      data[key] = value as string | number | boolean | null;
+    } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      data[key] = value as string[];
+    }
+  }
+  return new BrutalistError(error.code, error.message, { data });
+}
