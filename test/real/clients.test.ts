@@ -117,19 +117,21 @@ describe.each(CLIENTS)('$id as the MCP client', (client: ClientProfile) => {
   });
 
   it('gets a critique slower than its own tool timeout through the pending result and a context_id wait', async () => {
-    const MAX_WAITS = 40;
+    const MAX_WAITS = 10;
     const run = await client.run({
       stub,
-      // The client gives up on a tool call after 10 s; the server answers pending after 1 s; the critic takes 25 s.
-      toolTimeoutMs: 10_000,
-      serverEnv: { BRUTALIST_WAIT_MS: '1000' },
+      // The client gives up on a tool call after 12 s; the server answers pending after 6 s; the critic takes 22 s.
+      // Gemini CLI ends the turn at the 5th identical call in a row (its loop detector), so the critique must come
+      // within 4 waits: 6 s + 4 × 6 s = 30 s of cover for a 22 s critique (a slow machine only adds to the delay).
+      toolTimeoutMs: 12_000,
+      serverEnv: { BRUTALIST_WAIT_MS: '6000' },
       script: (seen) => {
         if (seen.length === 0) {
           return {
             tool: 'roast',
             input: {
               domain: 'idea',
-              context: `A to-do app for cats.\n@@fake delay_ms=25000\n@@fake text=${SLOW} the cats revolt.`,
+              context: `A to-do app for cats.\n@@fake delay_ms=22000\n@@fake text=${SLOW} the cats revolt.`,
               clis: ['claude'],
             },
           };
