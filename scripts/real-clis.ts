@@ -1,5 +1,6 @@
 /**
- * The real critic CLIs the real-binary tests run, pinned, installed into a cache prefix outside the project
+ * The real critic CLIs (and the real MCP clients) the real-binary tests run, pinned, installed into a cache
+ * prefix outside the project
  * (never devDependencies: `npm ci` for users stays light). Idempotent and offline-safe once installed.
  *
  *   npx tsx scripts/real-clis.ts [install]   install what is missing (default)
@@ -7,7 +8,7 @@
  *   npx tsx scripts/real-clis.ts dir         print the cache directory
  *
  * The directory is $BRUTALIST_REAL_CLIS_DIR, else $XDG_CACHE_HOME/brutalist-mcp/real-clis,
- * else ~/.cache/brutalist-mcp/real-clis; one prefix per CLI and version (e.g. claude-2.1.197).
+ * else ~/.cache/brutalist-mcp/real-clis; one prefix per package and version (e.g. claude-2.1.197).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -24,19 +25,48 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export interface PinnedCli {
-  readonly critic: 'claude' | 'codex' | 'gemini';
+/** One npm package installed into its own prefix `<name>-<version>` under the cache dir. */
+export interface PinnedPackage {
+  readonly name: string;
   readonly pkg: string;
   readonly version: string;
   readonly bin: string;
+  /**
+   * How the install is checked: `<bin> --version` must print the version (default), or the installed
+   * package.json must name it (for tools without a --version flag, such as the Inspector CLI).
+   */
+  readonly versionCheck?: 'flag' | 'package-json';
+}
+
+export interface PinnedCli extends PinnedPackage {
+  readonly critic: 'claude' | 'codex' | 'gemini';
 }
 
 /** claude: 2.1.198+ declares node >= 22, so 2.1.197 is the newest that installs cleanly on Node 20. */
 export const PINNED: readonly PinnedCli[] = Object.freeze([
-  { critic: 'claude', pkg: '@anthropic-ai/claude-code', version: '2.1.197', bin: 'claude' },
-  { critic: 'codex', pkg: '@openai/codex', version: '0.169.0', bin: 'codex' },
-  { critic: 'gemini', pkg: '@google/gemini-cli', version: '0.61.0', bin: 'gemini' },
+  { name: 'claude', critic: 'claude', pkg: '@anthropic-ai/claude-code', version: '2.1.197', bin: 'claude' },
+  { name: 'codex', critic: 'codex', pkg: '@openai/codex', version: '0.169.0', bin: 'codex' },
+  { name: 'gemini', critic: 'gemini', pkg: '@google/gemini-cli', version: '0.61.0', bin: 'gemini' },
 ]);
+
+/**
+ * The MCP clients the client tests drive besides the critic pins (which double as clients): Claude Code
+ * 2.1.332 (declares node >= 22 but its native binary runs on Node 20; it defers MCP tools behind ToolSearch),
+ * and the MCP Inspector CLI (0.15.0 is the newest that runs on Node 20).
+ */
+export const CLIENT_PINS: readonly PinnedPackage[] = Object.freeze([
+  { name: 'claude', pkg: '@anthropic-ai/claude-code', version: '2.1.332', bin: 'claude' },
+  {
+    name: 'inspector',
+    pkg: '@modelcontextprotocol/inspector',
+    version: '0.15.0',
+    bin: 'mcp-inspector',
+    versionCheck: 'package-json',
+  },
+]);
+
+/** Everything `install` puts in the cache. */
+export const ALL_PINS: readonly PinnedPackage[] = Object.freeze([...PINNED, ...CLIENT_PINS]);
 
 const MARKER = '.brutalist-installed.json';
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -49,11 +79,11 @@ export function realClisDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'brutalist-mcp', 'real-clis');
 }
 
-export function prefixOf(pin: PinnedCli, dir = realClisDir()): string {
-  return join(dir, `${pin.critic}-${pin.version}`);
+export function prefixOf(pin: PinnedPackage, dir = realClisDir()): string {
+  return join(dir, `${pin.name}-${pin.version}`);
 }
 
-export function binOf(pin: PinnedCli, dir = realClisDir()): string {
+export function binOf(pin: PinnedPackage, dir = realClisDir()): string {
   return join(prefixOf(pin, dir), 'node_modules', '.bin', pin.bin);
 }
 
@@ -61,7 +91,11 @@ export function pinOf(critic: PinnedCli['critic']): PinnedCli {
   return PINNED.find((p) => p.critic === critic)!;
 }
 
-export function isInstalled(pin: PinnedCli, dir = realClisDir()): boolean {
+export function clientPinOf(name: string, version: string): PinnedPackage {
+  return CLIENT_PINS.find((p) => p.name === name && p.version === version)!;
+}
+
+export function isInstalled(pin: PinnedPackage, dir = realClisDir()): boolean {
   const marker = join(prefixOf(pin, dir), MARKER);
   if (!existsSync(marker) || !existsSync(binOf(pin, dir))) return false;
   try {
@@ -154,10 +188,23 @@ function npmInstall(prefix: string, spec: string): Promise<{ code: number | null
   });
 }
 
-export type InstallOutcome = { pin: PinnedCli; status: 'cached' | 'installed'; ms: number };
+export type InstallOutcome = { pin: PinnedPackage; status: 'cached' | 'installed'; ms: number };
 
-/** Installs one pinned CLI unless present. Rejects with a message that says what to do. */
-export async function ensureInstalled(pin: PinnedCli, dir = realClisDir()): Promise<InstallOutcome> {
+/** Whether the package installed in `prefix` is the pinned version (see PinnedPackage.versionCheck). */
+function installedVersionMatches(pin: PinnedPackage, prefix: string): boolean {
+  if (pin.versionCheck !== 'package-json') {
+    return versionMatches(join(prefix, 'node_modules', '.bin', pin.bin), pin.version);
+  }
+  try {
+    const manifest = join(prefix, 'node_modules', ...pin.pkg.split('/'), 'package.json');
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version === pin.version;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs one pinned package unless present. Rejects with a message that says what to do. */
+export async function ensureInstalled(pin: PinnedPackage, dir = realClisDir()): Promise<InstallOutcome> {
   const started = Date.now();
   if (isInstalled(pin, dir)) return { pin, status: 'cached', ms: 0 };
   mkdirSync(dir, { recursive: true });
@@ -171,7 +218,7 @@ export async function ensureInstalled(pin: PinnedCli, dir = realClisDir()): Prom
     const spec = `${pin.pkg}@${pin.version}`;
     const run = await npmInstall(staging, spec);
     const stagedBin = join(staging, 'node_modules', '.bin', pin.bin);
-    if (run.code !== 0 || !existsSync(stagedBin) || !versionMatches(stagedBin, pin.version)) {
+    if (run.code !== 0 || !existsSync(stagedBin) || !installedVersionMatches(pin, staging)) {
       rmSync(staging, { recursive: true, force: true });
       throw new Error(
         `could not install ${spec} (npm exit ${run.code}); the real-CLI tests need it.\n${run.output.trim()}`,
@@ -183,16 +230,19 @@ export async function ensureInstalled(pin: PinnedCli, dir = realClisDir()): Prom
     );
     rmSync(prefix, { recursive: true, force: true });
     renameSync(staging, prefix);
-    if (!versionMatches(binOf(pin, dir), pin.version)) {
+    if (!installedVersionMatches(pin, prefix)) {
       throw new Error(`${spec} installed but \`${pin.bin} --version\` does not report ${pin.version}`);
     }
     return { pin, status: 'installed', ms: Date.now() - started };
   });
 }
 
-/** Installs every missing pinned CLI in parallel; rejects (after all finished) if any failed. */
-export async function ensureAll(dir = realClisDir()): Promise<InstallOutcome[]> {
-  const results = await Promise.allSettled(PINNED.map((pin) => ensureInstalled(pin, dir)));
+/** Installs every missing pinned package in parallel; rejects (after all finished) if any failed. */
+export async function ensureAll(
+  dir = realClisDir(),
+  pins: readonly PinnedPackage[] = ALL_PINS,
+): Promise<InstallOutcome[]> {
+  const results = await Promise.allSettled(pins.map((pin) => ensureInstalled(pin, dir)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
   if (failures.length > 0) throw new Error(failures.join('\n'));
   return results.map((r) => (r as PromiseFulfilledResult<InstallOutcome>).value);
@@ -206,7 +256,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === 'check') {
-    const missing = PINNED.filter((pin) => !isInstalled(pin, dir));
+    const missing = ALL_PINS.filter((pin) => !isInstalled(pin, dir));
     for (const pin of missing) process.stderr.write(`real-clis: missing ${pin.pkg}@${pin.version}\n`);
     return missing.length === 0 ? 0 : 1;
   }
@@ -217,7 +267,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     for (const r of await ensureAll(dir)) {
       const how = r.status === 'cached' ? 'cached' : `installed in ${(r.ms / 1000).toFixed(1)} s`;
-      process.stdout.write(`real-clis: ${r.pin.critic} ${r.pin.version} ready (${how})\n`);
+      process.stdout.write(`real-clis: ${r.pin.name} ${r.pin.version} ready (${how})\n`);
     }
     return 0;
   } catch (err) {

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type ClientStep, toolCallFrames, toolNamesIn, toolResultsIn } from './client.js';
 import { modelOf, promptTextOf, type Route, route, wantsStream } from './requests.js';
 import type { RecordedRequest, StubApi, StubRule, StubScript } from './types.js';
 import { encodeFrame, errorBody, jsonBody, sampleFromSchema, streamPlan } from './wire.js';
@@ -168,8 +169,22 @@ export class StubModelServer {
     }
     const model = record.model ?? 'stub-model';
     const schema = jsonSchemaOf(record.body);
+    const step = schema === undefined ? clientStep(api, record.body, script) : undefined;
+    record.step = step;
+    if (step && 'call' in step) {
+      record.outcome = 'tool_call';
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      for (const frame of toolCallFrames(api, model, step.call, record.seq))
+        await write(res, encodeFrame(frame));
+      res.end();
+      return;
+    }
     const text =
-      schema !== undefined ? JSON.stringify(sampleFromSchema(schema)) : (script.text ?? defaultText(api));
+      schema !== undefined
+        ? JSON.stringify(sampleFromSchema(schema))
+        : step
+          ? step.text
+          : (script.text ?? defaultText(api));
     if (!record.stream) {
       record.outcome = 'json';
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -211,6 +226,16 @@ export class StubModelServer {
     for (const frame of plan.tail(text)) await write(res, encodeFrame(frame));
     res.end();
   }
+}
+
+/**
+ * A scripted client's next step: its script decides from the tool results so far; a request that offers no
+ * tools (a client's side request, e.g. a title) gets the plain text.
+ */
+function clientStep(api: StubApi, body: unknown, script: StubScript): ClientStep | undefined {
+  if (!script.client) return undefined;
+  if (toolNamesIn(api, body).length === 0) return { text: script.text ?? defaultText(api) };
+  return script.client(toolResultsIn(api, body));
 }
 
 /** The JSON schema of a structured-output request (Gemini's model router), if any. */

@@ -1,5 +1,7 @@
 /** What a test scripts the stub model API to do, and what the stub records about each request. */
 
+import type { ClientScript, ClientStep } from './client.js';
+
 /** The three wire APIs the real critic CLIs speak. */
 export type StubApi = 'anthropic' | 'openai' | 'gemini';
 
@@ -26,6 +28,11 @@ export interface StubScript {
    * `maxWaitMs`, default 60 s), then answer them all: proof that callers were in flight at the same time.
    */
   readonly gate?: { readonly count: number; readonly maxWaitMs?: number };
+  /**
+   * Scripted-client mode (the stub plays the model behind an MCP client): each request that offers tools is
+   * answered with the step this script picks from the tool results already in the conversation.
+   */
+  readonly client?: ClientScript;
 }
 
 export interface RecordedRequest {
@@ -51,6 +58,8 @@ export interface RecordedRequest {
   readonly receivedAt: number;
   /** performance.now() when the first response byte went out (or the connection was dropped). */
   answeredAt?: number;
+  /** What a scripted client's model did on this request (undefined outside scripted-client mode). */
+  step?: ClientStep | undefined;
 }
 
 /** A rule picks a script for requests whose prompt text contains `marker` (and, optionally, one API). */
