@@ -1,0 +1,103 @@
+// Where a critic runs, as the fake critics themselves log it: the resolved binary, never a planted one; an empty
+// private dir for runs with no file access; path errors for a target that moved; bwrap confinement.
+import { chmodSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config/index.js';
+import { CriticAvailability, type RunCriticOptions, runCritic } from '../../src/critics/index.js';
+import { isBrutalistError } from '../../src/errors/index.js';
+import { FAKE_BIN_DIR, fakeBin, fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (isBrutalistError(err)) return err.code;
+    throw err;
+  }
+  return 'ok';
+}
+
+describe('critic binary and working directory', () => {
+  let box: ReturnType<typeof makeSandbox>;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    box = makeSandbox();
+    env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: box.log };
+  });
+  afterEach(() => box.cleanup());
+
+  function run(overrides: ConfigInput, options: RunCriticOptions, prompt = 'critique this') {
+    const config = fakeConfig(overrides);
+    const availability = new CriticAvailability({ config, env });
+    return { availability, result: runCritic({ config, availability, env }, 'claude', { prompt }, options) };
+  }
+
+  it('never runs a `claude` planted in the target, with "." and an empty entry first on PATH', async () => {
+    const marker = join(box.dir, 'planted-ran');
+    writeFileSync(join(box.target, 'claude'), `#!/bin/sh\ntouch ${marker}\n`);
+    chmodSync(join(box.target, 'claude'), 0o755);
+    env.PATH = `.::${FAKE_BIN_DIR}:${process.env.PATH}`;
+    const { availability, result } = run({ claudeBin: 'claude' }, { cwd: box.target });
+    expect((await result).text).toContain('FAKE-CLAUDE CRITIQUE');
+    expect(existsSync(marker)).toBe(false);
+    // The roster shows what runs: the absolute path found on PATH, and the critic's own PATH lost "." and "".
+    expect((await availability.check('claude')).path).toBe(fakeBin('claude'));
+    const [call] = readLog(box.log).filter((c) => !c.argv.includes('--version'));
+    expect(call?.cwd).toBe(realpathSync(box.target));
+    expect(call?.env.PATH?.split(':')).not.toContain('.');
+    expect(call?.env.PATH?.split(':')).not.toContain('');
+  });
+
+  it('runs a no-file-access critic in a fresh empty 0700 dir, not the server cwd, and removes it', async () => {
+    const { result } = run({}, { fileAccess: 'none' });
+    await result;
+    const [call] = readLog(box.log).filter((c) => !c.argv.includes('--version'));
+    expect(call?.cwd).not.toBe(process.cwd());
+    expect(call?.cwd.startsWith(join(realpathSync(tmpdir()), 'brutalist-run-'))).toBe(true);
+    expect(call?.cwdEntries).toEqual([]);
+    expect(call?.cwdMode).toBe(0o700);
+    expect(existsSync(call!.cwd)).toBe(false);
+  });
+
+  it('gives every run its own dir under workDir and removes it after a failure and after a cancel', async () => {
+    const workDir = join(box.dir, 'work');
+    mkdirSync(workDir);
+    expect(await codeOf(run({ workDir }, { fileAccess: 'none' }, 'p\n@@fake exit_code=1').result)).toBe(
+      'CLI_FAILED',
+    );
+    const controller = new AbortController();
+    const hung = run({ workDir }, { fileAccess: 'none', signal: controller.signal }, 'p\n@@fake hang=1');
+    await hung.availability.check('claude');
+    // Wait until the hung fake has logged its start, then cancel.
+    while (readLog(box.log).filter((c) => !c.argv.includes('--version')).length < 2) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort();
+    expect(await codeOf(hung.result)).toBe('CANCELLED');
+    const calls = readLog(box.log).filter((c) => !c.argv.includes('--version'));
+    expect(new Set(calls.map((c) => c.cwd)).size).toBe(2);
+    for (const call of calls) {
+      expect(call.cwd.startsWith(`${realpathSync(workDir)}/`)).toBe(true);
+      expect(existsSync(call.cwd)).toBe(false);
+    }
+  });
+
+  it('reports a target that vanished as PATH_NOT_FOUND, never CLI_NOT_FOUND, and runs nothing', async () => {
+    const root = realpathSync(box.dir);
+    rmSync(box.target, { recursive: true });
+    expect(await codeOf(run({}, { cwd: box.target, root }).result)).toBe('PATH_NOT_FOUND');
+    expect(readLog(box.log).filter((c) => !c.argv.includes('--version'))).toEqual([]);
+  });
+
+  it('refuses a working directory that resolves outside its root (a swapped-in symlink)', async () => {
+    const root = realpathSync(box.target);
+    const inner = join(box.target, 'sub');
+    const outside = join(box.dir, 'outside');
+    mkdirSync(outside);
+    symlinkSync(outside, inner);
+    expect(await codeOf(run({}, { cwd: inner, root }).result)).toBe('PATH_OUTSIDE_ROOT');
+    expect(readLog(box.log).filter((c) => !c.argv.includes('--version'))).toEqual([]);
+  });
+});
