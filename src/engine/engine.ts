@@ -440,6 +440,8 @@ export class Engine {
       critic: string;
       available: boolean;
       version: string | null;
+      /** The absolute path this critic is spawned by (resolved at the last probe); null when not found. */
+      path: string | null;
       defaultModel: string | null;
       error: string | null;
       /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
@@ -461,11 +463,17 @@ export class Engine {
       critic: a.critic,
       available: a.available,
       version: a.version ?? null,
+      path: a.path ?? null,
       defaultModel: models[a.critic] || null,
       error: a.error ?? null,
       login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
       ...this.guard.status(a.critic),
     }));
+  }
+
+  /** Whether critics run confined (bwrap) or not, and why; for the roster and `doctor`. */
+  sandbox(): ReturnType<CriticAvailability['sandbox']> {
+    return this.availability.sandbox();
   }
 
   /** Whole-server admission and pressure, for the roster. */

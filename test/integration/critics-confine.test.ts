@@ -101,3 +101,67 @@ describe('critic binary and working directory', () => {
     expect(readLog(box.log).filter((c) => !c.argv.includes('--version'))).toEqual([]);
   });
 });
+
+describe('bwrap confinement (fake critics)', () => {
+  let box: ReturnType<typeof makeSandbox>;
+  let env: NodeJS.ProcessEnv;
+  let log: string;
+  beforeEach(() => {
+    box = makeSandbox();
+    // The sandbox shows the critic's config dir writable and hides the rest of the host: the fake logs there.
+    mkdirSync(join(box.home, '.claude'));
+    log = join(box.home, '.claude', 'calls.jsonl');
+    env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: log };
+    writeFileSync(join(box.dir, 'secret.txt'), 'outside the root');
+    writeFileSync(join(box.target, 'main.ts'), 'export {};\n');
+  });
+  afterEach(() => box.cleanup());
+
+  function setup(overrides: ConfigInput = {}) {
+    const config = fakeConfig({ sandbox: 'bwrap', ...overrides });
+    const availability = new CriticAvailability({ config, env });
+    return { config, availability, env };
+  }
+  const critiques = () => readLog(log).filter((c) => !c.argv.includes('--version'));
+
+  it('is detected at start and reported with the bwrap path', async () => {
+    const status = await setup().availability.sandbox();
+    expect(status).toMatchObject({ mode: 'bwrap', configured: 'bwrap' });
+    expect(status.bwrap?.startsWith('/')).toBe(true);
+  });
+
+  it('shows the target read-only as the cwd and hides a file next to it', async () => {
+    const deps = setup();
+    const secret = join(box.dir, 'secret.txt');
+    const inside = join(box.target, 'main.ts');
+    await runCritic(deps, 'claude', { prompt: `p\n@@fake probe_read=${secret}` }, { cwd: box.target });
+    await runCritic(deps, 'claude', { prompt: `p\n@@fake probe_read=${inside}` }, { cwd: box.target });
+    const [outside, own] = critiques();
+    expect(outside?.cwd).toBe(realpathSync(box.target));
+    expect(outside?.cwdEntries).toEqual(['main.ts']);
+    expect(outside?.probeRead).toBe('ENOENT');
+    expect(own?.probeRead).toBe('ok');
+    // The file is there on the host: ENOENT came from the sandbox, not from a missing file.
+    expect(existsSync(secret)).toBe(true);
+  });
+
+  it('runs a no-file-access critic in its empty private dir inside the sandbox and removes it', async () => {
+    await runCritic(setup(), 'claude', { prompt: 'p' }, { fileAccess: 'none' });
+    const [call] = critiques();
+    expect(call?.cwdEntries).toEqual([]);
+    expect(call?.cwd.includes('brutalist-run-')).toBe(true);
+    expect(existsSync(call!.cwd)).toBe(false);
+  });
+
+  it('auto falls back to unconfined with a note when bwrap is missing; required, it refuses to run', async () => {
+    const missing = join(box.dir, 'no-bwrap');
+    const auto = setup({ sandbox: 'auto', bwrapBin: missing });
+    expect(await auto.availability.sandbox()).toMatchObject({ mode: 'off', configured: 'auto' });
+    expect((await auto.availability.sandbox()).note).toContain('bwrap not found');
+    const required = setup({ bwrapBin: missing });
+    expect(await codeOf(runCritic(required, 'claude', { prompt: 'p' }, { cwd: box.target }))).toBe(
+      'SANDBOX_UNAVAILABLE',
+    );
+    expect(critiques()).toEqual([]);
+  });
+});
