@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/index.js';
 import { CriticAvailability, type RunCriticOptions, runCritic } from '../../src/critics/index.js';
+import { Engine } from '../../src/engine/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
+import { MemoryStateStore } from '../../src/state/index.js';
 import { FAKE_BIN_DIR, fakeBin, fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -163,5 +165,41 @@ describe('bwrap confinement (fake critics)', () => {
       'SANDBOX_UNAVAILABLE',
     );
     expect(critiques()).toEqual([]);
+  });
+});
+
+describe('through the engine: abstract domains and debates never run in the server cwd', () => {
+  let box: ReturnType<typeof makeSandbox>;
+  beforeEach(() => {
+    box = makeSandbox();
+  });
+  afterEach(() => box.cleanup());
+
+  it('roast idea and every debate turn: a fresh empty private dir per critic run, gone afterwards', async () => {
+    const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: box.log };
+    const config = fakeConfig({ cacheTtlMs: 0, criticPreference: ['claude', 'codex'] });
+    const availability = new CriticAvailability({ config, env });
+    const store = new MemoryStateStore({ maxBytes: 1 << 24, maxEntries: 1_000, cacheMaxEntryBytes: 1 << 20 });
+    const engine = new Engine({ config, store, availability, env });
+    // A root that is the server's cwd: the old default put abstract critics right there.
+    const ctx = { owner: 'me', roots: [process.cwd()], signal: new AbortController().signal };
+    try {
+      await engine.roast({ domain: 'idea', context: 'A to-do app for cats.', fields: {} }, ctx);
+      await engine.debate(
+        { topic: 'Tabs or spaces', proPosition: 'tabs', conPosition: 'spaces', rounds: 1 },
+        ctx,
+      );
+    } finally {
+      engine.close();
+    }
+    const calls = readLog(box.log).filter((c) => !c.argv.includes('--version'));
+    expect(calls.length).toBe(3); // one roast critic, two debate turns
+    expect(new Set(calls.map((c) => c.cwd)).size).toBe(3);
+    for (const call of calls) {
+      expect(call.cwd).not.toBe(process.cwd());
+      expect(call.cwdEntries).toEqual([]);
+      expect(call.cwdMode).toBe(0o700);
+      expect(existsSync(call.cwd)).toBe(false);
+    }
   });
 });
