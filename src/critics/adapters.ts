@@ -45,7 +45,7 @@ export function defaultModelFor(config: Config, critic: CriticName): string | un
 /**
  * Where each CLI keeps its login, settings and session state, from the critic's own env: a sandboxed run shows
  * `writable` read-write (missing ones are skipped; the CLI then writes into the sandbox's throwaway root) and
- * `readOnly` read-only (a service-account key file named by the env).
+ * `readOnly` read-only (a service-account key file, gemini's system-defaults file, as the env names them).
  */
 export function configPathsFor(
   critic: CriticName,
@@ -55,6 +55,9 @@ export function configPathsFor(
   const home = abs(env.HOME);
   const keyFile = abs(env.GOOGLE_APPLICATION_CREDENTIALS);
   const readOnly = keyFile && critic !== 'codex' ? [keyFile] : [];
+  // gemini's system-defaults file (trust and workspace `.env` off) must be there, or gemini skips it and exits 55.
+  const geminiDefaults = abs(env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH);
+  if (critic === 'gemini' && geminiDefaults) readOnly.push(geminiDefaults);
   if (!home) return { writable: [], readOnly };
   switch (critic) {
     case 'claude':

@@ -56,8 +56,10 @@ describe('sandbox=bwrap with the real CLIs', () => {
   });
 
   it.each(CRITICS)('%s reviews the target confined and its critique comes back', async (critic) => {
-    const mark = `CONFINED-${critic}-${process.pid}`;
-    stub.when(mark, { text: `Confined verdict from ${critic}: ${mark}` });
+    const mark = `MARK-confined-${critic}-${process.pid}`;
+    // The answer quotes no marker: the critique sanitizer's secret heuristics may redact marker-like tokens.
+    const answer = `Confined verdict from ${critic}: the pricing assumption is the fatal one.`;
+    stub.when(mark, { text: answer });
     const result = await callTool(server.client, 'roast', {
       domain: 'codebase',
       target: '.',
@@ -65,7 +67,7 @@ describe('sandbox=bwrap with the real CLIs', () => {
       clis: [critic],
     });
     expect(errorOf(result)).toBeUndefined();
-    expect(textOf(result)).toContain(`Confined verdict from ${critic}: ${mark}`);
+    expect(textOf(result)).toContain(answer);
     expect(structuredOf(result).critics[0]?.ok).toBe(true);
   });
 });
@@ -75,7 +77,7 @@ describe('sandbox=bwrap with the real CLIs', () => {
  * holds its model answer: per process of the critic's tree that is in another mount namespace than ours.
  */
 async function viewOfRunningCritic(on: RealServer, critic: (typeof CRITICS)[number], label: string) {
-  const mark = `VIEW-${critic}-${label}-${process.pid}`;
+  const mark = `MARK-view-${critic}-${label}-${process.pid}`;
   stub.when(mark, { text: `Seen: ${mark}`, delayMs: 4_000 });
   const call = callTool(on.client, 'roast', {
     domain: 'codebase',
