@@ -71,7 +71,11 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
         ? `ok      ${(c.version ?? '').padEnd(8)} ${loginLine(login.get(c.critic))}`
         : `missing ${c.error ?? ''}`;
       process.stdout.write(`${c.critic.padEnd(7)} ${state}\n`);
+      // The file every run of this critic spawns (resolved from absolute PATH entries only).
+      if (c.path) process.stdout.write(`        binary ${c.path}\n`);
     }
+    const sandbox = await app.engine.sandbox();
+    process.stdout.write(`sandbox: ${sandbox.mode} (${sandbox.note})\n`);
     process.stdout.write(`preference: ${config.criticPreference.join(' > ')}\n`);
     const state = await app.engine.stateHealth();
     process.stdout.write(

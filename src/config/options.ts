@@ -102,6 +102,23 @@ export const OPTIONS = {
     MINUTE,
     'Deadline of one `--version` probe or login status command (`claude auth status`, `codex login status`).',
   ),
+  // ---- confinement (docs/operations.md#confinement)
+  sandbox: choice(
+    'BRUTALIST_SANDBOX',
+    'auto',
+    'Mount-namespace confinement of critics: `auto` (bwrap when it works here, else unconfined with a note in doctor and the roster), `bwrap` (required: critics fail with SANDBOX_UNAVAILABLE without it), `off`.',
+    ['auto', 'bwrap', 'off'],
+  ),
+  bwrapBin: str(
+    'BRUTALIST_BWRAP_BIN',
+    'bwrap',
+    'bubblewrap executable (name looked up in the absolute PATH entries, or an absolute path).',
+  ),
+  workDir: str(
+    'BRUTALIST_WORK_DIR',
+    '',
+    'Folder under which each abstract-domain or debate critic run gets a fresh empty private dir (0700, removed after the run) as its cwd; empty: the OS temp dir.',
+  ),
   maxParallelCritics: int(
     'BRUTALIST_MAX_PARALLEL_CRITICS',
     3,

@@ -1,4 +1,5 @@
-/** The adapter registry and the per-critic config lookups (binary, default model). */
+/** The adapter registry and the per-critic lookups (binary, default model, config dirs a sandbox must show). */
+import { isAbsolute, join } from 'node:path';
 import type { Config, CriticName } from '../config/index.js';
 import { claudeAdapter } from './claude.js';
 import { codexAdapter } from './codex.js';
@@ -11,7 +12,7 @@ export const ADAPTERS: Readonly<Record<CriticName, CriticAdapter>> = Object.free
   gemini: geminiAdapter,
 });
 
-/** The configured executable (a name on PATH or an absolute path), as configured: never resolved. */
+/** The configured executable (a name on PATH or an absolute path), as configured; availability resolves it. */
 export function binaryFor(config: Config, critic: CriticName): string {
   switch (critic) {
     case 'claude':
@@ -39,4 +40,34 @@ export function defaultModelFor(config: Config, critic: CriticName): string | un
   const model =
     critic === 'claude' ? config.claudeModel : critic === 'codex' ? config.codexModel : config.geminiModel;
   return model || undefined;
+}
+
+/**
+ * Where each CLI keeps its login, settings and session state, from the critic's own env: a sandboxed run shows
+ * `writable` read-write (missing ones are skipped; the CLI then writes into the sandbox's throwaway root) and
+ * `readOnly` read-only (a service-account key file, gemini's system-defaults file, as the env names them).
+ */
+export function configPathsFor(
+  critic: CriticName,
+  env: Readonly<Record<string, string>>,
+): { writable: string[]; readOnly: string[] } {
+  const abs = (value: string | undefined) => (value && isAbsolute(value) ? value : undefined);
+  const home = abs(env.HOME);
+  const keyFile = abs(env.GOOGLE_APPLICATION_CREDENTIALS);
+  const readOnly = keyFile && critic !== 'codex' ? [keyFile] : [];
+  // gemini's system-defaults file (trust and workspace `.env` off) must be there, or gemini skips it and exits 55.
+  const geminiDefaults = abs(env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH);
+  if (critic === 'gemini' && geminiDefaults) readOnly.push(geminiDefaults);
+  if (!home) return { writable: [], readOnly };
+  switch (critic) {
+    case 'claude':
+      return {
+        writable: [abs(env.CLAUDE_CONFIG_DIR) ?? join(home, '.claude'), join(home, '.claude.json')],
+        readOnly,
+      };
+    case 'codex':
+      return { writable: [abs(env.CODEX_HOME) ?? join(home, '.codex')], readOnly };
+    case 'gemini':
+      return { writable: [join(home, '.gemini')], readOnly };
+  }
 }

@@ -1,20 +1,46 @@
-/** Which critic CLIs are installed and working: single-flight `--version` probes, cached with a TTL. */
+/**
+ * Which critic CLIs are installed and working: each probe resolves the binary to one absolute path (absolute
+ * PATH entries only) and runs `--version` by that path; single-flight, cached with a TTL.
+ */
 import { tmpdir } from 'node:os';
 import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
 import { type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
-import { buildChildEnv, runProcess } from '../process/index.js';
+import {
+  buildChildEnv,
+  canPinWorkdir,
+  makePrivateDir,
+  resolveExecutable,
+  runProcess,
+} from '../process/index.js';
 import { ADAPTERS, binaryFor } from './adapters.js';
 
 export interface Availability {
   readonly critic: CriticName;
   readonly available: boolean;
   readonly version?: string;
-  /** The configured name or path, never a resolved absolute path (that would leak host layout). */
+  /** The configured name or path. */
   readonly binary: string;
+  /**
+   * The absolute path the binary resolved to at this probe; every run of this critic spawns exactly this file.
+   * Shown to the operator (`doctor`, the roster); never put in an error message.
+   */
+  readonly path?: string;
   readonly error?: ErrorCode;
   /** Clock time the probe finished. */
   readonly checkedAt: number;
+}
+
+/** Whether critics run confined, as found by the start-up probe; shown by `doctor` and the roster. */
+export interface SandboxStatus {
+  /** What the server does: `bwrap` (every critic in a mount namespace) or `off` (unconfined). */
+  readonly mode: 'bwrap' | 'off';
+  /** The `sandbox` option: auto | bwrap | off. */
+  readonly configured: string;
+  /** The bwrap executable in use (absolute path), when mode is bwrap. */
+  readonly bwrap?: string;
+  /** One line for the operator: why confinement is off, or what it shows. */
+  readonly note: string;
 }
 
 export interface AvailabilityDeps {
@@ -35,6 +61,8 @@ export class CriticAvailability {
   private readonly inflight = new Map<CriticName, Promise<Availability>>();
   /** Bumped by invalidate() so a probe started before it does not refill the cache with stale news. */
   private readonly generation = new Map<CriticName, number>();
+  /** The sandbox probe runs once per process (bwrap does not come and go while a server runs). */
+  private sandboxProbe: Promise<SandboxStatus> | undefined;
 
   constructor(deps: AvailabilityDeps) {
     this.config = deps.config;
@@ -73,14 +101,71 @@ export class CriticAvailability {
     this.inflight.delete(critic);
   }
 
+  /** Whether critics run confined; the first call probes bwrap, later ones share that answer. */
+  sandbox(): Promise<SandboxStatus> {
+    this.sandboxProbe ??= this.probeSandbox();
+    return this.sandboxProbe;
+  }
+
+  /** Runs `true` inside the same sandbox a critic gets (workdir bound from a descriptor): exit 0 means it works. */
+  private async probeSandbox(): Promise<SandboxStatus> {
+    const configured = this.config.sandbox;
+    const off = (note: string): SandboxStatus => ({ mode: 'off', configured, note });
+    if (configured === 'off') return off('off by configuration (sandbox=off): critics run unconfined');
+    if (!canPinWorkdir) return off(`unavailable: confinement needs Linux with /proc; critics run unconfined`);
+    const bwrap = await resolveExecutable(this.config.bwrapBin, this.env.PATH);
+    const truePath = await resolveExecutable('true', this.env.PATH);
+    if (!bwrap || !truePath) {
+      return off('unavailable: bwrap not found (install bubblewrap); critics run unconfined');
+    }
+    let dir: ReturnType<typeof makePrivateDir>;
+    try {
+      dir = makePrivateDir(this.config.workDir || tmpdir(), 'brutalist-probe-');
+    } catch {
+      return off('unavailable: workDir is missing or not writable; critics run unconfined');
+    }
+    try {
+      const run = await runProcess({
+        command: truePath,
+        args: [],
+        cwd: dir.path,
+        root: dir.path,
+        sandbox: { bwrap, readOnly: [], writable: [] },
+        env: buildChildEnv(this.env),
+        timeoutMs: this.config.probeTimeoutMs,
+        stallTimeoutMs: this.config.probeTimeoutMs,
+        killGraceMs: this.config.killGraceMs,
+        maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
+        maxStderrBytes: PROBE_MAX_STDERR_BYTES,
+        clock: this.clock,
+      });
+      if (run.exit.kind !== 'ok') {
+        // bwrap's own message (e.g. "No permissions to creating new namespace") is for the operator's log only.
+        return off(
+          `unavailable: bwrap failed its probe (${run.exit.kind === 'exit' ? `exit ${run.exit.code}` : run.exit.kind}; unprivileged user namespaces may be disabled); critics run unconfined`,
+        );
+      }
+      return {
+        mode: 'bwrap',
+        configured,
+        bwrap,
+        note: 'bwrap: each critic sees its target read-only, its own install and config, system dirs and a private /tmp',
+      };
+    } finally {
+      dir.remove();
+    }
+  }
+
   /** Never rejects: every failure becomes an unavailable result with a code. */
   private async probe(critic: CriticName): Promise<Availability> {
     const adapter = ADAPTERS[critic];
     const binary = binaryFor(this.config, critic);
+    let path: string | undefined;
     const unavailable = (error: ErrorCode): Availability => ({
       critic,
       available: false,
       binary,
+      ...(path === undefined ? {} : { path }),
       error,
       checkedAt: this.clock.now(),
     });
@@ -90,11 +175,21 @@ export class CriticAvailability {
     } catch (err) {
       return unavailable(toBrutalistError(err).code);
     }
+    // Resolved on every probe, so a re-probe (TTL, invalidate) follows a binary that moved or was upgraded.
+    path = await resolveExecutable(binary, this.env.PATH);
+    if (path === undefined) return unavailable('CLI_NOT_FOUND');
+    let probeDir: ReturnType<typeof makePrivateDir>;
+    try {
+      probeDir = makePrivateDir(this.config.workDir || tmpdir(), 'brutalist-probe-');
+    } catch {
+      return unavailable('CLI_SPAWN_FAILED'); // workDir missing or not writable
+    }
     const run = await runProcess({
-      command: binary,
+      command: path,
       args: adapter.versionArgs,
-      // A neutral directory: the probe must not pick up project-level CLI config.
-      cwd: tmpdir(),
+      // A fresh private directory: the probe must not pick up project-level CLI config (a shared /tmp may hold
+      // someone else's .claude/ or .gemini/).
+      cwd: probeDir.path,
       env,
       timeoutMs: this.config.probeTimeoutMs,
       stallTimeoutMs: this.config.probeTimeoutMs,
@@ -102,10 +197,10 @@ export class CriticAvailability {
       maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
       maxStderrBytes: PROBE_MAX_STDERR_BYTES,
       clock: this.clock,
-    });
+    }).finally(() => probeDir.remove());
     if (run.exit.kind !== 'ok') return unavailable(adapter.classifyFailure(run, undefined) ?? 'CLI_FAILED');
     const version = adapter.parseVersion(run.stdout.toString('utf8'));
     if (version === undefined) return unavailable('CLI_OUTPUT_INVALID');
-    return { critic, available: true, version, binary, checkedAt: this.clock.now() };
+    return { critic, available: true, version, binary, path, checkedAt: this.clock.now() };
   }
 }

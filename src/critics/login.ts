@@ -133,7 +133,7 @@ export class CriticLogins {
   }
 }
 
-/** The file the availability probe ran (once probes resolve an absolute path, that path; today the configured one). */
+/** The file the availability probe ran: the absolute path it resolved (installed critics always have one). */
 function executableOf(installed: Availability): string {
-  return installed.binary;
+  return installed.path ?? installed.binary;
 }

@@ -1,12 +1,21 @@
-/** runCritic: one critic CLI run end to end — invocation, child env, bounded process, parse, classify. */
+/** runCritic: one critic CLI run end to end — invocation, child env, where it runs, bounded process, parse, classify. */
+import { realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Config, CriticName } from '../config/index.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
 import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
-import { buildChildEnv, type RunResult, runProcess } from '../process/index.js';
-import { ADAPTERS, baseUrlFor, binaryFor, defaultModelFor } from './adapters.js';
-import type { CriticAvailability } from './availability.js';
+import {
+  buildChildEnv,
+  installFor,
+  makePrivateDir,
+  type RunResult,
+  runProcess,
+  type SandboxPlan,
+} from '../process/index.js';
+import { ADAPTERS, baseUrlFor, configPathsFor, defaultModelFor } from './adapters.js';
+import type { CriticAvailability, SandboxStatus } from './availability.js';
 import { formatExitClass, scrubDetail } from './classify.js';
-import type { CriticRequest, CriticResult, ParsedOutput } from './types.js';
+import type { CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
   readonly config: Config;
@@ -16,8 +25,16 @@ export interface RunCriticDeps {
 }
 
 export interface RunCriticOptions {
-  /** Validated working directory: the target root. */
-  readonly cwd: string;
+  /**
+   * `read` (default): the critic runs in `cwd` with its read tools. `none`: no file to read — it runs in a fresh
+   * empty private dir (0700, under config.workDir or the OS temp dir) made for this run and removed after it,
+   * whatever the outcome, and the adapter turns the CLI's file tools off where the CLI allows it.
+   */
+  readonly fileAccess?: FileAccess;
+  /** Validated working directory (the target, or its folder); required with fileAccess `read`. */
+  readonly cwd?: string;
+  /** The validated root `cwd` lies in (a realpath); the child's cwd is held to it. Default: cwd's realpath. */
+  readonly root?: string;
   readonly signal?: AbortSignal;
   /** A tighter deadline than config.cliTimeoutMs (e.g. what is left of the request deadline). */
   readonly timeoutMs?: number;
@@ -62,39 +79,71 @@ export async function runCritic(
     });
   }
 
-  const model = request.model || defaultModelFor(config, critic) || undefined;
-  const baseUrl = baseUrlFor(config, critic);
-  const invocation = adapter.buildInvocation(request, model, {
-    trustWorkspace: config.geminiTrustWorkspace,
-    cwd: options.cwd,
-    ...(config.geminiSystemDefaultsPath ? { geminiSystemDefaultsPath: config.geminiSystemDefaultsPath } : {}),
-    ...(baseUrl ? { baseUrl } : {}),
-  });
-  const serverEnv = deps.env ?? process.env;
-  const env = buildChildEnv(serverEnv, {
-    allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
-    set: invocation.env,
-  });
-  const timeoutMs =
-    options.timeoutMs !== undefined
-      ? Math.max(1, Math.min(options.timeoutMs, config.cliTimeoutMs))
-      : config.cliTimeoutMs;
+  const sandbox = await deps.availability.sandbox();
+  if (config.sandbox === 'bwrap' && sandbox.mode !== 'bwrap') {
+    throw new BrutalistError('SANDBOX_UNAVAILABLE', undefined, { data: { critic } });
+  }
+  const fileAccess = options.fileAccess ?? 'read';
 
-  const run = await runProcess({
-    command: binaryFor(config, critic),
-    args: invocation.args,
-    cwd: options.cwd,
-    env,
-    stdin: invocation.stdin,
-    timeoutMs,
-    stallTimeoutMs: config.stallTimeoutMs,
-    killGraceMs: config.killGraceMs,
-    maxOutputBytes: config.maxOutputBytes,
-    maxStderrBytes: config.maxStderrBytes,
-    clock: deps.clock ?? systemClock,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onStdout ? { onStdout: options.onStdout } : {}),
-  });
+  const place = workplace(config, fileAccess, options);
+  let run: RunResult;
+  let invocation: ReturnType<typeof adapter.buildInvocation>;
+  let model: string | undefined;
+  try {
+    model = request.model || defaultModelFor(config, critic) || undefined;
+    const baseUrl = baseUrlFor(config, critic);
+    invocation = adapter.buildInvocation(request, model, {
+      trustWorkspace: config.geminiTrustWorkspace,
+      fileAccess,
+      cwd: place.cwd,
+      ...(config.geminiSystemDefaultsPath
+        ? { geminiSystemDefaultsPath: config.geminiSystemDefaultsPath }
+        : {}),
+      ...(baseUrl ? { baseUrl } : {}),
+    });
+    const serverEnv = deps.env ?? process.env;
+    const env = buildChildEnv(serverEnv, {
+      allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
+      set: invocation.env,
+    });
+    const timeoutMs =
+      options.timeoutMs !== undefined
+        ? Math.max(1, Math.min(options.timeoutMs, config.cliTimeoutMs))
+        : config.cliTimeoutMs;
+    let confined: ReturnType<typeof sandboxFor>;
+    try {
+      confined = sandboxFor(sandbox, critic, availability.path!, env);
+    } catch {
+      // The resolved binary is gone since the probe (realpath failed): the next check resolves it again.
+      deps.availability.invalidate(critic);
+      throw new BrutalistError('CLI_NOT_FOUND', undefined, { data: { critic, exitClass: 'not_found' } });
+    }
+    run = await runProcess({
+      command: confined?.exec ?? availability.path!,
+      args: invocation.args,
+      cwd: place.cwd,
+      root: place.root,
+      ...(confined ? { sandbox: confined.plan } : {}),
+      env: confined ? { ...env, TMPDIR: '/tmp' } : env,
+      stdin: invocation.stdin,
+      timeoutMs,
+      stallTimeoutMs: config.stallTimeoutMs,
+      killGraceMs: config.killGraceMs,
+      maxOutputBytes: config.maxOutputBytes,
+      maxStderrBytes: config.maxStderrBytes,
+      clock: deps.clock ?? systemClock,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onStdout ? { onStdout: options.onStdout } : {}),
+    });
+  } finally {
+    // runProcess resolves only once the process group is gone, so nothing still writes in the private dir.
+    place.remove();
+  }
+  // Where the run was to happen, not how the CLI did: the target moved or vanished under us.
+  if (run.exit.kind === 'cwd_missing' || run.exit.kind === 'cwd_outside_root') {
+    const code = run.exit.kind === 'cwd_missing' ? 'PATH_NOT_FOUND' : 'PATH_OUTSIDE_ROOT';
+    throw new BrutalistError(code, undefined, { data: { critic, exitClass: run.exit.kind } });
+  }
 
   const exitClass = formatExitClass(run.exit);
   let parsed: ParsedOutput | undefined;
@@ -127,5 +176,56 @@ export async function runCritic(
     truncated: run.truncated,
     usage: parsed.usage,
     text: parsed.text,
+  };
+}
+
+/** Where one run happens: the target (held to its root), or a private empty dir made now and removed after. */
+function workplace(
+  config: Config,
+  fileAccess: FileAccess,
+  options: RunCriticOptions,
+): { cwd: string; root: string; remove: () => void } {
+  if (fileAccess === 'none') {
+    let dir: ReturnType<typeof makePrivateDir>;
+    try {
+      dir = makePrivateDir(config.workDir || tmpdir());
+    } catch (cause) {
+      throw new BrutalistError(
+        'CLI_SPAWN_FAILED',
+        'No private working directory could be made (check workDir).',
+        {
+          cause,
+        },
+      );
+    }
+    return { cwd: dir.path, root: dir.path, remove: dir.remove };
+  }
+  if (options.cwd === undefined) {
+    throw new BrutalistError('INTERNAL_ERROR', 'A critic with file access needs a working directory.');
+  }
+  return { cwd: options.cwd, root: options.root ?? realOr(options.cwd), remove: () => {} };
+}
+
+function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // gone: the runner reports cwd_missing
+  }
+}
+
+/** The mount plan of a confined run: the CLI's install and node read-only, its config dirs writable. */
+function sandboxFor(
+  status: SandboxStatus,
+  critic: CriticName,
+  binary: string,
+  env: Readonly<Record<string, string>>,
+): { exec: string; plan: SandboxPlan } | undefined {
+  if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
+  const install = installFor(binary, env.PATH);
+  const config = configPathsFor(critic, env);
+  return {
+    exec: install.exec,
+    plan: { bwrap: status.bwrap, readOnly: [...install.dirs, ...config.readOnly], writable: config.writable },
   };
 }

@@ -5,6 +5,7 @@ import {
   CriticEventParser,
   type CriticRequest,
   type CriticResult,
+  type FileAccess,
 } from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
@@ -21,14 +22,21 @@ import type { CriticRunSummary, Models } from './types.js';
 export type CriticRunner = (
   critic: CriticName,
   request: CriticRequest,
-  options: {
-    cwd: string;
+  options: Workplace & {
     signal: AbortSignal;
     onStdout: (chunk: Buffer) => void;
     /** What is left of the request deadline: the child's kill deadline (never above cliTimeoutMs). */
     timeoutMs?: number;
   },
 ) => Promise<CriticResult>;
+
+/**
+ * Where a critic runs: in a validated target (`cwd` inside the realpath `root`), or, with fileAccess `none`,
+ * in a fresh empty private dir the runner makes and removes (abstract domains and debates).
+ */
+export type Workplace =
+  | { readonly fileAccess?: 'read'; readonly cwd: string; readonly root?: string }
+  | { readonly fileAccess: Extract<FileAccess, 'none'>; readonly cwd?: undefined; readonly root?: undefined };
 
 export interface Selection {
   readonly critics: readonly CriticName[];
@@ -125,7 +133,7 @@ export async function runCriticsInParallel(
   critics: readonly CriticName[],
   buildRequest: (critic: CriticName) => CriticRequest,
   run: CriticRunner,
-  options: { cwd: string; signal: AbortSignal; sanitizer: CritiqueSanitizer },
+  options: Workplace & { signal: AbortSignal; sanitizer: CritiqueSanitizer },
   emit: EmitEvent,
   clock: Clock,
 ): Promise<CriticOutcome[]> {

@@ -34,6 +34,7 @@ import {
   selectCritics,
   summarize,
   throwIfAllFailed,
+  type Workplace,
 } from './critic-runs.js';
 import { DistributedFlight } from './distributed-flight.js';
 import { fingerprintTarget } from './fingerprint.js';
@@ -161,7 +162,8 @@ export class Engine {
     args = redaction.args;
 
     const conversation = args.resume ? await this.loadConversation(args, ctx) : undefined;
-    let cwd = this.defaultCwd(ctx);
+    // Abstract domains have nothing to read: the runner gives each critic run an empty private dir.
+    let place: Workplace = { fileAccess: 'none' };
     let targetPath: string | undefined;
     let fingerprint: string | undefined = 'abstract';
     let resolvedTarget: string | undefined;
@@ -173,7 +175,7 @@ export class Engine {
       }
       const target = await resolveTarget(args.target, ctx.roots, this.config);
       resolvedTarget = target.path;
-      cwd = target.kind === 'directory' ? target.path : dirname(target.path);
+      place = { cwd: target.kind === 'directory' ? target.path : dirname(target.path), root: target.root };
       targetPath = target.kind === 'directory' ? '.' : basename(target.path);
       fingerprint = await fingerprintTarget(target.path, this.config.fingerprintMaxFiles);
     } else if (!args.context && !conversation) {
@@ -224,7 +226,7 @@ export class Engine {
           chosen.critics,
           (critic) => ({ prompt, model: args.models?.[critic] }),
           this.guard.runner(withEvents(call, emit)),
-          { cwd, signal, sanitizer: this.sanitizer },
+          { ...place, signal, sanitizer: this.sanitizer },
           emit,
           this.clock,
         );
@@ -355,7 +357,6 @@ export class Engine {
       agents = [first, second];
     }
     const rounds = args.rounds ?? 1;
-    const cwd = this.defaultCwd(ctx);
     const key = sha256Hex(
       stableJson({
         tool: 'debate',
@@ -392,7 +393,8 @@ export class Engine {
                   [critic],
                   () => ({ prompt, model: args.models?.[critic] }),
                   this.guard.runner(withEvents(call, emit)),
-                  { cwd, signal: turnSignal ?? signal, sanitizer: this.sanitizer },
+                  // A debate reads no files: each turn runs in its own empty private dir.
+                  { fileAccess: 'none', signal: turnSignal ?? signal, sanitizer: this.sanitizer },
                   emit,
                   this.clock,
                 );
@@ -438,6 +440,8 @@ export class Engine {
       critic: string;
       available: boolean;
       version: string | null;
+      /** The absolute path this critic is spawned by (resolved at the last probe); null when not found. */
+      path: string | null;
       defaultModel: string | null;
       error: string | null;
       /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
@@ -459,11 +463,17 @@ export class Engine {
       critic: a.critic,
       available: a.available,
       version: a.version ?? null,
+      path: a.path ?? null,
       defaultModel: models[a.critic] || null,
       error: a.error ?? null,
       login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
       ...this.guard.status(a.critic),
     }));
+  }
+
+  /** Whether critics run confined (bwrap) or not, and why; for the roster and `doctor`. */
+  sandbox(): ReturnType<CriticAvailability['sandbox']> {
+    return this.availability.sandbox();
   }
 
   /** Whole-server admission and pressure, for the roster. */
@@ -526,10 +536,6 @@ export class Engine {
 
   private guardRecursion(): void {
     if (this.env[RECURSION_ENV]) throw new BrutalistError('RECURSION_BLOCKED');
-  }
-
-  private defaultCwd(ctx: RequestContext): string {
-    return ctx.roots[0] ?? process.cwd();
   }
 
   private async loadConversation(args: RoastArgs, ctx: RequestContext): Promise<Conversation> {

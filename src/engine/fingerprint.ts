@@ -19,13 +19,16 @@ const GIT_MARKERS = ['HEAD', 'index', 'packed-refs', 'logs/HEAD', 'FETCH_HEAD'];
 
 /**
  * Hashes (relative path, size, mtime) of every regular file under `path` (or of the file itself).
- * Returns undefined when the tree has more than `maxFiles` entries: such targets are simply not cached.
+ * Returns undefined when the tree has more than `maxFiles` entries, or the target is gone: such targets are simply
+ * not cached.
  * Size + mtime is what make and git's index use to notice edits without reading every byte.
  */
 export async function fingerprintTarget(path: string, maxFiles: number): Promise<string | undefined> {
   const lines: string[] = [];
   const root = path;
-  const info = await lstat(root);
+  // Gone since validation (moved, swapped): not cacheable; the runner then reports the path error.
+  const info = await lstat(root).catch(() => undefined);
+  if (!info) return undefined;
   if (!info.isDirectory()) return sha256Hex(`f\0${info.size}\0${info.mtimeMs}`);
 
   const stack: string[] = [root];

@@ -110,6 +110,12 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 503,
   },
+  SANDBOX_UNAVAILABLE: {
+    message:
+      'Confinement is required (sandbox=bwrap) but bubblewrap does not work on this host; see `brutalist-mcp doctor`.',
+    retryable: false,
+    httpStatus: 503,
+  },
   RECURSION_BLOCKED: {
     message: 'This server was started by one of its own critics; nested critiques are refused.',
     retryable: false,

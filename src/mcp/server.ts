@@ -135,8 +135,10 @@ export function createMcpServer(options: McpServerOptions): Server {
           const critics = await engine.roster();
           const capacity = engine.capacity();
           const state = await engine.stateHealth();
+          const sandbox = await engine.sandbox();
           const stateLine = `\nState store: ${state.backend}, ${state.status}${state.detail ? ` (${state.detail})` : ''}.\n`;
-          const text = formatRoster(critics, capacity) + stateLine;
+          const sandboxLine = `Sandbox: ${sandbox.mode} (${sandbox.note}).\n`;
+          const text = formatRoster(critics, capacity) + stateLine + sandboxLine;
           return {
             content: [{ type: 'text', text }],
             structuredContent: {
@@ -145,6 +147,7 @@ export function createMcpServer(options: McpServerOptions): Server {
               preference: [...engine.config.criticPreference],
               capacity,
               state,
+              sandbox,
             },
           };
         }
@@ -186,6 +189,9 @@ function formatRoster(
       `| ${c.critic} | ${c.available ? 'yes' : 'no'} | ${c.version ?? '-'} | ${loginCell(c.login)} | ${c.defaultModel ?? 'CLI default'} | ${c.error ?? '-'} | ${circuit} | ${c.running} / ${c.queued} |`,
     );
   }
+  // The file each installed critic is spawned by (resolved from absolute PATH entries only).
+  const binaries = critics.filter((c) => c.path).map((c) => `${c.critic} ${c.path}`);
+  if (binaries.length > 0) lines.push('', `Binaries: ${binaries.join(', ')}`);
   lines.push(
     '',
     `Slots: ${capacity.running}/${capacity.maxConcurrent} running, ${capacity.queued}/${capacity.maxQueueSize} queued` +

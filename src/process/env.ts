@@ -1,5 +1,7 @@
 /** The child environment: a fixed allowlist copied from the parent, forced settings and the recursion guard. */
+import { delimiter } from 'node:path';
 import { BrutalistError } from '../errors/index.js';
+import { absolutePathEntries } from './executable.js';
 
 /** Depth of nested critic runs; a critic CLI that starts this server again sees a value >= 1. */
 export const RECURSION_ENV = 'BRUTALIST_CRITIC_DEPTH';
@@ -77,7 +79,7 @@ function parentDepth(raw: string | undefined): number {
 
 /**
  * Builds the complete environment for a child process. Nothing else is inherited:
- * allowlisted parent variables, then TERM=dumb, NO_COLOR=1 and the recursion guard, then `set`.
+ * allowlisted parent variables (PATH reduced to its absolute entries), then TERM=dumb, NO_COLOR=1 and the recursion guard, then `set`.
  */
 export function buildChildEnv(
   parentEnv: NodeJS.ProcessEnv,
@@ -89,6 +91,9 @@ export function buildChildEnv(
     if (value === undefined || name.startsWith(PRIVATE_PREFIX)) continue;
     if (rules.exact.has(name) || rules.prefixes.some((p) => name.startsWith(p))) env[name] = value;
   }
+  // The critic's cwd is the target: a relative or empty PATH entry would let whatever the CLI itself spawns
+  // (git, rg, a shell) be picked from the repository under review.
+  if (env.PATH !== undefined) env.PATH = absolutePathEntries(env.PATH).join(delimiter);
   env.TERM = 'dumb';
   env.NO_COLOR = '1';
   const depth = String(parentDepth(parentEnv[RECURSION_ENV]) + 1);

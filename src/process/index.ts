@@ -7,6 +7,17 @@ export {
   type ProcessSpawnEvent,
 } from './diagnostics.js';
 export { BASE_ENV_ALLOWLIST, buildChildEnv, type ChildEnvOptions, RECURSION_ENV } from './env.js';
+export { absolutePathEntries, resolveExecutable } from './executable.js';
 export { activeProcessGroups, killAllProcessGroups } from './group.js';
 export { runProcess } from './run.js';
+export { baseBwrapArgs, bwrapArgs, installFor, type SandboxPlan } from './sandbox.js';
 export * from './types.js';
+export {
+  canPinWorkdir,
+  checkChildCwd,
+  isInside,
+  makePrivateDir,
+  type PinnedWorkdir,
+  pinWorkdir,
+  type WorkdirFailure,
+} from './workdir.js';

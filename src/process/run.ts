@@ -6,7 +6,9 @@ import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
 import { groupExists, groupHasLiveMembers, registerRun, signalGroup } from './group.js';
 import { CappedCollector, TailCollector } from './output.js';
+import { bwrapArgs } from './sandbox.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
+import { checkChildCwd, type PinnedWorkdir, pinWorkdir } from './workdir.js';
 
 /** How often a run whose group was signalled checks whether the members are gone, before the SIGKILL. */
 const GROUP_POLL_MS = 25;
@@ -16,6 +18,9 @@ const GROUP_POLL_MS = 25;
  */
 const DRAIN_ROUNDS = 4;
 const MIN_DRAIN_MS = 2_000;
+
+/** The stdio slot the pinned working directory's descriptor is passed in to bwrap. */
+const WORKDIR_FD_SLOT = 3;
 
 /** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
 export function runProcess(spec: RunSpec): Promise<RunResult> {
@@ -65,6 +70,8 @@ class Run {
   private finished = false;
   private completed = false;
   private waitingForGroup = false;
+  /** The cwd was held open by a descriptor at spawn, so an ENOENT can only mean the command is missing. */
+  private cwdPinned = false;
   private lastActivityAt: number;
   private deadlineTimer: TimerHandle | undefined;
   private stallTimer: TimerHandle | undefined;
@@ -91,15 +98,44 @@ class Run {
 
   start(): void {
     const { spec } = this;
+    let pinned: PinnedWorkdir | undefined;
+    if (spec.root !== undefined) {
+      const outcome = pinWorkdir(spec.cwd, spec.root);
+      if (typeof outcome === 'string') {
+        this.spawnFailure = { kind: outcome };
+        this.finish();
+        return;
+      }
+      pinned = outcome;
+    }
+    try {
+      this.spawn(pinned);
+    } finally {
+      // The child has its own copy of the descriptor (or chdir'd through it) once spawn returned.
+      pinned?.close();
+    }
+  }
+
+  private spawn(pinned: PinnedWorkdir | undefined): void {
+    const { spec } = this;
+    let command = spec.command;
+    let args: readonly string[] = spec.args;
+    const stdio: Array<'pipe' | number> = ['pipe', 'pipe', 'pipe'];
+    this.cwdPinned = pinned?.fd !== undefined;
+    if (spec.sandbox && pinned?.fd !== undefined) {
+      command = spec.sandbox.bwrap;
+      args = bwrapArgs(spec.sandbox, pinned.path, WORKDIR_FD_SLOT, spec.command, spec.args);
+      stdio[WORKDIR_FD_SLOT] = pinned.fd;
+    }
     let child: ChildProcess;
     try {
       // detached: the child calls setsid(), so it leads a new process group we can signal as a whole.
-      child = spawn(spec.command, [...spec.args], {
-        cwd: spec.cwd,
+      child = spawn(command, [...args], {
+        cwd: pinned?.spawnCwd ?? spec.cwd,
         env: { ...spec.env },
         shell: false,
         detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio,
         windowsHide: true,
       });
     } catch (err) {
@@ -138,6 +174,21 @@ class Run {
     });
     child.on('exit', (code, signal) => this.onLeaderExit(code, signal));
     child.on('close', () => this.finish());
+
+    // The guarantee behind the pinning: the leader's cwd, as the kernel reports it, is inside the root. A miss
+    // (the pinned directory was moved out of the root in between) is killed before it gets its prompt.
+    if (pinned?.fd !== undefined && spec.root !== undefined) {
+      const where = checkChildCwd(pid, spec.root);
+      if (where === 'cwd_outside_root' || where === 'cwd_missing') {
+        this.reason = { kind: where };
+        this.termSent = true;
+        this.killSent = true;
+        signalGroup(pid, 'SIGKILL');
+        child.stdin?.destroy();
+        return;
+      }
+    }
+
     if (spec.stdin !== undefined) child.stdin?.end(spec.stdin);
     else child.stdin?.end();
 
@@ -233,8 +284,13 @@ class Run {
   private failSpawn(err: unknown): void {
     const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
     // uv_spawn reports a missing cwd as ENOENT too; only a missing command means "not installed".
-    const notFound = code === 'ENOENT' && isDirectory(this.spec.cwd);
-    this.spawnFailure = notFound ? { kind: 'not_found' } : { kind: 'spawn_error', errno: code };
+    const cwdGone =
+      !this.cwdPinned && (code === 'ENOENT' || code === 'ENOTDIR') && !isDirectory(this.spec.cwd);
+    this.spawnFailure = cwdGone
+      ? { kind: 'cwd_missing' }
+      : code === 'ENOENT'
+        ? { kind: 'not_found' }
+        : { kind: 'spawn_error', errno: code };
     this.child?.stdin?.destroy();
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();

@@ -1,13 +1,22 @@
 /** Types of the subprocess runner: what to run, with which bounds, and how it ended. */
 import type { Clock } from '../infra/index.js';
+import type { SandboxPlan } from './sandbox.js';
 
 export interface RunSpec {
-  /** Executable name (looked up on the child's PATH) or absolute path. Never a shell string. */
+  /** Absolute path of the executable (see resolveExecutable). Never a shell string. */
   readonly command: string;
   /** argv after the command. Must never contain user-supplied text that could be read as an option. */
   readonly args: readonly string[];
   /** Validated working directory (the target root). */
   readonly cwd: string;
+  /**
+   * The realpath `cwd` must stay inside. Set, the directory is pinned (opened, checked, entered through the
+   * descriptor on Linux) and the child's cwd is confirmed after spawn: a miss kills the group at once, exit
+   * kind 'cwd_outside_root'; a directory gone before spawn gives 'cwd_missing'.
+   */
+  readonly root?: string;
+  /** Run the command inside a bwrap mount namespace (needs `root`: the working directory is bound from it). */
+  readonly sandbox?: SandboxPlan;
   /** The complete child environment (see buildChildEnv); nothing is inherited implicitly. */
   readonly env: Readonly<Record<string, string>>;
   /** Written to the child's stdin, then stdin is closed. Undefined: stdin is closed at once. */
@@ -38,7 +47,11 @@ export type ExitClass =
   | { readonly kind: 'output_cap' }
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'not_found' }
-  | { readonly kind: 'spawn_error'; readonly errno: string };
+  | { readonly kind: 'spawn_error'; readonly errno: string }
+  /** The working directory was gone (or unreadable) when the child was to start. */
+  | { readonly kind: 'cwd_missing' }
+  /** The working directory was not inside `root` at spawn: the child never ran there (or was killed at once). */
+  | { readonly kind: 'cwd_outside_root' };
 
 export interface RunResult {
   readonly exit: ExitClass;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CriticAvailability } from '../../src/critics/index.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { FAKE_BIN_DIR, fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
+import { FAKE_BIN_DIR, fakeConfig, makeSandbox, readLog, waitFor } from './critics-helpers.js';
 
 describe('CriticAvailability', () => {
   let box: ReturnType<typeof makeSandbox>;
@@ -118,6 +118,8 @@ describe('CriticAvailability', () => {
     const config = fakeConfig({ probeTimeoutMs: 2_000 });
     const availability = new CriticAvailability({ config, env: { ...env, FAKE_CLI_HANG: '1' }, clock });
     const pending = availability.check('claude');
+    // The probe resolves the binary first: advance only once the fake is running (it logs before hanging).
+    await waitFor(() => readLog(box.log).length === 1);
     clock.advance(2_000);
     expect(await pending).toMatchObject({ available: false, error: 'CLI_TIMEOUT' });
   });

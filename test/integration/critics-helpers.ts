@@ -13,6 +13,9 @@ export interface LoggedInvocation {
   env: Record<string, string>;
   stdin: string;
   cwd: string;
+  cwdEntries: string[] | null;
+  cwdMode: number | null;
+  probeRead?: string;
   pid: number;
   ppid: number;
 }
@@ -47,7 +50,10 @@ export function readLog(path: string): LoggedInvocation[] {
     .map((l) => JSON.parse(l) as LoggedInvocation);
 }
 
-/** Config pointing every critic at its fake, passing the FAKE_CLI_* knobs through. */
+/**
+ * Config pointing every critic at its fake, passing the FAKE_CLI_* knobs through. Unconfined unless a test asks
+ * for the sandbox: the fakes' logs and pid files must land on the host, and pids must be host pids.
+ */
 export function fakeConfig(overrides: ConfigInput = {}): Config {
   return resolveConfig({
     overrides: {
@@ -55,6 +61,7 @@ export function fakeConfig(overrides: ConfigInput = {}): Config {
       codexBin: fakeBin('codex'),
       geminiBin: fakeBin('gemini'),
       extraEnv: ['FAKE_CLI_*'],
+      sandbox: 'off',
       ...overrides,
     },
   });

@@ -59,9 +59,9 @@ describe('runProcess exit classification', () => {
     expect(r.exit).toEqual({ kind: 'spawn_error', errno: 'EACCES' });
   });
 
-  it('reports a missing cwd as spawn_error, not as a missing command', async () => {
+  it('reports a missing cwd as cwd_missing, not as a missing command', async () => {
     const r = await runProcess(nodeSpec('exit-code.mjs', ['0'], { cwd: join(tmp, 'no-such-dir') }));
-    expect(r.exit).toEqual({ kind: 'spawn_error', errno: 'ENOENT' });
+    expect(r.exit).toEqual({ kind: 'cwd_missing' });
   });
 
   it('reports a spawn node refuses synchronously (NUL byte in an argument) as spawn_error', async () => {

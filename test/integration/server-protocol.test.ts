@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectInProcess, fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
+import { connectInProcess, FAKE_BIN, fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
 
 let sandbox: Sandbox;
 let closers: Array<() => Promise<void>> = [];
@@ -86,6 +86,12 @@ describe('tools', () => {
     const { client } = await connect({ claudeModel: 'opus' });
     const result = (await client.callTool({ name: 'cli_agent_roster', arguments: {} })) as CallToolResult;
     expect(text(result)).toContain('| claude | yes | 2.1.197 | yes (Claude account (max)) | opus | - |');
+    // The binaries line names the absolute path every run spawns; the sandbox line whether runs are confined.
+    expect(text(result)).toContain(
+      `Binaries: claude ${join(FAKE_BIN, 'claude')}, codex ${join(FAKE_BIN, 'codex')}`,
+    );
+    expect(text(result)).toContain('Sandbox: off (off by configuration');
+    expect(result.structuredContent).toMatchObject({ sandbox: { mode: 'off', configured: 'off' } });
     expect((result.structuredContent as { preference: string[] }).preference).toEqual([
       'claude',
       'codex',

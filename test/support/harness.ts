@@ -55,6 +55,8 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
     BRUTALIST_KILL_GRACE_MS: '500',
     BRUTALIST_CLI_TIMEOUT_MS: '20000',
     FAKE_CLI_LOG: sandbox.log,
+    // Unconfined: the fakes' log is on the host and their pids are host pids (confinement has its own tests).
+    BRUTALIST_SANDBOX: 'off',
     // State goes to the sandbox, never to the real user's state folder.
     BRUTALIST_STATE_DIR: join(sandbox.dir, 'state'),
     ...extra,
@@ -158,6 +160,8 @@ export function fakeCritics(sandbox: Sandbox, extra: ConfigInput = {}): ConfigIn
     geminiBin: join(FAKE_BIN, 'gemini'),
     extraEnv: ['FAKE_CLI_*'],
     roots: [sandbox.project],
+    // Unconfined: the fakes' log is on the host and their pids are host pids (confinement has its own tests).
+    sandbox: 'off',
     killGraceMs: 500,
     cliTimeoutMs: 20_000,
     ...extra,

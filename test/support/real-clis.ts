@@ -148,6 +148,8 @@ export function realServerEnv(
     BRUTALIST_BREAKER_MINIMUM_CALLS: '1000',
     BRUTALIST_SHED_EVENT_LOOP_DELAY_MS: '60000',
     BRUTALIST_SHED_HEAP_USED_PCT: '100',
+    // Unconfined unless a test asks for bwrap (test/real/confine.test.ts): the write traces follow host paths.
+    BRUTALIST_SANDBOX: 'off',
     ...STUB_KEYS,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_CODE_MAX_RETRIES: '0',
