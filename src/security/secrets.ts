@@ -160,11 +160,16 @@ function looksRandom(value: string): boolean {
 // not keys: generated keys are base64 or base62 and have no dot (JWTs and `ya29.` tokens have their own rules).
 const ADDRESS_LIKE = /:\/\/|^[/~.]|\./;
 
-/** Mixed-case letters and digits with high entropy, not an address: a generated key, whatever its name. */
+// `MARK-confined-claude-14789`, `build_2024_Linux`: words and numbers joined by separators are names. A generated
+// key mixes letters and digits inside its runs.
+const WORDS_AND_NUMBERS = /^(?:[A-Za-z]+|[0-9]+)(?:[-_](?:[A-Za-z]+|[0-9]+))+$/;
+
+/** Mixed-case letters and digits with high entropy, not an address or a name: a generated key, whatever its name. */
 function highEntropy(value: string): boolean {
   return (
     value.length >= MIN_HIGH_ENTROPY_CHARS &&
     !ADDRESS_LIKE.test(value) &&
+    !WORDS_AND_NUMBERS.test(value) &&
     /[A-Z]/.test(value) &&
     /[a-z]/.test(value) &&
     /[0-9]/.test(value) &&

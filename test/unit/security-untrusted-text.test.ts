@@ -125,6 +125,12 @@ describe('critique sanitizer: secrets', () => {
       'Key: the auth module. password: required. token: budget. hf_hub_download and npm_config_cache are names.';
     expect(clean(prose).text).toBe(prose);
   });
+
+  it('keeps names made of words and numbers after a key, and still redacts a generated key with separators', () => {
+    const names = 'marker: MARK-confined-claude-14789. build=Release_Linux_x_2024_Final';
+    expect(clean(names).text).toBe(names);
+    expect(clean('key=Zk3p-Q9xL-m2Rt-7Vb4-Nc8H').text).toBe(`key=${REDACTED}`);
+  });
 });
 
 describe('input redaction', () => {
