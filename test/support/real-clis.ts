@@ -1,15 +1,37 @@
 // Harness of the real-CLI tests: the pinned claude/codex/gemini binaries, an isolated sandbox per server
 // (HOME, TMPDIR, CODEX_HOME, gemini settings), the built server over stdio, and process-tree helpers.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { binOf, ensureAll, isInstalled, PINNED, type PinnedCli, pinOf } from '../../scripts/real-clis.js';
+import {
+  binOf,
+  ensureAll,
+  isInstalled,
+  PINNED,
+  type PinnedCli,
+  pinOf,
+  realClisDir,
+} from '../../scripts/real-clis.js';
 import type { CriticName } from '../../src/config/index.js';
-import { ADAPTERS, type FileAccess, type ParsedOutput } from '../../src/critics/index.js';
+import {
+  ADAPTERS,
+  type FileAccess,
+  GEMINI_SYSTEM_DEFAULTS_PATH,
+  type ParsedOutput,
+} from '../../src/critics/index.js';
 import { buildChildEnv, type RunResult, runProcess } from '../../src/process/index.js';
 import { CLI_JS } from './harness.js';
 import type { StubModelServer } from './stub-model/index.js';
@@ -114,6 +136,27 @@ export const STUB_KEYS = {
  * critic's endpoint, the keys the adapters' allowlists pass on, quiet CLI settings, and no retries or breakers
  * in the way of failure tests.
  */
+/** Gemini's own rule for a system file: it and every folder above it root-owned and not group/world-writable. */
+function geminiWouldRead(path: string): boolean {
+  for (let p = path; ; p = dirname(p)) {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st?.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    if (dirname(p) === p) return true;
+  }
+}
+
+/**
+ * The gemini system-defaults file for the real-CLI servers. A checkout under /tmp (world-writable) fails gemini's
+ * rule and every gemini run would end WORKSPACE_UNTRUSTED; as root, a copy in the real-CLIs cache passes it.
+ */
+function geminiDefaultsEnv(): Record<string, string> {
+  if (geminiWouldRead(GEMINI_SYSTEM_DEFAULTS_PATH) || process.getuid?.() !== 0) return {};
+  const copy = join(realClisDir(), 'gemini-system-defaults.json');
+  mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+  copyFileSync(GEMINI_SYSTEM_DEFAULTS_PATH, copy);
+  return geminiWouldRead(copy) ? { BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH: copy } : {};
+}
+
 export function realServerEnv(
   sandbox: RealSandbox,
   bins: Record<CriticName, string>,
@@ -157,6 +200,7 @@ export function realServerEnv(
     DISABLE_ERROR_REPORTING: '1',
     DISABLE_AUTOUPDATER: '1',
     CODEX_HOME: sandbox.codexHome,
+    ...geminiDefaultsEnv(),
     ...extra,
   };
 }
