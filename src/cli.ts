@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { loadConfig, printableConfig } from './config/index.js';
-import type { LoginStatus } from './critics/index.js';
+import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiReadsSystemFile, type LoginStatus } from './critics/index.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';
@@ -73,6 +73,7 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
       process.stdout.write(`${c.critic.padEnd(7)} ${state}\n`);
       // The file every run of this critic spawns (resolved from absolute PATH entries only).
       if (c.path) process.stdout.write(`        binary ${c.path}\n`);
+      if (c.critic === 'gemini' && c.available) process.stdout.write(geminiDefaultsWarning(config));
     }
     const sandbox = await app.engine.sandbox();
     process.stdout.write(`sandbox: ${sandbox.mode} (${sandbox.note})\n`);
@@ -86,6 +87,18 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
   } finally {
     await app.shutdown();
   }
+}
+
+/** Gemini skips a system-defaults file that is not root-owned and locked down; then no filesystem target runs. */
+function geminiDefaultsWarning(config: ReturnType<typeof loadConfig>): string {
+  if (config.geminiTrustWorkspace) return '';
+  const path = config.geminiSystemDefaultsPath || GEMINI_SYSTEM_DEFAULTS_PATH;
+  if (geminiReadsSystemFile(path)) return '';
+  return (
+    `        WARNING gemini skips its system defaults ${path} (it and every folder above it must be root-owned and ` +
+    'not group/world-writable): codebase targets fail WORKSPACE_UNTRUSTED. Copy it to a root-owned place and set ' +
+    'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH (docs/security.md).\n'
+  );
 }
 
 function loginLine(status: LoginStatus | undefined): string {

@@ -1,4 +1,6 @@
 /** The Gemini CLI adapter: headless `gemini -o stream-json` invocation (never --yolo) and its output. */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
@@ -24,6 +26,18 @@ const asset = (name: string) => fileURLToPath(new URL(`../../assets/gemini/${nam
  * folder above it are root-owned and not group/world-writable; otherwise it skips it and exits 55 (fail closed).
  */
 export const GEMINI_SYSTEM_DEFAULTS_PATH = asset('system-defaults.json');
+/**
+ * Gemini's own rule for a system settings file: it and every folder above it are root-owned and not group- or
+ * world-writable. A file that fails it is skipped, and every filesystem target then fails WORKSPACE_UNTRUSTED.
+ */
+export function geminiReadsSystemFile(path: string): boolean {
+  for (let p = path; ; p = dirname(p)) {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st?.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    if (dirname(p) === p) return true;
+  }
+}
+
 /** A policy that denies the file tools (and subagents): they are then not offered to the model at all. */
 export const GEMINI_NO_FILE_TOOLS_POLICY_PATH = asset('no-file-tools.toml');
 

@@ -19,6 +19,7 @@ export {
   GEMINI_NO_FILE_TOOLS_POLICY_PATH,
   GEMINI_SYSTEM_DEFAULTS_PATH,
   geminiAdapter,
+  geminiReadsSystemFile,
 } from './gemini.js';
 export { eachJsonl, JsonlDecoder, parseJsonl } from './jsonl.js';
 export { CriticLogins, type LoginStatus, type LoginStatusDeps } from './login.js';

@@ -1,8 +1,9 @@
 // The command line, as a user runs it: help, version, config, doctor and a terminal roast against fake critics.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiReadsSystemFile } from '../../src/critics/index.js';
 import { DOMAIN_IDS } from '../../src/domains/index.js';
 import { VERSION } from '../../src/infra/index.js';
 import { CLI_JS, makeSandbox, readLog, serverEnv, waitFor } from '../support/harness.js';
@@ -92,6 +93,26 @@ describe('brutalist-mcp command line', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('PATH_OUTSIDE_ROOT');
     expect(r.stderr).toContain('cd there first');
+  });
+});
+
+describe('brutalist-mcp doctor: gemini system defaults', () => {
+  it('warns when gemini would skip its system-defaults file (world-writable), and not for the shipped one', () => {
+    const loose = join(sandbox.dir, 'loose-defaults');
+    mkdirSync(loose, { mode: 0o777 });
+    chmodSync(loose, 0o777);
+    writeFileSync(join(loose, 'system-defaults.json'), '{}');
+    const warned = run(['doctor'], {
+      ...serverEnv(sandbox),
+      GEMINI_API_KEY: 'k',
+      BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH: join(loose, 'system-defaults.json'),
+    });
+    expect(warned.stdout).toContain('WARNING gemini skips its system defaults');
+    expect(warned.stdout).toContain('BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH');
+    const shipped = run(['doctor'], { ...serverEnv(sandbox), GEMINI_API_KEY: 'k' });
+    expect(shipped.stdout.includes('WARNING gemini skips')).toBe(
+      !geminiReadsSystemFile(GEMINI_SYSTEM_DEFAULTS_PATH),
+    );
   });
 });
 

@@ -30,6 +30,7 @@ import {
   ADAPTERS,
   type FileAccess,
   GEMINI_SYSTEM_DEFAULTS_PATH,
+  geminiReadsSystemFile,
   type ParsedOutput,
 } from '../../src/critics/index.js';
 import { buildChildEnv, type RunResult, runProcess } from '../../src/process/index.js';
@@ -136,25 +137,16 @@ export const STUB_KEYS = {
  * critic's endpoint, the keys the adapters' allowlists pass on, quiet CLI settings, and no retries or breakers
  * in the way of failure tests.
  */
-/** Gemini's own rule for a system file: it and every folder above it root-owned and not group/world-writable. */
-function geminiWouldRead(path: string): boolean {
-  for (let p = path; ; p = dirname(p)) {
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (st?.uid !== 0 || (st.mode & 0o022) !== 0) return false;
-    if (dirname(p) === p) return true;
-  }
-}
-
 /**
  * The gemini system-defaults file for the real-CLI servers. A checkout under /tmp (world-writable) fails gemini's
  * rule and every gemini run would end WORKSPACE_UNTRUSTED; as root, a copy in the real-CLIs cache passes it.
  */
 function geminiDefaultsEnv(): Record<string, string> {
-  if (geminiWouldRead(GEMINI_SYSTEM_DEFAULTS_PATH) || process.getuid?.() !== 0) return {};
+  if (geminiReadsSystemFile(GEMINI_SYSTEM_DEFAULTS_PATH) || process.getuid?.() !== 0) return {};
   const copy = join(realClisDir(), 'gemini-system-defaults.json');
   mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
   copyFileSync(GEMINI_SYSTEM_DEFAULTS_PATH, copy);
-  return geminiWouldRead(copy) ? { BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH: copy } : {};
+  return geminiReadsSystemFile(copy) ? { BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH: copy } : {};
 }
 
 export function realServerEnv(
