@@ -132,12 +132,7 @@ export class CriticAvailability {
         root: dir.path,
         sandbox: { bwrap, readOnly: [], writable: [] },
         env: buildChildEnv(this.env),
-        timeoutMs: this.config.probeTimeoutMs,
-        stallTimeoutMs: this.config.probeTimeoutMs,
-        killGraceMs: this.config.killGraceMs,
-        maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
-        maxStderrBytes: PROBE_MAX_STDERR_BYTES,
-        clock: this.clock,
+        ...this.probeBounds(),
       });
       if (run.exit.kind !== 'ok') {
         // bwrap's own message (e.g. "No permissions to creating new namespace") is for the operator's log only.
@@ -154,6 +149,18 @@ export class CriticAvailability {
     } finally {
       dir.remove();
     }
+  }
+
+  /** A probe prints a line or two: bounded by probeTimeoutMs and small output caps. */
+  private probeBounds() {
+    return {
+      timeoutMs: this.config.probeTimeoutMs,
+      stallTimeoutMs: this.config.probeTimeoutMs,
+      killGraceMs: this.config.killGraceMs,
+      maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
+      maxStderrBytes: PROBE_MAX_STDERR_BYTES,
+      clock: this.clock,
+    };
   }
 
   /** Never rejects: every failure becomes an unavailable result with a code. */
@@ -191,12 +198,7 @@ export class CriticAvailability {
       // someone else's .claude/ or .gemini/).
       cwd: probeDir.path,
       env,
-      timeoutMs: this.config.probeTimeoutMs,
-      stallTimeoutMs: this.config.probeTimeoutMs,
-      killGraceMs: this.config.killGraceMs,
-      maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
-      maxStderrBytes: PROBE_MAX_STDERR_BYTES,
-      clock: this.clock,
+      ...this.probeBounds(),
     }).finally(() => probeDir.remove());
     if (run.exit.kind !== 'ok') return unavailable(adapter.classifyFailure(run, undefined) ?? 'CLI_FAILED');
     const version = adapter.parseVersion(run.stdout.toString('utf8'));
