@@ -404,12 +404,14 @@ export async function runBare(
 ): Promise<BareRun> {
   const adapter = ADAPTERS[critic];
   const cwd = options.cwd ?? sandbox.project;
+  const serverEnv: Record<string, string> = realServerEnv(sandbox, bins, { url });
+  const defaults = serverEnv.BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH;
   const invocation = adapter.buildInvocation({ prompt: options.prompt }, options.model, {
     baseUrl: endpointFor(critic, url),
     cwd,
     ...(options.fileAccess ? { fileAccess: options.fileAccess } : {}),
+    ...(defaults ? { geminiSystemDefaultsPath: defaults } : {}),
   });
-  const serverEnv: Record<string, string> = realServerEnv(sandbox, bins, { url });
   for (const name of options.unsetEnv ?? []) delete serverEnv[name];
   const env = buildChildEnv(serverEnv, { allow: adapter.envAllowlist(serverEnv), set: invocation.env });
   const run = await runProcess({
