@@ -219,9 +219,11 @@ describe.concurrent('runs only our watchdogs and deadlines can end', () => {
         { signal: controllers[i]!.signal },
       ).catch((err: unknown) => err);
     });
-    // Every CLI is mid-request: the stub holds its stream open.
+    // Every CLI is mid-request: the stub holds its stream open. Reaching the stream is setup, not what is tested:
+    // after the earlier tests of this file gemini took 27.7 s to get there (router call first; 7.4 s alone), so
+    // the limit is generous; the 2 s kill below is the claim.
     const arrived = () => marks.every((m) => stub.requestsWith(m).some((r) => r.stream));
-    expect(await waitUntil(arrived, 30_000)).toBe(true);
+    expect(await waitUntil(arrived, 90_000)).toBe(true);
     const groups = criticGroups(server.pid);
     expect(groups.size).toBeGreaterThanOrEqual(3);
     for (const c of controllers) c.abort();
