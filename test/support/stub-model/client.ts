@@ -4,7 +4,7 @@
  */
 
 import type { StubApi } from './types.js';
-import type { SseFrame } from './wire.js';
+import { openaiResponseObject, type SseFrame } from './wire.js';
 
 /** A tool call the scripted model makes; `namespace` is for Codex, which groups MCP tools per server. */
 export interface ScriptedCall {
@@ -179,24 +179,8 @@ export function toolCallFrames(api: StubApi, model: string, call: ScriptedCall, 
       arguments: argsSoFar,
       status,
     });
-    const response = (status: string, output: unknown[]) => ({
-      id: `resp_stub_${n}`,
-      object: 'response',
-      created_at: 1_700_000_000,
-      status,
-      model,
-      output,
-      usage:
-        status === 'completed'
-          ? {
-              input_tokens: 10,
-              input_tokens_details: { cached_tokens: 0 },
-              output_tokens: 20,
-              output_tokens_details: { reasoning_tokens: 0 },
-              total_tokens: 30,
-            }
-          : null,
-    });
+    const response = (status: string, output: unknown[]) =>
+      openaiResponseObject(`resp_stub_${n}`, model, status, output, { input: 10, output: 20 });
     return [
       {
         event: 'response.created',

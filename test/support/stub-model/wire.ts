@@ -67,9 +67,16 @@ function anthropicStream(model: string): StreamPlan {
   };
 }
 
-function openaiResponse(model: string, status: string, output: unknown[], text: string) {
+/** An OpenAI Responses `response` object; usage only once it is completed. */
+export function openaiResponseObject(
+  id: string,
+  model: string,
+  status: string,
+  output: unknown[],
+  tokens: { readonly input: number; readonly output: number },
+) {
   return {
-    id: 'resp_stub_0001',
+    id,
     object: 'response',
     created_at: 1_700_000_000,
     status,
@@ -78,14 +85,21 @@ function openaiResponse(model: string, status: string, output: unknown[], text: 
     usage:
       status === 'completed'
         ? {
-            input_tokens: INPUT_TOKENS,
+            input_tokens: tokens.input,
             input_tokens_details: { cached_tokens: 0 },
-            output_tokens: tokensOf(text),
+            output_tokens: tokens.output,
             output_tokens_details: { reasoning_tokens: 0 },
-            total_tokens: INPUT_TOKENS + tokensOf(text),
+            total_tokens: tokens.input + tokens.output,
           }
         : null,
   };
+}
+
+function openaiResponse(model: string, status: string, output: unknown[], text: string) {
+  return openaiResponseObject('resp_stub_0001', model, status, output, {
+    input: INPUT_TOKENS,
+    output: tokensOf(text),
+  });
 }
 
 function openaiStream(model: string): StreamPlan {
