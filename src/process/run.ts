@@ -73,6 +73,9 @@ class Run {
   /** The cwd was held open by a descriptor at spawn, so an ENOENT can only mean the command is missing. */
   private cwdPinned = false;
   private lastActivityAt: number;
+  /** With a stdoutSink: bytes read, and whether the sink said it is full. */
+  private sinkBytes = 0;
+  private sinkFull = false;
   private deadlineTimer: TimerHandle | undefined;
   private stallTimer: TimerHandle | undefined;
   private killTimer: TimerHandle | undefined;
@@ -199,15 +202,35 @@ class Run {
 
   private onStdout(chunk: Buffer): void {
     this.lastActivityAt = this.clock.now();
-    const kept = this.stdout.push(chunk);
-    if (kept.length > 0 && this.spec.onStdout) {
+    const sink = this.spec.stdoutSink;
+    if (sink) {
+      this.sinkBytes += chunk.length;
+      if (this.sinkFull) return;
+      let more: boolean;
       try {
-        this.spec.onStdout(kept);
+        more = sink.push(chunk);
       } catch {
-        // A failing consumer must not crash the runner or orphan the child; the output is still collected.
+        more = false;
       }
+      this.notify(chunk);
+      if (!more) {
+        this.sinkFull = true;
+        this.trigger({ kind: 'output_cap' });
+      }
+      return;
     }
+    const kept = this.stdout.push(chunk);
+    if (kept.length > 0) this.notify(kept);
     if (this.stdout.overflowed) this.trigger({ kind: 'output_cap' });
+  }
+
+  private notify(chunk: Buffer): void {
+    if (!this.spec.onStdout) return;
+    try {
+      this.spec.onStdout(chunk);
+    } catch {
+      // A failing consumer must not crash the runner or orphan the child; the output is still collected.
+    }
   }
 
   /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */
@@ -340,9 +363,9 @@ class Run {
     const result: RunResult = {
       exit: this.spawnFailure ?? this.reason ?? this.natural ?? { kind: 'signal', signal: 'UNKNOWN' },
       stdout: this.stdout.toBuffer(),
-      stdoutBytes: this.stdout.totalBytes,
+      stdoutBytes: this.spec.stdoutSink ? this.sinkBytes : this.stdout.totalBytes,
       stderrTail: this.stderr.toString(),
-      truncated: this.stdout.overflowed,
+      truncated: this.spec.stdoutSink ? this.sinkFull : this.stdout.overflowed,
       durationMs: this.clock.now() - this.startedAt,
       pid: this.pid,
     };

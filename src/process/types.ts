@@ -27,7 +27,10 @@ export interface RunSpec {
   readonly stallTimeoutMs: number;
   /** SIGTERM → SIGKILL grace period for the process group. */
   readonly killGraceMs: number;
-  /** Stdout bytes kept; past it the group is stopped, exit kind 'output_cap', truncated = true. */
+  /**
+   * Stdout bytes kept; past it the group is stopped, exit kind 'output_cap', truncated = true. Not applied with a
+   * `stdoutSink`: the sink keeps what it wants and says when it is full.
+   */
   readonly maxOutputBytes: number;
   /** Tail of stderr kept for error classification. */
   readonly maxStderrBytes: number;
@@ -35,7 +38,17 @@ export interface RunSpec {
   readonly signal?: AbortSignal;
   /** Called with each stdout chunk as it arrives (only bytes within maxOutputBytes). */
   readonly onStdout?: (chunk: Buffer) => void;
+  /**
+   * Consumes stdout instead of the runner keeping it (RunResult.stdout is then empty): every chunk goes to
+   * `push` (and to onStdout); `false` means the sink is full → the group is stopped, exit kind 'output_cap',
+   * truncated = true, and later chunks are dropped. A throwing sink counts as full.
+   */
+  readonly stdoutSink?: StdoutSink;
   readonly clock?: Clock;
+}
+
+export interface StdoutSink {
+  push(chunk: Buffer): boolean;
 }
 
 export type ExitClass =

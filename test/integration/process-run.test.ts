@@ -170,6 +170,63 @@ describe('runProcess output bounds', () => {
     expect(r.stdout.toString()).toBe('["x"]');
   });
 
+  it('hands every byte to a stdoutSink past maxOutputBytes and keeps none itself', async () => {
+    let seen = 0;
+    const r = await runProcess(
+      nodeSpec('big-output.mjs', ['3000000'], {
+        maxOutputBytes: 1000,
+        stdoutSink: {
+          push: (c) => {
+            seen += c.length;
+            return true;
+          },
+        },
+      }),
+    );
+    expect(r.exit).toEqual({ kind: 'ok' });
+    expect(seen).toBe(3_000_000);
+    expect(r.stdoutBytes).toBe(3_000_000);
+    expect(r.stdout.length).toBe(0);
+    expect(r.truncated).toBe(false);
+  });
+
+  it('stops the group as output_cap when the stdoutSink says it is full, and pushes nothing after', async () => {
+    let pushes = 0;
+    let afterFull = 0;
+    let full = false;
+    const r = await runProcess(
+      nodeSpec('big-output.mjs', [String(64 * 1024 * 1024)], {
+        stdoutSink: {
+          push: () => {
+            if (full) afterFull++;
+            pushes++;
+            full = pushes >= 3;
+            return !full;
+          },
+        },
+      }),
+    );
+    expect(r.exit).toEqual({ kind: 'output_cap' });
+    expect(r.truncated).toBe(true);
+    expect(pushes).toBe(3);
+    expect(afterFull).toBe(0);
+    expect(r.stdoutBytes).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('treats a throwing stdoutSink as full', async () => {
+    const r = await runProcess(
+      nodeSpec('big-output.mjs', [String(64 * 1024 * 1024)], {
+        stdoutSink: {
+          push: () => {
+            throw new Error('sink bug');
+          },
+        },
+      }),
+    );
+    expect(r.exit).toEqual({ kind: 'output_cap' });
+    expect(r.truncated).toBe(true);
+  });
+
   it('keeps only the last maxStderrBytes of stderr', async () => {
     const r = await runProcess(nodeSpec('stderr.mjs', ['flood'], { maxStderrBytes: 1000 }));
     expect(r.exit).toEqual({ kind: 'ok' });
