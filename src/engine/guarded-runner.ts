@@ -5,24 +5,28 @@
  */
 import { type Config, CRITIC_NAMES, type CriticName, type PriorityName } from '../config/index.js';
 import type { CriticAvailability, CriticResult } from '../critics/index.js';
-import { BrutalistError, toBrutalistError } from '../errors/index.js';
+import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
 import {
-  type AdmissionPermit,
   AdmissionQueue,
   admissionLimitsFrom,
+  admissionPolicy,
   type BreakerSnapshot,
+  breakerPolicy,
   breakerPolicyFrom,
   CircuitBreaker,
   callerPrioritiesFrom,
+  deadlinePolicy,
   fullJitterBackoff,
-  isTransient,
   LoadShedder,
-  outcomeOf,
+  type Policy,
   type PressureReading,
   priorityLevel,
   processPressureProbe,
   RetryBudget,
+  retryPolicy,
+  sheddingPolicy,
+  wrap,
 } from '../resilience/index.js';
 import type { CriticRunner } from './critic-runs.js';
 
@@ -176,101 +180,63 @@ export class CriticGuard {
 
   // ---- one guarded critic call
 
-  private async run(
+  private run(
     call: GuardedCall,
     critic: CriticName,
     request: Parameters<CriticRunner>[1],
     options: Parameters<CriticRunner>[2],
   ): Promise<CriticResult> {
     const { config, clock } = this.deps;
-    const breaker = this.breakers[critic];
-    const budget = this.budgets[critic];
-    const backoff = fullJitterBackoff({
-      baseDelayMs: config.retryBaseDelayMs,
-      maxDelayMs: config.retryMaxDelayMs,
-      ...(this.deps.random ? { random: this.deps.random } : {}),
-    });
-    budget.recordRequest();
-    for (let attempt = 1; ; attempt++) {
-      if (options.signal.aborted) throw new BrutalistError('CANCELLED');
-      if (clock.now() >= call.deadlineAt) throw deadlineExceeded(critic, 'admission');
-      if (this.deps.pressure) this.shedder.sample();
-      this.shedder.check(call.priority);
-      const permit = breaker.acquire(call.deadlineAt);
-      let slot: AdmissionPermit;
-      try {
-        slot = await this.admission.acquire({
-          key: critic,
-          priority: call.priority,
-          caller: call.caller,
-          deadlineAt: call.deadlineAt,
-          signal: options.signal,
-          ...(call.onQueued
-            ? {
-                onQueued: (position: number, wait: number | undefined) =>
-                  call.onQueued?.(critic, position, wait),
-              }
-            : {}),
-        });
-      } catch (err) {
-        permit.release('ignored');
-        throw err;
-      }
-      call.onAdmitted?.(critic);
-      const startedAt = clock.now();
-      let bytes = 0;
-      let error: BrutalistError;
-      try {
-        const remainingMs = call.deadlineAt - startedAt;
-        if (remainingMs <= 0) {
-          permit.release('ignored');
-          throw deadlineExceeded(critic, 'admission');
-        }
-        const result = await this.deps.runner(critic, request, {
+    const guard = wrap(
+      this.retry(critic),
+      deadlinePolicy(clock, config.cliTimeoutMs),
+      sheddingPolicy(this.shedder, this.deps.pressure !== undefined),
+      breakerPolicy(clock, this.breakers[critic]),
+      admissionPolicy(clock, this.admission, call.onAdmitted && (() => call.onAdmitted?.(critic))),
+    );
+    const onQueued = call.onQueued;
+    return guard.execute(
+      (attempt) =>
+        this.deps.runner(critic, request, {
           ...options,
-          timeoutMs: remainingMs,
+          timeoutMs: attempt.deadlineAt - (attempt.startedAt ?? clock.now()),
           onStdout: (chunk) => {
-            bytes += chunk.length;
+            attempt.outputBytes += chunk.length;
             options.onStdout(chunk);
           },
-        });
-        permit.release('success', clock.now() - startedAt);
-        return result;
-      } catch (err) {
-        error = toBrutalistError(err);
-        permit.release(outcomeOf(error.code, options.signal.aborted), clock.now() - startedAt);
-        // The request deadline, not the CLI's own limit, stopped the run: say so.
-        if (error.code === 'CLI_TIMEOUT' && call.deadlineAt - startedAt < config.cliTimeoutMs) {
-          throw deadlineExceeded(critic, 'running', error);
-        }
-      } finally {
-        slot.release();
-      }
-      if (attempt >= config.retryMaxAttempts || options.signal.aborted || !isTransient(error, bytes))
-        throw error;
-      const delayMs = backoff.next();
-      if (clock.now() + delayMs >= call.deadlineAt || !budget.tryRetry()) throw error;
-      await sleep(clock, delayMs, options.signal);
-    }
+        }),
+      {
+        key: critic,
+        priority: call.priority,
+        caller: call.caller,
+        deadlineAt: call.deadlineAt,
+        signal: options.signal,
+        outputBytes: 0,
+        ...(onQueued
+          ? { onQueued: (position: number, wait: number | undefined) => onQueued(critic, position, wait) }
+          : {}),
+      },
+    );
+  }
+
+  private retry(critic: CriticName): Policy {
+    const { config, clock } = this.deps;
+    return retryPolicy({
+      clock,
+      maxAttempts: config.retryMaxAttempts,
+      budget: this.budgets[critic],
+      backoff: fullJitterBackoff({
+        baseDelayMs: config.retryBaseDelayMs,
+        maxDelayMs: config.retryMaxDelayMs,
+        ...(this.deps.random ? { random: this.deps.random } : {}),
+      }),
+      sleep: (ms, signal) => sleep(clock, ms, signal),
+    });
   }
 }
 
 function perCritic<T>(make: (critic: CriticName) => T): Record<CriticName, T> {
   return Object.fromEntries(CRITIC_NAMES.map((c) => [c, make(c)])) as Record<CriticName, T>;
-}
-
-function deadlineExceeded(
-  critic: CriticName,
-  phase: 'admission' | 'running',
-  cause?: unknown,
-): BrutalistError {
-  return new BrutalistError(
-    'DEADLINE_EXCEEDED',
-    phase === 'running'
-      ? `${critic} was stopped at the request deadline.`
-      : 'The request deadline passed before the critic could start.',
-    { data: { critic, phase }, ...(cause ? { cause } : {}) },
-  );
 }
 
 /** Waits `ms` on the clock; rejects with CANCELLED as soon as `signal` aborts. */

@@ -7,3 +7,4 @@ export * from './outcome.js';
 export * from './policy.js';
 export * from './retry.js';
 export * from './shedder.js';
+export * from './policies.js';
