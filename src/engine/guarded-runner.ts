@@ -12,10 +12,10 @@ import {
   admissionLimitsFrom,
   admissionPolicy,
   type BreakerSnapshot,
-  breakerPolicy,
   breakerPolicyFrom,
   CircuitBreaker,
   callerPrioritiesFrom,
+  circuitBreakerPolicy,
   deadlinePolicy,
   fullJitterBackoff,
   LoadShedder,
@@ -191,7 +191,7 @@ export class CriticGuard {
       this.retry(critic),
       deadlinePolicy(clock, config.cliTimeoutMs),
       sheddingPolicy(this.shedder, this.deps.pressure !== undefined),
-      breakerPolicy(clock, this.breakers[critic]),
+      circuitBreakerPolicy(clock, this.breakers[critic]),
       admissionPolicy(clock, this.admission, call.onAdmitted && (() => call.onAdmitted?.(critic))),
     );
     const onQueued = call.onQueued;

@@ -89,7 +89,7 @@ export function sheddingPolicy(shedder: LoadShedder, sampleFirst: boolean): Poli
  * Takes a breaker permit before queueing (CIRCUIT_OPEN never waits in line) and reports the outcome timed from
  * admission; an attempt that never started is ignored.
  */
-export function breakerPolicy(clock: Clock, breaker: CircuitBreaker): Policy {
+export function circuitBreakerPolicy(clock: Clock, breaker: CircuitBreaker): Policy {
   return {
     async execute(fn, attempt) {
       const permit = breaker.acquire(attempt.deadlineAt);
