@@ -64,7 +64,8 @@ describe('admission capacity', () => {
     expect(rejected).toHaveLength(14);
     expect(rejected.every((e) => e.code === 'QUEUE_FULL')).toBe(true);
     expect(rejected[0]!.data).toMatchObject({ queued: 4, limit: 4, reason: 'full' });
-    expect(typeof rejected[0]!.data.retryAfterMs).toBe('number');
+    // No run has finished yet: the documented default suggestion.
+    expect(rejected[0]!.data.retryAfterMs).toBe(1_000);
     // The queued four are admitted as slots free up.
     for (let i = 0; i < 4; i++) {
       const running = calls.map(permitOf).filter((p) => p !== undefined);
@@ -73,6 +74,21 @@ describe('admission capacity', () => {
     }
     expect(calls.filter((c) => permitOf(c))).toHaveLength(6);
     expect(queue.snapshot()).toMatchObject({ running: 2, queued: 0 });
+  });
+
+  it('suggests retryAfterMs from recent hold times divided among the running slots', async () => {
+    const { take, clock } = setup({ maxQueueSize: 0 });
+    const first = take();
+    await flush();
+    clock.advance(8_000);
+    permitOf(first)!.release();
+    take();
+    take();
+    await flush();
+    const full = take();
+    await flush();
+    // One run held its slot 8 s; two slots are running now: about 4 s until one frees.
+    expect(errorOf(full)?.data).toMatchObject({ reason: 'full', retryAfterMs: 4_000 });
   });
 
   it('rejects within the same tick when the queue is full', async () => {
