@@ -8,6 +8,19 @@ import type { ResultMeta, ToolResponse } from './types.js';
 
 const CONTEXT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
 
+/**
+ * Results too large for the store kept in this process instead (oldest dropped first when full). Each is at most
+ * the critic output cap, so this bounds the memory they hold.
+ */
+export const OVERSIZED_RESULTS_KEPT = 8;
+
+interface HeldResult {
+  readonly owner: string;
+  readonly text: string;
+  readonly meta: ResultMeta;
+  readonly expiresAt: number;
+}
+
 /** Whether a client-supplied context id has the shape this server hands out (else it cannot name anything). */
 export function isContextId(value: string): boolean {
   return CONTEXT_ID_PATTERN.test(value);
@@ -20,6 +33,8 @@ export function isContextId(value: string): boolean {
  */
 export class ResultPages {
   private secret: Promise<string> | undefined;
+  /** Results the store refused as too large, paged from here for their owner (this instance only). */
+  private readonly held = new Map<string, HeldResult>();
 
   constructor(
     private readonly store: StateStore,
@@ -38,22 +53,34 @@ export class ResultPages {
     limit?: number,
     contextId: string = newId(),
   ): Promise<ToolResponse> {
-    await this.store.putResult(
-      {
-        contextId,
-        owner,
-        text,
-        meta: meta as unknown as Record<string, unknown>,
-        createdAt: this.clock.now(),
-      },
-      this.config.resultTtlMs,
-    );
+    try {
+      await this.store.putResult(
+        {
+          contextId,
+          owner,
+          text,
+          meta: meta as unknown as Record<string, unknown>,
+          createdAt: this.clock.now(),
+        },
+        this.config.resultTtlMs,
+      );
+    } catch (err) {
+      // Retrying cannot make it fit: keep it here so its owner can still page it.
+      if (!(err instanceof BrutalistError && err.code === 'STATE_VALUE_TOO_LARGE')) throw err;
+      this.hold(contextId, { owner, text, meta, expiresAt: this.clock.now() + this.config.resultTtlMs });
+    }
     return this.cut(owner, contextId, text, meta, 0, limit);
   }
 
   /** A page of a stored result. Another caller's result is reported as not found (existence is not leaked). */
   async page(owner: string, contextId: string, offset = 0, limit?: number): Promise<ToolResponse> {
     if (!isContextId(contextId)) throw new BrutalistError('CONTEXT_NOT_FOUND');
+    const held = this.held.get(contextId);
+    if (held && held.expiresAt <= this.clock.now()) this.held.delete(contextId);
+    else if (held) {
+      if (held.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
+      return this.cut(owner, contextId, held.text, held.meta, offset, limit);
+    }
     const stored = await this.store.getResult(contextId);
     if (!stored || stored.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
     return this.cut(owner, contextId, stored.text, stored.meta as unknown as ResultMeta, offset, limit);
@@ -108,6 +135,15 @@ export class ResultPages {
       if (err instanceof BrutalistError && err.code === 'CONTEXT_NOT_FOUND')
         throw new BrutalistError('INVALID_CURSOR');
       throw err;
+    }
+  }
+
+  private hold(contextId: string, result: HeldResult): void {
+    this.held.delete(contextId);
+    this.held.set(contextId, result);
+    for (const oldest of this.held.keys()) {
+      if (this.held.size <= OVERSIZED_RESULTS_KEPT) break;
+      this.held.delete(oldest);
     }
   }
 
