@@ -1,10 +1,57 @@
 /** Stored results served in pages: save a critique once, hand out pages by context id, offset or opaque cursor. */
-import type { Config } from '../config/index.js';
+import { z } from 'zod';
+import { type Config, CRITIC_NAMES } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newId } from '../infra/index.js';
 import { estimateTokens, pageOf, type StateStore } from '../state/index.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
+
+const count = z.number().int().nonnegative();
+const tokenUsageSchema = z.object({
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  cachedInputTokens: z.number().optional(),
+  totalTokens: z.number().optional(),
+  costUsd: z.number().optional(),
+});
+const criticRunSummarySchema = z.object({
+  critic: z.enum(CRITIC_NAMES),
+  ok: z.boolean(),
+  model: z.string().nullable(),
+  cliVersion: z.string().nullable().optional(),
+  argv: z.array(z.string()).optional(),
+  promptSha256: z.string().nullable().optional(),
+  durationMs: z.number(),
+  exitClass: z.string(),
+  outputBytes: z.number(),
+  truncated: z.boolean(),
+  usage: tokenUsageSchema.nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+/** ResultMeta as stored (results and cache entries); read back through readResultMeta, never cast. */
+export const resultMetaSchema = z.object({
+  tool: z.enum(['roast', 'roast_cli_debate']),
+  domain: z.string().nullable(),
+  critics: z.array(criticRunSummarySchema),
+  cached: z.boolean(),
+  cacheAgeMs: z.number().nullable(),
+  stale: z.boolean().optional(),
+  skipped: z.array(z.object({ critic: z.enum(CRITIC_NAMES), code: z.string() })),
+  notes: z.array(z.string()),
+  sanitized: z.object({ controls: count, escapes: count, bidi: count, secrets: count, envValues: count }),
+  redactedInput: z.object({ secrets: count, envValues: count }),
+});
+
+/**
+ * Stored metadata (a StoredResult's or a CacheEntry's `meta`) checked on the way back: null when it does not have
+ * the shape this version writes (another version wrote it, or it was damaged), so callers treat it as absent.
+ */
+export function readResultMeta(value: unknown): ResultMeta | null {
+  const parsed = resultMetaSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
 
 const CONTEXT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
 
@@ -59,7 +106,7 @@ export class ResultPages {
           contextId,
           owner,
           text,
-          meta: meta as unknown as Record<string, unknown>,
+          meta: { ...meta },
           createdAt: this.clock.now(),
         },
         this.config.resultTtlMs,
@@ -82,8 +129,10 @@ export class ResultPages {
       return this.cut(owner, contextId, held.text, held.meta, offset, limit);
     }
     const stored = await this.store.getResult(contextId);
-    if (!stored || stored.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
-    return this.cut(owner, contextId, stored.text, stored.meta as unknown as ResultMeta, offset, limit);
+    const storedMeta = stored && readResultMeta(stored.meta);
+    // A result another version stored with other metadata reads as gone, like an expired one.
+    if (!stored || stored.owner !== owner || !storedMeta) throw new BrutalistError('CONTEXT_NOT_FOUND');
+    return this.cut(owner, contextId, stored.text, storedMeta, offset, limit);
   }
 
   private async cut(
