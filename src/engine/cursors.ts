@@ -36,9 +36,8 @@ export function signCursor(secret: string, owner: string, claims: CursorClaims):
  * (signed for another owner or with another secret) and expired cursors all throw INVALID_CURSOR.
  */
 export function verifyCursor(secret: string, owner: string, cursor: string, now: number): CursorClaims {
-  const m = CURSOR_PATTERN.exec(cursor);
-  if (!m) throw new BrutalistError('INVALID_CURSOR');
-  const [, payload, given] = m as unknown as [string, string, string];
+  const [, payload, given] = CURSOR_PATTERN.exec(cursor) ?? [];
+  if (payload === undefined || given === undefined) throw new BrutalistError('INVALID_CURSOR');
   // Compare the canonical text: base64url's last character carries spare bits, so decoding would accept
   // several spellings of one MAC.
   const expected = Buffer.from(mac(secret, owner, payload).toString('base64url'));

@@ -1,12 +1,72 @@
 /** Stored results served in pages: save a critique once, hand out pages by context id, offset or opaque cursor. */
-import type { Config } from '../config/index.js';
+import { z } from 'zod';
+import { type Config, CRITIC_NAMES } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newId } from '../infra/index.js';
 import { estimateTokens, pageOf, type StateStore } from '../state/index.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
 
+const count = z.number().int().nonnegative();
+const tokenUsageSchema = z.object({
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  cachedInputTokens: z.number().optional(),
+  totalTokens: z.number().optional(),
+  costUsd: z.number().optional(),
+});
+const criticRunSummarySchema = z.object({
+  critic: z.enum(CRITIC_NAMES),
+  ok: z.boolean(),
+  model: z.string().nullable(),
+  cliVersion: z.string().nullable().optional(),
+  argv: z.array(z.string()).optional(),
+  promptSha256: z.string().nullable().optional(),
+  durationMs: z.number(),
+  exitClass: z.string(),
+  outputBytes: z.number(),
+  truncated: z.boolean(),
+  usage: tokenUsageSchema.nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+/** ResultMeta as stored (results and cache entries); read back through readResultMeta, never cast. */
+export const resultMetaSchema = z.object({
+  tool: z.enum(['roast', 'roast_cli_debate']),
+  domain: z.string().nullable(),
+  critics: z.array(criticRunSummarySchema),
+  cached: z.boolean(),
+  cacheAgeMs: z.number().nullable(),
+  stale: z.boolean().optional(),
+  skipped: z.array(z.object({ critic: z.enum(CRITIC_NAMES), code: z.string() })),
+  notes: z.array(z.string()),
+  sanitized: z.object({ controls: count, escapes: count, bidi: count, secrets: count, envValues: count }),
+  redactedInput: z.object({ secrets: count, envValues: count }),
+});
+
+/**
+ * Stored metadata (a StoredResult's or a CacheEntry's `meta`) checked on the way back: null when it does not have
+ * the shape this version writes (another version wrote it, or it was damaged), so callers treat it as absent.
+ */
+export function readResultMeta(value: unknown): ResultMeta | null {
+  const parsed = resultMetaSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 const CONTEXT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+
+/**
+ * Results too large for the store kept in this process instead (oldest dropped first when full). Each is at most
+ * the critic output cap, so this bounds the memory they hold.
+ */
+export const OVERSIZED_RESULTS_KEPT = 8;
+
+interface HeldResult {
+  readonly owner: string;
+  readonly text: string;
+  readonly meta: ResultMeta;
+  readonly expiresAt: number;
+}
 
 /** Whether a client-supplied context id has the shape this server hands out (else it cannot name anything). */
 export function isContextId(value: string): boolean {
@@ -20,6 +80,8 @@ export function isContextId(value: string): boolean {
  */
 export class ResultPages {
   private secret: Promise<string> | undefined;
+  /** Results the store refused as too large, paged from here for their owner (this instance only). */
+  private readonly held = new Map<string, HeldResult>();
 
   constructor(
     private readonly store: StateStore,
@@ -38,25 +100,39 @@ export class ResultPages {
     limit?: number,
     contextId: string = newId(),
   ): Promise<ToolResponse> {
-    await this.store.putResult(
-      {
-        contextId,
-        owner,
-        text,
-        meta: meta as unknown as Record<string, unknown>,
-        createdAt: this.clock.now(),
-      },
-      this.config.resultTtlMs,
-    );
+    try {
+      await this.store.putResult(
+        {
+          contextId,
+          owner,
+          text,
+          meta: { ...meta },
+          createdAt: this.clock.now(),
+        },
+        this.config.resultTtlMs,
+      );
+    } catch (err) {
+      // Retrying cannot make it fit: keep it here so its owner can still page it.
+      if (!(err instanceof BrutalistError && err.code === 'STATE_VALUE_TOO_LARGE')) throw err;
+      this.hold(contextId, { owner, text, meta, expiresAt: this.clock.now() + this.config.resultTtlMs });
+    }
     return this.cut(owner, contextId, text, meta, 0, limit);
   }
 
   /** A page of a stored result. Another caller's result is reported as not found (existence is not leaked). */
   async page(owner: string, contextId: string, offset = 0, limit?: number): Promise<ToolResponse> {
     if (!isContextId(contextId)) throw new BrutalistError('CONTEXT_NOT_FOUND');
+    const held = this.held.get(contextId);
+    if (held && held.expiresAt <= this.clock.now()) this.held.delete(contextId);
+    else if (held) {
+      if (held.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
+      return this.cut(owner, contextId, held.text, held.meta, offset, limit);
+    }
     const stored = await this.store.getResult(contextId);
-    if (!stored || stored.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
-    return this.cut(owner, contextId, stored.text, stored.meta as unknown as ResultMeta, offset, limit);
+    const storedMeta = stored && readResultMeta(stored.meta);
+    // A result another version stored with other metadata reads as gone, like an expired one.
+    if (!stored || stored.owner !== owner || !storedMeta) throw new BrutalistError('CONTEXT_NOT_FOUND');
+    return this.cut(owner, contextId, stored.text, storedMeta, offset, limit);
   }
 
   private async cut(
@@ -108,6 +184,15 @@ export class ResultPages {
       if (err instanceof BrutalistError && err.code === 'CONTEXT_NOT_FOUND')
         throw new BrutalistError('INVALID_CURSOR');
       throw err;
+    }
+  }
+
+  private hold(contextId: string, result: HeldResult): void {
+    this.held.delete(contextId);
+    this.held.set(contextId, result);
+    for (const oldest of this.held.keys()) {
+      if (this.held.size <= OVERSIZED_RESULTS_KEPT) break;
+      this.held.delete(oldest);
     }
   }
 

@@ -140,6 +140,11 @@ export const ERROR_CODES = {
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
   STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },
+  STATE_VALUE_TOO_LARGE: {
+    message: 'The value is larger than the state store may hold.',
+    retryable: false,
+    httpStatus: 507,
+  },
   INTERNAL_ERROR: { message: 'Internal error.', retryable: false, httpStatus: 500 },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -22,7 +22,7 @@ export abstract class KeyValueStateStore {
   protected cacheHits = 0;
   protected cacheMisses = 0;
 
-  /** Stores `value` under namespace+key for ttlMs; throws STATE_UNAVAILABLE with `tooLarge` when it cannot fit. */
+  /** Stores `value` under namespace+key for ttlMs; throws STATE_VALUE_TOO_LARGE (not retryable) with `tooLarge` when it cannot fit. */
   protected abstract put(
     ns: Namespace,
     key: unknown,
@@ -62,7 +62,7 @@ export abstract class KeyValueStateStore {
     return this.get<PaginationToken>('cursor', cursorId);
   }
 
-  /** Throws STATE_UNAVAILABLE when the result alone is larger than the store may hold (it could never be paged). */
+  /** Throws STATE_VALUE_TOO_LARGE when the result alone is larger than the store may hold (it could never be paged). */
   async putResult(result: StoredResult, ttlMs: number): Promise<void> {
     this.assertOpen();
     await this.put(

@@ -49,7 +49,7 @@ interface Node extends ListNode<Node> {
  * stats() include expired entries not yet removed.
  *
  * Size policy: a cache entry over cacheMaxEntryBytes (or over maxBytes) is refused with `false`. Any
- * other entry over maxBytes throws STATE_UNAVAILABLE — it could never be held, and a result that cannot
+ * other entry over maxBytes throws STATE_VALUE_TOO_LARGE (not retryable) — it could never be held, and a result that cannot
  * be stored cannot be paged. Everything else fits by evicting least-recently-used entries first.
  */
 export class MemoryStateStore extends KeyValueStateStore implements StateStore {
@@ -263,7 +263,7 @@ export class MemoryStateStore extends KeyValueStateStore implements StateStore {
     const expiresAt = this.clock.now() + ttlMs;
     const snap = this.take(storeKey, value, this.maxBytes);
     if (!snap.ok) {
-      throw new BrutalistError('STATE_UNAVAILABLE', tooLarge, { data: { maxBytes: this.maxBytes } });
+      throw new BrutalistError('STATE_VALUE_TOO_LARGE', tooLarge, { data: { maxBytes: this.maxBytes } });
     }
     this.insert(storeKey, snap.value, snap.bytes, expiresAt);
   }

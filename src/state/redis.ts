@@ -123,8 +123,10 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     const scripts: Partial<Record<keyof typeof SCRIPTS, Script>> = {};
     for (const [name, [source, numberOfKeys]] of Object.entries(SCRIPTS)) {
       this.redis.defineCommand(`brutalist_${name}`, { lua: source, numberOfKeys });
-      const command = (this.redis as unknown as Record<string, Script>)[`brutalist_${name}`]!;
-      scripts[name as keyof typeof SCRIPTS] = command.bind(this.redis);
+      // defineCommand adds the method at run time, so its type is not known to ioredis's typings.
+      const command: unknown = Reflect.get(this.redis, `brutalist_${name}`);
+      if (typeof command !== 'function') throw new Error(`ioredis did not define the ${name} script`);
+      scripts[name as keyof typeof SCRIPTS] = (...args) => Promise.resolve(command.apply(this.redis, args));
     }
     this.scripts = scripts as Record<keyof typeof SCRIPTS, Script>;
     this.scheduleWatchdog();

@@ -258,6 +258,12 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       return fn();
     } catch (err) {
       if (err instanceof BrutalistError) throw err;
+      if (err instanceof Database.SqliteError && err.code === 'SQLITE_TOOBIG') {
+        // Past SQLite's own length limit: retrying cannot help, so it is not an outage.
+        throw new BrutalistError('STATE_VALUE_TOO_LARGE', 'The value is too large for the state file.', {
+          cause: err,
+        });
+      }
       if (err instanceof Database.SqliteError) {
         throw new BrutalistError('STATE_UNAVAILABLE', `The state file failed (${err.code}).`, {
           cause: err,
@@ -294,7 +300,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
     const json = encodeValue(value, this.maxValueDepth);
     const bytes = rowBytes(ns, k, json);
     if (bytes > this.maxBytes) {
-      throw new BrutalistError('STATE_UNAVAILABLE', tooLarge, { data: { maxBytes: this.maxBytes } });
+      throw new BrutalistError('STATE_VALUE_TOO_LARGE', tooLarge, { data: { maxBytes: this.maxBytes } });
     }
     this.run(() =>
       this.db.transaction(() => this.insert(ns, k, json, bytes, this.clock.now() + ttlMs)).immediate(),

@@ -112,7 +112,35 @@ describe('ResultPages cursors', () => {
     const first = await pagesOn(store, clock).save('alice', 'x'.repeat(2_500), meta);
     const second = await pagesOn(store, clock).pageByCursor('alice', first.page.nextCursor!);
     expect(second.page.offset).toBe(1_000);
-    expect(await store.sharedSecret('cursor')).toBeTruthy();
+    // The cursor was signed with the secret the store holds (not one this instance made up and kept).
+    const stored = await store.sharedSecret('cursor');
+    expect(verifyCursor(stored, 'alice', first.page.nextCursor!, clock.now())).toMatchObject({
+      offset: 1_000,
+    });
+    // A ResultPages on another store has another secret and refuses it.
+    expect(
+      await asyncCodeOf(pagesOn(newStore(clock), clock).pageByCursor('alice', first.page.nextCursor!)),
+    ).toBe('INVALID_CURSOR');
+  });
+
+  it('keeps a result too large for the store out of it, pages it from memory for its owner, and never fails retryably', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStateStore({
+      maxBytes: 4_096,
+      maxEntries: 100,
+      cacheMaxEntryBytes: 1_024,
+      clock,
+    });
+    const pages = pagesOn(store, clock);
+    const text = 'w'.repeat(2_500) + 'v'.repeat(2_500);
+    const first = await pages.save('alice', text, meta);
+    expect(first.text).toBe('w'.repeat(1_000));
+    expect(await store.getResult(first.contextId)).toBeNull();
+    const third = await pages.page('alice', first.contextId, 2_000);
+    expect(third.text).toBe('w'.repeat(500) + 'v'.repeat(500));
+    const byCursor = await pages.pageByCursor('alice', first.page.nextCursor!);
+    expect(byCursor.page.offset).toBe(1_000);
+    expect(await asyncCodeOf(pages.page('bob', first.contextId))).toBe('CONTEXT_NOT_FOUND');
   });
 
   it('uses the configured cursorSecret when set', async () => {

@@ -123,12 +123,12 @@ describe('MemoryStateStore LRU eviction', () => {
     expect(store.statsNow()).toMatchObject({ entries: 1, evictions: 10 });
   });
 
-  it('throws STATE_UNAVAILABLE for a result larger than maxBytes and keeps what it held', async () => {
+  it('throws STATE_VALUE_TOO_LARGE (not retryable) for a result larger than maxBytes and keeps what it held', async () => {
     const { store } = storeWith({ maxBytes: 64 * KIB });
     await store.putResult(result('r', 'old'), MINUTE);
     const err = await rejection(store.putResult(result('r', 'x'.repeat(32 * KIB)), MINUTE));
     expect(err).toEqual({
-      code: 'STATE_UNAVAILABLE',
+      code: 'STATE_VALUE_TOO_LARGE',
       message: 'The result is too large to store for paging.',
     });
     expect((await store.getResult('r'))?.text).toBe('old');

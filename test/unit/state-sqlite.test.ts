@@ -90,7 +90,7 @@ describe('SqliteStateStore', () => {
     expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
     expect(stats.evictions).toBeGreaterThan(0);
     expect((await rejection(() => store.putResult(result('big', 'y'.repeat(maxBytes)), MINUTE))).code).toBe(
-      'STATE_UNAVAILABLE',
+      'STATE_VALUE_TOO_LARGE',
     );
     await store.close();
   });
