@@ -1,7 +1,8 @@
 /** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver } from './classify.js';
-import { compact, eachJsonl, type JsonObject, num, obj, str } from './jsonl.js';
+import { compact, type JsonObject, num, obj, str } from './jsonl.js';
+import { type EventParser, type OutputParser, parseAll, type StreamLimits, streamParser } from './stream.js';
 import type {
   CriticAdapter,
   CriticRequest,
@@ -105,102 +106,130 @@ function usageOf(result: JsonObject): TokenUsage | undefined {
   });
 }
 
-/** One model message: its complete text (from `assistant` events) and/or its streamed text deltas. */
+/** One model message: its complete text (from `assistant` events), else its streamed text deltas. */
 interface MessageText {
   assistant?: string;
   streamed: string;
 }
 
-/** Text deltas of `--include-partial-messages` (`stream_event` lines), keyed by the message they belong to. */
-function takeStreamEvent(ev: JsonObject, messages: Map<string, MessageText>, current: string): string {
-  const event = obj(ev.event);
-  if (event?.type === 'message_start') {
-    const id = str(obj(event.message)?.id) ?? `stream-${messages.size}`;
-    if (!messages.has(id)) messages.set(id, { streamed: '' });
-    return id;
-  }
-  const delta = obj(event?.delta);
-  if (event?.type === 'content_block_delta' && delta?.type === 'text_delta') {
-    const entry = messages.get(current) ?? { streamed: '' };
-    entry.streamed += str(delta.text) ?? '';
-    messages.set(current, entry);
-  }
-  return current;
-}
+const isErrorResult = (result: JsonObject): boolean =>
+  result.is_error === true || str(result.subtype)?.startsWith('error') === true;
+
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /**
  * Text is the final `result`; a run cut short has none, so each message's text stands in: its `assistant` event
- * when that line arrived whole, else its streamed deltas (messages joined by a blank line).
+ * when that line arrived whole, else its streamed deltas (messages joined by a blank line). Only one copy of each
+ * message is kept: deltas are dropped when the whole message arrives, and every message once the result does.
  */
-function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
-  let recognised = false;
-  let initModel: string | undefined;
-  let messageModel: string | undefined;
-  let sessionId: string | undefined;
-  let result: JsonObject | undefined;
-  let syntheticError: string | undefined;
-  const messages = new Map<string, MessageText>();
-  let streaming = '';
-  for (const ev of eachJsonl(stdout)) {
-    if (ev.type === 'stream_event') {
-      recognised = true;
-      streaming = takeStreamEvent(ev, messages, streaming);
-      continue;
-    }
-    if (ev.type === 'system' && ev.subtype === 'init') {
-      recognised = true;
-      initModel = cleanModel(str(ev.model));
-      sessionId ??= str(ev.session_id);
-    } else if (ev.type === 'assistant') {
-      recognised = true;
-      const message = obj(ev.message);
-      messageModel = cleanModel(str(message?.model)) ?? messageModel;
-      const blocks = Array.isArray(message?.content) ? message.content : [];
-      const blockText = blocks
-        .map((b) => (obj(b)?.type === 'text' ? (str(obj(b)?.text) ?? '') : ''))
-        .join('');
-      if (typeof ev.error === 'string') {
-        syntheticError = blockText || ev.error;
-        continue;
-      }
-      if (blockText.length === 0) continue;
-      const id = str(message?.id) ?? `assistant-${messages.size}`;
-      const entry = messages.get(id) ?? { streamed: '' };
-      // One assistant event per content block: blocks of one message are joined directly.
-      entry.assistant = (entry.assistant ?? '') + blockText;
-      messages.set(id, entry);
-    } else if (ev.type === 'result') {
-      recognised = true;
-      result = ev;
-      sessionId = str(ev.session_id) ?? sessionId;
-    }
-  }
-  if (!recognised) throw outputInvalid('claude');
-  const text = [...messages.values()]
-    .map((m) => m.assistant ?? m.streamed)
-    .filter((t) => t.length > 0)
-    .join('\n\n');
+class ClaudeEvents implements EventParser {
+  private recognised = false;
+  private initModel: string | undefined;
+  private messageModel: string | undefined;
+  private sessionId: string | undefined;
+  private result: JsonObject | undefined;
+  private syntheticError: string | undefined;
+  private readonly messages = new Map<string, MessageText>();
+  private streaming = '';
+  private kept = 0;
+  /** A result with its own text (or an error) arrived: messages no longer matter. */
+  private settled = false;
 
-  const isError =
-    result !== undefined && (result.is_error === true || str(result.subtype)?.startsWith('error'));
-  let error: ParsedOutput['error'];
-  if (result && isError) {
-    error = compact({
-      message: str(result.result) || str(result.subtype) || 'error',
-      status: num(result.api_error_status),
-    });
-  } else if (!result && syntheticError) {
-    error = { message: syntheticError };
+  take(ev: JsonObject): void {
+    if (ev.type === 'stream_event') {
+      this.recognised = true;
+      this.takeStreamEvent(obj(ev.event));
+    } else if (ev.type === 'system' && ev.subtype === 'init') {
+      this.recognised = true;
+      this.initModel = cleanModel(str(ev.model));
+      this.sessionId ??= str(ev.session_id);
+    } else if (ev.type === 'assistant') {
+      this.recognised = true;
+      this.takeAssistant(ev);
+    } else if (ev.type === 'result') {
+      this.recognised = true;
+      this.result = ev;
+      this.sessionId = str(ev.session_id) ?? this.sessionId;
+      const own = str(ev.result);
+      if (own === undefined && !isErrorResult(ev)) return;
+      // The result decides the text from here on (its own, or none when it is an error).
+      this.settled = true;
+      this.messages.clear();
+      this.kept = isErrorResult(ev) ? 0 : bytes(own ?? '');
+    }
   }
-  const finalText = result && !isError ? (str(result.result) ?? text) : isError ? '' : text;
-  return compact({
-    text: finalText,
-    model: messageModel ?? initModel,
-    usage: result ? usageOf(result) : undefined,
-    sessionId,
-    error,
-  });
+
+  /** Text deltas of `--include-partial-messages`, keyed by the message they belong to. */
+  private takeStreamEvent(event: JsonObject | undefined): void {
+    if (event?.type === 'message_start') {
+      const id = str(obj(event.message)?.id) ?? `stream-${this.messages.size}`;
+      if (!this.messages.has(id)) this.messages.set(id, { streamed: '' });
+      this.streaming = id;
+      return;
+    }
+    const delta = obj(event?.delta);
+    if (this.settled || event?.type !== 'content_block_delta' || delta?.type !== 'text_delta') return;
+    const entry = this.messages.get(this.streaming) ?? { streamed: '' };
+    this.messages.set(this.streaming, entry);
+    if (entry.assistant !== undefined) return; // the whole message is already here
+    const text = str(delta.text) ?? '';
+    entry.streamed += text;
+    this.kept += bytes(text);
+  }
+
+  private takeAssistant(ev: JsonObject): void {
+    const message = obj(ev.message);
+    this.messageModel = cleanModel(str(message?.model)) ?? this.messageModel;
+    const blocks = Array.isArray(message?.content) ? message.content : [];
+    const blockText = blocks.map((b) => (obj(b)?.type === 'text' ? (str(obj(b)?.text) ?? '') : '')).join('');
+    if (typeof ev.error === 'string') {
+      this.syntheticError = blockText || ev.error;
+      return;
+    }
+    if (blockText.length === 0 || this.settled) return;
+    const id = str(message?.id) ?? `assistant-${this.messages.size}`;
+    const entry = this.messages.get(id) ?? { streamed: '' };
+    // One assistant event per content block: blocks of one message are joined directly.
+    if (entry.assistant === undefined) this.kept -= bytes(entry.streamed);
+    entry.assistant = (entry.assistant ?? '') + blockText;
+    entry.streamed = '';
+    this.kept += bytes(blockText);
+    this.messages.set(id, entry);
+  }
+
+  answerBytes(): number {
+    return this.kept;
+  }
+
+  finish(): ParsedOutput {
+    if (!this.recognised) throw outputInvalid('claude');
+    const { result } = this;
+    const text = [...this.messages.values()]
+      .map((m) => m.assistant ?? m.streamed)
+      .filter((t) => t.length > 0)
+      .join('\n\n');
+    const isError = result !== undefined && isErrorResult(result);
+    let error: ParsedOutput['error'];
+    if (result && isError) {
+      error = compact({
+        message: str(result.result) || str(result.subtype) || 'error',
+        status: num(result.api_error_status),
+      });
+    } else if (!result && this.syntheticError) {
+      error = { message: this.syntheticError };
+    }
+    const finalText = result && !isError ? (str(result.result) ?? text) : isError ? '' : text;
+    return compact({
+      text: finalText,
+      model: this.messageModel ?? this.initModel,
+      usage: result ? usageOf(result) : undefined,
+      sessionId: this.sessionId,
+      error,
+    });
+  }
 }
+
+const openParser = (limits: StreamLimits): OutputParser => streamParser(new ClaudeEvents(), limits);
 
 /** Claude Code's own reading of a boolean env flag ("1", "true", "yes", "on", any case). */
 export function envFlag(value: string | undefined): boolean {
@@ -237,6 +266,7 @@ export const claudeAdapter: CriticAdapter = {
   buildInvocation,
   versionArgs: ['--version'],
   parseVersion: parseSemver,
-  parseOutput,
+  openParser,
+  parseOutput: (stdout: string) => parseAll(openParser, stdout),
   classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) => classifyRun(run, parsed),
 };

@@ -2,7 +2,8 @@
 import { dirname, resolve } from 'node:path';
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
-import { compact, eachJsonl, num, obj, str } from './jsonl.js';
+import { compact, type JsonObject, num, obj, str } from './jsonl.js';
+import { type EventParser, type OutputParser, parseAll, type StreamLimits, streamParser } from './stream.js';
 import type {
   CriticAdapter,
   CriticRequest,
@@ -97,60 +98,78 @@ const HARMLESS_ITEM_ERROR = /^Model metadata/;
  * Text is the agent messages of the last turn. `turn.failed` is authoritative; a bare `error` event
  * counts only when no `turn.completed` follows it (Codex also reports retried stream errors that way).
  */
-function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
-  let recognised = false;
-  let sessionId: string | undefined;
-  let texts: string[] = [];
-  let usage: TokenUsage | undefined;
-  let failed: string | undefined;
-  let pendingError: string | undefined;
-  let itemError: string | undefined;
-  for (const ev of eachJsonl(stdout)) {
+class CodexEvents implements EventParser {
+  private recognised = false;
+  private sessionId: string | undefined;
+  private texts: string[] = [];
+  private kept = 0;
+  private usage: TokenUsage | undefined;
+  private failed: string | undefined;
+  private pendingError: string | undefined;
+  private itemError: string | undefined;
+
+  take(ev: JsonObject): void {
     const type = str(ev.type);
-    if (!type) continue;
+    if (!type) return;
     if (type === 'thread.started') {
-      recognised = true;
-      sessionId = str(ev.thread_id);
+      this.recognised = true;
+      this.sessionId = str(ev.thread_id);
     } else if (type === 'turn.started') {
-      recognised = true;
-      texts = [];
+      this.recognised = true;
+      this.texts = [];
+      this.kept = 0;
     } else if (type === 'item.completed') {
-      recognised = true;
+      this.recognised = true;
       const item = obj(ev.item);
       const itemText = str(item?.text);
-      if (item?.type === 'agent_message' && itemText) texts.push(itemText);
+      if (item?.type === 'agent_message' && itemText) {
+        this.texts.push(itemText);
+        this.kept += Buffer.byteLength(itemText, 'utf8');
+      }
       const message = str(item?.message);
-      if (item?.type === 'error' && message && !HARMLESS_ITEM_ERROR.test(message)) itemError = message;
+      if (item?.type === 'error' && message && !HARMLESS_ITEM_ERROR.test(message)) this.itemError = message;
     } else if (type === 'turn.completed') {
-      recognised = true;
-      pendingError = undefined;
-      itemError = undefined;
-      const u = obj(ev.usage);
-      const inputTokens = num(u?.input_tokens);
-      const outputTokens = num(u?.output_tokens);
-      usage = compact({
-        inputTokens,
-        outputTokens,
-        cachedInputTokens: num(u?.cached_input_tokens),
-        totalTokens:
-          inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
-      });
+      this.recognised = true;
+      this.pendingError = undefined;
+      this.itemError = undefined;
+      this.usage = usageOf(obj(ev.usage));
     } else if (type === 'turn.failed') {
-      recognised = true;
-      failed = str(obj(ev.error)?.message) ?? 'turn failed';
+      this.recognised = true;
+      this.failed = str(obj(ev.error)?.message) ?? 'turn failed';
     } else if (type === 'error') {
-      recognised = true;
-      pendingError = str(ev.message) ?? 'error';
+      this.recognised = true;
+      this.pendingError = str(ev.message) ?? 'error';
     }
   }
-  if (!recognised) throw outputInvalid('codex');
-  const text = texts.join('\n\n');
-  const errorMessage = failed ?? pendingError ?? (text.length === 0 ? itemError : undefined);
-  const error = errorMessage
-    ? compact({ message: errorMessage, status: statusFromMessage(errorMessage) })
-    : undefined;
-  return compact({ text: error ? '' : text, usage, sessionId, error });
+
+  answerBytes(): number {
+    return this.kept;
+  }
+
+  finish(): ParsedOutput {
+    if (!this.recognised) throw outputInvalid('codex');
+    const text = this.texts.join('\n\n');
+    const errorMessage = this.failed ?? this.pendingError ?? (text.length === 0 ? this.itemError : undefined);
+    const error = errorMessage
+      ? compact({ message: errorMessage, status: statusFromMessage(errorMessage) })
+      : undefined;
+    return compact({ text: error ? '' : text, usage: this.usage, sessionId: this.sessionId, error });
+  }
 }
+
+function usageOf(u: JsonObject | undefined): TokenUsage {
+  const inputTokens = num(u?.input_tokens);
+  const outputTokens = num(u?.output_tokens);
+  return compact({
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: num(u?.cached_input_tokens),
+    totalTokens:
+      inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
+  });
+}
+
+const openParser = (limits: StreamLimits): OutputParser => streamParser(new CodexEvents(), limits);
 
 const CODEX_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*']);
 
@@ -160,6 +179,7 @@ export const codexAdapter: CriticAdapter = {
   buildInvocation,
   versionArgs: ['--version'],
   parseVersion: parseSemver,
-  parseOutput,
+  openParser,
+  parseOutput: (stdout: string) => parseAll(openParser, stdout),
   classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) => classifyRun(run, parsed),
 };

@@ -4,7 +4,15 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../process/types.js';
 import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
-import { compact, eachJsonl, type JsonObject, num, obj, str } from './jsonl.js';
+import { compact, type JsonObject, num, obj, str } from './jsonl.js';
+import {
+  type EventParser,
+  lineBoundFor,
+  type OutputParser,
+  parseAll,
+  type StreamLimits,
+  streamParser,
+} from './stream.js';
 import type {
   CriticAdapter,
   CriticRequest,
@@ -154,45 +162,75 @@ function parseJsonShape(stdout: string): ParsedOutput | undefined {
   });
 }
 
-/** stream-json: init → user message → assistant deltas → result{status, stats, error?}. */
-function parseOutput(stdout: string, _truncated: boolean): ParsedOutput {
-  const single = parseJsonShape(stdout);
-  if (single) return single;
-  let recognised = false;
-  let model: string | undefined;
-  let sessionId: string | undefined;
-  let text = '';
-  let result: JsonObject | undefined;
-  let streamError: string | undefined;
-  for (const ev of eachJsonl(stdout)) {
+/**
+ * stream-json: init → user message → assistant deltas → result{status, stats, error?}. Until a line parses as a
+ * JSON object, the raw bytes are kept too (up to the line bound): `-o json` prints one multi-line document.
+ */
+class GeminiEvents implements EventParser {
+  private recognised = false;
+  private model: string | undefined;
+  private sessionId: string | undefined;
+  private text = '';
+  private kept = 0;
+  private result: JsonObject | undefined;
+  private streamError: string | undefined;
+  private rawParts: Buffer[] | undefined = [];
+  private rawBytes = 0;
+
+  constructor(private readonly maxRawBytes: number) {}
+
+  raw(chunk: Buffer): void {
+    if (!this.rawParts) return;
+    this.rawBytes += chunk.length;
+    if (this.rawBytes > this.maxRawBytes) this.rawParts = undefined;
+    else this.rawParts.push(Buffer.from(chunk));
+  }
+
+  take(ev: JsonObject): void {
+    this.rawParts = undefined; // JSONL, not one document
     if (ev.type === 'init') {
-      recognised = true;
+      this.recognised = true;
       const m = str(ev.model);
-      model = m && m !== 'auto' ? m : undefined;
-      sessionId = str(ev.session_id);
+      this.model = m && m !== 'auto' ? m : undefined;
+      this.sessionId = str(ev.session_id);
     } else if (ev.type === 'message') {
-      recognised = true;
-      if (ev.role === 'assistant') text += str(ev.content) ?? '';
+      this.recognised = true;
+      const content = ev.role === 'assistant' ? (str(ev.content) ?? '') : '';
+      this.text += content;
+      this.kept += Buffer.byteLength(content, 'utf8');
     } else if (ev.type === 'result') {
-      recognised = true;
-      result = ev;
+      this.recognised = true;
+      this.result = ev;
     } else if (ev.type === 'error') {
-      recognised = true;
-      if (ev.severity === 'error') streamError = str(ev.message) ?? 'error';
+      this.recognised = true;
+      if (ev.severity === 'error') this.streamError = str(ev.message) ?? 'error';
     }
   }
-  if (!recognised) throw outputInvalid('gemini');
-  let error = result?.status === 'error' ? (errorOf(result.error) ?? { message: 'error' }) : undefined;
-  if (!result && streamError)
-    error = compact({ message: streamError, status: statusFromMessage(streamError) });
-  return compact({
-    text: error ? '' : text,
-    model,
-    usage: streamUsage(obj(result?.stats)),
-    sessionId,
-    error,
-  });
+
+  answerBytes(): number {
+    return this.kept;
+  }
+
+  finish(): ParsedOutput {
+    const single = this.rawParts && parseJsonShape(Buffer.concat(this.rawParts).toString('utf8'));
+    if (single) return single;
+    if (!this.recognised) throw outputInvalid('gemini');
+    const { result, streamError } = this;
+    let error = result?.status === 'error' ? (errorOf(result.error) ?? { message: 'error' }) : undefined;
+    if (!result && streamError)
+      error = compact({ message: streamError, status: statusFromMessage(streamError) });
+    return compact({
+      text: error ? '' : this.text,
+      model: this.model,
+      usage: streamUsage(obj(result?.stats)),
+      sessionId: this.sessionId,
+      error,
+    });
+  }
 }
+
+const openParser = (limits: StreamLimits): OutputParser =>
+  streamParser(new GeminiEvents(limits.maxLineBytes ?? lineBoundFor(limits.maxAnswerBytes)), limits);
 
 /**
  * What gemini 0.61 reads from the env for its auth modes (API key, Vertex AI, Code Assist) and endpoints; other
@@ -224,6 +262,7 @@ export const geminiAdapter: CriticAdapter = {
   buildInvocation,
   versionArgs: ['--version'],
   parseVersion: parseSemver,
-  parseOutput,
+  openParser,
+  parseOutput: (stdout: string) => parseAll(openParser, stdout),
   classifyFailure,
 };

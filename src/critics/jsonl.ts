@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 
 export type JsonObject = Record<string, unknown>;
 
-function parseObject(line: string): JsonObject | undefined {
+export function parseObject(line: string): JsonObject | undefined {
   const trimmed = line.trim();
   if (!trimmed.startsWith('{')) return undefined;
   try {

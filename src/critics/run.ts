@@ -89,6 +89,8 @@ export async function runCritic(
   let run: RunResult;
   let invocation: ReturnType<typeof adapter.buildInvocation>;
   let model: string | undefined;
+  // Stdout goes through the adapter's parser as it arrives: only the answer is kept, and maxOutputBytes bounds it.
+  const parser = adapter.openParser({ maxAnswerBytes: config.maxOutputBytes });
   try {
     model = request.model || defaultModelFor(config, critic) || undefined;
     const baseUrl = baseUrlFor(config, critic);
@@ -130,6 +132,7 @@ export async function runCritic(
       stallTimeoutMs: config.stallTimeoutMs,
       killGraceMs: config.killGraceMs,
       maxOutputBytes: config.maxOutputBytes,
+      stdoutSink: parser,
       maxStderrBytes: config.maxStderrBytes,
       clock: deps.clock ?? systemClock,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -149,7 +152,7 @@ export async function runCritic(
   let parsed: ParsedOutput | undefined;
   let parseError: unknown;
   try {
-    parsed = adapter.parseOutput(run.stdout.toString('utf8'), run.truncated);
+    parsed = parser.finish();
   } catch (err) {
     parseError = err;
   }

@@ -2,6 +2,7 @@
 import type { CriticName } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { RunResult } from '../process/types.js';
+import type { OutputParser, StreamLimits } from './stream.js';
 
 export interface CriticRequest {
   /** The full prompt (persona, brief and input). Goes to the child on stdin only. */
@@ -71,8 +72,14 @@ export interface CriticAdapter {
   readonly versionArgs: readonly string[];
   /** Extracts a version like "2.1.197" from `--version` output; undefined when unrecognisable. */
   parseVersion(stdout: string): string | undefined;
-  /** Parses the kept stdout. Throws BrutalistError('CLI_OUTPUT_INVALID') when nothing usable is found. */
-  parseOutput(stdout: string, truncated: boolean): ParsedOutput;
+  /**
+   * A parser fed stdout as it arrives (the run's stdoutSink): it keeps the answer, not the raw stream, and says
+   * when the answer passes `limits.maxAnswerBytes`. Its finish() throws CLI_OUTPUT_INVALID when nothing usable
+   * was found.
+   */
+  openParser(limits: StreamLimits): OutputParser;
+  /** The same parser over a whole output (recorded outputs, tests). */
+  parseOutput(stdout: string): ParsedOutput;
   /**
    * Error code for a run that did not succeed, from exit class + stderr + structured output only
    * (never from the model's prose). Returns undefined when the run succeeded.

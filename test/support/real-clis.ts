@@ -428,7 +428,7 @@ export async function runBare(
   });
   let parsed: ParsedOutput | undefined;
   try {
-    parsed = adapter.parseOutput(run.stdout.toString('utf8'), run.truncated);
+    parsed = adapter.parseOutput(run.stdout.toString('utf8'));
   } catch {
     parsed = undefined;
   }

@@ -63,7 +63,7 @@ describe('claude adapter: invocation', () => {
 
 describe('claude adapter: output parsing', () => {
   it('takes the text of the final result event, the model and usage with cost', () => {
-    const parsed = claudeAdapter.parseOutput(CLAUDE_STREAM_OK, false);
+    const parsed = claudeAdapter.parseOutput(CLAUDE_STREAM_OK);
     expect(parsed.text).toBe('STUB-CRITIQUE: the plan looks fine; add tests.');
     expect(parsed.model).toBe('claude-opus-4-8');
     expect(parsed.sessionId).toBe('9717b597-65f4-4ac3-8ec0-f5dd83369e7c');
@@ -78,10 +78,7 @@ describe('claude adapter: output parsing', () => {
   });
 
   it('accepts the single-object --output-format json shape', () => {
-    const parsed = claudeAdapter.parseOutput(
-      `${JSON.stringify(claudeResult({ result: 'JSON TEXT' }))}\n`,
-      false,
-    );
+    const parsed = claudeAdapter.parseOutput(`${JSON.stringify(claudeResult({ result: 'JSON TEXT' }))}\n`);
     expect(parsed.text).toBe('JSON TEXT');
   });
 
@@ -92,7 +89,7 @@ describe('claude adapter: output parsing', () => {
       claudeAssistant('same message', 'm1'),
     );
     const cut = `${stdout}{"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"never fin`;
-    const parsed = claudeAdapter.parseOutput(cut, true);
+    const parsed = claudeAdapter.parseOutput(cut);
     expect(parsed.text).toBe('part one, same message');
     expect(parsed.model).toBe('claude-opus-4-8');
     expect(parsed.usage).toBeUndefined();
@@ -119,7 +116,7 @@ describe('claude adapter: output parsing', () => {
       delta('streamed only'),
     );
     const cut = `${stdout}{"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"second, str`;
-    expect(claudeAdapter.parseOutput(cut, false).text).toBe('first message\n\nsecond, streamed only');
+    expect(claudeAdapter.parseOutput(cut).text).toBe('first message\n\nsecond, streamed only');
   });
 
   it('prefers the complete result over streamed deltas', () => {
@@ -131,18 +128,17 @@ describe('claude adapter: output parsing', () => {
       },
       claudeResult(),
     );
-    expect(claudeAdapter.parseOutput(stdout, false).text).toBe(claudeResult().result);
+    expect(claudeAdapter.parseOutput(stdout).text).toBe(claudeResult().result);
   });
 
   it('separates text of different assistant messages with a blank line', () => {
     const stdout = jsonl(CLAUDE_INIT, claudeAssistant('first', 'm1'), claudeAssistant('second', 'm2'));
-    expect(claudeAdapter.parseOutput(stdout, true).text).toBe('first\n\nsecond');
+    expect(claudeAdapter.parseOutput(stdout).text).toBe('first\n\nsecond');
   });
 
   it('reports is_error results as a structured error with the API status, not as text', () => {
     const parsed = claudeAdapter.parseOutput(
       claudeStreamError(401, 'Invalid API key · Please run /login', 'authentication_failed'),
-      false,
     );
     expect(parsed.text).toBe('');
     expect(parsed.error).toEqual({ message: 'Invalid API key · Please run /login', status: 401 });
@@ -153,7 +149,7 @@ describe('claude adapter: output parsing', () => {
       CLAUDE_INIT,
       claudeResult({ subtype: 'error_max_turns', is_error: false, result: undefined }),
     );
-    expect(claudeAdapter.parseOutput(stdout, false).error).toEqual({ message: 'error_max_turns' });
+    expect(claudeAdapter.parseOutput(stdout).error).toEqual({ message: 'error_max_turns' });
   });
 
   it('reports a synthetic API error message when the result event never arrived', () => {
@@ -161,7 +157,7 @@ describe('claude adapter: output parsing', () => {
       CLAUDE_INIT,
       claudeAssistant('Credit balance is too low', 'x', { error: 'billing_error' }),
     );
-    const parsed = claudeAdapter.parseOutput(stdout, true);
+    const parsed = claudeAdapter.parseOutput(stdout);
     expect(parsed.error).toEqual({ message: 'Credit balance is too low' });
     expect(parsed.text).toBe('');
   });
@@ -169,7 +165,7 @@ describe('claude adapter: output parsing', () => {
   it('throws CLI_OUTPUT_INVALID when nothing recognisable was printed', () => {
     for (const stdout of ['', 'plain text answer\n', '{"type":"other"}\n', '{"type":"res']) {
       try {
-        claudeAdapter.parseOutput(stdout, false);
+        claudeAdapter.parseOutput(stdout);
         expect.unreachable();
       } catch (err) {
         expect(isBrutalistError(err) && err.code).toBe('CLI_OUTPUT_INVALID');
@@ -231,7 +227,7 @@ describe('claude adapter: failure classification', () => {
   it.each(cases)('%s → %s', (_name, exitClass, stdout, stderr, expected) => {
     let parsed: ReturnType<typeof claudeAdapter.parseOutput> | undefined;
     try {
-      parsed = claudeAdapter.parseOutput(stdout, false);
+      parsed = claudeAdapter.parseOutput(stdout);
     } catch {
       parsed = undefined;
     }

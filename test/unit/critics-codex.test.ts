@@ -46,7 +46,7 @@ describe('codex adapter: invocation', () => {
 
 describe('codex adapter: output parsing', () => {
   it('takes the agent message, ignores the harmless "Model metadata" error item and reads usage', () => {
-    const parsed = codexAdapter.parseOutput(CODEX_JSON_OK, false);
+    const parsed = codexAdapter.parseOutput(CODEX_JSON_OK);
     expect(parsed.text).toBe('STUB-CRITIQUE: the plan looks fine; add tests.');
     expect(parsed.error).toBeUndefined();
     expect(parsed.sessionId).toBe('01a21358-ab8e-75a1-8c2a-dc35b8ed4e87');
@@ -63,12 +63,12 @@ describe('codex adapter: output parsing', () => {
       agent('two'),
       { type: 'turn.completed', usage: {} },
     );
-    expect(codexAdapter.parseOutput(stdout, false).text).toBe('one\n\ntwo');
+    expect(codexAdapter.parseOutput(stdout).text).toBe('one\n\ntwo');
   });
 
   it('keeps the complete messages of a truncated run and drops the cut line', () => {
     const stdout = `${jsonl({ type: 'turn.started' }, agent('kept'))}{"type":"item.completed","item":{"type":"agent_mes`;
-    const parsed = codexAdapter.parseOutput(stdout, true);
+    const parsed = codexAdapter.parseOutput(stdout);
     expect(parsed.text).toBe('kept');
     expect(parsed.error).toBeUndefined();
   });
@@ -76,7 +76,6 @@ describe('codex adapter: output parsing', () => {
   it('reports turn.failed as a structured error with the HTTP status from its message', () => {
     const parsed = codexAdapter.parseOutput(
       codexJsonError('unexpected status 401 Unauthorized: Missing bearer'),
-      false,
     );
     expect(parsed.error).toEqual({
       message: 'unexpected status 401 Unauthorized: Missing bearer',
@@ -92,18 +91,18 @@ describe('codex adapter: output parsing', () => {
       agent('fine'),
       { type: 'turn.completed', usage: {} },
     );
-    const parsed = codexAdapter.parseOutput(stdout, false);
+    const parsed = codexAdapter.parseOutput(stdout);
     expect(parsed.error).toBeUndefined();
     expect(parsed.text).toBe('fine');
   });
 
   it('reports an error event left standing at the end', () => {
     const stdout = jsonl({ type: 'turn.started' }, { type: 'error', message: 'stream disconnected' });
-    expect(codexAdapter.parseOutput(stdout, true).error).toEqual({ message: 'stream disconnected' });
+    expect(codexAdapter.parseOutput(stdout).error).toEqual({ message: 'stream disconnected' });
   });
 
   it('throws CLI_OUTPUT_INVALID for plain-text output', () => {
-    expect(() => codexAdapter.parseOutput('STUB-CRITIQUE: plain\n', false)).toThrow(
+    expect(() => codexAdapter.parseOutput('STUB-CRITIQUE: plain\n')).toThrow(
       expect.objectContaining({ code: 'CLI_OUTPUT_INVALID' }),
     );
   });
@@ -176,7 +175,7 @@ describe('codex adapter: failure classification', () => {
   it.each(cases)('%s → %s', (_name, exitClass, stdout, stderr, expected) => {
     let parsed: ReturnType<typeof codexAdapter.parseOutput> | undefined;
     try {
-      parsed = codexAdapter.parseOutput(stdout, false);
+      parsed = codexAdapter.parseOutput(stdout);
     } catch {
       parsed = undefined;
     }

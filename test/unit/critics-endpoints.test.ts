@@ -129,18 +129,18 @@ describe('an endpoint that cannot be reached', () => {
     ['codex reconnects until the stall watchdog', codexAdapter, STALLED, codexReconnecting],
     ['codex reconnects until the deadline', codexAdapter, TIMEOUT, codexReconnecting],
   ])('%s → MODEL_API_UNREACHABLE', (_name, adapter, exitClass, stdout) => {
-    const parsed = adapter.parseOutput(stdout, false);
+    const parsed = adapter.parseOutput(stdout);
     expect(adapter.classifyFailure(runResult(exitClass, stdout), parsed)).toBe('MODEL_API_UNREACHABLE');
   });
 
   it('keeps the runner code when nothing says why', () => {
     const quiet = jsonl({ type: 'thread.started', thread_id: 't' }, { type: 'turn.started' });
-    expect(
-      codexAdapter.classifyFailure(runResult(STALLED, quiet), codexAdapter.parseOutput(quiet, false)),
-    ).toBe('CLI_STALLED');
-    expect(
-      codexAdapter.classifyFailure(runResult(TIMEOUT, quiet), codexAdapter.parseOutput(quiet, false)),
-    ).toBe('CLI_TIMEOUT');
+    expect(codexAdapter.classifyFailure(runResult(STALLED, quiet), codexAdapter.parseOutput(quiet))).toBe(
+      'CLI_STALLED',
+    );
+    expect(codexAdapter.classifyFailure(runResult(TIMEOUT, quiet), codexAdapter.parseOutput(quiet))).toBe(
+      'CLI_TIMEOUT',
+    );
   });
 
   it('does not mistake a dropped stream for an unreachable endpoint', () => {
@@ -151,9 +151,9 @@ describe('an endpoint that cannot be reached', () => {
         error: { message: 'stream disconnected before completion: error sending request' },
       },
     );
-    expect(
-      codexAdapter.classifyFailure(runResult(exit(1), dropped), codexAdapter.parseOutput(dropped, false)),
-    ).toBe('CLI_FAILED');
+    expect(codexAdapter.classifyFailure(runResult(exit(1), dropped), codexAdapter.parseOutput(dropped))).toBe(
+      'CLI_FAILED',
+    );
   });
 });
 
@@ -167,10 +167,7 @@ describe('gemini 429s', () => {
     );
 
   it('drops the CLI advice from the detail and reads it as status 429', () => {
-    const parsed = geminiAdapter.parseOutput(
-      out(`[API Error: Resource has been exhausted]\n${ADVICE}`),
-      false,
-    );
+    const parsed = geminiAdapter.parseOutput(out(`[API Error: Resource has been exhausted]\n${ADVICE}`));
     expect(parsed.error).toEqual({ message: '[API Error: Resource has been exhausted]', status: 429 });
   });
 
@@ -179,14 +176,13 @@ describe('gemini 429s', () => {
     ['TerminalQuotaError: You exceeded your current quota', 'QUOTA_EXCEEDED'],
   ])('stderr %j → %s', (stderr, code) => {
     const stdout = out(`[API Error: Resource has been exhausted (e.g. check quota).]\n${ADVICE}`);
-    const parsed = geminiAdapter.parseOutput(stdout, false);
+    const parsed = geminiAdapter.parseOutput(stdout);
     expect(geminiAdapter.classifyFailure(runResult(exit(1), stdout, stderr), parsed)).toBe(code);
   });
 
   it('reads the status of an embedded API error body', () => {
     const parsed = geminiAdapter.parseOutput(
       out('[API Error: {"error":{"code":500,"message":"boom","status":"INTERNAL"}}]'),
-      false,
     );
     expect(parsed.error?.status).toBe(500);
   });
@@ -197,7 +193,7 @@ describe('a run our watchdog stopped while the CLI was retrying', () => {
     { type: 'init', session_id: 's', model: 'auto' },
     { type: 'message', role: 'user', content: 'p' },
   );
-  const parsed = () => geminiAdapter.parseOutput(quiet, false);
+  const parsed = () => geminiAdapter.parseOutput(quiet);
 
   it.each([
     [
@@ -219,7 +215,7 @@ describe('a run our watchdog stopped while the CLI was retrying', () => {
     expect(
       geminiAdapter.classifyFailure(
         runResult({ kind: 'timeout' }, partial, stderr),
-        geminiAdapter.parseOutput(partial, false),
+        geminiAdapter.parseOutput(partial),
       ),
     ).toBe('CLI_TIMEOUT');
   });

@@ -36,7 +36,7 @@ describe('gemini adapter: invocation', () => {
 
 describe('gemini adapter: output parsing', () => {
   it('joins assistant deltas, skips the echoed user message and reads result.stats', () => {
-    const parsed = geminiAdapter.parseOutput(GEMINI_STREAM_OK, false);
+    const parsed = geminiAdapter.parseOutput(GEMINI_STREAM_OK);
     expect(parsed.text).toBe('STUB-CRITIQUE: the plan looks fine; add tests.');
     expect(parsed.model).toBeUndefined(); // "auto" is a router, not a model
     expect(parsed.sessionId).toBe('7a397808');
@@ -54,11 +54,11 @@ describe('gemini adapter: output parsing', () => {
       { type: 'init', model: 'gemini-2.5-pro' },
       { type: 'message', role: 'assistant', content: 'x' },
     );
-    expect(geminiAdapter.parseOutput(stdout, true).model).toBe('gemini-2.5-pro');
+    expect(geminiAdapter.parseOutput(stdout).model).toBe('gemini-2.5-pro');
   });
 
   it('accepts the -o json object {response, stats} and sums per-model tokens', () => {
-    const parsed = geminiAdapter.parseOutput(GEMINI_JSON_OK, false);
+    const parsed = geminiAdapter.parseOutput(GEMINI_JSON_OK);
     expect(parsed.text).toBe('STUB-CRITIQUE: the plan looks fine; add tests.');
     expect(parsed.usage).toEqual({
       inputTokens: 20,
@@ -74,13 +74,12 @@ describe('gemini adapter: output parsing', () => {
       null,
       2,
     );
-    expect(geminiAdapter.parseOutput(stdout, false).error).toEqual({ message: 'Please set an Auth method' });
+    expect(geminiAdapter.parseOutput(stdout).error).toEqual({ message: 'Please set an Auth method' });
   });
 
   it('reports a result with status error as a structured error', () => {
     const parsed = geminiAdapter.parseOutput(
       geminiStreamError('Error', '[API Error: got status: 429 Too Many Requests.]'),
-      false,
     );
     expect(parsed.error).toEqual({ message: '[API Error: got status: 429 Too Many Requests.]', status: 429 });
     expect(parsed.text).toBe('');
@@ -88,7 +87,7 @@ describe('gemini adapter: output parsing', () => {
 
   it('keeps the deltas of a truncated stream and drops the cut line', () => {
     const stdout = `${jsonl({ type: 'init', model: 'auto' }, { type: 'message', role: 'assistant', content: 'partial', delta: true })}{"type":"message","ro`;
-    expect(geminiAdapter.parseOutput(stdout, true).text).toBe('partial');
+    expect(geminiAdapter.parseOutput(stdout).text).toBe('partial');
   });
 
   it('treats an error event as the error only when no result arrived', () => {
@@ -97,16 +96,16 @@ describe('gemini adapter: output parsing', () => {
       { type: 'message', role: 'assistant', content: 'ok' },
       { type: 'result', status: 'success', stats: {} },
     );
-    expect(geminiAdapter.parseOutput(warnThenOk, false).error).toBeUndefined();
+    expect(geminiAdapter.parseOutput(warnThenOk).error).toBeUndefined();
     const errorNoResult = jsonl(
       { type: 'init' },
       { type: 'error', severity: 'error', message: 'Invalid stream' },
     );
-    expect(geminiAdapter.parseOutput(errorNoResult, true).error).toEqual({ message: 'Invalid stream' });
+    expect(geminiAdapter.parseOutput(errorNoResult).error).toEqual({ message: 'Invalid stream' });
   });
 
   it('throws CLI_OUTPUT_INVALID for plain text', () => {
-    expect(() => geminiAdapter.parseOutput('STUB-CRITIQUE\n', false)).toThrow(
+    expect(() => geminiAdapter.parseOutput('STUB-CRITIQUE\n')).toThrow(
       expect.objectContaining({ code: 'CLI_OUTPUT_INVALID' }),
     );
   });
@@ -181,7 +180,7 @@ describe('gemini adapter: failure classification', () => {
   it.each(cases)('%s → %s', (_name, exitClass, stdout, stderr, expected) => {
     let parsed: ReturnType<typeof geminiAdapter.parseOutput> | undefined;
     try {
-      parsed = geminiAdapter.parseOutput(stdout, false);
+      parsed = geminiAdapter.parseOutput(stdout);
     } catch {
       parsed = undefined;
     }

@@ -50,7 +50,7 @@ describe.each(PINNED)('recorded output of $critic $version', (pin) => {
     const stderr = readFileSync(join(dir, `${meta.scenario}.stderr.txt`), 'utf8');
     let parsed: ParsedOutput | undefined;
     try {
-      parsed = adapter.parseOutput(stdout, meta.truncated);
+      parsed = adapter.parseOutput(stdout);
     } catch {
       parsed = undefined;
     }
