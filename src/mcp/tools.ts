@@ -75,7 +75,8 @@ function fieldSchema(field: DomainField, limits: ToolLimits): z.ZodType {
     case 'boolean':
       return z.boolean();
     default:
-      return z.string().max(field.maxChars === 'long' ? limits.maxContextChars : limits.maxFieldChars);
+      // The engine checks every domain field against maxFieldChars (only context, topic and positions are long).
+      return z.string().max(limits.maxFieldChars);
   }
 }
 
@@ -151,19 +152,19 @@ const debateSchema = (limits: ToolLimits) =>
       topic: z
         .string()
         .min(1)
-        .max(limits.maxFieldChars)
+        .max(limits.maxContextChars)
         .optional()
         .describe('What the debate is about (required for a new debate, with both positions).'),
       proPosition: z
         .string()
         .min(1)
-        .max(limits.maxFieldChars)
+        .max(limits.maxContextChars)
         .optional()
         .describe('The position the first critic defends.'),
       conPosition: z
         .string()
         .min(1)
-        .max(limits.maxFieldChars)
+        .max(limits.maxContextChars)
         .optional()
         .describe('The position the second critic defends.'),
       context: z
@@ -310,6 +311,13 @@ export function parseToolArgs(tool: ToolName, raw: unknown, tools: Tools = TOOLS
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path.join('.') || '(arguments)';
+    // A string over its bound (the configured text limit) keeps the engine's code and data.
+    if (issue?.code === 'too_big' && issue.origin === 'string') {
+      const actual = stringAt(raw, issue.path);
+      throw new BrutalistError('INPUT_TOO_LARGE', undefined, {
+        data: { field, limit: Number(issue.maximum), ...(actual === undefined ? {} : { actual }) },
+      });
+    }
     const rule =
       issue?.code === 'unrecognized_keys'
         ? `unknown argument(s): ${issue.keys.join(', ')}`
@@ -323,4 +331,14 @@ export function parseToolArgs(tool: ToolName, raw: unknown, tools: Tools = TOOLS
     return { tool, args: { ...(data as unknown as RoastArgs), fields: fields as RoastArgs['fields'] } };
   }
   return { tool, args: data } as ParsedToolArgs;
+}
+
+/** The length of the string at `path` in the raw arguments, if one is there. */
+function stringAt(raw: unknown, path: readonly PropertyKey[]): number | undefined {
+  let value: unknown = raw;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return typeof value === 'string' ? value.length : undefined;
 }

@@ -24,15 +24,16 @@ describe('advertised text bounds', () => {
       expect(props('roast').context?.maxLength).toBe(5_000);
       expect(props('roast').target?.maxLength).toBe(300);
       expect(props('roast_cli_debate').context?.maxLength).toBe(5_000);
-      expect(props('roast_cli_debate').topic?.maxLength).toBe(300);
+      expect(props('roast_cli_debate').topic?.maxLength).toBe(5_000);
+      expect(props('roast').threatModel?.maxLength).toBe(300);
       expect(props('brutalist_discover').intent?.maxLength).toBe(5_000);
-      // A context over the bound is refused by the schema it was shown.
+      // A context over the bound is refused with the engine's code for it.
       const result = (await connection.client.callTool({
         name: 'roast',
         arguments: { domain: 'idea', context: 'x'.repeat(5_001) },
       })) as CallToolResult;
       expect(result.isError).toBe(true);
-      expect((result.structuredContent as { error?: { code: string } }).error?.code).toBe('INVALID_ARGUMENT');
+      expect((result.structuredContent as { error?: { code: string } }).error?.code).toBe('INPUT_TOO_LARGE');
     } finally {
       await connection.close();
     }
