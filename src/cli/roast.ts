@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { EngineResult, ToolResponse } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
-import { parseToolArgs } from '../mcp/index.js';
+import { buildTools, parseToolArgs } from '../mcp/index.js';
 import { createApp } from '../transport/index.js';
 import { parseRoastArgs, ROAST_USAGE } from './roast-args.js';
 
@@ -37,7 +37,7 @@ export async function roastCommand(config: Config, args: readonly string[], term
     term.stdout.write(ROAST_USAGE);
     return 0;
   }
-  const tool = parseToolArgs('roast', { ...parsed.toolArgs, limit: 100_000 });
+  const tool = parseToolArgs('roast', { ...parsed.toolArgs, limit: 100_000 }, buildTools(config));
   if (tool.tool !== 'roast') return 2;
   const critics = tool.args.clis?.join(', ') ?? 'the first available critic';
   // At once, before the state store opens or a critic starts: the user sees the command took.

@@ -1,8 +1,31 @@
 /** Turns critic outcomes into the markdown a client shows. */
+import type { CriticResult } from '../critics/index.js';
 import type { CriticOutcome } from './critic-runs.js';
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A collapsed block with how one critic run went: CLI version, argv, exit, prompt hash, usage. */
+function runDetails(r: CriticResult, summary = 'run details'): string {
+  return [
+    `<details><summary>${summary}</summary>`,
+    '',
+    `- CLI: ${r.critic} ${r.cliVersion ?? '(version unknown)'}`,
+    `- argv: \`${r.argv.join(' ')}\``,
+    `- exit: ${r.exitClass}, ${r.outputBytes} bytes, ${seconds(r.durationMs)}`,
+    `- prompt sha256: ${r.promptSha256}`,
+    r.usage ? `- usage: ${JSON.stringify(r.usage)}` : '- usage: not reported',
+    '</details>',
+  ].join('\n');
+}
+
+/** The run details of every turn of a debate, in the order the turns finished (a `verbose` debate ends with them). */
+export function composeTurnDetails(outcomes: readonly CriticOutcome[]): string {
+  const blocks = outcomes.flatMap((o, i) =>
+    o.ok ? [runDetails(o.result, `run details: turn ${i + 1}, ${o.critic}`)] : [],
+  );
+  return ['## Run details', ...blocks].join('\n\n');
 }
 
 export function composeCritique(title: string, outcomes: readonly CriticOutcome[], verbose: boolean): string {
@@ -15,20 +38,7 @@ export function composeCritique(title: string, outcomes: readonly CriticOutcome[
       if (several || verbose) parts.push(`## ${head}`);
       parts.push(r.text.trim() || '_(the critic returned an empty critique)_');
       if (r.truncated) parts.push(`> **Truncated:** the critic's output passed the output cap and was cut.`);
-      if (verbose) {
-        parts.push(
-          [
-            '<details><summary>run details</summary>',
-            '',
-            `- CLI: ${r.critic} ${r.cliVersion ?? '(version unknown)'}`,
-            `- argv: \`${r.argv.join(' ')}\``,
-            `- exit: ${r.exitClass}, ${r.outputBytes} bytes, ${seconds(r.durationMs)}`,
-            `- prompt sha256: ${r.promptSha256}`,
-            r.usage ? `- usage: ${JSON.stringify(r.usage)}` : '- usage: not reported',
-            '</details>',
-          ].join('\n'),
-        );
-      }
+      if (verbose) parts.push(runDetails(r));
     } else {
       parts.push(`## ${o.critic} · failed: ${o.error.code}`, o.error.message);
     }

@@ -23,7 +23,7 @@ import type {
 } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import { BackgroundRuns } from './background-runs.js';
-import { composeCritique } from './compose.js';
+import { composeCritique, composeTurnDetails } from './compose.js';
 import {
   type CriticOutcome,
   type CriticRunner,
@@ -357,17 +357,7 @@ export class Engine {
       agents = [first, second];
     }
     const rounds = args.rounds ?? 1;
-    const key = sha256Hex(
-      stableJson({
-        tool: 'debate',
-        ...args,
-        agents,
-        rounds,
-        offset: undefined,
-        limit: undefined,
-        cancel: undefined,
-      }),
-    );
+    const key = debateCacheKey(args, agents, rounds);
     const finished = await this.cachedRun(
       key,
       true,
@@ -415,7 +405,8 @@ export class Engine {
             sanitized: sanitizedTotal(outcomes),
             redactedInput: redaction.redacted,
           };
-          return { text: debate.markdown, meta, turns: [] };
+          const details = args.verbose === true ? `\n${composeTurnDetails(outcomes)}\n` : '';
+          return { text: `${debate.markdown}${details}`, meta, turns: [] };
         }
       },
     );
@@ -673,6 +664,26 @@ export class Engine {
       });
     return finished;
   }
+}
+
+/**
+ * The cache key of a debate: only what changes its text. Paging, cancel, priority and force_refresh select how
+ * the debate is run or read, not which one, so a refresh overwrites the entry a plain request reads.
+ */
+function debateCacheKey(args: NewDebateArgs, agents: readonly CriticName[], rounds: number): string {
+  return sha256Hex(
+    stableJson({
+      tool: 'debate',
+      topic: args.topic,
+      proPosition: args.proPosition,
+      conPosition: args.conPosition,
+      context: args.context,
+      models: args.models,
+      agents,
+      rounds,
+      verbose: args.verbose === true,
+    }),
+  );
 }
 
 /** The request's guard settings, reporting queue position and admission as stream events. */

@@ -11,7 +11,7 @@ import { BrutalistError } from '../errors/index.js';
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResult } from './format.js';
-import { parseToolArgs, TOOLS, type ToolName } from './tools.js';
+import { buildTools, parseToolArgs, type ToolName } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
 
@@ -71,8 +71,10 @@ export function createMcpServer(options: McpServerOptions): Server {
     return [options.cwd ?? process.cwd()];
   };
 
+  // The schemas advertise the configured text bounds, the ones the engine enforces.
+  const tools = buildTools(engine.config);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: Object.values(TOOLS).map((t) => t.definition),
+    tools: Object.values(tools).map((t) => t.definition),
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
@@ -80,13 +82,13 @@ export function createMcpServer(options: McpServerOptions): Server {
     const name = request.params.name;
     let stream: RequestStream | undefined;
     try {
-      if (!Object.hasOwn(TOOLS, name)) {
+      if (!Object.hasOwn(tools, name)) {
         throw new BrutalistError('INVALID_ARGUMENT', `Unknown tool ${JSON.stringify(name.slice(0, 64))}.`, {
-          data: { tools: Object.keys(TOOLS) },
+          data: { tools: Object.keys(tools) },
         });
       }
       const tool = name as ToolName;
-      const args = parseToolArgs(tool, request.params.arguments ?? {});
+      const args = parseToolArgs(tool, request.params.arguments ?? {}, tools);
       const progressToken = request.params._meta?.progressToken;
       stream = options.streams.open({
         progress:

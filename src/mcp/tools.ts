@@ -1,15 +1,20 @@
 /** Tool definitions: zod input schemas (compatible with the earlier tools), their JSON Schemas, and argument parsing. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { CRITIC_NAMES, PRIORITY_NAMES } from '../config/index.js';
+import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { resultOutputSchema } from './result-schema.js';
 
-/** Hard schema caps; the configurable limits (maxContextChars, maxFieldChars) are checked by the engine. */
-const TEXT_CAP = 10_000_000;
-const SHORT_CAP = 1_000_000;
+/**
+ * The text bounds the schemas advertise and enforce: the configured maxContextChars (long text) and maxFieldChars
+ * (short text). The engine checks them again, with the totals across a field's strings.
+ */
+export interface ToolLimits {
+  readonly maxContextChars: number;
+  readonly maxFieldChars: number;
+}
 
 const critic = z.enum(CRITIC_NAMES);
 const models = z
@@ -61,7 +66,7 @@ const paging = {
   cancel: z.boolean().optional().describe('With context_id: stop that running critique.'),
 };
 
-function fieldSchema(field: DomainField): z.ZodType {
+function fieldSchema(field: DomainField, limits: ToolLimits): z.ZodType {
   switch (field.type) {
     case 'integer': {
       const [min, max] = field.range ?? [0, 1_000_000];
@@ -70,17 +75,18 @@ function fieldSchema(field: DomainField): z.ZodType {
     case 'boolean':
       return z.boolean();
     default:
-      return z.string().max(field.maxChars === 'long' ? TEXT_CAP : SHORT_CAP);
+      // The engine checks every domain field against maxFieldChars (only context, topic and positions are long).
+      return z.string().max(limits.maxFieldChars);
   }
 }
 
 /** The union of every domain's optional fields; a name shared by domains keeps its first definition. */
-function domainFieldShape(): Record<string, z.ZodType> {
+function domainFieldShape(limits: ToolLimits): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = {};
   for (const domain of DOMAINS) {
     for (const field of domain.fields) {
       if (shape[field.name]) continue;
-      shape[field.name] = fieldSchema(field)
+      shape[field.name] = fieldSchema(field, limits)
         .optional()
         .describe(`(${domain.id}${sharedBy(field.name)}) ${field.description}`);
     }
@@ -93,101 +99,111 @@ function sharedBy(name: string): string {
   return users.length > 1 ? `, ${users.slice(1).join(', ')}` : '';
 }
 
-const FIELD_SHAPE = domainFieldShape();
-const FIELD_NAMES = Object.keys(FIELD_SHAPE);
+const FIELD_NAMES = [...new Set(DOMAINS.flatMap((d) => d.fields.map((f) => f.name)))];
 
-const roastSchema = z
-  .object({
-    domain: z
-      .enum(DOMAIN_IDS)
-      .optional()
-      .describe(
-        `Required for a new critique (not for a follow-up by cursor or context_id). ${DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')}`,
-      ),
-    target: z
-      .string()
-      .max(SHORT_CAP)
-      .optional()
-      .describe(
-        'Filesystem domains: a path inside the allowed roots (the critic reads it, read-only). Abstract: a title.',
-      ),
-    context: z
-      .string()
-      .max(TEXT_CAP)
-      .optional()
-      .describe(
-        'Abstract domains: the material to critique (required). Filesystem domains: background. On resume: the follow-up.',
-      ),
-    clis: z
-      .array(critic)
-      .min(1)
-      .max(3)
-      .optional()
-      .describe('Critics to run in parallel; default: one, the first available.'),
-    models: models.optional(),
-    resume: z
-      .boolean()
-      .optional()
-      .describe('Continue the conversation of context_id with the same critic(s).'),
-    force_refresh: z.boolean().optional().describe('Ignore the cache and run the critics again.'),
-    priority,
-    verbose: z
-      .boolean()
-      .optional()
-      .describe('Add run details (CLI version, argv, exit, usage) to the result.'),
-    ...paging,
-    ...FIELD_SHAPE,
-  })
-  .strict();
+const roastSchema = (limits: ToolLimits) =>
+  z
+    .object({
+      domain: z
+        .enum(DOMAIN_IDS)
+        .optional()
+        .describe(
+          `Required for a new critique (not for a follow-up by cursor or context_id). ${DOMAINS.map((d) => `${d.id}: ${d.summary}`).join('; ')}`,
+        ),
+      target: z
+        .string()
+        .max(limits.maxFieldChars)
+        .optional()
+        .describe(
+          'Filesystem domains: a path inside the allowed roots (the critic reads it, read-only). Abstract: a title.',
+        ),
+      context: z
+        .string()
+        .max(limits.maxContextChars)
+        .optional()
+        .describe(
+          'Abstract domains: the material to critique (required). Filesystem domains: background. On resume: the follow-up.',
+        ),
+      clis: z
+        .array(critic)
+        .min(1)
+        .max(3)
+        .optional()
+        .describe('Critics to run in parallel; default: one, the first available.'),
+      models: models.optional(),
+      resume: z
+        .boolean()
+        .optional()
+        .describe('Continue the conversation of context_id with the same critic(s).'),
+      force_refresh: z.boolean().optional().describe('Ignore the cache and run the critics again.'),
+      priority,
+      verbose: z
+        .boolean()
+        .optional()
+        .describe('Add run details (CLI version, argv, exit, usage) to the result.'),
+      ...paging,
+      ...domainFieldShape(limits),
+    })
+    .strict();
 
-const debateSchema = z
-  .object({
-    topic: z
-      .string()
-      .min(1)
-      .max(SHORT_CAP)
-      .optional()
-      .describe('What the debate is about (required for a new debate, with both positions).'),
-    proPosition: z
-      .string()
-      .min(1)
-      .max(SHORT_CAP)
-      .optional()
-      .describe('The position the first critic defends.'),
-    conPosition: z
-      .string()
-      .min(1)
-      .max(SHORT_CAP)
-      .optional()
-      .describe('The position the second critic defends.'),
-    context: z.string().max(TEXT_CAP).optional().describe('Background material both critics see.'),
-    agents: z
-      .array(critic)
-      .min(2)
-      .max(2)
-      .optional()
-      .describe('Exactly two critics: [pro, con]. Default: the first two available.'),
-    rounds: z
-      .number()
-      .int()
-      .min(1)
-      .max(3)
-      .optional()
-      .describe('1 = opening statements only; 2-3 add rebuttal rounds.'),
-    models: models.optional(),
-    force_refresh: z.boolean().optional(),
-    verbose: z.boolean().optional(),
-    priority,
-    ...paging,
-  })
-  .strict();
+const debateSchema = (limits: ToolLimits) =>
+  z
+    .object({
+      topic: z
+        .string()
+        .min(1)
+        .max(limits.maxContextChars)
+        .optional()
+        .describe('What the debate is about (required for a new debate, with both positions).'),
+      proPosition: z
+        .string()
+        .min(1)
+        .max(limits.maxContextChars)
+        .optional()
+        .describe('The position the first critic defends.'),
+      conPosition: z
+        .string()
+        .min(1)
+        .max(limits.maxContextChars)
+        .optional()
+        .describe('The position the second critic defends.'),
+      context: z
+        .string()
+        .max(limits.maxContextChars)
+        .optional()
+        .describe('Background material both critics see.'),
+      agents: z
+        .array(critic)
+        .min(2)
+        .max(2)
+        .optional()
+        .describe('Exactly two critics: [pro, con]. Default: the first two available.'),
+      rounds: z
+        .number()
+        .int()
+        .min(1)
+        .max(3)
+        .optional()
+        .describe('1 = opening statements only; 2-3 add rebuttal rounds.'),
+      models: models.optional(),
+      force_refresh: z.boolean().optional(),
+      verbose: z.boolean().optional(),
+      priority,
+      ...paging,
+    })
+    .strict();
 
-const discoverSchema = z
-  .object({
-    intent: z.string().min(1).max(SHORT_CAP).describe('What you want critiqued, in your own words.'),
-    limit: z.number().int().min(1).max(13).optional().describe('How many suggestions (default 3).'),
-  })
-  .strict();
+const discoverSchema = (limits: ToolLimits) =>
+  z
+    .object({
+      intent: z
+        .string()
+        .min(1)
+        .max(limits.maxContextChars)
+        .describe('What you want critiqued, in your own words.'),
+      limit: z.number().int().min(1).max(13).optional().describe('How many suggestions (default 3).'),
+    })
+    .strict();
 
 const rosterSchema = z.object({}).strict();
 
@@ -220,67 +236,88 @@ function define(
 /** Every roast and debate result (done, running, cancelled, error) fits this one schema. */
 const RESULT_SCHEMA = resultOutputSchema();
 
-export const TOOLS = {
-  roast: {
-    schema: roastSchema,
-    definition: define(
-      'roast',
-      'Roast',
-      'Brutally honest critique by the AI coding CLIs on this machine (claude, codex, gemini). Filesystem domains ' +
-        '(codebase, file_structure, dependencies, git_history, test_coverage) take `target`, a path the critic reads ' +
-        'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor). ' +
-        'A critique still running after a while answers "running" with a context_id: call again with just that context_id to wait for it.',
-      roastSchema,
-      { outputSchema: RESULT_SCHEMA },
-    ),
-  },
-  roast_cli_debate: {
-    schema: debateSchema,
-    definition: define(
-      'roast_cli_debate',
-      'CLI debate',
-      'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds. ' +
-        'Paged and waited on like roast (cursor, context_id).',
-      debateSchema,
-      { outputSchema: RESULT_SCHEMA },
-    ),
-  },
-  brutalist_discover: {
-    schema: discoverSchema,
-    definition: define(
-      'brutalist_discover',
-      'Discover domains',
-      'Which roast domain(s) fit what you want critiqued, with example calls.',
-      discoverSchema,
-      { idempotent: true },
-    ),
-  },
-  cli_agent_roster: {
-    schema: rosterSchema,
-    definition: define(
-      'cli_agent_roster',
-      'Critic roster',
-      'Installed critic CLIs: availability, versions and default models.',
-      rosterSchema,
-      { idempotent: true },
-    ),
-  },
-} as const;
+/** The tools with schemas bounded by `limits`; the server builds them from its resolved config. */
+export function buildTools(limits: ToolLimits) {
+  const roast = roastSchema(limits);
+  const debate = debateSchema(limits);
+  const discover = discoverSchema(limits);
+  return {
+    roast: {
+      schema: roast,
+      definition: define(
+        'roast',
+        'Roast',
+        'Brutally honest critique by the AI coding CLIs on this machine (claude, codex, gemini). Filesystem domains ' +
+          '(codebase, file_structure, dependencies, git_history, test_coverage) take `target`, a path the critic reads ' +
+          'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor). ' +
+          'A critique still running after a while answers "running" with a context_id: call again with just that context_id to wait for it.',
+        roast,
+        { outputSchema: RESULT_SCHEMA },
+      ),
+    },
+    roast_cli_debate: {
+      schema: debate,
+      definition: define(
+        'roast_cli_debate',
+        'CLI debate',
+        'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds. ' +
+          'Paged and waited on like roast (cursor, context_id).',
+        debate,
+        { outputSchema: RESULT_SCHEMA },
+      ),
+    },
+    brutalist_discover: {
+      schema: discover,
+      definition: define(
+        'brutalist_discover',
+        'Discover domains',
+        'Which roast domain(s) fit what you want critiqued, with example calls.',
+        discover,
+        { idempotent: true },
+      ),
+    },
+    cli_agent_roster: {
+      schema: rosterSchema,
+      definition: define(
+        'cli_agent_roster',
+        'Critic roster',
+        'Installed critic CLIs: availability, versions and default models.',
+        rosterSchema,
+        { idempotent: true },
+      ),
+    },
+  } as const;
+}
+
+export type Tools = ReturnType<typeof buildTools>;
+
+/** The tools as a server with the default configuration advertises them. */
+export const TOOLS: Tools = buildTools({
+  maxContextChars: OPTIONS.maxContextChars.default,
+  maxFieldChars: OPTIONS.maxFieldChars.default,
+});
 
 export type ToolName = keyof typeof TOOLS;
 
 export type ParsedToolArgs =
   | { tool: 'roast'; args: RoastArgs }
   | { tool: 'roast_cli_debate'; args: DebateArgs }
-  | { tool: 'brutalist_discover'; args: z.infer<typeof discoverSchema> }
+  | { tool: 'brutalist_discover'; args: z.infer<ReturnType<typeof discoverSchema>> }
   | { tool: 'cli_agent_roster'; args: Record<string, never> };
 
 /** Validates arguments; failures become INVALID_ARGUMENT naming the field and the rule (never echoing the value). */
-export function parseToolArgs(tool: ToolName, raw: unknown): ParsedToolArgs {
-  const result = TOOLS[tool].schema.safeParse(raw);
+export function parseToolArgs(tool: ToolName, raw: unknown, tools: Tools = TOOLS): ParsedToolArgs {
+  const result = tools[tool].schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path.join('.') || '(arguments)';
+    // A string over its bound (the configured text limit) keeps the engine's code and data.
+    if (issue?.code === 'too_big' && issue.origin === 'string') {
+      const actual = stringAt(raw, issue.path);
+      throw new BrutalistError('INPUT_TOO_LARGE', undefined, {
+        data: { field, limit: Number(issue.maximum), ...(actual === undefined ? {} : { actual }) },
+      });
+    }
     const rule =
       issue?.code === 'unrecognized_keys'
         ? `unknown argument(s): ${issue.keys.join(', ')}`
@@ -294,4 +331,14 @@ export function parseToolArgs(tool: ToolName, raw: unknown): ParsedToolArgs {
     return { tool, args: { ...(data as unknown as RoastArgs), fields: fields as RoastArgs['fields'] } };
   }
   return { tool, args: data } as ParsedToolArgs;
+}
+
+/** The length of the string at `path` in the raw arguments, if one is there. */
+function stringAt(raw: unknown, path: readonly PropertyKey[]): number | undefined {
+  let value: unknown = raw;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return typeof value === 'string' ? value.length : undefined;
 }

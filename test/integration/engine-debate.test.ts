@@ -1,0 +1,119 @@
+// The debate's cache key and verbose details: only what changes the debate's text selects a cached one.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/index.js';
+import { CriticAvailability, type CriticResult } from '../../src/critics/index.js';
+import { type CriticRunner, Engine, type EngineResult, type RequestContext } from '../../src/engine/index.js';
+import { MemoryStateStore } from '../../src/state/index.js';
+import { fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
+
+let sandbox: Sandbox;
+beforeEach(() => {
+  sandbox = makeSandbox('brutalist-debate-');
+});
+afterEach(() => sandbox.cleanup());
+
+/** An engine whose critics answer at once with `answer.text`; `runs` counts critic runs. */
+function harness() {
+  const config = resolveConfig({ overrides: { ...fakeCritics(sandbox), stateStore: 'memory' } });
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home };
+  const store = new MemoryStateStore({
+    maxBytes: config.stateMaxBytes,
+    maxEntries: config.stateMaxEntries,
+    cacheMaxEntryBytes: config.cacheMaxEntryBytes,
+  });
+  const answer = { text: 'first answer', runs: 0 };
+  const runner: CriticRunner = async (critic) => {
+    answer.runs++;
+    const result: CriticResult = {
+      critic,
+      cliVersion: '1.0.0',
+      model: undefined,
+      argv: ['--fake-flag'],
+      promptSha256: 'abc',
+      durationMs: 1,
+      exitClass: 'ok',
+      outputBytes: answer.text.length,
+      truncated: false,
+      usage: undefined,
+      text: answer.text,
+    };
+    return result;
+  };
+  const engine = new Engine({
+    config,
+    store,
+    availability: new CriticAvailability({ config, env }),
+    env,
+    runner,
+  });
+  const ctx = (): RequestContext => ({
+    owner: 'local',
+    roots: [sandbox.project],
+    signal: new AbortController().signal,
+  });
+  const close = async () => {
+    engine.close();
+    await store.close();
+  };
+  return { engine, answer, ctx, close };
+}
+
+const DEBATE = {
+  topic: 'tabs or spaces',
+  proPosition: 'tabs',
+  conPosition: 'spaces',
+  agents: ['claude' as const, 'codex' as const],
+};
+
+function done(result: EngineResult) {
+  if (result.status !== 'done') throw new Error(`expected a done result, got ${result.status}`);
+  return result;
+}
+
+describe('debate cache', () => {
+  it('force_refresh replaces the debate a plain request reads', async () => {
+    const { engine, answer, ctx, close } = harness();
+    try {
+      expect(done(await engine.debate(DEBATE, ctx())).text).toContain('first answer');
+      answer.text = 'second answer';
+      expect(done(await engine.debate({ ...DEBATE, force_refresh: true }, ctx())).text).toContain(
+        'second answer',
+      );
+      const plain = done(await engine.debate(DEBATE, ctx()));
+      expect(plain.meta.cached).toBe(true);
+      expect(plain.text).toContain('second answer');
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers a request that differs only in priority from the cache', async () => {
+    const { engine, answer, ctx, close } = harness();
+    try {
+      await engine.debate(DEBATE, ctx());
+      const runs = answer.runs;
+      const batch = done(await engine.debate({ ...DEBATE, priority: 'batch' }, ctx()));
+      expect(batch.meta.cached).toBe(true);
+      expect(answer.runs).toBe(runs);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('debate verbose', () => {
+  it('adds the run details of each turn, as roast does', async () => {
+    const { engine, ctx, close } = harness();
+    try {
+      const plain = done(await engine.debate(DEBATE, ctx()));
+      expect(plain.text).not.toContain('run details');
+      const verbose = done(await engine.debate({ ...DEBATE, verbose: true }, ctx()));
+      expect(verbose.meta.cached).toBe(false);
+      expect(verbose.text).toContain('run details');
+      expect(verbose.text).toContain('--fake-flag');
+      expect(verbose.text).toContain('- CLI: codex 1.0.0');
+    } finally {
+      await close();
+    }
+  });
+});
