@@ -13,8 +13,26 @@ import {
 const doc = readFileSync(resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
 
 describe('error registry', () => {
-  it.each(ALL_ERROR_CODES)('documents %s in docs/errors.md', (code) => {
-    expect(doc).toContain(`\`${code}\``);
+  // Parse the docs table so a drift in the set of codes, the retryable flag, the status or the meaning fails.
+  const rows = new Map(
+    doc
+      .split('\n')
+      .map((line) => /^\| `([A-Z0-9_]+)` \| (yes|no) \| (\d{3}) \| (.+) \|$/.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => [m[1], { retryable: m[2] === 'yes', httpStatus: Number(m[3]), message: m[4] }]),
+  );
+
+  it('documents exactly the registry codes in the docs/errors.md table', () => {
+    expect([...rows.keys()].sort()).toEqual([...ALL_ERROR_CODES].sort());
+  });
+
+  it.each(ALL_ERROR_CODES)('documents %s with its retryable flag, status and meaning', (code) => {
+    const spec = ERROR_CODES[code];
+    expect(rows.get(code)).toEqual({
+      retryable: spec.retryable,
+      httpStatus: spec.httpStatus,
+      message: spec.message,
+    });
   });
 
   it('uses SCREAMING_SNAKE_CASE codes with a message and an HTTP status', () => {
