@@ -1,6 +1,7 @@
 // Runs every benchmark in sequence and prints their numbers (never asserted; see each file for its baseline).
 const benches = [
   './overhead.bench.js',
+  './process/run.bench.js',
   './process/sandbox.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',

@@ -6,9 +6,9 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[index]!;
 }
 
-export function summary(samples: readonly number[]): { p50: number; p99: number; mean: number } {
+export function summary(samples: readonly number[]): { p50: number; p95: number; p99: number; mean: number } {
   const mean = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), mean };
+  return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99), mean };
 }
 
 export const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;

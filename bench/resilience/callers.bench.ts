@@ -1,9 +1,13 @@
 // 20 concurrent callers against 1: N roast calls through the built server over stdio with an instant fake critic and
-// the default admission settings. Prints p50/p95 latency, throughput and rejections of both, and their ratios.
+// the default admission settings. Prints p50/p95 latency, throughput and rejections of both, and their ratios; then
+// 20 callers with the Node-sized fake against the machine's spawn ceiling (20 concurrent bare spawns of it).
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { claudeAdapter } from '../../src/critics/index.js';
 import { connectStdio, makeSandbox, serverEnv } from '../../test/support/harness.js';
+import { ensureNodeClaudeBundle } from '../fixtures/node-claude-bundle.js';
 import { fmt, percentile } from '../stats.js';
 
 const N = Number(process.env.BENCH_CALLS ?? 200);
@@ -17,14 +21,14 @@ interface Run {
 }
 
 /** `callers` workers share N calls; each sends its next call when the previous one answered. */
-async function drive(client: Client, callers: number, tag: string): Promise<Run> {
+async function drive(client: Client, callers: number, tag: string, n = N): Promise<Run> {
   const latencies: number[] = [];
   let rejected = 0;
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: callers }, async () => {
-      for (let i = next++; i < N; i = next++) {
+      for (let i = next++; i < n; i = next++) {
         const t = process.hrtime.bigint();
         const r = (await client.callTool({
           name: 'roast',
@@ -36,10 +40,89 @@ async function drive(client: Client, callers: number, tag: string): Promise<Run>
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), perSecond: N / seconds, rejected };
+  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), perSecond: n / seconds, rejected };
+}
+
+const NODE_N = Number(process.env.BENCH_NODE_CALLS ?? 100);
+const ARGS = claudeAdapter.buildInvocation({ prompt: '' }, undefined).args;
+
+/** The spawn ceiling: `callers` workers spawning the fake back to back, no server in between. */
+async function ceiling(fake: string, callers: number, n: number, cwd: string, home: string): Promise<Run> {
+  const env = { PATH: process.env.PATH ?? '', HOME: home, TERM: 'dumb', NO_COLOR: '1' };
+  const latencies: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const once = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const t = process.hrtime.bigint();
+      const child = spawn(fake, ARGS, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      child.stdout.resume();
+      child.stderr.resume();
+      child.on('error', reject);
+      child.on('close', () => {
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        resolve();
+      });
+      child.stdin.end(`ceiling idea ${i}`);
+    });
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = next++; i < n; i = next++) await once(i);
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    perSecond: n / seconds,
+    rejected: 0,
+  };
+}
+
+/** 20 callers through the server with the Node-sized fake, against the spawn ceiling measured right before. */
+async function nodeSized(): Promise<Record<string, number>> {
+  const fake = ensureNodeClaudeBundle();
+  const sandbox = makeSandbox('brutalist-bench-callers-');
+  const env = serverEnv(sandbox, {
+    BRUTALIST_CRITIC_PREFERENCE: 'claude',
+    BRUTALIST_CLAUDE_BIN: fake,
+    BRUTALIST_CACHE_TTL_MS: '0',
+  });
+  delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
+  const { client, close } = await connectStdio(env, sandbox.project);
+  try {
+    await drive(client, 4, 'warm up', 8);
+    const limit = await ceiling(fake, 20, NODE_N, sandbox.project, sandbox.home);
+    const served = await drive(client, 20, 'node twenty', NODE_N);
+    console.log(`callers: ${NODE_N} calls, Node-sized fake, 20 callers, default configuration`);
+    for (const [label, r] of [
+      ['bare spawns', limit],
+      ['via server ', served],
+    ] as const) {
+      console.log(
+        `  ${label}  p50 ${fmt(r.p50)}  p95 ${fmt(r.p95)}  ${r.perSecond.toFixed(1)} calls/s  ${r.rejected} errors`,
+      );
+    }
+    console.log(
+      `  served/ceiling throughput ${((100 * served.perSecond) / limit.perSecond).toFixed(1)} % (target >= 70 %)`,
+    );
+    return {
+      nodeCeiling: limit.perSecond,
+      nodeServed: served.perSecond,
+      nodeP95: served.p95,
+      nodeErrors: served.rejected,
+    };
+  } finally {
+    await close();
+    sandbox.cleanup();
+  }
 }
 
 export async function run(): Promise<Record<string, number>> {
+  return { ...(await instant()), ...(await nodeSized()) };
+}
+
+async function instant(): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-callers-');
   const env = serverEnv(sandbox, {
     BRUTALIST_CRITIC_PREFERENCE: 'claude',
