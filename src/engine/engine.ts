@@ -39,7 +39,7 @@ import {
 import { DistributedFlight } from './distributed-flight.js';
 import { fingerprintTarget } from './fingerprint.js';
 import { CriticGuard, type CriticGuardDeps, type GuardedCall } from './guarded-runner.js';
-import { isContextId, ResultPages } from './results.js';
+import { isContextId, ResultPages, readResultMeta } from './results.js';
 import { SingleFlight, stableJson } from './single-flight.js';
 import type {
   DebateArgs,
@@ -581,10 +581,10 @@ export class Engine {
       key,
       signal,
       async () => {
-        const hit = await this.store.getCache(key);
+        const hit = await this.cached(key);
         // Entries are kept staleCacheMaxAgeMs past cacheTtlMs for the open-circuit fallback: only fresh ones count.
         if (!hit || this.clock.now() - hit.storedAt > this.config.cacheTtlMs) return null;
-        const meta = hit.meta as unknown as ResultMeta;
+        const { meta } = hit;
         const cacheAgeMs = this.clock.now() - hit.storedAt;
         return { text: hit.text, meta: { ...meta, cached: true, cacheAgeMs }, turns: [] };
       },
@@ -594,6 +594,15 @@ export class Engine {
   }
 
   /** Caches a fresh result when every critic succeeded in full; a stale fence is refused by the store. */
+  /** A cache entry with its metadata validated; one this version cannot read counts as a miss. */
+  private async cached(
+    key: string,
+  ): Promise<{ text: string; meta: ResultMeta; storedAt: number } | undefined> {
+    const hit = await this.store.getCache(key);
+    const meta = hit ? readResultMeta(hit.meta) : null;
+    return hit && meta ? { text: hit.text, meta, storedAt: hit.storedAt } : undefined;
+  }
+
   private async publish(key: string, finished: Finished, fence: number | undefined): Promise<void> {
     const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
     if (!complete || finished.meta.cached) return;
@@ -616,9 +625,9 @@ export class Engine {
   ): Promise<Finished> {
     const useCache = cacheable && this.config.cacheTtlMs > 0;
     // Entries outlive cacheTtlMs by staleCacheMaxAgeMs: fresh ones answer, stale ones stand in for an open circuit.
-    const hit = useCache ? await this.store.getCache(key) : undefined;
+    const hit = useCache ? await this.cached(key) : undefined;
     if (hit && !forceRefresh && this.clock.now() - hit.storedAt <= this.config.cacheTtlMs) {
-      const meta = hit.meta as unknown as ResultMeta;
+      const { meta } = hit;
       return {
         text: hit.text,
         meta: { ...meta, cached: true, cacheAgeMs: this.clock.now() - hit.storedAt },
@@ -628,7 +637,7 @@ export class Engine {
     const stale = (): Finished | undefined => {
       const age = hit ? this.clock.now() - hit.storedAt : Number.POSITIVE_INFINITY;
       if (!hit || age > this.config.cacheTtlMs + this.config.staleCacheMaxAgeMs) return undefined;
-      const meta = hit.meta as unknown as ResultMeta;
+      const { meta } = hit;
       const note = `${critics.join(', ')} ${critics.length === 1 ? 'is' : 'are'} paused (circuit open): this is a stale cached critique, ${Math.round(age / 1000)} s old.`;
       return {
         text: hit.text,
