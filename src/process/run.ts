@@ -6,7 +6,7 @@ import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
 import { groupExists, groupHasLiveMembers, registerRun, signalGroup } from './group.js';
 import { CappedCollector, TailCollector } from './output.js';
-import { bwrapArgs } from './sandbox.js';
+import { bwrapArgs, workdirBindFailed } from './sandbox.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
 import { checkChildCwd, type PinnedWorkdir, pinWorkdir } from './workdir.js';
 
@@ -72,6 +72,8 @@ class Run {
   private waitingForGroup = false;
   /** The cwd was held open by a descriptor at spawn, so an ENOENT can only mean the command is missing. */
   private cwdPinned = false;
+  /** The host path bwrap binds as the working directory, when the run is sandboxed. */
+  private boundWorkdir: string | undefined;
   private lastActivityAt: number;
   /** With a stdoutSink: bytes read, and whether the sink said it is full. */
   private sinkBytes = 0;
@@ -129,6 +131,7 @@ class Run {
       command = spec.sandbox.bwrap;
       args = bwrapArgs(spec.sandbox, pinned.path, WORKDIR_FD_SLOT, spec.command, spec.args);
       stdio[WORKDIR_FD_SLOT] = pinned.fd;
+      this.boundWorkdir = pinned.path;
     }
     let child: ChildProcess;
     try {
@@ -354,17 +357,30 @@ class Run {
     this.complete();
   }
 
+  /** bwrap exits 1 before the critic starts when the pinned directory moved while it was bound. */
+  private sandboxSetupFailure(stderrTail: string): ExitClass | undefined {
+    const exited = this.natural?.kind === 'exit' && this.natural.code === 1;
+    if (!exited || this.boundWorkdir === undefined) return undefined;
+    return workdirBindFailed(stderrTail, this.boundWorkdir) ? { kind: 'cwd_missing' } : undefined;
+  }
+
   private complete(): void {
     if (this.completed) return;
     this.completed = true;
     this.clearTimer('killTimer');
     this.clearTimer('pollTimer');
     this.unregister?.();
+    const stderrTail = this.stderr.toString();
     const result: RunResult = {
-      exit: this.spawnFailure ?? this.reason ?? this.natural ?? { kind: 'signal', signal: 'UNKNOWN' },
+      exit:
+        this.spawnFailure ??
+        this.reason ??
+        this.sandboxSetupFailure(stderrTail) ??
+        this.natural ??
+        UNKNOWN_EXIT,
       stdout: this.stdout.toBuffer(),
       stdoutBytes: this.spec.stdoutSink ? this.sinkBytes : this.stdout.totalBytes,
-      stderrTail: this.stderr.toString(),
+      stderrTail,
       truncated: this.spec.stdoutSink ? this.sinkFull : this.stdout.overflowed,
       durationMs: this.clock.now() - this.startedAt,
       pid: this.pid,
@@ -374,6 +390,8 @@ class Run {
     this.settle();
   }
 }
+
+const UNKNOWN_EXIT: ExitClass = { kind: 'signal', signal: 'UNKNOWN' };
 
 function isDirectory(path: string): boolean {
   try {

@@ -77,6 +77,23 @@ export function bwrapArgs(
   return out;
 }
 
+/**
+ * Whether bwrap itself stopped before the critic started because the working directory moved while it was
+ * being bound. bwrap turns the descriptor into a path, mounts that path and then compares inodes, so a target
+ * renamed or swapped for a symlink in between fails closed ("Can't get type of source", "Race condition binding
+ * dirfd"). That is the target moving under us, not the critic failing. A critic can print these lines itself,
+ * but then it only turns its own failure into a path error.
+ */
+export function workdirBindFailed(stderrTail: string, workdir: string): boolean {
+  const line = stderrTail.trim();
+  if (line.includes('\n')) return false;
+  return (
+    line === `bwrap: Can't get type of source ${workdir}: No such file or directory` ||
+    line.startsWith(`bwrap: Can't find source path /proc/self/fd/`) ||
+    line.startsWith('bwrap: Race condition binding dirfd')
+  );
+}
+
 function entryKind(path: string): 'dir' | 'link' | 'other' | 'missing' {
   try {
     const info = lstatSync(path);

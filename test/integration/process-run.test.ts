@@ -92,6 +92,47 @@ describe('runProcess exit classification', () => {
   });
 });
 
+describe('runProcess under a sandbox whose setup fails', () => {
+  /** A stand-in for bwrap that dies the way bwrap does before it starts the command: one line, exit 1. */
+  function fakeBwrap(message: string): string {
+    const path = join(tmp, `bwrap-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(
+      path,
+      `#!/bin/sh\nwhile [ "$1" != "--ro-bind-fd" ]; do shift; done\nWORKDIR="$3"\necho "${message}" >&2\nexit 1\n`,
+    );
+    chmodSync(path, 0o755);
+    return path;
+  }
+  const sandboxed = (bwrap: string) =>
+    nodeSpec('exit-code.mjs', ['0'], {
+      root: tmp,
+      cwd: tmp,
+      sandbox: { bwrap, readOnly: [], writable: [] },
+    });
+
+  it.each([
+    "bwrap: Can't get type of source $WORKDIR: No such file or directory",
+    "bwrap: Can't find source path /proc/self/fd/3: No such file or directory",
+    'bwrap: Race condition binding dirfd',
+  ])('reports the working directory moving while bwrap binds it as cwd_missing (%s)', async (message) => {
+    const r = await runProcess(sandboxed(fakeBwrap(message)));
+    expect(r.exit).toEqual({ kind: 'cwd_missing' });
+  });
+
+  it('keeps any other bwrap failure, or the critic printing the line among others, an exit', async () => {
+    const other = await runProcess(
+      sandboxed(fakeBwrap('bwrap: Creating new namespace failed: Operation not permitted')),
+    );
+    expect(other.exit).toEqual({ kind: 'exit', code: 1 });
+    const wrongDir = await runProcess(
+      sandboxed(fakeBwrap("bwrap: Can't get type of source /elsewhere: No such file or directory")),
+    );
+    expect(wrongDir.exit).toEqual({ kind: 'exit', code: 1 });
+    const mixed = await runProcess(sandboxed(fakeBwrap('working\\nbwrap: Race condition binding dirfd')));
+    expect(mixed.exit).toEqual({ kind: 'exit', code: 1 });
+  });
+});
+
 describe('runProcess stdin, argv and env', () => {
   it('delivers stdin to the child and closes it so the child sees EOF', async () => {
     const r = await runProcess(nodeSpec('echo-stdin.mjs', [], { stdin: 'hello critic ✓' }));
