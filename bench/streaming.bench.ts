@@ -127,8 +127,72 @@ async function rateAndLatency(): Promise<Record<string, number>> {
   }
 }
 
+/**
+ * claude with --include-partial-messages frames an answer three times (64 KiB text deltas, the whole message, the
+ * result). The server keeps the answer once: `bytes` of answer cost the server at most the answer, never the raw
+ * stream; past maxOutputBytes of answer (8 MiB) the critic is stopped.
+ */
+async function claudeDeltas(
+  bytes: number,
+): Promise<{ growthMiB: number; totalChars: number; truncated: boolean }> {
+  const sandbox = makeSandbox('brutalist-bench-deltas-');
+  const env = serverEnv(sandbox, {
+    BRUTALIST_CLAUDE_BIN: join(import.meta.dirname, 'fixtures', 'delta-claude'),
+    BRUTALIST_EXTRA_ENV: 'DELTA_*',
+    BRUTALIST_CACHE_TTL_MS: '0',
+    BRUTALIST_CLI_TIMEOUT_MS: '300000',
+    DELTA_BYTES: String(bytes),
+  });
+  const { client, close, pid } = await connectStdio(env, sandbox.project);
+  try {
+    await client.callTool({ name: 'cli_agent_roster', arguments: {} });
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = rssBytes(pid);
+    let peak = idle;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssBytes(pid));
+    }, 10);
+    const result = await client.callTool(
+      { name: 'roast', arguments: { domain: 'idea', context: `answer of ${bytes} bytes`, clis: ['claude'] } },
+      undefined,
+      { onprogress: () => {}, timeout: 300_000 },
+    );
+    clearInterval(sampler);
+    const content = result.structuredContent as {
+      critics: Array<{ truncated: boolean }>;
+      page: { totalChars: number };
+    };
+    return {
+      growthMiB: (peak - idle) / MIB,
+      totalChars: content.page.totalChars,
+      truncated: content.critics[0]!.truncated,
+    };
+  } finally {
+    await close();
+    sandbox.cleanup();
+  }
+}
+
+export async function answerNotFraming(): Promise<Record<string, number>> {
+  const huge = await claudeDeltas(1024 * MIB);
+  console.log('memory: claude printing a 1 GiB answer as 64 KiB stream-json deltas (+ message + result)');
+  console.log(
+    `  server RSS growth ${huge.growthMiB.toFixed(1)} MiB (target <= 32 MiB); result ${(huge.totalChars / MIB).toFixed(1)} Mi chars, truncated=${huge.truncated}`,
+  );
+  const five = await claudeDeltas(5 * 1000 * 1000);
+  console.log('answer: claude printing a 5 MB answer framed three times (15 MB of stream-json)');
+  console.log(
+    `  result ${five.totalChars} chars for 5,000,000 answer bytes (header included), truncated=${five.truncated} (target: whole); RSS growth ${five.growthMiB.toFixed(1)} MiB`,
+  );
+  return {
+    deltas1GiBGrowthMiB: huge.growthMiB,
+    answer5MBTotalChars: five.totalChars,
+    answer5MBTruncated: five.truncated ? 1 : 0,
+  };
+}
+
 export async function run(): Promise<Record<string, number>> {
-  return { ...(await memoryAndCpu()), ...(await rateAndLatency()) };
+  return { ...(await memoryAndCpu()), ...(await answerNotFraming()), ...(await rateAndLatency()) };
 }
 
 if (import.meta.filename === process.argv[1]) await run();
