@@ -142,6 +142,7 @@ async function claudeDeltas(
     BRUTALIST_CACHE_TTL_MS: '0',
     BRUTALIST_CLI_TIMEOUT_MS: '300000',
     DELTA_BYTES: String(bytes),
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   });
   const { client, close, pid } = await connectStdio(env, sandbox.project);
   try {

@@ -86,9 +86,19 @@ export function streamParser(events: EventParser, limits: StreamLimits): OutputP
     },
     finish(): ParsedOutput {
       endLine(); // a cut last line simply fails to parse
-      return events.finish();
+      const parsed = events.finish();
+      // Lines already read when the cap was passed were taken whole: cut the answer back to the cap.
+      if (events.answerBytes() <= limits.maxAnswerBytes) return parsed;
+      return { ...parsed, text: cutToBytes(parsed.text, limits.maxAnswerBytes) };
     },
   };
+}
+
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
+export function cutToBytes(text: string, maxBytes: number): string {
+  if (text.length <= maxBytes / 3 || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const { read } = new TextEncoder().encodeInto(text, new Uint8Array(maxBytes));
+  return text.slice(0, read);
 }
 
 /** The whole-output form: the same parser fed one string (recorded outputs, tests, one-shot tools). */

@@ -36,8 +36,9 @@ export function composeCritique(title: string, outcomes: readonly CriticOutcome[
       const r = o.result;
       const head = [r.critic, r.model, seconds(r.durationMs)].filter(Boolean).join(' · ');
       if (several || verbose) parts.push(`## ${head}`);
-      parts.push(r.text.trim() || '_(the critic returned an empty critique)_');
+      // Before the text: a long critique's end may be pages away.
       if (r.truncated) parts.push(`> **Truncated:** the critic's output passed the output cap and was cut.`);
+      parts.push(r.text.trim() || '_(the critic returned an empty critique)_');
       if (verbose) parts.push(runDetails(r));
     } else {
       parts.push(`## ${o.critic} · failed: ${o.error.code}`, o.error.message);

@@ -226,9 +226,8 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     });
     expect(result.truncated).toBe(true);
     expect(result.exitClass).toBe('output_cap');
-    // The cap counts answer bytes: the run stops once the kept text passes it, within one more line of text.
-    expect(Buffer.byteLength(result.text)).toBeGreaterThan(64 * 1024);
-    expect(Buffer.byteLength(result.text)).toBeLessThanOrEqual(2 * 64 * 1024);
+    // The cap counts answer bytes: the run stops once the text passes it, and exactly the cap is kept.
+    expect(Buffer.byteLength(result.text)).toBe(64 * 1024);
     expect(result.outputBytes).toBeLessThan(400_000);
     expect(result.text.replaceAll('\n\n', '').startsWith('FAKE SPEW critique text')).toBe(true);
     expect(Buffer.concat(chunks).length).toBeGreaterThan(64 * 1024);

@@ -11,7 +11,7 @@ import {
   geminiAdapter,
   type ParsedOutput,
 } from '../../src/critics/index.js';
-import { lineBoundFor } from '../../src/critics/stream.js';
+import { cutToBytes, lineBoundFor } from '../../src/critics/stream.js';
 import {
   CLAUDE_INIT,
   CLAUDE_STREAM_OK,
@@ -130,5 +130,22 @@ describe('stream parsers', () => {
     const room = lines.map((line) => small.push(Buffer.from(`${line}\n`)));
     expect(room.slice(0, 3)).toEqual([true, true, true]);
     expect(room[3]).toBe(false);
+    // Everything pushed after the cap was passed is dropped: at most 500 bytes, cut between characters.
+    expect(small.finish().text).toBe(answer.slice(0, 250));
+  });
+
+  it('keeps at most maxAnswerBytes of answer when one chunk carries the answer past the cap', () => {
+    const text = `${'a'.repeat(99)}😀${'b'.repeat(100)}`; // the emoji (4 bytes, 2 UTF-16 units) straddles byte 100
+    const parser = claudeAdapter.openParser({ maxAnswerBytes: 101 });
+    const stream = [CLAUDE_INIT, claudeAssistant(text), claudeResult({ result: text })];
+    expect(parser.push(Buffer.from(stream.map((l) => `${JSON.stringify(l)}\n`).join('')))).toBe(false);
+    expect(parser.finish().text).toBe('a'.repeat(99));
+  });
+
+  it('cutToBytes keeps whole characters and leaves short text alone', () => {
+    expect(cutToBytes('héllo', 3)).toBe('hé');
+    expect(cutToBytes('héllo', 2)).toBe('h');
+    expect(cutToBytes('héllo', 6)).toBe('héllo');
+    expect(cutToBytes('😀x', 3)).toBe('');
   });
 });
