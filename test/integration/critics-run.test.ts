@@ -1,8 +1,8 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigInput, CriticName } from '../../src/config/index.js';
-import { ADAPTERS, CriticAvailability, runCritic } from '../../src/critics/index.js';
+import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { type Clock, ManualClock, sha256Hex } from '../../src/infra/index.js';
 import { fakeConfig, isRunning, makeSandbox, readLog, waitFor } from './critics-helpers.js';
@@ -59,23 +59,38 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     );
   const runCalls = () => readLog(box.log).filter((c) => !c.argv.includes('--version'));
 
-  it('returns the critique with version, exit class, prompt hash, argv and usage', async () => {
+  it('returns the critique with version, exit class, prompt hash, argv, usage and duration', async () => {
     const prompt = 'Critique this plan: build a rocket out of cardboard.';
-    const result = await run(setup(), prompt);
-    // What is recorded is the argv as shown (codex masks the run directory it marks untrusted).
-    const shown = ADAPTERS[critic].buildInvocation({ prompt }, undefined, { cwd: realpathSync(box.target) });
-    expect(result.text).toBe(`FAKE-${critic.toUpperCase()} CRITIQUE: ${prompt.length} prompt chars`);
+    const release = join(box.dir, 'release');
+    const clock = new ManualClock();
+    const pending = run(setup({}, clock), `${prompt}\n@@fake wait_file=${release}`);
+    await waitFor(() => runCalls().length === 1);
+    clock.advance(1_234);
+    writeFileSync(release, '');
+    const result = await pending;
+    const sent = `${prompt}\n@@fake wait_file=${release}`;
+    expect(result.text).toBe(`FAKE-${critic.toUpperCase()} CRITIQUE: ${sent.length} prompt chars`);
     expect(result).toMatchObject({
       critic,
       cliVersion: VERSIONS[critic],
       exitClass: 'ok',
       truncated: false,
-      promptSha256: sha256Hex(prompt),
-      argv: shown.shownArgs ?? shown.args,
+      promptSha256: sha256Hex(sent),
+      durationMs: 1_234,
     });
+    // The recorded argv is what the CLI received, except that codex's run directory is masked.
+    const received = runCalls()[0]!.argv;
+    const differing = received.filter((arg, i) => arg !== result.argv[i]);
+    expect(result.argv).toHaveLength(received.length);
+    if (critic === 'codex') {
+      expect(differing).toHaveLength(1);
+      expect(differing[0]).toContain(realpathSync(box.target));
+      expect(result.argv.join(' ')).not.toContain(box.dir);
+    } else {
+      expect(differing).toEqual([]);
+    }
     expect(result.outputBytes).toBeGreaterThan(result.text.length);
     expect(result.usage?.outputTokens).toBeGreaterThan(0);
-    expect(result.durationMs).toBeGreaterThanOrEqual(0);
   });
 
   it('sends the prompt on stdin and never in argv, running in the target directory', async () => {
