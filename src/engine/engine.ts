@@ -6,14 +6,9 @@ import { BrutalistError } from '../errors/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
 import { CritiqueSanitizer, checkTextLimits, type ResolvedTarget, resolveTarget } from '../security/index.js';
-import type {
-  Conversation,
-  ConversationTurn,
-  StateStore,
-  StateStoreStats,
-  StoreHealth,
-} from '../state/index.js';
+import type { StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
 import { BackgroundRuns } from './background-runs.js';
+import { loadConversation, saveConversation } from './conversations.js';
 import { type CriticRunner, selectCritics } from './critic-runs.js';
 import { fingerprintTarget } from './fingerprint.js';
 import { CriticGuard, type CriticGuardDeps } from './guarded-runner.js';
@@ -136,13 +131,8 @@ export class Engine {
     // From here on (prompt, cache key, conversation) only the redacted text exists.
     const redaction = redactRoastInput(args, this.sanitizer, this.config.redactInputSecrets);
     args = redaction.args;
-    const conversation = args.resume ? await this.loadConversation(args, ctx) : undefined;
-    let target: ResolvedTarget | undefined;
-    let fingerprint: string | undefined = 'abstract';
-    if (getDomain(args.domain).kind === 'filesystem' && args.target) {
-      target = await resolveTarget(args.target, ctx.roots, this.config);
-      fingerprint = await fingerprintTarget(target.path, this.config.fingerprintMaxFiles);
-    }
+    const conversation = args.resume ? await loadConversation(this.store, args, ctx.owner) : undefined;
+    const { target, fingerprint } = await this.locate(args, ctx.roots);
     const selection = await selectCritics(args.clis ?? conversation?.critics, this.availability, this.config);
     const plan = roastPlan(args, {
       target,
@@ -154,11 +144,25 @@ export class Engine {
     });
     const { finished, critics } = await this.plans.run(plan, ctx, call);
     const response = await this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId);
-    await this.saveConversation(response.contextId, ctx.owner, 'roast', plan.domain, critics, [
-      ...plan.turns,
-      ...finished.turns,
-    ]);
+    await saveConversation(this.store, this.config, {
+      contextId: response.contextId,
+      owner: ctx.owner,
+      tool: 'roast',
+      domain: plan.domain,
+      critics,
+      turns: [...plan.turns, ...finished.turns],
+    });
     return response;
+  }
+
+  /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
+  private async locate(
+    args: NewRoastArgs,
+    roots: readonly string[],
+  ): Promise<{ target?: ResolvedTarget; fingerprint: string | undefined }> {
+    if (getDomain(args.domain).kind !== 'filesystem' || !args.target) return { fingerprint: 'abstract' };
+    const target = await resolveTarget(args.target, roots, this.config);
+    return { target, fingerprint: await fingerprintTarget(target.path, this.config.fingerprintMaxFiles) };
   }
 
   /** `roast_cli_debate`: two critics argue opposite positions for 1..3 rounds; follow-ups as for `roast`. */
@@ -333,55 +337,6 @@ export class Engine {
   private guardRecursion(): void {
     if (this.env[RECURSION_ENV]) throw new BrutalistError('RECURSION_BLOCKED');
   }
-
-  private async loadConversation(args: RoastArgs, ctx: RequestContext): Promise<Conversation> {
-    if (!args.context_id) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'resume needs the context_id of an earlier critique.', {
-        data: { field: 'context_id' },
-      });
-    }
-    if (!args.context) {
-      throw new BrutalistError(
-        'INVALID_ARGUMENT',
-        'resume needs a context: your follow-up question or answer.',
-        {
-          data: { field: 'context' },
-        },
-      );
-    }
-    const conversation = await this.store.getConversation(args.context_id);
-    if (!conversation || conversation.owner !== ctx.owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
-    return conversation;
-  }
-
-  private async saveConversation(
-    contextId: string,
-    owner: string,
-    tool: string,
-    domain: string,
-    critics: readonly CriticName[],
-    turns: readonly ConversationTurn[],
-  ): Promise<void> {
-    const bounded = boundHistory(turns, this.config.maxHistoryChars);
-    await this.store.putConversation(
-      { contextId, owner, tool, domain, critics, turns: bounded },
-      this.config.resultTtlMs,
-      this.config.maxConversationTurns,
-    );
-  }
-}
-
-/** Keeps the newest turns whose text fits in `maxChars` (the oldest are dropped first). */
-function boundHistory(turns: readonly ConversationTurn[], maxChars: number): ConversationTurn[] {
-  const kept: ConversationTurn[] = [];
-  let total = 0;
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const turn = turns[i]!;
-    if (total + turn.text.length > maxChars && kept.length > 0) break;
-    kept.unshift(turn.text.length > maxChars ? { ...turn, text: turn.text.slice(0, maxChars) } : turn);
-    total += turn.text.length;
-  }
-  return kept;
 }
 
 function loginOf(status: LoginStatus | undefined) {
