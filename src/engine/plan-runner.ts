@@ -64,9 +64,9 @@ export class PlanRunner {
       if (!isBrutalistError(err) || err.code !== 'CIRCUIT_OPEN') throw err;
       const stale = this.stale(hit, plan);
       if (stale) return { finished: stale, critics: plan.critics };
-      const alternate =
-        plan.fallback === 'alternate' ? await guard.alternate(critics, this.deps.availability) : undefined;
-      if (plan.fallback !== 'alternate' || !alternate) throw err;
+      if (plan.fallback !== 'alternate') throw err;
+      const alternate = await guard.alternate(critics, this.deps.availability);
+      if (!alternate) throw err;
       return this.run(withAlternate(plan, alternate), ctx, call);
     }
   }
