@@ -121,6 +121,34 @@ describe('SingleFlight', () => {
     expect(started).toBe(false);
   });
 
+  it("keeps a restarted flight's listeners when the abandoned run it replaced settles", async () => {
+    const flights = new SingleFlight<string, string>();
+    const emits: Array<(event: string) => void> = [];
+    const releases: Array<(value: string) => void> = [];
+    // Each run ignores abort, like a critic that takes a while to exit.
+    const fn = (_signal: AbortSignal, emit: (event: string) => void) =>
+      new Promise<string>((resolve) => {
+        emits.push(emit);
+        releases.push(resolve);
+      });
+    const a = new AbortController();
+    const first = flights.run('k', a.signal, fn).catch((e: unknown) => e);
+    a.abort();
+    await first;
+    const second = flights.run('k', new AbortController().signal, fn);
+    releases[0]!('old');
+    await Promise.resolve();
+    await Promise.resolve();
+    const heard: string[] = [];
+    const third = flights.run('k', new AbortController().signal, fn, (e) => heard.push(e));
+    emits[1]!('progress');
+    emits[0]!('from the abandoned run');
+    releases[1]!('new');
+    expect(await Promise.all([second, third])).toEqual(['new', 'new']);
+    expect(emits).toHaveLength(2);
+    expect(heard).toEqual(['progress']);
+  });
+
   it('passes a failure to every caller and forgets the key', async () => {
     const flights = new SingleFlight<number>();
     const fail = () => Promise.reject(new BrutalistError('CLI_FAILED'));

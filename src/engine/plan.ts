@@ -1,0 +1,248 @@
+/** Request plans: what one roast or debate will run, on which critics, under which cache key; pure functions. */
+import { basename, dirname } from 'node:path';
+import type { Config, CriticName, PriorityName } from '../config/index.js';
+import { buildRoastPrompt, type DomainId, getDomain } from '../domains/index.js';
+import { BrutalistError } from '../errors/index.js';
+import { sha256Hex } from '../infra/index.js';
+import { checkTextLimits, type RedactedInputCounts, type ResolvedTarget } from '../security/index.js';
+import type { Conversation, ConversationTurn } from '../state/index.js';
+import { checkModels, type Selection, type Workplace } from './critic-runs.js';
+import { stableJson } from './single-flight.js';
+import type { Models, NewDebateArgs, NewRoastArgs, ToolId } from './types.js';
+
+const LONG_FIELDS = ['context', 'topic', 'proPosition', 'conPosition'];
+
+/**
+ * What the runner does when the planned critics' circuits are open and no stale critique stands in:
+ * `alternate` runs the first installed critic whose circuit is closed; `none` answers CIRCUIT_OPEN.
+ */
+export type FallbackPolicy = 'alternate' | 'none';
+
+interface PlanBase {
+  readonly tool: ToolId;
+  readonly domain: DomainId | null;
+  /** The critics that run, in order; a debate's are [pro, con], the same critic twice when only one is left. */
+  readonly critics: readonly CriticName[];
+  readonly skipped: Selection['skipped'];
+  readonly notes: readonly string[];
+  /** Everything besides `critics` that changes the text; paging, priority and force_refresh never do. */
+  readonly identity: Readonly<Record<string, unknown>>;
+  /** False: the result is neither read from nor written to the cache (a target too large to fingerprint). */
+  readonly cacheable: boolean;
+  readonly forceRefresh: boolean;
+  readonly fallback: FallbackPolicy;
+  readonly verbose: boolean;
+  readonly models: Models | undefined;
+  readonly priority: PriorityName | undefined;
+  /** Size of the first page (default: config). */
+  readonly limit: number | undefined;
+  readonly redactedInput: RedactedInputCounts;
+}
+
+export interface RoastPlan extends PlanBase {
+  readonly tool: 'roast';
+  readonly domain: DomainId;
+  readonly title: string;
+  readonly prompt: string;
+  readonly place: Workplace;
+  /** The conversation so far plus this request's user turn; the critics' answers are appended after the run. */
+  readonly turns: readonly ConversationTurn[];
+}
+
+export interface DebatePlan extends PlanBase {
+  readonly tool: 'roast_cli_debate';
+  readonly domain: null;
+  readonly topic: string;
+  readonly proPosition: string;
+  readonly conPosition: string;
+  readonly context: string | undefined;
+  readonly rounds: number;
+  readonly agents: readonly [CriticName, CriticName];
+  readonly fallback: 'none';
+}
+
+export type RequestPlan = RoastPlan | DebatePlan;
+
+/** What a roast plan is made from besides its (redacted) arguments: the facts the engine looked up. */
+export interface RoastPlanContext {
+  /** The realpath target of a filesystem domain. */
+  readonly target?: ResolvedTarget;
+  /** The target's fingerprint ('abstract' for abstract domains); undefined: too large, not cacheable. */
+  readonly fingerprint: string | undefined;
+  readonly conversation?: Conversation;
+  readonly selection: Selection;
+  readonly redactedInput: RedactedInputCounts;
+  readonly now: number;
+}
+
+export interface DebatePlanContext {
+  readonly agents: readonly [CriticName, CriticName];
+  readonly notes: readonly string[];
+  readonly redactedInput: RedactedInputCounts;
+}
+
+/** One cache key for every plan: its identity and its critics. */
+export function cacheKey(plan: RequestPlan): string {
+  return sha256Hex(stableJson({ ...plan.identity, critics: plan.critics }));
+}
+
+/** The critics a plan's breakers and flight cover (a debate's two sides may be one critic). */
+export function planCritics(plan: RequestPlan): readonly CriticName[] {
+  return [...new Set(plan.critics)];
+}
+
+/** The limits every new roast meets before anything is looked up; throws INVALID_ARGUMENT. */
+export function checkRoastArgs(args: NewRoastArgs, config: Config): void {
+  const domain = getDomain(args.domain);
+  // A filesystem target is checked by resolveTarget (length, NUL, components) and gets a PATH_* code.
+  const title = domain.kind === 'abstract' ? { target: args.target } : {};
+  checkTextLimits({ ...title, context: args.context, ...args.fields }, config, LONG_FIELDS);
+  checkModels(args.models);
+  if (domain.kind === 'filesystem' && !args.target) {
+    throw new BrutalistError('INVALID_ARGUMENT', `domain "${domain.id}" needs a target path.`, {
+      data: { field: 'target' },
+    });
+  }
+  if (domain.kind === 'abstract' && !args.context && !args.resume) {
+    throw new BrutalistError(
+      'INVALID_ARGUMENT',
+      `domain "${domain.id}" needs a context describing what to critique.`,
+      {
+        data: { field: 'context' },
+      },
+    );
+  }
+}
+
+/** The plan of a new roast; `args` are already redacted, so only redacted text reaches prompt and key. */
+export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan {
+  const domain = getDomain(args.domain);
+  const { target, conversation } = ctx;
+  // Abstract domains have nothing to read: the runner gives each critic run an empty private dir.
+  const place: Workplace = target
+    ? { cwd: target.kind === 'directory' ? target.path : dirname(target.path), root: target.root }
+    : { fileAccess: 'none' };
+  const targetPath = target ? (target.kind === 'directory' ? '.' : basename(target.path)) : undefined;
+  const history = conversation?.turns.map((t) => ({ role: t.role, critic: t.critic, text: t.text }));
+  const verbose = args.verbose === true;
+  const userTurn: ConversationTurn = {
+    role: 'user',
+    text: args.context ?? `Critique ${domain.title}: ${args.target ?? ''}`.trim(),
+    at: ctx.now,
+  };
+  return {
+    tool: 'roast',
+    domain: domain.id,
+    critics: ctx.selection.critics,
+    skipped: ctx.selection.skipped,
+    notes: [],
+    identity: {
+      tool: 'roast',
+      domain: domain.id,
+      target: target?.path,
+      context: args.context,
+      fields: args.fields,
+      models: args.models,
+      fingerprint: ctx.fingerprint,
+      history: history ? sha256Hex(stableJson(history)) : undefined,
+      verbose,
+    },
+    cacheable: ctx.fingerprint !== undefined,
+    forceRefresh: args.force_refresh === true,
+    // Pinned critics (by `clis` or by the conversation) are never swapped for another.
+    fallback: args.clis || conversation ? 'none' : 'alternate',
+    verbose,
+    models: args.models,
+    priority: args.priority,
+    limit: args.limit,
+    redactedInput: ctx.redactedInput,
+    title: `Brutalist critique: ${domain.title}${args.target ? ` (${args.target})` : ''}`,
+    prompt: buildRoastPrompt({
+      domain: domain.id,
+      target: args.target,
+      targetPath,
+      context: args.context,
+      fields: args.fields,
+      history,
+    }),
+    place,
+    turns: [...(conversation?.turns ?? []), userTurn],
+  };
+}
+
+/** The limits every new debate meets before anything is looked up; throws INVALID_ARGUMENT. */
+export function checkDebateArgs(args: NewDebateArgs, config: Config): void {
+  const { topic, proPosition, conPosition, context } = args;
+  checkTextLimits({ topic, proPosition, conPosition, context }, config, LONG_FIELDS);
+  checkModels(args.models);
+  if (args.agents && args.agents.length > 0 && args.agents.length !== 2) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'agents must name exactly two critics (pro, con).', {
+      data: { field: 'agents' },
+    });
+  }
+}
+
+/**
+ * The two debaters when the caller named none: the first two installed critics in preference order whose
+ * circuit is closed; critics whose circuit is open argue only when nothing else is left.
+ */
+export function chooseDebaters(
+  installed: readonly CriticName[],
+  rejecting: (critic: CriticName) => boolean,
+): Pick<DebatePlanContext, 'agents' | 'notes'> {
+  const closed = installed.filter((c) => !rejecting(c));
+  const ordered = closed.length > 0 ? closed : installed;
+  const first = ordered[0];
+  if (!first) throw new BrutalistError('NO_CRITIC_AVAILABLE');
+  const second = ordered[1] ?? first;
+  const notes = second === first ? [`Only ${first} is available, so it argues both sides.`] : [];
+  return { agents: [first, second], notes };
+}
+
+/** The plan of a new debate; `args` are already redacted. */
+export function debatePlan(args: NewDebateArgs, ctx: DebatePlanContext): DebatePlan {
+  const rounds = args.rounds ?? 1;
+  const verbose = args.verbose === true;
+  return {
+    tool: 'roast_cli_debate',
+    domain: null,
+    critics: ctx.agents,
+    skipped: [],
+    notes: ctx.notes,
+    identity: {
+      tool: 'debate',
+      topic: args.topic,
+      proPosition: args.proPosition,
+      conPosition: args.conPosition,
+      context: args.context,
+      models: args.models,
+      rounds,
+      verbose,
+    },
+    cacheable: true,
+    forceRefresh: args.force_refresh === true,
+    // The debaters were chosen with their circuits in view (or named by the caller): no swap mid-request.
+    fallback: 'none',
+    verbose,
+    models: args.models,
+    priority: args.priority,
+    limit: args.limit,
+    redactedInput: ctx.redactedInput,
+    topic: args.topic,
+    proPosition: args.proPosition,
+    conPosition: args.conPosition,
+    context: args.context,
+    rounds,
+    agents: ctx.agents,
+  };
+}
+
+/**
+ * The plan re-aimed at `critic` because the planned critics' circuits are open: a new cache key, a note that
+ * says why, and no further fallback. Only roast plans have an `alternate` policy.
+ */
+export function withAlternate(plan: RoastPlan, critic: CriticName): RoastPlan {
+  const open = plan.critics;
+  const note = `${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} paused (circuit open), so ${critic} answered instead.`;
+  return { ...plan, critics: [critic], notes: [...plan.notes, note], fallback: 'none' };
+}
