@@ -72,9 +72,8 @@ export function createLogger(options: LoggerOptions): Logger {
       hooks: {
         // Messages are fixed strings in this code base; redacted anyway, in case one ever quotes input.
         logMethod(args, method) {
-          const [first, ...rest] = args;
-          if (typeof first === 'string') return method.apply(this, [redactText(first), ...rest]);
-          return method.apply(this, args);
+          const clean = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
+          return method.apply(this, clean as Parameters<typeof method>);
         },
       },
     },
