@@ -11,6 +11,7 @@ const benches = [
   './resilience/callers.bench.js',
   './state/store.bench.js',
   './state/server.bench.js',
+  './observability/logger.bench.js',
 ];
 for (const path of benches) {
   const mod = (await import(path)) as { run: () => Promise<Record<string, number>> };

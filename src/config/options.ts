@@ -559,6 +559,13 @@ export const OPTIONS = {
     10_000,
     'Live child process groups at which batch requests are shed; at 2x default ones too.',
   ),
+  // ---- observability (docs/operations.md#logs)
+  logLevel: choice(
+    'BRUTALIST_LOG_LEVEL',
+    'warn',
+    'Least severe level written to the JSON log on stderr: `fatal`, `error`, `warn` (critic failures, breakers opening), `info`, `debug` (every spawn and exit), `trace`, or `silent`.',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  ),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -12,9 +12,11 @@ import {
   runProcess,
   type SandboxPlan,
 } from '../process/index.js';
+import { sanitizeText } from '../security/index.js';
 import { ADAPTERS, baseUrlFor, configPathsFor, defaultModelFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
 import { formatExitClass, scrubDetail } from './classify.js';
+import { CRITIC_STDERR_TAIL_CHARS, type CriticFailureEvent, criticFailureChannel } from './diagnostics.js';
 import type { CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
@@ -41,22 +43,64 @@ export interface RunCriticOptions {
   readonly onStdout?: (chunk: Buffer) => void;
 }
 
-/** Stderr kept in the internal cause for operators' logs; it never goes into data or the message. */
-const CAUSE_STDERR_CHARS = 2_000;
+/** What a failure report needs besides the code: where the run was (for path scrubbing) and whose secrets to drop. */
+interface FailureScope {
+  readonly critic: CriticName;
+  readonly root: string;
+  readonly env: NodeJS.ProcessEnv;
+}
 
+/** Stderr lines a detail quotes when the CLI printed no structured error: the last ones say why it stopped. */
+const DETAIL_STDERR_LINES = 2;
+/**
+ * Stderr lines that never say why a run failed: the CLIs' start-up warnings (codex "WARNING: proceeding, even
+ * though…", gemini "Warning: 256-color support…", "Ripgrep is not available…"). Skipped unless nothing else is left.
+ */
+const DETAIL_NOISE_RE = /^warn(?:ing)?\b|ripgrep is not available|model metadata for/i;
+
+/**
+ * The failed run as a BrutalistError carrying its cause: `data.detail` (the vendor's error message, else the last
+ * stderr lines; sanitized, one line, ≤ 300 chars) and `data.exitClass`. The sanitized stderr tail is published on
+ * the critic-failure channel for the log, never sent to the client.
+ */
 function failure(
   code: ErrorCode,
-  critic: CriticName,
+  scope: FailureScope,
   exitClass: string,
   parsed: ParsedOutput | undefined,
-  run: RunResult | undefined,
+  run: RunResult,
   cause?: unknown,
 ): BrutalistError {
-  const detail = parsed?.error?.message ? scrubDetail(parsed.error.message) : undefined;
-  return new BrutalistError(code, `${critic}: ${ERROR_CODES[code].message}`, {
-    data: { critic, exitClass, ...(detail ? { detail } : {}) },
-    cause: cause ?? (run ? { stderrTail: run.stderrTail.slice(-CAUSE_STDERR_CHARS) } : undefined),
+  const clean = (text: string, maxChars?: number) =>
+    sanitizeText(text, { roots: [scope.root], env: scope.env, ...(maxChars ? { maxChars } : {}) });
+  const stderrTail = clean(run.stderrTail.slice(-CRITIC_STDERR_TAIL_CHARS * 2), CRITIC_STDERR_TAIL_CHARS);
+  const raw = parsed?.error?.message || lastLines(stderrTail, DETAIL_STDERR_LINES);
+  const detail = raw ? scrubDetail(clean(raw)) : '';
+  if (criticFailureChannel.hasSubscribers) {
+    const event: CriticFailureEvent = {
+      critic: scope.critic,
+      code,
+      exitClass,
+      durationMs: run.durationMs,
+      stderrTail,
+      detail,
+    };
+    criticFailureChannel.publish(event);
+  }
+  return new BrutalistError(code, `${scope.critic}: ${ERROR_CODES[code].message}`, {
+    data: { critic: scope.critic, exitClass, ...(detail ? { detail } : {}) },
+    cause: cause ?? { stderrTail },
   });
+}
+
+/** The last `count` non-empty lines that are not known noise (or, when all are noise, the last ones at all). */
+function lastLines(text: string, count: number): string {
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  const telling = lines.filter((line) => !DETAIL_NOISE_RE.test(line));
+  return (telling.length > 0 ? telling : lines).slice(-count).join(' | ');
 }
 
 /**
@@ -149,6 +193,7 @@ export async function runCritic(
   }
 
   const exitClass = formatExitClass(run.exit);
+  const scope: FailureScope = { critic, root: place.root, env: deps.env ?? process.env };
   let parsed: ParsedOutput | undefined;
   let parseError: unknown;
   try {
@@ -161,10 +206,10 @@ export async function runCritic(
   if (code) {
     // The binary vanished since the probe: make the next check notice.
     if (code === 'CLI_NOT_FOUND') deps.availability.invalidate(critic);
-    throw failure(code, critic, exitClass, parsed, run);
+    throw failure(code, scope, exitClass, parsed, run);
   }
   if (!parsed || parsed.text.trim().length === 0) {
-    throw failure('CLI_OUTPUT_INVALID', critic, exitClass, parsed, run, parseError);
+    throw failure('CLI_OUTPUT_INVALID', scope, exitClass, parsed, run, parseError);
   }
 
   return {

@@ -12,6 +12,8 @@ import type { ToolResultContent } from './result-schema.js';
 export interface SanitizeScope {
   readonly roots: readonly string[];
   readonly env: NodeJS.ProcessEnv;
+  /** The tool call's id (observability/request-context): sent as `data.requestId` so the log line can be found. */
+  readonly requestId?: string | undefined;
 }
 
 /** Any answer of `roast` / `roast_cli_debate`: a page, "still running", or "cancelled". */
@@ -110,17 +112,36 @@ function result(text: string, structured: ToolResultContent, isError = false): C
   };
 }
 
-/** Any error as a tool result: isError, a stable code, and only sanitized text and data. */
+/**
+ * Any error as a tool result: isError, a stable code, and only sanitized text and data. The text ends with the
+ * cause (`data.exitClass` and `data.detail`, when the error has them) and the request id, since some clients show
+ * the model nothing else.
+ */
 export function formatError(err: unknown, scope: SanitizeScope): CallToolResult {
   const error = toBrutalistError(err);
   const options = { roots: scope.roots, env: scope.env };
   const message = sanitizeText(error.message, options);
-  const data = sanitizeData(error.data, options) as Record<string, unknown>;
+  const data = sanitizeData(
+    { ...error.data, ...(scope.requestId ? { requestId: scope.requestId } : {}) },
+    options,
+  ) as Record<string, unknown>;
   const hint = error.retryable ? ' (retryable)' : '';
-  const text = `Error ${error.code}${hint}: ${message}`;
+  const lines = [`Error ${error.code}${hint}: ${message}`];
+  const cause = causeLine(data);
+  if (cause) lines.push(`Cause: ${cause}`);
+  if (typeof data.requestId === 'string') lines.push(`Request id: ${data.requestId}`);
+  const text = lines.join('\n');
   return result(
     text,
     { text, status: 'error', error: { code: error.code, message, retryable: error.retryable, data } },
     true,
   );
+}
+
+/** `exit:1: <detail>`, or either part alone; undefined when the error says nothing beyond its code. */
+function causeLine(data: Record<string, unknown>): string | undefined {
+  const exitClass = typeof data.exitClass === 'string' ? data.exitClass : undefined;
+  const detail = typeof data.detail === 'string' && data.detail.length > 0 ? data.detail : undefined;
+  if (detail) return exitClass ? `${exitClass}: ${detail}` : detail;
+  return exitClass && exitClass !== 'unavailable' ? exitClass : undefined;
 }

@@ -1,13 +1,18 @@
 /** The MCP server: tool list, tool dispatch, roots, progress and cancellation. No business logic here. */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   ListToolsRequestSchema,
   RootsListChangedNotificationSchema,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext } from '../engine/index.js';
-import { BrutalistError } from '../errors/index.js';
+import { BrutalistError, toBrutalistError } from '../errors/index.js';
+import { currentRequest, type Logger, runInRequest } from '../observability/index.js';
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResult } from './format.js';
@@ -26,6 +31,8 @@ export interface McpServerOptions {
   readonly cwd?: string;
   /** The server-wide notification streams (rate limits are shared by every connection). */
   readonly streams: StreamHub;
+  /** The server log (stderr); every failed tool call is logged there with its request id. */
+  readonly logger?: Logger;
 }
 
 const INSTRUCTIONS = [
@@ -77,7 +84,14 @@ export function createMcpServer(options: McpServerOptions): Server {
     tools: Object.values(tools).map((t) => t.definition),
   }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  // Each call runs in its own request context: its id is on every log line the call causes and in its errors.
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    runInRequest(request.params.name.slice(0, 64), () => callTool(request, extra)),
+  );
+  const callTool = async (
+    request: CallToolRequest,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ): Promise<CallToolResult> => {
     const allowedRoots = await roots();
     const name = request.params.name;
     let stream: RequestStream | undefined;
@@ -155,12 +169,32 @@ export function createMcpServer(options: McpServerOptions): Server {
         }
       }
     } catch (err) {
-      return formatError(err, { roots: allowedRoots, env });
+      const error = toBrutalistError(err);
+      logToolError(options.logger, error);
+      return formatError(error, { roots: allowedRoots, env, requestId: currentRequest()?.requestId });
     } finally {
       stream?.close();
     }
-  });
+  };
   return server;
+}
+
+/** Internal errors at `error` with their cause (stderr is the operator's); the rest at `info` (the client got them). */
+function logToolError(logger: Logger | undefined, error: BrutalistError): void {
+  if (!logger) return;
+  const fields = { event: 'tool_error', code: error.code, retryable: error.retryable, data: error.data };
+  if (error.code === 'INTERNAL_ERROR') {
+    const cause = error.cause instanceof Error ? error.cause : undefined;
+    logger.error(
+      {
+        ...fields,
+        cause: cause ? { name: cause.name, message: cause.message, stack: cause.stack } : String(error.cause),
+      },
+      'tool call failed',
+    );
+  } else {
+    logger.info(fields, 'tool call failed');
+  }
 }
 
 function formatSuggestions(suggestions: ReturnType<Engine['discover']>): string {

@@ -5,6 +5,7 @@ import { CriticAvailability, CriticLogins } from '../critics/index.js';
 import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
+import { type Logger, subscribeDiagnostics } from '../observability/index.js';
 import { killAllProcessGroups } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { type DropPolicy, StreamHub, type StreamingConfig } from '../streaming/index.js';
@@ -36,7 +37,14 @@ export interface App {
 
 export function createApp(
   config: Config,
-  options: { env?: NodeJS.ProcessEnv; clock?: Clock; cwd?: string; store?: StateStore } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    clock?: Clock;
+    cwd?: string;
+    store?: StateStore;
+    /** The server log; given, it receives the diagnostics events and every failed tool call until shutdown. */
+    logger?: Logger;
+  } = {},
 ): App {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
@@ -47,6 +55,7 @@ export function createApp(
   const logins = new CriticLogins({ config, availability, clock, env });
   const engine = new Engine({ config, store, availability, logins, clock, env });
   const streams = new StreamHub(streamingConfig(config), clock);
+  const unsubscribeLog = options.logger ? subscribeDiagnostics(options.logger) : () => {};
 
   let sweep = clock.setTimeout(function tick() {
     void store.cleanupExpired().catch(() => {});
@@ -68,6 +77,7 @@ export function createApp(
         owner: owner ?? 'local',
         cwd: options.cwd ?? process.cwd(),
         streams,
+        ...(options.logger ? { logger: options.logger } : {}),
       }),
     shutdown() {
       closing ??= (async () => {
@@ -76,6 +86,7 @@ export function createApp(
         await engine.close();
         await killAllProcessGroups(config.killGraceMs);
         await store.close();
+        unsubscribeLog();
       })();
       return closing;
     },

@@ -18,6 +18,7 @@ const RANK: Record<string, number> = {
   critics: 4,
   domains: 4,
   engine: 5,
+  observability: 5,
   mcp: 6,
   transport: 7,
   cli: 8,

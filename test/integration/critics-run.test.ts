@@ -173,10 +173,10 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     expect(err.message).not.toMatch(/\/tmp|\/home/);
   });
 
-  it('is CLI_FAILED on a non-zero exit without a recognisable reason, with no raw stderr in the data', async () => {
+  it('is CLI_FAILED on a non-zero exit without a recognisable reason, its sanitized last stderr line the detail', async () => {
     const err = await rejection(run(setup(), 'p\n@@fake exit_code=3\n@@fake stderr=boom at /home/me/secret'));
     expect(err.code).toBe('CLI_FAILED');
-    expect(err.data).toEqual({ critic, exitClass: 'exit:3' });
+    expect(err.data).toEqual({ critic, exitClass: 'exit:3', detail: 'boom at <path>' });
   });
 
   it('is CLI_OUTPUT_INVALID when the CLI exits 0 with an empty critique', async () => {

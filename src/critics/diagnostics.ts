@@ -1,0 +1,27 @@
+/** The diagnostics_channel event a failed critic run publishes; observability subscribes and logs it. */
+import { channel } from 'node:diagnostics_channel';
+import type { CriticName } from '../config/index.js';
+import type { ErrorCode } from '../errors/index.js';
+
+export const CRITIC_FAILURE_CHANNEL = 'brutalist:critic:failure';
+
+/**
+ * Published once per failed runCritic call, in the async context of the request that ran it. Text fields are
+ * already sanitized (secrets redacted, host paths outside the run's root masked), so subscribers may log them.
+ */
+export interface CriticFailureEvent {
+  readonly critic: CriticName;
+  readonly code: ErrorCode;
+  /** `exit:1`, `signal:SIGKILL`, `timeout`, `stalled`, … (formatExitClass), or `unavailable`. */
+  readonly exitClass: string;
+  /** How long the process ran; 0 when none was started. */
+  readonly durationMs: number;
+  /** The last lines of the CLI's stderr, sanitized, at most CRITIC_STDERR_TAIL_CHARS. */
+  readonly stderrTail: string;
+  /** The short cause also sent to the client as `data.detail` (empty when there is none). */
+  readonly detail: string;
+}
+
+export const CRITIC_STDERR_TAIL_CHARS = 2_000;
+
+export const criticFailureChannel = channel(CRITIC_FAILURE_CHANNEL);

@@ -1,0 +1,125 @@
+// The logger: JSON lines with the request id of the async context they come from, secrets never written.
+import { channel } from 'node:diagnostics_channel';
+import { describe, expect, it } from 'vitest';
+import { CRITIC_FAILURE_CHANNEL, type CriticFailureEvent } from '../../src/critics/diagnostics.js';
+import { ManualClock } from '../../src/infra/index.js';
+import {
+  createLogger,
+  currentRequest,
+  type LogLevel,
+  runInRequest,
+  subscribeDiagnostics,
+} from '../../src/observability/index.js';
+import { BREAKER_STATE_CHANNEL } from '../../src/resilience/events.js';
+
+const ENV_SECRET = 'env-secret-1234567890';
+
+function capture(level: LogLevel = 'info') {
+  const lines: Array<Record<string, unknown>> = [];
+  const clock = new ManualClock(1_700_000_000_000);
+  const logger = createLogger({
+    level,
+    env: { SERVICE_API_KEY: ENV_SECRET },
+    clock,
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  return { logger, lines, clock };
+}
+
+describe('request context', () => {
+  it('is undefined outside a request and follows awaits inside one', async () => {
+    expect(currentRequest()).toBeUndefined();
+    const seen = await runInRequest('roast', async () => {
+      await new Promise((r) => setImmediate(r));
+      return currentRequest();
+    });
+    expect(seen?.tool).toBe('roast');
+    expect(currentRequest()).toBeUndefined();
+  });
+
+  it('keeps concurrent requests apart', async () => {
+    const ids = await Promise.all(
+      ['a', 'b'].map((id) =>
+        runInRequest(
+          'roast',
+          async () => {
+            await new Promise((r) => setImmediate(r));
+            return currentRequest()?.requestId;
+          },
+          id,
+        ),
+      ),
+    );
+    expect(ids).toEqual(['a', 'b']);
+  });
+});
+
+describe('createLogger', () => {
+  it('stamps the request id and tool, and the time from the clock', () => {
+    const { logger, lines, clock } = capture();
+    clock.advance(5);
+    runInRequest('roast', () => logger.info({ event: 'x' }, 'hello'), 'req-1');
+    logger.info('outside');
+    expect(lines[0]).toMatchObject({
+      requestId: 'req-1',
+      tool: 'roast',
+      time: 1_700_000_000_005,
+      msg: 'hello',
+    });
+    expect(lines[1]).not.toHaveProperty('requestId');
+  });
+
+  it('redacts secret env values and token shapes in fields and messages', () => {
+    const { logger, lines } = capture();
+    const token = `sk-ant-api03-${'A1b2C3d4'.repeat(6)}`;
+    logger.warn({ nested: { stderr: `key ${ENV_SECRET} and ${token}` } }, `msg with ${ENV_SECRET}`);
+    const out = JSON.stringify(lines);
+    expect(out).not.toContain(ENV_SECRET);
+    expect(out).not.toContain(token);
+    expect(out).toContain('<redacted>');
+  });
+
+  it('drops lines below its level', () => {
+    const { logger, lines } = capture('warn');
+    logger.info('no');
+    logger.warn('yes');
+    expect(lines.map((l) => l.msg)).toEqual(['yes']);
+  });
+});
+
+describe('subscribeDiagnostics', () => {
+  it('logs critic failures at warn and breaker openings, and stops at unsubscribe', () => {
+    const { logger, lines } = capture('warn');
+    const stop = subscribeDiagnostics(logger);
+    const failure: CriticFailureEvent = {
+      critic: 'codex',
+      code: 'CLI_TIMEOUT',
+      exitClass: 'timeout',
+      durationMs: 1234,
+      stderrTail: 'still waiting',
+      detail: '',
+    };
+    runInRequest('roast', () => channel(CRITIC_FAILURE_CHANNEL).publish(failure), 'req-2');
+    channel(BREAKER_STATE_CHANNEL).publish({ name: 'codex', from: 'closed', to: 'open', at: 0, state: {} });
+    channel(BREAKER_STATE_CHANNEL).publish({
+      name: 'codex',
+      from: 'open',
+      to: 'half_open',
+      at: 0,
+      state: {},
+    });
+    stop();
+    channel(CRITIC_FAILURE_CHANNEL).publish(failure);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      event: 'critic_failure',
+      requestId: 'req-2',
+      critic: 'codex',
+      code: 'CLI_TIMEOUT',
+      durationMs: 1234,
+      stderrTail: 'still waiting',
+    });
+    expect(lines[1]).toMatchObject({ level: 40, event: 'breaker_state', to: 'open' });
+  });
+});
