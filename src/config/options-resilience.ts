@@ -113,7 +113,7 @@ export const RESILIENCE_OPTIONS = {
     5,
     1,
     1_000,
-    'Calls the window must hold before a breaker may open (at most breakerWindowSize).',
+    'Calls the window must hold before a breaker may open.',
   ),
   breakerFailureRatePct: int(
     'BRUTALIST_BREAKER_FAILURE_RATE_PCT',
