@@ -6,7 +6,7 @@ import {
   CRITIC_NAMES,
   type CriticName,
   type DropPolicyName,
-  OPTIONS,
+  type OPTIONS,
   type PriorityName,
   resolveConfig,
   type SandboxMode,
