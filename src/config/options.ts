@@ -33,9 +33,6 @@ export const configSchema = z.object(
 /** The resolved, frozen configuration; each option's type comes from its schema (choices are literal unions). */
 export type Config = Readonly<z.infer<typeof configSchema>>;
 
-/** The options of one area table, as a Config slice a module can take instead of the whole Config. */
-export type ConfigOf<Table> = Pick<Config, keyof Table & OptionName>;
-
 export const SECRET_SHOWN_AS = '<set>';
 
 /** The config as `brutalist-mcp config` prints it: secret options as `<set>`, a URL's password as `<set>`. */

@@ -23,6 +23,7 @@ describe('resolveConfig', () => {
     for (const [name, spec] of Object.entries(OPTIONS))
       expect(config[name as keyof typeof OPTIONS]).toEqual(spec.default);
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.criticPreference)).toBe(true);
     expect(config.cliTimeoutMs).toBe(600_000);
     expect(config.killGraceMs).toBe(5_000);
     expect(config.maxOutputBytes).toBe(8 * 1024 * 1024);
@@ -49,6 +50,16 @@ describe('resolveConfig', () => {
     expect(config.criticPreference).toEqual(['gemini', 'claude']);
     expect(config.roots).toEqual(['/a', '/b']);
     expect(config.extraEnv).toEqual(['X', 'Y_*']);
+  });
+
+  it("freezes a copy of a list it is given, not the caller's array", () => {
+    const roots = ['/a'];
+    const config = resolveConfig({ overrides: { roots } });
+    expect([Object.isFrozen(config.roots), Object.isFrozen(roots), config.roots]).toEqual([
+      true,
+      false,
+      ['/a'],
+    ]);
   });
 
   it('parses booleans from env and rejects anything else', () => {
