@@ -1,4 +1,5 @@
 /** Options of one critic process (deadlines, output caps) and of the inputs a request may carry. */
+import { delimiter } from 'node:path';
 import { bool, int, list, MIB, MINUTE, SECOND } from './spec.js';
 
 export const PROCESS_OPTIONS = {
@@ -43,6 +44,7 @@ export const PROCESS_OPTIONS = {
     'BRUTALIST_ROOTS',
     [],
     "Allowed filesystem roots (path-delimiter separated), a ceiling: client MCP roots may narrow them, never widen them; empty: the client's roots, else the server's cwd.",
+    delimiter,
   ),
   maxContextChars: int(
     'BRUTALIST_MAX_CONTEXT_CHARS',

@@ -1,7 +1,7 @@
 /** Builds the one frozen Config from defaults, an optional JSON config file, env vars and overrides. */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import { BrutalistError } from '../errors/index.js';
 import { type Config, configSchema, OPTION_NAMES, OPTIONS, type OptionName } from './options.js';
@@ -30,7 +30,7 @@ function fromIssue(issue: z.core.$ZodIssue, input: Readonly<Record<string, unkno
   return invalidOption(option, issue.message, valueAt(input[option], rest));
 }
 
-/** Parses one env string into the option's type; list options split on commas (roots on the path delimiter). */
+/** Parses one env string into the option's type; list options split on their separator (default a comma). */
 function fromEnv(name: OptionName, raw: string): unknown {
   const spec = OPTIONS[name];
   if (spec.kind === 'int') {
@@ -44,13 +44,16 @@ function fromEnv(name: OptionName, raw: string): unknown {
     return raw;
   }
   if (spec.kind === 'list') {
-    const sep = name === 'roots' ? delimiter : ',';
     return raw
-      .split(sep)
+      .split(spec.separator ?? ',')
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
   }
   return raw;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The default config file: $BRUTALIST_CONFIG, else $XDG_CONFIG_HOME/brutalist-mcp/config.json (if present). */
@@ -74,10 +77,9 @@ export function readConfigFile(path: string, required: boolean): ConfigInput {
   } catch (err) {
     throw new BrutalistError('CONFIG_INVALID', 'The config file is not valid JSON.', { cause: err });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isJsonObject(parsed))
     throw new BrutalistError('CONFIG_INVALID', 'The config file must hold a JSON object.');
-  }
-  return parsed as ConfigInput;
+  return parsed;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface OptionSpec<T> {
   readonly schema: z.ZodType<T>;
   /** Never printed (`brutalist-mcp config` shows `<set>`): the whole value, or only a URL's password. */
   readonly secret?: 'value' | 'url-password';
+  /** Lists: what separates items in the env variable (default a comma). */
+  readonly separator?: string;
 }
 
 /** A non-empty list of choices, kept as a tuple so the option's type is their literal union. */
@@ -60,15 +62,16 @@ export function choice<const C extends Choices>(
   return { kind: 'string', env, default: def, description, schema };
 }
 
-/** A list of free strings (frozen once resolved). */
+/** A list of free strings (frozen once resolved); in env, items are split on `separator`. */
 export function list(
   env: string,
   def: readonly string[],
   description: string,
+  separator = ',',
 ): OptionSpec<readonly string[]> {
   const error = 'a list of strings';
   const schema = z.array(z.string({ error }), { error }).readonly();
-  return { kind: 'list', env, default: def, description, schema };
+  return { kind: 'list', env, default: def, description, schema, separator };
 }
 
 /** A non-empty list of distinct choices, in order of preference; its items are the literal union of `choices`. */
