@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
+import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
+import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
+import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'brutalist-config-'));
@@ -274,6 +278,18 @@ describe('resolveConfig rules between options', () => {
         resolveConfig({ overrides: { maxContextChars: 10_000_000, maxMessageBytes: 16 * 1024 * 1024 } }),
       ),
     ).toMatch(/^CONFIG_INVALID: maxMessageBytes must be at least maxContextChars \* 3 \+ 1048576 = 31048576/);
+  });
+});
+
+describe('the option tables', () => {
+  it('name each option and each env variable once across the areas', () => {
+    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
+    const names = areas.flatMap((area) => Object.keys(area));
+    expect(names).toEqual(Object.keys(OPTIONS));
+    expect(new Set(names).size).toBe(names.length);
+    const envs = Object.values(OPTIONS).map((spec) => spec.env);
+    expect(new Set(envs).size).toBe(envs.length);
+    expect(envs.every((env) => env.startsWith('BRUTALIST_'))).toBe(true);
   });
 });
 
