@@ -2,7 +2,7 @@
 // Usage: tsx scripts/config-table.ts [--write]  (without --write it prints the table)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OPTIONS } from '../src/config/index.js';
+import { OPTIONS, ORDER_RULES } from '../src/config/index.js';
 
 const START = '<!-- config-table:start -->';
 const END = '<!-- config-table:end -->';
@@ -13,12 +13,19 @@ function show(value: unknown): string {
   return `\`${String(value)}\``;
 }
 
+/** The rule between options (src/config/rules.ts) an option is bound by, as a sentence, or ''. */
+function bound(name: string): string {
+  const rule = ORDER_RULES.find((r) => r.option === name);
+  if (!rule) return '';
+  const follows = rule.is === 'at most' ? 'lower' : 'higher';
+  return ` ${rule.is === 'at most' ? 'At most' : 'At least'} \`${rule.limit}\` (left unset, it follows a ${follows} \`${rule.limit}\`).`;
+}
+
 export function configTable(): string {
   const rows = ['| option (file key) | env variable | default | meaning |', '|---|---|---|---|'];
   for (const [name, spec] of Object.entries(OPTIONS)) {
-    rows.push(
-      `| \`${name}\` | \`${spec.env}\` | ${show(spec.default)} | ${spec.description.replaceAll('|', '\\|')} |`,
-    );
+    const meaning = `${spec.description}${bound(name)}`.replaceAll('|', '\\|');
+    rows.push(`| \`${name}\` | \`${spec.env}\` | ${show(spec.default)} | ${meaning} |`);
   }
   return `${START}\n${rows.join('\n')}\n${END}`;
 }

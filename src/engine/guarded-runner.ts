@@ -102,8 +102,7 @@ export class CriticGuard {
 
   /** The priority and deadline of one request: argument, else the caller's default, else defaultPriority. */
   callFor(priority: PriorityName | undefined, owner: string, timeoutMs: number | undefined): GuardedCall {
-    const name =
-      priority ?? this.callerPriorities.get(owner) ?? (this.deps.config.defaultPriority as PriorityName);
+    const name = priority ?? this.callerPriorities.get(owner) ?? this.deps.config.defaultPriority;
     const budget = Math.min(
       timeoutMs ?? this.deps.config.requestTimeoutMs,
       this.deps.config.requestTimeoutMs,

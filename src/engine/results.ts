@@ -55,12 +55,6 @@ export function readResultMeta(value: unknown): ResultMeta | null {
 
 const CONTEXT_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
 
-/**
- * Results too large for the store kept in this process instead (oldest dropped first when full). Each is at most
- * the critic output cap, so this bounds the memory they hold.
- */
-export const OVERSIZED_RESULTS_KEPT = 8;
-
 interface HeldResult {
   readonly owner: string;
   readonly text: string;
@@ -80,7 +74,10 @@ export function isContextId(value: string): boolean {
  */
 export class ResultPages {
   private secret: Promise<string> | undefined;
-  /** Results the store refused as too large, paged from here for their owner (this instance only). */
+  /**
+   * Results the store refused as too large, paged from here for their owner (this instance only); at most
+   * oversizedResultsKept (oldest dropped first), each at most the critic output cap, so their memory is bounded.
+   */
   private readonly held = new Map<string, HeldResult>();
 
   constructor(
@@ -191,7 +188,7 @@ export class ResultPages {
     this.held.delete(contextId);
     this.held.set(contextId, result);
     for (const oldest of this.held.keys()) {
-      if (this.held.size <= OVERSIZED_RESULTS_KEPT) break;
+      if (this.held.size <= this.config.oversizedResultsKept) break;
       this.held.delete(oldest);
     }
   }

@@ -1,6 +1,7 @@
 /** The server log: pino JSON lines on stderr (stdout is the protocol), fed by the core's diagnostics channels. */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import type { ServerLogLevel } from '../config/index.js';
 import { CRITIC_FAILURE_CHANNEL, type CriticFailureEvent } from '../critics/diagnostics.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import {
@@ -22,12 +23,8 @@ import { currentRequest } from './request-context.js';
 
 export type { Logger } from 'pino';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
-
 export interface LoggerOptions {
-  readonly level: LogLevel;
+  readonly level: ServerLogLevel;
   /** Whose secret values are blanked out of every line; defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /** Where lines go; default stderr (fd 2), written synchronously so no line is lost at exit. */
@@ -37,10 +34,6 @@ export interface LoggerOptions {
 
 /** Deepest nesting the redaction walks; log fields are flat events, so deeper values are cut rather than walked. */
 const MAX_REDACT_DEPTH = 6;
-
-export function isLogLevel(value: unknown): value is LogLevel {
-  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
-}
 
 /**
  * A logger whose every line carries the current request id (when there is one) and has secrets (the server's

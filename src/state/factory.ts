@@ -22,7 +22,7 @@ export function defaultStateDir(config: Pick<Config, 'stateDir'>, env: NodeJS.Pr
 
 export function selectedBackend(config: Pick<Config, 'stateStore' | 'redisUrl'>): StoreBackend {
   if (config.stateStore === 'auto') return config.redisUrl ? 'redis' : 'sqlite';
-  return config.stateStore as StoreBackend;
+  return config.stateStore;
 }
 
 export interface StoreFactoryOptions {

@@ -8,7 +8,7 @@ import { createMcpServer } from '../mcp/index.js';
 import { type Logger, subscribeDiagnostics } from '../observability/index.js';
 import { killAllProcessGroups } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
-import { type DropPolicy, StreamHub, type StreamingConfig } from '../streaming/index.js';
+import { StreamHub, type StreamingConfig } from '../streaming/index.js';
 
 /** The streaming bounds from the one Config. */
 export function streamingConfig(config: Config): StreamingConfig {
@@ -17,7 +17,7 @@ export function streamingConfig(config: Config): StreamingConfig {
     maxGlobalEventRate: config.maxGlobalEventRate,
     bufferSize: config.streamBufferSize,
     coalescingWindowMs: config.coalescingWindowMs,
-    dropPolicy: config.dropPolicy as DropPolicy,
+    dropPolicy: config.dropPolicy,
     heartbeatMs: config.progressIntervalMs,
   };
 }

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Config } from '../config/index.js';
-import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel } from '../observability/index.js';
+import { createLogger } from '../observability/index.js';
 import { createApp } from './app.js';
 import { LineGuard, type OversizedLine } from './line-guard.js';
 
@@ -27,8 +27,7 @@ export function oversizedError(line: OversizedLine, maxMessageBytes: number) {
 
 /** Serves MCP on stdin/stdout until the client closes stdin or a signal arrives; then shuts down cleanly. */
 export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const level = isLogLevel(config.logLevel) ? config.logLevel : DEFAULT_LOG_LEVEL;
-  const app = createApp(config, { env, logger: createLogger({ level, env }) });
+  const app = createApp(config, { env, logger: createLogger({ level: config.logLevel, env }) });
   const server = app.createServer('local');
   // stdin passes through LineGuard: an oversized message gets an error answer and the server keeps serving
   // (the SDK's reader alone would close the transport, and with it the process, work in flight included).

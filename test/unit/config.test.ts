@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, OPTIONS, resolveConfig } from '../../src/config/index.js';
+import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
+import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
+import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
+import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'brutalist-config-'));
@@ -23,9 +27,11 @@ describe('resolveConfig', () => {
     for (const [name, spec] of Object.entries(OPTIONS))
       expect(config[name as keyof typeof OPTIONS]).toEqual(spec.default);
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.criticPreference)).toBe(true);
     expect(config.cliTimeoutMs).toBe(600_000);
     expect(config.killGraceMs).toBe(5_000);
     expect(config.maxOutputBytes).toBe(8 * 1024 * 1024);
+    expect(config.oversizedResultsKept).toBe(8);
   });
 
   it('applies file < env < overrides', () => {
@@ -48,6 +54,16 @@ describe('resolveConfig', () => {
     expect(config.criticPreference).toEqual(['gemini', 'claude']);
     expect(config.roots).toEqual(['/a', '/b']);
     expect(config.extraEnv).toEqual(['X', 'Y_*']);
+  });
+
+  it("freezes a copy of a list it is given, not the caller's array", () => {
+    const roots = ['/a'];
+    const config = resolveConfig({ overrides: { roots } });
+    expect([Object.isFrozen(config.roots), Object.isFrozen(roots), config.roots]).toEqual([
+      true,
+      false,
+      ['/a'],
+    ]);
   });
 
   it('parses booleans from env and rejects anything else', () => {
@@ -92,6 +108,188 @@ describe('resolveConfig', () => {
     expect(codeOf(() => resolveConfig({ file: { cliTimeoutMS: 1 } as never }))).toBe(
       'CONFIG_INVALID: unknown config option "cliTimeoutMS"',
     );
+  });
+});
+
+describe('resolveConfig refuses a bad value of each kind, naming option, expectation and value', () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    [
+      'an int out of range',
+      { maxConcurrent: 0 },
+      'maxConcurrent must be an integer between 1 and 1024, got 0 (number)',
+    ],
+    [
+      'a fraction',
+      { maxConcurrent: 1.5 },
+      'maxConcurrent must be an integer between 1 and 1024, got 1.5 (number)',
+    ],
+    [
+      'a number that is not one',
+      { maxConcurrent: Number.NaN },
+      'maxConcurrent must be an integer between 1 and 1024, got NaN (number)',
+    ],
+    ['a string that is not one', { claudeBin: true }, 'claudeBin must be a string, got true (boolean)'],
+    [
+      'a choice not listed',
+      { sandbox: 'docker' },
+      'sandbox must be one of auto|bwrap|off, got "docker" (string)',
+    ],
+    [
+      'a choice of the wrong type',
+      { stateStore: 1 },
+      'stateStore must be one of auto|sqlite|redis|memory, got 1 (number)',
+    ],
+    [
+      'a boolean as a string',
+      { redactInputSecrets: 'true' },
+      'redactInputSecrets must be true or false, got "true" (string)',
+    ],
+    [
+      'a list item that is not a string',
+      { extraEnv: ['A', 2] },
+      'extraEnv must be a list of strings, got 2 (number)',
+    ],
+    [
+      'a critic that does not exist',
+      { criticPreference: ['codex', 'grok'] },
+      'criticPreference must be a list of claude|codex|gemini, got "grok" (string)',
+    ],
+    [
+      'a critic listed twice',
+      { criticPreference: ['codex', 'codex'] },
+      'criticPreference must be a non-empty list of distinct claude|codex|gemini, got codex,codex (array)',
+    ],
+    [
+      'a malformed owner=level item',
+      { callerPriorities: ['ci=batch', 'ops=urgent'] },
+      'callerPriorities must be a list of owner=critical|interactive|default|batch items, got "ops=urgent" (string)',
+    ],
+    [
+      'an owner=level item without an owner',
+      { callerPriorities: [' =batch'] },
+      'callerPriorities must be a list of owner=critical|interactive|default|batch items, got " =batch" (string)',
+    ],
+  ];
+  for (const [what, overrides, message] of cases) {
+    it(`refuses ${what}`, () => {
+      expect(codeOf(() => resolveConfig({ overrides }))).toBe(`CONFIG_INVALID: ${message}`);
+    });
+  }
+
+  it('refuses a URL with credentials without echoing it', () => {
+    const err = codeOf(() => resolveConfig({ overrides: { claudeBaseUrl: 'https://u:s3cret@gw.example/' } }));
+    expect(err).toBe(
+      'CONFIG_INVALID: claudeBaseUrl must be an http(s) URL without user:password (put keys in the API key variable)',
+    );
+    expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CODEX_BASE_URL: 'ftp://x' } }))).toMatch(
+      /^CONFIG_INVALID: codexBaseUrl must be an http\(s\) URL/,
+    );
+  });
+
+  it('reports the first bad option in table order and puts its name in data.option', () => {
+    try {
+      resolveConfig({ overrides: { shedMaxChildren: 0, claudeBin: 1 } });
+      expect.unreachable();
+    } catch (err) {
+      expect(isBrutalistError(err) && [err.message, err.data]).toEqual([
+        'claudeBin must be a string, got 1 (number)',
+        { option: 'claudeBin' },
+      ]);
+    }
+  });
+});
+
+describe('resolveConfig rules between options', () => {
+  it('has defaults that keep every rule', () => {
+    const config = resolveConfig();
+    for (const rule of ORDER_RULES) {
+      const [value, limit] = [config[rule.option], config[rule.limit]];
+      expect(
+        rule.is === 'at most' ? value <= limit : value >= limit,
+        `${rule.option} ${rule.is} ${rule.limit}`,
+      ).toBe(true);
+    }
+  });
+
+  it('refuses maxConcurrentPerCritic above maxConcurrent instead of clamping it', () => {
+    expect(codeOf(() => resolveConfig({ overrides: { maxConcurrent: 4, maxConcurrentPerCritic: 5 } }))).toBe(
+      'CONFIG_INVALID: maxConcurrentPerCritic must be at most maxConcurrent (4), got 5 (number)',
+    );
+    expect(codeOf(() => resolveConfig({ env: { BRUTALIST_MAX_CONCURRENT_PER_CRITIC: '9' } }))).toBe(
+      'CONFIG_INVALID: maxConcurrentPerCritic must be at most maxConcurrent (8), got 9 (number)',
+    );
+  });
+
+  it('refuses breakerMaxRecoveryTimeoutMs below breakerRecoveryTimeoutMs instead of raising it', () => {
+    expect(
+      codeOf(() =>
+        resolveConfig({ file: { breakerRecoveryTimeoutMs: 60_000, breakerMaxRecoveryTimeoutMs: 50_000 } }),
+      ),
+    ).toBe(
+      'CONFIG_INVALID: breakerMaxRecoveryTimeoutMs must be at least breakerRecoveryTimeoutMs (60000), got 50000 (number)',
+    );
+  });
+
+  it('refuses breakerMinimumCalls above breakerWindowSize', () => {
+    expect(codeOf(() => resolveConfig({ overrides: { breakerWindowSize: 5, breakerMinimumCalls: 6 } }))).toBe(
+      'CONFIG_INVALID: breakerMinimumCalls must be at most breakerWindowSize (5), got 6 (number)',
+    );
+  });
+
+  it('refuses retryMaxDelayMs below retryBaseDelayMs', () => {
+    expect(
+      codeOf(() => resolveConfig({ overrides: { retryBaseDelayMs: 2_000, retryMaxDelayMs: 1_000 } })),
+    ).toBe('CONFIG_INVALID: retryMaxDelayMs must be at least retryBaseDelayMs (2000), got 1000 (number)');
+  });
+
+  it('refuses cacheMaxEntryBytes above stateMaxBytes', () => {
+    const mib = 1024 * 1024;
+    expect(
+      codeOf(() => resolveConfig({ overrides: { stateMaxBytes: mib, cacheMaxEntryBytes: 2 * mib } })),
+    ).toBe(
+      `CONFIG_INVALID: cacheMaxEntryBytes must be at most stateMaxBytes (${mib}), got ${2 * mib} (number)`,
+    );
+  });
+
+  it('lets a default follow the limit the operator set, and only then', () => {
+    const config = resolveConfig({
+      env: { BRUTALIST_MAX_CONCURRENT: '2', BRUTALIST_BREAKER_WINDOW_SIZE: '3' },
+      file: { breakerRecoveryTimeoutMs: 10 * 60_000, retryBaseDelayMs: 45_000, stateMaxBytes: 1024 * 1024 },
+    });
+    expect([
+      config.maxConcurrentPerCritic,
+      config.breakerMinimumCalls,
+      config.breakerMaxRecoveryTimeoutMs,
+      config.retryMaxDelayMs,
+      config.cacheMaxEntryBytes,
+    ]).toEqual([2, 3, 10 * 60_000, 45_000, 1024 * 1024]);
+    expect(Object.isFrozen(config)).toBe(true);
+    // The same value set by the operator, not left at its default, is refused.
+    expect(
+      codeOf(() =>
+        resolveConfig({ env: { BRUTALIST_MAX_CONCURRENT: '2', BRUTALIST_MAX_CONCURRENT_PER_CRITIC: '6' } }),
+      ),
+    ).toMatch(/maxConcurrentPerCritic must be at most maxConcurrent \(2\), got 6/);
+  });
+
+  it('refuses maxMessageBytes too small for a context of maxContextChars', () => {
+    expect(
+      codeOf(() =>
+        resolveConfig({ overrides: { maxContextChars: 10_000_000, maxMessageBytes: 16 * 1024 * 1024 } }),
+      ),
+    ).toMatch(/^CONFIG_INVALID: maxMessageBytes must be at least maxContextChars \* 3 \+ 1048576 = 31048576/);
+  });
+});
+
+describe('the option tables', () => {
+  it('name each option and each env variable once across the areas', () => {
+    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
+    const names = areas.flatMap((area) => Object.keys(area));
+    expect(names).toEqual(Object.keys(OPTIONS));
+    expect(new Set(names).size).toBe(names.length);
+    const envs = Object.values(OPTIONS).map((spec) => spec.env);
+    expect(new Set(envs).size).toBe(envs.length);
+    expect(envs.every((env) => env.startsWith('BRUTALIST_'))).toBe(true);
   });
 });
 

@@ -4,7 +4,12 @@ import { resolveConfig } from '../../src/config/index.js';
 import { CriticGuard } from '../../src/engine/guarded-runner.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { breakerPolicyFrom, callerPrioritiesFrom, priorityLevel } from '../../src/resilience/index.js';
+import {
+  admissionLimitsFrom,
+  breakerPolicyFrom,
+  callerPrioritiesFrom,
+  priorityLevel,
+} from '../../src/resilience/index.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -16,21 +21,38 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('resilience settings', () => {
-  it('refuses breakerMinimumCalls above breakerWindowSize, naming the option', () => {
-    const config = resolveConfig({ overrides: { breakerWindowSize: 5, breakerMinimumCalls: 6 } });
-    expect(codeOf(() => breakerPolicyFrom(config))).toBe('CONFIG_INVALID');
+  it('refuses breakerMinimumCalls above breakerWindowSize when the config is resolved', () => {
+    expect(codeOf(() => resolveConfig({ overrides: { breakerWindowSize: 5, breakerMinimumCalls: 6 } }))).toBe(
+      'CONFIG_INVALID',
+    );
   });
 
-  it('parses callerPriorities as owner=level and refuses anything else', () => {
+  it('hands the breaker and admission the configured values, unclamped', () => {
+    const config = resolveConfig({
+      overrides: {
+        breakerRecoveryTimeoutMs: 2_000,
+        breakerMaxRecoveryTimeoutMs: 3_000,
+        maxConcurrent: 4,
+        maxConcurrentPerCritic: 3,
+      },
+    });
+    expect(breakerPolicyFrom(config)).toMatchObject({
+      recoveryTimeoutMs: 2_000,
+      maxRecoveryTimeoutMs: 3_000,
+    });
+    expect(admissionLimitsFrom(config)).toMatchObject({ maxConcurrent: 4, maxConcurrentPerKey: 3 });
+  });
+
+  it('parses callerPriorities as owner=level and refuses anything else when the config is resolved', () => {
     const ok = resolveConfig({ overrides: { callerPriorities: ['ci=batch', 'ops@team=critical'] } });
     expect([...callerPrioritiesFrom(ok)]).toEqual([
       ['ci', 'batch'],
       ['ops@team', 'critical'],
     ]);
     for (const bad of ['ci', '=batch', 'ci=urgent']) {
-      const config = resolveConfig({ overrides: { callerPriorities: [bad] } });
-      expect(codeOf(() => callerPrioritiesFrom(config))).toBe('CONFIG_INVALID');
+      expect(codeOf(() => resolveConfig({ overrides: { callerPriorities: [bad] } }))).toBe('CONFIG_INVALID');
     }
+    expect(codeOf(() => callerPrioritiesFrom({ callerPriorities: ['ci'] }))).toBe('CONFIG_INVALID');
   });
 
   it('refuses an unknown defaultPriority when the config is resolved', () => {

@@ -143,6 +143,24 @@ describe('ResultPages cursors', () => {
     expect(await asyncCodeOf(pages.page('bob', first.contextId))).toBe('CONTEXT_NOT_FOUND');
   });
 
+  it('keeps at most oversizedResultsKept results too large for the store, dropping the oldest', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStateStore({
+      maxBytes: 4_096,
+      maxEntries: 100,
+      cacheMaxEntryBytes: 1_024,
+      clock,
+    });
+    const config = resolveConfig({ overrides: { pageChars: 1_000, oversizedResultsKept: 2 } });
+    const pages = new ResultPages(store, config, clock);
+    const saved = [];
+    for (const letter of ['a', 'b', 'c']) saved.push(await pages.save('alice', letter.repeat(5_000), meta));
+    const [oldest, middle, newest] = saved.map((s) => s.contextId);
+    expect(await asyncCodeOf(pages.page('alice', oldest!, 1_000))).toBe('CONTEXT_NOT_FOUND');
+    expect((await pages.page('alice', middle!, 1_000)).text).toBe('b'.repeat(1_000));
+    expect((await pages.page('alice', newest!, 1_000)).text).toBe('c'.repeat(1_000));
+  });
+
   it('uses the configured cursorSecret when set', async () => {
     const clock = new ManualClock();
     const first = await pagesOn(newStore(clock), clock, SECRET).save('alice', 'y'.repeat(2_500), meta);

@@ -1,0 +1,24 @@
+/**
+ * The fixed name lists options choose from. Each type is derived from its list, so adding a critic or a level is
+ * one entry here, not a cast at every use.
+ */
+
+export const CRITIC_NAMES = ['claude', 'codex', 'gemini'] as const;
+export type CriticName = (typeof CRITIC_NAMES)[number];
+
+/** Admission priorities, most urgent first (index = level; 0 is served first and shed last). */
+export const PRIORITY_NAMES = ['critical', 'interactive', 'default', 'batch'] as const;
+export type PriorityName = (typeof PRIORITY_NAMES)[number];
+
+export const SANDBOX_MODES = ['auto', 'bwrap', 'off'] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
+export const STATE_STORES = ['auto', 'sqlite', 'redis', 'memory'] as const;
+export type StateStoreChoice = (typeof STATE_STORES)[number];
+
+export const DROP_POLICY_NAMES = ['drop-oldest', 'drop-newest', 'latest-wins'] as const;
+export type DropPolicyName = (typeof DROP_POLICY_NAMES)[number];
+
+/** Levels of the JSON log on stderr, most severe first; `silent` writes nothing. */
+export const SERVER_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type ServerLogLevel = (typeof SERVER_LOG_LEVELS)[number];
