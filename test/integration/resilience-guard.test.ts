@@ -1,4 +1,6 @@
 // The guarded critic runner with real fake-critic subprocesses: breakers, admission, deadlines, retries, shedding.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigInput, CriticName } from '../../src/config/index.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
@@ -141,10 +143,14 @@ describe('admission with real critics', () => {
 
   it('never spawns work whose deadline passed while it waited', async () => {
     const { run, spawns, call } = setup({ maxConcurrent: 1 });
-    const first = run('claude', 'slow\n@@fake delay_ms=600\n');
+    // The first run holds the only slot until the second one's deadline has passed, however slow the machine.
+    const release = join(box.dir, 'release');
+    const first = run('claude', `slow\n@@fake wait_file=${release}\n`);
+    await waitFor(() => spawns() === 1);
     const late = run('claude', 'queued', call({ deadlineAt: systemClock.now() + 150 }));
     expect(await codeOf(late)).toBe('DEADLINE_EXCEEDED');
-    await first;
+    writeFileSync(release, '');
+    expect(await codeOf(first)).toBe('ok');
     expect(spawns()).toBe(1);
   });
 
