@@ -2,6 +2,7 @@
 const benches = [
   './overhead.bench.js',
   './process/run.bench.js',
+  './process/group.bench.js',
   './process/sandbox.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',

@@ -1,5 +1,5 @@
 /** Process-group signalling and the registry of live runs that graceful shutdown drains. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 
 /**
  * Sends `signal` to every member of the process group led by `pid` (0 only probes).
@@ -20,6 +20,56 @@ export function groupExists(pid: number): boolean {
   return signalGroup(pid, 0);
 }
 
+/** One reused read buffer for /proc/PID/stat: a stat line is well under 1 KiB, so 4 KiB always holds it. */
+const STAT_BUF = Buffer.alloc(4096);
+const CLOSE_PAREN = 0x29;
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
+
+/**
+ * Parses the state letter and process group out of the bytes of a /proc/PID/stat line,
+ * "pid (comm) state ppid pgrp ...": comm may hold spaces and ')', so fields start after the LAST ')'.
+ * Returns undefined for a line that does not have that shape.
+ */
+export function parseProcStat(buf: Uint8Array, length: number): { state: string; pgrp: number } | undefined {
+  let close = length - 1;
+  while (close >= 0 && buf[close] !== CLOSE_PAREN) close--;
+  // After ')' come " S ppid pgrp": the state at close+2, then two space-terminated numbers.
+  const stateAt = close + 2;
+  if (close < 0 || stateAt >= length || buf[close + 1] !== SPACE) return undefined;
+  let i = stateAt + 1;
+  if (buf[i] !== SPACE) return undefined;
+  i++;
+  while (i < length && buf[i] !== SPACE) i++; // ppid
+  i++;
+  let pgrp = 0;
+  let digits = 0;
+  for (; i < length && buf[i] !== SPACE; i++, digits++) {
+    const d = (buf[i] ?? 0) - DIGIT_0;
+    if (d < 0 || d > 9) return undefined;
+    pgrp = pgrp * 10 + d;
+  }
+  if (digits === 0) return undefined;
+  return { state: String.fromCharCode(buf[stateAt] ?? 0), pgrp };
+}
+
+/** Reads /proc/<entry>/stat into the shared buffer; returns the byte count, or -1 when it is gone. */
+function readStat(entry: string): number {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${entry}/stat`, 'r');
+  } catch {
+    return -1; // exited while we looked
+  }
+  try {
+    return readSync(fd, STAT_BUF, 0, STAT_BUF.length, 0);
+  } catch {
+    return -1;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Whether any member of the group is still running. Zombies do not count: in a container whose
  * PID 1 never reaps, a killed grandchild stays a zombie forever, and waiting on it would only add delay.
@@ -36,18 +86,14 @@ export function groupHasLiveMembers(pgid: number): boolean {
   }
   let sawMember = false;
   for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // exited while we looked
-    }
-    // Format: "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== pgid) continue;
+    const first = entry.charCodeAt(0);
+    if (first < DIGIT_0 || first > DIGIT_0 + 9) continue; // not a PID directory
+    const length = readStat(entry);
+    if (length <= 0) continue;
+    const stat = parseProcStat(STAT_BUF, length);
+    if (stat === undefined || stat.pgrp !== pgid) continue;
     sawMember = true;
-    if (fields[0] !== 'Z' && fields[0] !== 'X') return true;
+    if (stat.state !== 'Z' && stat.state !== 'X') return true;
   }
   // kill() saw a member that /proc does not show us: assume it is alive.
   return !sawMember;
