@@ -26,31 +26,52 @@ const CLOSE_PAREN = 0x29;
 const SPACE = 0x20;
 const DIGIT_0 = 0x30;
 
+/** PF_EXITING in the stat flags field: the task is inside exit(), so it runs no more user code. */
+const PF_EXITING = 0x4;
+
+/** What the group checks need from one /proc/PID/stat line. */
+export interface ProcStat {
+  /** The state letter: R, S, D, Z (zombie), X (dead), ... */
+  readonly state: string;
+  readonly pgrp: number;
+  /** The kernel's per-task flags (PF_*). */
+  readonly flags: number;
+}
+
 /**
- * Parses the state letter and process group out of the bytes of a /proc/PID/stat line,
- * "pid (comm) state ppid pgrp ...": comm may hold spaces and ')', so fields start after the LAST ')'.
- * Returns undefined for a line that does not have that shape.
+ * Parses state, process group and flags out of the bytes of a /proc/PID/stat line,
+ * "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": comm may hold spaces and ')', so the fields
+ * start after the LAST ')'. Returns undefined for a line that does not have that shape.
  */
-export function parseProcStat(buf: Uint8Array, length: number): { state: string; pgrp: number } | undefined {
+export function parseProcStat(buf: Uint8Array, length: number): ProcStat | undefined {
   let close = length - 1;
   while (close >= 0 && buf[close] !== CLOSE_PAREN) close--;
-  // After ')' come " S ppid pgrp": the state at close+2, then two space-terminated numbers.
   const stateAt = close + 2;
-  if (close < 0 || stateAt >= length || buf[close + 1] !== SPACE) return undefined;
-  let i = stateAt + 1;
-  if (buf[i] !== SPACE) return undefined;
-  i++;
-  while (i < length && buf[i] !== SPACE) i++; // ppid
-  i++;
+  if (close < 0 || stateAt >= length || buf[close + 1] !== SPACE || buf[stateAt + 1] !== SPACE) return undefined;
+  // Fields after the state: ppid pgrp session tty_nr tpgid flags; keep pgrp (index 1) and flags (index 5).
+  let i = stateAt + 2;
   let pgrp = 0;
-  let digits = 0;
-  for (; i < length && buf[i] !== SPACE; i++, digits++) {
-    const d = (buf[i] ?? 0) - DIGIT_0;
-    if (d < 0 || d > 9) return undefined;
-    pgrp = pgrp * 10 + d;
+  for (let field = 0; field <= 5; field++) {
+    let value = 0;
+    let digits = 0;
+    // tty_nr and tpgid may be negative (-1); only pgrp and flags are read, and those never are.
+    if (buf[i] === 0x2d && field !== 1 && field !== 5) i++;
+    for (; i < length && buf[i] !== SPACE && buf[i] !== 0x0a; i++, digits++) {
+      const d = (buf[i] ?? 0) - DIGIT_0;
+      if (d < 0 || d > 9) return undefined;
+      value = value * 10 + d;
+    }
+    if (digits === 0) return undefined;
+    if (field === 1) pgrp = value;
+    if (field === 5) return { state: String.fromCharCode(buf[stateAt] ?? 0), pgrp, flags: value };
+    i++;
   }
-  if (digits === 0) return undefined;
-  return { state: String.fromCharCode(buf[stateAt] ?? 0), pgrp };
+  return undefined;
+}
+
+/** A member that can still run code: not a zombie, not dead, not already inside exit(). */
+export function isLive(stat: ProcStat): boolean {
+  return stat.state !== 'Z' && stat.state !== 'X' && (stat.flags & PF_EXITING) === 0;
 }
 
 /** Reads /proc/<entry>/stat into the shared buffer; returns the byte count, or -1 when it is gone. */
@@ -71,8 +92,9 @@ function readStat(entry: string): number {
 }
 
 /**
- * Whether any member of the group is still running. Zombies do not count: in a container whose
- * PID 1 never reaps, a killed grandchild stays a zombie forever, and waiting on it would only add delay.
+ * Whether any member of the group is still running. Zombies and members already inside exit() do not count:
+ * they run nothing and hold no pipes (or are closing them), and in a container whose PID 1 never reaps, an
+ * orphan (bwrap's init after every sandboxed run) stays a zombie in the group forever.
  * Without a readable /proc (other OSes, hidepid) this falls back to groupExists.
  */
 export function groupHasLiveMembers(pgid: number): boolean {
@@ -93,7 +115,7 @@ export function groupHasLiveMembers(pgid: number): boolean {
     const stat = parseProcStat(STAT_BUF, length);
     if (stat === undefined || stat.pgrp !== pgid) continue;
     sawMember = true;
-    if (stat.state !== 'Z' && stat.state !== 'X') return true;
+    if (isLive(stat)) return true;
   }
   // kill() saw a member that /proc does not show us: assume it is alive.
   return !sawMember;

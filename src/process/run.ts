@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
-import { groupExists, groupHasLiveMembers, registerRun, signalGroup } from './group.js';
+import { groupHasLiveMembers, registerRun, signalGroup } from './group.js';
 import { CappedCollector, TailCollector } from './output.js';
 import { bwrapArgs, workdirBindFailed } from './sandbox.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
@@ -275,11 +275,19 @@ class Run {
     else if (code !== null) this.natural = { kind: 'exit', code };
     else this.natural = { kind: 'signal', signal: signal ?? 'UNKNOWN' };
     this.stopWatchdogs();
-    // Grandchildren left running in the group must not outlive the run.
-    if (this.pid !== undefined && !this.termSent && groupExists(this.pid)) {
+    // Grandchildren left running in the group must not outlive the run. Under bwrap they live in its PID
+    // namespace, which the kernel empties when bwrap's init exits right after the critic; the init itself may
+    // still be exiting now, so finish() looks once the pipes it holds have closed. Zombies never count: in a
+    // container whose PID 1 never reaps, that init stays a zombie in the group after every sandboxed run.
+    if (this.boundWorkdir === undefined) this.stopLiveMembers();
+    this.armDrain(0);
+  }
+
+  /** SIGTERMs the group (then SIGKILL after killGraceMs) if a member other than a zombie is still running. */
+  private stopLiveMembers(): void {
+    if (this.pid !== undefined && !this.termSent && !this.killSent && groupHasLiveMembers(this.pid)) {
       this.terminateGroup(this.spec.killGraceMs);
     }
-    this.armDrain(0);
   }
 
   /**
@@ -341,6 +349,7 @@ class Run {
     this.finished = true;
     this.stopWatchdogs();
     this.clearTimer('drainTimer');
+    if (this.leaderExited) this.stopLiveMembers();
     this.awaitGroup();
   }
 

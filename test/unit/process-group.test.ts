@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseProcStat } from '../../src/process/group.js';
+import { isLive, parseProcStat } from '../../src/process/group.js';
 
 const bytes = (line: string) => {
   const buf = Buffer.from(line, 'latin1');
@@ -7,37 +8,60 @@ const bytes = (line: string) => {
 };
 
 describe('parseProcStat', () => {
-  it('reads the state and process group of a plain line', () => {
+  it('reads the state, process group and flags of a plain line', () => {
     expect(parseProcStat(...bytes('4242 (node) S 1 4240 4240 0 -1 4194560 1 0 0 0\n'))).toEqual({
       state: 'S',
       pgrp: 4240,
+      flags: 4194560,
     });
   });
 
   it('finds the fields after the last parenthesis when comm holds spaces and ")"', () => {
-    expect(parseProcStat(...bytes('77 (a) Z 9 (x) ) R 12 31337 31337 0 -1\n'))).toEqual({
+    expect(parseProcStat(...bytes('77 (a) Z 9 (x) ) R 12 31337 31337 34816 31337 4194304 0\n'))).toEqual({
       state: 'R',
       pgrp: 31337,
-    });
-  });
-
-  it('reads a zombie', () => {
-    expect(parseProcStat(...bytes('22939 (bwrap) Z 1 22938 22938 0 -1 4227404'))).toEqual({
-      state: 'Z',
-      pgrp: 22938,
+      flags: 4194304,
     });
   });
 
   it('only reads the first `length` bytes of a reused buffer', () => {
     const buf = Buffer.alloc(64, 0x39);
-    const line = '5 (sh) S 1 6 6 0';
+    const line = '5 (sh) S 1 6 6 0 -1 64';
     buf.write(line, 'latin1');
-    expect(parseProcStat(buf, line.length)).toEqual({ state: 'S', pgrp: 6 });
+    expect(parseProcStat(buf, line.length)).toEqual({ state: 'S', pgrp: 6, flags: 64 });
+  });
+
+  it('parses this process as a live member of its own group', () => {
+    const stat = parseProcStat(...bytes(readFileSync('/proc/self/stat', 'latin1')));
+    expect(stat).toBeDefined();
+    expect(stat!.pgrp).toBeGreaterThan(0);
+    expect(isLive(stat!)).toBe(true);
   });
 
   it('refuses lines without that shape', () => {
-    for (const line of ['', '12 sh S 1 2 2', '12 (sh)', '12 (sh) S', '12 (sh) S 1 x2 0', '12 (sh)S 1 2 2']) {
+    for (const line of [
+      '',
+      '12 sh S 1 2 2 0 -1 0',
+      '12 (sh)',
+      '12 (sh) S',
+      '12 (sh) S 1 x2 2 0 -1 0',
+      '12 (sh)S 1 2 2 0 -1 0',
+      '12 (sh) S 1 2 2 0 -1',
+    ]) {
       expect(parseProcStat(...bytes(line))).toBeUndefined();
     }
+  });
+});
+
+describe('isLive', () => {
+  it('counts a zombie, a dead task and a task inside exit() as gone', () => {
+    // Flags as seen on bwrap's orphaned init after a sandboxed run: 0x40814C (zombie), 0x40014C (exiting, D).
+    expect(isLive({ state: 'Z', pgrp: 1, flags: 0x40814c })).toBe(false);
+    expect(isLive({ state: 'X', pgrp: 1, flags: 0 })).toBe(false);
+    expect(isLive({ state: 'D', pgrp: 1, flags: 0x40014c })).toBe(false);
+  });
+
+  it('counts a sleeping, running or stopped task as live', () => {
+    for (const state of ['S', 'R', 'D', 'T']) expect(isLive({ state, pgrp: 1, flags: 0x400100 })).toBe(true);
   });
 });
