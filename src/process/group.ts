@@ -47,7 +47,8 @@ export function parseProcStat(buf: Uint8Array, length: number): ProcStat | undef
   let close = length - 1;
   while (close >= 0 && buf[close] !== CLOSE_PAREN) close--;
   const stateAt = close + 2;
-  if (close < 0 || stateAt >= length || buf[close + 1] !== SPACE || buf[stateAt + 1] !== SPACE) return undefined;
+  if (close < 0 || stateAt >= length || buf[close + 1] !== SPACE || buf[stateAt + 1] !== SPACE)
+    return undefined;
   // Fields after the state: ppid pgrp session tty_nr tpgid flags; keep pgrp (index 1) and flags (index 5).
   let i = stateAt + 2;
   let pgrp = 0;
