@@ -27,6 +27,7 @@ type Spawned = { child: ChildProcess; started: bigint };
 function timed(start: () => Spawned, prompt: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const { child, started } = start();
+    (child.stdio[4] as NodeJS.ReadableStream | null | undefined)?.resume();
     child.stdout?.resume();
     child.stderr?.resume();
     child.on('error', reject);
@@ -57,11 +58,11 @@ function bwrapSpawn(fake: string, prompt: string, env: Record<string, string>, c
     if (typeof pinned === 'string' || pinned.fd === undefined)
       throw new Error(`cannot pin ${cwd}: ${pinned}`);
     try {
-      const args = bwrapArgs(plan, pinned.path, 3, install.exec, CLAUDE_ARGS);
+      const args = bwrapArgs(plan, pinned.path, 3, install.exec, CLAUDE_ARGS, 4);
       const child = spawn(BWRAP, args, {
         cwd: pinned.spawnCwd,
         env,
-        stdio: ['pipe', 'pipe', 'pipe', pinned.fd],
+        stdio: ['pipe', 'pipe', 'pipe', pinned.fd, 'pipe'],
         detached: true,
       });
       return { child, started };

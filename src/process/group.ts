@@ -92,6 +92,13 @@ function readStat(entry: string): number {
   }
 }
 
+/** Whether `pid` is a live member of group `pgid`: one stat read, no scan. Gone or unreadable is not live. */
+export function isLiveMember(pid: number, pgid: number): boolean {
+  const length = readStat(String(pid));
+  const stat = length > 0 ? parseProcStat(STAT_BUF, length) : undefined;
+  return stat !== undefined && stat.pgrp === pgid && isLive(stat);
+}
+
 /**
  * Whether any member of the group is still running. Zombies and members already inside exit() do not count:
  * they run nothing and hold no pipes (or are closing them), and in a container whose PID 1 never reaps, an

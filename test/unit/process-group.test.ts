@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isLive, parseProcStat } from '../../src/process/group.js';
+import { isLive, isLiveMember, parseProcStat } from '../../src/process/group.js';
+import { infoChildPid } from '../../src/process/sandbox.js';
 
 const bytes = (line: string) => {
   const buf = Buffer.from(line, 'latin1');
@@ -63,5 +64,25 @@ describe('isLive', () => {
 
   it('counts a sleeping, running or stopped task as live', () => {
     for (const state of ['S', 'R', 'D', 'T']) expect(isLive({ state, pgrp: 1, flags: 0x400100 })).toBe(true);
+  });
+});
+
+describe('isLiveMember', () => {
+  const own = parseProcStat(...bytes(readFileSync('/proc/self/stat', 'latin1')))!;
+
+  it('reads one process: live in its group, not in another, and a pid that is gone is not live', () => {
+    expect(isLiveMember(process.pid, own.pgrp)).toBe(true);
+    expect(isLiveMember(process.pid, own.pgrp + 1)).toBe(false);
+    expect(isLiveMember(2 ** 22 + 1, own.pgrp)).toBe(false);
+  });
+});
+
+describe('infoChildPid', () => {
+  it('reads the init pid from what bwrap writes to --info-fd, and nothing from a partial write', () => {
+    const info =
+      '{\n    "child-pid": 22373,\n    "mnt-namespace": 4026532186,\n    "pid-namespace": 4026532187\n}\n';
+    expect(infoChildPid(info)).toBe(22373);
+    expect(infoChildPid('{\n    "child-p')).toBeUndefined();
+    expect(infoChildPid('')).toBeUndefined();
   });
 });
