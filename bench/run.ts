@@ -3,6 +3,7 @@ const benches = [
   './overhead.bench.js',
   './process/run.bench.js',
   './process/group.bench.js',
+  './process/stages.bench.js',
   './process/sandbox.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
@@ -12,6 +13,8 @@ const benches = [
   './resilience/callers.bench.js',
   './state/store.bench.js',
   './state/server.bench.js',
+  // Last: it grows this process's heap, which would slow every later spawn.
+  './process/spawn-rss.bench.js',
 ];
 for (const path of benches) {
   const mod = (await import(path)) as { run: () => Promise<Record<string, number>> };
