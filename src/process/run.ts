@@ -366,7 +366,8 @@ class Run {
     this.finished = true;
     this.stopWatchdogs();
     this.clearTimer('drainTimer');
-    if (this.leaderExited) this.stopLiveMembers();
+    // Unconfined runs looked when the leader exited; nothing that was not running then can have started since.
+    if (this.leaderExited && this.boundWorkdir !== undefined) this.stopLiveMembers();
     this.awaitGroup();
   }
 
