@@ -2,6 +2,8 @@
 const benches = [
   './overhead.bench.js',
   './process/run.bench.js',
+  './process/group.bench.js',
+  './process/stages.bench.js',
   './process/sandbox.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
@@ -12,6 +14,8 @@ const benches = [
   './state/store.bench.js',
   './state/server.bench.js',
   './observability/logger.bench.js',
+  // Last: it grows this process's heap, which would slow every later spawn.
+  './process/spawn-rss.bench.js',
 ];
 for (const path of benches) {
   const mod = (await import(path)) as { run: () => Promise<Record<string, number>> };

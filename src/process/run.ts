@@ -4,9 +4,9 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
-import { groupExists, groupHasLiveMembers, registerRun, signalGroup } from './group.js';
+import { groupHasLiveMembers, isLiveMember, registerRun, signalGroup } from './group.js';
 import { CappedCollector, TailCollector } from './output.js';
-import { bwrapArgs, workdirBindFailed } from './sandbox.js';
+import { bwrapArgs, infoChildPid, workdirBindFailed } from './sandbox.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
 import { checkChildCwd, type PinnedWorkdir, pinWorkdir } from './workdir.js';
 
@@ -21,6 +21,10 @@ const MIN_DRAIN_MS = 2_000;
 
 /** The stdio slot the pinned working directory's descriptor is passed in to bwrap. */
 const WORKDIR_FD_SLOT = 3;
+/** The stdio slot bwrap writes its --info-fd JSON to (the PID of its init). */
+const INFO_FD_SLOT = 4;
+/** More than bwrap's info JSON ever takes; the rest is not read. */
+const MAX_INFO_CHARS = 1024;
 
 /** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
 export function runProcess(spec: RunSpec): Promise<RunResult> {
@@ -74,6 +78,8 @@ class Run {
   private cwdPinned = false;
   /** The host path bwrap binds as the working directory, when the run is sandboxed. */
   private boundWorkdir: string | undefined;
+  /** What bwrap wrote to --info-fd so far: it names the sandbox's init. */
+  private sandboxInfo = '';
   private lastActivityAt: number;
   /** With a stdoutSink: bytes read, and whether the sink said it is full. */
   private sinkBytes = 0;
@@ -129,8 +135,9 @@ class Run {
     this.cwdPinned = pinned?.fd !== undefined;
     if (spec.sandbox && pinned?.fd !== undefined) {
       command = spec.sandbox.bwrap;
-      args = bwrapArgs(spec.sandbox, pinned.path, WORKDIR_FD_SLOT, spec.command, spec.args);
+      args = bwrapArgs(spec.sandbox, pinned.path, WORKDIR_FD_SLOT, spec.command, spec.args, INFO_FD_SLOT);
       stdio[WORKDIR_FD_SLOT] = pinned.fd;
+      stdio[INFO_FD_SLOT] = 'pipe';
       this.boundWorkdir = pinned.path;
     }
     let child: ChildProcess;
@@ -154,6 +161,13 @@ class Run {
     child.stdin?.on('error', () => {});
     child.stdout?.on('error', () => {});
     child.stderr?.on('error', () => {});
+    const info = child.stdio[INFO_FD_SLOT];
+    if (info) {
+      info.on('error', () => {});
+      info.on('data', (chunk: Buffer) => {
+        if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
+      });
+    }
     // After a successful spawn, 'error' only reports failed kill()/send(), which we never call.
     child.on('error', (err) => {
       if (this.pid === undefined) this.failSpawn(err);
@@ -275,11 +289,22 @@ class Run {
     else if (code !== null) this.natural = { kind: 'exit', code };
     else this.natural = { kind: 'signal', signal: signal ?? 'UNKNOWN' };
     this.stopWatchdogs();
-    // Grandchildren left running in the group must not outlive the run.
-    if (this.pid !== undefined && !this.termSent && groupExists(this.pid)) {
-      this.terminateGroup(this.spec.killGraceMs);
-    }
+    // Grandchildren left running in the group must not outlive the run. Under bwrap they live in its PID
+    // namespace, which the kernel empties when bwrap's init exits right after the critic; the init itself may
+    // still be exiting now, so finish() looks once the pipes it holds have closed. Zombies never count: in a
+    // container whose PID 1 never reaps, that init stays a zombie in the group after every sandboxed run.
+    if (this.boundWorkdir === undefined) this.stopLiveMembers();
     this.armDrain(0);
+  }
+
+  /** SIGTERMs the group (then SIGKILL after killGraceMs) if a member other than a zombie is still running. */
+  private stopLiveMembers(): void {
+    if (this.pid === undefined || this.termSent || this.killSent) return;
+    // Under bwrap every other member lives in its PID namespace, which the kernel has emptied (or is emptying:
+    // SIGKILL) once the namespace's init is dead or inside exit(): one stat read then, instead of a /proc scan.
+    const init = infoChildPid(this.sandboxInfo);
+    if (init !== undefined && !isLiveMember(init, this.pid)) return;
+    if (groupHasLiveMembers(this.pid)) this.terminateGroup(this.spec.killGraceMs);
   }
 
   /**
@@ -341,6 +366,8 @@ class Run {
     this.finished = true;
     this.stopWatchdogs();
     this.clearTimer('drainTimer');
+    // Unconfined runs looked when the leader exited; nothing that was not running then can have started since.
+    if (this.leaderExited && this.boundWorkdir !== undefined) this.stopLiveMembers();
     this.awaitGroup();
   }
 

@@ -62,6 +62,7 @@ export function baseBwrapArgs(): string[] {
  * The full bwrap argv for one run: base mounts, the plan's paths, the working directory bound read-only from
  * the descriptor the child receives as `fdSlot` (so the directory shown is the one that was checked), then the
  * command. `workdir` is where that directory is on the host; it appears at the same path, and becomes the cwd.
+ * With `infoFdSlot`, bwrap writes `{"child-pid": N, ...}` there: N is its init in the sandbox's PID namespace.
  */
 export function bwrapArgs(
   plan: SandboxPlan,
@@ -69,12 +70,27 @@ export function bwrapArgs(
   fdSlot: number,
   command: string,
   args: readonly string[],
+  infoFdSlot?: number,
 ): string[] {
-  const out = baseBwrapArgs();
+  const out = [...systemArgs()];
   for (const path of plan.readOnly) out.push('--ro-bind-try', path, path);
   for (const path of plan.writable) out.push('--bind-try', path, path);
+  if (infoFdSlot !== undefined) out.push('--info-fd', String(infoFdSlot));
   out.push('--ro-bind-fd', String(fdSlot), workdir, '--chdir', workdir, '--', command, ...args);
   return out;
+}
+
+/** The PID of bwrap's init from what it wrote to --info-fd, or undefined when that is not there (yet). */
+export function infoChildPid(info: string): number | undefined {
+  const match = /"child-pid"\s*:\s*(\d+)/.exec(info);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** baseBwrapArgs once per process: the host's system layout (merged /usr or not) does not change under us. */
+let system: readonly string[] | undefined;
+function systemArgs(): readonly string[] {
+  system ??= Object.freeze(baseBwrapArgs());
+  return system;
 }
 
 /**

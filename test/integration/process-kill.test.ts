@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/infra/index.js';
 import {
@@ -12,7 +12,7 @@ import {
   type RunResult,
   runProcess,
 } from '../../src/process/index.js';
-import { eventually, isGoneOrZombie, killQuietly, nodeSpec } from '../fixtures/proc/helpers.js';
+import { eventually, FIXTURES, isGoneOrZombie, killQuietly, nodeSpec } from '../fixtures/proc/helpers.js';
 
 let tmp: string;
 const leftovers: number[] = [];
@@ -203,6 +203,44 @@ describe('runProcess process-group cleanup', () => {
     expect(r.exit).toEqual({ kind: 'cancelled' });
     expect(await eventually(() => isGoneOrZombie(gc))).toBe(true);
   });
+});
+
+describe('runProcess process-group cleanup under bwrap', () => {
+  const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].find((path) => existsSync(path));
+
+  /** Host pids of live (not zombie, not exiting) processes whose command line mentions `marker`. */
+  function liveWith(marker: string): number[] {
+    const found: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        if (!readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(marker)) continue;
+        if (!isGoneOrZombie(Number(entry))) found.push(Number(entry));
+      } catch {
+        // exited while we looked
+      }
+    }
+    return found;
+  }
+
+  // The runner takes bwrap's exited init as proof the sandbox is empty: the kernel kills the rest of its PID
+  // namespace, grandchildren included, when that init exits.
+  it.skipIf(bwrap === undefined)(
+    'leaves no SIGTERM-proof grandchild running after the critic exits',
+    async () => {
+      const pidFile = join(tmp, 'gc-sandboxed.pid');
+      const r = await runProcess(
+        nodeSpec('grandchild.mjs', [pidFile, 'exit', 'none', 'ignore'], {
+          root: FIXTURES,
+          cwd: FIXTURES,
+          sandbox: { bwrap: bwrap!, readOnly: [dirname(realpathSync(process.execPath))], writable: [tmp] },
+        }),
+      );
+      expect(r.exit).toEqual({ kind: 'ok' });
+      expect(r.stdout.toString()).toBe('ready\n');
+      expect(await eventually(() => liveWith(pidFile).length === 0)).toBe(true);
+    },
+  );
 });
 
 describe('killAllProcessGroups', () => {

@@ -1,9 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/infra/index.js';
+import { ManualClock, type TimerHandle } from '../../src/infra/index.js';
 import {
   buildChildEnv,
   PROCESS_EXIT_CHANNEL,
@@ -13,7 +13,7 @@ import {
   RECURSION_ENV,
   runProcess,
 } from '../../src/process/index.js';
-import { nodeSpec } from '../fixtures/proc/helpers.js';
+import { FIXTURES, nodeSpec } from '../fixtures/proc/helpers.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -90,6 +90,46 @@ describe('runProcess exit classification', () => {
     expect(r.exit).toEqual({ kind: 'ok' });
     expect(clock.pendingTimers()).toBe(0);
   });
+});
+
+describe('runProcess under bwrap', () => {
+  const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].find((path) => existsSync(path));
+
+  // bwrap's init outlives its parent by a moment and, in a container whose PID 1 never reaps, stays a zombie in
+  // the run's group. A runner that took it for a live member would SIGTERM the group and arm a kill timer.
+  it.skipIf(bwrap === undefined)(
+    'completes a normal exit without signalling or polling what bwrap leaves',
+    async () => {
+      const clock = new ManualClock();
+      const armed: number[] = [];
+      const recording = {
+        now: () => clock.now(),
+        setTimeout: (fn: () => void, ms: number) => {
+          armed.push(ms);
+          return clock.setTimeout(fn, ms);
+        },
+        clearTimeout: (handle: TimerHandle) => clock.clearTimeout(handle),
+      };
+      for (let i = 0; i < 5; i++) {
+        armed.length = 0;
+        const r = await runProcess(
+          nodeSpec('exit-code.mjs', ['0'], {
+            clock: recording,
+            root: FIXTURES,
+            cwd: FIXTURES,
+            timeoutMs: 15_000,
+            stallTimeoutMs: 14_000,
+            killGraceMs: 2_000,
+            sandbox: { bwrap: bwrap!, readOnly: [dirname(realpathSync(process.execPath))], writable: [] },
+          }),
+        );
+        expect(r.exit).toEqual({ kind: 'ok' });
+        // The deadline, the stall watchdog and one drain check; no kill timer, no group poll.
+        expect(armed).toEqual([15_000, 14_000, 2_000]);
+        expect(clock.pendingTimers()).toBe(0);
+      }
+    },
+  );
 });
 
 describe('runProcess under a sandbox whose setup fails', () => {
