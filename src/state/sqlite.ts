@@ -13,13 +13,24 @@ import {
   tightenDatabaseFiles,
 } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
+import { joinWindow, RESULT_CHUNK_CHARS, splitChunks, type TextChunk } from './result-chunks.js';
 import { migrate } from './sqlite-schema.js';
-import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
+import type {
+  CacheEntry,
+  LockLease,
+  StateStore,
+  StateStoreStats,
+  StoredResult,
+  StoredResultPart,
+  StoreHealth,
+} from './types.js';
 import {
   checkCounterStep,
   checkKey,
   checkLockTtl,
   checkTtl,
+  checkWindow,
+  clampWindow,
   DEFAULT_MAX_VALUE_DEPTH,
   encodeValue,
   FENCE_RETENTION_MS,
@@ -28,6 +39,9 @@ import {
 
 /** Per-row bookkeeping (key columns, index entries, page overhead) counted on top of the value's bytes. */
 export const SQLITE_ROW_OVERHEAD_BYTES = 64;
+
+/** A result entry as this version stores it: the text lives in result_chunks; version 2 kept `text` here. */
+type StoredResultHead = Omit<StoredResult, 'text'> & { readonly totalChars?: number; readonly text?: string };
 export const DEFAULT_SQLITE_SWEEP_BATCH_SIZE = 1_000;
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 export const STATE_FILE_NAME = 'state.db';
@@ -66,6 +80,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   private readonly maxValueDepth: number;
   protected readonly clock: Clock;
   private readonly q: ReturnType<typeof prepare>;
+  private readonly tx: ReturnType<SqliteStateStore['transactions']>;
   private evictions = 0;
 
   constructor(options: SqliteStateStoreOptions) {
@@ -98,13 +113,50 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
       migrate(db);
       this.q = prepare(db);
+      this.db = db;
+      this.tx = this.transactions();
       // Side files an older version (or another tool) left loose are fixed now that WAL mode created them.
       tightenDatabaseFiles(this.path, options.log);
     } catch (err) {
       db?.close();
       throw this.openFailure(err, options.log);
     }
-    this.db = db;
+  }
+
+  /** Transactions built once (better-sqlite3 wraps a function per call to transaction()). */
+  private transactions() {
+    const putResult = this.db.transaction(
+      (key: string, json: string, bytes: number, expiresAt: number, chunks: readonly TextChunk[]) => {
+        this.insert('result', key, json, bytes, expiresAt);
+        for (const chunk of chunks) this.q.putChunk.run(key, chunk.start, chunk.text);
+      },
+    );
+    const readResult = this.db.transaction((key: string): StoredResult | null => {
+      const head = this.readEntry<StoredResultHead>('result', key);
+      if (!head) return null;
+      const { text, totalChars, ...rest } = head;
+      if (typeof text === 'string') return { ...rest, text }; // stored whole by schema version 2
+      const rows = this.q.allChunks.all(key) as TextChunk[];
+      const whole = joinWindow(rows, 0, totalChars ?? 0);
+      return whole.length === totalChars ? { ...rest, text: whole } : null;
+    });
+    const readPart = this.db.transaction((key: string, from: number, to: number): StoredResultPart | null => {
+      const head = this.readEntry<StoredResultHead>('result', key);
+      if (!head) return null;
+      const { text, totalChars, ...rest } = head;
+      if (typeof text === 'string') {
+        const w = clampWindow(text.length, from, to);
+        return { ...rest, totalChars: text.length, from: w.from, text: text.slice(w.from, w.to) };
+      }
+      if (typeof totalChars !== 'number') return null;
+      const w = clampWindow(totalChars, from, to);
+      if (w.to === w.from) return { ...rest, totalChars, from: w.from, text: '' };
+      const rows = this.q.chunksBetween.all(key, w.from - RESULT_CHUNK_CHARS, w.to) as TextChunk[];
+      const part = joinWindow(rows, w.from, w.to);
+      // A missing chunk (damaged file) reads as no result, never as a short page.
+      return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part } : null;
+    });
+    return { putResult, readResult, readPart };
   }
 
   async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
@@ -128,6 +180,44 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
         })
         .immediate(),
     );
+  }
+
+  /** The entry keeps the metadata and totalChars; the text goes to result_chunks, in the same transaction. */
+  override async putResult(result: StoredResult, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const key = checkKey(result?.contextId);
+    const ttl = checkTtl(ttlMs);
+    const { text, ...head } = result;
+    if (typeof text !== 'string')
+      throw new BrutalistError('INVALID_ARGUMENT', 'A result needs a text string.');
+    const json = encodeValue({ ...head, totalChars: text.length }, this.maxValueDepth);
+    const chunks = splitChunks(text);
+    const bytes =
+      rowBytes('result', key, json) + Buffer.byteLength(text) + chunks.length * SQLITE_ROW_OVERHEAD_BYTES;
+    if (bytes > this.maxBytes) {
+      throw new BrutalistError('STATE_VALUE_TOO_LARGE', 'The result is too large to store for paging.', {
+        data: { maxBytes: this.maxBytes },
+      });
+    }
+    this.run(() => this.tx.putResult.immediate(key, json, bytes, this.clock.now() + ttl, chunks));
+  }
+
+  override async getResult(contextId: string): Promise<StoredResult | null> {
+    this.assertOpen();
+    checkKey(contextId);
+    return this.run(() => this.tx.readResult.immediate(contextId));
+  }
+
+  /** Reads the entry and only the chunks that overlap [from, to), in one transaction. */
+  override async getResultPart(
+    contextId: string,
+    from: number,
+    to: number,
+  ): Promise<StoredResultPart | null> {
+    this.assertOpen();
+    checkKey(contextId);
+    const window = checkWindow(from, to);
+    return this.run(() => this.tx.readPart.immediate(contextId, window.from, window.to));
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
@@ -281,17 +371,20 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   protected get<T>(ns: Namespace, key: string): T | null {
     this.assertOpen();
     checkKey(key);
-    return this.run(() => {
-      const now = this.clock.now();
-      const row = this.q.get.get(ns, key) as { value: string; expires_at: number } | undefined;
-      if (!row) return null;
-      if (row.expires_at <= now) {
-        this.q.del.run(ns, key);
-        return null;
-      }
-      this.q.touch.run(ns, key);
-      return JSON.parse(row.value) as T;
-    });
+    return this.run(() => this.readEntry<T>(ns, key));
+  }
+
+  /** The live value (marked most recently used), or null; an expired one is deleted on the way. */
+  private readEntry<T>(ns: Namespace, key: string): T | null {
+    const now = this.clock.now();
+    const row = this.q.get.get(ns, key) as { value: string; expires_at: number } | undefined;
+    if (!row) return null;
+    if (row.expires_at <= now) {
+      this.q.del.run(ns, key);
+      return null;
+    }
+    this.q.touch.run(ns, key);
+    return JSON.parse(row.value) as T;
   }
 
   protected put(ns: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
@@ -400,6 +493,12 @@ function prepare(db: Database.Database) {
        RETURNING value`,
     ),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    putChunk: db.prepare('INSERT INTO result_chunks (key, start, text) VALUES (?, ?, ?)'),
+    allChunks: db.prepare('SELECT start, text FROM result_chunks WHERE key = ? ORDER BY start'),
+    // Chunks are at most RESULT_CHUNK_CHARS long, so every one overlapping [from, to) starts in (from - that, to).
+    chunksBetween: db.prepare(
+      'SELECT start, text FROM result_chunks WHERE key = ? AND start > ? AND start < ? ORDER BY start',
+    ),
     putSettingIfMissing: db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
   };
 }
