@@ -45,6 +45,8 @@ type StoredResultHead = Omit<StoredResult, 'text'> & { readonly totalChars?: num
 export const DEFAULT_SQLITE_SWEEP_BATCH_SIZE = 1_000;
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 export const STATE_FILE_NAME = 'state.db';
+/** Reads remembered for the LRU order before they are written (at the next write, sweep, or when this many). */
+export const MAX_PENDING_TOUCHES = 1_024;
 
 export interface SqliteStateStoreOptions {
   /** The folder holding state.db (mode 0700, created or tightened on open; docs/security.md#state-at-rest). */
@@ -82,6 +84,10 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   private readonly q: ReturnType<typeof prepare>;
   private readonly tx: ReturnType<SqliteStateStore['transactions']>;
   private evictions = 0;
+  /** Entries read since the last write, oldest first: their LRU mark is written with the next write. */
+  private readonly touched = new Map<string, readonly [Namespace, string]>();
+  /** An expired entry the last read came upon, deleted after that read. */
+  private expiredSeen: readonly [Namespace, string] | undefined;
 
   constructor(options: SqliteStateStoreOptions) {
     super();
@@ -156,7 +162,8 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       // A missing chunk (damaged file) reads as no result, never as a short page.
       return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part } : null;
     });
-    return { putResult, readResult, readPart };
+    const flushTouches = this.db.transaction(() => this.writeTouches());
+    return { putResult, readResult, readPart, flushTouches };
   }
 
   async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
@@ -205,7 +212,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   override async getResult(contextId: string): Promise<StoredResult | null> {
     this.assertOpen();
     checkKey(contextId);
-    return this.run(() => this.tx.readResult.immediate(contextId));
+    return this.run(() => this.afterRead(this.tx.readResult.deferred(contextId)));
   }
 
   /** Reads the entry and only the chunks that overlap [from, to), in one transaction. */
@@ -217,7 +224,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
     this.assertOpen();
     checkKey(contextId);
     const window = checkWindow(from, to);
-    return this.run(() => this.tx.readPart.immediate(contextId, window.from, window.to));
+    return this.run(() => this.afterRead(this.tx.readPart.deferred(contextId, window.from, window.to)));
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
@@ -291,6 +298,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       this.db
         .transaction(() => {
           const now = this.clock.now();
+          this.writeTouches();
           const removed = this.q.sweepEntries.run(now, this.sweepBatchSize).changes;
           this.q.sweepLocks.run(now, this.sweepBatchSize);
           this.q.sweepFences.run(now, this.sweepBatchSize);
@@ -339,6 +347,11 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    try {
+      if (this.touched.size > 0) this.tx.flushTouches.immediate();
+    } catch {
+      // The LRU marks are a hint; closing must not fail over them.
+    }
     this.db.close();
   }
 
@@ -371,20 +384,39 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   protected get<T>(ns: Namespace, key: string): T | null {
     this.assertOpen();
     checkKey(key);
-    return this.run(() => this.readEntry<T>(ns, key));
+    return this.run(() => this.afterRead(this.readEntry<T>(ns, key)));
   }
 
-  /** The live value (marked most recently used), or null; an expired one is deleted on the way. */
+  /**
+   * The live value, or null. A read writes nothing (no write lock, no commit): its LRU mark waits in `touched`
+   * for the next write, and an expired entry is deleted by afterRead.
+   */
   private readEntry<T>(ns: Namespace, key: string): T | null {
-    const now = this.clock.now();
     const row = this.q.get.get(ns, key) as { value: string; expires_at: number } | undefined;
     if (!row) return null;
-    if (row.expires_at <= now) {
-      this.q.del.run(ns, key);
+    if (row.expires_at <= this.clock.now()) {
+      this.expiredSeen = [ns, key];
       return null;
     }
-    this.q.touch.run(ns, key);
+    const id = `${ns}\u0000${key}`;
+    this.touched.delete(id);
+    this.touched.set(id, [ns, key]);
     return JSON.parse(row.value) as T;
+  }
+
+  /** Deletes what the read found expired (unless rewritten since), and writes the LRU marks when too many wait. */
+  private afterRead<T>(value: T): T {
+    const expired = this.expiredSeen;
+    this.expiredSeen = undefined;
+    if (expired) this.q.delExpired.run(expired[0], expired[1], this.clock.now());
+    if (this.touched.size >= MAX_PENDING_TOUCHES) this.tx.flushTouches.immediate();
+    return value;
+  }
+
+  /** Writes the waiting LRU marks, oldest read first (inside the caller's write transaction). */
+  private writeTouches(): void {
+    for (const [ns, key] of this.touched.values()) this.q.touch.run(ns, key);
+    this.touched.clear();
   }
 
   protected put(ns: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
@@ -402,6 +434,8 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
 
   /** Upserts one row, then evicts least-recently-used rows until the totals fit (inside the caller's transaction). */
   private insert(ns: Namespace, key: string, json: string, bytes: number, expiresAt: number): void {
+    // Eviction below must see the reads made since the last write.
+    this.writeTouches();
     this.q.del.run(ns, key);
     for (;;) {
       const totals = this.q.totals.get() as { entries: number; bytes: number };
@@ -452,6 +486,7 @@ function prepare(db: Database.Database) {
   return {
     get: db.prepare('SELECT value, expires_at FROM entries WHERE ns = ? AND key = ?'),
     del: db.prepare('DELETE FROM entries WHERE ns = ? AND key = ?'),
+    delExpired: db.prepare('DELETE FROM entries WHERE ns = ? AND key = ? AND expires_at <= ?'),
     touch: db.prepare(
       'UPDATE entries SET used_seq = (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entries) WHERE ns = ? AND key = ?',
     ),
