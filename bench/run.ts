@@ -10,6 +10,7 @@ const benches = [
   './resilience/breaker.bench.js',
   './resilience/callers.bench.js',
   './state/store.bench.js',
+  './state/page.bench.js',
   './state/server.bench.js',
 ];
 for (const path of benches) {
