@@ -14,6 +14,7 @@ import {
 } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { joinWindow, RESULT_CHUNK_CHARS, splitChunks, type TextChunk } from './result-chunks.js';
+import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { migrate } from './sqlite-schema.js';
 import type {
   CacheEntry,
@@ -84,6 +85,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   private readonly q: ReturnType<typeof prepare>;
   private readonly tx: ReturnType<SqliteStateStore['transactions']>;
   private evictions = 0;
+  private readonly checkpointer: Checkpointer;
   /** Entries read since the last write, oldest first: their LRU mark is written with the next write. */
   private readonly touched = new Map<string, readonly [Namespace, string]>();
   /** An expired entry the last read came upon, deleted after that read. */
@@ -117,10 +119,15 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+      // Checkpoints run on a worker (sqlite-checkpointer.ts); this connection checkpoints only past the fallback.
+      db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       migrate(db);
       this.q = prepare(db);
       this.db = db;
       this.tx = this.transactions();
+      this.checkpointer = new Checkpointer(this.path, busyTimeoutMs, () => {
+        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      });
       // Side files an older version (or another tool) left loose are fixed now that WAL mode created them.
       tightenDatabaseFiles(this.path, options.log);
     } catch (err) {
@@ -352,6 +359,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
     } catch {
       // The LRU marks are a hint; closing must not fail over them.
     }
+    this.checkpointer.close();
     this.db.close();
   }
 
@@ -444,6 +452,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       this.evictions++;
     }
     this.q.insert.run(ns, key, json, bytes, expiresAt);
+    this.checkpointer.wrote(bytes);
   }
 
   private openFailure(err: unknown, log: ((line: string) => void) | undefined): BrutalistError {
