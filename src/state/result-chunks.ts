@@ -39,13 +39,17 @@ export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): Te
 }
 
 /**
- * Code units [from, to) of the whole text, given the consecutive chunks that cover that range (the first may start
- * before `from`). `from` and `to` must already be clamped to the text.
+ * Code units [from, to) of the whole text, given the consecutive chunks that cover that range (others are skipped).
+ * `from` and `to` must already be clamped to the text; a missing chunk gives a shorter string (callers check).
  */
 export function joinWindow(chunks: readonly TextChunk[], from: number, to: number): string {
-  const first = chunks[0];
-  if (first === undefined || to <= from) return '';
-  let joined = '';
-  for (const chunk of chunks) joined += chunk.text;
-  return joined.slice(from - first.start, to - first.start);
+  // Slices of each chunk, concatenated: V8 keeps these as views until the page is serialized, so a window
+  // allocates no copy of its chunks here (fewer young-generation collections per page).
+  let out = '';
+  for (const chunk of chunks) {
+    const end = chunk.start + chunk.text.length;
+    if (end <= from || chunk.start >= to) continue;
+    out += chunk.text.slice(Math.max(0, from - chunk.start), Math.min(chunk.text.length, to - chunk.start));
+  }
+  return out;
 }
