@@ -27,6 +27,7 @@ export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): Te
     let end = Math.min(start + size, text.length);
     if (
       end < text.length &&
+      end - 1 > start && // a one-unit chunk keeps a split pair rather than make no progress (size 1 only)
       isHighSurrogate(text.charCodeAt(end - 1)) &&
       isLowSurrogate(text.charCodeAt(end))
     ) {
