@@ -14,6 +14,7 @@ import {
   SqliteStateStore,
   type StoredResult,
 } from '../../src/state/index.js';
+import { CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
 import { CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-sqlite-'));
@@ -225,5 +226,23 @@ describe('SqliteStateStore', () => {
     expect(await store.cleanupExpired()).toBe(2);
     expect(chunks()).toBe(0);
     await store.close();
+  });
+
+  it('checkpoints on a worker while writing past 4 MB, and everything reads back after reopening', async () => {
+    const dir = newDir();
+    const store = new SqliteStateStore({ ...CONTRACT_LIMITS, maxBytes: 64 * 2 ** 20, dir });
+    const text = 'z'.repeat(CHECKPOINT_EVERY_BYTES / 4);
+    for (let i = 0; i < 6; i++) await store.putResult(result(`r${i}`, text), MINUTE);
+    await store.close();
+    const again = new SqliteStateStore({ ...CONTRACT_LIMITS, maxBytes: 64 * 2 ** 20, dir });
+    for (let i = 0; i < 6; i++) expect((await again.getResultPart(`r${i}`, 0, 3))?.text).toBe('zzz');
+    await again.close();
+  });
+
+  it('reports a checkpoint worker that cannot open the file, so the store checkpoints by itself again', async () => {
+    const failed = new Promise<void>((resolve) => {
+      new Checkpointer(join(newDir(), 'missing.db'), 1_000, resolve).wrote(CHECKPOINT_EVERY_BYTES);
+    });
+    await expect(failed).resolves.toBeUndefined();
   });
 });
