@@ -12,6 +12,7 @@ const benches = [
   './resilience/breaker.bench.js',
   './resilience/callers.bench.js',
   './state/store.bench.js',
+  './state/page.bench.js',
   './state/server.bench.js',
   './observability/logger.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.

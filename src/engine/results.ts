@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { type Config, CRITIC_NAMES } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newId } from '../infra/index.js';
-import { estimateTokens, pageOf, type StateStore } from '../state/index.js';
+import {
+  estimateTokens,
+  MIN_PAGE_CHARS,
+  pageOfWindow,
+  pageWindow,
+  type StateStore,
+  type TextWindow,
+} from '../state/index.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
 
@@ -62,6 +69,10 @@ interface HeldResult {
   readonly expiresAt: number;
 }
 
+function whole(text: string): TextWindow {
+  return { text, from: 0, totalChars: text.length };
+}
+
 /** Whether a client-supplied context id has the shape this server hands out (else it cannot name anything). */
 export function isContextId(value: string): boolean {
   return CONTEXT_ID_PATTERN.test(value);
@@ -113,7 +124,7 @@ export class ResultPages {
       if (!(err instanceof BrutalistError && err.code === 'STATE_VALUE_TOO_LARGE')) throw err;
       this.hold(contextId, { owner, text, meta, expiresAt: this.clock.now() + this.config.resultTtlMs });
     }
-    return this.cut(owner, contextId, text, meta, 0, limit);
+    return this.cut(owner, contextId, whole(text), meta, 0, limit);
   }
 
   /** A page of a stored result. Another caller's result is reported as not found (existence is not leaked). */
@@ -123,25 +134,34 @@ export class ResultPages {
     if (held && held.expiresAt <= this.clock.now()) this.held.delete(contextId);
     else if (held) {
       if (held.owner !== owner) throw new BrutalistError('CONTEXT_NOT_FOUND');
-      return this.cut(owner, contextId, held.text, held.meta, offset, limit);
+      return this.cut(owner, contextId, whole(held.text), held.meta, offset, limit);
     }
-    const stored = await this.store.getResult(contextId);
+    // Only the window this page needs is read: a page of a 4 MB critique reads about one page from the store.
+    const pageLimit = limit ?? this.config.pageChars;
+    const window =
+      Number.isSafeInteger(offset) &&
+      offset >= 0 &&
+      Number.isSafeInteger(pageLimit) &&
+      pageLimit >= MIN_PAGE_CHARS
+        ? pageWindow(offset, pageLimit)
+        : { from: 0, to: 0 }; // pageOfWindow reports the bad argument
+    const stored = await this.store.getResultPart(contextId, window.from, window.to);
     const storedMeta = stored && readResultMeta(stored.meta);
     // A result another version stored with other metadata reads as gone, like an expired one.
     if (!stored || stored.owner !== owner || !storedMeta) throw new BrutalistError('CONTEXT_NOT_FOUND');
-    return this.cut(owner, contextId, stored.text, storedMeta, offset, limit);
+    return this.cut(owner, contextId, stored, storedMeta, offset, pageLimit);
   }
 
   private async cut(
     owner: string,
     contextId: string,
-    text: string,
+    text: TextWindow,
     meta: ResultMeta,
     offset: number,
     limit: number | undefined,
   ): Promise<ToolResponse> {
     const pageLimit = limit ?? this.config.pageChars;
-    const slice = pageOf(text, offset, pageLimit);
+    const slice = pageOfWindow(text, offset, pageLimit);
     let nextCursor: string | null = null;
     if (slice.nextOffset !== null) {
       // Without a secret (state store unreachable) there is no cursor; context_id + offset still pages.

@@ -103,7 +103,7 @@ export class RunRecords {
 
   /** Cancel of an id with no run behind it: a finished result (nothing to stop) or not found at all. */
   async finishedOrUnknown(owner: string, contextId: string): Promise<never> {
-    const result = await this.store.getResult(contextId);
+    const result = await this.store.getResultPart(contextId, 0, 0);
     if (result && result.owner === owner) throw alreadyFinished();
     throw new BrutalistError('CONTEXT_NOT_FOUND');
   }

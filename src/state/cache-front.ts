@@ -12,6 +12,7 @@ import type {
   StateStore,
   StateStoreStats,
   StoredResult,
+  StoredResultPart,
   StoreHealth,
 } from './types.js';
 import { checkKey, checkTtl } from './validate.js';
@@ -179,6 +180,9 @@ export class CacheFront implements StateStore {
   }
   getResult(contextId: string): Promise<StoredResult | null> {
     return this.inner.getResult(contextId);
+  }
+  getResultPart(contextId: string, from: number, to: number): Promise<StoredResultPart | null> {
+    return this.inner.getResultPart(contextId, from, to);
   }
   putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
     return this.inner.putConversation(conversation, ttlMs, maxTurns);

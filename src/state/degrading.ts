@@ -10,6 +10,7 @@ import type {
   StateStore,
   StateStoreStats,
   StoredResult,
+  StoredResultPart,
   StoreHealth,
 } from './types.js';
 
@@ -98,6 +99,13 @@ export class DegradingStateStore implements StateStore {
     return this.read(
       () => this.primary.getResult(contextId),
       () => this.fallback.getResult(contextId),
+    );
+  }
+
+  getResultPart(contextId: string, from: number, to: number): Promise<StoredResultPart | null> {
+    return this.read(
+      () => this.primary.getResultPart(contextId, from, to),
+      () => this.fallback.getResultPart(contextId, from, to),
     );
   }
 

@@ -6,6 +6,7 @@ export * from './factory.js';
 export * from './memory.js';
 export * from './pages.js';
 export * from './redis.js';
+export * from './result-chunks.js';
 export * from './sqlite.js';
 export * from './sqlite-schema.js';
 export * from './types.js';

@@ -11,8 +11,16 @@ import type {
   RunRecord,
   SessionData,
   StoredResult,
+  StoredResultPart,
 } from './types.js';
-import { checkCursorExpiry, checkMaxTurns, checkTtl, isRunRecord } from './validate.js';
+import {
+  checkCursorExpiry,
+  checkMaxTurns,
+  checkTtl,
+  checkWindow,
+  clampWindow,
+  isRunRecord,
+} from './validate.js';
 
 export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache' | 'run';
 
@@ -78,6 +86,14 @@ export abstract class KeyValueStateStore {
     return this.get<StoredResult>('result', contextId);
   }
 
+  /** The default reads the whole result and slices it: right for the memory store, which holds the string anyway. */
+  async getResultPart(contextId: string, from: number, to: number): Promise<StoredResultPart | null> {
+    const window = checkWindow(from, to);
+    const result = await this.getResult(contextId);
+    if (!result) return null;
+    return partOf(result, window.from, window.to);
+  }
+
   /** Keeps only the newest `maxTurns` turns. */
   async putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
     this.assertOpen();
@@ -123,4 +139,11 @@ export abstract class KeyValueStateStore {
     else this.cacheMisses++;
     return entry;
   }
+}
+
+/** The part of a whole stored result in [from, to), clamped to its text. */
+export function partOf(result: StoredResult, from: number, to: number): StoredResultPart {
+  const { text, ...rest } = result;
+  const window = clampWindow(text.length, from, to);
+  return { ...rest, totalChars: text.length, from: window.from, text: text.slice(window.from, window.to) };
 }

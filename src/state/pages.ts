@@ -25,11 +25,26 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
+/** Part of a text: code units [from, from + text.length) of a text totalChars long. */
+export interface TextWindow {
+  readonly text: string;
+  readonly from: number;
+  readonly totalChars: number;
+}
+
+/** The window pageOfWindow needs for the page at `offset`: one unit each side, to see pairs and the page end. */
+export function pageWindow(offset: number, limit: number): { from: number; to: number } {
+  return { from: Math.max(0, offset - 1), to: offset + limit + 1 };
+}
+
+/** The code unit at absolute index `i` (NaN outside the window, which pageWindow makes wide enough). */
+function codeAt(w: TextWindow, i: number): number {
+  return w.text.charCodeAt(i - w.from);
+}
+
 /** True when index `i` falls between the two halves of a surrogate pair. */
-function splitsPair(text: string, i: number): boolean {
-  return (
-    i > 0 && i < text.length && isHighSurrogate(text.charCodeAt(i - 1)) && isLowSurrogate(text.charCodeAt(i))
-  );
+function splitsPair(w: TextWindow, i: number): boolean {
+  return i > 0 && i < w.totalChars && isHighSurrogate(codeAt(w, i - 1)) && isLowSurrogate(codeAt(w, i));
 }
 
 /**
@@ -39,7 +54,15 @@ function splitsPair(text: string, i: number): boolean {
  *   not an integer >= 2.
  */
 export function pageOf(text: string, offset: number, limit: number): Page {
-  const totalChars = text.length;
+  return pageOfWindow({ text, from: 0, totalChars: text.length }, offset, limit);
+}
+
+/**
+ * pageOf over part of the text: the same page, given a window that covers `pageWindow(offset, limit)` (clamped
+ * to the text), so a stored result is never read whole to serve one page.
+ */
+export function pageOfWindow(w: TextWindow, offset: number, limit: number): Page {
+  const totalChars = w.totalChars;
   if (!Number.isInteger(limit) || limit < MIN_PAGE_CHARS) {
     throw new BrutalistError('INVALID_ARGUMENT', `The page limit must be an integer >= ${MIN_PAGE_CHARS}.`, {
       data: { limit },
@@ -50,14 +73,14 @@ export function pageOf(text: string, offset: number, limit: number): Page {
       data: { offset, totalChars },
     });
   }
-  const start = splitsPair(text, offset) ? offset - 1 : offset;
+  const start = splitsPair(w, offset) ? offset - 1 : offset;
   let end = Math.min(start + limit, totalChars);
   if (end < totalChars) {
-    if (splitsPair(text, end)) end -= 1;
-    end = preferLineEnd(text, start, end, limit);
+    if (splitsPair(w, end)) end -= 1;
+    end = preferLineEnd(w, start, end, limit);
   }
   return {
-    text: text.slice(start, end),
+    text: w.text.slice(start - w.from, end - w.from),
     offset: start,
     nextOffset: end < totalChars ? end : null,
     totalChars,
@@ -65,11 +88,11 @@ export function pageOf(text: string, offset: number, limit: number): Page {
 }
 
 /** Moves `end` to just after the last newline in the page's final tenth; breaking there never splits a pair. */
-function preferLineEnd(text: string, start: number, end: number, limit: number): number {
+function preferLineEnd(w: TextWindow, start: number, end: number, limit: number): number {
   const window = Math.max(1, Math.floor(limit * NEWLINE_WINDOW_FRACTION));
   const stop = Math.max(start, end - window);
   for (let i = end - 1; i >= stop; i--) {
-    if (text.charCodeAt(i) === NEWLINE) return i + 1;
+    if (codeAt(w, i) === NEWLINE) return i + 1;
   }
   return end;
 }

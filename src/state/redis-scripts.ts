@@ -10,22 +10,38 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 return 1`;
 
-/** KEYS: index. ARGV: now, batch, entry key prefix. Deletes up to `batch` entries whose stored expiry passed. */
+/**
+ * KEYS: entry, index, text. ARGV: value, px, member, expiresAt, text. A result: its entry and its text (UTF-16LE,
+ * read by GETRANGE) written together with the same TTL.
+ */
+export const SET_RESULT = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+return 1`;
+
+/**
+ * KEYS: index. ARGV: now, batch, entry key prefix, text key prefix. Deletes up to `batch` entries whose stored
+ * expiry passed, with a result's text key.
+ */
 export const SWEEP = `
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, m in ipairs(members) do
-  redis.call('DEL', ARGV[3] .. m)
+  redis.call('DEL', ARGV[3] .. m, ARGV[4] .. m)
   redis.call('ZREM', KEYS[1], m)
 end
 return #members`;
 
-/** KEYS: entry, index. ARGV: now, member. Deletes the entry only if it is still expired (not rewritten since). */
+/**
+ * KEYS: entry, index, text. ARGV: now, member. Deletes the entry (and a result's text) only if it is still expired
+ * (not rewritten since).
+ */
 export const DELETE_IF_EXPIRED = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local exp = tonumber(string.match(cur, '^(%d+)\\n'))
   if exp and exp > tonumber(ARGV[1]) then return 0 end
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
 end
 redis.call('ZREM', KEYS[2], ARGV[2])
 return 1`;

@@ -4,12 +4,22 @@ import { BrutalistError } from '../errors/index.js';
 import { type Clock, newToken, systemClock, type TimerHandle } from '../infra/index.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import * as lua from './redis-scripts.js';
-import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
+import type {
+  CacheEntry,
+  LockLease,
+  StateStore,
+  StateStoreStats,
+  StoredResult,
+  StoredResultPart,
+  StoreHealth,
+} from './types.js';
 import {
   checkCounterStep,
   checkKey,
   checkLockTtl,
   checkTtl,
+  checkWindow,
+  clampWindow,
   DEFAULT_MAX_VALUE_DEPTH,
   DEFAULT_SWEEP_BATCH_SIZE,
   encodeValue,
@@ -41,12 +51,13 @@ export interface RedisStateStoreOptions {
   readonly watchdogClock?: Clock;
 }
 
-type Script = (...args: Array<string | number>) => Promise<unknown>;
+type Script = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 
 const SCRIPTS = {
   setEntry: [lua.SET_ENTRY, 3],
+  setResult: [lua.SET_RESULT, 3],
   sweep: [lua.SWEEP, 1],
-  deleteIfExpired: [lua.DELETE_IF_EXPIRED, 2],
+  deleteIfExpired: [lua.DELETE_IF_EXPIRED, 3],
   acquire: [lua.ACQUIRE, 3],
   extend: [lua.EXTEND, 2],
   release: [lua.RELEASE, 1],
@@ -142,6 +153,73 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     return (await this.write('cache', key, json, ttl, fence)) === 1;
   }
 
+  /** The entry keeps the metadata and totalChars; the text goes under its own key, written in one script. */
+  override async putResult(result: StoredResult, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const key = checkKey(result?.contextId);
+    const ttl = checkTtl(ttlMs);
+    const { text, ...head } = result;
+    if (typeof text !== 'string')
+      throw new BrutalistError('INVALID_ARGUMENT', 'A result needs a text string.');
+    const json = encodeValue({ ...head, totalChars: text.length }, this.maxValueDepth);
+    const expiresAt = this.clock.now() + ttl;
+    await this.op(() =>
+      this.scripts.setResult(
+        this.entryKey('result', key),
+        this.indexKey(),
+        this.textKey('result', key),
+        `${expiresAt}\n${json}`,
+        Math.max(1, Math.ceil(ttl)),
+        `result:${key}`,
+        expiresAt,
+        Buffer.from(text, 'utf16le'),
+      ),
+    );
+  }
+
+  override async getResult(contextId: string): Promise<StoredResult | null> {
+    this.assertOpen();
+    const key = checkKey(contextId);
+    const replies = await this.op(() =>
+      this.redis.multi().get(this.entryKey('result', key)).getBuffer(this.textKey('result', key)).exec(),
+    );
+    const head = await this.liveValue<StoredResultHead>('result', key, reply<string>(replies, 0));
+    if (!head) return null;
+    const { text, totalChars, ...rest } = head;
+    if (typeof text === 'string') return { ...rest, text }; // stored whole by an earlier version
+    const whole = reply<Buffer>(replies, 1)?.toString('utf16le');
+    // The text key evicted on its own (maxmemory) reads as no result.
+    return whole !== undefined && whole.length === totalChars ? { ...rest, text: whole } : null;
+  }
+
+  /** One MULTI: the entry, the text's length and GETRANGE over the window's bytes. */
+  override async getResultPart(
+    contextId: string,
+    from: number,
+    to: number,
+  ): Promise<StoredResultPart | null> {
+    this.assertOpen();
+    const key = checkKey(contextId);
+    const window = checkWindow(from, to);
+    const textKey = this.textKey('result', key);
+    const replies = await this.op(() => {
+      const multi = this.redis.multi().get(this.entryKey('result', key)).strlen(textKey);
+      if (window.to > window.from) multi.getrangeBuffer(textKey, 2 * window.from, 2 * window.to - 1);
+      return multi.exec();
+    });
+    const head = await this.liveValue<StoredResultHead>('result', key, reply<string>(replies, 0));
+    if (!head) return null;
+    const { text, totalChars, ...rest } = head;
+    if (typeof text === 'string') {
+      const w = clampWindow(text.length, window.from, window.to);
+      return { ...rest, totalChars: text.length, from: w.from, text: text.slice(w.from, w.to) };
+    }
+    if (typeof totalChars !== 'number' || reply<number>(replies, 1) !== 2 * totalChars) return null;
+    const w = clampWindow(totalChars, window.from, window.to);
+    const part = w.to > w.from ? (reply<Buffer>(replies, 2)?.toString('utf16le') ?? '') : '';
+    return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part } : null;
+  }
+
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
     this.assertOpen();
     checkKey(key);
@@ -219,7 +297,9 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     this.assertOpen();
     const now = this.clock.now();
     return Number(
-      await this.op(() => this.scripts.sweep(this.indexKey(), now, this.sweepBatchSize, this.k('e:'))),
+      await this.op(() =>
+        this.scripts.sweep(this.indexKey(), now, this.sweepBatchSize, this.k('e:'), this.k('t:')),
+      ),
     );
   }
 
@@ -258,6 +338,11 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     return this.k('e:', `${ns}:${key}`);
   }
 
+  /** A result's text as UTF-16LE (two bytes per code unit, so GETRANGE offsets are exact, lone surrogates kept). */
+  private textKey(ns: Namespace, key: string): string {
+    return this.k('t:', `${ns}:${key}`);
+  }
+
   private indexKey(): string {
     return this.k('idx');
   }
@@ -265,7 +350,11 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
   protected async del(ns: Namespace, key: unknown): Promise<void> {
     const k = checkKey(key);
     await this.op(() =>
-      this.redis.multi().del(this.entryKey(ns, k)).zrem(this.indexKey(), `${ns}:${k}`).exec(),
+      this.redis
+        .multi()
+        .del(this.entryKey(ns, k), this.textKey(ns, k))
+        .zrem(this.indexKey(), `${ns}:${k}`)
+        .exec(),
     );
   }
 
@@ -301,13 +390,29 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
   protected async get<T>(ns: Namespace, key: string): Promise<T | null> {
     this.assertOpen();
     checkKey(key);
-    const entryKey = this.entryKey(ns, key);
-    const raw = await this.op(() => this.redis.get(entryKey));
+    const raw = await this.op(() => this.redis.get(this.entryKey(ns, key)));
+    return this.liveValue<T>(ns, key, raw);
+  }
+
+  private async dropExpired(ns: Namespace, key: string): Promise<void> {
+    const now = this.clock.now();
+    await this.op(() =>
+      this.scripts.deleteIfExpired(
+        this.entryKey(ns, key),
+        this.indexKey(),
+        this.textKey(ns, key),
+        now,
+        `${ns}:${key}`,
+      ),
+    );
+  }
+
+  /** The live entry value from `expiresAt\njson`, or null when it expired (then deleted with its text). */
+  private async liveValue<T>(ns: Namespace, key: string, raw: string | null): Promise<T | null> {
     if (raw === null) return null;
     const newline = raw.indexOf('\n');
-    const now = this.clock.now();
-    if (Number(raw.slice(0, newline)) <= now) {
-      await this.op(() => this.scripts.deleteIfExpired(entryKey, this.indexKey(), now, `${ns}:${key}`));
+    if (Number(raw.slice(0, newline)) <= this.clock.now()) {
+      await this.dropExpired(ns, key);
       return null;
     }
     return JSON.parse(raw.slice(newline + 1)) as T;
@@ -381,6 +486,17 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
       this.redis.disconnect(true);
     }
   }
+}
+
+/** A result entry as this version stores it: the text lives under its text key; earlier ones kept `text` here. */
+type StoredResultHead = Omit<StoredResult, 'text'> & { readonly totalChars?: number; readonly text?: string };
+
+/** The value of reply `i` of a MULTI; a failed command inside it fails the call like any Redis error. */
+function reply<T>(replies: [Error | null, unknown][] | null, i: number): T | null {
+  const entry = replies?.[i];
+  if (!entry) throw unavailable();
+  if (entry[0]) throw unavailable(entry[0]);
+  return (entry[1] ?? null) as T | null;
 }
 
 function unavailable(cause?: unknown): BrutalistError {

@@ -42,6 +42,14 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX counters_expires ON counters (expires_at);
    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
    INSERT INTO settings VALUES ('fence_seq', '0');`,
+  // 3: result text in chunks beside its entry (the entry keeps the rest and totalChars), so a page reads only the
+  // chunks it needs. Deleting the entry (replace, expiry, eviction) deletes its chunks. Results stored whole by
+  // version 2 stay readable as they are.
+  `CREATE TABLE result_chunks (key TEXT NOT NULL, start INTEGER NOT NULL, text TEXT NOT NULL);
+   CREATE UNIQUE INDEX result_chunks_key ON result_chunks (key, start);
+   CREATE TRIGGER entries_del_result AFTER DELETE ON entries WHEN OLD.ns = 'result' BEGIN
+     DELETE FROM result_chunks WHERE key = OLD.key;
+   END;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

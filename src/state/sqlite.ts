@@ -13,13 +13,25 @@ import {
   tightenDatabaseFiles,
 } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
+import { joinWindow, RESULT_CHUNK_CHARS, splitChunks, type TextChunk } from './result-chunks.js';
+import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { migrate } from './sqlite-schema.js';
-import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
+import type {
+  CacheEntry,
+  LockLease,
+  StateStore,
+  StateStoreStats,
+  StoredResult,
+  StoredResultPart,
+  StoreHealth,
+} from './types.js';
 import {
   checkCounterStep,
   checkKey,
   checkLockTtl,
   checkTtl,
+  checkWindow,
+  clampWindow,
   DEFAULT_MAX_VALUE_DEPTH,
   encodeValue,
   FENCE_RETENTION_MS,
@@ -28,9 +40,14 @@ import {
 
 /** Per-row bookkeeping (key columns, index entries, page overhead) counted on top of the value's bytes. */
 export const SQLITE_ROW_OVERHEAD_BYTES = 64;
+
+/** A result entry as this version stores it: the text lives in result_chunks; version 2 kept `text` here. */
+type StoredResultHead = Omit<StoredResult, 'text'> & { readonly totalChars?: number; readonly text?: string };
 export const DEFAULT_SQLITE_SWEEP_BATCH_SIZE = 1_000;
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 export const STATE_FILE_NAME = 'state.db';
+/** Reads remembered for the LRU order before they are written (at the next write, sweep, or when this many). */
+export const MAX_PENDING_TOUCHES = 1_024;
 
 export interface SqliteStateStoreOptions {
   /** The folder holding state.db (mode 0700, created or tightened on open; docs/security.md#state-at-rest). */
@@ -66,7 +83,13 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   private readonly maxValueDepth: number;
   protected readonly clock: Clock;
   private readonly q: ReturnType<typeof prepare>;
+  private readonly tx: ReturnType<SqliteStateStore['transactions']>;
   private evictions = 0;
+  private readonly checkpointer: Checkpointer;
+  /** Entries read since the last write, oldest first: their LRU mark is written with the next write. */
+  private readonly touched = new Map<string, readonly [Namespace, string]>();
+  /** An expired entry the last read came upon, deleted after that read. */
+  private expiredSeen: readonly [Namespace, string] | undefined;
 
   constructor(options: SqliteStateStoreOptions) {
     super();
@@ -96,15 +119,58 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+      // Checkpoints run on a worker (sqlite-checkpointer.ts); this connection checkpoints only past the fallback.
+      db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       migrate(db);
       this.q = prepare(db);
+      this.db = db;
+      this.tx = this.transactions();
+      this.checkpointer = new Checkpointer(this.path, busyTimeoutMs, () => {
+        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      });
       // Side files an older version (or another tool) left loose are fixed now that WAL mode created them.
       tightenDatabaseFiles(this.path, options.log);
     } catch (err) {
       db?.close();
       throw this.openFailure(err, options.log);
     }
-    this.db = db;
+  }
+
+  /** Transactions built once (better-sqlite3 wraps a function per call to transaction()). */
+  private transactions() {
+    const putResult = this.db.transaction(
+      (key: string, json: string, bytes: number, expiresAt: number, chunks: readonly TextChunk[]) => {
+        this.insert('result', key, json, bytes, expiresAt);
+        for (const chunk of chunks) this.q.putChunk.run(key, chunk.start, chunk.text);
+      },
+    );
+    const readResult = this.db.transaction((key: string): StoredResult | null => {
+      const head = this.readEntry<StoredResultHead>('result', key);
+      if (!head) return null;
+      const { text, totalChars, ...rest } = head;
+      if (typeof text === 'string') return { ...rest, text }; // stored whole by schema version 2
+      const rows = this.q.allChunks.all(key) as TextChunk[];
+      const whole = joinWindow(rows, 0, totalChars ?? 0);
+      return whole.length === totalChars ? { ...rest, text: whole } : null;
+    });
+    const readPart = this.db.transaction((key: string, from: number, to: number): StoredResultPart | null => {
+      const head = this.readEntry<StoredResultHead>('result', key);
+      if (!head) return null;
+      const { text, totalChars, ...rest } = head;
+      if (typeof text === 'string') {
+        const w = clampWindow(text.length, from, to);
+        return { ...rest, totalChars: text.length, from: w.from, text: text.slice(w.from, w.to) };
+      }
+      if (typeof totalChars !== 'number') return null;
+      const w = clampWindow(totalChars, from, to);
+      if (w.to === w.from) return { ...rest, totalChars, from: w.from, text: '' };
+      const rows = this.q.chunksBetween.all(key, w.from - RESULT_CHUNK_CHARS, w.to) as TextChunk[];
+      const part = joinWindow(rows, w.from, w.to);
+      // A missing chunk (damaged file) reads as no result, never as a short page.
+      return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part } : null;
+    });
+    const flushTouches = this.db.transaction(() => this.writeTouches());
+    return { putResult, readResult, readPart, flushTouches };
   }
 
   async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
@@ -128,6 +194,44 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
         })
         .immediate(),
     );
+  }
+
+  /** The entry keeps the metadata and totalChars; the text goes to result_chunks, in the same transaction. */
+  override async putResult(result: StoredResult, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    const key = checkKey(result?.contextId);
+    const ttl = checkTtl(ttlMs);
+    const { text, ...head } = result;
+    if (typeof text !== 'string')
+      throw new BrutalistError('INVALID_ARGUMENT', 'A result needs a text string.');
+    const json = encodeValue({ ...head, totalChars: text.length }, this.maxValueDepth);
+    const chunks = splitChunks(text);
+    const bytes =
+      rowBytes('result', key, json) + Buffer.byteLength(text) + chunks.length * SQLITE_ROW_OVERHEAD_BYTES;
+    if (bytes > this.maxBytes) {
+      throw new BrutalistError('STATE_VALUE_TOO_LARGE', 'The result is too large to store for paging.', {
+        data: { maxBytes: this.maxBytes },
+      });
+    }
+    this.run(() => this.tx.putResult.immediate(key, json, bytes, this.clock.now() + ttl, chunks));
+  }
+
+  override async getResult(contextId: string): Promise<StoredResult | null> {
+    this.assertOpen();
+    checkKey(contextId);
+    return this.run(() => this.afterRead(this.tx.readResult.deferred(contextId)));
+  }
+
+  /** Reads the entry and only the chunks that overlap [from, to), in one transaction. */
+  override async getResultPart(
+    contextId: string,
+    from: number,
+    to: number,
+  ): Promise<StoredResultPart | null> {
+    this.assertOpen();
+    checkKey(contextId);
+    const window = checkWindow(from, to);
+    return this.run(() => this.afterRead(this.tx.readPart.deferred(contextId, window.from, window.to)));
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
@@ -201,6 +305,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       this.db
         .transaction(() => {
           const now = this.clock.now();
+          this.writeTouches();
           const removed = this.q.sweepEntries.run(now, this.sweepBatchSize).changes;
           this.q.sweepLocks.run(now, this.sweepBatchSize);
           this.q.sweepFences.run(now, this.sweepBatchSize);
@@ -249,6 +354,12 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    try {
+      if (this.touched.size > 0) this.tx.flushTouches.immediate();
+    } catch {
+      // The LRU marks are a hint; closing must not fail over them.
+    }
+    this.checkpointer.close();
     this.db.close();
   }
 
@@ -281,17 +392,39 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
   protected get<T>(ns: Namespace, key: string): T | null {
     this.assertOpen();
     checkKey(key);
-    return this.run(() => {
-      const now = this.clock.now();
-      const row = this.q.get.get(ns, key) as { value: string; expires_at: number } | undefined;
-      if (!row) return null;
-      if (row.expires_at <= now) {
-        this.q.del.run(ns, key);
-        return null;
-      }
-      this.q.touch.run(ns, key);
-      return JSON.parse(row.value) as T;
-    });
+    return this.run(() => this.afterRead(this.readEntry<T>(ns, key)));
+  }
+
+  /**
+   * The live value, or null. A read writes nothing (no write lock, no commit): its LRU mark waits in `touched`
+   * for the next write, and an expired entry is deleted by afterRead.
+   */
+  private readEntry<T>(ns: Namespace, key: string): T | null {
+    const row = this.q.get.get(ns, key) as { value: string; expires_at: number } | undefined;
+    if (!row) return null;
+    if (row.expires_at <= this.clock.now()) {
+      this.expiredSeen = [ns, key];
+      return null;
+    }
+    const id = `${ns}\u0000${key}`;
+    this.touched.delete(id);
+    this.touched.set(id, [ns, key]);
+    return JSON.parse(row.value) as T;
+  }
+
+  /** Deletes what the read found expired (unless rewritten since), and writes the LRU marks when too many wait. */
+  private afterRead<T>(value: T): T {
+    const expired = this.expiredSeen;
+    this.expiredSeen = undefined;
+    if (expired) this.q.delExpired.run(expired[0], expired[1], this.clock.now());
+    if (this.touched.size >= MAX_PENDING_TOUCHES) this.tx.flushTouches.immediate();
+    return value;
+  }
+
+  /** Writes the waiting LRU marks, oldest read first (inside the caller's write transaction). */
+  private writeTouches(): void {
+    for (const [ns, key] of this.touched.values()) this.q.touch.run(ns, key);
+    this.touched.clear();
   }
 
   protected put(ns: Namespace, key: unknown, value: unknown, ttlMs: number, tooLarge: string): void {
@@ -309,6 +442,8 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
 
   /** Upserts one row, then evicts least-recently-used rows until the totals fit (inside the caller's transaction). */
   private insert(ns: Namespace, key: string, json: string, bytes: number, expiresAt: number): void {
+    // Eviction below must see the reads made since the last write.
+    this.writeTouches();
     this.q.del.run(ns, key);
     for (;;) {
       const totals = this.q.totals.get() as { entries: number; bytes: number };
@@ -317,6 +452,7 @@ export class SqliteStateStore extends KeyValueStateStore implements StateStore {
       this.evictions++;
     }
     this.q.insert.run(ns, key, json, bytes, expiresAt);
+    this.checkpointer.wrote(bytes);
   }
 
   private openFailure(err: unknown, log: ((line: string) => void) | undefined): BrutalistError {
@@ -359,6 +495,7 @@ function prepare(db: Database.Database) {
   return {
     get: db.prepare('SELECT value, expires_at FROM entries WHERE ns = ? AND key = ?'),
     del: db.prepare('DELETE FROM entries WHERE ns = ? AND key = ?'),
+    delExpired: db.prepare('DELETE FROM entries WHERE ns = ? AND key = ? AND expires_at <= ?'),
     touch: db.prepare(
       'UPDATE entries SET used_seq = (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entries) WHERE ns = ? AND key = ?',
     ),
@@ -400,6 +537,12 @@ function prepare(db: Database.Database) {
        RETURNING value`,
     ),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    putChunk: db.prepare('INSERT INTO result_chunks (key, start, text) VALUES (?, ?, ?)'),
+    allChunks: db.prepare('SELECT start, text FROM result_chunks WHERE key = ? ORDER BY start'),
+    // Chunks are at most RESULT_CHUNK_CHARS long, so every one overlapping [from, to) starts in (from - that, to).
+    chunksBetween: db.prepare(
+      'SELECT start, text FROM result_chunks WHERE key = ? AND start > ? AND start < ? ORDER BY start',
+    ),
     putSettingIfMissing: db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
   };
 }

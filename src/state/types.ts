@@ -30,6 +30,23 @@ export interface StoredResult {
   readonly createdAt: number;
 }
 
+/**
+ * A window of a stored result's text (UTF-16 code units `from`..`from + text.length`), with what a page needs
+ * besides it: a page reads this, never the whole text.
+ */
+export interface StoredResultPart {
+  readonly contextId: string;
+  readonly owner: OwnerId;
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+  /** The length of the whole text in UTF-16 code units. */
+  readonly totalChars: number;
+  /** Where `text` starts: the asked `from`, clamped to [0, totalChars]. */
+  readonly from: number;
+  /** The whole text's `slice(from, to)`, with `to` clamped to [from, totalChars]; may split a surrogate pair. */
+  readonly text: string;
+}
+
 export interface ConversationTurn {
   readonly role: 'user' | 'critic';
   readonly critic?: CriticName;
@@ -126,6 +143,12 @@ export interface StateStore {
 
   putResult(result: StoredResult, ttlMs: number): Promise<void>;
   getResult(contextId: string): Promise<StoredResult | null>;
+  /**
+   * Part of a stored result: code units [from, to) of its text plus its metadata, reading only about that much
+   * of the stored text. Null when absent or expired, like getResult.
+   * @throws BrutalistError INVALID_ARGUMENT when from or to is not a safe integer >= 0, or to < from.
+   */
+  getResultPart(contextId: string, from: number, to: number): Promise<StoredResultPart | null>;
 
   /** Stores the conversation, keeping only the newest `maxTurns` turns. */
   putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void>;

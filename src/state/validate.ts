@@ -51,6 +51,30 @@ export function checkCursorExpiry(expiresAt: unknown): number {
   return expiresAt;
 }
 
+/** A text window [from, to) in UTF-16 code units, as getResultPart takes it. */
+export function checkWindow(from: unknown, to: unknown): { from: number; to: number } {
+  if (
+    !Number.isSafeInteger(from) ||
+    !Number.isSafeInteger(to) ||
+    (from as number) < 0 ||
+    (to as number) < (from as number)
+  ) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'A result window needs integers 0 <= from <= to.', {
+      data: {
+        from: typeof from === 'number' ? from : String(from),
+        to: typeof to === 'number' ? to : String(to),
+      },
+    });
+  }
+  return { from: from as number, to: to as number };
+}
+
+/** The part of `text` in [from, to), clamped to the text, as getResultPart answers it. */
+export function clampWindow(totalChars: number, from: number, to: number): { from: number; to: number } {
+  const start = Math.min(from, totalChars);
+  return { from: start, to: Math.min(Math.max(to, start), totalChars) };
+}
+
 export function checkLockTtl(ttlMs: unknown): number {
   const ttl = checkTtl(ttlMs);
   return Math.max(1, Math.ceil(ttl));

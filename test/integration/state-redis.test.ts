@@ -126,4 +126,34 @@ describe('RedisStateStore', () => {
       await store.close();
     }
   });
+
+  it('keeps a result text under its own key: swept, deleted and expired with its entry; alone it reads as none', async () => {
+    const clock = new ManualClock();
+    const keyPrefix = prefix();
+    const store = redisStore(clock, keyPrefix);
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(SHARED_REDIS_URL);
+    try {
+      await store.putResult({ ...result('ctx'), text: 'a 🔥 b' }, MINUTE);
+      expect(await raw.strlen(`${keyPrefix}t:result:ctx`)).toBe(2 * 'a 🔥 b'.length);
+      expect(await raw.pttl(`${keyPrefix}t:result:ctx`)).toBeGreaterThan(0);
+      expect((await store.getResultPart('ctx', 2, 4))?.text).toBe('🔥');
+      await raw.del(`${keyPrefix}t:result:ctx`); // as maxmemory eviction would
+      expect(await store.getResultPart('ctx', 0, 1)).toBeNull();
+      expect(await store.getResult('ctx')).toBeNull();
+
+      await store.putResult(result('gone'), MINUTE);
+      clock.advance(MINUTE);
+      expect(await store.cleanupExpired()).toBeGreaterThanOrEqual(1);
+      expect(await raw.exists(`${keyPrefix}t:result:gone`)).toBe(0);
+
+      await store.putResult(result('read'), MINUTE);
+      clock.advance(MINUTE);
+      expect(await store.getResultPart('read', 0, 1)).toBeNull();
+      expect(await raw.exists(`${keyPrefix}t:result:read`, `${keyPrefix}e:result:read`)).toBe(0);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
+  });
 });

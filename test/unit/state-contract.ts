@@ -11,6 +11,7 @@ import type {
   StateStore,
   StoredResult,
 } from '../../src/state/index.js';
+import { RESULT_CHUNK_CHARS } from '../../src/state/index.js';
 
 /**
  * Limits `make` must build its store with, so the suite knows what fits: the cache entry limit is
@@ -157,6 +158,108 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await store.putResult(result('ctx'), MINUTE);
         clock.advance(MINUTE);
         expect(await store.getResult('ctx')).toBeNull();
+      });
+    });
+
+    describe('result parts', () => {
+      // Longer than several SQLite chunks (RESULT_CHUNK_CHARS), with a surrogate pair across the first boundary.
+      const C = RESULT_CHUNK_CHARS;
+      const long = (): string => {
+        const base = Array.from({ length: 3 * C + 500 }, (_, i) => String.fromCharCode(97 + (i % 26)));
+        base.splice(C - 1, 2, '\ud83d', '\udd25'); // 🔥 as code units C-1 and C
+        base.splice(2 * C - 1, 2, '\ud83d', '\udc4d'); // 👍 across the second boundary
+        return base.join('');
+      };
+
+      async function expectWindow(text: string, from: number, to: number): Promise<void> {
+        const part = await store.getResultPart('ctx', from, to);
+        const start = Math.min(from, text.length);
+        expect(part).toMatchObject({
+          contextId: 'ctx',
+          owner: 'alice',
+          totalChars: text.length,
+          from: start,
+          text: text.slice(start, Math.min(Math.max(to, start), text.length)),
+        });
+      }
+
+      it('reads the first, a middle and the last window with the metadata', async () => {
+        await fresh();
+        const text = long();
+        const r = result('ctx', text);
+        await store.putResult(r, MINUTE);
+        await expectWindow(text, 0, 1000);
+        await expectWindow(text, 40_000, 41_000);
+        await expectWindow(text, text.length - 1000, text.length);
+        const part = await store.getResultPart('ctx', 0, 0);
+        expect(part?.meta).toEqual(r.meta);
+        expect(part?.createdAt).toBe(r.createdAt);
+        expect(part?.text).toBe('');
+      });
+
+      it('reads windows that cross chunk boundaries, and split or join a surrogate pair there', async () => {
+        await fresh();
+        const text = long();
+        await store.putResult(result('ctx', text), MINUTE);
+        for (const [from, to] of [
+          [C - 10, C + 10],
+          [C - 1, C + 1],
+          [C, C + 5],
+          [C - 3, C],
+          [C - 5, 2 * C + 5],
+          [0, text.length],
+          [2 * C - 1, 2 * C + 1],
+        ] as const) {
+          await expectWindow(text, from, to);
+        }
+        expect((await store.getResultPart('ctx', C - 1, C + 1))?.text).toBe('🔥');
+        expect(await store.getResult('ctx')).toMatchObject({ text });
+      });
+
+      it('clamps a window past the end, and reads an empty window at the end', async () => {
+        await fresh();
+        const text = '# Verdict\n\nThis 🔥 is fine\n';
+        await store.putResult(result('ctx', text), MINUTE);
+        await expectWindow(text, 5, 10_000_000);
+        await expectWindow(text, text.length, text.length + 10);
+        await expectWindow(text, text.length + 5, text.length + 10);
+      });
+
+      it('reads an empty result', async () => {
+        await fresh();
+        await store.putResult(result('ctx', ''), MINUTE);
+        await expectWindow('', 0, 10);
+        expect(await store.getResult('ctx')).toMatchObject({ text: '' });
+      });
+
+      it('reads null for a missing id and for an expired result, and rewrites replace the text', async () => {
+        await fresh();
+        expect(await store.getResultPart('nope', 0, 10)).toBeNull();
+        await store.putResult(result('ctx', long()), MINUTE);
+        await store.putResult(result('ctx', 'short now'), MINUTE);
+        await expectWindow('short now', 0, 100);
+        clock.advance(MINUTE);
+        expect(await store.getResultPart('ctx', 0, 10)).toBeNull();
+      });
+
+      it('rejects a window that is not 0 <= from <= to with INVALID_ARGUMENT', async () => {
+        await fresh();
+        await store.putResult(result('ctx'), MINUTE);
+        expect(await codeOf(store.getResultPart('ctx', -1, 5))).toBe('INVALID_ARGUMENT');
+        expect(await codeOf(store.getResultPart('ctx', 5, 4))).toBe('INVALID_ARGUMENT');
+        expect(await codeOf(store.getResultPart('ctx', 0, 1.5))).toBe('INVALID_ARGUMENT');
+      });
+
+      it('refuses a result larger than the store may hold with STATE_VALUE_TOO_LARGE, keeping nothing', async () => {
+        await fresh();
+        const huge = 'x'.repeat(CONTRACT_LIMITS.maxBytes + 1);
+        const code = await codeOf(store.putResult(result('big', huge), MINUTE));
+        // Redis keeps no byte budget of its own (its maxmemory policy does): it may accept it.
+        if (code === 'resolved') expect((await store.getResultPart('big', 0, 3))?.text).toBe('xxx');
+        else {
+          expect(code).toBe('STATE_VALUE_TOO_LARGE');
+          expect(await store.getResultPart('big', 0, 3)).toBeNull();
+        }
       });
     });
 

@@ -2,7 +2,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
-import { estimateTokens, type Page, pageOf } from '../../src/state/index.js';
+import {
+  estimateTokens,
+  joinWindow,
+  type Page,
+  pageOf,
+  pageOfWindow,
+  pageWindow,
+  splitChunks,
+} from '../../src/state/index.js';
 
 function walk(text: string, limit: number): Page[] {
   const pages: Page[] = [];
@@ -144,5 +152,44 @@ describe('estimateTokens', () => {
     expect(estimateTokens(1)).toBe(1);
     expect(estimateTokens(90_000)).toBe(22_500);
     expect(estimateTokens(90_001)).toBe(22_501);
+  });
+});
+
+describe('pageOfWindow over the window a store reads', () => {
+  it('gives the same page as pageOf over the whole text, for any offset and limit', () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 2, max: 64 }), fc.nat(), (text, limit, at) => {
+        const offset = at % (text.length + 1);
+        const { from, to } = pageWindow(offset, limit);
+        const start = Math.min(from, text.length);
+        const window = {
+          text: text.slice(start, Math.min(to, text.length)),
+          from: start,
+          totalChars: text.length,
+        };
+        expect(pageOfWindow(window, offset, limit)).toEqual(pageOf(text, offset, limit));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('cuts chunks that never split a pair and rejoin to any window exactly', () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 2, max: 16 }), fc.nat(), fc.nat(), (text, size, a, b) => {
+        const chunks = splitChunks(text, size);
+        expect(chunks.map((c) => c.text).join('')).toBe(text);
+        for (const c of chunks) {
+          expect(c.text.length).toBeLessThanOrEqual(size);
+          const at = c.start + c.text.length;
+          expect(at < text.length && isHigh(text.charCodeAt(at - 1)) && isLow(text.charCodeAt(at))).toBe(
+            false,
+          );
+        }
+        const from = a % (text.length + 1);
+        const to = from + (b % (text.length - from + 1));
+        expect(joinWindow(chunks, from, to)).toBe(text.slice(from, to));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

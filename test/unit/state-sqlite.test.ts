@@ -9,10 +9,12 @@ import { ManualClock } from '../../src/infra/index.js';
 import {
   MIGRATIONS,
   migrate,
+  RESULT_CHUNK_CHARS,
   SCHEMA_VERSION,
   SqliteStateStore,
   type StoredResult,
 } from '../../src/state/index.js';
+import { CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
 import { CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-sqlite-'));
@@ -174,5 +176,73 @@ describe('SqliteStateStore', () => {
     expect(reader.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     reader.close();
     writer.close();
+  });
+
+  it('reads results a schema 2 file stored whole, and pages them, after migrating to schema 3', async () => {
+    const dir = newDir();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    const old = new Database(join(dir, 'state.db'));
+    expect(migrate(old, MIGRATIONS.slice(0, 2))).toBe(2);
+    const text = `# Old\n${'🔥 line\n'.repeat(10_000)}`;
+    const value = JSON.stringify({ contextId: 'old', owner: 'alice', text, meta: { v: 2 }, createdAt: 5 });
+    old.prepare("INSERT INTO entries VALUES ('result', 'old', ?, ?, 9e15, 1)").run(value, value.length + 64);
+    old.close();
+    const store = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock: new ManualClock() });
+    expect(await store.getResult('old')).toEqual({
+      contextId: 'old',
+      owner: 'alice',
+      text,
+      meta: { v: 2 },
+      createdAt: 5,
+    });
+    expect(await store.getResultPart('old', 40_000, 40_010)).toMatchObject({
+      totalChars: text.length,
+      from: 40_000,
+      text: text.slice(40_000, 40_010),
+      meta: { v: 2 },
+    });
+    await store.close();
+  });
+
+  it("deletes a result's chunks with it: on replace, expiry sweep and eviction", async () => {
+    const dir = newDir();
+    const clock = new ManualClock();
+    const store = new SqliteStateStore({ ...CONTRACT_LIMITS, maxEntries: 2, dir, clock });
+    const chunks = () => {
+      const raw = new Database(join(dir, 'state.db'), { readonly: true });
+      const { n } = raw.prepare('SELECT count(*) AS n FROM result_chunks').get() as { n: number };
+      raw.close();
+      return n;
+    };
+    const long = 'y'.repeat(3 * RESULT_CHUNK_CHARS + 1); // 4 chunks
+    await store.putResult(result('a', long), MINUTE);
+    await store.putResult(result('a', 'short'), MINUTE);
+    expect(chunks()).toBe(1);
+    await store.putResult(result('b', long), 2 * MINUTE);
+    await store.putResult(result('c', long), 2 * MINUTE); // evicts a
+    expect(chunks()).toBe(8);
+    clock.advance(2 * MINUTE);
+    expect(await store.cleanupExpired()).toBe(2);
+    expect(chunks()).toBe(0);
+    await store.close();
+  });
+
+  it('checkpoints on a worker while writing past 4 MB, and everything reads back after reopening', async () => {
+    const dir = newDir();
+    const store = new SqliteStateStore({ ...CONTRACT_LIMITS, maxBytes: 64 * 2 ** 20, dir });
+    const text = 'z'.repeat(CHECKPOINT_EVERY_BYTES / 4);
+    for (let i = 0; i < 6; i++) await store.putResult(result(`r${i}`, text), MINUTE);
+    await store.close();
+    const again = new SqliteStateStore({ ...CONTRACT_LIMITS, maxBytes: 64 * 2 ** 20, dir });
+    for (let i = 0; i < 6; i++) expect((await again.getResultPart(`r${i}`, 0, 3))?.text).toBe('zzz');
+    await again.close();
+  });
+
+  it('reports a checkpoint worker that cannot open the file, so the store checkpoints by itself again', async () => {
+    const failed = new Promise<void>((resolve) => {
+      new Checkpointer(join(newDir(), 'missing.db'), 1_000, resolve).wrote(CHECKPOINT_EVERY_BYTES);
+    });
+    await expect(failed).resolves.toBeUndefined();
   });
 });
