@@ -1,23 +1,29 @@
 /** runProcess: the one place that spawns a child, in its own process group, bounded by deadline, stall, cap and abort. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
-import { exitChannel, type ProcessExitEvent, spawnChannel } from './diagnostics.js';
+import { spawnChannel } from './diagnostics.js';
 import { groupHasLiveMembers, isLiveMember, registerRun, signalGroup } from './group.js';
-import { CappedCollector, TailCollector } from './output.js';
-import { bwrapArgs, infoChildPid, workdirBindFailed } from './sandbox.js';
+import { publishExit, RunOutput } from './run-output.js';
+import {
+  drainRounds,
+  type Escalation,
+  escalationOf,
+  KILLED,
+  naturalExit,
+  phaseTimers,
+  type RunState,
+  sandboxSetupExit,
+  spawnFailureExit,
+  type Terminating,
+  UNKNOWN_EXIT,
+} from './run-state.js';
+import { bwrapArgs, infoChildPid } from './sandbox.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
 import { checkChildCwd, type PinnedWorkdir, pinWorkdir } from './workdir.js';
 
 /** How often a run whose group was signalled checks whether the members are gone, before the SIGKILL. */
 const GROUP_POLL_MS = 25;
-/**
- * After its leader exited, a run whose pipes no group member holds keeps reading for DRAIN_ROUNDS killGraceMs
- * periods, and at least MIN_DRAIN_MS (a short grace must not cut off output a busy event loop has yet to read).
- */
-const DRAIN_ROUNDS = 4;
-const MIN_DRAIN_MS = 2_000;
 
 /** The stdio slot the pinned working directory's descriptor is passed in to bwrap. */
 const WORKDIR_FD_SLOT = 3;
@@ -45,22 +51,15 @@ export function runProcess(spec: RunSpec): Promise<RunResult> {
   return new Promise((resolve) => new Run(spec, clock, resolve).start());
 }
 
-function publishExit(r: RunResult): void {
-  if (!exitChannel.hasSubscribers) return;
-  const event: ProcessExitEvent = {
-    pid: r.pid,
-    exit: r.exit,
-    durationMs: r.durationMs,
-    stdoutBytes: r.stdoutBytes,
-    truncated: r.truncated,
-  };
-  exitChannel.publish(event);
-}
-
+/**
+ * One run as a state machine: `state` (run-state.ts) is the only lifecycle data, and each event has one handler
+ * that switches on it. Classification data (reason, natural exit, spawn failure) and the output collectors live
+ * beside it: they are results, not phases.
+ */
 class Run {
   private readonly startedAt: number;
-  private readonly stdout: CappedCollector;
-  private readonly stderr: TailCollector;
+  private readonly output: RunOutput;
+  private state: RunState = { kind: 'starting' };
   private child: ChildProcess | undefined;
   private pid: number | undefined;
   /** The first kill trigger; it wins the classification. */
@@ -68,12 +67,6 @@ class Run {
   /** How the leader ended on its own (code or signal). */
   private natural: ExitClass | undefined;
   private spawnFailure: ExitClass | undefined;
-  private leaderExited = false;
-  private termSent = false;
-  private killSent = false;
-  private finished = false;
-  private completed = false;
-  private waitingForGroup = false;
   /** The cwd was held open by a descriptor at spawn, so an ENOENT can only mean the command is missing. */
   private cwdPinned = false;
   /** The host path bwrap binds as the working directory, when the run is sandboxed. */
@@ -81,14 +74,6 @@ class Run {
   /** What bwrap wrote to --info-fd so far: it names the sandbox's init. */
   private sandboxInfo = '';
   private lastActivityAt: number;
-  /** With a stdoutSink: bytes read, and whether the sink said it is full. */
-  private sinkBytes = 0;
-  private sinkFull = false;
-  private deadlineTimer: TimerHandle | undefined;
-  private stallTimer: TimerHandle | undefined;
-  private killTimer: TimerHandle | undefined;
-  private drainTimer: TimerHandle | undefined;
-  private pollTimer: TimerHandle | undefined;
   private unregister: (() => void) | undefined;
   private settle: () => void = () => {};
   private readonly settled = new Promise<void>((r) => {
@@ -103,8 +88,7 @@ class Run {
   ) {
     this.startedAt = clock.now();
     this.lastActivityAt = this.startedAt;
-    this.stdout = new CappedCollector(spec.maxOutputBytes);
-    this.stderr = new TailCollector(spec.maxStderrBytes);
+    this.output = new RunOutput(spec);
   }
 
   start(): void {
@@ -125,6 +109,14 @@ class Run {
       // The child has its own copy of the descriptor (or chdir'd through it) once spawn returned.
       pinned?.close();
     }
+  }
+
+  /** Leaves the current phase (its timers are cleared, its abort listener removed) for `next`. */
+  private enter(next: RunState): void {
+    const prev = this.state;
+    for (const timer of phaseTimers(prev)) this.clock.clearTimeout(timer);
+    if (prev.kind === 'running') this.spec.signal?.removeEventListener('abort', this.onAbort);
+    this.state = next;
   }
 
   private spawn(pinned: PinnedWorkdir | undefined): void {
@@ -177,9 +169,9 @@ class Run {
     const pid = child.pid;
     this.pid = pid;
     this.unregister = registerRun({
+      // A run already signalled has its own grace; one whose leader exited is only draining (killGraceMs bounds it).
       shutdown: (graceMs) => {
-        // A run whose leader already exited is only draining, which killGraceMs bounds.
-        if (!this.leaderExited) this.trigger({ kind: 'cancelled' }, graceMs);
+        if (this.state.kind === 'running') this.trigger({ kind: 'cancelled' }, graceMs);
       },
       settled: this.settled,
     });
@@ -190,7 +182,7 @@ class Run {
     child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
       this.lastActivityAt = this.clock.now();
-      this.stderr.push(chunk);
+      this.output.pushStderr(chunk);
     });
     child.on('exit', (code, signal) => this.onLeaderExit(code, signal));
     child.on('close', () => this.finish());
@@ -201,10 +193,9 @@ class Run {
       const where = checkChildCwd(pid, spec.root);
       if (where === 'cwd_outside_root' || where === 'cwd_missing') {
         this.reason = { kind: where };
-        this.termSent = true;
-        this.killSent = true;
         signalGroup(pid, 'SIGKILL');
         child.stdin?.destroy();
+        this.enter({ kind: 'stopping', escalation: KILLED });
         return;
       }
     }
@@ -212,99 +203,100 @@ class Run {
     if (spec.stdin !== undefined) child.stdin?.end(spec.stdin);
     else child.stdin?.end();
 
-    this.deadlineTimer = this.clock.setTimeout(() => this.trigger({ kind: 'timeout' }), spec.timeoutMs);
-    this.armStall(spec.stallTimeoutMs);
+    this.enter({
+      kind: 'running',
+      deadlineTimer: this.clock.setTimeout(() => this.trigger({ kind: 'timeout' }), spec.timeoutMs),
+      stallTimer: this.clock.setTimeout(() => this.onStallTimer(), spec.stallTimeoutMs),
+    });
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   private onStdout(chunk: Buffer): void {
     this.lastActivityAt = this.clock.now();
-    const sink = this.spec.stdoutSink;
-    if (sink) {
-      this.sinkBytes += chunk.length;
-      if (this.sinkFull) return;
-      let more: boolean;
-      try {
-        more = sink.push(chunk);
-      } catch {
-        more = false;
-      }
-      this.notify(chunk);
-      if (!more) {
-        this.sinkFull = true;
-        this.trigger({ kind: 'output_cap' });
-      }
-      return;
-    }
-    const kept = this.stdout.push(chunk);
-    if (kept.length > 0) this.notify(kept);
-    if (this.stdout.overflowed) this.trigger({ kind: 'output_cap' });
-  }
-
-  private notify(chunk: Buffer): void {
-    if (!this.spec.onStdout) return;
-    try {
-      this.spec.onStdout(chunk);
-    } catch {
-      // A failing consumer must not crash the runner or orphan the child; the output is still collected.
-    }
+    if (this.output.pushStdout(chunk)) this.trigger({ kind: 'output_cap' });
   }
 
   /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */
-  private armStall(delayMs: number): void {
-    this.stallTimer = this.clock.setTimeout(() => {
-      this.stallTimer = undefined;
-      if (this.leaderExited || this.reason) return;
-      const idleMs = this.clock.now() - this.lastActivityAt;
-      if (idleMs >= this.spec.stallTimeoutMs) this.trigger({ kind: 'stalled' });
-      else this.armStall(this.spec.stallTimeoutMs - idleMs);
-    }, delayMs);
+  private onStallTimer(): void {
+    const s = this.state;
+    if (s.kind !== 'running') return;
+    const idleMs = this.clock.now() - this.lastActivityAt;
+    if (idleMs >= this.spec.stallTimeoutMs) {
+      this.trigger({ kind: 'stalled' });
+      return;
+    }
+    const stallTimer = this.clock.setTimeout(() => this.onStallTimer(), this.spec.stallTimeoutMs - idleMs);
+    this.state = { ...s, stallTimer }; // same phase: the deadline stays armed
   }
 
-  /** Starts SIGTERM → (grace) → SIGKILL on the whole group; only the first trigger sets the reason. */
+  /**
+   * A reason to stop the group (deadline, stall, abort, shutdown, output cap): the first one sets the reason, and
+   * the group gets SIGTERM → (graceMs) → SIGKILL unless it was already signalled. Once the output is done there
+   * is nothing left to stop.
+   */
   private trigger(reason: ExitClass, graceMs = this.spec.killGraceMs): void {
-    if (this.finished || this.pid === undefined) return;
-    this.reason ??= reason;
-    this.stopWatchdogs();
-    this.terminateGroup(graceMs);
+    const s = this.state;
+    const pid = this.pid;
+    if (pid === undefined) return;
+    switch (s.kind) {
+      case 'running':
+        this.reason ??= reason;
+        this.enter({ kind: 'stopping', escalation: this.terminate(pid, graceMs) });
+        return;
+      case 'stopping':
+        this.reason ??= reason;
+        return;
+      case 'draining':
+        // Only the output cap fires here: the watchdogs and the abort listener left with 'running'.
+        this.reason ??= reason;
+        if (s.escalation.kind === 'none') this.state = { ...s, escalation: this.terminate(pid, graceMs) };
+        return;
+      default:
+        return;
+    }
   }
 
-  private terminateGroup(graceMs: number): void {
-    if (this.termSent || this.pid === undefined) return;
-    this.termSent = true;
-    signalGroup(this.pid, 'SIGTERM');
-    this.killTimer = this.clock.setTimeout(() => this.forceKill(), graceMs);
+  /** SIGTERMs the group and arms the SIGKILL that follows after `graceMs`. */
+  private terminate(pid: number, graceMs: number): Terminating {
+    signalGroup(pid, 'SIGTERM');
+    return { kind: 'terminating', killTimer: this.clock.setTimeout(() => this.onKillTimer(), graceMs) };
   }
 
-  private forceKill(): void {
-    this.killTimer = undefined;
-    this.killSent = true;
+  private onKillTimer(): void {
+    const s = this.state;
+    if (escalationOf(s).kind !== 'terminating') return;
     if (this.pid !== undefined) signalGroup(this.pid, 'SIGKILL');
-    if (this.waitingForGroup) this.complete();
+    if (s.kind === 'stopping') this.state = { kind: 'stopping', escalation: KILLED };
+    else if (s.kind === 'draining') this.state = { ...s, escalation: KILLED };
+    else if (s.kind === 'awaiting-group') this.complete(KILLED);
   }
 
   private onLeaderExit(code: number | null, signal: NodeJS.Signals | null): void {
-    this.leaderExited = true;
-    if (code === 0) this.natural = { kind: 'ok' };
-    else if (code !== null) this.natural = { kind: 'exit', code };
-    else this.natural = { kind: 'signal', signal: signal ?? 'UNKNOWN' };
-    this.stopWatchdogs();
+    this.natural = naturalExit(code, signal);
+    const s = this.state;
+    if (s.kind !== 'running' && s.kind !== 'stopping') return;
     // Grandchildren left running in the group must not outlive the run. Under bwrap they live in its PID
     // namespace, which the kernel empties when bwrap's init exits right after the critic; the init itself may
     // still be exiting now, so finish() looks once the pipes it holds have closed. Zombies never count: in a
     // container whose PID 1 never reaps, that init stays a zombie in the group after every sandboxed run.
-    if (this.boundWorkdir === undefined) this.stopLiveMembers();
-    this.armDrain(0);
+    let escalation = escalationOf(s);
+    if (this.boundWorkdir === undefined) escalation = this.stopLiveMembers(escalation);
+    this.enter({ kind: 'draining', escalation, round: 0, drainTimer: this.armDrain() });
   }
 
   /** SIGTERMs the group (then SIGKILL after killGraceMs) if a member other than a zombie is still running. */
-  private stopLiveMembers(): void {
-    if (this.pid === undefined || this.termSent || this.killSent) return;
+  private stopLiveMembers(escalation: Escalation): Escalation {
+    if (this.pid === undefined || escalation.kind !== 'none') return escalation;
     // Under bwrap every other member lives in its PID namespace, which the kernel has emptied (or is emptying:
     // SIGKILL) once the namespace's init is dead or inside exit(): one stat read then, instead of a /proc scan.
     const init = infoChildPid(this.sandboxInfo);
-    if (init !== undefined && !isLiveMember(init, this.pid)) return;
-    if (groupHasLiveMembers(this.pid)) this.terminateGroup(this.spec.killGraceMs);
+    if (init !== undefined && !isLiveMember(init, this.pid)) return escalation;
+    if (!groupHasLiveMembers(this.pid)) return escalation;
+    return this.terminate(this.pid, this.spec.killGraceMs);
+  }
+
+  private armDrain(): TimerHandle {
+    return this.clock.setTimeout(() => this.onDrainTimer(), this.spec.killGraceMs);
   }
 
   /**
@@ -313,117 +305,81 @@ class Run {
    * still unread is only waiting for a busy event loop, so keep reading, up to DRAIN_ROUNDS checks (a writer that
    * escaped the group with setsid cannot keep the run open longer than that).
    */
-  private armDrain(round: number): void {
-    this.drainTimer = this.clock.setTimeout(() => {
-      this.drainTimer = undefined;
-      const holder = this.pid !== undefined && groupHasLiveMembers(this.pid);
-      const rounds = Math.max(DRAIN_ROUNDS, Math.ceil(MIN_DRAIN_MS / Math.max(1, this.spec.killGraceMs)));
-      if (!holder && round + 1 < rounds) {
-        this.armDrain(round + 1);
-        return;
-      }
-      if (!this.killSent && this.pid !== undefined) {
-        this.killSent = true;
-        signalGroup(this.pid, 'SIGKILL');
-      }
-      this.child?.stdout?.destroy();
-      this.child?.stderr?.destroy();
-      this.finish();
-    }, this.spec.killGraceMs);
+  private onDrainTimer(): void {
+    const s = this.state;
+    if (s.kind !== 'draining') return;
+    const holder = this.pid !== undefined && groupHasLiveMembers(this.pid);
+    if (!holder && s.round + 1 < drainRounds(this.spec.killGraceMs)) {
+      this.state = { ...s, round: s.round + 1, drainTimer: this.armDrain() }; // same phase, next check
+      return;
+    }
+    if (s.escalation.kind !== 'killed' && this.pid !== undefined) {
+      signalGroup(this.pid, 'SIGKILL');
+      if (s.escalation.kind === 'terminating') this.clock.clearTimeout(s.escalation.killTimer);
+      this.state = { ...s, escalation: KILLED };
+    }
+    this.child?.stdout?.destroy();
+    this.child?.stderr?.destroy();
+    this.finish();
   }
 
   private failSpawn(err: unknown): void {
-    const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
-    // uv_spawn reports a missing cwd as ENOENT too; only a missing command means "not installed".
-    const cwdGone =
-      !this.cwdPinned && (code === 'ENOENT' || code === 'ENOTDIR') && !isDirectory(this.spec.cwd);
-    this.spawnFailure = cwdGone
-      ? { kind: 'cwd_missing' }
-      : code === 'ENOENT'
-        ? { kind: 'not_found' }
-        : { kind: 'spawn_error', errno: code };
+    this.spawnFailure = spawnFailureExit(err, this.cwdPinned, this.spec.cwd);
     this.child?.stdin?.destroy();
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();
     this.finish();
   }
 
-  private stopWatchdogs(): void {
-    this.clearTimer('deadlineTimer');
-    this.clearTimer('stallTimer');
-    this.spec.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  private clearTimer(name: 'deadlineTimer' | 'stallTimer' | 'killTimer' | 'drainTimer' | 'pollTimer'): void {
-    const handle = this[name];
-    if (handle !== undefined) this.clock.clearTimeout(handle);
-    this[name] = undefined;
-  }
-
-  /** Output is done; if signalled members may still be running, wait for them or for the pending SIGKILL. */
+  /** Output is done (pipes closed, drain over, or nothing spawned); wait for signalled members still running. */
   private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.stopWatchdogs();
-    this.clearTimer('drainTimer');
+    const s = this.state;
+    if (s.kind === 'awaiting-group' || s.kind === 'done') return;
+    let escalation = escalationOf(s);
     // Unconfined runs looked when the leader exited; nothing that was not running then can have started since.
-    if (this.leaderExited && this.boundWorkdir !== undefined) this.stopLiveMembers();
-    this.awaitGroup();
+    if (s.kind === 'draining' && this.boundWorkdir !== undefined)
+      escalation = this.stopLiveMembers(escalation);
+    this.awaitGroup(escalation);
   }
 
-  private awaitGroup(): void {
-    this.pollTimer = undefined;
-    if (this.pid !== undefined && this.termSent && !this.killSent && groupHasLiveMembers(this.pid)) {
-      this.waitingForGroup = true;
-      this.pollTimer = this.clock.setTimeout(
-        () => this.awaitGroup(),
-        Math.min(GROUP_POLL_MS, this.spec.killGraceMs),
-      );
+  /** Members that were sent SIGTERM and still run are polled until they are gone or the SIGKILL goes out. */
+  private awaitGroup(escalation: Escalation): void {
+    if (this.pid !== undefined && escalation.kind === 'terminating' && groupHasLiveMembers(this.pid)) {
+      const pollMs = Math.min(GROUP_POLL_MS, this.spec.killGraceMs);
+      this.enter({
+        kind: 'awaiting-group',
+        escalation,
+        pollTimer: this.clock.setTimeout(() => this.onPollTimer(), pollMs),
+      });
       return;
     }
-    this.complete();
+    this.complete(escalation);
   }
 
-  /** bwrap exits 1 before the critic starts when the pinned directory moved while it was bound. */
-  private sandboxSetupFailure(stderrTail: string): ExitClass | undefined {
-    const exited = this.natural?.kind === 'exit' && this.natural.code === 1;
-    if (!exited || this.boundWorkdir === undefined) return undefined;
-    return workdirBindFailed(stderrTail, this.boundWorkdir) ? { kind: 'cwd_missing' } : undefined;
+  private onPollTimer(): void {
+    const s = this.state;
+    if (s.kind === 'awaiting-group') this.awaitGroup(s.escalation);
   }
 
-  private complete(): void {
-    if (this.completed) return;
-    this.completed = true;
-    this.clearTimer('killTimer');
-    this.clearTimer('pollTimer');
+  private complete(escalation: Escalation): void {
+    if (this.state.kind === 'done') return;
+    if (escalation.kind === 'terminating') this.clock.clearTimeout(escalation.killTimer);
+    this.enter({ kind: 'done' });
     this.unregister?.();
-    const stderrTail = this.stderr.toString();
+    const stderrTail = this.output.stderrTail();
     const result: RunResult = {
       exit:
         this.spawnFailure ??
         this.reason ??
-        this.sandboxSetupFailure(stderrTail) ??
+        sandboxSetupExit(this.natural, this.boundWorkdir, stderrTail) ??
         this.natural ??
         UNKNOWN_EXIT,
-      stdout: this.stdout.toBuffer(),
-      stdoutBytes: this.spec.stdoutSink ? this.sinkBytes : this.stdout.totalBytes,
-      stderrTail,
-      truncated: this.spec.stdoutSink ? this.sinkFull : this.stdout.overflowed,
+      ...this.output.summary(stderrTail),
       durationMs: this.clock.now() - this.startedAt,
       pid: this.pid,
     };
     publishExit(result);
     this.resolve(result);
     this.settle();
-  }
-}
-
-const UNKNOWN_EXIT: ExitClass = { kind: 'signal', signal: 'UNKNOWN' };
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }

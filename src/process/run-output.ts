@@ -1,0 +1,84 @@
+/** What one run keeps of its child's output: the stdout prefix (or what a sink took), the stderr tail, and bounds. */
+import { exitChannel, type ProcessExitEvent } from './diagnostics.js';
+import { CappedCollector, TailCollector } from './output.js';
+import type { RunResult, RunSpec } from './types.js';
+
+export interface OutputSummary {
+  readonly stdout: Buffer;
+  readonly stdoutBytes: number;
+  readonly stderrTail: string;
+  readonly truncated: boolean;
+}
+
+export class RunOutput {
+  private readonly stdout: CappedCollector;
+  private readonly stderr: TailCollector;
+  /** With a stdoutSink: bytes read, and whether the sink said it is full. */
+  private sinkBytes = 0;
+  private sinkFull = false;
+
+  constructor(private readonly spec: RunSpec) {
+    this.stdout = new CappedCollector(spec.maxOutputBytes);
+    this.stderr = new TailCollector(spec.maxStderrBytes);
+  }
+
+  /** Takes a stdout chunk (and hands it on); returns true when the output is past its bound and must stop. */
+  pushStdout(chunk: Buffer): boolean {
+    const sink = this.spec.stdoutSink;
+    if (sink) {
+      this.sinkBytes += chunk.length;
+      if (this.sinkFull) return false;
+      let more: boolean;
+      try {
+        more = sink.push(chunk);
+      } catch {
+        more = false;
+      }
+      this.notify(chunk);
+      if (!more) this.sinkFull = true;
+      return !more;
+    }
+    const kept = this.stdout.push(chunk);
+    if (kept.length > 0) this.notify(kept);
+    return this.stdout.overflowed;
+  }
+
+  pushStderr(chunk: Buffer): void {
+    this.stderr.push(chunk);
+  }
+
+  stderrTail(): string {
+    return this.stderr.toString();
+  }
+
+  summary(stderrTail: string): OutputSummary {
+    return {
+      stdout: this.stdout.toBuffer(),
+      stdoutBytes: this.spec.stdoutSink ? this.sinkBytes : this.stdout.totalBytes,
+      stderrTail,
+      truncated: this.spec.stdoutSink ? this.sinkFull : this.stdout.overflowed,
+    };
+  }
+
+  private notify(chunk: Buffer): void {
+    if (!this.spec.onStdout) return;
+    try {
+      this.spec.onStdout(chunk);
+    } catch {
+      // A failing consumer must not crash the runner or orphan the child; the output is still collected.
+    }
+  }
+}
+
+/** Publishes a run's result summary on the exit channel (nothing when no one listens). */
+export function publishExit(r: RunResult): void {
+  if (!exitChannel.hasSubscribers) return;
+  const event: ProcessExitEvent = {
+    pid: r.pid,
+    exit: r.exit,
+    durationMs: r.durationMs,
+    stdoutBytes: r.stdoutBytes,
+    truncated: r.truncated,
+  };
+  exitChannel.publish(event);
+}
