@@ -105,11 +105,12 @@ export const UNKNOWN_EXIT: ExitClass = { kind: 'signal', signal: 'UNKNOWN' };
 export function sandboxSetupExit(
   natural: ExitClass | undefined,
   boundWorkdir: string | undefined,
+  root: string | undefined,
   stderrTail: string,
 ): ExitClass | undefined {
   const exited = natural?.kind === 'exit' && natural.code === 1;
   if (!exited || boundWorkdir === undefined) return undefined;
-  return workdirBindFailed(stderrTail, boundWorkdir) ? { kind: 'cwd_missing' } : undefined;
+  return workdirBindFailed(stderrTail, boundWorkdir, root) ? { kind: 'cwd_missing' } : undefined;
 }
 
 /** What a failed spawn means: uv_spawn reports a missing cwd as ENOENT too; only a missing command is not_found. */

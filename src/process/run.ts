@@ -371,7 +371,7 @@ class Run {
       exit:
         this.spawnFailure ??
         this.reason ??
-        sandboxSetupExit(this.natural, this.boundWorkdir, stderrTail) ??
+        sandboxSetupExit(this.natural, this.boundWorkdir, this.spec.root, stderrTail) ??
         this.natural ??
         UNKNOWN_EXIT,
       ...this.output.summary(stderrTail),

@@ -2,6 +2,7 @@
 import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { absolutePathEntries } from './executable.js';
+import { isInside } from './workdir.js';
 
 /** What one sandboxed run may see besides the system dirs, its working directory and a private /tmp. */
 export interface SandboxPlan {
@@ -100,14 +101,26 @@ function systemArgs(): readonly string[] {
  * dirfd"). That is the target moving under us, not the critic failing. A critic can print these lines itself,
  * but then it only turns its own failure into a path error.
  */
-export function workdirBindFailed(stderrTail: string, workdir: string): boolean {
+export function workdirBindFailed(stderrTail: string, workdir: string, root: string | undefined): boolean {
   const line = stderrTail.trim();
   if (line.includes('\n')) return false;
   return (
-    line === `bwrap: Can't get type of source ${workdir}: No such file or directory` ||
+    movedSource(line, workdir, root) ||
     line.startsWith(`bwrap: Can't find source path /proc/self/fd/`) ||
     line.startsWith('bwrap: Race condition binding dirfd')
   );
+}
+
+/**
+ * "Can't get type of source P": P is where the pinned directory was when bwrap resolved its descriptor — the
+ * workdir, or wherever inside the root it was renamed to since. Every other bound source is either a system dir
+ * or bound with -try (a missing one is skipped, never reported).
+ */
+function movedSource(line: string, workdir: string, root: string | undefined): boolean {
+  const m = /^bwrap: Can't get type of source (.+): No such file or directory$/.exec(line);
+  if (!m) return false;
+  const source = m[1]!;
+  return source === workdir || (root !== undefined && isInside(source, root));
 }
 
 function entryKind(path: string): 'dir' | 'link' | 'other' | 'missing' {

@@ -152,6 +152,8 @@ describe('runProcess under a sandbox whose setup fails', () => {
 
   it.each([
     "bwrap: Can't get type of source $WORKDIR: No such file or directory",
+    // Renamed inside the root between our pin and bwrap resolving the descriptor (the path bwrap reports).
+    "bwrap: Can't get type of source $WORKDIR/parked-dir: No such file or directory",
     "bwrap: Can't find source path /proc/self/fd/3: No such file or directory",
     'bwrap: Race condition binding dirfd',
   ])('reports the working directory moving while bwrap binds it as cwd_missing (%s)', async (message) => {
