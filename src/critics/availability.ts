@@ -3,7 +3,7 @@
  * PATH entries only) and runs `--version` by that path; single-flight, cached with a TTL.
  */
 import { tmpdir } from 'node:os';
-import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
+import type { Config, CriticName } from '../config/index.js';
 import { type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import {
@@ -14,6 +14,7 @@ import {
   runProcess,
 } from '../process/index.js';
 import { ADAPTERS, binaryFor } from './adapters.js';
+import { ProbeCache } from './probe-cache.js';
 
 export interface Availability {
   readonly critic: CriticName;
@@ -57,10 +58,7 @@ export class CriticAvailability {
   private readonly config: Config;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly cache = new Map<CriticName, Availability>();
-  private readonly inflight = new Map<CriticName, Promise<Availability>>();
-  /** Bumped by invalidate() so a probe started before it does not refill the cache with stale news. */
-  private readonly generation = new Map<CriticName, number>();
+  private readonly probes: ProbeCache<Availability>;
   /** The sandbox probe runs once per process (bwrap does not come and go while a server runs). */
   private sandboxProbe: Promise<SandboxStatus> | undefined;
 
@@ -68,37 +66,21 @@ export class CriticAvailability {
     this.config = deps.config;
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
+    this.probes = new ProbeCache(this.config.availabilityTtlMs, this.clock, (critic) => this.probe(critic));
   }
 
   /** Cached result while fresh; otherwise joins the probe in flight or starts exactly one. */
   check(critic: CriticName): Promise<Availability> {
-    const cached = this.cache.get(critic);
-    if (cached && this.clock.now() - cached.checkedAt < this.config.availabilityTtlMs) {
-      return Promise.resolve(cached);
-    }
-    const running = this.inflight.get(critic);
-    if (running) return running;
-    const generation = this.generation.get(critic) ?? 0;
-    const probe = this.probe(critic).then((result) => {
-      if ((this.generation.get(critic) ?? 0) === generation) {
-        this.cache.set(critic, result);
-        this.inflight.delete(critic);
-      }
-      return result;
-    });
-    this.inflight.set(critic, probe);
-    return probe;
+    return this.probes.get(critic);
   }
 
   checkAll(): Promise<Availability[]> {
-    return Promise.all(CRITIC_NAMES.map((critic) => this.check(critic)));
+    return this.probes.all();
   }
 
   /** Forgets what is known (e.g. the binary vanished mid-run); the next check probes again. */
   invalidate(critic: CriticName): void {
-    this.generation.set(critic, (this.generation.get(critic) ?? 0) + 1);
-    this.cache.delete(critic);
-    this.inflight.delete(critic);
+    this.probes.invalidate(critic);
   }
 
   /** Whether critics run confined; the first call probes bwrap, later ones share that answer. */

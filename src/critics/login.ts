@@ -5,12 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
+import type { Config, CriticName } from '../config/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
 import { ADAPTERS, baseUrlFor } from './adapters.js';
 import type { Availability, CriticAvailability } from './availability.js';
 import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
+import { ProbeCache } from './probe-cache.js';
 
 export interface LoginStatus extends LoginVerdict {
   readonly critic: CriticName;
@@ -35,35 +36,23 @@ export class CriticLogins {
   private readonly availability: CriticAvailability;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly cache = new Map<CriticName, LoginStatus>();
-  private readonly inflight = new Map<CriticName, Promise<LoginStatus>>();
+  private readonly checks: ProbeCache<LoginStatus>;
 
   constructor(deps: LoginStatusDeps) {
     this.config = deps.config;
     this.availability = deps.availability;
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
+    this.checks = new ProbeCache(this.config.availabilityTtlMs, this.clock, (critic) => this.run(critic));
   }
 
   /** Cached while younger than availabilityTtlMs; otherwise joins the check in flight or starts one. Never rejects. */
   check(critic: CriticName): Promise<LoginStatus> {
-    const cached = this.cache.get(critic);
-    if (cached && this.clock.now() - cached.checkedAt < this.config.availabilityTtlMs) {
-      return Promise.resolve(cached);
-    }
-    const running = this.inflight.get(critic);
-    if (running) return running;
-    const check = this.run(critic).then((status) => {
-      this.cache.set(critic, status);
-      this.inflight.delete(critic);
-      return status;
-    });
-    this.inflight.set(critic, check);
-    return check;
+    return this.checks.get(critic);
   }
 
   checkAll(): Promise<LoginStatus[]> {
-    return Promise.all(CRITIC_NAMES.map((critic) => this.check(critic)));
+    return this.checks.all();
   }
 
   private async run(critic: CriticName): Promise<LoginStatus> {
