@@ -14,7 +14,7 @@ import {
   runProcess,
 } from '../process/index.js';
 import { ADAPTERS, binaryFor } from './adapters.js';
-import { ProbeCache } from './probe-cache.js';
+import { ProbeCache, probeRunBounds } from './probe-cache.js';
 
 export interface Availability {
   readonly critic: CriticName;
@@ -50,9 +50,8 @@ export interface AvailabilityDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** `--version` prints one short line; anything beyond this is not a version banner. */
-const PROBE_MAX_OUTPUT_BYTES = 64 * 1024;
-const PROBE_MAX_STDERR_BYTES = 4 * 1024;
+/** `--version` prints one short line; a longer complaint on stderr is cut. */
+const VERSION_MAX_STDERR_BYTES = 4 * 1024;
 
 export class CriticAvailability {
   private readonly config: Config;
@@ -133,16 +132,8 @@ export class CriticAvailability {
     }
   }
 
-  /** A probe prints a line or two: bounded by probeTimeoutMs and small output caps. */
   private probeBounds() {
-    return {
-      timeoutMs: this.config.probeTimeoutMs,
-      stallTimeoutMs: this.config.probeTimeoutMs,
-      killGraceMs: this.config.killGraceMs,
-      maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
-      maxStderrBytes: PROBE_MAX_STDERR_BYTES,
-      clock: this.clock,
-    };
+    return probeRunBounds(this.config, this.clock, VERSION_MAX_STDERR_BYTES);
   }
 
   /** Never rejects: every failure becomes an unavailable result with a code. */

@@ -9,9 +9,9 @@ import type { Config, CriticName } from '../config/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
 import { ADAPTERS, baseUrlFor } from './adapters.js';
-import type { Availability, CriticAvailability } from './availability.js';
+import type { Availability, AvailabilityDeps, CriticAvailability } from './availability.js';
 import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
-import { ProbeCache } from './probe-cache.js';
+import { ProbeCache, probeRunBounds } from './probe-cache.js';
 
 export interface LoginStatus extends LoginVerdict {
   readonly critic: CriticName;
@@ -19,16 +19,12 @@ export interface LoginStatus extends LoginVerdict {
   readonly checkedAt: number;
 }
 
-export interface LoginStatusDeps {
-  readonly config: Config;
+export interface LoginStatusDeps extends AvailabilityDeps {
   /** Says which critics are installed and which binary to run (shared cache with the rest of the server). */
   readonly availability: CriticAvailability;
-  readonly clock?: Clock;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
-/** A status answer is a few lines; more means something else is talking. */
-const STATUS_MAX_OUTPUT_BYTES = 64 * 1024;
+/** A status answer is a few lines; a longer complaint on stderr is cut. */
 const STATUS_MAX_STDERR_BYTES = 8 * 1024;
 
 export class CriticLogins {
@@ -97,12 +93,7 @@ export class CriticLogins {
       args: check.statusArgs,
       cwd,
       env,
-      timeoutMs: this.config.probeTimeoutMs,
-      stallTimeoutMs: this.config.probeTimeoutMs,
-      killGraceMs: this.config.killGraceMs,
-      maxOutputBytes: STATUS_MAX_OUTPUT_BYTES,
-      maxStderrBytes: STATUS_MAX_STDERR_BYTES,
-      clock: this.clock,
+      ...probeRunBounds(this.config, this.clock, STATUS_MAX_STDERR_BYTES),
     });
     rmSync(cwd, { recursive: true, force: true });
     const exit = run.exit;

@@ -1,7 +1,23 @@
-/** Per-critic answers cached while younger than a TTL, with at most one probe in flight per critic. */
-import { CRITIC_NAMES, type CriticName } from '../config/index.js';
+/** Short probes of the critic CLIs: their run bounds, and answers cached per critic with one probe in flight. */
+import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
 import type { Clock } from '../infra/index.js';
 
+/** A probe prints a line or a few: anything beyond this is not the answer it looks for. */
+const PROBE_MAX_OUTPUT_BYTES = 64 * 1024;
+
+/** The bounds of one probe run (`--version`, a login status): probeTimeoutMs and small output caps. */
+export function probeRunBounds(config: Config, clock: Clock, maxStderrBytes: number) {
+  return {
+    timeoutMs: config.probeTimeoutMs,
+    stallTimeoutMs: config.probeTimeoutMs,
+    killGraceMs: config.killGraceMs,
+    maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
+    maxStderrBytes,
+    clock,
+  };
+}
+
+/** Per-critic answers cached while younger than a TTL, with at most one probe in flight per critic. */
 export class ProbeCache<V extends { readonly checkedAt: number }> {
   private readonly cache = new Map<CriticName, V>();
   private readonly inflight = new Map<CriticName, Promise<V>>();
