@@ -3,9 +3,8 @@
  * PATH entries only) and runs `--version` by that path; single-flight, cached with a TTL.
  */
 import { tmpdir } from 'node:os';
-import type { Config, CriticName } from '../config/index.js';
+import type { CriticName } from '../config/index.js';
 import { type ErrorCode, toBrutalistError } from '../errors/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
 import {
   buildChildEnv,
   canPinWorkdir,
@@ -14,7 +13,7 @@ import {
   runProcess,
 } from '../process/index.js';
 import { ADAPTERS, binaryFor } from './adapters.js';
-import { ProbeCache, probeRunBounds } from './probe-cache.js';
+import { CriticProbes, type ProbeDeps, probeRunBounds } from './probes.js';
 
 export interface Availability {
   readonly critic: CriticName;
@@ -44,42 +43,18 @@ export interface SandboxStatus {
   readonly note: string;
 }
 
-export interface AvailabilityDeps {
-  readonly config: Config;
-  readonly clock?: Clock;
-  readonly env?: NodeJS.ProcessEnv;
-}
+export type AvailabilityDeps = ProbeDeps;
 
 /** `--version` prints one short line; a longer complaint on stderr is cut. */
 const VERSION_MAX_STDERR_BYTES = 4 * 1024;
 
-export class CriticAvailability {
-  private readonly config: Config;
-  private readonly clock: Clock;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly probes: ProbeCache<Availability>;
+export class CriticAvailability extends CriticProbes<Availability> {
   /** The sandbox probe runs once per process (bwrap does not come and go while a server runs). */
   private sandboxProbe: Promise<SandboxStatus> | undefined;
 
-  constructor(deps: AvailabilityDeps) {
-    this.config = deps.config;
-    this.clock = deps.clock ?? systemClock;
-    this.env = deps.env ?? process.env;
-    this.probes = new ProbeCache(this.config.availabilityTtlMs, this.clock, (critic) => this.probe(critic));
-  }
-
-  /** Cached result while fresh; otherwise joins the probe in flight or starts exactly one. */
-  check(critic: CriticName): Promise<Availability> {
-    return this.probes.get(critic);
-  }
-
-  checkAll(): Promise<Availability[]> {
-    return this.probes.all();
-  }
-
   /** Forgets what is known (e.g. the binary vanished mid-run); the next check probes again. */
   invalidate(critic: CriticName): void {
-    this.probes.invalidate(critic);
+    this.forget(critic);
   }
 
   /** Whether critics run confined; the first call probes bwrap, later ones share that answer. */
@@ -137,7 +112,7 @@ export class CriticAvailability {
   }
 
   /** Never rejects: every failure becomes an unavailable result with a code. */
-  private async probe(critic: CriticName): Promise<Availability> {
+  protected async probe(critic: CriticName): Promise<Availability> {
     const adapter = ADAPTERS[critic];
     const binary = binaryFor(this.config, critic);
     let path: string | undefined;

@@ -5,13 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config, CriticName } from '../config/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
+import type { CriticName } from '../config/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
 import { ADAPTERS, baseUrlFor } from './adapters.js';
 import type { Availability, AvailabilityDeps, CriticAvailability } from './availability.js';
 import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
-import { ProbeCache, probeRunBounds } from './probe-cache.js';
+import { CriticProbes, probeRunBounds } from './probes.js';
 
 export interface LoginStatus extends LoginVerdict {
   readonly critic: CriticName;
@@ -27,31 +26,16 @@ export interface LoginStatusDeps extends AvailabilityDeps {
 /** A status answer is a few lines; a longer complaint on stderr is cut. */
 const STATUS_MAX_STDERR_BYTES = 8 * 1024;
 
-export class CriticLogins {
-  private readonly config: Config;
+/** Login status per critic, cached while younger than availabilityTtlMs; check() never rejects. */
+export class CriticLogins extends CriticProbes<LoginStatus> {
   private readonly availability: CriticAvailability;
-  private readonly clock: Clock;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly checks: ProbeCache<LoginStatus>;
 
   constructor(deps: LoginStatusDeps) {
-    this.config = deps.config;
+    super(deps);
     this.availability = deps.availability;
-    this.clock = deps.clock ?? systemClock;
-    this.env = deps.env ?? process.env;
-    this.checks = new ProbeCache(this.config.availabilityTtlMs, this.clock, (critic) => this.run(critic));
   }
 
-  /** Cached while younger than availabilityTtlMs; otherwise joins the check in flight or starts one. Never rejects. */
-  check(critic: CriticName): Promise<LoginStatus> {
-    return this.checks.get(critic);
-  }
-
-  checkAll(): Promise<LoginStatus[]> {
-    return this.checks.all();
-  }
-
-  private async run(critic: CriticName): Promise<LoginStatus> {
+  protected async probe(critic: CriticName): Promise<LoginStatus> {
     const done = (verdict: LoginVerdict): LoginStatus => ({
       critic,
       ...verdict,
