@@ -3,9 +3,8 @@
  * PATH entries only) and runs `--version` by that path; single-flight, cached with a TTL.
  */
 import { tmpdir } from 'node:os';
-import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
+import type { CriticName } from '../config/index.js';
 import { type ErrorCode, toBrutalistError } from '../errors/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
 import {
   buildChildEnv,
   canPinWorkdir,
@@ -14,6 +13,7 @@ import {
   runProcess,
 } from '../process/index.js';
 import { ADAPTERS, binaryFor } from './adapters.js';
+import { CriticProbes, type ProbeDeps, probeRunBounds } from './probes.js';
 
 export interface Availability {
   readonly critic: CriticName;
@@ -43,62 +43,18 @@ export interface SandboxStatus {
   readonly note: string;
 }
 
-export interface AvailabilityDeps {
-  readonly config: Config;
-  readonly clock?: Clock;
-  readonly env?: NodeJS.ProcessEnv;
-}
+export type AvailabilityDeps = ProbeDeps;
 
-/** `--version` prints one short line; anything beyond this is not a version banner. */
-const PROBE_MAX_OUTPUT_BYTES = 64 * 1024;
-const PROBE_MAX_STDERR_BYTES = 4 * 1024;
+/** `--version` prints one short line; a longer complaint on stderr is cut. */
+const VERSION_MAX_STDERR_BYTES = 4 * 1024;
 
-export class CriticAvailability {
-  private readonly config: Config;
-  private readonly clock: Clock;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly cache = new Map<CriticName, Availability>();
-  private readonly inflight = new Map<CriticName, Promise<Availability>>();
-  /** Bumped by invalidate() so a probe started before it does not refill the cache with stale news. */
-  private readonly generation = new Map<CriticName, number>();
+export class CriticAvailability extends CriticProbes<Availability> {
   /** The sandbox probe runs once per process (bwrap does not come and go while a server runs). */
   private sandboxProbe: Promise<SandboxStatus> | undefined;
 
-  constructor(deps: AvailabilityDeps) {
-    this.config = deps.config;
-    this.clock = deps.clock ?? systemClock;
-    this.env = deps.env ?? process.env;
-  }
-
-  /** Cached result while fresh; otherwise joins the probe in flight or starts exactly one. */
-  check(critic: CriticName): Promise<Availability> {
-    const cached = this.cache.get(critic);
-    if (cached && this.clock.now() - cached.checkedAt < this.config.availabilityTtlMs) {
-      return Promise.resolve(cached);
-    }
-    const running = this.inflight.get(critic);
-    if (running) return running;
-    const generation = this.generation.get(critic) ?? 0;
-    const probe = this.probe(critic).then((result) => {
-      if ((this.generation.get(critic) ?? 0) === generation) {
-        this.cache.set(critic, result);
-        this.inflight.delete(critic);
-      }
-      return result;
-    });
-    this.inflight.set(critic, probe);
-    return probe;
-  }
-
-  checkAll(): Promise<Availability[]> {
-    return Promise.all(CRITIC_NAMES.map((critic) => this.check(critic)));
-  }
-
   /** Forgets what is known (e.g. the binary vanished mid-run); the next check probes again. */
   invalidate(critic: CriticName): void {
-    this.generation.set(critic, (this.generation.get(critic) ?? 0) + 1);
-    this.cache.delete(critic);
-    this.inflight.delete(critic);
+    this.forget(critic);
   }
 
   /** Whether critics run confined; the first call probes bwrap, later ones share that answer. */
@@ -151,20 +107,12 @@ export class CriticAvailability {
     }
   }
 
-  /** A probe prints a line or two: bounded by probeTimeoutMs and small output caps. */
   private probeBounds() {
-    return {
-      timeoutMs: this.config.probeTimeoutMs,
-      stallTimeoutMs: this.config.probeTimeoutMs,
-      killGraceMs: this.config.killGraceMs,
-      maxOutputBytes: PROBE_MAX_OUTPUT_BYTES,
-      maxStderrBytes: PROBE_MAX_STDERR_BYTES,
-      clock: this.clock,
-    };
+    return probeRunBounds(this.config, this.clock, VERSION_MAX_STDERR_BYTES);
   }
 
   /** Never rejects: every failure becomes an unavailable result with a code. */
-  private async probe(critic: CriticName): Promise<Availability> {
+  protected async probe(critic: CriticName): Promise<Availability> {
     const adapter = ADAPTERS[critic];
     const binary = binaryFor(this.config, critic);
     let path: string | undefined;

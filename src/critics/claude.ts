@@ -1,16 +1,9 @@
 /** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
-import type { RunResult } from '../process/types.js';
-import { assertSafeModel, classifyRun, outputInvalid, parseSemver } from './classify.js';
+import { outputInvalid } from './classify.js';
+import { defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
-import { type EventParser, type OutputParser, parseAll, type StreamLimits, streamParser } from './stream.js';
-import type {
-  CriticAdapter,
-  CriticRequest,
-  Invocation,
-  InvocationOptions,
-  ParsedOutput,
-  TokenUsage,
-} from './types.js';
+import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
+import type { CriticAdapter, ParsedOutput, TokenUsage } from './types.js';
 
 /** Tools a critic may use: it reads the target, nothing else. */
 export const CLAUDE_READ_TOOLS = 'Read,Glob,Grep';
@@ -46,11 +39,7 @@ export const CLAUDE_DENIED_TOOLS = [
   'Write',
 ].join(',');
 
-function buildInvocation(
-  request: CriticRequest,
-  model: string | undefined,
-  options: InvocationOptions = {},
-): Invocation {
+const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, options = {}) => {
   const args = [
     '-p',
     '--output-format',
@@ -71,18 +60,15 @@ function buildInvocation(
     options.fileAccess === 'none' ? '' : CLAUDE_READ_TOOLS,
     '--disallowedTools',
     CLAUDE_DENIED_TOOLS,
+    ...modelArgs('--model', model),
   ];
-  if (model) {
-    assertSafeModel(model);
-    args.push('--model', model);
-  }
   const env: Record<string, string> = {
     // No `git status`/`git log` for the system prompt: git would run the target's .git/config (core.fsmonitor).
     CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS: '1',
   };
   if (options.baseUrl) env.ANTHROPIC_BASE_URL = options.baseUrl;
   return { args, env, stdin: request.prompt };
-}
+};
 
 /** "claude-opus-4-8[1m]" → "claude-opus-4-8": the bracket is a context-window tag, not part of the id. */
 function cleanModel(model: string | undefined): string | undefined {
@@ -94,14 +80,10 @@ function usageOf(result: JsonObject): TokenUsage | undefined {
   const u = obj(result.usage);
   const costUsd = num(result.total_cost_usd);
   if (!u && costUsd === undefined) return undefined;
-  const inputTokens = num(u?.input_tokens);
-  const outputTokens = num(u?.output_tokens);
-  return compact({
-    inputTokens,
-    outputTokens,
+  return tokenUsage({
+    inputTokens: num(u?.input_tokens),
+    outputTokens: num(u?.output_tokens),
     cachedInputTokens: num(u?.cache_read_input_tokens),
-    totalTokens:
-      inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
     costUsd,
   });
 }
@@ -260,13 +242,9 @@ function claudeEnvAllowlist(env: Readonly<Record<string, string | undefined>>): 
   return allow;
 }
 
-export const claudeAdapter: CriticAdapter = {
+export const claudeAdapter: CriticAdapter = defineAdapter({
   name: 'claude',
   envAllowlist: claudeEnvAllowlist,
   buildInvocation,
-  versionArgs: ['--version'],
-  parseVersion: parseSemver,
   openParser,
-  parseOutput: (stdout: string) => parseAll(openParser, stdout),
-  classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) => classifyRun(run, parsed),
-};
+});

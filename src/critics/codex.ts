@@ -1,17 +1,10 @@
 /** The Codex adapter: sandboxed read-only `codex exec --json` invocation and its JSONL events. */
 import { dirname, resolve } from 'node:path';
-import type { RunResult } from '../process/types.js';
-import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
+import { outputInvalid, statusFromMessage } from './classify.js';
+import { defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
-import { type EventParser, type OutputParser, parseAll, type StreamLimits, streamParser } from './stream.js';
-import type {
-  CriticAdapter,
-  CriticRequest,
-  Invocation,
-  InvocationOptions,
-  ParsedOutput,
-  TokenUsage,
-} from './types.js';
+import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
+import type { CriticAdapter, ParsedOutput, TokenUsage } from './types.js';
 
 /** The model provider id our `-c` flags define when codexBaseUrl is set (merges with $CODEX_HOME/config.toml). */
 export const CODEX_PROVIDER_ID = 'brutalist';
@@ -57,11 +50,7 @@ function untrustedProjects(cwd: string): string {
   return `projects={${entries.join(',')}}`;
 }
 
-function buildInvocation(
-  request: CriticRequest,
-  model: string | undefined,
-  options: InvocationOptions = {},
-): Invocation {
+const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, options = {}) => {
   const head = [
     'exec',
     '--json',
@@ -74,14 +63,12 @@ function buildInvocation(
     '-c',
     'approval_policy="never"',
   ];
-  const tail: string[] = [];
-  if (options.baseUrl) tail.push(...providerArgs(options.baseUrl));
-  if (model) {
-    assertSafeModel(model);
-    tail.push('-m', model);
-  }
-  // `-` last: the prompt is read from stdin, never from argv.
-  tail.push('-');
+  const tail = [
+    ...(options.baseUrl ? providerArgs(options.baseUrl) : []),
+    ...modelArgs('-m', model),
+    // `-` last: the prompt is read from stdin, never from argv.
+    '-',
+  ];
   if (!options.cwd) return { args: [...head, ...tail], env: {}, stdin: request.prompt };
   return {
     args: [...head, '-c', untrustedProjects(options.cwd), ...tail],
@@ -89,7 +76,7 @@ function buildInvocation(
     env: {},
     stdin: request.prompt,
   };
-}
+};
 
 /** Codex prints this warning item for every custom or unknown model; it is not a failure. */
 const HARMLESS_ITEM_ERROR = /^Model metadata/;
@@ -158,14 +145,10 @@ class CodexEvents implements EventParser {
 }
 
 function usageOf(u: JsonObject | undefined): TokenUsage {
-  const inputTokens = num(u?.input_tokens);
-  const outputTokens = num(u?.output_tokens);
-  return compact({
-    inputTokens,
-    outputTokens,
+  return tokenUsage({
+    inputTokens: num(u?.input_tokens),
+    outputTokens: num(u?.output_tokens),
     cachedInputTokens: num(u?.cached_input_tokens),
-    totalTokens:
-      inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined,
   });
 }
 
@@ -173,13 +156,9 @@ const openParser = (limits: StreamLimits): OutputParser => streamParser(new Code
 
 const CODEX_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*']);
 
-export const codexAdapter: CriticAdapter = {
+export const codexAdapter: CriticAdapter = defineAdapter({
   name: 'codex',
   envAllowlist: () => CODEX_ENV,
   buildInvocation,
-  versionArgs: ['--version'],
-  parseVersion: parseSemver,
   openParser,
-  parseOutput: (stdout: string) => parseAll(openParser, stdout),
-  classifyFailure: (run: RunResult, parsed: ParsedOutput | undefined) => classifyRun(run, parsed),
-};
+});

@@ -1,7 +1,7 @@
 /** The diagnostics_channel event a failed critic run publishes; observability subscribes and logs it. */
-import { channel } from 'node:diagnostics_channel';
 import type { CriticName } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
+import { diagnosticsChannel } from '../infra/index.js';
 
 export const CRITIC_FAILURE_CHANNEL = 'brutalist:critic:failure';
 
@@ -24,4 +24,4 @@ export interface CriticFailureEvent {
 
 export const CRITIC_STDERR_TAIL_CHARS = 2_000;
 
-export const criticFailureChannel = channel(CRITIC_FAILURE_CHANNEL);
+export const criticFailureChannel = diagnosticsChannel<CriticFailureEvent>(CRITIC_FAILURE_CHANNEL);

@@ -2,25 +2,17 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../process/types.js';
-import { assertSafeModel, classifyRun, outputInvalid, parseSemver, statusFromMessage } from './classify.js';
+import { classifyRun, outputInvalid, statusFromMessage } from './classify.js';
+import { defineAdapter, modelArgs } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import {
   type EventParser,
   lineBoundFor,
   type OutputParser,
-  parseAll,
   type StreamLimits,
   streamParser,
 } from './stream.js';
-import type {
-  CriticAdapter,
-  CriticRequest,
-  Invocation,
-  InvocationOptions,
-  ParsedOutput,
-  TokenUsage,
-} from './types.js';
+import type { CriticAdapter, InvocationOptions, ParsedOutput, TokenUsage } from './types.js';
 
 /** Gemini CLI's FatalAuthenticationError exit code. */
 export const GEMINI_AUTH_EXIT_CODE = 41;
@@ -62,25 +54,17 @@ function trustEnv(options: InvocationOptions): Record<string, string> {
   };
 }
 
-function buildInvocation(
-  request: CriticRequest,
-  model: string | undefined,
-  options: InvocationOptions = {},
-): Invocation {
+const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, options = {}) => {
   const args = ['-o', 'stream-json', '--approval-mode', 'default'];
   if (options.fileAccess === 'none') args.push('--policy', GEMINI_NO_FILE_TOOLS_POLICY_PATH);
-  if (model) {
-    assertSafeModel(model);
-    args.push('-m', model);
-  }
   // `-p ""` selects headless mode; Gemini appends it to the prompt read from stdin.
-  args.push('-p', '');
+  args.push(...modelArgs('-m', model), '-p', '');
   const env = trustEnv(options);
   if (options.baseUrl) env.GOOGLE_GEMINI_BASE_URL = options.baseUrl;
   if (options.fileAccess !== 'none') return { args, env, stdin: request.prompt };
   const shownArgs = args.map((a) => (a === GEMINI_NO_FILE_TOOLS_POLICY_PATH ? '<no-file-tools.toml>' : a));
   return { args, shownArgs, env, stdin: request.prompt };
-}
+};
 
 function streamUsage(stats: JsonObject | undefined): TokenUsage | undefined {
   if (!stats) return undefined;
@@ -131,7 +115,7 @@ function errorOf(value: unknown): ParsedOutput['error'] {
  * Gemini CLI names the kind of a 429 on stderr: RetryableQuotaError (per-minute limits: rate limited) or
  * TerminalQuotaError (daily quota or billing: exhausted). Both words contain "Quota", so they are read first.
  */
-function classifyFailure(run: RunResult, parsed: ParsedOutput | undefined) {
+const classifyFailure: CriticAdapter['classifyFailure'] = (run, parsed) => {
   const code = classifyRun(run, parsed, {
     authExitCodes: [GEMINI_AUTH_EXIT_CODE],
     untrustedExitCodes: [GEMINI_UNTRUSTED_EXIT_CODE],
@@ -140,7 +124,7 @@ function classifyFailure(run: RunResult, parsed: ParsedOutput | undefined) {
   if (/\bTerminalQuotaError\b/.test(run.stderrTail)) return 'QUOTA_EXCEEDED';
   if (/\bRetryableQuotaError\b/.test(run.stderrTail)) return 'RATE_LIMITED';
   return code;
-}
+};
 
 /** The single-object shape of `-o json`: {session_id, response, stats, error}. */
 function parseJsonShape(stdout: string): ParsedOutput | undefined {
@@ -256,13 +240,10 @@ export const GEMINI_ENV: readonly string[] = Object.freeze([
   'CLOUDSDK_CONFIG',
 ]);
 
-export const geminiAdapter: CriticAdapter = {
+export const geminiAdapter: CriticAdapter = defineAdapter({
   name: 'gemini',
   envAllowlist: () => GEMINI_ENV,
   buildInvocation,
-  versionArgs: ['--version'],
-  parseVersion: parseSemver,
   openParser,
-  parseOutput: (stdout: string) => parseAll(openParser, stdout),
   classifyFailure,
-};
+});

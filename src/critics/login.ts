@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
+import type { CriticName } from '../config/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
 import { ADAPTERS, baseUrlFor } from './adapters.js';
-import type { Availability, CriticAvailability } from './availability.js';
+import type { Availability, AvailabilityDeps, CriticAvailability } from './availability.js';
 import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
+import { CriticProbes, probeRunBounds } from './probes.js';
 
 export interface LoginStatus extends LoginVerdict {
   readonly critic: CriticName;
@@ -18,55 +18,24 @@ export interface LoginStatus extends LoginVerdict {
   readonly checkedAt: number;
 }
 
-export interface LoginStatusDeps {
-  readonly config: Config;
+export interface LoginStatusDeps extends AvailabilityDeps {
   /** Says which critics are installed and which binary to run (shared cache with the rest of the server). */
   readonly availability: CriticAvailability;
-  readonly clock?: Clock;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
-/** A status answer is a few lines; more means something else is talking. */
-const STATUS_MAX_OUTPUT_BYTES = 64 * 1024;
+/** A status answer is a few lines; a longer complaint on stderr is cut. */
 const STATUS_MAX_STDERR_BYTES = 8 * 1024;
 
-export class CriticLogins {
-  private readonly config: Config;
+/** Login status per critic, cached while younger than availabilityTtlMs; check() never rejects. */
+export class CriticLogins extends CriticProbes<LoginStatus> {
   private readonly availability: CriticAvailability;
-  private readonly clock: Clock;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly cache = new Map<CriticName, LoginStatus>();
-  private readonly inflight = new Map<CriticName, Promise<LoginStatus>>();
 
   constructor(deps: LoginStatusDeps) {
-    this.config = deps.config;
+    super(deps);
     this.availability = deps.availability;
-    this.clock = deps.clock ?? systemClock;
-    this.env = deps.env ?? process.env;
   }
 
-  /** Cached while younger than availabilityTtlMs; otherwise joins the check in flight or starts one. Never rejects. */
-  check(critic: CriticName): Promise<LoginStatus> {
-    const cached = this.cache.get(critic);
-    if (cached && this.clock.now() - cached.checkedAt < this.config.availabilityTtlMs) {
-      return Promise.resolve(cached);
-    }
-    const running = this.inflight.get(critic);
-    if (running) return running;
-    const check = this.run(critic).then((status) => {
-      this.cache.set(critic, status);
-      this.inflight.delete(critic);
-      return status;
-    });
-    this.inflight.set(critic, check);
-    return check;
-  }
-
-  checkAll(): Promise<LoginStatus[]> {
-    return Promise.all(CRITIC_NAMES.map((critic) => this.check(critic)));
-  }
-
-  private async run(critic: CriticName): Promise<LoginStatus> {
+  protected async probe(critic: CriticName): Promise<LoginStatus> {
     const done = (verdict: LoginVerdict): LoginStatus => ({
       critic,
       ...verdict,
@@ -108,12 +77,7 @@ export class CriticLogins {
       args: check.statusArgs,
       cwd,
       env,
-      timeoutMs: this.config.probeTimeoutMs,
-      stallTimeoutMs: this.config.probeTimeoutMs,
-      killGraceMs: this.config.killGraceMs,
-      maxOutputBytes: STATUS_MAX_OUTPUT_BYTES,
-      maxStderrBytes: STATUS_MAX_STDERR_BYTES,
-      clock: this.clock,
+      ...probeRunBounds(this.config, this.clock, STATUS_MAX_STDERR_BYTES),
     });
     rmSync(cwd, { recursive: true, force: true });
     const exit = run.exit;

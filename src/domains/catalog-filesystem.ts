@@ -1,5 +1,6 @@
 /** Catalog rows of the filesystem domains: critics that open and read the user's files themselves. */
 import type { DomainRow, FilesystemDomainId } from './catalog.js';
+import { shortText } from './fields.js';
 
 export const FILESYSTEM_ROWS = {
   codebase: {
@@ -32,16 +33,11 @@ export const FILESYSTEM_ROWS = {
     ],
     inputHint: 'the project root or the sub-directory to review',
     fields: [
-      {
-        name: 'focus',
-        description: 'Areas to concentrate on (e.g. "auth flow, payment webhooks").',
-        maxChars: 'short',
-      },
-      {
-        name: 'criticality',
-        description: 'What failure costs here (prototype, internal tool, handles money, safety-relevant).',
-        maxChars: 'short',
-      },
+      shortText('focus', 'Areas to concentrate on (e.g. "auth flow, payment webhooks").'),
+      shortText(
+        'criticality',
+        'What failure costs here (prototype, internal tool, handles money, safety-relevant).',
+      ),
     ],
     legacy: { tool: 'roast_codebase', primaryArg: 'targetPath' },
   },
@@ -113,11 +109,7 @@ export const FILESYSTEM_ROWS = {
         description: 'Also judge development-only dependencies (default true).',
         type: 'boolean',
       },
-      {
-        name: 'runtime',
-        description: 'Target runtime and versions (e.g. "Node 20 on Linux").',
-        maxChars: 'short',
-      },
+      shortText('runtime', 'Target runtime and versions (e.g. "Node 20 on Linux").'),
     ],
     legacy: { tool: 'roast_dependencies', primaryArg: 'targetPath' },
   },
@@ -148,17 +140,11 @@ export const FILESYSTEM_ROWS = {
     ],
     inputHint: 'the repository root (a directory containing .git)',
     fields: [
-      {
-        name: 'commitRange',
-        description:
-          "Commits to examine, as a git range (e.g. 'HEAD~20..HEAD'); default the last 50 commits.",
-        maxChars: 'short',
-      },
-      {
-        name: 'workflow',
-        description: 'The workflow the team intends (e.g. "trunk-based with required reviews").',
-        maxChars: 'short',
-      },
+      shortText(
+        'commitRange',
+        "Commits to examine, as a git range (e.g. 'HEAD~20..HEAD'); default the last 50 commits.",
+      ),
+      shortText('workflow', 'The workflow the team intends (e.g. "trunk-based with required reviews").'),
     ],
     legacy: { tool: 'roast_git_history', primaryArg: 'targetPath' },
   },
@@ -197,11 +183,7 @@ export const FILESYSTEM_ROWS = {
           'it reads existing reports and the code only.',
         type: 'boolean',
       },
-      {
-        name: 'criticalPaths',
-        description: 'Behaviour that must never break (e.g. "checkout, refunds").',
-        maxChars: 'short',
-      },
+      shortText('criticalPaths', 'Behaviour that must never break (e.g. "checkout, refunds").'),
     ],
     legacy: { tool: 'roast_test_coverage', primaryArg: 'targetPath' },
   },

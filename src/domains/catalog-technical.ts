@@ -1,5 +1,6 @@
 /** Catalog rows of the technical abstract domains: architecture, security, infrastructure and research. */
 import type { DomainRow } from './catalog.js';
+import { longText, shortText } from './fields.js';
 
 export const TECHNICAL_ROWS = {
   architecture: {
@@ -32,21 +33,9 @@ export const TECHNICAL_ROWS = {
     ],
     inputHint: 'the architecture: components, how they talk, where data lives, and the expected load',
     fields: [
-      {
-        name: 'scale',
-        description: 'Expected load: users, requests per second, data volume, growth.',
-        maxChars: 'short',
-      },
-      {
-        name: 'constraints',
-        description: 'Budget, deadline, team or technology constraints.',
-        maxChars: 'short',
-      },
-      {
-        name: 'deployment',
-        description: 'Where and how it runs (cloud, regions, orchestration).',
-        maxChars: 'short',
-      },
+      shortText('scale', 'Expected load: users, requests per second, data volume, growth.'),
+      shortText('constraints', 'Budget, deadline, team or technology constraints.'),
+      shortText('deployment', 'Where and how it runs (cloud, regions, orchestration).'),
     ],
     legacy: { tool: 'roast_architecture', primaryArg: 'architecture' },
   },
@@ -81,17 +70,9 @@ export const TECHNICAL_ROWS = {
     ],
     inputHint: 'the system and its security design: components, trust boundaries, auth, data handled',
     fields: [
-      {
-        name: 'assets',
-        description: 'What must be protected (data, money, accounts, availability).',
-        maxChars: 'short',
-      },
-      { name: 'threatModel', description: 'Attackers or attack vectors already in mind.', maxChars: 'long' },
-      {
-        name: 'compliance',
-        description: 'Compliance requirements (e.g. GDPR, HIPAA, SOC 2, PCI DSS).',
-        maxChars: 'short',
-      },
+      shortText('assets', 'What must be protected (data, money, accounts, availability).'),
+      longText('threatModel', 'Attackers or attack vectors already in mind.'),
+      shortText('compliance', 'Compliance requirements (e.g. GDPR, HIPAA, SOC 2, PCI DSS).'),
     ],
     legacy: { tool: 'roast_security', primaryArg: 'system' },
   },
@@ -125,13 +106,9 @@ export const TECHNICAL_ROWS = {
     ],
     inputHint: 'the infrastructure: where it runs, how it deploys, how it scales, how it is monitored',
     fields: [
-      { name: 'scale', description: 'Expected load and traffic pattern (peaks, growth).', maxChars: 'short' },
-      {
-        name: 'sla',
-        description: 'Availability or latency targets (e.g. "99.9%, p99 < 300 ms").',
-        maxChars: 'short',
-      },
-      { name: 'budget', description: 'Monthly budget or cost constraints.', maxChars: 'short' },
+      shortText('scale', 'Expected load and traffic pattern (peaks, growth).'),
+      shortText('sla', 'Availability or latency targets (e.g. "99.9%, p99 < 300 ms").'),
+      shortText('budget', 'Monthly budget or cost constraints.'),
     ],
     legacy: { tool: 'roast_infrastructure', primaryArg: 'infrastructure' },
   },
@@ -165,17 +142,9 @@ export const TECHNICAL_ROWS = {
     ],
     inputHint: 'the research: question, method, data, results and the claims made',
     fields: [
-      {
-        name: 'field',
-        description: 'Research field (e.g. machine learning, epidemiology).',
-        maxChars: 'short',
-      },
-      {
-        name: 'claims',
-        description: 'The main claims or contributions as the authors state them.',
-        maxChars: 'long',
-      },
-      { name: 'data', description: 'Data sources, datasets or experimental setup.', maxChars: 'long' },
+      shortText('field', 'Research field (e.g. machine learning, epidemiology).'),
+      longText('claims', 'The main claims or contributions as the authors state them.'),
+      longText('data', 'Data sources, datasets or experimental setup.'),
     ],
     legacy: { tool: 'roast_research', primaryArg: 'research' },
   },

@@ -1,5 +1,6 @@
 /** Catalog rows of the venture-facing abstract domains: idea, product, design and legal. */
 import type { DomainRow } from './catalog.js';
+import { shortText } from './fields.js';
 
 export const VENTURE_ROWS = {
   idea: {
@@ -30,12 +31,8 @@ export const VENTURE_ROWS = {
     ],
     inputHint: 'the idea: what it is, who it is for, and how it would work or make money',
     fields: [
-      {
-        name: 'resources',
-        description: 'Available resources (budget, team, skills, time).',
-        maxChars: 'short',
-      },
-      { name: 'timeline', description: 'Expected timeline or deadline.', maxChars: 'short' },
+      shortText('resources', 'Available resources (budget, team, skills, time).'),
+      shortText('timeline', 'Expected timeline or deadline.'),
     ],
     legacy: { tool: 'roast_idea', primaryArg: 'idea' },
   },
@@ -69,13 +66,9 @@ export const VENTURE_ROWS = {
     ],
     inputHint: 'the product: who it is for, what it does, the main workflow and how it earns money',
     fields: [
-      { name: 'users', description: 'Target users or personas.', maxChars: 'short' },
-      {
-        name: 'competition',
-        description: 'Competitors and alternatives users have today.',
-        maxChars: 'short',
-      },
-      { name: 'metrics', description: 'Success metrics or KPIs.', maxChars: 'short' },
+      shortText('users', 'Target users or personas.'),
+      shortText('competition', 'Competitors and alternatives users have today.'),
+      shortText('metrics', 'Success metrics or KPIs.'),
     ],
     legacy: { tool: 'roast_product', primaryArg: 'product' },
   },
@@ -108,9 +101,9 @@ export const VENTURE_ROWS = {
     ],
     inputHint: 'the design: screens, flows, components and the tasks users perform with them',
     fields: [
-      { name: 'medium', description: 'Medium (web, mobile, desktop, print, spatial).', maxChars: 'short' },
-      { name: 'audience', description: 'Who uses it and in what situation.', maxChars: 'short' },
-      { name: 'brand', description: 'Brand identity or design-system constraints.', maxChars: 'short' },
+      shortText('medium', 'Medium (web, mobile, desktop, print, spatial).'),
+      shortText('audience', 'Who uses it and in what situation.'),
+      shortText('brand', 'Brand identity or design-system constraints.'),
     ],
   },
   legal: {
@@ -144,17 +137,12 @@ export const VENTURE_ROWS = {
     ],
     inputHint: 'the legal text (or a plan for it), what it governs, and which party you represent',
     fields: [
-      {
-        name: 'jurisdiction',
-        description: 'Governing law and where users or parties are (e.g. "EU, California").',
-        maxChars: 'short',
-      },
-      {
-        name: 'documentType',
-        description: 'Kind of document (terms of service, privacy policy, contract, licence, NDA).',
-        maxChars: 'short',
-      },
-      { name: 'parties', description: 'The parties and which one the user represents.', maxChars: 'short' },
+      shortText('jurisdiction', 'Governing law and where users or parties are (e.g. "EU, California").'),
+      shortText(
+        'documentType',
+        'Kind of document (terms of service, privacy policy, contract, licence, NDA).',
+      ),
+      shortText('parties', 'The parties and which one the user represents.'),
     ],
   },
 } as const satisfies Record<'idea' | 'product' | 'design' | 'legal', DomainRow>;

@@ -168,12 +168,17 @@ export class BackgroundRuns {
         () => this.cancelFromRecord(job),
       );
     }
+    return this.stillRunning(job, waitMs);
+  }
+
+  /** The answer while a run goes on, from its live job or its stored record. */
+  private stillRunning(run: Job | RunRecord, waitMs: number): EngineResult {
     return {
       status: 'running',
-      tool: job.tool,
-      contextId: job.contextId,
-      elapsedMs: this.clock.now() - job.startedAt,
-      running: [...job.running],
+      tool: run.tool,
+      contextId: run.contextId,
+      elapsedMs: this.clock.now() - run.startedAt,
+      running: [...run.running],
       waitMs: Number.isFinite(waitMs) ? waitMs : this.options.waitMs,
     };
   }
@@ -240,16 +245,7 @@ export class BackgroundRuns {
         return { status: 'cancelled', tool: current.tool, contextId: current.contextId };
       if (current.status === 'failed') throw restoreError(current);
       if (this.records.lost(current)) throw new BrutalistError('RUN_LOST');
-      if (this.clock.now() >= until) {
-        return {
-          status: 'running',
-          tool: current.tool,
-          contextId: current.contextId,
-          elapsedMs: this.clock.now() - current.startedAt,
-          running: [...current.running],
-          waitMs: Number.isFinite(waitMs) ? waitMs : this.options.waitMs,
-        };
-      }
+      if (this.clock.now() >= until) return this.stillRunning(current, waitMs);
       await this.records.pause(Math.min(this.options.lockPollMs, until - this.clock.now()), ctx.signal);
       current = await this.records.get(current.contextId);
     }

@@ -30,43 +30,42 @@ class Redactor {
   }
 }
 
-/**
- * `context`, the domain fields and, for abstract domains, the `target` title are redacted. A filesystem target
- * is a path, never sent as text, and must stay resolvable. Off (redactInputSecrets false): unchanged, zero counts.
- */
-export function redactRoastInput(
-  args: NewRoastArgs,
+/** Redacts a request's text fields when `enabled`; off (redactInputSecrets false): unchanged, zero counts. */
+export type InputRedaction<A> = (
+  args: A,
   sanitizer: CritiqueSanitizer,
   enabled: boolean,
-): { args: NewRoastArgs; redacted: RedactedInputCounts } {
-  if (!enabled) return { args, redacted: NO_REDACTED_INPUT };
-  const r = new Redactor(sanitizer);
+) => { args: A; redacted: RedactedInputCounts };
+
+function inputRedaction<A>(clean: (r: Redactor, args: A) => A): InputRedaction<A> {
+  return (args, sanitizer, enabled) => {
+    if (!enabled) return { args, redacted: NO_REDACTED_INPUT };
+    const r = new Redactor(sanitizer);
+    return { args: clean(r, args), redacted: r.counts };
+  };
+}
+
+/**
+ * `context`, the domain fields and, for abstract domains, the `target` title are redacted. A filesystem target
+ * is a path, never sent as text, and must stay resolvable.
+ */
+export const redactRoastInput = inputRedaction<NewRoastArgs>((r, args) => {
   const abstract = getDomain(args.domain).kind === 'abstract';
   const fields: Record<string, FieldValue> = {};
   for (const [name, value] of Object.entries(args.fields)) fields[name] = r.field(value);
-  const clean: NewRoastArgs = {
+  return {
     ...args,
     ...(args.context === undefined ? {} : { context: r.text(args.context) }),
     ...(abstract && args.target !== undefined ? { target: r.text(args.target) } : {}),
     fields,
   };
-  return { args: clean, redacted: r.counts };
-}
+});
 
 /** The debate's topic, both positions and its context. */
-export function redactDebateInput(
-  args: NewDebateArgs,
-  sanitizer: CritiqueSanitizer,
-  enabled: boolean,
-): { args: NewDebateArgs; redacted: RedactedInputCounts } {
-  if (!enabled) return { args, redacted: NO_REDACTED_INPUT };
-  const r = new Redactor(sanitizer);
-  const clean: NewDebateArgs = {
-    ...args,
-    topic: r.text(args.topic),
-    proPosition: r.text(args.proPosition),
-    conPosition: r.text(args.conPosition),
-    ...(args.context === undefined ? {} : { context: r.text(args.context) }),
-  };
-  return { args: clean, redacted: r.counts };
-}
+export const redactDebateInput = inputRedaction<NewDebateArgs>((r, args) => ({
+  ...args,
+  topic: r.text(args.topic),
+  proPosition: r.text(args.proPosition),
+  conPosition: r.text(args.conPosition),
+  ...(args.context === undefined ? {} : { context: r.text(args.context) }),
+}));

@@ -1,5 +1,6 @@
 /** Shared low-level helpers: clock, ids, abort signals. Imports nothing from the project. */
 export * from './abort.js';
 export * from './clock.js';
+export * from './diagnostics.js';
 export * from './ids.js';
 export * from './version.js';

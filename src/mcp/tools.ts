@@ -66,7 +66,10 @@ const paging = {
   cancel: z.boolean().optional().describe('With context_id: stop that running critique.'),
 };
 
-function fieldSchema(field: DomainField, limits: ToolLimits): z.ZodType {
+/** What a domain field may hold on the wire. */
+type FieldSchema = z.ZodType<RoastArgs['fields'][string]>;
+
+function fieldSchema(field: DomainField, limits: ToolLimits): FieldSchema {
   switch (field.type) {
     case 'integer': {
       const [min, max] = field.range ?? [0, 1_000_000];
@@ -81,8 +84,8 @@ function fieldSchema(field: DomainField, limits: ToolLimits): z.ZodType {
 }
 
 /** The union of every domain's optional fields; a name shared by domains keeps its first definition. */
-function domainFieldShape(limits: ToolLimits): Record<string, z.ZodType> {
-  const shape: Record<string, z.ZodType> = {};
+function domainFieldShape(limits: ToolLimits): Record<string, FieldSchema> {
+  const shape: Record<string, FieldSchema> = {};
   for (const domain of DOMAINS) {
     for (const field of domain.fields) {
       if (shape[field.name]) continue;
@@ -98,8 +101,6 @@ function sharedBy(name: string): string {
   const users = DOMAINS.filter((d) => d.fields.some((f) => f.name === name)).map((d) => d.id);
   return users.length > 1 ? `, ${users.slice(1).join(', ')}` : '';
 }
-
-const FIELD_NAMES = [...new Set(DOMAINS.flatMap((d) => d.fields.map((f) => f.name)))];
 
 const roastSchema = (limits: ToolLimits) =>
   z
@@ -244,6 +245,8 @@ export function buildTools(limits: ToolLimits) {
   return {
     roast: {
       schema: roast,
+      /** The domain fields alone (unknown keys dropped): how `fields` is read from validated arguments. */
+      fields: z.object(domainFieldShape(limits)),
       definition: define(
         'roast',
         'Roast',
@@ -307,30 +310,39 @@ export type ParsedToolArgs =
 
 /** Validates arguments; failures become INVALID_ARGUMENT naming the field and the rule (never echoing the value). */
 export function parseToolArgs(tool: ToolName, raw: unknown, tools: Tools = TOOLS): ParsedToolArgs {
-  const result = tools[tool].schema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.join('.') || '(arguments)';
-    // A string over its bound (the configured text limit) keeps the engine's code and data.
-    if (issue?.code === 'too_big' && issue.origin === 'string') {
-      const actual = stringAt(raw, issue.path);
-      throw new BrutalistError('INPUT_TOO_LARGE', undefined, {
-        data: { field, limit: Number(issue.maximum), ...(actual === undefined ? {} : { actual }) },
-      });
+  switch (tool) {
+    case 'roast': {
+      const data = check(tools.roast.schema, raw);
+      // The domain fields travel flat on the wire and grouped in `fields` inside (only the ones given).
+      const given = Object.entries(tools.roast.fields.parse(data)).filter(([, value]) => value !== undefined);
+      return { tool, args: { ...data, fields: Object.fromEntries(given) } };
     }
-    const rule =
-      issue?.code === 'unrecognized_keys'
-        ? `unknown argument(s): ${issue.keys.join(', ')}`
-        : (issue?.message ?? 'invalid');
-    throw new BrutalistError('INVALID_ARGUMENT', `Invalid argument ${field}: ${rule}`, { data: { field } });
+    case 'roast_cli_debate':
+      return { tool, args: check(tools.roast_cli_debate.schema, raw) };
+    case 'brutalist_discover':
+      return { tool, args: check(tools.brutalist_discover.schema, raw) };
+    case 'cli_agent_roster':
+      return { tool, args: check(tools.cli_agent_roster.schema, raw) };
   }
-  const data = result.data as Record<string, unknown>;
-  if (tool === 'roast') {
-    const fields: Record<string, unknown> = {};
-    for (const name of FIELD_NAMES) if (data[name] !== undefined) fields[name] = data[name];
-    return { tool, args: { ...(data as unknown as RoastArgs), fields: fields as RoastArgs['fields'] } };
+}
+
+function check<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.join('.') || '(arguments)';
+  // A string over its bound (the configured text limit) keeps the engine's code and data.
+  if (issue?.code === 'too_big' && issue.origin === 'string') {
+    const actual = stringAt(raw, issue.path);
+    throw new BrutalistError('INPUT_TOO_LARGE', undefined, {
+      data: { field, limit: Number(issue.maximum), ...(actual === undefined ? {} : { actual }) },
+    });
   }
-  return { tool, args: data } as ParsedToolArgs;
+  const rule =
+    issue?.code === 'unrecognized_keys'
+      ? `unknown argument(s): ${issue.keys.join(', ')}`
+      : (issue?.message ?? 'invalid');
+  throw new BrutalistError('INVALID_ARGUMENT', `Invalid argument ${field}: ${rule}`, { data: { field } });
 }
 
 /** The length of the string at `path` in the raw arguments, if one is there. */

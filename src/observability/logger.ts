@@ -1,23 +1,10 @@
 /** The server log: pino JSON lines on stderr (stdout is the protocol), fed by the core's diagnostics channels. */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { ServerLogLevel } from '../config/index.js';
-import { CRITIC_FAILURE_CHANNEL, type CriticFailureEvent } from '../critics/diagnostics.js';
+import { criticFailureChannel } from '../critics/diagnostics.js';
 import { type Clock, systemClock } from '../infra/index.js';
-import {
-  PROCESS_EXIT_CHANNEL,
-  PROCESS_SPAWN_CHANNEL,
-  type ProcessExitEvent,
-  type ProcessSpawnEvent,
-} from '../process/diagnostics.js';
-import {
-  ADMISSION_REJECT_CHANNEL,
-  type AdmissionRejectEvent,
-  BREAKER_STATE_CHANNEL,
-  type BreakerTransitionEvent,
-  SHED_CHANNEL,
-  type ShedEvent,
-} from '../resilience/events.js';
+import { exitChannel, spawnChannel } from '../process/diagnostics.js';
+import { admissionRejectChannel, breakerStateChannel, shedChannel } from '../resilience/events.js';
 import { redactSecretShapes, removeEnvValues, secretEnvValues } from '../security/secrets.js';
 import { currentRequest } from './request-context.js';
 
@@ -79,84 +66,33 @@ export function createLogger(options: LoggerOptions): Logger {
  * at `warn`, shedding and admission refusals at `info`, process spawn/exit at `debug`. Returns the unsubscriber.
  */
 export function subscribeDiagnostics(logger: Logger): () => void {
-  const handlers: Array<[string, (message: unknown) => void]> = [
-    [
-      CRITIC_FAILURE_CHANNEL,
-      (message) => {
-        const e = message as CriticFailureEvent;
-        const level = e.code === 'CANCELLED' ? 'info' : 'warn';
-        logger[level](
-          {
-            event: 'critic_failure',
-            critic: e.critic,
-            code: e.code,
-            exitClass: e.exitClass,
-            durationMs: e.durationMs,
-            detail: e.detail,
-            stderrTail: e.stderrTail,
-          },
-          'critic run failed',
-        );
-      },
-    ],
-    [
-      BREAKER_STATE_CHANNEL,
-      (message) => {
-        const e = message as BreakerTransitionEvent;
-        const level = e.to === 'open' ? 'warn' : 'info';
-        logger[level]({ event: 'breaker_state', breaker: e.name, from: e.from, to: e.to }, 'circuit breaker');
-      },
-    ],
-    [
-      ADMISSION_REJECT_CHANNEL,
-      (message) => {
-        const e = message as AdmissionRejectEvent;
-        logger.info(
-          { event: 'admission_reject', key: e.key, reason: e.reason, priority: e.priority, queued: e.queued },
-          'request not admitted',
-        );
-      },
-    ],
-    [
-      SHED_CHANNEL,
-      (message) => {
-        const e = message as ShedEvent;
-        logger.info(
-          { event: 'shed', priority: e.priority, reason: e.reason, level: e.level },
-          'request shed under load',
-        );
-      },
-    ],
-    [
-      PROCESS_SPAWN_CHANNEL,
-      (message) => {
-        const e = message as ProcessSpawnEvent;
-        logger.debug(
-          { event: 'process_spawn', pid: e.pid, command: e.command, argCount: e.argCount },
-          'spawned',
-        );
-      },
-    ],
-    [
-      PROCESS_EXIT_CHANNEL,
-      (message) => {
-        const e = message as ProcessExitEvent;
-        logger.debug(
-          {
-            event: 'process_exit',
-            pid: e.pid ?? null,
-            exit: e.exit,
-            durationMs: e.durationMs,
-            stdoutBytes: e.stdoutBytes,
-            truncated: e.truncated,
-          },
-          'process ended',
-        );
-      },
-    ],
+  const unsubscribers = [
+    criticFailureChannel.subscribe((e) => {
+      const { critic, code, exitClass, durationMs, detail, stderrTail } = e;
+      const fields = { event: 'critic_failure', critic, code, exitClass, durationMs, detail, stderrTail };
+      logger[code === 'CANCELLED' ? 'info' : 'warn'](fields, 'critic run failed');
+    }),
+    breakerStateChannel.subscribe(({ name, from, to }) => {
+      logger[to === 'open' ? 'warn' : 'info'](
+        { event: 'breaker_state', breaker: name, from, to },
+        'circuit breaker',
+      );
+    }),
+    admissionRejectChannel.subscribe(({ key, reason, priority, queued }) => {
+      logger.info({ event: 'admission_reject', key, reason, priority, queued }, 'request not admitted');
+    }),
+    shedChannel.subscribe(({ priority, reason, level }) => {
+      logger.info({ event: 'shed', priority, reason, level }, 'request shed under load');
+    }),
+    spawnChannel.subscribe(({ pid, command, argCount }) => {
+      logger.debug({ event: 'process_spawn', pid, command, argCount }, 'spawned');
+    }),
+    exitChannel.subscribe(({ pid, exit, durationMs, stdoutBytes, truncated }) => {
+      const fields = { event: 'process_exit', pid: pid ?? null, exit, durationMs, stdoutBytes, truncated };
+      logger.debug(fields, 'process ended');
+    }),
   ];
-  for (const [name, handler] of handlers) subscribe(name, handler);
   return () => {
-    for (const [name, handler] of handlers) unsubscribe(name, handler);
+    for (const unsubscribe of unsubscribers) unsubscribe();
   };
 }

@@ -1,9 +1,6 @@
 /** The diagnostics_channel events the runner publishes; observability code subscribes, core imports no metrics. */
-import { channel } from 'node:diagnostics_channel';
+import { diagnosticsChannel } from '../infra/index.js';
 import type { ExitClass } from './types.js';
-
-export const PROCESS_SPAWN_CHANNEL = 'brutalist:process:spawn';
-export const PROCESS_EXIT_CHANNEL = 'brutalist:process:exit';
 
 /** Published once a child has a pid. `command` is the basename only, so no host path leaks. */
 export interface ProcessSpawnEvent {
@@ -11,6 +8,7 @@ export interface ProcessSpawnEvent {
   readonly command: string;
   readonly argCount: number;
 }
+export const spawnChannel = diagnosticsChannel<ProcessSpawnEvent>('brutalist:process:spawn');
 
 /** Published once per runProcess call, when its result is ready (pid undefined if nothing was spawned). */
 export interface ProcessExitEvent {
@@ -20,6 +18,8 @@ export interface ProcessExitEvent {
   readonly stdoutBytes: number;
   readonly truncated: boolean;
 }
+export const exitChannel = diagnosticsChannel<ProcessExitEvent>('brutalist:process:exit');
 
-export const spawnChannel = channel(PROCESS_SPAWN_CHANNEL);
-export const exitChannel = channel(PROCESS_EXIT_CHANNEL);
+/** The channel names, for subscribers that use node:diagnostics_channel directly. */
+export const PROCESS_SPAWN_CHANNEL = spawnChannel.name;
+export const PROCESS_EXIT_CHANNEL = exitChannel.name;

@@ -1,10 +1,6 @@
 /** The diagnostics_channel events resilience publishes; observability subscribes, core imports no metrics. */
-import { channel } from 'node:diagnostics_channel';
+import { diagnosticsChannel } from '../infra/index.js';
 import type { BreakerKind, BreakerState } from './breaker-state.js';
-
-export const BREAKER_STATE_CHANNEL = 'brutalist:breaker:state';
-export const ADMISSION_REJECT_CHANNEL = 'brutalist:admission:reject';
-export const SHED_CHANNEL = 'brutalist:shed';
 
 /** Published on every breaker transition (closed → open → half_open → closed | open). */
 export interface BreakerTransitionEvent {
@@ -14,6 +10,7 @@ export interface BreakerTransitionEvent {
   readonly at: number;
   readonly state: BreakerState;
 }
+export const breakerStateChannel = diagnosticsChannel<BreakerTransitionEvent>('brutalist:breaker:state');
 
 /** Published when the admission queue turns a request away or evicts a waiter. */
 export interface AdmissionRejectEvent {
@@ -22,6 +19,7 @@ export interface AdmissionRejectEvent {
   readonly priority: number;
   readonly queued: number;
 }
+export const admissionRejectChannel = diagnosticsChannel<AdmissionRejectEvent>('brutalist:admission:reject');
 
 /** Published when the load shedder refuses a request. */
 export interface ShedEvent {
@@ -29,7 +27,9 @@ export interface ShedEvent {
   readonly reason: string;
   readonly level: number;
 }
+export const shedChannel = diagnosticsChannel<ShedEvent>('brutalist:shed');
 
-export const breakerStateChannel = channel(BREAKER_STATE_CHANNEL);
-export const admissionRejectChannel = channel(ADMISSION_REJECT_CHANNEL);
-export const shedChannel = channel(SHED_CHANNEL);
+/** The channel names, for subscribers that use node:diagnostics_channel directly. */
+export const BREAKER_STATE_CHANNEL = breakerStateChannel.name;
+export const ADMISSION_REJECT_CHANNEL = admissionRejectChannel.name;
+export const SHED_CHANNEL = shedChannel.name;

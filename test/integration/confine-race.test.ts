@@ -9,7 +9,7 @@ import { CriticAvailability } from '../../src/critics/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
-import { fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
+import { fakeConfig, makeSandbox, readLog } from '../support/harness.js';
 
 /** Swaps `t` (a real dir at start) with a symlink to outside and back, by renames, until killed. */
 const SWAPPER = `
@@ -29,7 +29,7 @@ describe('the target swapped for a symlink between validation and spawn', () => 
   let box: ReturnType<typeof makeSandbox>;
   let swapper: ChildProcess | undefined;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
   });
   afterEach(() => {
     swapper?.kill('SIGKILL');

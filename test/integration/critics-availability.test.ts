@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CriticAvailability } from '../../src/critics/index.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { FAKE_BIN_DIR, fakeConfig, makeSandbox, readLog, waitFor } from './critics-helpers.js';
+import { FAKE_BIN, fakeConfig, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
 describe('CriticAvailability', () => {
   let box: ReturnType<typeof makeSandbox>;
   let env: NodeJS.ProcessEnv;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
     env = {
       PATH: process.env.PATH,
       HOME: box.home,
@@ -32,7 +32,7 @@ describe('CriticAvailability', () => {
     const config = fakeConfig({ claudeBin: 'claude' });
     const availability = new CriticAvailability({
       config,
-      env: { ...env, PATH: `${FAKE_BIN_DIR}:${process.env.PATH}` },
+      env: { ...env, PATH: `${FAKE_BIN}:${process.env.PATH}` },
     });
     const a = await availability.check('claude');
     expect(a.available).toBe(true);
@@ -119,7 +119,7 @@ describe('CriticAvailability', () => {
     const availability = new CriticAvailability({ config, env: { ...env, FAKE_CLI_HANG: '1' }, clock });
     const pending = availability.check('claude');
     // The probe resolves the binary first: advance only once the fake is running (it logs before hanging).
-    await waitFor(() => readLog(box.log).length === 1);
+    await waitUntil(() => readLog(box.log).length === 1);
     clock.advance(2_000);
     expect(await pending).toMatchObject({ available: false, error: 'CLI_TIMEOUT' });
   });

@@ -9,7 +9,7 @@ import { CriticAvailability, type RunCriticOptions, runCritic } from '../../src/
 import { Engine } from '../../src/engine/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
-import { FAKE_BIN_DIR, fakeBin, fakeConfig, makeSandbox, readLog } from './critics-helpers.js';
+import { FAKE_BIN, fakeBin, fakeConfig, makeSandbox, readLog } from '../support/harness.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -25,7 +25,7 @@ describe('critic binary and working directory', () => {
   let box: ReturnType<typeof makeSandbox>;
   let env: NodeJS.ProcessEnv;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
     env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: box.log };
   });
   afterEach(() => box.cleanup());
@@ -40,7 +40,7 @@ describe('critic binary and working directory', () => {
     const marker = join(box.dir, 'planted-ran');
     writeFileSync(join(box.target, 'claude'), `#!/bin/sh\ntouch ${marker}\n`);
     chmodSync(join(box.target, 'claude'), 0o755);
-    env.PATH = `.::${FAKE_BIN_DIR}:${process.env.PATH}`;
+    env.PATH = `.::${FAKE_BIN}:${process.env.PATH}`;
     const { availability, result } = run({ claudeBin: 'claude' }, { cwd: box.target });
     expect((await result).text).toContain('FAKE-CLAUDE CRITIQUE');
     expect(existsSync(marker)).toBe(false);
@@ -109,7 +109,7 @@ describe('bwrap confinement (fake critics)', () => {
   let env: NodeJS.ProcessEnv;
   let log: string;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
     // The sandbox shows the critic's config dir writable and hides the rest of the host: the fake logs there.
     mkdirSync(join(box.home, '.claude'));
     log = join(box.home, '.claude', 'calls.jsonl');
@@ -171,7 +171,7 @@ describe('bwrap confinement (fake critics)', () => {
 describe('through the engine: abstract domains and debates never run in the server cwd', () => {
   let box: ReturnType<typeof makeSandbox>;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
   });
   afterEach(() => box.cleanup());
 

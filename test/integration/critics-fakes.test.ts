@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeBin, makeSandbox, readLog } from './critics-helpers.js';
+import { fakeBin, makeSandbox, readLog } from '../support/harness.js';
 
 // The fake CLIs are test infrastructure other suites rely on: their contract is pinned here.
 describe('fake critic CLIs', () => {
   let box: ReturnType<typeof makeSandbox>;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
   });
   afterEach(() => box.cleanup());
 

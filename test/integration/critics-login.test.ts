@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import { CriticAvailability, CriticLogins, LOGIN_CHECKS } from '../../src/critics/index.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { fakeConfig, makeSandbox, readLog, waitFor } from './critics-helpers.js';
+import { fakeConfig, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
 const claude = LOGIN_CHECKS.claude.interpret!;
 const codex = LOGIN_CHECKS.codex.interpret!;
@@ -64,7 +64,7 @@ describe('codex login status', () => {
 describe('gemini files and env', () => {
   let box: ReturnType<typeof makeSandbox>;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
     mkdirSync(join(box.home, '.gemini'));
   });
   afterEach(() => box.cleanup());
@@ -118,7 +118,7 @@ describe('gemini files and env', () => {
 describe('CriticLogins', () => {
   let box: ReturnType<typeof makeSandbox>;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
   });
   afterEach(() => box.cleanup());
 
@@ -171,7 +171,7 @@ describe('CriticLogins', () => {
     const checker = logins(fakeConfig({ probeTimeoutMs: 2_000 }), env, clock);
     const pending = checker.check('claude');
     // The --version probe answers at once; the status command logs its start, then hangs until the deadline.
-    await waitFor(() => readLog(box.log).some((c) => c.argv[0] === 'auth'));
+    await waitUntil(() => readLog(box.log).some((c) => c.argv[0] === 'auth'));
     clock.advance(2_000);
     expect(await pending).toMatchObject({
       loggedIn: null,

@@ -5,7 +5,7 @@ import type { ConfigInput, CriticName } from '../../src/config/index.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { type Clock, ManualClock, sha256Hex } from '../../src/infra/index.js';
-import { fakeConfig, isRunning, makeSandbox, readLog, waitFor } from './critics-helpers.js';
+import { fakeConfig, isAlive, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
 const CRITICS: CriticName[] = ['claude', 'codex', 'gemini'];
 const VERSIONS = { claude: '2.1.197', codex: '0.169.0', gemini: '0.61.0' };
@@ -25,7 +25,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
   let box: ReturnType<typeof makeSandbox>;
   let env: NodeJS.ProcessEnv;
   beforeEach(() => {
-    box = makeSandbox();
+    box = makeSandbox('brutalist-critics-');
     env = {
       PATH: process.env.PATH,
       HOME: box.home,
@@ -64,7 +64,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     const release = join(box.dir, 'release');
     const clock = new ManualClock();
     const pending = run(setup({}, clock), `${prompt}\n@@fake wait_file=${release}`);
-    await waitFor(() => runCalls().length === 1);
+    await waitUntil(() => runCalls().length === 1);
     clock.advance(1_234);
     writeFileSync(release, '');
     const result = await pending;
@@ -196,7 +196,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
   it('stops a hung CLI at options.timeoutMs when it is tighter than the config (CLI_TIMEOUT)', async () => {
     const clock = new ManualClock();
     const pending = run(setup({ cliTimeoutMs: 600_000 }, clock), 'p\n@@fake hang=1', { timeoutMs: 2_000 });
-    await waitFor(() => runCalls().length === 1);
+    await waitUntil(() => runCalls().length === 1);
     clock.advance(2_000);
     const err = await rejection(pending);
     expect(err.code).toBe('CLI_TIMEOUT');
@@ -209,9 +209,9 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
       setup({ cliTimeoutMs: 5_000, killGraceMs: 1_000 }, clock),
       'p\n@@fake hang=1\n@@fake ignore_sigterm=1',
     );
-    await waitFor(() => runCalls().length === 1);
+    await waitUntil(() => runCalls().length === 1);
     clock.advance(5_000);
-    expect(isRunning(runCalls()[0]?.pid ?? 0)).toBe(true);
+    expect(isAlive(runCalls()[0]?.pid ?? 0)).toBe(true);
     clock.advance(1_000);
     expect((await rejection(pending)).code).toBe('CLI_TIMEOUT');
   });
@@ -219,7 +219,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
   it('stops a CLI that goes silent for stallTimeoutMs (CLI_STALLED)', async () => {
     const clock = new ManualClock();
     const pending = run(setup({ stallTimeoutMs: 30_000, cliTimeoutMs: 600_000 }, clock), 'p\n@@fake hang=1');
-    await waitFor(() => runCalls().length === 1);
+    await waitUntil(() => runCalls().length === 1);
     clock.advance(30_000);
     expect((await rejection(pending)).code).toBe('CLI_STALLED');
   });
@@ -227,7 +227,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
   it('stops the CLI when the caller aborts (CANCELLED)', async () => {
     const controller = new AbortController();
     const pending = run(setup(), 'p\n@@fake hang=1', { signal: controller.signal });
-    await waitFor(() => runCalls().length === 1);
+    await waitUntil(() => runCalls().length === 1);
     controller.abort();
     const err = await rejection(pending);
     expect(err.code).toBe('CANCELLED');
@@ -263,7 +263,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
     );
     expect(result.exitClass).toBe('ok');
     const pid = Number(readFileSync(pidfile, 'utf8'));
-    await waitFor(() => !isRunning(pid), 5_000);
+    await waitUntil(() => !isAlive(pid), 5_000);
   });
 
   it('is CLI_NOT_FOUND without spawning when the binary is missing', async () => {
@@ -276,7 +276,7 @@ describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
 
 describe('runCritic with the fake claude losing its final burst (claude 2.1.197 on a pipe)', () => {
   it('recovers the whole critique from the streamed deltas', async () => {
-    const box = makeSandbox();
+    const box = makeSandbox('brutalist-critics-');
     try {
       const config = fakeConfig({});
       const env = { PATH: process.env.PATH, HOME: box.home, FAKE_CLI_LOG: box.log };

@@ -8,7 +8,7 @@ import { CriticGuard, type GuardedCall } from '../../src/engine/guarded-runner.j
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { systemClock } from '../../src/infra/index.js';
 import type { PressureReading } from '../../src/resilience/index.js';
-import { fakeConfig, makeSandbox, readLog, waitFor } from './critics-helpers.js';
+import { fakeConfig, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
 const CALM: PressureReading = { eventLoopDelayMs: 0, heapUsedPct: 10, children: 0 };
 
@@ -16,7 +16,7 @@ let box: ReturnType<typeof makeSandbox>;
 let guards: CriticGuard[] = [];
 
 beforeEach(() => {
-  box = makeSandbox();
+  box = makeSandbox('brutalist-critics-');
 });
 
 afterEach(() => {
@@ -85,7 +85,7 @@ describe('circuit breaker with real critics', () => {
   it('lets exactly one half-open probe spawn under 5 concurrent calls, then closes', async () => {
     const { run, spawns, guard } = setup({ breakerRecoveryTimeoutMs: 100 });
     for (let i = 0; i < 5; i++) await codeOf(run('claude', FAIL));
-    await waitFor(() => guard.breakers.claude.state.kind === 'half_open', 5_000);
+    await waitUntil(() => guard.breakers.claude.state.kind === 'half_open', 5_000);
     const before = spawns();
     const codes = await Promise.all(
       Array.from({ length: 5 }, () => codeOf(run('claude', 'probe\n@@fake delay_ms=200\n'))),
@@ -99,7 +99,7 @@ describe('circuit breaker with real critics', () => {
   it('returns a hung probe to OPEN at the request deadline', async () => {
     const { run, guard, call } = setup({ breakerRecoveryTimeoutMs: 100 });
     for (let i = 0; i < 5; i++) await codeOf(run('claude', FAIL));
-    await waitFor(() => guard.breakers.claude.state.kind === 'half_open', 5_000);
+    await waitUntil(() => guard.breakers.claude.state.kind === 'half_open', 5_000);
     const deadline = call({ deadlineAt: systemClock.now() + 400 });
     const err = await errorOf(run('claude', 'probe\n@@fake hang=1\n', deadline));
     expect(err.code).toBe('DEADLINE_EXCEEDED');
@@ -114,7 +114,7 @@ describe('circuit breaker with real critics', () => {
     const hung = Array.from({ length: 6 }, () =>
       codeOf(run('claude', 'x\n@@fake hang=1\n', undefined, controller.signal)),
     );
-    await waitFor(() => spawns() >= 2, 5_000);
+    await waitUntil(() => spawns() >= 2, 5_000);
     const codex = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(run('codex', `idea ${i}`))));
     expect(codex).toEqual(Array(20).fill('ok'));
     controller.abort();
@@ -146,7 +146,7 @@ describe('admission with real critics', () => {
     // The first run holds the only slot until the second one's deadline has passed, however slow the machine.
     const release = join(box.dir, 'release');
     const first = run('claude', `slow\n@@fake wait_file=${release}\n`);
-    await waitFor(() => spawns() === 1);
+    await waitUntil(() => spawns() === 1);
     const late = run('claude', 'queued', call({ deadlineAt: systemClock.now() + 150 }));
     expect(await codeOf(late)).toBe('DEADLINE_EXCEEDED');
     writeFileSync(release, '');

@@ -1,4 +1,5 @@
-// Test harness: a temp project, fake critic CLIs wired through config env, and the built server over stdio.
+// Test harness: a temp project, fake critic CLIs wired through config or env, their invocation log, and the server
+// (built, over stdio; or in process).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,33 +8,39 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type Config, type ConfigInput, resolveConfig } from '../../src/config/index.js';
 import { type App, createApp } from '../../src/transport/index.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const FAKE_BIN = join(REPO, 'test/fixtures/bin');
+export const fakeBin = (name: string) => join(FAKE_BIN, name);
 export const CLI_JS = join(REPO, 'dist/cli.js');
 
 export interface Sandbox {
   readonly dir: string;
   readonly project: string;
+  /** An empty folder: a critic run there must see nothing. */
+  readonly target: string;
   readonly home: string;
   readonly log: string;
   cleanup(): void;
 }
 
-/** A temp dir with a small project (src + git-ish layout), a HOME, and a fake-CLI log file path. */
+/** A temp dir with a small project (src + git-ish layout), an empty target, a HOME, and a fake-CLI log file path. */
 export function makeSandbox(prefix = 'brutalist-e2e-'): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const project = join(dir, 'project');
+  const target = join(dir, 'target');
   const home = join(dir, 'home');
   mkdirSync(join(project, 'src'), { recursive: true });
+  mkdirSync(target);
   mkdirSync(home);
   writeFileSync(join(project, 'src', 'index.ts'), 'export const answer = 42;\n');
   writeFileSync(join(project, 'package.json'), '{"name":"demo","version":"1.0.0"}\n');
   return {
     dir,
     project,
+    target,
     home,
     log: join(dir, 'fake-cli.log'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
@@ -46,9 +53,9 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: sandbox.home,
     XDG_CONFIG_HOME: join(sandbox.home, '.config'),
-    BRUTALIST_CLAUDE_BIN: join(FAKE_BIN, 'claude'),
-    BRUTALIST_CODEX_BIN: join(FAKE_BIN, 'codex'),
-    BRUTALIST_GEMINI_BIN: join(FAKE_BIN, 'gemini'),
+    BRUTALIST_CLAUDE_BIN: fakeBin('claude'),
+    BRUTALIST_CODEX_BIN: fakeBin('codex'),
+    BRUTALIST_GEMINI_BIN: fakeBin('gemini'),
     BRUTALIST_EXTRA_ENV: 'FAKE_CLI_*',
     BRUTALIST_ROOTS: sandbox.project,
     BRUTALIST_PROGRESS_INTERVAL_MS: '250',
@@ -80,21 +87,32 @@ export async function connectStdio(
   return { client, close: () => client.close(), pid: transport.pid ?? -1 };
 }
 
-/** Reads the fake CLIs' invocation log (one JSON line per invocation). */
-export function readLog(
-  path: string,
-): Array<{ argv: string[]; env: Record<string, string>; stdin: string; cwd: string; pid: number }> {
+/** One invocation of a fake CLI, as it logs it (test/fixtures/bin). */
+export interface LoggedInvocation {
+  argv: string[];
+  env: Record<string, string>;
+  stdin: string;
+  cwd: string;
+  cwdEntries: string[] | null;
+  cwdMode: number | null;
+  probeRead?: string;
+  pid: number;
+  ppid: number;
+}
+
+/** Reads the fake CLIs' invocation log (one JSON line per invocation); none yet: empty. */
+export function readLog(path: string): LoggedInvocation[] {
   try {
     return readFileSync(path, 'utf8')
       .split('\n')
       .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as LoggedInvocation);
   } catch {
     return [];
   }
 }
 
-/** True while `pid` is a live (non-zombie) process. */
+/** True while `pid` is a live process (not a zombie, not dead). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -102,8 +120,9 @@ export function isAlive(pid: number): boolean {
     return false;
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }
@@ -117,6 +136,11 @@ export async function waitFor(predicate: () => boolean, limitMs: number): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
   return predicate();
+}
+
+/** Like waitFor, but a condition that never holds fails the test here, with this message. */
+export async function waitUntil(predicate: () => boolean, limitMs = 10_000): Promise<void> {
+  if (!(await waitFor(predicate, limitMs))) throw new Error('waitUntil: condition not met in time');
 }
 
 /** The app in this process (so coverage sees it), reached by the real SDK client over the SDK's in-memory transport. */
@@ -152,18 +176,30 @@ export async function connectInProcess(
   };
 }
 
-/** Config overrides that point every critic at the fake CLIs and let `FAKE_CLI_*` knobs through. */
+/**
+ * Every critic pointed at its fake, the `FAKE_CLI_*` knobs let through. Unconfined: the fakes' log is on the host
+ * and their pids are host pids (confinement has its own tests, which ask for the sandbox).
+ */
+const FAKE_CRITIC_OVERRIDES: ConfigInput = {
+  claudeBin: fakeBin('claude'),
+  codexBin: fakeBin('codex'),
+  geminiBin: fakeBin('gemini'),
+  extraEnv: ['FAKE_CLI_*'],
+  sandbox: 'off',
+};
+
+/** Server config overrides: the fake critics, the sandbox's project as the only root, short bounds. */
 export function fakeCritics(sandbox: Sandbox, extra: ConfigInput = {}): ConfigInput {
   return {
-    claudeBin: join(FAKE_BIN, 'claude'),
-    codexBin: join(FAKE_BIN, 'codex'),
-    geminiBin: join(FAKE_BIN, 'gemini'),
-    extraEnv: ['FAKE_CLI_*'],
+    ...FAKE_CRITIC_OVERRIDES,
     roots: [sandbox.project],
-    // Unconfined: the fakes' log is on the host and their pids are host pids (confinement has its own tests).
-    sandbox: 'off',
     killGraceMs: 500,
     cliTimeoutMs: 20_000,
     ...extra,
   };
+}
+
+/** A resolved config with the fake critics and otherwise the defaults, for tests of the critics layer. */
+export function fakeConfig(overrides: ConfigInput = {}): Config {
+  return resolveConfig({ overrides: { ...FAKE_CRITIC_OVERRIDES, ...overrides } });
 }
