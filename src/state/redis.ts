@@ -5,9 +5,9 @@ import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { RedisConnection, reply } from './redis-connection.js';
 import { resultPart, type StoredResultHead, splitResult, wholeResult } from './result-chunks.js';
 import type {
+  BackendStateStore,
   CacheEntry,
   LockLease,
-  StateStore,
   StateStoreStats,
   StoredResult,
   StoredResultPart,
@@ -53,7 +53,7 @@ export interface RedisStateStoreOptions {
  * expiry is exact under a manual clock too. The connection (redis-connection.ts) never queues a command while
  * Redis is away: during an outage every call fails at once with STATE_UNAVAILABLE.
  */
-export class RedisStateStore extends KeyValueStateStore implements StateStore {
+export class RedisStateStore extends KeyValueStateStore implements BackendStateStore {
   private readonly conn: RedisConnection;
   private readonly prefix: string;
   private readonly cacheMaxEntryBytes: number;

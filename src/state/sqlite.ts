@@ -27,9 +27,9 @@ import {
 import { SqliteLocks } from './sqlite-locks.js';
 import { prepare, rowBytes, SQLITE_ROW_OVERHEAD_BYTES, type Statements } from './sqlite-statements.js';
 import type {
+  BackendStateStore,
   CacheEntry,
   LockLease,
-  StateStore,
   StateStoreStats,
   StoredResult,
   StoredResultPart,
@@ -75,7 +75,7 @@ export interface SqliteStateStoreOptions {
  * Opens (creating or migrating) the store. A file that is not a readable SQLite database is moved aside
  * and reported as STATE_UNAVAILABLE (see openFailure in sqlite-file.ts); the next start begins afresh.
  */
-export class SqliteStateStore extends KeyValueStateStore implements StateStore {
+export class SqliteStateStore extends KeyValueStateStore implements BackendStateStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly maxBytes: number;
