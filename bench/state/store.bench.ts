@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newToken } from '../../src/infra/index.js';
 import {
+  type BackendStateStore,
   MemoryStateStore,
   RedisStateStore,
   SqliteStateStore,
-  type StateStore,
 } from '../../src/state/index.js';
 import { fmt, summary } from '../stats.js';
 
@@ -17,7 +17,7 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEXT = 'A critique paragraph with some code `x = f(y)` in it.\n'.repeat(200); // ~11 KB
 const limits = { maxBytes: 512 * 2 ** 20, maxEntries: 100_000, cacheMaxEntryBytes: 4 * 2 ** 20 };
 
-async function measure(store: StateStore): Promise<{ set: number[]; get: number[] }> {
+async function measure(store: BackendStateStore): Promise<{ set: number[]; get: number[] }> {
   const set: number[] = [];
   const get: number[] = [];
   for (let i = 0; i < 100; i++) {
@@ -39,7 +39,7 @@ async function measure(store: StateStore): Promise<{ set: number[]; get: number[
 export async function run(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'brutalist-bench-state-'));
   const prefix = `brutalist-bench:${newToken()}:`;
-  const stores: Array<[string, () => StateStore]> = [
+  const stores: Array<[string, () => BackendStateStore]> = [
     ['memory', () => new MemoryStateStore(limits)],
     ['sqlite', () => new SqliteStateStore({ ...limits, dir })],
     [

@@ -2,19 +2,8 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { Clock } from '../infra/index.js';
-import type {
-  CacheEntry,
-  Conversation,
-  LockLease,
-  PaginationToken,
-  RunRecord,
-  SessionData,
-  StateStore,
-  StateStoreStats,
-  StoredResult,
-  StoredResultPart,
-  StoreHealth,
-} from './types.js';
+import { ForwardingStateStore } from './forwarding.js';
+import type { CacheEntry, StateStore, StateStoreStats } from './types.js';
 import { checkKey, checkTtl } from './validate.js';
 
 const gzipAsync = promisify(gzip);
@@ -58,7 +47,7 @@ interface FrontEntry {
  * The front is per process: another instance's newer entry for a key shows here once this copy expires
  * or is evicted (keys include the target's content fingerprint, so an edit is a new key anyway).
  */
-export class CacheFront implements StateStore {
+export class CacheFront extends ForwardingStateStore {
   private readonly front = new Map<string, FrontEntry>();
   private frontBytes = 0;
   private frontHits = 0;
@@ -67,11 +56,13 @@ export class CacheFront implements StateStore {
   private compressedWrites = 0;
 
   constructor(
-    private readonly inner: StateStore,
+    inner: StateStore,
     private readonly options: CacheFrontOptions,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async getCache(key: string): Promise<CacheEntry | null> {
+  override async getCache(key: string): Promise<CacheEntry | null> {
     const now = this.options.clock.now();
     const held = this.front.get(key);
     if (held) {
@@ -99,7 +90,7 @@ export class CacheFront implements StateStore {
     return entry;
   }
 
-  async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
+  override async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
     checkKey(key);
     if (ttlMs !== 0) checkTtl(ttlMs);
     if (JSON.stringify(entry).length > this.options.maxEntryBytes) return false;
@@ -130,7 +121,7 @@ export class CacheFront implements StateStore {
     };
   }
 
-  async stats(): Promise<StateStoreStats> {
+  override async stats(): Promise<StateStoreStats> {
     const inner = await this.inner.stats();
     return {
       ...inner,
@@ -161,65 +152,14 @@ export class CacheFront implements StateStore {
     this.frontBytes -= held.bytes;
   }
 
-  // ---- everything else passes through
+  // ---- everything else passes through (ForwardingStateStore), except sweeping and closing the front
 
-  setSession(id: string, data: SessionData, ttlMs: number): Promise<void> {
-    return this.inner.setSession(id, data, ttlMs);
-  }
-  getSession(id: string): Promise<SessionData | null> {
-    return this.inner.getSession(id);
-  }
-  setPaginationToken(id: string, token: PaginationToken): Promise<void> {
-    return this.inner.setPaginationToken(id, token);
-  }
-  getPaginationToken(id: string): Promise<PaginationToken | null> {
-    return this.inner.getPaginationToken(id);
-  }
-  putResult(result: StoredResult, ttlMs: number): Promise<void> {
-    return this.inner.putResult(result, ttlMs);
-  }
-  getResult(contextId: string): Promise<StoredResult | null> {
-    return this.inner.getResult(contextId);
-  }
-  getResultPart(contextId: string, from: number, to: number): Promise<StoredResultPart | null> {
-    return this.inner.getResultPart(contextId, from, to);
-  }
-  putConversation(conversation: Conversation, ttlMs: number, maxTurns: number): Promise<void> {
-    return this.inner.putConversation(conversation, ttlMs, maxTurns);
-  }
-  getConversation(contextId: string): Promise<Conversation | null> {
-    return this.inner.getConversation(contextId);
-  }
-  putRun(record: RunRecord, ttlMs: number): Promise<void> {
-    return this.inner.putRun(record, ttlMs);
-  }
-  getRun(contextId: string): Promise<RunRecord | null> {
-    return this.inner.getRun(contextId);
-  }
-  acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
-    return this.inner.acquireLock(key, ttlMs);
-  }
-  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease | null> {
-    return this.inner.extendLock(lease, ttlMs);
-  }
-  releaseLock(lease: LockLease): Promise<boolean> {
-    return this.inner.releaseLock(lease);
-  }
-  incrementCounter(key: string, ttlMs: number, by?: number): Promise<number> {
-    return this.inner.incrementCounter(key, ttlMs, by);
-  }
-  sharedSecret(name: string): Promise<string> {
-    return this.inner.sharedSecret(name);
-  }
-  async cleanupExpired(): Promise<number> {
+  override async cleanupExpired(): Promise<number> {
     const now = this.options.clock.now();
     for (const [key, held] of this.front) if (held.expiresAt <= now) this.forget(key);
     return this.inner.cleanupExpired();
   }
-  health(): Promise<StoreHealth> {
-    return this.inner.health();
-  }
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.front.clear();
     this.frontBytes = 0;
     await this.inner.close();

@@ -3,6 +3,7 @@
 export * from './cache-front.js';
 export * from './degrading.js';
 export * from './factory.js';
+export * from './forwarding.js';
 export * from './memory.js';
 export * from './pages.js';
 export * from './redis.js';

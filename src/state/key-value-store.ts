@@ -4,6 +4,7 @@
  */
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import { partOf } from './result-chunks.js';
 import type {
   CacheEntry,
   Conversation,
@@ -13,14 +14,7 @@ import type {
   StoredResult,
   StoredResultPart,
 } from './types.js';
-import {
-  checkCursorExpiry,
-  checkMaxTurns,
-  checkTtl,
-  checkWindow,
-  clampWindow,
-  isRunRecord,
-} from './validate.js';
+import { checkCursorExpiry, checkMaxTurns, checkTtl, checkWindow, isRunRecord } from './validate.js';
 
 export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache' | 'run';
 
@@ -139,11 +133,4 @@ export abstract class KeyValueStateStore {
     else this.cacheMisses++;
     return entry;
   }
-}
-
-/** The part of a whole stored result in [from, to), clamped to its text. */
-export function partOf(result: StoredResult, from: number, to: number): StoredResultPart {
-  const { text, ...rest } = result;
-  const window = clampWindow(text.length, from, to);
-  return { ...rest, totalChars: text.length, from: window.from, text: text.slice(window.from, window.to) };
 }

@@ -4,7 +4,7 @@ import { type Clock, newToken, systemClock } from '../infra/index.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { type ListNode, RecencyList } from './recency-list.js';
 import { type Snapshot, snapshot, stringBytes } from './snapshot.js';
-import type { CacheEntry, LockLease, StateStore, StateStoreStats, StoreHealth } from './types.js';
+import type { BackendStateStore, CacheEntry, LockLease, StateStoreStats, StoreHealth } from './types.js';
 import {
   checkCounterStep,
   checkKey,
@@ -52,7 +52,7 @@ interface Node extends ListNode<Node> {
  * other entry over maxBytes throws STATE_VALUE_TOO_LARGE (not retryable) — it could never be held, and a result that cannot
  * be stored cannot be paged. Everything else fits by evicting least-recently-used entries first.
  */
-export class MemoryStateStore extends KeyValueStateStore implements StateStore {
+export class MemoryStateStore extends KeyValueStateStore implements BackendStateStore {
   private readonly maxBytes: number;
   private readonly maxEntries: number;
   private readonly cacheMaxEntryBytes: number;

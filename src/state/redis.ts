@@ -1,13 +1,13 @@
 /** RedisStateStore: the shared StateStore for several instances — TTLs in Redis, atomic steps in Lua, bounded waits. */
-import { Redis } from 'ioredis';
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, newToken, systemClock, type TimerHandle } from '../infra/index.js';
+import { type Clock, newToken, systemClock } from '../infra/index.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
-import * as lua from './redis-scripts.js';
+import { RedisConnection, reply } from './redis-connection.js';
+import { resultPart, type StoredResultHead, splitResult, wholeResult } from './result-chunks.js';
 import type {
+  BackendStateStore,
   CacheEntry,
   LockLease,
-  StateStore,
   StateStoreStats,
   StoredResult,
   StoredResultPart,
@@ -19,7 +19,6 @@ import {
   checkLockTtl,
   checkTtl,
   checkWindow,
-  clampWindow,
   DEFAULT_MAX_VALUE_DEPTH,
   DEFAULT_SWEEP_BATCH_SIZE,
   encodeValue,
@@ -27,10 +26,7 @@ import {
   positiveInt,
 } from './validate.js';
 
-/** Callers that may wait for the first connection at once; more fail at once (no unbounded queue). */
-export const MAX_READY_WAITERS = 1_024;
-/** Longest pause between reconnect attempts, so service resumes within about this long after Redis returns. */
-export const MAX_RECONNECT_DELAY_MS = 1_000;
+export { MAX_READY_WAITERS, MAX_RECONNECT_DELAY_MS } from './redis-connection.js';
 
 export interface RedisStateStoreOptions {
   readonly url: string;
@@ -51,96 +47,42 @@ export interface RedisStateStoreOptions {
   readonly watchdogClock?: Clock;
 }
 
-type Script = (...args: Array<string | number | Buffer>) => Promise<unknown>;
-
-const SCRIPTS = {
-  setEntry: [lua.SET_ENTRY, 3],
-  setResult: [lua.SET_RESULT, 3],
-  sweep: [lua.SWEEP, 1],
-  deleteIfExpired: [lua.DELETE_IF_EXPIRED, 3],
-  acquire: [lua.ACQUIRE, 3],
-  extend: [lua.EXTEND, 2],
-  release: [lua.RELEASE, 1],
-  increment: [lua.INCREMENT, 1],
-} as const;
-
 /**
  * Entries are strings `expiresAt\njson` with a native PX TTL, indexed in one sorted set by expiry (for
  * cleanupExpired and the entry count). Reads compare the stored expiry with the injected clock, so
- * expiry is exact under a manual clock too. Commands never queue while disconnected
- * (enableOfflineQueue off, no per-request retries): during an outage every call fails at once with
- * STATE_UNAVAILABLE, memory stays flat, and the client reconnects by itself (at most
- * MAX_RECONNECT_DELAY_MS between attempts). A watchdog pings once per commandTimeoutMs and drops a
- * connection that stopped answering, so a silent network (packets dropped) is noticed too.
+ * expiry is exact under a manual clock too. The connection (redis-connection.ts) never queues a command while
+ * Redis is away: during an outage every call fails at once with STATE_UNAVAILABLE.
  */
-export class RedisStateStore extends KeyValueStateStore implements StateStore {
-  private readonly redis: Redis;
+export class RedisStateStore extends KeyValueStateStore implements BackendStateStore {
+  private readonly conn: RedisConnection;
   private readonly prefix: string;
   private readonly cacheMaxEntryBytes: number;
   private readonly sweepBatchSize: number;
   private readonly maxValueDepth: number;
-  private readonly commandTimeoutMs: number;
   protected readonly clock: Clock;
-  private readonly watchdogClock: Clock;
-  private readonly log: (line: string) => void;
-  private readonly scripts: Record<keyof typeof SCRIPTS, Script>;
-  private watchdog: TimerHandle | undefined;
-  private everReady = false;
-  private notReadySince: number;
-  private readyWaiters = 0;
-  private lastError = '';
 
   constructor(options: RedisStateStoreOptions) {
     super();
     this.prefix = options.keyPrefix;
-    this.commandTimeoutMs = positiveInt('redisCommandTimeoutMs', options.commandTimeoutMs);
+    const commandTimeoutMs = positiveInt('redisCommandTimeoutMs', options.commandTimeoutMs);
     this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
     this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? DEFAULT_SWEEP_BATCH_SIZE);
     this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
     this.clock = options.clock ?? systemClock;
-    this.watchdogClock = options.watchdogClock ?? systemClock;
-    this.log = options.log ?? (() => {});
-    this.notReadySince = this.watchdogClock.now();
-    try {
-      this.redis = new Redis(options.url, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: this.commandTimeoutMs,
-        connectTimeout: this.commandTimeoutMs,
-        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), MAX_RECONNECT_DELAY_MS),
-        reconnectOnError: () => false,
-        lazyConnect: false,
-      });
-    } catch (err) {
-      throw new BrutalistError('CONFIG_INVALID', 'redisUrl is not a valid Redis URL.', {
-        cause: err,
-        data: { option: 'redisUrl' },
-      });
-    }
-    this.redis.on('error', (err: Error) => {
-      // Without a listener ioredis prints every error; the message is kept for health() and logged once.
-      const message = err.message.split('\n')[0] ?? 'error';
-      if (message !== this.lastError) this.log(`brutalist-mcp: redis: ${message}`);
-      this.lastError = message;
+    this.conn = new RedisConnection({
+      url: options.url,
+      commandTimeoutMs,
+      clock: options.watchdogClock ?? systemClock,
+      log: options.log ?? (() => {}),
     });
-    this.redis.on('ready', () => {
-      if (this.everReady) this.log('brutalist-mcp: redis: connection restored');
-      this.everReady = true;
-      this.lastError = '';
-    });
-    this.redis.on('close', () => {
-      this.notReadySince = this.watchdogClock.now();
-    });
-    const scripts: Partial<Record<keyof typeof SCRIPTS, Script>> = {};
-    for (const [name, [source, numberOfKeys]] of Object.entries(SCRIPTS)) {
-      this.redis.defineCommand(`brutalist_${name}`, { lua: source, numberOfKeys });
-      // defineCommand adds the method at run time, so its type is not known to ioredis's typings.
-      const command: unknown = Reflect.get(this.redis, `brutalist_${name}`);
-      if (typeof command !== 'function') throw new Error(`ioredis did not define the ${name} script`);
-      scripts[name as keyof typeof SCRIPTS] = (...args) => Promise.resolve(command.apply(this.redis, args));
-    }
-    this.scripts = scripts as Record<keyof typeof SCRIPTS, Script>;
-    this.scheduleWatchdog();
+  }
+
+  private get redis() {
+    return this.conn.redis;
+  }
+
+  private get scripts() {
+    return this.conn.scripts;
   }
 
   async setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
@@ -158,10 +100,8 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     this.assertOpen();
     const key = checkKey(result?.contextId);
     const ttl = checkTtl(ttlMs);
-    const { text, ...head } = result;
-    if (typeof text !== 'string')
-      throw new BrutalistError('INVALID_ARGUMENT', 'A result needs a text string.');
-    const json = encodeValue({ ...head, totalChars: text.length }, this.maxValueDepth);
+    const { head, text } = splitResult(result);
+    const json = encodeValue(head, this.maxValueDepth);
     const expiresAt = this.clock.now() + ttl;
     await this.op(() =>
       this.scripts.setResult(
@@ -184,12 +124,8 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
       this.redis.multi().get(this.entryKey('result', key)).getBuffer(this.textKey('result', key)).exec(),
     );
     const head = await this.liveValue<StoredResultHead>('result', key, reply<string>(replies, 0));
-    if (!head) return null;
-    const { text, totalChars, ...rest } = head;
-    if (typeof text === 'string') return { ...rest, text }; // stored whole by an earlier version
-    const whole = reply<Buffer>(replies, 1)?.toString('utf16le');
     // The text key evicted on its own (maxmemory) reads as no result.
-    return whole !== undefined && whole.length === totalChars ? { ...rest, text: whole } : null;
+    return head && wholeResult(head, () => reply<Buffer>(replies, 1)?.toString('utf16le'));
   }
 
   /** One MULTI: the entry, the text's length and GETRANGE over the window's bytes. */
@@ -208,16 +144,13 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
       return multi.exec();
     });
     const head = await this.liveValue<StoredResultHead>('result', key, reply<string>(replies, 0));
-    if (!head) return null;
-    const { text, totalChars, ...rest } = head;
-    if (typeof text === 'string') {
-      const w = clampWindow(text.length, window.from, window.to);
-      return { ...rest, totalChars: text.length, from: w.from, text: text.slice(w.from, w.to) };
-    }
-    if (typeof totalChars !== 'number' || reply<number>(replies, 1) !== 2 * totalChars) return null;
-    const w = clampWindow(totalChars, window.from, window.to);
-    const part = w.to > w.from ? (reply<Buffer>(replies, 2)?.toString('utf16le') ?? '') : '';
-    return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part } : null;
+    return (
+      head &&
+      resultPart(head, window.from, window.to, (start, end, totalChars) => {
+        if (reply<number>(replies, 1) !== 2 * totalChars) return undefined; // the text key is gone (evicted on its own)
+        return end > start ? (reply<Buffer>(replies, 2)?.toString('utf16le') ?? '') : '';
+      })
+    );
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<LockLease | null> {
@@ -317,15 +250,14 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
       await this.op(() => this.redis.ping());
       return { backend: 'redis', status: 'ok' };
     } catch {
-      return { backend: 'redis', status: 'degraded', detail: `redis ${this.redis.status}` };
+      return { backend: 'redis', status: 'degraded', detail: `redis ${this.conn.status}` };
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.watchdog) this.watchdogClock.clearTimeout(this.watchdog);
-    this.redis.disconnect(false);
+    this.conn.close();
   }
 
   // ---- internals
@@ -418,90 +350,9 @@ export class RedisStateStore extends KeyValueStateStore implements StateStore {
     return JSON.parse(raw.slice(newline + 1)) as T;
   }
 
-  /** Runs one Redis step; any failure (unreachable, timeout, script error) is STATE_UNAVAILABLE. */
+  /** Runs one Redis step (see RedisConnection.op), refused once this store is closed. */
   private async op<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
-    await this.whenReady();
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof BrutalistError) throw err;
-      throw unavailable(err);
-    }
+    return this.conn.op(fn);
   }
-
-  /**
-   * Before the first connection, waits for it (bounded by commandTimeoutMs and MAX_READY_WAITERS);
-   * after an outage has begun, fails at once so requests never pile up behind a dead Redis.
-   */
-  private async whenReady(): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    if (this.everReady || this.readyWaiters >= MAX_READY_WAITERS || this.redis.status === 'end') {
-      throw unavailable();
-    }
-    this.readyWaiters++;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = this.watchdogClock.setTimeout(() => {
-          this.redis.off('ready', onReady);
-          reject(unavailable());
-        }, this.commandTimeoutMs);
-        const onReady = () => {
-          this.watchdogClock.clearTimeout(timer);
-          resolve();
-        };
-        this.redis.once('ready', onReady);
-      });
-    } finally {
-      this.readyWaiters--;
-    }
-  }
-
-  private scheduleWatchdog(): void {
-    this.watchdog = this.watchdogClock.setTimeout(() => {
-      void this.checkConnection().finally(() => {
-        if (!this.closed) this.scheduleWatchdog();
-      });
-    }, this.commandTimeoutMs);
-  }
-
-  /** Pings a ready connection and drops it when it does not answer; resets a connection stuck before ready. */
-  private async checkConnection(): Promise<void> {
-    if (this.closed) return;
-    const status = this.redis.status;
-    if (status === 'ready') {
-      try {
-        await this.redis.ping();
-      } catch {
-        if (!this.closed && this.redis.status === 'ready') {
-          this.lastError = 'no answer to ping';
-          this.log('brutalist-mcp: redis: no answer to ping; reconnecting');
-          this.redis.disconnect(true);
-        }
-      }
-      return;
-    }
-    if (status === 'connect' && this.watchdogClock.now() - this.notReadySince > 2 * this.commandTimeoutMs) {
-      this.notReadySince = this.watchdogClock.now();
-      this.redis.disconnect(true);
-    }
-  }
-}
-
-/** A result entry as this version stores it: the text lives under its text key; earlier ones kept `text` here. */
-type StoredResultHead = Omit<StoredResult, 'text'> & { readonly totalChars?: number; readonly text?: string };
-
-/** The value of reply `i` of a MULTI; a failed command inside it fails the call like any Redis error. */
-function reply<T>(replies: [Error | null, unknown][] | null, i: number): T | null {
-  const entry = replies?.[i];
-  if (!entry) throw unavailable();
-  if (entry[0]) throw unavailable(entry[0]);
-  return (entry[1] ?? null) as T | null;
-}
-
-function unavailable(cause?: unknown): BrutalistError {
-  return new BrutalistError('STATE_UNAVAILABLE', 'The Redis state store is unreachable.', {
-    ...(cause === undefined ? {} : { cause }),
-    data: { backend: 'redis' },
-  });
 }

@@ -1,5 +1,9 @@
 /** Result text in fixed-size chunks, so a store can read one page's worth of a long critique instead of all of it. */
 
+import { BrutalistError } from '../errors/index.js';
+import type { StoredResult, StoredResultPart } from './types.js';
+import { clampWindow } from './validate.js';
+
 /** UTF-16 code units per stored chunk (one less when the cut would fall inside a surrogate pair). */
 export const RESULT_CHUNK_CHARS = 32_768;
 
@@ -53,4 +57,65 @@ export function joinWindow(chunks: readonly TextChunk[], from: number, to: numbe
     out += chunk.text.slice(Math.max(0, from - chunk.start), Math.min(chunk.text.length, to - chunk.start));
   }
   return out;
+}
+
+/**
+ * A result entry as the SQLite and Redis stores keep it: the metadata and `totalChars`, with the text stored
+ * apart (chunk rows, a text key). Entries written before chunking (schema version 2) kept `text` here instead.
+ */
+export type StoredResultHead = Omit<StoredResult, 'text'> & {
+  readonly totalChars?: number;
+  readonly text?: string;
+};
+
+/** Splits a result into the head to store and its text. @throws BrutalistError INVALID_ARGUMENT without a text. */
+export function splitResult(result: StoredResult): {
+  readonly head: StoredResultHead;
+  readonly text: string;
+} {
+  const { text, ...rest } = result;
+  if (typeof text !== 'string') throw new BrutalistError('INVALID_ARGUMENT', 'A result needs a text string.');
+  return { head: { ...rest, totalChars: text.length }, text };
+}
+
+/** The part of a whole stored result in [from, to), clamped to its text. */
+export function partOf(result: StoredResult, from: number, to: number): StoredResultPart {
+  const { text, ...rest } = result;
+  const window = clampWindow(text.length, from, to);
+  return { ...rest, totalChars: text.length, from: window.from, text: text.slice(window.from, window.to) };
+}
+
+/**
+ * The whole result from its head, reading the text apart with `readText` (undefined when it is gone). Text that
+ * is missing or not `totalChars` long (a lost chunk or key) reads as no result, never as a shorter critique.
+ */
+export function wholeResult(
+  head: StoredResultHead,
+  readText: (totalChars: number) => string | undefined,
+): StoredResult | null {
+  const { text, totalChars, ...rest } = head;
+  if (typeof text === 'string') return { ...rest, text }; // stored whole by an earlier version
+  if (typeof totalChars !== 'number') return null;
+  const whole = readText(totalChars);
+  return whole !== undefined && whole.length === totalChars ? { ...rest, text: whole } : null;
+}
+
+/**
+ * Part [from, to) of a result from its head, reading code units [from, to) of the text (clamped) with
+ * `readWindow`. A window that does not come back whole reads as no result, never as a short page.
+ */
+export function resultPart(
+  head: StoredResultHead,
+  from: number,
+  to: number,
+  readWindow: (from: number, to: number, totalChars: number) => string | undefined,
+): StoredResultPart | null {
+  const { text, totalChars, ...rest } = head;
+  if (typeof text === 'string') return partOf({ ...rest, text }, from, to); // stored whole by an earlier version
+  if (typeof totalChars !== 'number') return null;
+  const w = clampWindow(totalChars, from, to);
+  const part = readWindow(w.from, w.to, totalChars);
+  return part !== undefined && part.length === w.to - w.from
+    ? { ...rest, totalChars, from: w.from, text: part }
+    : null;
 }

@@ -1,4 +1,4 @@
-/** The StateStore interface (the seed's, completed): sessions, cursors, results, conversations, cache. */
+/** The StateStore interface callers use (results, conversations, runs, cache, locks), and the backends' fuller one. */
 import type { CriticName } from '../config/index.js';
 
 /** Who owns a piece of state: results, cursors and conversations are only served to their owner. */
@@ -134,18 +134,16 @@ export interface StoreHealth {
   readonly detail?: string;
 }
 
+/**
+ * What the engine, the server and the CLI use. Decorators (CacheFront, DegradingStateStore) implement this by
+ * extending ForwardingStateStore and overriding what they change; a later feature adds a method here only when
+ * something outside src/state calls it.
+ */
 export interface StateStore {
-  setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void>;
-  getSession(sessionId: string): Promise<SessionData | null>;
-
-  setPaginationToken(cursorId: string, token: PaginationToken): Promise<void>;
-  getPaginationToken(cursorId: string): Promise<PaginationToken | null>;
-
   putResult(result: StoredResult, ttlMs: number): Promise<void>;
-  getResult(contextId: string): Promise<StoredResult | null>;
   /**
    * Part of a stored result: code units [from, to) of its text plus its metadata, reading only about that much
-   * of the stored text. Null when absent or expired, like getResult.
+   * of the stored text. Null when absent or expired.
    * @throws BrutalistError INVALID_ARGUMENT when from or to is not a safe integer >= 0, or to < from.
    */
   getResultPart(contextId: string, from: number, to: number): Promise<StoredResultPart | null>;
@@ -176,9 +174,6 @@ export interface StateStore {
   /** Deletes the lock only when it is still held by this lease's token; returns whether it did. */
   releaseLock(lease: LockLease): Promise<boolean>;
 
-  /** Adds `by` (default 1) to a counter and returns the new value; a new counter lives `ttlMs` (a window). */
-  incrementCounter(key: string, ttlMs: number, by?: number): Promise<number>;
-
   /** A random secret shared by every process on this store, created on first request and kept. */
   sharedSecret(name: string): Promise<string>;
 
@@ -187,4 +182,23 @@ export interface StateStore {
   stats(): Promise<StateStoreStats>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/**
+ * The backends (memory, SQLite, Redis) beyond StateStore: sessions, cursors, whole-result reads and counters.
+ * Nothing outside src/state calls these (cursors are HMAC-signed, results are read a page at a time); the
+ * stores keep them, and their tests check them (test/unit/state-contract.ts, backendStoreContract).
+ */
+export interface BackendStateStore extends StateStore {
+  setSession(sessionId: string, data: SessionData, ttlMs: number): Promise<void>;
+  getSession(sessionId: string): Promise<SessionData | null>;
+
+  setPaginationToken(cursorId: string, token: PaginationToken): Promise<void>;
+  getPaginationToken(cursorId: string): Promise<PaginationToken | null>;
+
+  /** The whole result (text and metadata), or null when absent or expired. */
+  getResult(contextId: string): Promise<StoredResult | null>;
+
+  /** Adds `by` (default 1) to a counter and returns the new value; a new counter lives `ttlMs` (a window). */
+  incrementCounter(key: string, ttlMs: number, by?: number): Promise<number>;
 }

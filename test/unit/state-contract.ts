@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import type {
+  BackendStateStore,
   CacheEntry,
   Conversation,
   PaginationToken,
@@ -62,12 +63,6 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       for (const s of open.splice(0)) await s.close();
     });
 
-    const session = (): SessionData => ({
-      owner: 'alice',
-      createdAt: clock.now(),
-      lastSeenAt: clock.now(),
-      clientName: 'claude-code',
-    });
     const result = (contextId: string, text = 'critique'): StoredResult => ({
       contextId,
       owner: 'alice',
@@ -96,68 +91,27 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       meta: { critic: 'gemini' },
       storedAt: clock.now(),
     });
-    const token = (contextId: string, ttlMs: number): PaginationToken => ({
-      contextId,
-      owner: 'alice',
-      offset: 90_000,
-      limit: 90_000,
-      expiresAt: clock.now() + ttlMs,
-    });
-
-    describe('sessions', () => {
-      it('returns a stored session and null for an unknown id', async () => {
-        await fresh();
-        await store.setSession('s1', session(), MINUTE);
-        expect(await store.getSession('s1')).toEqual(session());
-        expect(await store.getSession('nope')).toBeNull();
-      });
-
-      it('keeps a session until its ttl has passed, then reads it as null', async () => {
-        await fresh();
-        await store.setSession('s1', session(), MINUTE);
-        clock.advance(MINUTE - 1);
-        expect(await store.getSession('s1')).not.toBeNull();
-        clock.advance(1);
-        expect(await store.getSession('s1')).toBeNull();
-      });
-
-      it('replaces a session written twice under the same id', async () => {
-        await fresh();
-        await store.setSession('s1', session(), MINUTE);
-        await store.setSession('s1', { ...session(), owner: 'bob' }, MINUTE);
-        expect((await store.getSession('s1'))?.owner).toBe('bob');
-      });
-    });
-
-    describe('cursors', () => {
-      it('returns a stored cursor until its own expiresAt', async () => {
-        await fresh();
-        await store.setPaginationToken('c1', token('ctx', MINUTE));
-        expect(await store.getPaginationToken('c1')).toEqual(token('ctx', MINUTE));
-        clock.advance(MINUTE);
-        expect(await store.getPaginationToken('c1')).toBeNull();
-      });
-
-      it('does not keep a cursor that has already expired', async () => {
-        await fresh();
-        await store.setPaginationToken('c1', token('ctx', -1));
-        expect(await store.getPaginationToken('c1')).toBeNull();
-      });
-    });
+    /** The whole result through the public surface: one window over all of it. */
+    async function whole(contextId: string): Promise<StoredResult | null> {
+      const part = await store.getResultPart(contextId, 0, Number.MAX_SAFE_INTEGER);
+      if (!part) return null;
+      const { contextId: id, owner, text, meta, createdAt } = part;
+      return { contextId: id, owner, text, meta, createdAt };
+    }
 
     describe('results', () => {
       it('round-trips text with emoji and newlines and nested metadata', async () => {
         await fresh();
         const r = result('ctx', '# Verdict\n\nThis 🔥 is fine 👍🏽\n');
         await store.putResult(r, MINUTE);
-        expect(await store.getResult('ctx')).toEqual(r);
+        expect(await whole('ctx')).toEqual(r);
       });
 
       it('reads a result as null once its ttl has passed', async () => {
         await fresh();
         await store.putResult(result('ctx'), MINUTE);
         clock.advance(MINUTE);
-        expect(await store.getResult('ctx')).toBeNull();
+        expect(await whole('ctx')).toBeNull();
       });
     });
 
@@ -213,7 +167,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
           await expectWindow(text, from, to);
         }
         expect((await store.getResultPart('ctx', C - 1, C + 1))?.text).toBe('🔥');
-        expect(await store.getResult('ctx')).toMatchObject({ text });
+        expect(await whole('ctx')).toMatchObject({ text });
       });
 
       it('clamps a window past the end, and reads an empty window at the end', async () => {
@@ -229,7 +183,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await fresh();
         await store.putResult(result('ctx', ''), MINUTE);
         await expectWindow('', 0, 10);
-        expect(await store.getResult('ctx')).toMatchObject({ text: '' });
+        expect(await whole('ctx')).toMatchObject({ text: '' });
       });
 
       it('reads null for a missing id and for an expired result, and rewrites replace the text', async () => {
@@ -359,24 +313,9 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       });
     });
 
-    it('keeps namespaces apart: the same key in each namespace holds its own value', async () => {
-      await fresh();
-      await store.setSession('x', session(), MINUTE);
-      await store.setPaginationToken('x', token('from-cursor', MINUTE));
-      await store.putResult(result('x', 'from-result'), MINUTE);
-      await store.putConversation(conversation('x', 1), MINUTE, 10);
-      await store.setCache('x', cacheEntry('from-cache'), MINUTE);
-      expect((await store.getSession('x'))?.clientName).toBe('claude-code');
-      expect((await store.getPaginationToken('x'))?.contextId).toBe('from-cursor');
-      expect((await store.getResult('x'))?.text).toBe('from-result');
-      expect((await store.getConversation('x'))?.tool).toBe('roast_codebase');
-      expect((await store.getCache('x'))?.text).toBe('from-cache');
-      expect((await store.stats()).entries).toBe(5);
-    });
-
     it('counts the expired entries cleanupExpired removes and leaves live ones', async () => {
       await fresh();
-      for (const id of ['a', 'b', 'c']) await store.setSession(id, session(), MINUTE);
+      for (const id of ['a', 'b', 'c']) await store.putConversation(conversation(id, 1), MINUTE, 10);
       await store.putResult(result('live'), 10 * MINUTE);
       await store.setCache('live', cacheEntry('live'), 10 * MINUTE);
       clock.advance(MINUTE);
@@ -384,7 +323,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       for (let i = 0; i < 10; i++) removed += await store.cleanupExpired();
       expect(removed).toBe(3);
       expect((await store.stats()).entries).toBe(2);
-      expect(await store.getResult('live')).not.toBeNull();
+      expect(await whole('live')).not.toBeNull();
     });
 
     describe('copy safety', () => {
@@ -395,7 +334,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await store.putResult(r, MINUTE);
         meta.critics.push('gemini');
         meta.nested.deep.length = 0;
-        expect(await store.getResult('ctx')).toEqual(result('ctx'));
+        expect(await whole('ctx')).toEqual(result('ctx'));
       });
 
       it('is unaffected when the caller mutates a value it read', async () => {
@@ -411,13 +350,6 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
           () => Object.assign(got.turns[0]!, { text: 'changed' }),
         );
         expect(await store.getConversation('ctx')).toEqual(conversation('ctx', 2));
-      });
-
-      it('gives values back in their JSON form (undefined properties dropped)', async () => {
-        await fresh();
-        const s = { ...session(), clientName: undefined };
-        await store.setSession('s', s, MINUTE);
-        expect(Object.keys((await store.getSession('s')) ?? {})).not.toContain('clientName');
       });
     });
 
@@ -481,17 +413,6 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       });
     });
 
-    describe('counters', () => {
-      it('counts within a window and starts again after it', async () => {
-        await fresh();
-        expect(await store.incrementCounter('rate:alice', MINUTE)).toBe(1);
-        expect(await store.incrementCounter('rate:alice', MINUTE, 4)).toBe(5);
-        expect(await store.incrementCounter('rate:bob', MINUTE)).toBe(1);
-        clock.advance(MINUTE);
-        expect(await store.incrementCounter('rate:alice', MINUTE)).toBe(1);
-      });
-    });
-
     it('gives the same shared secret for a name on every call, and different ones per name', async () => {
       await fresh();
       const a = await store.sharedSecret('cursor');
@@ -507,7 +428,7 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
 
     it('rejects a ttl that is not a finite positive number with INVALID_ARGUMENT', async () => {
       await fresh();
-      expect(await codeOf(store.setSession('s', session(), -1))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(store.putConversation(conversation('c', 1), -1, 10))).toBe('INVALID_ARGUMENT');
       expect(await codeOf(store.putResult(result('r'), Number.NaN))).toBe('INVALID_ARGUMENT');
       expect(await codeOf(store.setCache('k', cacheEntry('x'), Number.POSITIVE_INFINITY))).toBe(
         'INVALID_ARGUMENT',
@@ -518,12 +439,173 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
       await fresh();
       await store.putResult(result('ctx'), MINUTE);
       await store.close();
-      expect(await codeOf(store.getResult('ctx'))).toBe('STATE_UNAVAILABLE');
-      expect(await codeOf(store.setSession('s', session(), MINUTE))).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.getResultPart('ctx', 0, 1))).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.putConversation(conversation('c', 1), MINUTE, 10))).toBe('STATE_UNAVAILABLE');
       expect(await codeOf(store.setCache('k', cacheEntry('x'), MINUTE))).toBe('STATE_UNAVAILABLE');
       expect(await codeOf(store.cleanupExpired())).toBe('STATE_UNAVAILABLE');
       expect(await codeOf(store.acquireLock('l', MINUTE))).toBe('STATE_UNAVAILABLE');
       await store.close();
+    });
+  });
+}
+
+/**
+ * What the three backends offer beyond StateStore (BackendStateStore): sessions, cursors, whole-result reads
+ * and counters. Decorators do not have these; memory, SQLite and Redis must pass this besides the contract.
+ */
+export function backendStoreContract(
+  name: string,
+  make: (clock: ManualClock) => Promise<BackendStateStore>,
+): void {
+  describe(`BackendStateStore contract: ${name}`, () => {
+    let clock: ManualClock;
+    let store: BackendStateStore;
+    const open: BackendStateStore[] = [];
+
+    async function fresh(): Promise<BackendStateStore> {
+      clock = new ManualClock();
+      store = await make(clock);
+      open.push(store);
+      return store;
+    }
+
+    afterEach(async () => {
+      for (const s of open.splice(0)) await s.close();
+    });
+
+    const session = (): SessionData => ({
+      owner: 'alice',
+      createdAt: clock.now(),
+      lastSeenAt: clock.now(),
+      clientName: 'claude-code',
+    });
+    const result = (contextId: string, text = 'critique'): StoredResult => ({
+      contextId,
+      owner: 'alice',
+      text,
+      meta: { critics: ['claude', 'codex'], nested: { deep: [1, { x: 'y' }] } },
+      createdAt: clock.now(),
+    });
+    const conversation = (contextId: string): Conversation => ({
+      contextId,
+      owner: 'alice',
+      tool: 'roast_codebase',
+      critics: ['claude'],
+      turns: [],
+    });
+    const cacheEntry = (text: string): CacheEntry => ({ text, meta: {}, storedAt: clock.now() });
+    const token = (contextId: string, ttlMs: number): PaginationToken => ({
+      contextId,
+      owner: 'alice',
+      offset: 90_000,
+      limit: 90_000,
+      expiresAt: clock.now() + ttlMs,
+    });
+
+    describe('sessions', () => {
+      it('returns a stored session and null for an unknown id', async () => {
+        await fresh();
+        await store.setSession('s1', session(), MINUTE);
+        expect(await store.getSession('s1')).toEqual(session());
+        expect(await store.getSession('nope')).toBeNull();
+      });
+
+      it('keeps a session until its ttl has passed, then reads it as null', async () => {
+        await fresh();
+        await store.setSession('s1', session(), MINUTE);
+        clock.advance(MINUTE - 1);
+        expect(await store.getSession('s1')).not.toBeNull();
+        clock.advance(1);
+        expect(await store.getSession('s1')).toBeNull();
+      });
+
+      it('replaces a session written twice under the same id', async () => {
+        await fresh();
+        await store.setSession('s1', session(), MINUTE);
+        await store.setSession('s1', { ...session(), owner: 'bob' }, MINUTE);
+        expect((await store.getSession('s1'))?.owner).toBe('bob');
+      });
+    });
+
+    describe('cursors', () => {
+      it('returns a stored cursor until its own expiresAt', async () => {
+        await fresh();
+        await store.setPaginationToken('c1', token('ctx', MINUTE));
+        expect(await store.getPaginationToken('c1')).toEqual(token('ctx', MINUTE));
+        clock.advance(MINUTE);
+        expect(await store.getPaginationToken('c1')).toBeNull();
+      });
+
+      it('does not keep a cursor that has already expired', async () => {
+        await fresh();
+        await store.setPaginationToken('c1', token('ctx', -1));
+        expect(await store.getPaginationToken('c1')).toBeNull();
+      });
+    });
+
+    describe('results', () => {
+      it('round-trips text with emoji and newlines and nested metadata', async () => {
+        await fresh();
+        const r = result('ctx', '# Verdict\n\nThis 🔥 is fine 👍🏽\n');
+        await store.putResult(r, MINUTE);
+        expect(await store.getResult('ctx')).toEqual(r);
+      });
+
+      it('reads a result as null once its ttl has passed', async () => {
+        await fresh();
+        await store.putResult(result('ctx'), MINUTE);
+        clock.advance(MINUTE);
+        expect(await store.getResult('ctx')).toBeNull();
+      });
+    });
+
+    describe('counters', () => {
+      it('counts within a window and starts again after it', async () => {
+        await fresh();
+        expect(await store.incrementCounter('rate:alice', MINUTE)).toBe(1);
+        expect(await store.incrementCounter('rate:alice', MINUTE, 4)).toBe(5);
+        expect(await store.incrementCounter('rate:bob', MINUTE)).toBe(1);
+        clock.advance(MINUTE);
+        expect(await store.incrementCounter('rate:alice', MINUTE)).toBe(1);
+      });
+    });
+
+    it('keeps namespaces apart: the same key in each namespace holds its own value', async () => {
+      await fresh();
+      await store.setSession('x', session(), MINUTE);
+      await store.setPaginationToken('x', token('from-cursor', MINUTE));
+      await store.putResult(result('x', 'from-result'), MINUTE);
+      await store.putConversation(conversation('x'), MINUTE, 10);
+      await store.setCache('x', cacheEntry('from-cache'), MINUTE);
+      expect((await store.getSession('x'))?.clientName).toBe('claude-code');
+      expect((await store.getPaginationToken('x'))?.contextId).toBe('from-cursor');
+      expect((await store.getResult('x'))?.text).toBe('from-result');
+      expect((await store.getConversation('x'))?.tool).toBe('roast_codebase');
+      expect((await store.getCache('x'))?.text).toBe('from-cache');
+      expect((await store.stats()).entries).toBe(5);
+    });
+
+    it('gives whole results back as stored, unaffected by later changes to the stored object', async () => {
+      await fresh();
+      const r = result('ctx');
+      await store.putResult(r, MINUTE);
+      (r.meta as { critics: string[] }).critics.push('gemini');
+      expect(await store.getResult('ctx')).toEqual(result('ctx'));
+    });
+
+    it('gives values back in their JSON form (undefined properties dropped)', async () => {
+      await fresh();
+      const s = { ...session(), clientName: undefined };
+      await store.setSession('s', s, MINUTE);
+      expect(Object.keys((await store.getSession('s')) ?? {})).not.toContain('clientName');
+    });
+
+    it('rejects a session ttl that is not a finite positive number, and fails after close', async () => {
+      await fresh();
+      expect(await codeOf(store.setSession('s', session(), -1))).toBe('INVALID_ARGUMENT');
+      await store.close();
+      expect(await codeOf(store.getResult('ctx'))).toBe('STATE_UNAVAILABLE');
+      expect(await codeOf(store.setSession('s', session(), MINUTE))).toBe('STATE_UNAVAILABLE');
     });
   });
 }

@@ -85,7 +85,8 @@ describe('createApp sweeps', () => {
     });
     const app = createApp(config, { env: {}, clock });
     for (let i = 0; i < 5; i++) {
-      await app.store.setSession(`s${i}`, { owner: 'o', createdAt: 0, lastSeenAt: 0 }, 1_000);
+      const conversation = { contextId: `c${i}`, owner: 'o', tool: 'roast', critics: [], turns: [] };
+      await app.store.putConversation(conversation, 1_000, 10);
     }
     expect((await app.store.stats()).entries).toBe(5);
     const flush = () => new Promise((r) => setImmediate(r));

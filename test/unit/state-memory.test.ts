@@ -10,9 +10,11 @@ import {
   type SessionData,
   type StoredResult,
 } from '../../src/state/index.js';
-import { CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
+import { backendStoreContract, CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
 
-stateStoreContract('MemoryStateStore', async (clock) => new MemoryStateStore({ ...CONTRACT_LIMITS, clock }));
+const memoryStore = async (clock: ManualClock) => new MemoryStateStore({ ...CONTRACT_LIMITS, clock });
+stateStoreContract('MemoryStateStore', memoryStore);
+backendStoreContract('MemoryStateStore', memoryStore);
 
 const MINUTE = 60_000;
 const KIB = 1024;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/infra/index.js';
-import { MemoryStateStore, SqliteStateStore, type StateStore } from '../../src/state/index.js';
+import { type BackendStateStore, MemoryStateStore, SqliteStateStore } from '../../src/state/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-model-'));
 let n = 0;
@@ -36,7 +36,7 @@ const op = fc.oneof(
 
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
 
-async function apply(store: StateStore, clock: ManualClock, o: Op): Promise<unknown> {
+async function apply(store: BackendStateStore, clock: ManualClock, o: Op): Promise<unknown> {
   switch (o.kind) {
     case 'put':
       await store.putResult(

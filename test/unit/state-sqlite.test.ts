@@ -15,17 +15,17 @@ import {
   type StoredResult,
 } from '../../src/state/index.js';
 import { CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
-import { CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
+import { backendStoreContract, CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-sqlite-'));
 let n = 0;
 const newDir = () => join(root, `s${n++}`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-stateStoreContract(
-  'SqliteStateStore',
-  async (clock) => new SqliteStateStore({ ...CONTRACT_LIMITS, dir: newDir(), clock }),
-);
+const sqliteStore = async (clock: ManualClock) =>
+  new SqliteStateStore({ ...CONTRACT_LIMITS, dir: newDir(), clock });
+stateStoreContract('SqliteStateStore', sqliteStore);
+backendStoreContract('SqliteStateStore', sqliteStore);
 
 const MINUTE = 60_000;
 const result = (contextId: string, text: string): StoredResult => ({
