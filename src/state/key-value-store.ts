@@ -3,7 +3,7 @@
  * namespaced key-value operations each backend provides (memory map, SQLite table, Redis keys).
  */
 import { BrutalistError } from '../errors/index.js';
-import type { Clock } from '../infra/index.js';
+import { type Clock, systemClock } from '../infra/index.js';
 import { partOf } from './result-chunks.js';
 import type {
   CacheEntry,
@@ -14,15 +14,45 @@ import type {
   StoredResult,
   StoredResultPart,
 } from './types.js';
-import { checkCursorExpiry, checkMaxTurns, checkTtl, checkWindow, isRunRecord } from './validate.js';
+import {
+  checkCursorExpiry,
+  checkMaxTurns,
+  checkTtl,
+  checkWindow,
+  DEFAULT_MAX_VALUE_DEPTH,
+  DEFAULT_SWEEP_BATCH_SIZE,
+  isRunRecord,
+  positiveInt,
+} from './validate.js';
 
 export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache' | 'run';
 
+/** The bounds every store takes, checked once here. */
+export interface StoreBoundsOptions {
+  /** Largest cache entry accepted by setCache; larger ones are refused (false). */
+  readonly cacheMaxEntryBytes: number;
+  /** Entries cleanupExpired() examines per call; the next call continues where this one stopped. */
+  readonly sweepBatchSize?: number;
+  /** Deepest nesting accepted in a stored value (meta objects). */
+  readonly maxValueDepth?: number;
+  readonly clock?: Clock;
+}
+
 export abstract class KeyValueStateStore {
-  protected abstract readonly clock: Clock;
+  protected readonly clock: Clock;
+  protected readonly cacheMaxEntryBytes: number;
+  protected readonly sweepBatchSize: number;
+  protected readonly maxValueDepth: number;
   protected closed = false;
   protected cacheHits = 0;
   protected cacheMisses = 0;
+
+  constructor(options: StoreBoundsOptions, defaultSweepBatchSize = DEFAULT_SWEEP_BATCH_SIZE) {
+    this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
+    this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? defaultSweepBatchSize);
+    this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Stores `value` under namespace+key for ttlMs; throws STATE_VALUE_TOO_LARGE (not retryable) with `tooLarge` when it cannot fit. */
   protected abstract put(

@@ -1,7 +1,7 @@
 /** MemoryStateStore: the in-process StateStore — one bounded LRU map with per-entry TTL for every namespace. */
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, newToken, systemClock } from '../infra/index.js';
-import { KeyValueStateStore, type Namespace } from './key-value-store.js';
+import { newToken } from '../infra/index.js';
+import { KeyValueStateStore, type Namespace, type StoreBoundsOptions } from './key-value-store.js';
 import { type ListNode, RecencyList } from './recency-list.js';
 import { type Snapshot, snapshot, stringBytes } from './snapshot.js';
 import type { BackendStateStore, CacheEntry, LockLease, StateStoreStats, StoreHealth } from './types.js';
@@ -10,8 +10,6 @@ import {
   checkKey,
   checkLockTtl,
   checkTtl,
-  DEFAULT_MAX_VALUE_DEPTH,
-  DEFAULT_SWEEP_BATCH_SIZE,
   FENCE_RETENTION_MS,
   positiveInt,
 } from './validate.js';
@@ -20,18 +18,11 @@ import {
 export const ENTRY_OVERHEAD_BYTES = 128;
 export { DEFAULT_MAX_VALUE_DEPTH, DEFAULT_SWEEP_BATCH_SIZE } from './validate.js';
 
-export interface MemoryStateStoreOptions {
+export interface MemoryStateStoreOptions extends StoreBoundsOptions {
   /** Estimated bytes (see snapshot.ts and ENTRY_OVERHEAD_BYTES) held before least-recently-used eviction. */
   readonly maxBytes: number;
   /** Entries held, all namespaces together, before least-recently-used eviction. */
   readonly maxEntries: number;
-  /** Largest cache entry accepted by setCache; larger ones are refused (false). */
-  readonly cacheMaxEntryBytes: number;
-  readonly clock?: Clock;
-  /** Entries cleanupExpired() examines per call; the next call continues where this one stopped. */
-  readonly sweepBatchSize?: number;
-  /** Deepest nesting accepted in a stored value (meta objects). */
-  readonly maxValueDepth?: number;
 }
 
 interface Node extends ListNode<Node> {
@@ -55,10 +46,6 @@ interface Node extends ListNode<Node> {
 export class MemoryStateStore extends KeyValueStateStore implements BackendStateStore {
   private readonly maxBytes: number;
   private readonly maxEntries: number;
-  private readonly cacheMaxEntryBytes: number;
-  private readonly sweepBatchSize: number;
-  private readonly maxValueDepth: number;
-  protected readonly clock: Clock;
 
   private readonly map = new Map<string, Node>();
   private readonly list = new RecencyList<Node>();
@@ -72,13 +59,9 @@ export class MemoryStateStore extends KeyValueStateStore implements BackendState
   private fenceSeq = 0;
 
   constructor(options: MemoryStateStoreOptions) {
-    super();
+    super(options);
     this.maxBytes = positiveInt('maxBytes', options.maxBytes);
     this.maxEntries = positiveInt('maxEntries', options.maxEntries);
-    this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
-    this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? DEFAULT_SWEEP_BATCH_SIZE);
-    this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
-    this.clock = options.clock ?? systemClock;
   }
 
   /** A ttlMs of 0 means "cache disabled": nothing is stored and the answer is false. */

@@ -19,8 +19,6 @@ import {
   checkLockTtl,
   checkTtl,
   checkWindow,
-  DEFAULT_MAX_VALUE_DEPTH,
-  DEFAULT_SWEEP_BATCH_SIZE,
   encodeValue,
   FENCE_RETENTION_MS,
   positiveInt,
@@ -56,19 +54,11 @@ export interface RedisStateStoreOptions {
 export class RedisStateStore extends KeyValueStateStore implements BackendStateStore {
   private readonly conn: RedisConnection;
   private readonly prefix: string;
-  private readonly cacheMaxEntryBytes: number;
-  private readonly sweepBatchSize: number;
-  private readonly maxValueDepth: number;
-  protected readonly clock: Clock;
 
   constructor(options: RedisStateStoreOptions) {
-    super();
+    super(options);
     this.prefix = options.keyPrefix;
     const commandTimeoutMs = positiveInt('redisCommandTimeoutMs', options.commandTimeoutMs);
-    this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
-    this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? DEFAULT_SWEEP_BATCH_SIZE);
-    this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
-    this.clock = options.clock ?? systemClock;
     this.conn = new RedisConnection({
       url: options.url,
       commandTimeoutMs,

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, newToken, systemClock } from '../infra/index.js';
+import { type Clock, newToken } from '../infra/index.js';
 import { tightenDatabaseFiles } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import {
@@ -41,7 +41,6 @@ import {
   checkLockTtl,
   checkTtl,
   checkWindow,
-  DEFAULT_MAX_VALUE_DEPTH,
   encodeValue,
   positiveInt,
 } from './validate.js';
@@ -80,10 +79,6 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
   private readonly db: Database.Database;
   private readonly maxBytes: number;
   private readonly maxEntries: number;
-  private readonly cacheMaxEntryBytes: number;
-  private readonly sweepBatchSize: number;
-  private readonly maxValueDepth: number;
-  protected readonly clock: Clock;
   private readonly q: Statements;
   private readonly tx: ReturnType<SqliteStateStore['transactions']>;
   private readonly locks: SqliteLocks;
@@ -95,17 +90,10 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
   private expiredSeen: readonly [Namespace, string] | undefined;
 
   constructor(options: SqliteStateStoreOptions) {
-    super();
+    super(options, DEFAULT_SQLITE_SWEEP_BATCH_SIZE);
     this.maxBytes = positiveInt('maxBytes', options.maxBytes);
     this.maxEntries = positiveInt('maxEntries', options.maxEntries);
-    this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
-    this.sweepBatchSize = positiveInt(
-      'sweepBatchSize',
-      options.sweepBatchSize ?? DEFAULT_SQLITE_SWEEP_BATCH_SIZE,
-    );
-    this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    this.clock = options.clock ?? systemClock;
     this.path = join(options.dir, STATE_FILE_NAME);
     prepareStateFolder(options.dir, this.path, options.log);
     let db: Database.Database | undefined;
