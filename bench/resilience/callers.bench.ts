@@ -79,41 +79,58 @@ async function ceiling(fake: string, callers: number, n: number, cwd: string, ho
   };
 }
 
-/** 20 callers through the server with the Node-sized fake, against the spawn ceiling measured right before. */
-async function nodeSized(): Promise<Record<string, number>> {
-  const fake = ensureNodeClaudeBundle();
-  const sandbox = makeSandbox('brutalist-bench-callers-');
+/** One server's 20 callers with the Node-sized fake; `sandbox` auto is the default configuration. */
+async function servedNodeSized(
+  fake: string,
+  sandbox: ReturnType<typeof makeSandbox>,
+  mode: string,
+): Promise<Run> {
   const env = serverEnv(sandbox, {
     BRUTALIST_CRITIC_PREFERENCE: 'claude',
     BRUTALIST_CLAUDE_BIN: fake,
     BRUTALIST_CACHE_TTL_MS: '0',
+    BRUTALIST_SANDBOX: mode,
   });
   delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
   const { client, close } = await connectStdio(env, sandbox.project);
   try {
-    await drive(client, 4, 'warm up', 8);
+    await drive(client, 4, `warm up ${mode}`, 8);
+    return await drive(client, 20, `node twenty ${mode}`, NODE_N);
+  } finally {
+    await close();
+  }
+}
+
+/** 20 callers through the server with the Node-sized fake, against the spawn ceiling measured right before. */
+async function nodeSized(): Promise<Record<string, number>> {
+  const fake = ensureNodeClaudeBundle();
+  const sandbox = makeSandbox('brutalist-bench-callers-');
+  try {
     const limit = await ceiling(fake, 20, NODE_N, sandbox.project, sandbox.home);
-    const served = await drive(client, 20, 'node twenty', NODE_N);
-    console.log(`callers: ${NODE_N} calls, Node-sized fake, 20 callers, default configuration`);
+    const unconfined = await servedNodeSized(fake, sandbox, 'off');
+    const served = await servedNodeSized(fake, sandbox, 'auto');
+    console.log(`callers: ${NODE_N} calls, Node-sized fake, 20 callers`);
     for (const [label, r] of [
-      ['bare spawns', limit],
-      ['via server ', served],
+      ['bare spawns              ', limit],
+      ['via server, sandbox off  ', unconfined],
+      ['via server, default (auto)', served],
     ] as const) {
       console.log(
         `  ${label}  p50 ${fmt(r.p50)}  p95 ${fmt(r.p95)}  ${r.perSecond.toFixed(1)} calls/s  ${r.rejected} errors`,
       );
     }
+    const pct = (r: Run) => ((100 * r.perSecond) / limit.perSecond).toFixed(1);
     console.log(
-      `  served/ceiling throughput ${((100 * served.perSecond) / limit.perSecond).toFixed(1)} % (target >= 70 %)`,
+      `  served/ceiling throughput: default ${pct(served)} %, sandbox off ${pct(unconfined)} % (target >= 70 %, p95 <= 1.5 s)`,
     );
     return {
       nodeCeiling: limit.perSecond,
       nodeServed: served.perSecond,
       nodeP95: served.p95,
       nodeErrors: served.rejected,
+      nodeServedUnconfined: unconfined.perSecond,
     };
   } finally {
-    await close();
     sandbox.cleanup();
   }
 }
