@@ -21,6 +21,28 @@ function cpuMs(pid: number): number {
 
 const MIB = 1024 * 1024;
 
+/** The server's RSS sampled every 10 ms from now until stop(): the figure at start and the peak. */
+function rssSampler(pid: number): { idle: number; stop(): number } {
+  const idle = rssBytes(pid);
+  let peak = idle;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssBytes(pid));
+  }, 10);
+  return {
+    idle,
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, rssBytes(pid));
+    },
+  };
+}
+
+/** One call first (everything loaded), then half a second for the heap to settle before measuring. */
+async function settle(client: Awaited<ReturnType<typeof connectStdio>>['client']): Promise<void> {
+  await client.callTool({ name: 'cli_agent_roster', arguments: {} });
+  await new Promise((r) => setTimeout(r, 500));
+}
+
 async function memoryAndCpu(): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-stream-');
   const env = serverEnv(sandbox, {
@@ -31,20 +53,16 @@ async function memoryAndCpu(): Promise<Record<string, number>> {
   });
   const { client, close, pid } = await connectStdio(env, sandbox.project);
   try {
-    await client.callTool({ name: 'cli_agent_roster', arguments: {} });
-    await new Promise((r) => setTimeout(r, 500));
-    const idle = rssBytes(pid);
-    let peak = idle;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssBytes(pid));
-    }, 10);
+    await settle(client);
+    const rss = rssSampler(pid);
+    const idle = rss.idle;
     const cpuBefore = cpuMs(pid);
     const result = await client.callTool(
       { name: 'roast', arguments: { domain: 'idea', context: 'print forever', clis: ['gemini'] } },
       undefined,
       { onprogress: () => {}, timeout: 120_000 },
     );
-    clearInterval(sampler);
+    const peak = rss.stop();
     const cpu = cpuMs(pid) - cpuBefore;
     const critic = (
       result.structuredContent as { critics: Array<{ outputBytes: number; truncated: boolean }> }
@@ -146,19 +164,15 @@ async function claudeDeltas(
   });
   const { client, close, pid } = await connectStdio(env, sandbox.project);
   try {
-    await client.callTool({ name: 'cli_agent_roster', arguments: {} });
-    await new Promise((r) => setTimeout(r, 500));
-    const idle = rssBytes(pid);
-    let peak = idle;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssBytes(pid));
-    }, 10);
+    await settle(client);
+    const rss = rssSampler(pid);
+    const idle = rss.idle;
     const result = await client.callTool(
       { name: 'roast', arguments: { domain: 'idea', context: `answer of ${bytes} bytes`, clis: ['claude'] } },
       undefined,
       { onprogress: () => {}, timeout: 300_000 },
     );
-    clearInterval(sampler);
+    const peak = rss.stop();
     const content = result.structuredContent as {
       critics: Array<{ truncated: boolean }>;
       page: { totalChars: number };
