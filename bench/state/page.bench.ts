@@ -6,25 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config/index.js';
 import { ResultPages } from '../../src/engine/results.js';
-import type { ResultMeta } from '../../src/engine/types.js';
 import { systemClock } from '../../src/infra/index.js';
 import { SqliteStateStore } from '../../src/state/index.js';
+import { EMPTY_ROAST_META } from '../../test/support/results.js';
 import { fmt, summary } from '../stats.js';
 
 const CALLS = Number(process.env.BENCH_PAGE_CALLS ?? 300);
 const TOTAL_CHARS = 4_000_000;
 const LINE = 'A critique line with code `x = f(y)` and an emoji 🔥 in it, long enough to matter.\n';
-const META: ResultMeta = {
-  tool: 'roast',
-  domain: 'idea',
-  critics: [],
-  cached: false,
-  cacheAgeMs: null,
-  skipped: [],
-  notes: [],
-  sanitized: { controls: 0, escapes: 0, bidi: 0, secrets: 0, envValues: 0 },
-  redactedInput: { secrets: 0, envValues: 0 },
-};
+const META = EMPTY_ROAST_META;
 
 export async function run(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'brutalist-bench-page-'));

@@ -1,10 +1,11 @@
 // The debate's cache key and verbose details: only what changes the debate's text selects a cached one.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import { CriticAvailability, type CriticResult } from '../../src/critics/index.js';
+import { CriticAvailability } from '../../src/critics/index.js';
 import { type CriticRunner, Engine, type EngineResult, type RequestContext } from '../../src/engine/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import { fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
+import { criticResult } from '../support/results.js';
 
 let sandbox: Sandbox;
 beforeEach(() => {
@@ -24,19 +25,7 @@ function harness() {
   const answer = { text: 'first answer', runs: 0 };
   const runner: CriticRunner = async (critic) => {
     answer.runs++;
-    const result: CriticResult = {
-      critic,
-      cliVersion: '1.0.0',
-      model: undefined,
-      argv: ['--fake-flag'],
-      promptSha256: 'abc',
-      durationMs: 1,
-      exitClass: 'ok',
-      outputBytes: answer.text.length,
-      truncated: false,
-      usage: undefined,
-      text: answer.text,
-    };
+    const result = criticResult(critic, answer.text, { argv: ['--fake-flag'], promptSha256: 'abc' });
     return result;
   };
   const engine = new Engine({

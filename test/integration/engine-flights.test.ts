@@ -6,6 +6,7 @@ import { type CriticRunner, Engine, type RequestContext } from '../../src/engine
 import { MemoryStateStore } from '../../src/state/index.js';
 import type { StreamEvent } from '../../src/streaming/index.js';
 import { fakeCritics, makeSandbox, type Sandbox, waitFor } from '../support/harness.js';
+import { criticResult } from '../support/results.js';
 
 let sandbox: Sandbox;
 beforeEach(() => {
@@ -34,20 +35,7 @@ function harness() {
     new Promise<CriticResult>((resolve) => {
       runs.push({
         critic,
-        finish: (text) =>
-          resolve({
-            critic,
-            cliVersion: '1.0.0',
-            model: undefined,
-            argv: [],
-            promptSha256: '',
-            durationMs: 1,
-            exitClass: 'ok',
-            outputBytes: text.length,
-            truncated: false,
-            usage: undefined,
-            text,
-          }),
+        finish: (text) => resolve(criticResult(critic, text)),
       });
     });
   const engine = new Engine({

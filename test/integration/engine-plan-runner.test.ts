@@ -1,13 +1,14 @@
 // The plan runner's one circuit-open fallback, for a circuit that opens while the run is under way.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import { CriticAvailability, type CriticResult } from '../../src/critics/index.js';
+import { CriticAvailability } from '../../src/critics/index.js';
 import { type CriticRunner, Engine, type RequestContext } from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import type { PressureReading } from '../../src/resilience/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import { fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
+import { criticResult } from '../support/results.js';
 
 const CALM: PressureReading = { eventLoopDelayMs: 0, heapUsedPct: 10, children: 0 };
 const TTL_MS = 60_000;
@@ -37,20 +38,7 @@ function harness() {
     // A half-open probe another request already holds: the breaker refuses this run after the plan's check.
     if (open.has(critic))
       throw new BrutalistError('CIRCUIT_OPEN', undefined, { data: { critics: [critic] } });
-    const text = `${critic} says no`;
-    return {
-      critic,
-      cliVersion: '1.0.0',
-      model: undefined,
-      argv: [],
-      promptSha256: '',
-      durationMs: 1,
-      exitClass: 'ok',
-      outputBytes: text.length,
-      truncated: false,
-      usage: undefined,
-      text,
-    } satisfies CriticResult;
+    return criticResult(critic, `${critic} says no`);
   };
   const engine = new Engine({
     config,

@@ -6,26 +6,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { ResultPages } from '../../src/engine/results.js';
-import type { ResultMeta } from '../../src/engine/types.js';
 import { systemClock } from '../../src/infra/index.js';
 import { SqliteStateStore } from '../../src/state/index.js';
+import { EMPTY_ROAST_META } from '../support/results.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-backup-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const config = resolveConfig({ overrides: { pageChars: 1_000 } });
 const limits = { maxBytes: 1 << 26, maxEntries: 10_000, cacheMaxEntryBytes: 1 << 20 };
-const meta: ResultMeta = {
-  tool: 'roast',
-  domain: 'idea',
-  critics: [],
-  cached: false,
-  cacheAgeMs: null,
-  skipped: [],
-  notes: [],
-  sanitized: { controls: 0, escapes: 0, bidi: 0, secrets: 0, envValues: 0 },
-  redactedInput: { secrets: 0, envValues: 0 },
-};
+const meta = EMPTY_ROAST_META;
 
 describe('SQLite backup and restore', () => {
   it('serves an old cursor, context id and conversation from a restored backup', async () => {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { fingerprintTarget, ResultPages, SingleFlight, stableJson } from '../../src/engine/index.js';
-import type { ResultMeta } from '../../src/engine/types.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
+import { EMPTY_ROAST_META } from '../support/results.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'brutalist-engine-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -162,17 +162,7 @@ describe('SingleFlight', () => {
 });
 
 describe('ResultPages', () => {
-  const meta: ResultMeta = {
-    tool: 'roast',
-    domain: 'idea',
-    critics: [],
-    cached: false,
-    cacheAgeMs: null,
-    skipped: [],
-    notes: [],
-    sanitized: { controls: 0, escapes: 0, bidi: 0, secrets: 0, envValues: 0 },
-    redactedInput: { secrets: 0, envValues: 0 },
-  };
+  const meta = EMPTY_ROAST_META;
 
   function setup() {
     const clock = new ManualClock();

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { signCursor, verifyCursor } from '../../src/engine/cursors.js';
 import { ResultPages } from '../../src/engine/results.js';
-import type { ResultMeta } from '../../src/engine/types.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
+import { EMPTY_ROAST_META } from '../support/results.js';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
 const claims = {
@@ -15,17 +15,7 @@ const claims = {
   limit: 1_000,
   expiresAt: 2_000,
 };
-const meta: ResultMeta = {
-  tool: 'roast',
-  domain: 'idea',
-  critics: [],
-  cached: false,
-  cacheAgeMs: null,
-  skipped: [],
-  notes: [],
-  sanitized: { controls: 0, escapes: 0, bidi: 0, secrets: 0, envValues: 0 },
-  redactedInput: { secrets: 0, envValues: 0 },
-};
+const meta = EMPTY_ROAST_META;
 
 function codeOf(fn: () => unknown): string {
   try {
