@@ -117,13 +117,19 @@ export class AdmissionQueue {
       this.levels[req.priority]!.add(waiter);
       this.queued++;
       bump(this.queuedByCaller, req.caller, 1);
-      const waitMs = Math.min(this.limits.queueTimeoutMs, req.deadlineAt - this.clock.now());
-      waiter.timer = this.clock.setTimeout(() => {
-        waiter.timer = undefined;
-        if (!this.remove(waiter)) return;
-        const expired = this.clock.now() >= req.deadlineAt;
-        this.settleRejected(waiter, expired ? this.deadlineError(req) : this.full(req, 'timeout'));
-      }, waitMs);
+      const untilDeadline = req.deadlineAt - this.clock.now();
+      // Which bound ends the wait is decided now: a timer can fire a little before the clock reaches the deadline
+      // (libuv schedules from its cached loop time), and that must still be the deadline, not the queue timeout.
+      const deadlineFirst = untilDeadline <= this.limits.queueTimeoutMs;
+      waiter.timer = this.clock.setTimeout(
+        () => {
+          waiter.timer = undefined;
+          if (!this.remove(waiter)) return;
+          const expired = deadlineFirst || this.clock.now() >= req.deadlineAt;
+          this.settleRejected(waiter, expired ? this.deadlineError(req) : this.full(req, 'timeout'));
+        },
+        deadlineFirst ? untilDeadline : this.limits.queueTimeoutMs,
+      );
       if (req.signal) {
         const signal = req.signal;
         waiter.onAbort = () => {
