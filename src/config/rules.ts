@@ -25,6 +25,7 @@ export const ORDER_RULES: readonly OrderRule[] = [
   { option: 'breakerMaxRecoveryTimeoutMs', is: 'at least', limit: 'breakerRecoveryTimeoutMs' },
   { option: 'retryMaxDelayMs', is: 'at least', limit: 'retryBaseDelayMs' },
   { option: 'cacheMaxEntryBytes', is: 'at most', limit: 'stateMaxBytes' },
+  { option: 'httpHeadersTimeoutMs', is: 'at most', limit: 'httpRequestTimeoutMs' },
 ];
 
 /** Worst-case UTF-8 bytes of one UTF-16 character, and room for the other arguments and the JSON-RPC envelope. */
