@@ -56,17 +56,22 @@ describe('Host', () => {
     expect(res.json().error.data.code).toBe('HOST_NOT_ALLOWED');
   });
 
-  it.each(['127.0.0.1', 'localhost', '[::1]'])('accepts the loopback name %s at the bound port', async (name) => {
-    const res = await raw(service, {
-      body: INITIALIZE,
-      headers: { ...auth('alice'), host: `${name}:${service.port}` },
-    });
-    expect(res.status, res.text).toBe(200);
-  });
+  it.each(['127.0.0.1', 'localhost', '[::1]'])(
+    'accepts the loopback name %s at the bound port',
+    async (name) => {
+      const res = await raw(service, {
+        body: INITIALIZE,
+        headers: { ...auth('alice'), host: `${name}:${service.port}` },
+      });
+      expect(res.status, res.text).toBe(200);
+    },
+  );
 
   it('checks Host on the health endpoints too', async () => {
     expect((await raw(service, { method: 'GET', path: '/healthz' })).status).toBe(200);
-    expect((await raw(service, { method: 'GET', path: '/healthz', headers: { host: 'evil' } })).status).toBe(403);
+    expect((await raw(service, { method: 'GET', path: '/healthz', headers: { host: 'evil' } })).status).toBe(
+      403,
+    );
   });
 });
 
@@ -76,14 +81,17 @@ describe('Origin', () => {
     ['null', 'null'],
     ['lookalike', `${ORIGIN}.evil.com`],
     ['other scheme', 'http://app.example.com'],
-  ])('rejects the POST itself from a %s Origin (403, no CORS headers, no session made)', async (_, origin) => {
-    const before = service.sessions.size;
-    const res = await raw(service, { body: INITIALIZE, headers: { ...auth('alice'), origin } });
-    expect(res.status).toBe(403);
-    expect(res.json().error.data.code).toBe('ORIGIN_NOT_ALLOWED');
-    expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    expect(service.sessions.size).toBe(before);
-  });
+  ])(
+    'rejects the POST itself from a %s Origin (403, no CORS headers, no session made)',
+    async (_, origin) => {
+      const before = service.sessions.size;
+      const res = await raw(service, { body: INITIALIZE, headers: { ...auth('alice'), origin } });
+      expect(res.status).toBe(403);
+      expect(res.json().error.data.code).toBe('ORIGIN_NOT_ALLOWED');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(service.sessions.size).toBe(before);
+    },
+  );
 
   it('accepts a request without Origin (not a browser)', async () => {
     await openSession('alice');
@@ -142,13 +150,20 @@ describe('bearer', () => {
   );
 
   it('answers a wrong token with 401 invalid_token', async () => {
-    const res = await raw(service, { body: INITIALIZE, headers: { authorization: 'Bearer bmk_not-a-real-key' } });
+    const res = await raw(service, {
+      body: INITIALIZE,
+      headers: { authorization: 'Bearer bmk_not-a-real-key' },
+    });
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
   });
 
   it('refuses a token in the query string even with a valid header', async () => {
-    const res = await raw(service, { path: `/mcp?access_token=${keys.tokens.alice}`, body: INITIALIZE, headers: auth('alice') });
+    const res = await raw(service, {
+      path: `/mcp?access_token=${keys.tokens.alice}`,
+      body: INITIALIZE,
+      headers: auth('alice'),
+    });
     expect(res.status).toBe(400);
     expect(res.json().error.data.code).toBe('TOKEN_IN_QUERY');
   });
@@ -156,7 +171,14 @@ describe('bearer', () => {
   it('refuses a key removed from the file from the next request on (revoked)', async () => {
     const session = await openSession('carol');
     const text = (await import('node:fs')).readFileSync(keys.file, 'utf8');
-    writeFileSync(keys.file, text.split('\n').filter((l) => !l.startsWith('carol:')).join('\n'), { mode: 0o600 });
+    writeFileSync(
+      keys.file,
+      text
+        .split('\n')
+        .filter((l) => !l.startsWith('carol:'))
+        .join('\n'),
+      { mode: 0o600 },
+    );
     const res = await raw(service, {
       body: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
       headers: { ...auth('carol'), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
@@ -169,11 +191,19 @@ describe('bearer', () => {
     const { client } = await connectHttp(service, keys.tokens.bob);
     try {
       await expect(
-        client.callTool({ name: 'roast_cli_debate', arguments: { topic: 't', proPosition: 'a', conPosition: 'b' } }),
+        client.callTool({
+          name: 'roast_cli_debate',
+          arguments: { topic: 't', proPosition: 'a', conPosition: 'b' },
+        }),
       ).rejects.toThrow(/403|debate/);
       const session = (client.transport as { sessionId?: string } | undefined)?.sessionId ?? '';
       const res = await raw(service, {
-        body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'roast_cli_debate', arguments: {} } },
+        body: {
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: { name: 'roast_cli_debate', arguments: {} },
+        },
         headers: { ...auth('bob'), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
       });
       expect(res.status).toBe(403);
@@ -238,7 +268,10 @@ describe('sessions', () => {
   });
 
   it('answers a non-initialize request without a session id with 400 SESSION_REQUIRED', async () => {
-    const res = await raw(service, { body: { jsonrpc: '2.0', id: 9, method: 'tools/list' }, headers: auth('alice') });
+    const res = await raw(service, {
+      body: { jsonrpc: '2.0', id: 9, method: 'tools/list' },
+      headers: auth('alice'),
+    });
     expect(res.status).toBe(400);
     expect(res.json()).toMatchObject({ id: 9, error: { data: { code: 'SESSION_REQUIRED' } } });
   });
@@ -278,7 +311,10 @@ describe('bodies', () => {
 
   it('refuses a depth bomb before parsing it', async () => {
     const depth = 200_000;
-    const res = await raw(service, { body: `${'['.repeat(depth)}${']'.repeat(depth)}`, headers: auth('alice') });
+    const res = await raw(service, {
+      body: `${'['.repeat(depth)}${']'.repeat(depth)}`,
+      headers: auth('alice'),
+    });
     expect(res.status).toBe(400);
     expect(res.json().error).toMatchObject({ code: -32600, data: { code: 'JSON_TOO_DEEP', limit: 32 } });
     await openSession('alice');
@@ -286,14 +322,20 @@ describe('bodies', () => {
 
   it('counts brackets inside strings as text, not nesting', async () => {
     const res = await raw(service, {
-      body: { ...INITIALIZE, params: { ...INITIALIZE.params, clientInfo: { name: '['.repeat(500), version: '1' } } },
+      body: {
+        ...INITIALIZE,
+        params: { ...INITIALIZE.params, clientInfo: { name: '['.repeat(500), version: '1' } },
+      },
       headers: auth('alice'),
     });
     expect(res.status).toBe(200);
   });
 
   it('answers a non-JSON content type with 415', async () => {
-    const res = await raw(service, { body: INITIALIZE, headers: { ...auth('alice'), 'content-type': 'text/plain' } });
+    const res = await raw(service, {
+      body: INITIALIZE,
+      headers: { ...auth('alice'), 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(415);
   });
 });

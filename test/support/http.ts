@@ -84,7 +84,10 @@ export interface RawResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly text: string;
-  json(): { id: unknown; error: { code: number; message: string; data: Record<string, unknown> & { code: string } } };
+  json(): {
+    id: unknown;
+    error: { code: number; message: string; data: Record<string, unknown> & { code: string } };
+  };
 }
 
 /**
@@ -119,7 +122,14 @@ export function raw(
   }
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: service.port, method, path: options.path ?? '/mcp', headers, setHost: false },
+      {
+        host: '127.0.0.1',
+        port: service.port,
+        method,
+        path: options.path ?? '/mcp',
+        headers,
+        setHost: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
