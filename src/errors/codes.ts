@@ -195,6 +195,12 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 415,
   },
+  PROTOCOL_VERSION_UNSUPPORTED: {
+    message:
+      'This server does not speak the MCP-Protocol-Version the request names; initialize with a supported one.',
+    retryable: false,
+    httpStatus: 400,
+  },
   NOT_FOUND: { message: 'No such endpoint.', retryable: false, httpStatus: 404 },
   METHOD_NOT_ALLOWED: {
     message: 'This endpoint does not take that method.',

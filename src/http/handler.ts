@@ -10,6 +10,7 @@ import {
   isInitializeRequest,
   isJSONRPCRequest,
   type JSONRPCMessage,
+  SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
@@ -139,6 +140,17 @@ export class McpHttpHandler {
   private async mcp(req: IncomingMessage, res: ServerResponse, principal: Principal, x: Exchange) {
     const sessionId = header(req, 'mcp-session-id');
     x.sessionId = sessionId ?? null;
+    // Checked before anything else reads the body: a client probing a newer revision (Claude Code 2.1.332 sends
+    // `server/discover` with 2026-07-28) learns at once which ones we speak and falls back to initialize.
+    const version = header(req, 'mcp-protocol-version');
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      req.resume();
+      throw new BrutalistError(
+        'PROTOCOL_VERSION_UNSUPPORTED',
+        `Unsupported MCP-Protocol-Version ${JSON.stringify(version.slice(0, 32))}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
+        { data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS] } },
+      );
+    }
     if (req.method === 'POST') {
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         throw new BrutalistError('UNSUPPORTED_MEDIA_TYPE');

@@ -30,7 +30,10 @@ function run(args: string[], extra: Record<string, string> = {}) {
 }
 
 /** Starts `serve --http` on a free port; resolves with its URL once it says it listens. */
-function serve(args: string[], extra: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+function serve(
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI_JS, 'serve', '--http', '--port', '0', ...args], {
     env: env(extra),
     cwd: sandbox.project,

@@ -265,6 +265,17 @@ describe('sessions', () => {
     const session = await openSession('alice');
     const res = await list(session, 'alice', { 'mcp-protocol-version': '1999-01-01' });
     expect(res.status).toBe(400);
+    expect(res.json().error.data.code).toBe('PROTOCOL_VERSION_UNSUPPORTED');
+  });
+
+  it('answers a probe of a newer revision with 400 and the revisions it speaks (clients then initialize)', async () => {
+    const res = await raw(service, {
+      body: { jsonrpc: '2.0', id: 'probe', method: 'server/discover', params: {} },
+      headers: { ...auth('alice'), 'mcp-protocol-version': '2026-07-28' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json().error.data).toMatchObject({ code: 'PROTOCOL_VERSION_UNSUPPORTED' });
+    expect(res.json().error.data.supported).toContain('2025-11-25');
   });
 
   it('answers a non-initialize request without a session id with 400 SESSION_REQUIRED', async () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  addKey,
   Authenticator,
+  addKey,
   bearerOf,
   hashToken,
   KeyRing,
@@ -38,7 +38,9 @@ const codeOf = (fn: () => unknown) => {
 describe('keys file', () => {
   it('reads name:scopes:sha256 lines, skipping blanks and comments', () => {
     const hash = hashToken('t').toString('hex');
-    const keys = parseKeys(`# team keys\n\nci:roast:${hash}\nops:roast,debate,admin:${hash.replace('a', 'b')}\n`);
+    const keys = parseKeys(
+      `# team keys\n\nci:roast:${hash}\nops:roast,debate,admin:${hash.replace('a', 'b')}\n`,
+    );
     expect(keys.map((k) => [k.name, [...k.scopes]])).toEqual([
       ['ci', ['roast']],
       ['ops', ['roast', 'debate', 'admin']],
