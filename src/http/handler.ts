@@ -15,36 +15,11 @@ import {
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
 import { parseMessages, readBody, requestIdOf } from './body.js';
+import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
 import { type Principal, TOOL_SCOPES } from './keys.js';
 import type { OriginPolicy } from './origin.js';
 import { replyError, replyJson } from './reply.js';
 import type { Session, SessionRegistry, SessionResources } from './sessions.js';
-
-/** One line of the audit log as this pipeline knows it (the audit module adds time and fingerprints). */
-export interface HttpAuditEntry {
-  readonly ip: string;
-  readonly principal: string | null;
-  readonly sessionId: string | null;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly decision: 'allowed' | 'denied';
-  readonly code: ErrorCode | null;
-  /** Tool calls in the request: name, JSON-RPC id and arguments (to fingerprint, never to store as they are). */
-  readonly calls: readonly { tool: string; id: string | number; arguments: unknown }[];
-}
-
-/** Where the rate limiter and the audit log plug in. */
-export interface HttpHooks {
-  /**
-   * Called once per MCP request after authentication (principal null when it failed, so the IP bucket counts
-   * failures); an error (429 with data.retryAfterMs) refuses the request, null lets it through.
-   */
-  rateLimit?(key: { readonly principal: string | null; readonly ip: string }): Promise<BrutalistError | null>;
-  audit?(entry: HttpAuditEntry): void;
-  /** A refused request, for the server log (never with its headers or body). */
-  denied?(entry: HttpAuditEntry): void;
-}
 
 export interface HttpLimits {
   readonly maxBodyBytes: number;
@@ -77,7 +52,7 @@ interface Exchange {
   readonly path: string;
   principal: Principal | null;
   sessionId: string | null;
-  calls: HttpAuditEntry['calls'];
+  calls: ExchangeRecord['calls'];
   code: ErrorCode | null;
 }
 
@@ -116,13 +91,11 @@ export class McpHttpHandler {
         throw new BrutalistError('TOKEN_IN_QUERY');
       }
       const auth = await this.options.auth.authenticate(req.headers.authorization);
-      x.principal = auth.ok ? auth.principal : null;
-      const limited = await this.options.hooks?.rateLimit?.({
-        principal: x.principal?.name ?? null,
-        ip: x.ip,
-      });
+      const hooks = this.options.hooks;
+      if (!auth.ok) throw (await hooks?.authFailed?.(x.ip)) ?? unauthenticated(auth);
+      x.principal = auth.principal;
+      const limited = await hooks?.rateLimit?.({ principal: auth.principal.name, ip: x.ip });
       if (limited) throw limited;
-      if (!auth.ok) throw unauthenticated(auth);
       await this.mcp(req, res, auth.principal, x);
     } catch (err) {
       const error = toBrutalistError(err);
@@ -245,21 +218,16 @@ export class McpHttpHandler {
 
   private record(res: ServerResponse, x: Exchange): void {
     const hooks = this.options.hooks;
-    if (!hooks?.audit && !hooks?.denied) return;
-    if (x.path === '/healthz' || x.path === '/readyz') return;
-    const entry: HttpAuditEntry = {
+    if (!hooks?.audit || x.path === '/healthz' || x.path === '/readyz') return;
+    const record: ExchangeRecord = {
       ip: x.ip,
-      principal: x.principal?.name ?? null,
-      sessionId: x.sessionId,
-      method: x.method,
-      path: x.path,
-      status: res.statusCode,
-      decision: x.code === null ? 'allowed' : 'denied',
+      principal: x.principal?.name,
+      session: x.sessionId ?? undefined,
       code: x.code,
+      status: res.statusCode,
       calls: x.calls,
     };
-    hooks.audit?.(entry);
-    if (x.code !== null) hooks.denied?.(entry);
+    for (const entry of auditEntries(record)) hooks.audit(entry);
   }
 }
 
@@ -276,7 +244,7 @@ function sessionRequired(id: string | number | null): BrutalistError {
   return new BrutalistError('SESSION_REQUIRED', undefined, { data: { requestId: id } });
 }
 
-function toolCalls(messages: readonly JSONRPCMessage[]): HttpAuditEntry['calls'] {
+function toolCalls(messages: readonly JSONRPCMessage[]): ExchangeRecord['calls'] {
   return messages.flatMap((m) => {
     if (!isJSONRPCRequest(m) || m.method !== 'tools/call') return [];
     const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
@@ -285,7 +253,7 @@ function toolCalls(messages: readonly JSONRPCMessage[]): HttpAuditEntry['calls']
 }
 
 /** Every tool call in the request must be within the key's scopes; the first one outside names what is missing. */
-function checkScopes(principal: Principal, calls: HttpAuditEntry['calls']): void {
+function checkScopes(principal: Principal, calls: ExchangeRecord['calls']): void {
   for (const call of calls) {
     const scope = TOOL_SCOPES[call.tool];
     if (scope !== undefined && !principal.scopes.has(scope)) {

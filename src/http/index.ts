@@ -2,6 +2,7 @@
 export * from './auth.js';
 export * from './body.js';
 export * from './handler.js';
+export * from './hooks.js';
 export * from './keys.js';
 export * from './origin.js';
 export * from './reply.js';

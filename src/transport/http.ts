@@ -101,18 +101,18 @@ export async function startHttpService(
     sessions,
     createServer: (owner) => app.createServer(owner),
     hooks: {
-      denied: (entry) =>
-        logger.info(
-          {
-            event: 'http_denied',
-            code: entry.code,
-            status: entry.status,
-            ip: entry.ip,
-            principal: entry.principal,
-          },
-          'http request refused',
-        ),
       ...options.hooks,
+      audit: (entry) => {
+        // Refusals also go to the server log (code, status, IP, principal: never headers, body or token).
+        if (entry.decision === 'deny') {
+          const { event, code, status, ip, principal } = entry;
+          logger.info(
+            { event: 'http_denied', check: event, code, status, ip, principal },
+            'http request refused',
+          );
+        }
+        options.hooks?.audit?.(entry);
+      },
     },
   });
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
