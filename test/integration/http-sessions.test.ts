@@ -96,7 +96,7 @@ describe('two principals', () => {
 
 describe('results outlive connections', () => {
   it('a critique keeps running when its client drops; the same principal reconnects and gets it by context_id', async () => {
-    service = await startService(sandbox, { apiKeysFile: keys.file, waitMs: 200 });
+    service = await startService(sandbox, { apiKeysFile: keys.file, waitMs: 200, progressIntervalMs: 250 });
     const first = await client('alice');
     const started = (await first.client.callTool({
       name: 'roast',
@@ -116,13 +116,21 @@ describe('results outlive connections', () => {
 
     const again = await client('alice');
     let result: CallToolResult | undefined;
+    let progress = 0;
     for (let i = 0; i < 50; i++) {
-      result = (await again.client.callTool({
-        name: 'roast',
-        arguments: { context_id: contextId },
-      })) as CallToolResult;
+      result = (await again.client.callTool(
+        { name: 'roast', arguments: { context_id: contextId } },
+        undefined,
+        {
+          onprogress: () => {
+            progress++;
+          },
+        },
+      )) as CallToolResult;
       if (structured(result).status !== 'running') break;
     }
+    // The progress of the run it waits on reaches the new connection.
+    expect(progress).toBeGreaterThan(0);
     expect(text(result!)).toContain('OUTLIVED critique');
     expect(readLog(sandbox.log).filter((l) => !l.argv.includes('--version')).length).toBe(1);
   });
