@@ -17,6 +17,7 @@ import {
 import { type Clock, systemClock } from '../infra/index.js';
 import { createLogger, type Logger } from '../observability/index.js';
 import { type App, createApp } from './app.js';
+import { exitAfter } from './exit.js';
 
 export interface HttpServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -151,16 +152,5 @@ export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process
   const service = await startHttpService(config, { env, logger });
   const auth = config.apiKeysFile === '' ? 'off (loopback only)' : 'API keys';
   process.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
-  let stopping = false;
-  const stop = async (exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    try {
-      await service.close();
-    } finally {
-      process.exit(exitCode);
-    }
-  };
-  process.once('SIGINT', () => void stop(130));
-  process.once('SIGTERM', () => void stop(143));
+  exitAfter(() => service.close());
 }
