@@ -81,6 +81,8 @@ export async function startHttpService(
       headersTimeout: config.httpHeadersTimeoutMs,
       requestTimeout: config.httpRequestTimeoutMs,
       keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      // node checks the two timeouts above only this often (default 30 s): often enough to honour them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.httpHeadersTimeoutMs / 2))),
       // A missing Host gets our 403 (with the JSON-RPC body), not node's bare 400.
       requireHostHeader: false,
     },

@@ -1,5 +1,6 @@
 // The security matrix of `serve --http` over real HTTP: Host, Origin, bearer, scopes, sessions, body limits.
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpService } from '../../src/transport/index.js';
 import { makeSandbox, type Sandbox } from '../support/harness.js';
@@ -358,5 +359,32 @@ describe('logs', () => {
     expect(all).toContain('http_denied');
     expect(all).not.toContain('CANARYTOKENVALUE123');
     for (const token of Object.values(keys.tokens)) expect(all).not.toContain(token);
+  });
+});
+
+describe('slow and oversized clients', () => {
+  it('answers a request head over httpMaxHeaderBytes with 431', async () => {
+    const res = await raw(service, {
+      body: INITIALIZE,
+      headers: { ...auth('alice'), 'x-pad': 'a'.repeat(20_000) },
+    });
+    expect(res.status).toBe(431);
+  });
+
+  it('closes a connection whose head never completes (slow loris) and keeps serving others', async () => {
+    const slow = await startService(sandbox, { httpHeadersTimeoutMs: 200, httpRequestTimeoutMs: 400 });
+    try {
+      const socket = connect(slow.port, '127.0.0.1');
+      socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${slow.port}\r\nX-Slow: 1\r\n`);
+      let answer = '';
+      socket.on('data', (d: Buffer) => {
+        answer += d.toString();
+      });
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 408|^$/);
+      expect((await raw(slow, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    } finally {
+      await slow.close();
+    }
   });
 });
