@@ -28,7 +28,7 @@ export const HTTP_OPTIONS = {
     30 * MINUTE,
     SECOND,
     24 * 60 * MINUTE,
-    'An HTTP session with no request for this long (and none open) ends; its id then answers 404. Critiques it started go on.',
+    'An HTTP session with no request for this long (and none open) ends; its id then answers 404. Critiques it started go on. At least waitMs.',
   ),
   httpMaxSessions: int(
     'BRUTALIST_HTTP_MAX_SESSIONS',

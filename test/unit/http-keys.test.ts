@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/index.js';
 import {
   Authenticator,
   addKey,
@@ -163,5 +164,23 @@ describe('Host and Origin policy', () => {
     expect(['localhost:7777', '127.0.0.1:7777', '[::1]:7777'].every((h) => local.hostAllowed(h))).toBe(true);
     expect(local.hostAllowed('localhost:7778')).toBe(false);
     expect(local.hostAllowed('localhost')).toBe(false);
+  });
+});
+
+describe('HTTP options', () => {
+  it('refuse a session idle time below waitMs (a dropped call would be cancelled before it detaches)', () => {
+    expect(codeOf(() => resolveConfig({ overrides: { httpSessionIdleMs: 10_000, waitMs: 45_000 } }))).toBe(
+      'CONFIG_INVALID',
+    );
+    expect(resolveConfig({ overrides: { waitMs: 600_000 } }).httpSessionIdleMs).toBe(1_800_000);
+  });
+
+  it('refuse a headers timeout above the request timeout (node would refuse to start)', () => {
+    expect(
+      codeOf(() =>
+        resolveConfig({ overrides: { httpHeadersTimeoutMs: 60_000, httpRequestTimeoutMs: 30_000 } }),
+      ),
+    ).toBe('CONFIG_INVALID');
+    expect(resolveConfig({ overrides: { httpRequestTimeoutMs: 5_000 } }).httpHeadersTimeoutMs).toBe(5_000);
   });
 });
