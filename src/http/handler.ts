@@ -61,7 +61,8 @@ export class McpHttpHandler {
 
   /** Handles one request; never throws (every failure is an answer). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // A target that does not parse (`//[`) is routed nowhere: 404, never a throw.
+    const url = URL.parse(req.url ?? '/', 'http://localhost') ?? new URL('http://localhost/?');
     const x: Exchange = {
       ip: req.socket.remoteAddress ?? '',
       method: req.method ?? '',

@@ -362,6 +362,27 @@ describe('logs', () => {
   });
 });
 
+describe('routes', () => {
+  it.each(['//[', '/other', '/mcp/extra'])(
+    'answers the unparseable or unknown path %j with 404 and keeps serving',
+    async (path) => {
+      const res = await raw(service, { method: 'GET', path, headers: auth('alice') });
+      expect(res.status).toBe(404);
+      expect(res.json().error.data.code).toBe('NOT_FOUND');
+      expect((await raw(service, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    },
+  );
+
+  it('answers a method /mcp does not take with 405', async () => {
+    const res = await raw(service, {
+      method: 'PUT',
+      body: '{}',
+      headers: { ...auth('alice'), 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(405);
+  });
+});
+
 describe('slow and oversized clients', () => {
   it('answers a request head over httpMaxHeaderBytes with 431', async () => {
     const res = await raw(service, {
