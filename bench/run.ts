@@ -15,6 +15,8 @@ const benches = [
   './state/page.bench.js',
   './state/server.bench.js',
   './observability/logger.bench.js',
+  './http/overhead.bench.js',
+  './http/sessions.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

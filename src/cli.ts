@@ -2,19 +2,25 @@
 /** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
+import { keysCommand, parseServeArgs } from './cli/serve-args.js';
 import { loadConfig, printableConfig } from './config/index.js';
 import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiReadsSystemFile, type LoginStatus } from './critics/index.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';
 import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
-import { createApp, serveStdio } from './transport/index.js';
+import { createApp, serveHttp, serveStdio } from './transport/index.js';
 
 const HELP = `brutalist-mcp ${VERSION}: brutally honest critiques from the AI coding CLIs on this machine.
 
 Usage:
   brutalist-mcp                     serve MCP over stdio (what MCP clients launch)
   brutalist-mcp serve               same as above
+  brutalist-mcp serve --http [--host 127.0.0.1] [--port 7777]
+                                    serve MCP over Streamable HTTP at /mcp (API keys: BRUTALIST_API_KEYS_FILE)
+  brutalist-mcp keys add NAME --scopes roast[,debate][,admin]
+                                    make an API key: prints the token once, appends its hash to the keys file
+  brutalist-mcp keys revoke NAME    remove an API key from the keys file
   brutalist-mcp roast <domain> [--target PATH] [--context TEXT | --context-file FILE | --context -]
                     [--cli claude|codex|gemini]... [--model CRITIC=MODEL]... [--fresh] [--json] [--verbose]
                                     one critique in the terminal (progress on stderr; roast --help for more)
@@ -38,12 +44,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'serve' && rest.length > 0) {
+    const serve = parseServeArgs(rest);
+    await serveHttp(loadConfig(process.env, serve.overrides));
+    return -1; // keeps running until SIGINT/SIGTERM
+  }
   const config = loadConfig(process.env);
   switch (command) {
     case undefined:
     case 'serve':
       await serveStdio(config);
       return -1; // keeps running until the client disconnects
+    case 'keys':
+      return keysCommand(config, rest, process.stdout, process.stderr);
     case 'doctor':
       return doctor(config);
     case 'config':

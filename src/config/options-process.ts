@@ -59,7 +59,7 @@ export const PROCESS_OPTIONS = {
     16 * MIB,
     MIB,
     1024 * MIB,
-    'Largest stdio message read; a larger one is answered with a JSON-RPC error and dropped. Must hold a `context` of maxContextChars (3 UTF-8 bytes per character at worst) plus 1 MiB.',
+    'Largest stdio message or HTTP request body read; a larger one is answered with a JSON-RPC error (HTTP 413) and dropped. Must hold a `context` of maxContextChars (3 UTF-8 bytes per character at worst) plus 1 MiB.',
   ),
   maxPathChars: int('BRUTALIST_MAX_PATH_CHARS', 4_096, 64, 65_536, 'Longest accepted `target` path.'),
   maxPathComponentChars: int('BRUTALIST_MAX_PATH_COMPONENT_CHARS', 255, 16, 4_096, 'Longest path component.'),

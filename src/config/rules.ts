@@ -25,6 +25,9 @@ export const ORDER_RULES: readonly OrderRule[] = [
   { option: 'breakerMaxRecoveryTimeoutMs', is: 'at least', limit: 'breakerRecoveryTimeoutMs' },
   { option: 'retryMaxDelayMs', is: 'at least', limit: 'retryBaseDelayMs' },
   { option: 'cacheMaxEntryBytes', is: 'at most', limit: 'stateMaxBytes' },
+  { option: 'httpHeadersTimeoutMs', is: 'at most', limit: 'httpRequestTimeoutMs' },
+  // A call dropped with its connection detaches after waitMs; a session ending before that would cancel it.
+  { option: 'httpSessionIdleMs', is: 'at least', limit: 'waitMs' },
 ];
 
 /** Worst-case UTF-8 bytes of one UTF-16 character, and room for the other arguments and the JSON-RPC envelope. */

@@ -16,7 +16,7 @@ import { currentRequest, type Logger, runInRequest } from '../observability/inde
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResult } from './format.js';
-import { buildTools, parseToolArgs, type ToolName } from './tools.js';
+import { parseToolArgs, type ToolName, toolsFor } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
 
@@ -79,7 +79,7 @@ export function createMcpServer(options: McpServerOptions): Server {
   };
 
   // The schemas advertise the configured text bounds, the ones the engine enforces.
-  const tools = buildTools(engine.config);
+  const tools = toolsFor(engine.config);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: Object.values(tools).map((t) => t.definition),
   }));

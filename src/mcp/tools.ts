@@ -238,6 +238,21 @@ function define(
 const RESULT_SCHEMA = resultOutputSchema();
 
 /** The tools with schemas bounded by `limits`; the server builds them from its resolved config. */
+const built = new WeakMap<ToolLimits, ReturnType<typeof buildTools>>();
+
+/**
+ * The tools for these limits, built once per config: every session's server shares them (immutable schemas and
+ * definitions). Building them costs ~350 KB of heap, which per HTTP session was most of an idle session's memory.
+ */
+export function toolsFor(limits: ToolLimits): ReturnType<typeof buildTools> {
+  let tools = built.get(limits);
+  if (!tools) {
+    tools = buildTools(limits);
+    built.set(limits, tools);
+  }
+  return tools;
+}
+
 export function buildTools(limits: ToolLimits) {
   const roast = roastSchema(limits);
   const debate = debateSchema(limits);

@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Config } from '../config/index.js';
 import { createLogger } from '../observability/index.js';
 import { createApp } from './app.js';
+import { exitAfter } from './exit.js';
 import { LineGuard, type OversizedLine } from './line-guard.js';
 
 /** JSON-RPC "Invalid Request": the message was never read, so no method ran. */
@@ -48,19 +49,10 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
     for (const line of guard.push(chunk)) input.write(line);
   });
 
-  let stopping = false;
-  const stop = async (exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    try {
-      await app.shutdown();
-      await server.close();
-    } finally {
-      process.exit(exitCode);
-    }
-  };
-  process.once('SIGINT', () => void stop(130));
-  process.once('SIGTERM', () => void stop(143));
+  const stop = exitAfter(async () => {
+    await app.shutdown();
+    await server.close();
+  });
   process.stdin.once('end', () => void stop(0));
   process.stdin.once('close', () => void stop(0));
   transport.onclose = () => void stop(0);

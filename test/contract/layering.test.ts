@@ -20,6 +20,7 @@ const RANK: Record<string, number> = {
   engine: 5,
   observability: 5,
   mcp: 6,
+  http: 6,
   transport: 7,
   cli: 8,
   'cli.ts': 9,
