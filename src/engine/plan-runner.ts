@@ -48,7 +48,7 @@ export class PlanRunner {
     call: GuardedCall,
   ): Promise<{ finished: Finished; critics: readonly CriticName[] }> {
     const { config, guard } = this.deps;
-    const key = cacheKey(plan);
+    const key = cacheKey(plan, ctx.owner);
     const useCache = plan.cacheable && config.cacheTtlMs > 0;
     // Entries outlive cacheTtlMs by staleCacheMaxAgeMs: fresh ones answer, stale ones stand in for an open circuit.
     const hit = useCache ? await this.cached(key) : undefined;

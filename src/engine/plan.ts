@@ -81,9 +81,12 @@ export interface DebatePlanContext {
   readonly redactedInput: RedactedInputCounts;
 }
 
-/** One cache key for every plan: its identity and its critics. */
-export function cacheKey(plan: RequestPlan): string {
-  return sha256Hex(stableJson({ ...plan.identity, critics: plan.critics }));
+/**
+ * One cache key for every plan: its identity, its critics and whose request it is. The owner is part of it so a
+ * principal never gets (or joins) another principal's critique: a hit would tell it what the other one asked.
+ */
+export function cacheKey(plan: RequestPlan, owner: string): string {
+  return sha256Hex(stableJson({ ...plan.identity, critics: plan.critics, owner }));
 }
 
 /** The critics a plan's breakers and flight cover (a debate's two sides may be one critic). */

@@ -92,6 +92,24 @@ describe('two principals', () => {
     const mine = (await a.client.callTool({ name: 'roast', arguments: { cursor } })) as CallToolResult;
     expect(mine.isError ?? false).toBe(false);
   });
+
+  it('never answer one from the other’s cache: the same question from Bob runs his own critique', async () => {
+    service = await startService(sandbox, { apiKeysFile: keys.file });
+    const a = await client('alice');
+    const b = await client('bob');
+    const args = { domain: 'idea', context: 'A shared question.\n@@fake text=the answer', limit: 1_000 };
+    const ask = async (c: Client) =>
+      (
+        (await c.callTool({ name: 'roast', arguments: args })) as CallToolResult & {
+          structuredContent: { cached: boolean };
+        }
+      ).structuredContent.cached;
+    expect(await ask(a.client)).toBe(false);
+    expect(await ask(a.client)).toBe(true);
+    expect(await ask(b.client)).toBe(false);
+    const runs = readLog(sandbox.log).filter((l) => !l.argv.includes('--version'));
+    expect(runs).toHaveLength(2);
+  });
 });
 
 describe('results outlive connections', () => {
