@@ -137,6 +137,32 @@ export const ERROR_CODES = {
     httpStatus: 503,
   },
   OVERLOADED: { message: 'The server is overloaded; retry later.', retryable: true, httpStatus: 503 },
+  // ---- HTTP guards (rate limits, OAuth resource-server mode)
+  TOO_MANY_REQUESTS: {
+    message: 'This client sent too many requests; retry after the Retry-After delay.',
+    retryable: true,
+    httpStatus: 429,
+  },
+  TOKEN_INVALID: {
+    message: 'The bearer token is malformed, not signed by a trusted key, or for another issuer or audience.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  TOKEN_EXPIRED: {
+    message: 'The bearer token has expired (or is not valid yet); get a new one.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  TOKEN_SCOPE_MISSING: {
+    message: 'The bearer token does not grant the scope this request needs.',
+    retryable: false,
+    httpStatus: 403,
+  },
+  JWKS_UNAVAILABLE: {
+    message: "The authorization server's signing keys could not be fetched; retry later.",
+    retryable: true,
+    httpStatus: 503,
+  },
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
   STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },
