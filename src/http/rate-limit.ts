@@ -76,12 +76,18 @@ export function rateLimitError(decision: RateLimitDecision & { allowed: false })
   });
 }
 
-type Bucket = RateLimiterMemory | RateLimiterRedis;
+/** One budget: counted in Redis when there is one, in this process's memory while Redis fails (or without it). */
+interface Bucket {
+  readonly scope: RateLimitScope;
+  readonly shared: RateLimiterRedis | undefined;
+  readonly local: RateLimiterMemory;
+}
 
 /**
  * A limiter over `config`'s budgets. With Redis the counts are shared by every instance using the same
- * redisKeyPrefix; while Redis is unreachable each instance counts alone in memory (rate-limiter-flexible's
- * insurance limiter), so the worst case during an outage is the budget times the number of instances.
+ * redisKeyPrefix; while Redis is unreachable each instance counts alone in memory (the role of
+ * rate-limiter-flexible's insurance limiter, done here so the switch is seen and logged), so the worst case during
+ * an outage is the budget times the number of instances.
  */
 export function createRateLimiter(config: RateLimitConfig, options: RateLimiterOptions = {}): RateLimiter {
   const log = options.log ?? (() => {});
@@ -96,21 +102,16 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
     });
     redis = owned.redis;
   }
-  const make = (kind: RateLimitScope, points: number): Bucket | undefined => {
+  const make = (scope: RateLimitScope, points: number): Bucket | undefined => {
     if (points === 0) return undefined;
-    const keyPrefix = `${config.redisKeyPrefix}ratelimit:${kind}`;
+    const keyPrefix = `${config.redisKeyPrefix}ratelimit:${scope}`;
     const duration = config.rateLimitWindowMs / 1000;
-    const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-    if (!redis) return memory;
-    return new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix,
-      points,
-      duration,
-      // Not connected: straight to the in-memory insurance, never a wait behind a dead socket.
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: memory,
-    });
+    const local = new RateLimiterMemory({ keyPrefix, points, duration });
+    // Not connected: fail at once (then count locally), never wait behind a dead socket.
+    const shared = redis
+      ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, rejectIfRedisNotReady: true })
+      : undefined;
+    return { scope, shared, local };
   };
   // Until the first connection, checks wait for it (at most redisCommandTimeoutMs) instead of falling back.
   const connected = redis ? firstReady(redis, config.redisCommandTimeoutMs) : Promise.resolve();
@@ -118,31 +119,35 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
   const ips = make('ip', config.rateLimitIpRequests);
   const ipKey = (ip: string) => ipBucketKey(ip, config.rateLimitIpv6PrefixBits);
   let fallingBack = false;
-  const noteBackend = () => {
-    if (!redis) return;
-    const down = redis.status !== 'ready';
-    if (down && !fallingBack) log('brutalist-mcp: rate limits: Redis unreachable; counting in this instance');
-    if (!down && fallingBack) log('brutalist-mcp: rate limits: Redis back; counts shared again');
-    fallingBack = down;
+  const noteShared = (ok: boolean) => {
+    if (!ok && !fallingBack) log('brutalist-mcp: rate limits: Redis unreachable; counting in this instance');
+    if (ok && fallingBack) log('brutalist-mcp: rate limits: Redis back; counts shared again');
+    fallingBack = !ok;
+  };
+  const take = async (bucket: Bucket, key: string, points: number): Promise<RateLimitDecision> => {
+    if (bucket.shared) {
+      const shared = await consume(bucket.shared, key, points, bucket.scope);
+      noteShared(shared !== 'failed');
+      if (shared !== 'failed') return shared;
+    }
+    const local = await consume(bucket.local, key, points, bucket.scope);
+    if (local === 'failed') throw new BrutalistError('INTERNAL_ERROR', 'The rate limiter failed.');
+    return local;
   };
 
   return {
     backend: redis ? 'redis' : 'memory',
     async checkRequest(subject) {
       await connected;
-      noteBackend();
       const checks: Promise<RateLimitDecision>[] = [];
-      if (ips && subject.ip !== undefined) checks.push(take(ips, ipKey(subject.ip), 1, 'ip'));
-      if (principals && subject.principal !== undefined) {
-        checks.push(take(principals, subject.principal, 1, 'principal'));
-      }
+      if (ips && subject.ip !== undefined) checks.push(take(ips, ipKey(subject.ip), 1));
+      if (principals && subject.principal !== undefined) checks.push(take(principals, subject.principal, 1));
       return strictest(await Promise.all(checks));
     },
     async recordAuthFailure(ip) {
       await connected;
-      noteBackend();
       if (!ips) return ALLOWED;
-      return take(ips, ipKey(ip), config.rateLimitAuthFailureCost, 'ip');
+      return take(ips, ipKey(ip), config.rateLimitAuthFailureCost);
     },
     close() {
       owned?.close();
@@ -164,16 +169,22 @@ function firstReady(redis: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
-async function take(bucket: Bucket, key: string, points: number, scope: RateLimitScope) {
+/** The decision of one consume, or `failed` when the store could not answer (Redis down, timeout). */
+async function consume(
+  limiter: RateLimiterMemory | RateLimiterRedis,
+  key: string,
+  points: number,
+  scope: RateLimitScope,
+): Promise<RateLimitDecision | 'failed'> {
   try {
-    await bucket.consume(key, points);
+    await limiter.consume(key, points);
     return ALLOWED;
   } catch (err) {
-    // The library rejects with its result object when the budget is spent; anything else is a fault.
+    // The library rejects with its result object when the budget is spent; anything else is a store failure.
     if (err instanceof RateLimiterRes) {
-      return { allowed: false, retryAfterMs: Math.max(1, err.msBeforeNext), scope } as const;
+      return { allowed: false, retryAfterMs: Math.max(1, err.msBeforeNext), scope };
     }
-    throw new BrutalistError('INTERNAL_ERROR', 'The rate limiter failed.', { cause: err });
+    return 'failed';
   }
 }
 
