@@ -57,6 +57,7 @@ describe('audit lines', () => {
     const raw = readFileSync(file, 'utf8');
     // No reader splitting on any line terminator can see an extra line, and no raw terminal control is written.
     expect(raw.split(/\r\n|\r|\n|\u2028|\u2029|\u0085/).filter((l) => l !== '')).toHaveLength(HOSTILE.length);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     expect(raw).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     const parsed = readLines(file).map((l) => JSON.parse(l));
     expect(parsed).toHaveLength(HOSTILE.length);
