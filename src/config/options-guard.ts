@@ -134,6 +134,20 @@ export const GUARD_OPTIONS = {
     65_536,
     'Longest bearer JWT read; a longer one is refused before it is parsed.',
   ),
+  jwtVerifiedCacheEntries: int(
+    'BRUTALIST_JWT_VERIFIED_CACHE_ENTRIES',
+    1_000,
+    0,
+    1_000_000,
+    'Verified tokens remembered (by hash) so a client reusing its token skips the signature check; 0 disables.',
+  ),
+  jwtVerifiedCacheMs: int(
+    'BRUTALIST_JWT_VERIFIED_CACHE_MS',
+    MINUTE,
+    SECOND,
+    60 * MINUTE,
+    'How long a verified token is remembered (never past its `exp`); a key removed from the JWKS stops working after this.',
+  ),
   jwtJwksTimeoutMs: int(
     'BRUTALIST_JWT_JWKS_TIMEOUT_MS',
     5 * SECOND,

@@ -15,7 +15,7 @@ import {
 } from 'jose';
 import { API_SCOPES, type ApiScope, assignmentOf, type Config } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
+import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
 
 export type JwtConfig = Pick<
   Config,
@@ -27,6 +27,8 @@ export type JwtConfig = Pick<
   | 'jwtScopeMap'
   | 'jwtClockToleranceMs'
   | 'jwtMaxTokenBytes'
+  | 'jwtVerifiedCacheEntries'
+  | 'jwtVerifiedCacheMs'
   | 'jwtJwksTimeoutMs'
   | 'jwtJwksCacheMs'
   | 'jwtJwksCooldownMs'
@@ -49,6 +51,8 @@ export interface JwtVerifier {
    * server's scopes) or JWKS_UNAVAILABLE.
    */
   verify(token: string): Promise<JwtPrincipal>;
+  /** Signature checks done, answers served from the verified-token cache, and tokens it holds now. */
+  stats(): { readonly checked: number; readonly cacheHits: number; readonly cached: number };
 }
 
 export interface JwtVerifierOptions {
@@ -137,9 +141,19 @@ export function createJwtVerifier(
         });
   const audience = config.jwtAudience !== '' ? config.jwtAudience : config.oauthResource;
   const scopeMap = scopeMapOf(config.jwtScopeMap);
+  const verified = new VerifiedTokens(config.jwtVerifiedCacheEntries, config.jwtVerifiedCacheMs, clock);
+  let checked = 0;
+  let cacheHits = 0;
   return {
+    stats: () => ({ checked, cacheHits, cached: verified.size }),
     async verify(token) {
       if (Buffer.byteLength(token) > config.jwtMaxTokenBytes) throw tokenInvalid('too_long');
+      const known = verified.get(token);
+      if (known) {
+        cacheHits++;
+        return known;
+      }
+      checked++;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, {
@@ -159,9 +173,54 @@ export function createJwtVerifier(
       if (scopes.length === 0) {
         throw new BrutalistError('TOKEN_SCOPE_MISSING', undefined, { data: { scope: API_SCOPES.join(' ') } });
       }
-      return { principal: sub, scopes, expiresAtMs: (payload.exp ?? 0) * 1000 };
+      const principal = { principal: sub, scopes, expiresAtMs: (payload.exp ?? 0) * 1000 };
+      verified.add(token, principal);
+      return principal;
     },
   };
+}
+
+/**
+ * Tokens verified lately, by their sha256 (never the token itself), each until its `exp` or `ttlMs` after the
+ * check, whichever comes first; at most `max` (the oldest forgotten first). A client sends the same token with
+ * every request, so most requests skip the signature check.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<
+    string,
+    { readonly principal: JwtPrincipal; readonly untilMs: number }
+  >();
+
+  constructor(
+    private readonly max: number,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(token: string): JwtPrincipal | undefined {
+    if (this.max === 0) return undefined;
+    const key = sha256Hex(token);
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (this.clock.now() < entry.untilMs) return entry.principal;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  add(token: string, principal: JwtPrincipal): void {
+    if (this.max === 0) return;
+    while (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+    const untilMs = Math.min(principal.expiresAtMs, this.clock.now() + this.ttlMs);
+    this.entries.set(sha256Hex(token), { principal, untilMs });
+  }
 }
 
 /** Throws TOKEN_SCOPE_MISSING naming `scope` unless `principal` holds it. */

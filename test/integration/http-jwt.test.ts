@@ -187,6 +187,39 @@ describe('verifying against a JWKS file', () => {
     expect(plain.code).toBe('TOKEN_SCOPE_MISSING');
   });
 
+  it('remembers a verified token by hash until its exp or jwtVerifiedCacheMs, bounded in entries', async () => {
+    const clock = new ManualClock(NOW_S * 1000);
+    const v = verifier({ jwtVerifiedCacheMs: 60_000, jwtVerifiedCacheEntries: 2 }, clock);
+    const jwt = await token({ expS: NOW_S + 600 });
+    await v.verify(jwt);
+    await v.verify(jwt);
+    expect(v.stats()).toEqual({ checked: 1, cacheHits: 1, cached: 1 });
+    clock.advance(60_000);
+    await v.verify(jwt); // remembered no longer: checked again
+    expect(v.stats()).toMatchObject({ checked: 2, cacheHits: 1 });
+    await v.verify(await token({ sub: 'b' }));
+    await v.verify(await token({ sub: 'c' }));
+    expect(v.stats().cached).toBe(2);
+    // A token about to expire is remembered only until its exp, so it is refused right after.
+    const short = await token({ expS: NOW_S + 70 });
+    expect((await v.verify(short)).principal).toBe('alice@example.test');
+    clock.advance(10_000 + 31_000);
+    expect((await rejection(v, short)).code).toBe('TOKEN_EXPIRED');
+    // Failures are never remembered.
+    const forged = await token({ key: other.privateKey });
+    await rejection(v, forged);
+    await rejection(v, forged);
+    expect(v.stats().cacheHits).toBe(1);
+  });
+
+  it('checks every time with the cache off', async () => {
+    const v = verifier({ jwtVerifiedCacheEntries: 0 });
+    const jwt = await token();
+    await v.verify(jwt);
+    await v.verify(jwt);
+    expect(v.stats()).toEqual({ checked: 2, cacheHits: 0, cached: 0 });
+  });
+
   it('checks one scope for a request with requireScope', () => {
     expect(() => requireScope({ scopes: ['roast'] }, 'roast')).not.toThrow();
     let thrown: unknown;
