@@ -104,6 +104,15 @@ describe('in memory (no Redis)', () => {
   });
 });
 
+describe('configuration', () => {
+  it('takes the window in whole seconds and names the option otherwise', () => {
+    expect(resolveConfig({ env: { BRUTALIST_RATE_LIMIT_WINDOW_MS: '2000' } }).rateLimitWindowMs).toBe(2000);
+    expect(() => resolveConfig({ overrides: { rateLimitWindowMs: 1500 } })).toThrow(
+      'rateLimitWindowMs must be a multiple of 1000 between 1000 and 86400000, got 1500 (number)',
+    );
+  });
+});
+
 describe('429 answer and exempt paths', () => {
   it('rounds Retry-After up to whole seconds, at least 1', () => {
     const deny = (retryAfterMs: number) => ({ allowed: false as const, scope: 'ip' as const, retryAfterMs });

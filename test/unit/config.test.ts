@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
+import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { isBrutalistError } from '../../src/errors/index.js';
@@ -283,7 +284,7 @@ describe('resolveConfig rules between options', () => {
 
 describe('the option tables', () => {
   it('name each option and each env variable once across the areas', () => {
-    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
+    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS, GUARD_OPTIONS];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
     expect(new Set(names).size).toBe(names.length);
