@@ -15,6 +15,7 @@ import { createAuditLog } from '../../src/http/audit.js';
 import { createJwtVerifier } from '../../src/http/jwt.js';
 import { createRateLimiter } from '../../src/http/rate-limit.js';
 import { newToken } from '../../src/infra/index.js';
+import { deletePrefix } from '../../test/support/redis.js';
 import { summary } from '../stats.js';
 
 const N = Number(process.env.BENCH_GUARD_N ?? 5_000);
@@ -75,12 +76,7 @@ async function rateLimits(results: Record<string, number>): Promise<void> {
   for (const [k, v] of Object.entries(line('rate limit, Redis (2 buckets)', viaRedis, incr, 'raw INCR'))) {
     results[`redis_${k}`] = v;
   }
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deletePrefix(REDIS_URL, prefix);
   shared.close();
   redis.disconnect();
 }

@@ -88,19 +88,11 @@ describe('audit lines', () => {
     await audit.close();
     expect(readFileSync(file, 'utf8')).not.toContain('secret-user');
     const [first, second] = readLines(file).map((l) => JSON.parse(l));
+    const { target: _path, ...written } = entry;
     expect(first).toEqual({
       time: '2026-01-02T03:04:05.000Z',
-      event: 'tool_call',
-      decision: 'error',
-      principal: 'ci-bot',
-      ip: '203.0.113.9',
-      session: 'sess-1',
-      tool: 'roast',
-      critics: ['claude', 'codex'],
+      ...written,
       targetFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
-      code: 'CLI_TIMEOUT',
-      requestId: 'req-1',
-      status: 200,
     });
     expect(second.targetFingerprint).not.toBe(first.targetFingerprint);
   });

@@ -170,16 +170,14 @@ describe('IP buckets', () => {
 });
 
 describe('shared through Redis', () => {
+  /** Two limiters (two instances) on the shared Redis under one fresh prefix. */
+  const twoInstances = (label: string, overrides: ConfigInput) => {
+    const config = { redisUrl: SHARED_REDIS_URL, redisKeyPrefix: sharedPrefix(label), ...overrides };
+    return [limiter(config), limiter(config)] as const;
+  };
+
   it('counts exactly across two instances on one Redis', async () => {
-    const redisKeyPrefix = sharedPrefix('rl-two');
-    const config = {
-      redisUrl: SHARED_REDIS_URL,
-      redisKeyPrefix,
-      rateLimitPrincipalRequests: 7,
-      rateLimitIpRequests: 0,
-    };
-    const a = limiter(config);
-    const b = limiter(config);
+    const [a, b] = twoInstances('rl-two', { rateLimitPrincipalRequests: 7, rateLimitIpRequests: 0 });
     expect(a.backend).toBe('redis');
     // Interleaved and concurrent: 4 from each, 8 in all, exactly 7 allowed.
     const results = await Promise.all(
@@ -194,15 +192,7 @@ describe('shared through Redis', () => {
   });
 
   it('shares the auth-failure charge on the IP bucket across instances', async () => {
-    const redisKeyPrefix = sharedPrefix('rl-auth');
-    const config = {
-      redisUrl: SHARED_REDIS_URL,
-      redisKeyPrefix,
-      rateLimitIpRequests: 10,
-      rateLimitAuthFailureCost: 5,
-    };
-    const a = limiter(config);
-    const b = limiter(config);
+    const [a, b] = twoInstances('rl-auth', { rateLimitIpRequests: 10, rateLimitAuthFailureCost: 5 });
     expect((await a.recordAuthFailure('198.51.100.9')).allowed).toBe(true);
     expect((await b.recordAuthFailure('198.51.100.9')).allowed).toBe(true);
     expect(await a.checkRequest({ ip: '198.51.100.9' })).toMatchObject({ allowed: false, scope: 'ip' });
