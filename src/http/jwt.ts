@@ -338,7 +338,9 @@ export function wwwAuthenticate(
   config: Pick<Config, 'oauthResource' | 'jwtScopeMap'>,
   error?: BrutalistError,
 ): string {
-  const parts = [`resource_metadata="${protectedResourceMetadataUrl(config)}"`];
+  // Without a resource URL (JWT mode off) there is no metadata to point at: a plain RFC 6750 challenge.
+  const parts =
+    config.oauthResource === '' ? [] : [`resource_metadata="${protectedResourceMetadataUrl(config)}"`];
   if (error?.code === 'TOKEN_INVALID' || error?.code === 'TOKEN_EXPIRED') parts.push('error="invalid_token"');
   if (error?.code === 'TOKEN_SCOPE_MISSING') {
     const wanted = typeof error.data.scope === 'string' ? error.data.scope.split(' ') : [];
@@ -347,5 +349,5 @@ export function wwwAuthenticate(
       .map(([name]) => name);
     parts.push('error="insufficient_scope"', `scope="${tokenScopes.join(' ')}"`);
   }
-  return `Bearer ${parts.join(', ')}`;
+  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
 }
