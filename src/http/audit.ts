@@ -166,6 +166,7 @@ export function createAuditLog(config: AuditConfig, options: AuditOptions = {}):
   let failed = false;
   let inflight = 0;
   let idle: Array<() => void> = [];
+  let closing: Promise<void> | undefined;
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (!failed) log(`brutalist-mcp: audit log: cannot write (${err.code ?? 'error'}); entries are dropped`);
     failed = true;
@@ -185,7 +186,7 @@ export function createAuditLog(config: AuditConfig, options: AuditOptions = {}):
 
   function append(line: string): boolean {
     const bytes = Buffer.byteLength(line) + 1;
-    if (failed || stream.writableLength + bytes > config.auditMaxPendingBytes) return false;
+    if (failed || closing || stream.writableLength + bytes > config.auditMaxPendingBytes) return false;
     inflight++;
     stream.write(`${line}\n`, () => settle(1));
     return true;
@@ -211,13 +212,13 @@ export function createAuditLog(config: AuditConfig, options: AuditOptions = {}):
       if (inflight === 0) return Promise.resolve();
       return new Promise<void>((resolve) => idle.push(resolve));
     },
-    async close() {
-      if (stream.destroyed || stream.writableFinished) return;
-      await new Promise<void>((resolve) => {
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (stream.destroyed) return resolve();
         stream.once('close', () => resolve());
         stream.end();
-      });
-      settle(Number.POSITIVE_INFINITY);
+      }).then(() => settle(Number.POSITIVE_INFINITY));
+      return closing;
     },
     stats: () => ({ written, dropped, failed }),
   };

@@ -139,6 +139,16 @@ describe('audit lines', () => {
     expect(statSync(first.file).mode & 0o777).toBe(0o600);
   });
 
+  it('closes once however often it is asked, and drops (counts) entries written after close', async () => {
+    const { audit, file } = open({});
+    audit.write({ event: 'origin', decision: 'deny', requestId: 'before' });
+    await Promise.all([audit.close(), audit.close()]);
+    await audit.close();
+    audit.write({ event: 'origin', decision: 'deny', requestId: 'after' });
+    expect(audit.stats()).toEqual({ written: 1, dropped: 1, failed: false });
+    expect(readLines(file).map((l) => JSON.parse(l).requestId)).toEqual(['before']);
+  });
+
   it('is a no-op when auditLog is unset', async () => {
     const audit = createAuditLog(resolveConfig({ overrides: { auditLog: '' } }));
     expect(audit).toBe(NO_AUDIT_LOG);
