@@ -153,8 +153,8 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 401,
   },
-  TOKEN_SCOPE_MISSING: {
-    message: 'The bearer token does not grant the scope this request needs.',
+  INSUFFICIENT_SCOPE: {
+    message: 'The API key or token lacks the scope this call needs.',
     retryable: false,
     httpStatus: 403,
   },

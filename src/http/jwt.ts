@@ -47,7 +47,7 @@ export interface JwtPrincipal {
 
 export interface JwtVerifier {
   /**
-   * The principal of a bearer JWT; throws TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_SCOPE_MISSING (none of this
+   * The principal of a bearer JWT; throws TOKEN_INVALID, TOKEN_EXPIRED, INSUFFICIENT_SCOPE (none of this
    * server's scopes) or JWKS_UNAVAILABLE.
    */
   verify(token: string): Promise<JwtPrincipal>;
@@ -171,7 +171,7 @@ export function createJwtVerifier(
       if (sub === '' || sub.length > MAX_SUBJECT_CHARS || CONTROL.test(sub)) throw tokenInvalid('subject');
       const scopes = grantedScopes(payload, scopeMap);
       if (scopes.length === 0) {
-        throw new BrutalistError('TOKEN_SCOPE_MISSING', undefined, { data: { scope: API_SCOPES.join(' ') } });
+        throw new BrutalistError('INSUFFICIENT_SCOPE', undefined, { data: { scope: API_SCOPES.join(' ') } });
       }
       const principal = { principal: sub, scopes, expiresAtMs: (payload.exp ?? 0) * 1000 };
       verified.add(token, principal);
@@ -223,10 +223,10 @@ class VerifiedTokens {
   }
 }
 
-/** Throws TOKEN_SCOPE_MISSING naming `scope` unless `principal` holds it. */
+/** Throws INSUFFICIENT_SCOPE naming `scope` unless `principal` holds it. */
 export function requireScope(principal: Pick<JwtPrincipal, 'scopes'>, scope: ApiScope): void {
   if (!principal.scopes.includes(scope)) {
-    throw new BrutalistError('TOKEN_SCOPE_MISSING', `The bearer token does not grant the ${scope} scope.`, {
+    throw new BrutalistError('INSUFFICIENT_SCOPE', `The token lacks the ${scope} scope this call needs.`, {
       data: { scope },
     });
   }
@@ -342,7 +342,7 @@ export function wwwAuthenticate(
   const parts =
     config.oauthResource === '' ? [] : [`resource_metadata="${protectedResourceMetadataUrl(config)}"`];
   if (error?.code === 'TOKEN_INVALID' || error?.code === 'TOKEN_EXPIRED') parts.push('error="invalid_token"');
-  if (error?.code === 'TOKEN_SCOPE_MISSING') {
+  if (error?.code === 'INSUFFICIENT_SCOPE') {
     const wanted = typeof error.data.scope === 'string' ? error.data.scope.split(' ') : [];
     const tokenScopes = [...scopeMapOf(config.jwtScopeMap)]
       .filter(([, ours]) => ours.some((s) => wanted.includes(s)))

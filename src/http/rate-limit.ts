@@ -69,8 +69,9 @@ export function rateLimitHeaders(decision: RateLimitDecision): Record<string, st
   return { 'Retry-After': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) };
 }
 
-/** The typed error of a denied request (TOO_MANY_REQUESTS naming the spent bucket and the wait). */
-export function rateLimitError(decision: RateLimitDecision & { allowed: false }): BrutalistError {
+/** The typed error of a denied request (TOO_MANY_REQUESTS naming the spent bucket and the wait), null if allowed. */
+export function rateLimitError(decision: RateLimitDecision): BrutalistError | null {
+  if (decision.allowed) return null;
   return new BrutalistError('TOO_MANY_REQUESTS', undefined, {
     data: { scope: decision.scope, retryAfterMs: decision.retryAfterMs },
   });

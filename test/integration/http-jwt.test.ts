@@ -166,10 +166,10 @@ describe('verifying against a JWKS file', () => {
     });
   });
 
-  it('refuses a token granting none of our scopes with TOKEN_SCOPE_MISSING', async () => {
+  it('refuses a token granting none of our scopes with INSUFFICIENT_SCOPE', async () => {
     const err = await rejection(verifier(), await token({ claims: { scope: 'openid profile' } }));
     expect(err.toJSON()).toMatchObject({
-      code: 'TOKEN_SCOPE_MISSING',
+      code: 'INSUFFICIENT_SCOPE',
       data: { scope: 'roast debate admin' },
     });
   });
@@ -184,7 +184,7 @@ describe('verifying against a JWKS file', () => {
       'admin',
     ]);
     const plain = await rejection(v, await token({ claims: { scope: 'roast' } }));
-    expect(plain.code).toBe('TOKEN_SCOPE_MISSING');
+    expect(plain.code).toBe('INSUFFICIENT_SCOPE');
   });
 
   it('remembers a verified token by hash until its exp or jwtVerifiedCacheMs, bounded in entries', async () => {
@@ -229,7 +229,7 @@ describe('verifying against a JWKS file', () => {
       thrown = err;
     }
     expect(isBrutalistError(thrown) && thrown.toJSON()).toMatchObject({
-      code: 'TOKEN_SCOPE_MISSING',
+      code: 'INSUFFICIENT_SCOPE',
       data: { scope: 'admin' },
     });
   });
@@ -367,7 +367,7 @@ describe('protected-resource metadata (RFC 9728)', () => {
     expect(wwwAuthenticate(c, new BrutalistError('TOKEN_EXPIRED'))).toBe(
       `Bearer ${meta}, error="invalid_token"`,
     );
-    const scope = new BrutalistError('TOKEN_SCOPE_MISSING', undefined, { data: { scope: 'debate' } });
+    const scope = new BrutalistError('INSUFFICIENT_SCOPE', undefined, { data: { scope: 'debate' } });
     expect(wwwAuthenticate(c, scope)).toBe(
       `Bearer ${meta}, error="insufficient_scope", scope="brutalist:write"`,
     );

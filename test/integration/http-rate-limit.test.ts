@@ -123,9 +123,10 @@ describe('429 answer and exempt paths', () => {
   });
 
   it('turns a denial into TOO_MANY_REQUESTS with the scope and the wait', () => {
+    expect(rateLimitError({ allowed: true })).toBeNull();
     const err = rateLimitError({ allowed: false, scope: 'principal', retryAfterMs: 1234 });
     expect(isBrutalistError(err)).toBe(true);
-    expect(err.toJSON()).toMatchObject({
+    expect(err?.toJSON()).toMatchObject({
       code: 'TOO_MANY_REQUESTS',
       retryable: true,
       data: { scope: 'principal', retryAfterMs: 1234 },
