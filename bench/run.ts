@@ -17,6 +17,7 @@ const benches = [
   './observability/logger.bench.js',
   './http/overhead.bench.js',
   './http/sessions.bench.js',
+  './http/guard.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

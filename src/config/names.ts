@@ -22,3 +22,22 @@ export type DropPolicyName = (typeof DROP_POLICY_NAMES)[number];
 /** Levels of the JSON log on stderr, most severe first; `silent` writes nothing. */
 export const SERVER_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type ServerLogLevel = (typeof SERVER_LOG_LEVELS)[number];
+
+/** Scopes a caller over HTTP may hold: `roast` (roast, discovery, roster), `debate`, `admin`. */
+export const API_SCOPES = ['roast', 'debate', 'admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Signature algorithms a JWT may use in OAuth resource-server mode (asymmetric only; never `none` or HMAC). */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
+import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
@@ -17,6 +18,7 @@ export const OPTIONS = {
   ...STATE_OPTIONS,
   ...RESILIENCE_OPTIONS,
   ...HTTP_OPTIONS,
+  ...GUARD_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

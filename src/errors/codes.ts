@@ -144,7 +144,7 @@ export const ERROR_CODES = {
     httpStatus: 401,
   },
   INSUFFICIENT_SCOPE: {
-    message: 'The API key lacks the scope this call needs.',
+    message: 'The API key or token lacks the scope this call needs.',
     retryable: false,
     httpStatus: 403,
   },
@@ -206,6 +206,27 @@ export const ERROR_CODES = {
     message: 'This endpoint does not take that method.',
     retryable: false,
     httpStatus: 405,
+  },
+  // ---- HTTP guards (rate limits, OAuth resource-server mode)
+  TOO_MANY_REQUESTS: {
+    message: 'This client sent too many requests; retry after the Retry-After delay.',
+    retryable: true,
+    httpStatus: 429,
+  },
+  TOKEN_INVALID: {
+    message: 'The bearer token is malformed, not signed by a trusted key, or for another issuer or audience.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  TOKEN_EXPIRED: {
+    message: 'The bearer token has expired (or is not valid yet); get a new one.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  JWKS_UNAVAILABLE: {
+    message: "The authorization server's signing keys could not be fetched; retry later.",
+    retryable: true,
+    httpStatus: 503,
   },
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },

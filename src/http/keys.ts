@@ -12,11 +12,11 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { API_SCOPES as SCOPES, type ApiScope as Scope } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
 
-export const SCOPES = ['roast', 'debate', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope };
 
 /** The scope each tool needs (admin tools and endpoints come with the dashboard). */
 export const TOOL_SCOPES: Readonly<Record<string, Scope>> = Object.freeze({

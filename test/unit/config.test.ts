@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
@@ -284,7 +285,14 @@ describe('resolveConfig rules between options', () => {
 
 describe('the option tables', () => {
   it('name each option and each env variable once across the areas', () => {
-    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS, HTTP_OPTIONS];
+    const areas = [
+      CRITIC_OPTIONS,
+      PROCESS_OPTIONS,
+      STATE_OPTIONS,
+      RESILIENCE_OPTIONS,
+      HTTP_OPTIONS,
+      GUARD_OPTIONS,
+    ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
     expect(new Set(names).size).toBe(names.length);

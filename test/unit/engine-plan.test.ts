@@ -110,7 +110,7 @@ describe('roastPlan', () => {
 });
 
 describe('cacheKey owner', () => {
-  it('differs between principals asking the same thing, so one never gets or joins the other\'s critique', () => {
+  it("differs between principals asking the same thing, so one never gets or joins the other's critique", () => {
     expect(roastKey({}, {}, 'alice')).not.toBe(roastKey({}, {}, 'bob'));
     expect(roastKey({}, {}, 'alice')).toBe(roastKey({}, {}, 'alice'));
   });
@@ -123,7 +123,9 @@ describe('withAlternate', () => {
     expect(alternate.critics).toEqual(['codex']);
     expect(alternate.fallback).toBe('none');
     expect(alternate.notes).toEqual(['claude is paused (circuit open), so codex answered instead.']);
-    expect(cacheKey(alternate, 'local')).toBe(roastKey({}, { selection: { critics: ['codex'], skipped: [] } }));
+    expect(cacheKey(alternate, 'local')).toBe(
+      roastKey({}, { selection: { critics: ['codex'], skipped: [] } }),
+    );
   });
 });
 

@@ -240,7 +240,9 @@ describe('admission deadlines and cancellation', () => {
     const queue = new AdmissionQueue({ ...LIMITS, maxConcurrent: 1 }, early);
     const request = { key: 'claude', priority: 2, caller: 'alice' };
     await queue.acquire({ ...request, deadlineAt: clock.now() + 600_000 });
-    const waiting = queue.acquire({ ...request, deadlineAt: clock.now() + 150 }).catch((e: BrutalistError) => e);
+    const waiting = queue
+      .acquire({ ...request, deadlineAt: clock.now() + 150 })
+      .catch((e: BrutalistError) => e);
     clock.advance(145);
     const error = await waiting;
     expect(isBrutalistError(error) && error.code).toBe('DEADLINE_EXCEEDED');
