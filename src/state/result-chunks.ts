@@ -82,7 +82,8 @@ function decodeBytes(bytes: Buffer, width: number | null): string | undefined {
 export function decodeWindow(pieces: readonly StoredPiece[], from: number, to: number): string | undefined {
   const width = pieces[0]?.width ?? null;
   const buffers: Buffer[] = [];
-  for (const piece of pieces) if (piece.width === width && typeof piece.part !== 'string') buffers.push(piece.part);
+  for (const piece of pieces)
+    if (piece.width === width && typeof piece.part !== 'string') buffers.push(piece.part);
   if (width !== null && buffers.length === pieces.length) {
     return decodeBytes(buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers), width);
   }

@@ -305,7 +305,12 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
   /** Code units [from, to) of a result's text (clamped), read from the chunks that overlap them. */
   private window(key: string, from: number, to: number): string | undefined {
     if (from === to) return '';
-    const pieces = this.q.chunksBetween.all({ key, from, to, chunkChars: RESULT_CHUNK_CHARS }) as StoredPiece[];
+    const pieces = this.q.chunksBetween.all({
+      key,
+      from,
+      to,
+      chunkChars: RESULT_CHUNK_CHARS,
+    }) as StoredPiece[];
     return decodeWindow(pieces, from, to);
   }
 

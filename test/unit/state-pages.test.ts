@@ -10,8 +10,8 @@ import {
   pageOf,
   pageOfWindow,
   pageWindow,
-  splitChunks,
   type StoredPiece,
+  splitChunks,
   type TextChunk,
 } from '../../src/state/index.js';
 
@@ -192,9 +192,13 @@ describe('pageOfWindow over the window a store reads', () => {
         const to = from + (b % (text.length - from + 1));
         const overlapping = chunks.filter((c) => c.start < to && c.start + c.text.length > from);
         // As SQLite returns them: bytes cut to the window (schema 4), or whole UTF-8 chunks (schema 3).
-        expect(decodeWindow(overlapping.map((c) => encodedPiece(c, from, to)), from, to)).toBe(
-          text.slice(from, to),
-        );
+        expect(
+          decodeWindow(
+            overlapping.map((c) => encodedPiece(c, from, to)),
+            from,
+            to,
+          ),
+        ).toBe(text.slice(from, to));
         expect(
           decodeWindow(
             overlapping.map((c) => ({ start: c.start, width: null, part: c.text })),
@@ -222,7 +226,13 @@ describe('pageOfWindow over the window a store reads', () => {
   it('joins a window over chunks of both widths, and reports a damaged piece as no text', () => {
     const chunks = splitChunks('abc🔥def', 3); // 'abc' (Latin-1), '🔥d' (UTF-16), 'ef' (Latin-1)
     expect(chunks.map((c) => encodeChunk(c.text).width)).toEqual([1, 2, 1]);
-    expect(decodeWindow(chunks.map((c) => encodedPiece(c, 1, 7)), 1, 7)).toBe('bc🔥de');
+    expect(
+      decodeWindow(
+        chunks.map((c) => encodedPiece(c, 1, 7)),
+        1,
+        7,
+      ),
+    ).toBe('bc🔥de');
     expect(decodeWindow([{ start: 0, width: 2, part: 'text where bytes belong' }], 0, 4)).toBeUndefined();
     expect(decodeWindow([{ start: 0, width: 3, part: Buffer.from('abc') }], 0, 3)).toBeUndefined();
     expect(decodeWindow([], 0, 0)).toBe('');
