@@ -75,19 +75,13 @@ function decodeBytes(bytes: Buffer, width: number | null): string | undefined {
 }
 
 /**
- * Code units [from, to) of the whole text from the pieces that cover it, in order (see StoredPiece). Pieces of one
- * width are joined as bytes and decoded once, so the window is one flat string (no copy of each chunk first).
- * A missing or damaged piece gives a shorter string or undefined: callers compare the length.
+ * Code units [from, to) of the whole text from the pieces that cover it, in order (see StoredPiece), as one string
+ * per piece: each at most a chunk (64 KiB as UTF-16), so none is a V8 large object, and the caller can page them
+ * without joining them (TextWindow.pieces). A damaged piece gives undefined; a missing one a shorter total, which
+ * callers check.
  */
-export function decodeWindow(pieces: readonly StoredPiece[], from: number, to: number): string | undefined {
-  const width = pieces[0]?.width ?? null;
-  const buffers: Buffer[] = [];
-  for (const piece of pieces)
-    if (piece.width === width && typeof piece.part !== 'string') buffers.push(piece.part);
-  if (width !== null && buffers.length === pieces.length) {
-    return decodeBytes(buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers), width);
-  }
-  let out = '';
+export function decodePieces(pieces: readonly StoredPiece[], from: number, to: number): string[] | undefined {
+  const out: string[] = [];
   for (const { start, width, part } of pieces) {
     const text =
       typeof part === 'string'
@@ -96,8 +90,25 @@ export function decodeWindow(pieces: readonly StoredPiece[], from: number, to: n
           : undefined
         : decodeBytes(part, width);
     if (text === undefined) return undefined;
-    out += text;
+    out.push(text);
   }
+  return out;
+}
+
+/** UTF-16LE bytes (a Redis text window) as strings of at most RESULT_CHUNK_CHARS code units (see decodePieces). */
+export function utf16Pieces(bytes: Buffer): string[] {
+  const out: string[] = [];
+  const step = 2 * RESULT_CHUNK_CHARS;
+  for (let at = 0; at < bytes.length; at += step) {
+    out.push(bytes.toString('utf16le', at, Math.min(bytes.length, at + step)));
+  }
+  return out;
+}
+
+/** The pieces as one string: a concatenation V8 keeps unflattened until something reads it. */
+export function joinPieces(pieces: readonly string[]): string {
+  let out = '';
+  for (const piece of pieces) out += piece;
   return out;
 }
 
@@ -144,20 +155,20 @@ export function wholeResult(
 
 /**
  * Part [from, to) of a result from its head, reading code units [from, to) of the text (clamped) with
- * `readWindow`. A window that does not come back whole reads as no result, never as a short page.
+ * `readWindow`, in pieces. A window that does not come back whole reads as no result, never as a short page.
  */
 export function resultPart(
   head: StoredResultHead,
   from: number,
   to: number,
-  readWindow: (from: number, to: number, totalChars: number) => string | undefined,
+  readWindow: (from: number, to: number, totalChars: number) => readonly string[] | undefined,
 ): StoredResultPart | null {
   const { text, totalChars, ...rest } = head;
   if (typeof text === 'string') return partOf({ ...rest, text }, from, to); // stored whole by an earlier version
   if (typeof totalChars !== 'number') return null;
   const w = clampWindow(totalChars, from, to);
-  const part = readWindow(w.from, w.to, totalChars);
-  return part !== undefined && part.length === w.to - w.from
-    ? { ...rest, totalChars, from: w.from, text: part }
-    : null;
+  const pieces = readWindow(w.from, w.to, totalChars);
+  if (pieces === undefined) return null;
+  const part = joinPieces(pieces);
+  return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part, pieces } : null;
 }

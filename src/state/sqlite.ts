@@ -6,8 +6,9 @@ import { type Clock, newToken } from '../infra/index.js';
 import { tightenDatabaseFiles } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import {
-  decodeWindow,
+  decodePieces,
   encodeChunk,
+  joinPieces,
   RESULT_CHUNK_CHARS,
   resultPart,
   type StoredPiece,
@@ -134,7 +135,10 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
       const head = this.readEntry<StoredResultHead>('result', key);
       return (
         head &&
-        wholeResult(head, (total) => decodeWindow(this.q.allChunks.all(key) as StoredPiece[], 0, total))
+        wholeResult(head, (total) => {
+          const pieces = decodePieces(this.q.allChunks.all(key) as StoredPiece[], 0, total);
+          return pieces && joinPieces(pieces);
+        })
       );
     });
     const readPart = this.db.transaction((key: string, from: number, to: number): StoredResultPart | null => {
@@ -302,16 +306,16 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     this.db.close();
   }
 
-  /** Code units [from, to) of a result's text (clamped), read from the chunks that overlap them. */
-  private window(key: string, from: number, to: number): string | undefined {
-    if (from === to) return '';
+  /** Code units [from, to) of a result's text (clamped), one string per chunk that overlaps them. */
+  private window(key: string, from: number, to: number): string[] | undefined {
+    if (from === to) return [];
     const pieces = this.q.chunksBetween.all({
       key,
       from,
       to,
       chunkChars: RESULT_CHUNK_CHARS,
     }) as StoredPiece[];
-    return decodeWindow(pieces, from, to);
+    return decodePieces(pieces, from, to);
   }
 
   /** Runs a statement, mapping SQLite failures to BrutalistErrors (see runSqlite). */

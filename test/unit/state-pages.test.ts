@@ -3,16 +3,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
 import {
-  decodeWindow,
+  decodePieces,
   encodeChunk,
   estimateTokens,
   type Page,
   pageOf,
   pageOfWindow,
   pageWindow,
+  RESULT_CHUNK_CHARS,
   type StoredPiece,
   splitChunks,
   type TextChunk,
+  utf16Pieces,
 } from '../../src/state/index.js';
 
 function walk(text: string, limit: number): Page[] {
@@ -176,6 +178,28 @@ describe('pageOfWindow over the window a store reads', () => {
     );
   });
 
+  it('gives the same page from a window in pieces, cut anywhere (inside a pair, empty pieces too)', () => {
+    fc.assert(
+      fc.property(
+        anyText,
+        fc.integer({ min: 2, max: 64 }),
+        fc.nat(),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (text, limit, at, cuts) => {
+          const offset = at % (text.length + 1);
+          const { from, to } = pageWindow(offset, limit);
+          const start = Math.min(from, text.length);
+          const part = text.slice(start, Math.min(to, text.length));
+          const bounds = [0, ...cuts.map((c) => c % (part.length + 1)).sort((x, y) => x - y), part.length];
+          const pieces = bounds.slice(1).map((end, i) => part.slice(bounds[i], end));
+          const window = { text: pieces.join(''), pieces, from: start, totalChars: text.length };
+          expect(pageOfWindow(window, offset, limit)).toEqual(pageOf(text, offset, limit));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('cuts chunks that never split a pair and rejoin to any window exactly', () => {
     fc.assert(
       fc.property(anyText, fc.integer({ min: 2, max: 16 }), fc.nat(), fc.nat(), (text, size, a, b) => {
@@ -236,8 +260,16 @@ describe('pageOfWindow over the window a store reads', () => {
     expect(decodeWindow([{ start: 0, width: 2, part: 'text where bytes belong' }], 0, 4)).toBeUndefined();
     expect(decodeWindow([{ start: 0, width: 3, part: Buffer.from('abc') }], 0, 3)).toBeUndefined();
     expect(decodeWindow([], 0, 0)).toBe('');
+    expect(utf16Pieces(Buffer.from('🔥'.repeat(RESULT_CHUNK_CHARS), 'utf16le')).map((p) => p.length)).toEqual(
+      [RESULT_CHUNK_CHARS, RESULT_CHUNK_CHARS],
+    );
   });
 });
+
+/** The window's text from stored pieces, joined (undefined for a damaged piece). */
+function decodeWindow(pieces: readonly StoredPiece[], from: number, to: number): string | undefined {
+  return decodePieces(pieces, from, to)?.join('');
+}
 
 /** A chunk as the schema 4 window query returns it: its bytes for the units inside [from, to). */
 function encodedPiece(chunk: TextChunk, from: number, to: number): StoredPiece {
