@@ -1,5 +1,5 @@
 /** SqliteStateStore: the shared contract on a real file, plus durability, bounds, migrations and corruption. */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,6 +36,24 @@ const result = (contextId: string, text: string): StoredResult => ({
   meta: {},
   createdAt: 0,
 });
+
+/** The result the schema 2 and 3 files below hold, as it reads back. */
+const oldResult = (text: string, v: number): StoredResult => ({
+  contextId: 'old',
+  owner: 'alice',
+  text,
+  meta: { v },
+  createdAt: 5,
+});
+
+/** A state file in a new folder, migrated to schema `version` only (as an earlier server left it), still open. */
+function fileAtSchema(version: number): { dir: string; old: Database.Database } {
+  const dir = newDir();
+  mkdirSync(dir, { recursive: true });
+  const old = new Database(join(dir, 'state.db'));
+  expect(migrate(old, MIGRATIONS.slice(0, version))).toBe(version);
+  return { dir, old };
+}
 
 async function rejection(fn: () => unknown): Promise<{ code: string; message: string; data?: unknown }> {
   try {
@@ -190,7 +208,6 @@ describe('SqliteStateStore', () => {
     const dir = newDir();
     const path = join(dir, 'v1.db');
     rmSync(dir, { recursive: true, force: true });
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(dir, { recursive: true });
     const reader = new Database(path);
     reader.pragma('journal_mode = WAL');
@@ -206,23 +223,13 @@ describe('SqliteStateStore', () => {
   });
 
   it('reads results a schema 2 file stored whole, and pages them, after migrating to schema 3', async () => {
-    const dir = newDir();
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true });
-    const old = new Database(join(dir, 'state.db'));
-    expect(migrate(old, MIGRATIONS.slice(0, 2))).toBe(2);
+    const { dir, old } = fileAtSchema(2);
     const text = `# Old\n${'🔥 line\n'.repeat(10_000)}`;
     const value = JSON.stringify({ contextId: 'old', owner: 'alice', text, meta: { v: 2 }, createdAt: 5 });
     old.prepare("INSERT INTO entries VALUES ('result', 'old', ?, ?, 9e15, 1)").run(value, value.length + 64);
     old.close();
     const store = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock: new ManualClock() });
-    expect(await store.getResult('old')).toEqual({
-      contextId: 'old',
-      owner: 'alice',
-      text,
-      meta: { v: 2 },
-      createdAt: 5,
-    });
+    expect(await store.getResult('old')).toEqual(oldResult(text, 2));
     expect(await store.getResultPart('old', 40_000, 40_010)).toMatchObject({
       totalChars: text.length,
       from: 40_000,
@@ -233,11 +240,7 @@ describe('SqliteStateStore', () => {
   });
 
   it('reads results a schema 3 file stored in UTF-8 chunks, and keeps its LRU order, after migrating to schema 4', async () => {
-    const dir = newDir();
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true });
-    const old = new Database(join(dir, 'state.db'));
-    expect(migrate(old, MIGRATIONS.slice(0, 3))).toBe(3);
+    const { dir, old } = fileAtSchema(3);
     const C = RESULT_CHUNK_CHARS;
     const text = `# Old\n${'🔥 line — with a dash\n'.repeat(Math.ceil((2.5 * C) / 22))}`;
     const head = JSON.stringify({
@@ -256,13 +259,7 @@ describe('SqliteStateStore', () => {
     }
     old.close();
     const store = new SqliteStateStore({ ...CONTRACT_LIMITS, maxEntries: 3, dir, clock: new ManualClock() });
-    expect(await store.getResult('old')).toEqual({
-      contextId: 'old',
-      owner: 'alice',
-      text,
-      meta: { v: 3 },
-      createdAt: 5,
-    });
+    expect(await store.getResult('old')).toEqual(oldResult(text, 3));
     for (const [from, to] of [
       [0, 10],
       [C - 5, C + 5],
