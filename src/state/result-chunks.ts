@@ -58,6 +58,18 @@ export function encodeChunk(text: string): { readonly width: ChunkWidth; readonl
   return { width, bytes: Buffer.from(text, width === 1 ? 'latin1' : 'utf16le') };
 }
 
+/** A result chunk as SQLite stores it: where it starts, and its bytes at one or two per code unit. */
+export interface EncodedChunk {
+  readonly start: number;
+  readonly width: ChunkWidth;
+  readonly bytes: Buffer;
+}
+
+/** The text in chunks (splitChunks), each encoded (encodeChunk). */
+export function encodeChunks(text: string): EncodedChunk[] {
+  return splitChunks(text).map((c) => ({ start: c.start, ...encodeChunk(c.text) }));
+}
+
 /**
  * A stored chunk as a read returns it: with a width, its bytes for the units it holds inside the window (cut by
  * SQL); without one (written by schema version 3), its whole text, cut here.

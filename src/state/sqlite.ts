@@ -7,13 +7,13 @@ import { tightenDatabaseFiles } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import {
   decodePieces,
-  encodeChunk,
+  type EncodedChunk,
+  encodeChunks,
   joinPieces,
   RESULT_CHUNK_CHARS,
   resultPart,
   type StoredPiece,
   type StoredResultHead,
-  splitChunks,
   splitResult,
   wholeResult,
 } from './result-chunks.js';
@@ -52,13 +52,6 @@ export { SQLITE_ROW_OVERHEAD_BYTES } from './sqlite-statements.js';
 
 export const DEFAULT_SQLITE_SWEEP_BATCH_SIZE = 1_000;
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
-/** A result chunk as stored: where it starts, and its bytes at one or two per code unit (see encodeChunk). */
-interface EncodedChunk {
-  readonly start: number;
-  readonly width: 1 | 2;
-  readonly bytes: Buffer;
-}
-
 /** Reads remembered for the LRU order before they are written (at the next write, sweep, or when this many). */
 export const MAX_PENDING_TOUCHES = 1_024;
 
@@ -179,7 +172,7 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     const ttl = checkTtl(ttlMs);
     const { head, text } = splitResult(result);
     const json = encodeValue(head, this.maxValueDepth);
-    const chunks = splitChunks(text).map((c) => ({ start: c.start, ...encodeChunk(c.text) }));
+    const chunks = encodeChunks(text);
     let bytes = rowBytes('result', key, json);
     for (const c of chunks) bytes += c.bytes.length + SQLITE_ROW_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) {
