@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
+import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { STATE_OPTIONS } from './options-state.js';
@@ -15,6 +16,7 @@ export const OPTIONS = {
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
   ...RESILIENCE_OPTIONS,
+  ...OBSERVABILITY_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -44,7 +44,7 @@ function setup(config: SloConfig = CONFIG) {
 }
 
 const ok = () => 'ok' as const;
-const pages = (alerts: SloAlert[]) => alerts.filter((a) => a.severity === 'page');
+const pages = <A extends SloAlert>(alerts: A[]) => alerts.filter((a) => a.severity === 'page');
 
 describe('SLO engine', () => {
   it('pages on the 1h/5m pair after about 52 s of total failure and clears within about 5 minutes', () => {
