@@ -15,6 +15,7 @@ const benches = [
   './state/page.bench.js',
   './state/server.bench.js',
   './observability/logger.bench.js',
+  './observability/metrics.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

@@ -35,7 +35,14 @@ const WINDOW_MS: Record<WindowName, number> = {
 /** Fine buckets serve the windows up to 6 h; coarse ones the 3-day window and the budget. */
 export const FINE_BUCKET_MS = 5_000;
 export const COARSE_BUCKET_MS = 5 * MINUTE_MS;
-const FINE: readonly WindowName[] = ['1m', '5m', '30m', '1h', '6h'];
+const FINE: readonly Exclude<WindowName, '3d'>[] = ['1m', '5m', '30m', '1h', '6h'];
+const FINE_INDEX: Record<Exclude<WindowName, '3d'>, number> = {
+  '1m': 0,
+  '5m': 1,
+  '30m': 2,
+  '1h': 3,
+  '6h': 4,
+};
 
 export interface AlertRule {
   readonly name: 'page_fast' | 'page_slow' | 'ticket';
@@ -111,6 +118,7 @@ export class SloEngine {
   private readonly coarse: BucketWindows;
   private readonly active = new Map<string, SloAlert>();
   private readonly listeners: Array<(alert: SloAlert) => void> = [];
+  private readonly keys = SLI_NAMES.map((slo) => ALERT_RULES.map((rule) => `${slo}:${rule.name}`));
 
   constructor(
     readonly config: SloConfig,
@@ -153,34 +161,44 @@ export class SloEngine {
     this.coarse.add(atMs, counts);
   }
 
-  /** Moves the windows to now and fires or resolves alerts; cheap (a few comparisons). */
+  /** Moves the windows to now and fires or resolves alerts; cheap (a few comparisons, no allocation). */
   evaluate(): void {
     this.advance();
-    const now = this.clock.now();
-    for (const slo of SLI_NAMES) {
-      for (const rule of ALERT_RULES) {
-        const key = `${slo}:${rule.name}`;
-        const long = this.burn(slo, rule.long);
-        const short = this.burn(slo, rule.short);
-        const enough = long.events >= this.config.minRequests && short.events >= this.config.minRequests;
-        const burning = enough && long.rate > rule.burnRate && short.rate > rule.burnRate;
-        const firing = this.active.get(key);
-        if (burning === (firing !== undefined)) continue;
-        const alert: SloAlert = {
-          state: burning ? 'firing' : 'resolved',
-          slo,
-          rule: rule.name,
-          severity: rule.severity,
-          longBurnRate: long.rate,
-          shortBurnRate: short.rate,
-          at: now,
-          runbook: RUNBOOKS[slo],
-        };
-        if (burning) this.active.set(key, alert);
-        else this.active.delete(key);
-        for (const listener of this.listeners) listener(alert);
+    for (let s = 0; s < SLI_NAMES.length; s++) {
+      const slo = SLI_NAMES[s]!;
+      for (let r = 0; r < ALERT_RULES.length; r++) {
+        const rule = ALERT_RULES[r]!;
+        const long = this.sumOf(rule.long);
+        const short = this.sumOf(rule.short);
+        const i = totalIndex(slo);
+        const min = this.config.minRequests;
+        const allowed = 1 - this.target(slo);
+        const burning =
+          long[i]! >= min &&
+          short[i]! >= min &&
+          long[i + 1]! / long[i]! / allowed > rule.burnRate &&
+          short[i + 1]! / short[i]! / allowed > rule.burnRate;
+        const key = this.keys[s]![r]!;
+        if (burning === this.active.has(key)) continue;
+        this.transition(key, slo, rule, burning);
       }
     }
+  }
+
+  private transition(key: string, slo: SliName, rule: AlertRule, burning: boolean): void {
+    const alert: SloAlert = {
+      state: burning ? 'firing' : 'resolved',
+      slo,
+      rule: rule.name,
+      severity: rule.severity,
+      longBurnRate: this.burn(slo, rule.long).rate,
+      shortBurnRate: this.burn(slo, rule.short).rate,
+      at: this.clock.now(),
+      runbook: RUNBOOKS[slo],
+    };
+    if (burning) this.active.set(key, alert);
+    else this.active.delete(key);
+    for (const listener of this.listeners) listener(alert);
   }
 
   /** Alerts firing now. */
@@ -227,11 +245,15 @@ export class SloEngine {
 
   /** Bad share over the window divided by the allowed share: 1 spends the budget exactly over its window. */
   burn(slo: SliName, window: WindowName): { rate: number; events: number } {
-    const sum = window === '3d' ? this.coarse.sum(0) : this.fine.sum(FINE.indexOf(window));
+    const sum = this.sumOf(window);
     const i = totalIndex(slo);
     const events = sum[i]!;
     if (events <= 0) return { rate: 0, events: 0 };
     return { rate: sum[i + 1]! / events / (1 - this.target(slo)), events };
+  }
+
+  private sumOf(window: WindowName): Float64Array {
+    return window === '3d' ? this.coarse.sum(0) : this.fine.sum(FINE_INDEX[window]);
   }
 
   private advance(): void {

@@ -22,7 +22,8 @@ async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const f of families) {
     names.add(f.name);
-    if (f.type === 'histogram') for (const s of ['_bucket', '_count', '_sum']) names.add(f.name + s);
+    // prom-client's typings say a numeric enum; at run time the type is the exposition's string.
+    if (String(f.type) === 'histogram') for (const s of ['_bucket', '_count', '_sum']) names.add(f.name + s);
   }
   return names;
 }
