@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
@@ -283,7 +284,7 @@ describe('resolveConfig rules between options', () => {
 
 describe('the option tables', () => {
   it('name each option and each env variable once across the areas', () => {
-    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
+    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS, OBSERVABILITY_OPTIONS];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
     expect(new Set(names).size).toBe(names.length);
