@@ -35,7 +35,14 @@ export class RequestTracker {
   private readonly unsubscribers: Array<() => void>;
   private inflightCount = 0;
 
-  constructor(private readonly maxTracked = DEFAULT_MAX_TRACKED_REQUESTS) {
+  /**
+   * @param maxTracked calls followed at once (first bytes noted)
+   * @param now monotonic milliseconds (performance.now); tests pass their own
+   */
+  constructor(
+    private readonly maxTracked = DEFAULT_MAX_TRACKED_REQUESTS,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.unsubscribers = [
       requestStartChannel.subscribe((e) => this.start(e)),
       requestEndChannel.subscribe((e) => this.end(e)),
@@ -66,7 +73,7 @@ export class RequestTracker {
   private start(e: RequestStartEvent): void {
     this.inflightCount++;
     if (this.open.size < this.maxTracked && e.requestId !== '') {
-      this.open.set(e.requestId, { startedAt: performance.now(), firstByteMs: undefined });
+      this.open.set(e.requestId, { startedAt: this.now(), firstByteMs: undefined });
     }
     for (const listener of this.startListeners) listener(e);
   }
@@ -75,14 +82,15 @@ export class RequestTracker {
   private firstByte(): void {
     const id = currentRequest()?.requestId;
     const entry = id === undefined ? undefined : this.open.get(id);
-    if (entry && entry.firstByteMs === undefined) entry.firstByteMs = performance.now() - entry.startedAt;
+    if (entry && entry.firstByteMs === undefined) entry.firstByteMs = this.now() - entry.startedAt;
   }
 
   private end(e: RequestEndEvent): void {
     this.inflightCount = Math.max(0, this.inflightCount - 1);
     const entry = this.open.get(e.requestId);
     this.open.delete(e.requestId);
-    const latencyMs = Math.min(entry?.firstByteMs ?? e.durationMs, e.durationMs);
+    // On the tracker's own clock when it followed the call; the event's duration when it could not.
+    const latencyMs = entry ? (entry.firstByteMs ?? this.now() - entry.startedAt) : e.durationMs;
     const finished: FinishedRequest = { ...e, latencyMs };
     for (const listener of this.listeners) listener(finished);
   }

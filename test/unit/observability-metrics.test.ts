@@ -1,16 +1,20 @@
 // Metrics from the core's diagnostics channels: names and labels of the Interface, closed label sets, bounded principals.
 import { afterEach, describe, expect, it } from 'vitest';
 import { criticRunChannel } from '../../src/critics/diagnostics.js';
+import { ManualClock } from '../../src/infra/index.js';
 import {
   createMetrics,
   exitClassLabel,
+  type FinishedRequest,
   type Metrics,
   observeToolCall,
   outcomeOfCode,
+  RequestTracker,
   runInRequest,
 } from '../../src/observability/index.js';
 import { PrincipalLabels } from '../../src/observability/principal-labels.js';
 import { exitChannel, firstOutputChannel, spawnChannel } from '../../src/process/diagnostics.js';
+import { AdmissionQueue } from '../../src/resilience/admission.js';
 import { admissionDepthChannel, breakerStateChannel } from '../../src/resilience/events.js';
 import { cacheLookupChannel, MemoryStateStore } from '../../src/state/index.js';
 import { streamDropChannel } from '../../src/streaming/index.js';
@@ -207,5 +211,72 @@ describe('classification', () => {
     expect(labels.labelFor('b')).toBe('other');
     expect(labels.labelFor('b')).toBe('other');
     expect(labels.size).toBe(1);
+  });
+});
+
+describe('request tracker', () => {
+  it('takes the latency to the first critic byte printed in the call, else the whole call', async () => {
+    // start, first byte, end of the first call; start and end of the second.
+    const times = [100, 130, 140, 200, 260];
+    const tracker = new RequestTracker(10, () => times.shift() ?? 0);
+    const finished: FinishedRequest[] = [];
+    tracker.onFinish((r) => finished.push(r));
+    try {
+      await call('roast', done, 'local', 'idea', () => {
+        firstOutputChannel.publish({ pid: 1 });
+        firstOutputChannel.publish({ pid: 1 }); // only the first byte counts
+      });
+      firstOutputChannel.publish({ pid: 2 }); // outside any call: nobody's
+      await call('roast', done);
+    } finally {
+      tracker.close();
+    }
+    expect(finished[0]!.latencyMs).toBe(30);
+    expect(finished[1]!.latencyMs).toBe(60);
+    expect(tracker.inflight).toBe(0);
+  });
+
+  it('still counts calls past its bound, without their first byte', async () => {
+    const tracker = new RequestTracker(0);
+    const finished: FinishedRequest[] = [];
+    tracker.onFinish((r) => finished.push(r));
+    await call('roast', done, 'local', 'idea', () => firstOutputChannel.publish({ pid: 1 }));
+    tracker.close();
+    expect(finished).toHaveLength(1);
+    expect(finished[0]!.latencyMs).toBe(finished[0]!.durationMs);
+  });
+});
+
+describe('queue depth from the admission queue', () => {
+  it('follows waiters per priority and slots as runs start and end', async () => {
+    const m = make();
+    const clock = new ManualClock();
+    const queue = new AdmissionQueue(
+      {
+        maxConcurrent: 1,
+        maxConcurrentPerKey: 1,
+        maxQueueSize: 4,
+        queueTimeoutMs: 60_000,
+        maxCallerSharePct: 100,
+        priorityLevels: 4,
+      },
+      clock,
+    );
+    const request = (priority: number) => ({
+      key: 'claude',
+      priority,
+      caller: 'c',
+      deadlineAt: clock.now() + 60_000,
+    });
+    const first = await queue.acquire(request(2));
+    const second = queue.acquire(request(3));
+    let body = await text(m);
+    expect(body).toContain('brutalist_queue_depth{priority="batch"} 1');
+    expect(body).toContain('brutalist_concurrency_utilization_ratio 1');
+    first.release();
+    (await second).release();
+    body = await text(m);
+    expect(body).toContain('brutalist_queue_depth{priority="batch"} 0');
+    expect(body).toContain('brutalist_critic_slots_in_use 0');
   });
 });
