@@ -95,6 +95,12 @@ export function defineMetrics(registry: Registry) {
       labelNames: ['critic', 'code'] as const,
       registers,
     }),
+    retries: new Counter({
+      name: 'brutalist_critic_retries_total',
+      help: 'Critic runs retried after a transient failure, by critic and the failure code.',
+      labelNames: ['critic', 'code'] as const,
+      registers,
+    }),
     criticDuration: new Histogram({
       name: 'brutalist_critic_run_duration_seconds',
       help: 'Critic CLI run time (its think time), by critic.',

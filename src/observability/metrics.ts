@@ -11,6 +11,7 @@ import {
   admissionDepthChannel,
   admissionRejectChannel,
   breakerStateChannel,
+  retryChannel,
   shedChannel,
 } from '../resilience/events.js';
 import { cacheLookupChannel, type StateStore } from '../state/index.js';
@@ -148,6 +149,7 @@ function subscribeCore(
     }),
     admissionRejectChannel.subscribe((e) => m.admissionRejects.inc({ reason: e.reason })),
     shedChannel.subscribe((e) => m.shed.inc({ priority: priority(e.priority) })),
+    retryChannel.subscribe((e) => m.retries.inc({ critic: critic(e.key), code: e.code })),
     spawnChannel.subscribe(() => m.children.inc()),
     exitChannel.subscribe((e) => {
       if (e.pid !== undefined) m.children.dec();

@@ -31,6 +31,16 @@ export interface AdmissionDepthEvent {
 }
 export const admissionDepthChannel = diagnosticsChannel<AdmissionDepthEvent>('brutalist:admission:depth');
 
+/** Published when a failed attempt is retried (after its backoff is granted, before the sleep). */
+export interface RetryEvent {
+  readonly key: string;
+  readonly code: string;
+  /** The attempt about to run (2 for the first retry). */
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+export const retryChannel = diagnosticsChannel<RetryEvent>('brutalist:retry');
+
 /** Published when the load shedder refuses a request. */
 export interface ShedEvent {
   readonly priority: number;

@@ -15,7 +15,7 @@ import {
 import { PrincipalLabels } from '../../src/observability/principal-labels.js';
 import { exitChannel, firstOutputChannel, spawnChannel } from '../../src/process/diagnostics.js';
 import { AdmissionQueue } from '../../src/resilience/admission.js';
-import { admissionDepthChannel, breakerStateChannel } from '../../src/resilience/events.js';
+import { admissionDepthChannel, breakerStateChannel, retryChannel } from '../../src/resilience/events.js';
 import { cacheLookupChannel, MemoryStateStore } from '../../src/state/index.js';
 import { streamDropChannel } from '../../src/streaming/index.js';
 
@@ -142,6 +142,7 @@ describe('core metrics', () => {
     cacheLookupChannel.publish({ hit: true });
     cacheLookupChannel.publish({ hit: false });
     streamDropChannel.publish({ dropped: 3 });
+    retryChannel.publish({ key: 'claude', code: 'RATE_LIMITED', attempt: 2, delayMs: 10 });
     const body = await text(m);
     expect(body).toContain('brutalist_breaker_state{critic="gemini"} 2');
     expect(body).toContain('brutalist_breaker_transitions_total{critic="gemini",to="open"} 1');
@@ -151,6 +152,7 @@ describe('core metrics', () => {
     expect(body).toContain('brutalist_child_processes 1');
     expect(body).toContain('brutalist_cache_lookups_total{result="hit"} 1');
     expect(body).toContain('brutalist_stream_events_dropped_total 3');
+    expect(body).toContain('brutalist_critic_retries_total{critic="claude",code="RATE_LIMITED"} 1');
   });
 
   it('stops counting once closed', async () => {
