@@ -2,6 +2,7 @@
  * What a server process observes itself with: the metrics registry, the request tracker and the SLO service, built
  * from the Config by the transport and handed to createApp, which instruments its store with it.
  */
+import { Gauge } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import type { StateStore } from '../state/index.js';
@@ -45,6 +46,7 @@ export function createObservability(config: Config, options: ObservabilityOption
     metrics,
     slo,
     attach(store) {
+      registerStoreHealth(metrics, store);
       const timed = metrics.instrumentStore(store);
       void slo.persistTo(timed);
       return timed;
@@ -58,4 +60,19 @@ export function createObservability(config: Config, options: ObservabilityOption
       return closing;
     },
   };
+}
+
+/** `brutalist_state_store_up{backend}`: 1 while the store answers as configured, 0 while it is degraded or down. */
+function registerStoreHealth(metrics: Metrics, store: StateStore): void {
+  new Gauge({
+    name: 'brutalist_state_store_up',
+    help: 'State store health at scrape time: 1 ok, 0 degraded (Redis unreachable: memory fallback) or failing.',
+    labelNames: ['backend'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      const health = await store.health().catch(() => undefined);
+      this.set({ backend: health?.backend ?? 'unknown' }, health?.status === 'ok' ? 1 : 0);
+    },
+  });
 }

@@ -61,6 +61,7 @@ describe('metrics port and SLO report (stdio)', () => {
     expect(body).toContain('brutalist_inflight_requests 0');
     expect(body).toMatch(/brutalist_state_operation_duration_seconds_count\{op="put_result"\} [1-9]/);
     expect(body).toContain('brutalist_slo_error_budget_remaining_ratio{slo="availability"} 1');
+    expect(body).toContain('brutalist_state_store_up{backend="sqlite"} 1');
     expect(body).toContain('process_resident_memory_bytes');
     expect(body).toContain('nodejs_eventloop_lag_p99_seconds');
 

@@ -1,9 +1,11 @@
 // Metrics from the core's diagnostics channels: names and labels of the Interface, closed label sets, bounded principals.
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/index.js';
 import { criticRunChannel } from '../../src/critics/diagnostics.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
   createMetrics,
+  createObservability,
   exitClassLabel,
   type FinishedRequest,
   type Metrics,
@@ -16,7 +18,12 @@ import { PrincipalLabels } from '../../src/observability/principal-labels.js';
 import { exitChannel, firstOutputChannel, spawnChannel } from '../../src/process/diagnostics.js';
 import { AdmissionQueue } from '../../src/resilience/admission.js';
 import { admissionDepthChannel, breakerStateChannel, retryChannel } from '../../src/resilience/events.js';
-import { cacheLookupChannel, MemoryStateStore } from '../../src/state/index.js';
+import {
+  cacheLookupChannel,
+  ForwardingStateStore,
+  MemoryStateStore,
+  type StoreHealth,
+} from '../../src/state/index.js';
 import { streamDropChannel } from '../../src/streaming/index.js';
 
 const TOOLS = ['roast', 'roast_cli_debate', 'brutalist_discover', 'cli_agent_roster'];
@@ -280,5 +287,30 @@ describe('queue depth from the admission queue', () => {
     body = await text(m);
     expect(body).toContain('brutalist_queue_depth{priority="batch"} 0');
     expect(body).toContain('brutalist_critic_slots_in_use 0');
+  });
+});
+
+describe('state store health', () => {
+  /** A memory store that reports what a Redis store in outage reports. */
+  class Degraded extends ForwardingStateStore {
+    override async health(): Promise<StoreHealth> {
+      return { backend: 'redis', status: 'degraded', detail: 'unreachable' };
+    }
+  }
+
+  it('is 1 while the store is ok and 0 while it is degraded', async () => {
+    const config = resolveConfig({ overrides: { sloFlushIntervalMs: 0 } });
+    const memory = new MemoryStateStore({ maxBytes: 1 << 20, maxEntries: 100, cacheMaxEntryBytes: 1024 });
+    const ok = createObservability(config, { tools: TOOLS, processMetrics: false });
+    ok.attach(memory);
+    const degraded = createObservability(config, { tools: TOOLS, processMetrics: false });
+    degraded.attach(new Degraded(memory));
+    try {
+      expect((await ok.metrics.render()).body).toContain('brutalist_state_store_up{backend="memory"} 1');
+      expect((await degraded.metrics.render()).body).toContain('brutalist_state_store_up{backend="redis"} 0');
+    } finally {
+      await ok.close();
+      await degraded.close();
+    }
   });
 });
