@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { keysCommand, parseServeArgs } from './cli/serve-args.js';
+import { sloCommand } from './cli/slo.js';
 import { loadConfig, printableConfig } from './config/index.js';
 import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiReadsSystemFile, type LoginStatus } from './critics/index.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
@@ -28,6 +29,7 @@ Usage:
   brutalist-mcp config              print the resolved configuration as JSON
   brutalist-mcp state info          the state store: backend, location, health, entries
   brutalist-mcp state backup FILE   online copy of the SQLite state file (safe while servers run)
+  brutalist-mcp slo report [--json] SLOs, error budgets, burn rates and firing alerts (from the state store)
   brutalist-mcp --help | --version
 
 Configuration: BRUTALIST_* environment variables and an optional JSON file
@@ -67,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return stateCommand(config, rest);
     case 'roast':
       return roastCommand(config, rest, processTerminal());
+    case 'slo':
+      return sloCommand(config, rest, process.stdout, process.stderr);
     default:
       process.stderr.write(`Unknown command ${JSON.stringify(command)}.\n\n${HELP}`);
       return 2;

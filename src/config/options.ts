@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
 import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
+import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { STATE_OPTIONS } from './options-state.js';
@@ -19,6 +20,7 @@ export const OPTIONS = {
   ...RESILIENCE_OPTIONS,
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
+  ...OBSERVABILITY_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -16,7 +16,12 @@ import { sanitizeText } from '../security/index.js';
 import { ADAPTERS, baseUrlFor, configPathsFor, defaultModelFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
 import { formatExitClass, scrubDetail } from './classify.js';
-import { CRITIC_STDERR_TAIL_CHARS, type CriticFailureEvent, criticFailureChannel } from './diagnostics.js';
+import {
+  CRITIC_STDERR_TAIL_CHARS,
+  type CriticFailureEvent,
+  criticFailureChannel,
+  criticRunChannel,
+} from './diagnostics.js';
 import type { CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
@@ -87,9 +92,34 @@ function failure(
     };
     criticFailureChannel.publish(event);
   }
+  publishRun(scope.critic, exitClass, code, run, parsed);
   return new BrutalistError(code, `${scope.critic}: ${ERROR_CODES[code].message}`, {
     data: { critic: scope.critic, exitClass, ...(detail ? { detail } : {}) },
     cause: cause ?? { stderrTail },
+  });
+}
+
+/** Tells metrics how a run that started a process ended (nothing when no one listens). */
+function publishRun(
+  critic: CriticName,
+  exitClass: string,
+  code: ErrorCode | undefined,
+  run: RunResult,
+  parsed: ParsedOutput | undefined,
+): void {
+  if (!criticRunChannel.hasSubscribers) return;
+  const { durationMs, stdoutBytes: outputBytes, truncated } = run;
+  const inputTokens = parsed?.usage?.inputTokens;
+  const outputTokens = parsed?.usage?.outputTokens;
+  criticRunChannel.publish({
+    critic,
+    exitClass,
+    code,
+    durationMs,
+    outputBytes,
+    truncated,
+    inputTokens,
+    outputTokens,
   });
 }
 
@@ -212,6 +242,7 @@ export async function runCritic(
     throw failure('CLI_OUTPUT_INVALID', scope, exitClass, parsed, run, parseError);
   }
 
+  publishRun(critic, exitClass, undefined, run, parsed);
   return {
     critic,
     cliVersion: availability.version,

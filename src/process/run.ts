@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
-import { spawnChannel } from './diagnostics.js';
+import { firstOutputChannel, spawnChannel } from './diagnostics.js';
 import { groupHasLiveMembers, isLiveMember, registerRun, signalGroup } from './group.js';
 import { publishExit, RunOutput } from './run-output.js';
 import {
@@ -74,6 +74,7 @@ class Run {
   /** What bwrap wrote to --info-fd so far: it names the sandbox's init. */
   private sandboxInfo = '';
   private lastActivityAt: number;
+  private sawStdout = false;
   private unregister: (() => void) | undefined;
   private settle: () => void = () => {};
   private readonly settled = new Promise<void>((r) => {
@@ -213,7 +214,13 @@ class Run {
 
   private onStdout(chunk: Buffer): void {
     this.lastActivityAt = this.clock.now();
+    if (!this.sawStdout) this.firstStdout();
     if (this.output.pushStdout(chunk)) this.trigger({ kind: 'output_cap' });
+  }
+
+  private firstStdout(): void {
+    this.sawStdout = true;
+    if (firstOutputChannel.hasSubscribers) firstOutputChannel.publish({ pid: this.pid });
   }
 
   /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */

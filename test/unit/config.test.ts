@@ -6,6 +6,7 @@ import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/confi
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
 import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
+import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
@@ -292,6 +293,7 @@ describe('the option tables', () => {
       RESILIENCE_OPTIONS,
       HTTP_OPTIONS,
       GUARD_OPTIONS,
+      OBSERVABILITY_OPTIONS,
     ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
