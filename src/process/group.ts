@@ -1,5 +1,6 @@
 /** Process-group signalling and the registry of live runs that graceful shutdown drains. */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { stopSpawner } from './spawner.js';
 
 /**
  * Sends `signal` to every member of the process group led by `pid` (0 only probes).
@@ -159,4 +160,6 @@ export async function killAllProcessGroups(graceMs: number): Promise<void> {
   const runs = [...live];
   for (const run of runs) run.shutdown(graceMs);
   await Promise.all(runs.map((run) => run.settled));
+  // Nothing is owed by the spawner any more; a run started later starts a new one.
+  stopSpawner();
 }

@@ -1,0 +1,12 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI_JS, makeSandbox, serverEnv } from '../../test/support/harness.js';
+import { ensureNodeClaudeBundle } from '../fixtures/node-claude-bundle.js';
+const sandbox = makeSandbox('probe-');
+const env = serverEnv(sandbox, { BRUTALIST_CRITIC_PREFERENCE: 'claude', BRUTALIST_CLAUDE_BIN: process.env.FAKE ?? ensureNodeClaudeBundle(), BRUTALIST_CACHE_TTL_MS: '0', BRUTALIST_SANDBOX: process.env.MODE ?? 'off' });
+delete (env as any).FAKE_CLI_LOG;
+const transport = new StdioClientTransport({ command: process.execPath, args: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--cpu-prof-interval=100', CLI_JS], env, cwd: sandbox.project, stderr: 'inherit' });
+const client = new Client({ name: 'p', version: '1' });
+await client.connect(transport);
+for (let i = 0; i < 60; i++) await client.callTool({ name: 'roast', arguments: { domain: 'idea', context: `x ${i}` } });
+await client.close(); await new Promise(r => setTimeout(r, 1500)); sandbox.cleanup();
