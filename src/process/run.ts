@@ -140,8 +140,7 @@ class Run {
   private onSpawned(child: Launched, pinned: PinnedWorkdir | undefined): void {
     const { spec } = this;
     const pid = child.pid;
-    // Stream errors (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill) are expected
-    // outcomes of a child exiting early; the exit itself is what gets classified.
+    // Stream errors (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill) are expected: the exit is classified.
     child.stdin.on('error', () => {});
     const streams = [child.stdout, child.stderr, ...(child.info ? [child.info] : [])];
     for (const stream of streams) stream.on('error', () => {});
@@ -154,8 +153,10 @@ class Run {
     }
     this.child = child;
     this.pid = pid;
-    this.openStreams = streams.length;
-    for (const stream of streams) stream.on('close', () => this.onStreamClosed());
+    // A socket handed over by the spawner may have closed (empty, at EOF) before the last one arrived.
+    const open = streams.filter((stream) => !stream.closed);
+    this.openStreams = open.length;
+    for (const stream of open) stream.on('close', () => this.onStreamClosed());
     child.info?.on('data', (chunk: Buffer) => {
       if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
     });
@@ -183,7 +184,6 @@ class Run {
 
     if (spec.stdin !== undefined) child.stdin.end(spec.stdin);
     else child.stdin.end();
-    // Same deadline and abort listener: they were armed for the whole run when it started.
     this.state = {
       kind: 'running',
       deadlineTimer: s.deadlineTimer ?? this.armDeadline(),

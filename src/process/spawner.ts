@@ -109,7 +109,11 @@ class SpawnerProcess {
         p.pid = m.pid;
         return;
       case 'fd':
-        if (isSocket(handle)) p.slots.set(m.slot, handle);
+        if (isSocket(handle)) {
+          // It reads from now on: an error before the run listens must not be an uncaught exception.
+          handle.on('error', () => {});
+          p.slots.set(m.slot, handle);
+        }
         this.maybeStarted(p);
         return;
       case 'exit':

@@ -54,6 +54,13 @@ describe('the spawner process', () => {
     expect(big.stdoutBytes).toBe(3 * 1024 * 1024);
   });
 
+  it('finishes runs whose child prints nothing and exits at once (its sockets may close before the last arrives)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await runProcess(sh('exit 3'));
+      expect(r.exit).toEqual({ kind: 'exit', code: 3 });
+    }
+  });
+
   it('reports a spawner that dies mid-run as a spawn error, kills the group, and starts a new one next run', async () => {
     let ready: () => void = () => {};
     const up = new Promise<void>((resolve) => {
