@@ -1,5 +1,5 @@
 // CPU time per critic call, which a loaded 2-core machine does not distort the way it distorts wall time: the
-// server's own CPU (user+sys) and its reaped children's (the critic, bwrap and its init) over N sequential `roast`
+// server's own CPU (user+sys, its spawner process included) and its reaped children's (the critic, bwrap and its init) over N sequential `roast`
 // calls with the Node-sized fake, next to the same fake spawned bare by this process, interleaved in rounds.
 // The server's own CPU per call is what 20 callers take away from the critics on a saturated machine.
 import { spawn } from 'node:child_process';
@@ -21,7 +21,20 @@ export function cpuOf(pid: number | 'self'): { self: number; children: number } 
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After ")": state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(11) stime cutime cstime
   const n = (i: number) => Number(f[i]) * TICK_MS;
-  return { self: n(11) + n(12), children: n(13) + n(14) };
+  const own = { self: n(11) + n(12), children: n(13) + n(14) };
+  // A live spawner child (a `node -` started by the server) is part of the server's cost: add its own CPU.
+  if (pid === 'self') return own;
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1')
+    .split(' ')
+    .filter(Boolean)) {
+    try {
+      if (!readFileSync(`/proc/${child}/cmdline`, 'latin1').endsWith('\0-\0')) continue;
+      own.self += cpuOf(Number(child)).self;
+    } catch {
+      // exited in between
+    }
+  }
+  return own;
 }
 
 interface Side {
@@ -45,12 +58,13 @@ function bare(fake: string, cwd: string, home: string, i: number): Promise<void>
   });
 }
 
-async function server(fake: string, sandbox: Sandbox, mode: string) {
+async function server(fake: string, sandbox: Sandbox, mode: string, spawner: string) {
   const env = serverEnv(sandbox, {
     BRUTALIST_CRITIC_PREFERENCE: 'claude',
     BRUTALIST_CLAUDE_BIN: fake,
     BRUTALIST_CACHE_TTL_MS: '0',
     BRUTALIST_SANDBOX: mode,
+    BRUTALIST_SPAWNER: spawner,
   });
   delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
   return connectStdio(env, sandbox.project);
@@ -64,8 +78,10 @@ async function roast(client: Client, context: string): Promise<void> {
 export async function run(): Promise<Record<string, number>> {
   const fake = ensureNodeClaudeBundle();
   const sandbox = makeSandbox('brutalist-bench-cpu-');
-  const off = await server(fake, sandbox, 'off');
-  const auto = await server(fake, sandbox, 'auto');
+  const off = await server(fake, sandbox, 'off', 'auto');
+  const auto = await server(fake, sandbox, 'auto', 'auto');
+  const offForked = await server(fake, sandbox, 'off', 'off');
+  const autoForked = await server(fake, sandbox, 'auto', 'off');
   try {
     const plain: Array<Pick<Side, 'name' | 'pid' | 'once'>> = [
       {
@@ -75,6 +91,16 @@ export async function run(): Promise<Record<string, number>> {
       },
       { name: 'served, sandbox off', pid: off.pid, once: (i) => roast(off.client, `cpu off ${i}`) },
       { name: 'served, sandbox auto', pid: auto.pid, once: (i) => roast(auto.client, `cpu auto ${i}`) },
+      {
+        name: 'served, off, spawner off',
+        pid: offForked.pid,
+        once: (i) => roast(offForked.client, `cpu of ${i}`),
+      },
+      {
+        name: 'served, auto, spawner off',
+        pid: autoForked.pid,
+        once: (i) => roast(autoForked.client, `cpu af ${i}`),
+      },
     ];
     const sides: Side[] = plain.map((s) => ({ ...s, self: 0, children: 0, calls: 0 }));
     for (const s of sides) for (let i = 0; i < 3; i++) await s.once(-1 - i);
@@ -97,7 +123,7 @@ export async function run(): Promise<Record<string, number>> {
       const self = s.self / s.calls;
       const children = s.children / s.calls;
       console.log(
-        `  ${s.name.padEnd(26)} own CPU ${self.toFixed(2)} ms/call  children ${children.toFixed(2)} ms/call`,
+        `  ${s.name.padEnd(27)} own CPU ${self.toFixed(2)} ms/call  children ${children.toFixed(2)} ms/call`,
       );
       const key = s.name.replace(/[^a-z]+(.)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '');
       out[`${key}OwnMs`] = self;
@@ -105,8 +131,7 @@ export async function run(): Promise<Record<string, number>> {
     }
     return out;
   } finally {
-    await off.close();
-    await auto.close();
+    for (const s of [off, auto, offForked, autoForked]) await s.close();
     sandbox.cleanup();
   }
 }
