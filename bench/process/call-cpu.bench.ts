@@ -22,14 +22,17 @@ export function cpuOf(pid: number | 'self'): { self: number; children: number } 
   // After ")": state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(11) stime cutime cstime
   const n = (i: number) => Number(f[i]) * TICK_MS;
   const own = { self: n(11) + n(12), children: n(13) + n(14) };
-  // A live spawner child (a `node -` started by the server) is part of the server's cost: add its own CPU.
+  // A live spawner child (a `node -` started by the server) is part of the server's cost: add its CPU and that of
+  // the critics it reaped.
   if (pid === 'self') return own;
   for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1')
     .split(' ')
     .filter(Boolean)) {
     try {
       if (!readFileSync(`/proc/${child}/cmdline`, 'latin1').endsWith('\0-\0')) continue;
-      own.self += cpuOf(Number(child)).self;
+      const spawner = cpuOf(Number(child));
+      own.self += spawner.self;
+      own.children += spawner.children;
     } catch {
       // exited in between
     }
