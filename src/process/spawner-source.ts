@@ -48,11 +48,17 @@ function start(m) {
   }
   child.on('error', () => {});
   live.add(pid);
+  // Handles after the first wait for the server's ack. Meanwhile the child may exit, and Node then destroys
+  // child.stdin and resumes every unread stdio stream (flushStdio): the bytes would be read here and dropped.
+  // So the streams are taken off the ChildProcess: from now on only the hand-over holds them.
+  const streams = [child.stdin, child.stdout, child.stderr, child.stdio[4]];
+  child.stdin = child.stdout = child.stderr = null;
+  for (let i = 0; i < child.stdio.length; i++) child.stdio[i] = null;
   process.send({ t: 'spawned', id: m.id, pid });
-  handOver(m.id, 0, child.stdin);
-  handOver(m.id, 1, child.stdout);
-  handOver(m.id, 2, child.stderr);
-  if (m.info) handOver(m.id, 4, child.stdio[4]);
+  handOver(m.id, 0, streams[0]);
+  handOver(m.id, 1, streams[1]);
+  handOver(m.id, 2, streams[2]);
+  if (m.info) handOver(m.id, 4, streams[3]);
   child.on('exit', (code, signal) => {
     live.delete(pid);
     if (process.connected) process.send({ t: 'exit', id: m.id, code, signal });

@@ -61,6 +61,17 @@ describe('the spawner process', () => {
     }
   });
 
+  it('keeps the output of children that print and exit at once, many launched together', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => runProcess(sh(`echo out ${i}; echo err >&2`))),
+    );
+    for (const [i, r] of runs.entries()) {
+      expect(r.exit).toEqual({ kind: 'ok' });
+      expect(r.stdout.toString()).toBe(`out ${i}\n`);
+      expect(r.stderrTail).toBe('err\n');
+    }
+  });
+
   it('reports a spawner that dies mid-run as a spawn error, kills the group, and starts a new one next run', async () => {
     let ready: () => void = () => {};
     const up = new Promise<void>((resolve) => {
