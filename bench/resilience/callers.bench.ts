@@ -24,6 +24,7 @@ interface Run {
 async function drive(client: Client, callers: number, tag: string, n = N): Promise<Run> {
   const latencies: number[] = [];
   let rejected = 0;
+  const codes = new Map<string, number>();
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
@@ -35,11 +36,17 @@ async function drive(client: Client, callers: number, tag: string, n = N): Promi
           arguments: { domain: 'idea', context: `${tag} idea ${i}` },
         })) as CallToolResult;
         latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-        if (r.isError) rejected++;
+        if (r.isError) {
+          rejected++;
+          const code = (r.structuredContent as { error?: { code?: string } } | undefined)?.error?.code ?? '?';
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+        }
       }
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (codes.size > 0)
+    console.log(`  (${tag}: errors ${[...codes].map(([c, k]) => `${c} ×${k}`).join(', ')})`);
   return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), perSecond: n / seconds, rejected };
 }
 
