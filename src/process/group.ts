@@ -130,6 +130,16 @@ export function groupHasLiveMembers(pgid: number): boolean {
   return !sawMember;
 }
 
+/**
+ * groupHasLiveMembers for a group whose members (but its leader, bwrap) live in a PID namespace whose init is
+ * `init` (from bwrap's --info-fd): the kernel has emptied (or is emptying: SIGKILL) the namespace once its init is
+ * dead or inside exit(), so one stat read answers instead of a /proc scan. Without `init`, the scan.
+ */
+export function sandboxHasLiveMembers(pgid: number, init: number | undefined): boolean {
+  if (init !== undefined && !isLiveMember(init, pgid)) return false;
+  return groupHasLiveMembers(pgid);
+}
+
 export interface LiveRun {
   /** Starts the SIGTERM → SIGKILL sequence with the given grace, classified as a cancellation. */
   shutdown(graceMs: number): void;

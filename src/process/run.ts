@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { spawnChannel } from './diagnostics.js';
-import { groupHasLiveMembers, isLiveMember, registerRun, signalGroup } from './group.js';
+import { registerRun, sandboxHasLiveMembers, signalGroup } from './group.js';
 import { destroyStdio, type Launched, launchSpecFor } from './launch.js';
 import { cancelledBeforeStart, publishExit, RunOutput } from './run-output.js';
 import {
@@ -310,13 +310,13 @@ class Run {
 
   /** SIGTERMs the group (then SIGKILL after killGraceMs) if a member other than a zombie is still running. */
   private stopLiveMembers(escalation: Escalation): Escalation {
-    if (this.pid === undefined || escalation.kind !== 'none') return escalation;
-    // Under bwrap every other member lives in its PID namespace, which the kernel has emptied (or is emptying:
-    // SIGKILL) once the namespace's init is dead or inside exit(): one stat read then, instead of a /proc scan.
-    const init = infoChildPid(this.sandboxInfo);
-    if (init !== undefined && !isLiveMember(init, this.pid)) return escalation;
-    if (!groupHasLiveMembers(this.pid)) return escalation;
+    if (this.pid === undefined || escalation.kind !== 'none' || !this.liveMembers(this.pid))
+      return escalation;
     return this.terminate(this.pid, this.spec.killGraceMs);
+  }
+
+  private liveMembers(pid: number): boolean {
+    return sandboxHasLiveMembers(pid, infoChildPid(this.sandboxInfo));
   }
 
   private armDrain(): TimerHandle {
@@ -332,7 +332,7 @@ class Run {
   private onDrainTimer(): void {
     const s = this.state;
     if (s.kind !== 'draining') return;
-    const holder = this.pid !== undefined && groupHasLiveMembers(this.pid);
+    const holder = this.pid !== undefined && this.liveMembers(this.pid);
     if (!holder && s.round + 1 < drainRounds(this.spec.killGraceMs)) {
       this.state = { ...s, round: s.round + 1, drainTimer: this.armDrain() }; // same phase, next check
       return;
@@ -359,7 +359,7 @@ class Run {
 
   /** Members that were sent SIGTERM and still run are polled until they are gone or the SIGKILL goes out. */
   private awaitGroup(escalation: Escalation): void {
-    if (this.pid !== undefined && escalation.kind === 'terminating' && groupHasLiveMembers(this.pid)) {
+    if (this.pid !== undefined && escalation.kind === 'terminating' && this.liveMembers(this.pid)) {
       const pollMs = Math.min(GROUP_POLL_MS, this.spec.killGraceMs);
       this.enter({
         kind: 'awaiting-group',
