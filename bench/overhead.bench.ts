@@ -9,8 +9,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { configPathsFor } from '../src/critics/adapters.js';
 import { claudeAdapter } from '../src/critics/index.js';
 import { bwrapArgs, installFor, pinWorkdir } from '../src/process/index.js';
-import { CLI_JS, makeSandbox, serverEnv } from '../test/support/harness.js';
+import { CLI_JS, makeSandbox } from '../test/support/harness.js';
 import { ensureNodeClaudeBundle } from './fixtures/node-claude-bundle.js';
+import { benchServerEnv } from './served.js';
 import { fmt, summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
@@ -115,19 +116,14 @@ interface Series {
 
 async function measure(label: string, fake: string, calls: number): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-');
-  const env = (sandboxMode: string, spawner: string) => {
-    const e = serverEnv(sandbox, {
-      BRUTALIST_CRITIC_PREFERENCE: 'claude',
-      BRUTALIST_CLAUDE_BIN: fake,
-      BRUTALIST_CACHE_TTL_MS: '0',
-      BRUTALIST_SANDBOX: sandboxMode,
-      BRUTALIST_SPAWNER: spawner,
+  const env = (sandboxMode: string, spawner: string) =>
+    benchServerEnv(
+      sandbox,
+      fake,
+      { sandbox: sandboxMode, spawner },
       // BENCH_STATE_STORE=memory|sqlite|redis compares stores; the default is the server's own default (sqlite).
-      ...(process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {}),
-    });
-    delete (e as Record<string, string | undefined>).FAKE_CLI_LOG;
-    return e;
-  };
+      process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {},
+    );
   const clients: Client[] = [];
   try {
     const childEnv = { PATH: process.env.PATH!, HOME: sandbox.home, TERM: 'dumb', NO_COLOR: '1' };

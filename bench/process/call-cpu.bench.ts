@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { claudeAdapter } from '../../src/critics/index.js';
-import { connectStdio, makeSandbox, type Sandbox, serverEnv } from '../../test/support/harness.js';
+import { connectStdio, makeSandbox, type Sandbox } from '../../test/support/harness.js';
 import { ensureNodeClaudeBundle } from '../fixtures/node-claude-bundle.js';
+import { benchServerEnv } from '../served.js';
 
 const CALLS = Number(process.env.BENCH_CPU_CALLS ?? 40);
 const ROUNDS = 4;
@@ -62,15 +63,7 @@ function bare(fake: string, cwd: string, home: string, i: number): Promise<void>
 }
 
 async function server(fake: string, sandbox: Sandbox, mode: string, spawner: string) {
-  const env = serverEnv(sandbox, {
-    BRUTALIST_CRITIC_PREFERENCE: 'claude',
-    BRUTALIST_CLAUDE_BIN: fake,
-    BRUTALIST_CACHE_TTL_MS: '0',
-    BRUTALIST_SANDBOX: mode,
-    BRUTALIST_SPAWNER: spawner,
-  });
-  delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
-  return connectStdio(env, sandbox.project);
+  return connectStdio(benchServerEnv(sandbox, fake, { sandbox: mode, spawner }), sandbox.project);
 }
 
 async function roast(client: Client, context: string): Promise<void> {

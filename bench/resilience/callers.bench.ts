@@ -8,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { claudeAdapter } from '../../src/critics/index.js';
 import { connectStdio, makeSandbox, serverEnv } from '../../test/support/harness.js';
 import { ensureNodeClaudeBundle } from '../fixtures/node-claude-bundle.js';
+import { benchServerEnv } from '../served.js';
 import { fmt, percentile } from '../stats.js';
 
 const N = Number(process.env.BENCH_CALLS ?? 200);
@@ -93,14 +94,7 @@ async function servedNodeSized(
   mode: string,
   spawner = 'auto',
 ): Promise<Run> {
-  const env = serverEnv(sandbox, {
-    BRUTALIST_CRITIC_PREFERENCE: 'claude',
-    BRUTALIST_CLAUDE_BIN: fake,
-    BRUTALIST_CACHE_TTL_MS: '0',
-    BRUTALIST_SANDBOX: mode,
-    BRUTALIST_SPAWNER: spawner,
-  });
-  delete (env as Record<string, string | undefined>).FAKE_CLI_LOG;
+  const env = benchServerEnv(sandbox, fake, { sandbox: mode, spawner });
   const { client, close } = await connectStdio(env, sandbox.project);
   try {
     await drive(client, 4, `warm up ${mode}`, 8);
