@@ -4,6 +4,7 @@ const benches = [
   './process/run.bench.js',
   './process/group.bench.js',
   './process/stages.bench.js',
+  './process/call-cpu.bench.js',
   './process/sandbox.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',

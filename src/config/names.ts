@@ -13,6 +13,9 @@ export type PriorityName = (typeof PRIORITY_NAMES)[number];
 export const SANDBOX_MODES = ['auto', 'bwrap', 'off'] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
+export const SPAWNER_MODES = ['auto', 'off'] as const;
+export type SpawnerModeName = (typeof SPAWNER_MODES)[number];
+
 export const STATE_STORES = ['auto', 'sqlite', 'redis', 'memory'] as const;
 export type StateStoreChoice = (typeof STATE_STORES)[number];
 

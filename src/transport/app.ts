@@ -6,7 +6,7 @@ import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
 import { type Logger, type Observability, subscribeDiagnostics } from '../observability/index.js';
-import { killAllProcessGroups } from '../process/index.js';
+import { configureSpawner, killAllProcessGroups } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { StreamHub, type StreamingConfig } from '../streaming/index.js';
 
@@ -50,6 +50,7 @@ export function createApp(
 ): App {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
+  configureSpawner(config.spawner);
   const baseStore =
     options.store ??
     createStateStore(config, { env, clock, log: (line) => process.stderr.write(`${line}\n`) });
