@@ -2,8 +2,8 @@
 /** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
-import { loadConfig, printableConfig } from './config/index.js';
 import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiReadsSystemFile, type LoginStatus } from './critics/index.js';
+import { loadConfig, printableConfig } from './engine/config.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';

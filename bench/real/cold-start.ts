@@ -3,7 +3,7 @@
 // peak resident memory of the critic's process tree. Never asserted. Run: npm run bench:real [-- --runs=N].
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { CriticName } from '../../src/config/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import {
   callTool,
   connectRealServer,

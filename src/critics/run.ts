@@ -13,14 +13,14 @@ import {
   type SandboxPlan,
 } from '../process/index.js';
 import { sanitizeText } from '../security/index.js';
-import { ADAPTERS, baseUrlFor, configPathsFor, defaultModelFor } from './adapters.js';
+import { ADAPTERS, type CriticsConfig, configPathsFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
 import { formatExitClass, scrubDetail } from './classify.js';
 import { CRITIC_STDERR_TAIL_CHARS, type CriticFailureEvent, criticFailureChannel } from './diagnostics.js';
 import type { CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
-  readonly config: Config;
+  readonly config: CriticsConfig;
   readonly availability: CriticAvailability;
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
@@ -136,16 +136,13 @@ export async function runCritic(
   // Stdout goes through the adapter's parser as it arrives: only the answer is kept, and maxOutputBytes bounds it.
   const parser = adapter.openParser({ maxAnswerBytes: config.maxOutputBytes });
   try {
-    model = request.model || defaultModelFor(config, critic) || undefined;
-    const baseUrl = baseUrlFor(config, critic);
+    const settings = adapter.settings(config);
+    model = request.model || settings.model || undefined;
     invocation = adapter.buildInvocation(request, model, {
-      trustWorkspace: config.geminiTrustWorkspace,
+      ...settings.invocation,
       fileAccess,
       cwd: place.cwd,
-      ...(config.geminiSystemDefaultsPath
-        ? { geminiSystemDefaultsPath: config.geminiSystemDefaultsPath }
-        : {}),
-      ...(baseUrl ? { baseUrl } : {}),
+      ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
     });
     const serverEnv = deps.env ?? process.env;
     const env = buildChildEnv(serverEnv, {

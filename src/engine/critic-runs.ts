@@ -1,5 +1,5 @@
 /** Choosing critics, running them in parallel under one signal, reporting progress, and summarising outcomes. */
-import type { Config, CriticName } from '../config/index.js';
+
 import {
   type CriticAvailability,
   CriticEventParser,
@@ -16,6 +16,7 @@ import {
   stripTerminalControls,
 } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import type { Config, CriticName } from './config.js';
 import type { CriticRunSummary, Models } from './types.js';
 
 /** Runs one critic; the engine binds it to runCritic with its config and availability. */

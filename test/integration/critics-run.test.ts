@@ -1,8 +1,8 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigInput, CriticName } from '../../src/config/index.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
+import type { ConfigInput, CriticName } from '../../src/engine/config.js';
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { type Clock, ManualClock, sha256Hex } from '../../src/infra/index.js';
 import { fakeConfig, isAlive, makeSandbox, readLog, waitUntil } from '../support/harness.js';

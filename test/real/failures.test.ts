@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CriticName } from '../../src/config/index.js';
 import { GEMINI_SYSTEM_DEFAULTS_PATH } from '../../src/critics/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import {
   callTool,
   connectRealServer,

@@ -6,7 +6,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CriticName } from '../../src/config/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import {
   ATTACKER_KEY,
   ATTACKER_MODEL,

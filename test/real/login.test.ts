@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CriticName, resolveConfig } from '../../src/config/index.js';
 import { CriticAvailability, CriticLogins } from '../../src/critics/index.js';
+import { type CriticName, resolveConfig } from '../../src/engine/config.js';
 import {
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,

@@ -7,8 +7,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { realClisDir } from '../../scripts/real-clis.js';
-import type { CriticName } from '../../src/config/index.js';
 import { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, formatExitClass } from '../../src/critics/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import { runProcess } from '../../src/process/index.js';
 import {
   type BareRun,

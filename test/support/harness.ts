@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { type Config, type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type Config, type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { type App, createApp } from '../../src/transport/index.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');

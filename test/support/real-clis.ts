@@ -25,7 +25,6 @@ import {
   pinOf,
   realClisDir,
 } from '../../scripts/real-clis.js';
-import type { CriticName } from '../../src/config/index.js';
 import {
   ADAPTERS,
   type FileAccess,
@@ -33,6 +32,7 @@ import {
   geminiReadsSystemFile,
   type ParsedOutput,
 } from '../../src/critics/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import { buildChildEnv, type RunResult, runProcess } from '../../src/process/index.js';
 import { CLI_JS } from './harness.js';
 import type { StubModelServer } from './stub-model/index.js';

@@ -11,7 +11,7 @@ import {
   resolveConfig,
   type SandboxMode,
   type StateStoreChoice,
-} from '../../src/config/index.js';
+} from '../../src/engine/config.js';
 import type { DropPolicy } from '../../src/streaming/index.js';
 
 /** True only when A and B are the same type (not merely assignable either way). */

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
+import { ADAPTERS, REGISTRY_OPTIONS } from '../../src/critics/index.js';
+import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'brutalist-config-'));
@@ -283,13 +284,40 @@ describe('resolveConfig rules between options', () => {
 
 describe('the option tables', () => {
   it('name each option and each env variable once across the areas', () => {
-    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
+    const areas = [REGISTRY_OPTIONS, CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
     expect(new Set(names).size).toBe(names.length);
     const envs = Object.values(OPTIONS).map((spec) => spec.env);
     expect(new Set(envs).size).toBe(envs.length);
     expect(envs.every((env) => env.startsWith('BRUTALIST_'))).toBe(true);
+  });
+});
+
+describe('the critic options', () => {
+  it("are the choice among critics plus every adapter's own table, each option named after its critic", () => {
+    const own = Object.values(ADAPTERS).flatMap((adapter) => {
+      const names = Object.keys(adapter.options);
+      expect(names.every((name) => name.startsWith(adapter.name))).toBe(true);
+      return names;
+    });
+    expect(Object.keys(REGISTRY_OPTIONS).sort()).toEqual(['criticPreference', ...own].sort());
+  });
+
+  it("reach each adapter's settings: binary, default model and endpoint", () => {
+    const config = resolveConfig({
+      overrides: { codexBin: '/opt/codex', geminiModel: 'gemini-x', claudeBaseUrl: 'https://gw.example/a' },
+    });
+    expect(ADAPTERS.codex.settings(config).binary).toBe('/opt/codex');
+    expect(ADAPTERS.gemini.settings(config).model).toBe('gemini-x');
+    expect(ADAPTERS.claude.settings(config).baseUrl).toBe('https://gw.example/a');
+    expect(ADAPTERS.claude.settings(config).model).toBeUndefined();
+  });
+
+  it('rejects an override that is no option, as it rejects one in the file', () => {
+    expect(codeOf(() => resolveConfig({ overrides: { grokBin: 'x' } as never }))).toBe(
+      'CONFIG_INVALID: unknown config option "grokBin"',
+    );
   });
 });
 
