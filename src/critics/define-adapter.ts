@@ -1,6 +1,6 @@
 /** What every vendor adapter shares: the adapter's common parts, the `--model` flag and token totals. */
 import { isAbsolute } from 'node:path';
-import { assertSafeModel, classifyRun, parseSemver } from './classify.js';
+import { assertSafeModel, classifyRun, isSafeModel, parseSemver } from './classify.js';
 import { compact } from './jsonl.js';
 import { type OutputParser, parseAll, type StreamLimits } from './stream.js';
 import type { CriticAdapter, TokenUsage } from './types.js';
@@ -23,20 +23,27 @@ export interface AdapterParts
   /** Default true. */
   readonly readOnly?: boolean;
   readonly launch?: CriticAdapter['launch'];
+  readonly locate?: CriticAdapter['locate'];
+  /** Default: a plain identifier (letters, digits and . _ : / @ [ ] -). */
+  readonly acceptsModel?: CriticAdapter['acceptsModel'];
+  /** Default: the first semver in the `--version` output. */
+  readonly parseVersion?: CriticAdapter['parseVersion'];
 }
 
 /** An adapter from its vendor parts: `--version` probe, semver, whole-output parsing over the stream parser. */
 export function defineAdapter(parts: AdapterParts): CriticAdapter {
-  const { openParser, classifyFailure, readOnly, launch, ...own } = parts;
+  const { openParser, classifyFailure, readOnly, launch, locate, acceptsModel, parseVersion, ...own } = parts;
   return {
     ...own,
     readOnly: readOnly ?? true,
+    acceptsModel: acceptsModel ?? isSafeModel,
     versionArgs: ['--version'],
-    parseVersion: parseSemver,
+    parseVersion: parseVersion ?? parseSemver,
     openParser,
     parseOutput: (stdout: string) => parseAll(openParser, stdout),
     classifyFailure: classifyFailure ?? ((run, parsed) => classifyRun(run, parsed)),
     ...(launch ? { launch } : {}),
+    ...(locate ? { locate } : {}),
   };
 }
 

@@ -38,6 +38,8 @@ export interface InvocationOptions {
    * on the first call and removed with everything in it after the run. Absent (probes, login checks): none.
    */
   readonly scratchDir?: () => string;
+  /** agy: the longest prompt passed in argv (config agyMaxArgvPromptBytes); a longer one goes in a scratch file. */
+  readonly maxArgvPromptBytes?: number;
 }
 
 /** What one vendor reads from the resolved config. */
@@ -49,7 +51,10 @@ export interface CriticSettings {
   /** The configured custom API endpoint; undefined lets the CLI use its own. */
   readonly baseUrl: string | undefined;
   /** Vendor choices handed to buildInvocation (gemini: folder trust, its system-defaults file). */
-  readonly invocation?: Pick<InvocationOptions, 'trustWorkspace' | 'geminiSystemDefaultsPath'>;
+  readonly invocation?: Pick<
+    InvocationOptions,
+    'trustWorkspace' | 'geminiSystemDefaultsPath' | 'maxArgvPromptBytes'
+  >;
 }
 
 /** How progress (text written, tools used) is read from one line of a critic's stdout. */
@@ -83,6 +88,8 @@ export interface Invocation {
   /** Vendor-specific env additions (e.g. settings that make the CLI non-interactive). */
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: string;
+  /** Folders outside the target the CLI is handed (a prompt file's): a sandboxed run shows them read-only. */
+  readonly readOnlyPaths?: readonly string[];
 }
 
 export interface TokenUsage {
@@ -101,7 +108,12 @@ export interface ParsedOutput {
   readonly usage?: TokenUsage;
   readonly sessionId?: string;
   /** A structured error the CLI reported (is_error, error event...), if any. Not the model's prose. */
-  readonly error?: { readonly message: string; readonly status?: number };
+  readonly error?: {
+    readonly message: string;
+    readonly status?: number;
+    /** When the vendor says the refusal ends (agy: "Resets in 2h3m4s"); sent to the client as data.retryAfterMs. */
+    readonly retryAfterMs?: number;
+  };
 }
 
 export interface CriticAdapter {
@@ -125,11 +137,19 @@ export interface CriticAdapter {
    * `graceMs` is the runner's SIGTERM → SIGKILL grace, which the wrapper must pass on to the CLI in time.
    */
   launch?(
+    config: CriticsConfig,
     binary: string,
     args: readonly string[],
     graceMs: number,
     pathValue: string | undefined,
   ): Promise<Launch>;
+  /**
+   * Finds the executable for the configured name or path; undefined: the plain PATH lookup. `note` tells the
+   * operator (doctor, the roster) about the choice, e.g. agy's IDE launcher passed over.
+   */
+  locate?(configured: string, env: NodeJS.ProcessEnv): Promise<{ path?: string; note?: string }>;
+  /** Whether a model name may be passed to this CLI (it lands in argv as an option value). */
+  acceptsModel(model: string): boolean;
   /**
    * Env variable names this vendor CLI needs from the server env `env`: exact names, or prefixes ending in `*`.
    * A function of the env because cloud-provider credentials pass only when that provider is switched on.
