@@ -5,6 +5,7 @@
 import type { Config, ConfigOf, CriticName } from '../config/index.js';
 import { CRITIC_NAMES } from '../config/index.js';
 import { ranking } from '../config/spec.js';
+import { AGY_OPTIONS, agyAdapter } from './agy.js';
 import { CLAUDE_OPTIONS, claudeAdapter } from './claude.js';
 import { CODEX_OPTIONS, codexAdapter } from './codex.js';
 import { GEMINI_OPTIONS, geminiAdapter } from './gemini.js';
@@ -14,6 +15,7 @@ export const ADAPTERS: Readonly<Record<CriticName, CriticAdapter>> = Object.free
   claude: claudeAdapter,
   codex: codexAdapter,
   gemini: geminiAdapter,
+  agy: agyAdapter,
 });
 
 /** Every critic, in CRITIC_NAMES order. */
@@ -44,6 +46,7 @@ export const REGISTRY_OPTIONS = {
   ...CLAUDE_OPTIONS,
   ...CODEX_OPTIONS,
   ...GEMINI_OPTIONS,
+  ...AGY_OPTIONS,
 } as const;
 
 /** The config the critics read: the options below them plus their own. */

@@ -7,7 +7,8 @@ import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js
 import { type Clock, ManualClock, sha256Hex } from '../../src/infra/index.js';
 import { fakeConfig, isAlive, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
-const CRITICS: CriticName[] = ['claude', 'codex', 'gemini'];
+/** The critics that read their prompt from stdin (agy's argv prompt and terminal: critics-agy.test.ts). */
+const CRITICS = ['claude', 'codex', 'gemini'] as const satisfies readonly CriticName[];
 const VERSIONS = { claude: '2.1.197', codex: '0.169.0', gemini: '0.61.0' };
 const VENDOR_KEY = { claude: 'ANTHROPIC_API_KEY', codex: 'OPENAI_API_KEY', gemini: 'GEMINI_API_KEY' };
 

@@ -5,7 +5,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriticAvailability, CriticLogins } from '../../src/critics/index.js';
-import { type CriticName, resolveConfig } from '../../src/engine/config.js';
+import { resolveConfig } from '../../src/engine/config.js';
+import type { RealCritic } from '../support/real-clis.js';
 import {
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,
@@ -14,7 +15,7 @@ import {
   requireRealClis,
 } from '../support/real-clis.js';
 
-let bins: Record<CriticName, string>;
+let bins: Record<RealCritic, string>;
 let sandbox: RealSandbox;
 
 beforeAll(async () => {

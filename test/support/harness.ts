@@ -56,6 +56,7 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
     BRUTALIST_CLAUDE_BIN: fakeBin('claude'),
     BRUTALIST_CODEX_BIN: fakeBin('codex'),
     BRUTALIST_GEMINI_BIN: fakeBin('gemini'),
+    BRUTALIST_AGY_BIN: fakeBin('agy'),
     BRUTALIST_EXTRA_ENV: 'FAKE_CLI_*',
     BRUTALIST_ROOTS: sandbox.project,
     BRUTALIST_PROGRESS_INTERVAL_MS: '250',
@@ -184,6 +185,7 @@ const FAKE_CRITIC_OVERRIDES: ConfigInput = {
   claudeBin: fakeBin('claude'),
   codexBin: fakeBin('codex'),
   geminiBin: fakeBin('gemini'),
+  agyBin: fakeBin('agy'),
   extraEnv: ['FAKE_CLI_*'],
   sandbox: 'off',
 };
