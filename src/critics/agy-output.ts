@@ -10,7 +10,8 @@ import type { ParsedOutput } from './types.js';
 /** A signed-out agy: "Authentication required. …" (then a sign-in URL nobody headless can open). */
 export const AUTH_LINE_RE = /^Authentication required\./;
 /** "⚠ Individual quota reached for <model>. Resets in 2h3m4s" (any of the h/m/s parts). */
-export const QUOTA_LINE_RE = /^(?:⚠\uFE0F?\s*)?Individual quota reached\b.*?(?:Resets in ((?:\d+h)?(?:\d+m)?(?:\d+s)?))?\s*\.?$/;
+export const QUOTA_LINE_RE =
+  /^(?:⚠\uFE0F?\s*)?Individual quota reached\b.*?(?:Resets in ((?:\d+h)?(?:\d+m)?(?:\d+s)?))?\s*\.?$/;
 /** An unknown `--model` label: "Error: model "X" not found …". */
 export const MODEL_LINE_RE = /^Error: model\b.*\bnot found\b/i;
 
@@ -31,6 +32,19 @@ export function durationMs(text: string | undefined): number | undefined {
 const ESCAPE_RE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control output is what this removes.
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g;
+/** Erase in line (ESC [ K, 1K, 2K): spinners clear their line with it. Read as ERASE_LINE below. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: see ESCAPE_RE.
+const ERASE_LINE_RE = /^(?:\u001b\[|\u009b)[0-2]?K$/;
+/** What an erase-in-line becomes between the escape filter and the line model (a NUL never survives as text). */
+const ERASE_LINE = '\u0000';
+
+/** Terminal text without escape sequences, an erase-in-line kept as ERASE_LINE. */
+function withoutEscapes(text: string): string {
+  return text
+    .replaceAll(ERASE_LINE, '')
+    .replace(ESCAPE_RE, (seq) => (ERASE_LINE_RE.test(seq) ? ERASE_LINE : ''));
+}
+
 /** A chunk's tail that may be the start of an escape sequence completed by the next chunk. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: see ESCAPE_RE.
 const OPEN_ESCAPE_RE = /(?:\u001b(?:\[[0-?]*[ -/]*|\][^\u0007\u001b]*\u001b?|[ -/]*)?|\u009b[0-?]*[ -/]*)$/;
@@ -51,7 +65,9 @@ class TerminalLines {
     for (const ch of text) {
       if (this.returned && ch !== '\n' && ch !== '\r') this.line = '';
       this.returned = ch === '\r';
-      if (ch === '\n') {
+      if (ch === ERASE_LINE) {
+        this.line = '';
+      } else if (ch === '\n') {
         this.done.push(this.line);
         this.doneChars += this.line.length + 1;
         this.line = '';
@@ -85,7 +101,7 @@ export class AgyTerminalText implements OutputParser {
   /** The plain text of a whole terminal output (a `--version` line, a recording). */
   static clean(output: string): string {
     const lines = new TerminalLines();
-    lines.write(output.replace(ESCAPE_RE, ''));
+    lines.write(withoutEscapes(output));
     return lines.text();
   }
 
@@ -98,7 +114,7 @@ export class AgyTerminalText implements OutputParser {
       this.pending = open[0];
       text = text.slice(0, open.index);
     }
-    this.lines.write(text.replace(ESCAPE_RE, ''));
+    this.lines.write(withoutEscapes(text));
     // Three bytes per character at most: a cheap check first, the exact count only near the cap.
     if (this.lines.chars() * 3 > this.limits.maxAnswerBytes) {
       this.full = Buffer.byteLength(this.lines.text(), 'utf8') > this.limits.maxAnswerBytes;
@@ -107,7 +123,7 @@ export class AgyTerminalText implements OutputParser {
   }
 
   finish(): ParsedOutput {
-    this.lines.write((this.pending + this.decoder.end()).replace(ESCAPE_RE, ''));
+    this.lines.write(withoutEscapes(this.pending + this.decoder.end()));
     this.pending = '';
     const text = trimBlankLines(this.lines.text());
     const refusal = text.length <= REFUSAL_MAX_CHARS ? refusalOf(text) : undefined;

@@ -104,7 +104,10 @@ function buildInvocation(request: CriticRequest, model: string | undefined, opti
   const head = [...AGY_RESTRICTIVE_ARGS, ...(model ? ['--model', model] : [])];
   const env = { AGY_CLI_DISABLE_AUTO_UPDATE: '1', NO_COLOR: '1', TERM: 'dumb' };
   const bytes = Buffer.byteLength(request.prompt, 'utf8');
-  const limit = Math.min(options.maxArgvPromptBytes ?? AGY_OPTIONS.agyMaxArgvPromptBytes.default, ARGV_STRING_MAX_BYTES - 1);
+  const limit = Math.min(
+    options.maxArgvPromptBytes ?? AGY_OPTIONS.agyMaxArgvPromptBytes.default,
+    ARGV_STRING_MAX_BYTES - 1,
+  );
   // A prompt never starts like an option; ours start with the persona, this only keeps it that way.
   const argvPrompt = (text: string) => (text.startsWith('-') ? `\n${text}` : text);
   if (bytes <= limit || !options.scratchDir) {
@@ -134,7 +137,9 @@ function isNative(path: string): boolean {
     const head = Buffer.alloc(4);
     readSync(fd, head, 0, 4, 0);
     const magic = head.readUInt32BE(0);
-    return magic === 0x7f454c46 || [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic);
+    return (
+      magic === 0x7f454c46 || [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic)
+    );
   } catch {
     return false;
   } finally {
@@ -151,7 +156,9 @@ export function isIdeLauncher(path: string): boolean {
     fd = openSync(path, 'r');
     const head = Buffer.alloc(8 * 1024);
     const n = readSync(fd, head, 0, head.length, 0);
-    return /ELECTRON_RUN_AS_NODE|Antigravity\.app|resources\/app/.test(head.subarray(0, n).toString('latin1'));
+    return /ELECTRON_RUN_AS_NODE|Antigravity\.app|resources\/app/.test(
+      head.subarray(0, n).toString('latin1'),
+    );
   } catch {
     return false;
   } finally {
@@ -159,7 +166,8 @@ export function isIdeLauncher(path: string): boolean {
   }
 }
 
-const INSTALL_HINT = 'install the Antigravity CLI (curl -fsSL https://antigravity.google/cli/install.sh | bash) or set agyBin';
+const INSTALL_HINT =
+  'install the Antigravity CLI (curl -fsSL https://antigravity.google/cli/install.sh | bash) or set agyBin';
 
 /** The configured binary, or the installer's ~/.local/bin/agy when the name found the IDE's launcher first. */
 async function locate(configured: string, env: NodeJS.ProcessEnv): Promise<{ path?: string; note?: string }> {
@@ -175,7 +183,9 @@ async function locate(configured: string, env: NodeJS.ProcessEnv): Promise<{ pat
       };
     }
   }
-  return { note: `the agy found (${found}) is the Antigravity IDE's launcher, not the Antigravity CLI: ${INSTALL_HINT}` };
+  return {
+    note: `the agy found (${found}) is the Antigravity IDE's launcher, not the Antigravity CLI: ${INSTALL_HINT}`,
+  };
 }
 
 /** agy under the pty wrapper: `python3 -I pty-run.py GRACE_MS AGY ARGS...`. */
@@ -188,9 +198,13 @@ async function launch(
 ): Promise<Launch> {
   const python = await resolveExecutable(pythonBin, pathValue);
   if (python === undefined) {
-    throw new BrutalistError('CLI_NOT_FOUND', 'agy: Python 3 (agyPythonBin), which gives agy a terminal, was not found.', {
-      data: { critic: 'agy', exitClass: 'not_found' },
-    });
+    throw new BrutalistError(
+      'CLI_NOT_FOUND',
+      'agy: Python 3 (agyPythonBin), which gives agy a terminal, was not found.',
+      {
+        data: { critic: 'agy', exitClass: 'not_found' },
+      },
+    );
   }
   // The wrapper escalates to SIGKILL at half the runner's grace, so agy is gone before the runner kills the wrapper.
   const wrapperGraceMs = Math.max(1, Math.floor(graceMs / 2));
@@ -224,7 +238,10 @@ function agyFromFiles(env: Readonly<Record<string, string>>): LoginVerdict {
     return st?.isFile() === true && st.size > 0;
   });
   if (saved) return yes('Google account (sign-in saved by agy)');
-  return unknown('agy keeps no sign-in file here (it may use the system keyring); the first critique tells', 'Google account');
+  return unknown(
+    'agy keeps no sign-in file here (it may use the system keyring); the first critique tells',
+    'Google account',
+  );
 }
 
 export const agyAdapter: CriticAdapter = defineAdapter({
@@ -252,5 +269,6 @@ export const agyAdapter: CriticAdapter = defineAdapter({
   parseVersion: (stdout) => parseSemver(AgyTerminalText.clean(stdout)),
   classifyFailure: (run, parsed) => classifyRun(run, parsed),
   locate,
-  launch: (config, binary, args, graceMs, pathValue) => launch(config.agyPythonBin, binary, args, graceMs, pathValue),
+  launch: (config, binary, args, graceMs, pathValue) =>
+    launch(config.agyPythonBin, binary, args, graceMs, pathValue),
 });

@@ -141,7 +141,13 @@ export class CriticAvailability extends CriticProbes<Availability> {
     let command: { command: string; args: readonly string[] } = { command: path, args: adapter.versionArgs };
     try {
       if (adapter.launch) {
-        command = await adapter.launch(this.config, path, adapter.versionArgs, this.config.killGraceMs, env.PATH);
+        command = await adapter.launch(
+          this.config,
+          path,
+          adapter.versionArgs,
+          this.config.killGraceMs,
+          env.PATH,
+        );
       }
     } catch (err) {
       return unavailable(toBrutalistError(err).code); // the wrapper's interpreter is missing

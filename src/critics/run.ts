@@ -170,7 +170,13 @@ export async function runCritic(
       deps.availability.invalidate(critic);
       throw new BrutalistError('CLI_NOT_FOUND', undefined, { data: { critic, exitClass: 'not_found' } });
     }
-    const command = await launchOf(adapter, config, confined?.exec ?? availability.path!, invocation.args, env);
+    const command = await launchOf(
+      adapter,
+      config,
+      confined?.exec ?? availability.path!,
+      invocation.args,
+      env,
+    );
     if (confined) confined.plan.readOnly.push(...command.readOnly);
     run = await runProcess({
       command: confined && command.wrapped ? installFor(command.command, env.PATH).exec : command.command,
@@ -317,9 +323,13 @@ function scratchPlace(config: CriticsConfig, root: string): { path: () => string
       try {
         dir = makePrivateDir(config.workDir || tmpdir(), 'brutalist-scratch-');
       } catch (cause) {
-        throw new BrutalistError('CLI_SPAWN_FAILED', 'No private scratch folder could be made (check workDir).', {
-          cause,
-        });
+        throw new BrutalistError(
+          'CLI_SPAWN_FAILED',
+          'No private scratch folder could be made (check workDir).',
+          {
+            cause,
+          },
+        );
       }
       if (isInside(realOr(dir.path), root)) {
         dir.remove();
