@@ -24,6 +24,7 @@ export interface AdapterParts
   readonly readOnly?: boolean;
   readonly launch?: CriticAdapter['launch'];
   readonly locate?: CriticAdapter['locate'];
+  readonly doctorWarnings?: CriticAdapter['doctorWarnings'];
   /** Default: a plain identifier (letters, digits and . _ : / @ [ ] -). */
   readonly acceptsModel?: CriticAdapter['acceptsModel'];
   /** Default: the first semver in the `--version` output. */
@@ -32,7 +33,7 @@ export interface AdapterParts
 
 /** An adapter from its vendor parts: `--version` probe, semver, whole-output parsing over the stream parser. */
 export function defineAdapter(parts: AdapterParts): CriticAdapter {
-  const { openParser, classifyFailure, readOnly, launch, locate, acceptsModel, parseVersion, ...own } = parts;
+  const { openParser, classifyFailure, readOnly, acceptsModel, parseVersion, ...own } = parts;
   return {
     ...own,
     readOnly: readOnly ?? true,
@@ -42,8 +43,6 @@ export function defineAdapter(parts: AdapterParts): CriticAdapter {
     openParser,
     parseOutput: (stdout: string) => parseAll(openParser, stdout),
     classifyFailure: classifyFailure ?? ((run, parsed) => classifyRun(run, parsed)),
-    ...(launch ? { launch } : {}),
-    ...(locate ? { locate } : {}),
   };
 }
 

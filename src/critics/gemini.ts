@@ -365,6 +365,17 @@ export const geminiAdapter: CriticAdapter = defineAdapter({
   },
   login: { fromFiles: geminiFromFiles },
   progress: geminiProgress,
+  doctorWarnings: (config) => {
+    // Gemini skips a system-defaults file that is not root-owned and locked down; then no filesystem target runs.
+    if (config.geminiTrustWorkspace) return [];
+    const path = config.geminiSystemDefaultsPath || GEMINI_SYSTEM_DEFAULTS_PATH;
+    if (geminiReadsSystemFile(path)) return [];
+    return [
+      `gemini skips its system defaults ${path} (it and every folder above it must be root-owned and ` +
+        'not group/world-writable): codebase targets fail WORKSPACE_UNTRUSTED. Copy it to a root-owned place and set ' +
+        'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH (docs/security.md).',
+    ];
+  },
   envAllowlist: () => GEMINI_ENV,
   buildInvocation,
   openParser,

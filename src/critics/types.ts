@@ -150,6 +150,8 @@ export interface CriticAdapter {
   locate?(configured: string, env: NodeJS.ProcessEnv): Promise<{ path?: string; note?: string }>;
   /** Whether a model name may be passed to this CLI (it lands in argv as an option value). */
   acceptsModel(model: string): boolean;
+  /** What `doctor` must tell the operator about this critic's configuration (gemini: a skipped defaults file). */
+  doctorWarnings?(config: CriticsConfig): string[];
   /**
    * Env variable names this vendor CLI needs from the server env `env`: exact names, or prefixes ending in `*`.
    * A function of the env because cloud-provider credentials pass only when that provider is switched on.

@@ -244,13 +244,15 @@ export class Engine {
   /** `cli_agent_roster`: which critics are installed, their versions and configured models. */
   async roster(): Promise<
     Array<{
-      critic: string;
+      critic: CriticName;
       available: boolean;
       version: string | null;
       /** The absolute path this critic is spawned by (resolved at the last probe); null when not found. */
       path: string | null;
       defaultModel: string | null;
       error: string | null;
+      /** Why this binary was chosen or refused (agy: the IDE's launcher passed over); null when nothing to say. */
+      note: string | null;
       /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
       login: { loggedIn: boolean | null; method: string | null; fix: string | null } | null;
       /** Circuit breaker state and the critic's admission slots. */
@@ -268,6 +270,7 @@ export class Engine {
       path: a.path ?? null,
       defaultModel: defaultModelFor(this.config, a.critic) ?? null,
       error: a.error ?? null,
+      note: a.note ?? null,
       login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
       ...this.guard.status(a.critic),
     }));
