@@ -6,20 +6,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGY_PROMPT_FILE, AGY_PTY_WRAPPER_PATH } from '../../src/critics/agy.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import type { ConfigInput } from '../../src/engine/config.js';
-import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { buildChildEnv, runProcess } from '../../src/process/index.js';
-import { fakeBin, fakeConfig, isAlive, makeSandbox, readLog, waitUntil } from '../support/harness.js';
+import {
+  brutalistRejection,
+  fakeBin,
+  fakeConfig,
+  isAlive,
+  makeSandbox,
+  readLog,
+  waitUntil,
+} from '../support/harness.js';
 
-async function rejection(p: Promise<unknown>): Promise<BrutalistError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isBrutalistError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
+const rejection = brutalistRejection;
 
 /** The session id of a live process (field 6 of /proc/PID/stat), or undefined when it is gone. */
 function sessionOf(pid: number): number | undefined {

@@ -9,6 +9,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { type Config, type ConfigInput, resolveConfig } from '../../src/engine/config.js';
+import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { type App, createApp } from '../../src/transport/index.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -204,4 +205,15 @@ export function fakeCritics(sandbox: Sandbox, extra: ConfigInput = {}): ConfigIn
 /** A resolved config with the fake critics and otherwise the defaults, for tests of the critics layer. */
 export function fakeConfig(overrides: ConfigInput = {}): Config {
   return resolveConfig({ overrides: { ...FAKE_CRITIC_OVERRIDES, ...overrides } });
+}
+
+/** The BrutalistError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function brutalistRejection(p: Promise<unknown>): Promise<BrutalistError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isBrutalistError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection');
 }
