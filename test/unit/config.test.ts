@@ -97,7 +97,7 @@ describe('resolveConfig', () => {
       /roots must be a list of strings/,
     );
     expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,grok' } }))).toMatch(
-      /criticPreference must be a list of claude\|codex\|gemini, got "grok"/,
+      /criticPreference must be a list of claude\|codex\|gemini\|agy, got "grok"/,
     );
     expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,claude' } }))).toMatch(
       /distinct/,
@@ -153,12 +153,12 @@ describe('resolveConfig refuses a bad value of each kind, naming option, expecta
     [
       'a critic that does not exist',
       { criticPreference: ['codex', 'grok'] },
-      'criticPreference must be a list of claude|codex|gemini, got "grok" (string)',
+      'criticPreference must be a list of claude|codex|gemini|agy, got "grok" (string)',
     ],
     [
       'a critic listed twice',
       { criticPreference: ['codex', 'codex'] },
-      'criticPreference must be a non-empty list of distinct claude|codex|gemini, got codex,codex (array)',
+      'criticPreference must be a non-empty list of distinct claude|codex|gemini|agy, got codex,codex (array)',
     ],
     [
       'a malformed owner=level item',
