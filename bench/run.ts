@@ -5,6 +5,7 @@ const benches = [
   './process/group.bench.js',
   './process/stages.bench.js',
   './process/sandbox.bench.js',
+  './critics/agy-pty.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
   './streaming.bench.js',

@@ -45,6 +45,10 @@ function withoutEscapes(text: string): string {
     .replace(ESCAPE_RE, (seq) => (ERASE_LINE_RE.test(seq) ? ERASE_LINE : ''));
 }
 
+/** The characters the line model acts on or drops: C0 controls but tab, and DEL (runs between them are text). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it finds.
+const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+
 /** A chunk's tail that may be the start of an escape sequence completed by the next chunk. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: see ESCAPE_RE.
 const OPEN_ESCAPE_RE = /(?:\u001b(?:\[[0-?]*[ -/]*|\][^\u0007\u001b]*\u001b?|[ -/]*)?|\u009b[0-?]*[ -/]*)$/;
@@ -62,21 +66,33 @@ class TerminalLines {
   private returned = false;
 
   write(text: string): void {
-    for (const ch of text) {
-      if (this.returned && ch !== '\n' && ch !== '\r') this.line = '';
-      this.returned = ch === '\r';
-      if (ch === ERASE_LINE) {
-        this.line = '';
-      } else if (ch === '\n') {
-        this.done.push(this.line);
-        this.doneChars += this.line.length + 1;
-        this.line = '';
-      } else if (ch === '\b') {
-        this.line = this.line.slice(0, -1);
-      } else if (ch === '\t' || ch >= ' ') {
-        if (ch !== '\u007f') this.line += ch;
-      }
+    let start = 0;
+    CONTROL_RE.lastIndex = 0;
+    for (let m = CONTROL_RE.exec(text); m !== null; m = CONTROL_RE.exec(text)) {
+      if (m.index > start) this.plain(text.slice(start, m.index));
+      this.control(m[0]);
+      start = m.index + 1;
     }
+    if (start < text.length) this.plain(text.slice(start));
+  }
+
+  private plain(run: string): void {
+    if (this.returned) this.line = '';
+    this.returned = false;
+    this.line += run;
+  }
+
+  private control(ch: string): void {
+    if (ch === '\n') {
+      this.done.push(this.line);
+      this.doneChars += this.line.length + 1;
+      this.line = '';
+    } else if (ch !== '\r' && this.returned) {
+      this.line = '';
+    }
+    this.returned = ch === '\r';
+    if (ch === ERASE_LINE) this.line = '';
+    else if (ch === '\b') this.line = this.line.slice(0, -1);
   }
 
   /** Characters kept so far (a bound on the bytes, within a factor of three). */
