@@ -86,6 +86,21 @@ describe('runCritic with the fake agy under a pseudo-terminal', () => {
     expect(bare.stdoutBytes).toBe(0);
   });
 
+  it("cannot be handed a prompt past the kernel's 128 KiB argv string limit (E2BIG), hence the prompt file", async () => {
+    const tooLong = await runProcess({
+      command: fakeBin('agy'),
+      args: ['--print', 'x'.repeat(200_000)],
+      cwd: box.target,
+      env: buildChildEnv({ PATH: process.env.PATH ?? '', HOME: box.home }),
+      timeoutMs: 20_000,
+      stallTimeoutMs: 20_000,
+      killGraceMs: 500,
+      maxOutputBytes: 65_536,
+      maxStderrBytes: 4_096,
+    });
+    expect(tooLong.exit).toEqual({ kind: 'spawn_error', errno: 'E2BIG' });
+  });
+
   it('hands a 300 KB prompt over in a 0600 file in a private 0700 folder outside the target, removed after', async () => {
     const release = join(box.dir, 'release');
     const prompt = `${'Long context line.\n'.repeat(16_000)}@@fake wait_file=${release}\n@@fake text=READ THE FILE`;
