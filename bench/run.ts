@@ -6,6 +6,7 @@ const benches = [
   './process/stages.bench.js',
   './process/call-cpu.bench.js',
   './process/sandbox.bench.js',
+  './critics/agy-pty.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
   './streaming.bench.js',

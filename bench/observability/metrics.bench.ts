@@ -2,8 +2,8 @@
 // same process; and the CPU a tool call pays with metrics + SLO engine on vs off (same call, same run, interleaved).
 import { performance } from 'node:perf_hooks';
 import { Histogram, Registry } from 'prom-client';
-import { resolveConfig } from '../../src/config/index.js';
 import { criticRunChannel } from '../../src/critics/diagnostics.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { createObservability, observeToolCall, runInRequest } from '../../src/observability/index.js';
 import { firstOutputChannel } from '../../src/process/diagnostics.js';
 import { cacheLookupChannel } from '../../src/state/index.js';

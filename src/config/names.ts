@@ -3,7 +3,7 @@
  * one entry here, not a cast at every use.
  */
 
-export const CRITIC_NAMES = ['claude', 'codex', 'gemini'] as const;
+export const CRITIC_NAMES = ['claude', 'codex', 'gemini', 'agy'] as const;
 export type CriticName = (typeof CRITIC_NAMES)[number];
 
 /** Admission priorities, most urgent first (index = level; 0 is served first and shed last). */

@@ -1,7 +1,7 @@
 /** The composition root: builds the store, critic availability, engine and MCP server from one Config. */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Config } from '../config/index.js';
 import { CriticAvailability, CriticLogins } from '../critics/index.js';
+import type { Config } from '../engine/config.js';
 import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';

@@ -1,7 +1,7 @@
 /** stdio hosting: what MCP clients launch. Logs go to stderr only; stdout carries JSON-RPC. */
 import { PassThrough } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Config } from '../config/index.js';
+import type { Config } from '../engine/config.js';
 import { TOOLS } from '../mcp/index.js';
 import {
   createLogger,

@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigInput, CriticName } from '../../src/config/index.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
+import type { ConfigInput, CriticName } from '../../src/engine/config.js';
 import { CriticGuard, type GuardedCall } from '../../src/engine/guarded-runner.js';
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { systemClock } from '../../src/infra/index.js';

@@ -1,7 +1,7 @@
 // Metrics from the core's diagnostics channels: names and labels of the Interface, closed label sets, bounded principals.
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
 import { criticRunChannel } from '../../src/critics/diagnostics.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
   createMetrics,

@@ -1,6 +1,6 @@
 // The SLO service in a server: fed by finished calls, evaluated on its timer, seeded from and flushed to the store.
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
   createLogger,
