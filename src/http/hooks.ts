@@ -33,10 +33,11 @@ export interface HttpAuditEntry {
 
 export interface HttpHooks {
   /**
-   * Per MCP request after a successful authentication; a refusal (TOO_MANY_REQUESTS with data.retryAfterMs) is
-   * answered 429 with Retry-After, null lets the request through.
+   * Charges one request: `{ip}` first thing for every path but /healthz and /readyz, then `{principal}` once the
+   * request is authenticated. A refusal (TOO_MANY_REQUESTS with data.retryAfterMs) is answered 429 with
+   * Retry-After, null lets the request through.
    */
-  rateLimit?(subject: { readonly principal: string; readonly ip: string }): Promise<BrutalistError | null>;
+  rateLimit?(subject: { readonly principal?: string; readonly ip?: string }): Promise<BrutalistError | null>;
   /** After a failed authentication (the IP bucket counts failures); a refusal answers 429 instead of 401. */
   authFailed?(ip: string): Promise<BrutalistError | null>;
   /** Every security decision and every admitted tool call; never throws, never waits. */
@@ -58,6 +59,10 @@ const EVENT_OF: Partial<Record<ErrorCode, HttpAuditEvent>> = {
   ORIGIN_NOT_ALLOWED: 'origin',
   UNAUTHENTICATED: 'auth',
   TOKEN_IN_QUERY: 'auth',
+  TOKEN_INVALID: 'auth',
+  TOKEN_EXPIRED: 'auth',
+  JWKS_UNAVAILABLE: 'auth',
+  TOO_MANY_REQUESTS: 'rate_limit',
   INSUFFICIENT_SCOPE: 'scope',
   SESSION_NOT_FOUND: 'session',
   SESSION_REQUIRED: 'session',

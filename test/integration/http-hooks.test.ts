@@ -31,7 +31,7 @@ beforeEach(async () => {
           failures.push(ip);
           return failures.length > 2 ? refuse() : null;
         },
-        rateLimit: async ({ principal }) => (limited.has(principal) ? refuse() : null),
+        rateLimit: async ({ principal }) => (principal && limited.has(principal) ? refuse() : null),
       },
     },
   );
