@@ -16,6 +16,7 @@ import {
 import { BrutalistError, ERROR_CODES, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
 import { parseMessages, readBody, requestIdOf } from './body.js';
+import { ToolCallAudit } from './call-audit.js';
 import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
 import { type Principal, TOOL_SCOPES } from './keys.js';
 import type { OriginPolicy } from './origin.js';
@@ -31,6 +32,8 @@ export interface HttpLimits {
 
 export interface McpSessionResources extends SessionResources {
   readonly transport: StreamableHTTPServerTransport;
+  /** The session's admitted tool calls waiting for their answer's audit line. */
+  readonly calls: ToolCallAudit;
 }
 
 export interface HandlerOptions {
@@ -60,6 +63,8 @@ interface Exchange {
   sessionId: string | null;
   calls: ExchangeRecord['calls'];
   code: ErrorCode | null;
+  /** The tool calls were handed to a session, whose ToolCallAudit writes their lines. */
+  admitted: boolean;
 }
 
 export class McpHttpHandler {
@@ -77,6 +82,7 @@ export class McpHttpHandler {
       sessionId: null,
       calls: [],
       code: null,
+      admitted: false,
     };
     const origin = req.headers.origin;
     const hooks = this.options.hooks;
@@ -155,11 +161,11 @@ export class McpHttpHandler {
         if (!messages.some(isInitializeRequest)) throw sessionRequired(requestIdOf(messages[0]));
         return this.open(req, res, principal, value, x);
       }
-      return this.inSession(req, res, this.session(sessionId, principal), value);
+      return this.inSession(req, res, this.session(sessionId, principal), value, x);
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (sessionId === undefined) throw sessionRequired(null);
-      return this.inSession(req, res, this.session(sessionId, principal), undefined);
+      return this.inSession(req, res, this.session(sessionId, principal), undefined, x);
     }
     throw new BrutalistError('METHOD_NOT_ALLOWED');
   }
@@ -175,14 +181,25 @@ export class McpHttpHandler {
     res: ServerResponse,
     session: Session<McpSessionResources>,
     body: unknown,
+    x: Exchange,
   ): Promise<void> {
     const leave = this.options.sessions.enter(session);
     res.once('close', leave);
+    const { calls } = session.resources;
+    const admitted = auditEntries(this.exchangeRecord(res, x)).map((e) => ({ ...e, status: 200 }));
+    calls.admit(admitted);
+    x.admitted = true;
+    const ids = admitted.map((e) => e.requestId ?? '');
     try {
       await session.resources.transport.handleRequest(req, res, body);
+    } catch (err) {
+      calls.forget(ids); // the pipeline's catch writes the refusal
+      throw err;
     } finally {
       if (res.writableEnded) leave();
     }
+    // The SDK transport refused the request itself (406, 415, 400...): its calls never ran.
+    if (res.statusCode >= 400) calls.refused(ids, res.statusCode);
   }
 
   /** A new session for an initialize request: its own transport and server, bound to the principal. */
@@ -197,7 +214,9 @@ export class McpHttpHandler {
     const reservation = sessions.reserve(principal.name);
     const server = this.options.createServer(principal);
     let closed: Promise<void> | undefined;
+    const calls = new ToolCallAudit((entry) => this.options.hooks?.audit?.(entry));
     const resources: McpSessionResources = {
+      calls,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         keepAliveMs: limits.sseKeepAliveMs,
@@ -207,9 +226,18 @@ export class McpHttpHandler {
         },
       }),
       close: () => {
-        closed ??= server.close().catch(() => {});
+        closed ??= server.close().then(
+          () => calls.close(),
+          () => calls.close(),
+        );
         return closed;
       },
+    };
+    // Every answer the session's server sends passes here, so each admitted call gets its outcome line.
+    const send = resources.transport.send.bind(resources.transport);
+    resources.transport.send = (message, options) => {
+      calls.observe(message);
+      return send(message, options);
     };
     resources.transport.onclose = () => {
       const id = resources.transport.sessionId;
@@ -241,7 +269,13 @@ export class McpHttpHandler {
   private record(res: ServerResponse, x: Exchange): void {
     const hooks = this.options.hooks;
     if (!hooks?.audit || x.path === '/healthz' || x.path === '/readyz') return;
-    const record: ExchangeRecord = {
+    // Admitted calls are written by their session once answered; a refusal is written now.
+    if (x.admitted && x.code === null) return;
+    for (const entry of auditEntries(this.exchangeRecord(res, x))) hooks.audit(entry);
+  }
+
+  private exchangeRecord(res: ServerResponse, x: Exchange): ExchangeRecord {
+    return {
       ip: x.ip,
       principal: x.principal?.name,
       session: x.sessionId ?? undefined,
@@ -249,7 +283,6 @@ export class McpHttpHandler {
       status: res.statusCode,
       calls: x.calls,
     };
-    for (const entry of auditEntries(record)) hooks.audit(entry);
   }
 }
 

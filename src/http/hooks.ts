@@ -17,7 +17,8 @@ export type HttpAuditEvent =
 /** One audit line as the pipeline knows it (the log adds the time and hashes `target`). */
 export interface HttpAuditEntry {
   readonly event: HttpAuditEvent;
-  readonly decision: 'allow' | 'deny';
+  /** Guards: allow/deny; a tool call: ok/error once answered, allow when its session ended first. */
+  readonly decision: 'allow' | 'deny' | 'ok' | 'error';
   readonly principal?: string;
   readonly ip?: string;
   readonly session?: string;
@@ -75,7 +76,10 @@ const EVENT_OF: Partial<Record<ErrorCode, HttpAuditEvent>> = {
   UNSUPPORTED_MEDIA_TYPE: 'request_limit',
 };
 
-/** A refusal is one `deny` line; an admitted request is one `allow` line per tool call it carries (none else). */
+/**
+ * A refusal is one `deny` line; an admitted request is one `allow` entry per tool call it carries (none else),
+ * which the session's ToolCallAudit turns into its outcome line.
+ */
 export function auditEntries(x: ExchangeRecord): HttpAuditEntry[] {
   const common = {
     ip: x.ip,

@@ -144,6 +144,11 @@ describe('audit log over HTTP', () => {
         },
       })) as CallToolResult;
       expect(result.isError ?? false).toBe(false);
+      const outside = (await client.callTool({
+        name: 'roast',
+        arguments: { domain: 'codebase', target: '/etc', clis: ['codex'] },
+      })) as CallToolResult;
+      expect(outside.isError).toBe(true);
     } finally {
       await client.close();
     }
@@ -173,13 +178,25 @@ describe('audit log over HTTP', () => {
     expect(lines.map(({ time, requestId, ...rest }) => rest)).toEqual([
       {
         event: 'tool_call',
-        decision: 'allow',
+        decision: 'ok',
         principal: 'alice',
         ip: '127.0.0.1',
         session: aliceSession,
         tool: 'roast',
         critics: ['claude'],
         targetFingerprint: fingerprint,
+        status: 200,
+      },
+      {
+        event: 'tool_call',
+        decision: 'error',
+        principal: 'alice',
+        ip: '127.0.0.1',
+        session: aliceSession,
+        tool: 'roast',
+        critics: ['codex'],
+        targetFingerprint: createHash('sha256').update('target\0/etc').digest('hex'),
+        code: 'PATH_OUTSIDE_ROOT',
         status: 200,
       },
       {
@@ -215,7 +232,7 @@ describe('audit log over HTTP', () => {
       { event: 'rate_limit', decision: 'deny', ip: '127.0.0.1', code: 'TOO_MANY_REQUESTS', status: 429 },
     ]);
     expect(lines[0]?.requestId).toMatch(/^\d+$/);
-    expect(lines[1]?.requestId).toBe('7');
+    expect(lines[2]?.requestId).toBe('7');
     expect(text).not.toContain(sandbox.project);
 
     const critics = readLog(sandbox.log);
