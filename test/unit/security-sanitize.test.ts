@@ -138,7 +138,9 @@ describe('sanitizeText: secrets', () => {
     expect(s(`key=${key}`)).toBe('key=<redacted>');
     expect(s(`"${key}"`)).toBe('"<redacted>"');
     expect(s(`got ${key.slice(0, 36)} (cut)`)).toBe('got <redacted> (cut)');
-    expect(s('see bmk_token_prefix_of_every_api_key_here')).toBe('see bmk_token_prefix_of_every_api_key_here');
+    expect(s('see bmk_token_prefix_of_every_api_key_here')).toBe(
+      'see bmk_token_prefix_of_every_api_key_here',
+    );
   });
 
   it('redacts Bearer and Basic credentials but keeps the scheme word', () => {
