@@ -4,7 +4,9 @@ const benches = [
   './process/run.bench.js',
   './process/group.bench.js',
   './process/stages.bench.js',
+  './process/call-cpu.bench.js',
   './process/sandbox.bench.js',
+  './critics/agy-pty.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
   './streaming.bench.js',
@@ -18,6 +20,7 @@ const benches = [
   './http/overhead.bench.js',
   './http/sessions.bench.js',
   './http/guard.bench.js',
+  './observability/metrics.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { createAuditLog } from '../../src/http/audit.js';
 import { createJwtVerifier } from '../../src/http/jwt.js';
 import { createRateLimiter } from '../../src/http/rate-limit.js';

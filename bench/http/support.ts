@@ -4,7 +4,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { newKey } from '../../src/http/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { type HttpService, startHttpService } from '../../src/transport/index.js';

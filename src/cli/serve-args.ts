@@ -1,5 +1,5 @@
 /** `serve --http [--host H] [--port N]` arguments, and the `keys add|revoke` commands of the HTTP service. */
-import type { Config, ConfigInput } from '../config/index.js';
+import type { Config, ConfigInput } from '../engine/config.js';
 import { BrutalistError } from '../errors/index.js';
 import { addKey, parseScopes, revokeKey } from '../http/index.js';
 import { systemClock } from '../infra/index.js';

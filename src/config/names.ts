@@ -3,7 +3,7 @@
  * one entry here, not a cast at every use.
  */
 
-export const CRITIC_NAMES = ['claude', 'codex', 'gemini'] as const;
+export const CRITIC_NAMES = ['claude', 'codex', 'gemini', 'agy'] as const;
 export type CriticName = (typeof CRITIC_NAMES)[number];
 
 /** Admission priorities, most urgent first (index = level; 0 is served first and shed last). */
@@ -12,6 +12,9 @@ export type PriorityName = (typeof PRIORITY_NAMES)[number];
 
 export const SANDBOX_MODES = ['auto', 'bwrap', 'off'] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
+export const SPAWNER_MODES = ['auto', 'off'] as const;
+export type SpawnerModeName = (typeof SPAWNER_MODES)[number];
 
 export const STATE_STORES = ['auto', 'sqlite', 'redis', 'memory'] as const;
 export type StateStoreChoice = (typeof STATE_STORES)[number];

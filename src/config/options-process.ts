@@ -1,6 +1,7 @@
 /** Options of one critic process (deadlines, output caps) and of the inputs a request may carry. */
 import { delimiter } from 'node:path';
-import { bool, int, list, MIB, MINUTE, SECOND } from './spec.js';
+import { SPAWNER_MODES } from './names.js';
+import { bool, choice, int, list, MIB, MINUTE, SECOND } from './spec.js';
 
 export const PROCESS_OPTIONS = {
   // ---- process runner
@@ -31,6 +32,12 @@ export const PROCESS_OPTIONS = {
     64 * 1024,
     512 * MIB,
     'Critic stdout kept per run; past it the run is stopped and marked truncated.',
+  ),
+  spawner: choice(
+    'BRUTALIST_SPAWNER',
+    'auto',
+    "How critics are started: `auto` (Linux: by a small long-lived spawner process, so a spawn never forks the server's heap; elsewhere, or if the spawner cannot start: by the server itself), `off` (always by the server).",
+    SPAWNER_MODES,
   ),
   maxStderrBytes: int(
     'BRUTALIST_MAX_STDERR_BYTES',

@@ -56,7 +56,7 @@ function breaks(rule: OrderRule, values: Readonly<Record<NumberOption, number>>)
  * Applies the cross-field rules to options that are each valid: `given` holds the options the operator set (file,
  * env or overrides). Returns the values with defaults that follow their limit; throws CONFIG_INVALID otherwise.
  */
-export function settleRules<C extends Config>(values: C, given: ReadonlySet<OptionName>): C {
+export function settleRules<C extends Config>(values: C, given: ReadonlySet<string>): C {
   const out: C = { ...values };
   const numbers: Record<NumberOption, number> = out;
   for (const rule of ORDER_RULES) {

@@ -2,12 +2,13 @@
  * Runs request plans: cache read, single-flight (in-process, then across instances), the critics' work, cache
  * write, and the one circuit-open fallback (a stale critique, else another critic when the plan allows it).
  */
-import type { Config, CriticName } from '../config/index.js';
+
 import type { CriticAvailability } from '../critics/index.js';
 import { isBrutalistError } from '../errors/index.js';
 import { newId } from '../infra/index.js';
-import type { StateStore } from '../state/index.js';
+import { cacheLookupChannel, type StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import type { Config, CriticName } from './config.js';
 import { DistributedFlight } from './distributed-flight.js';
 import type { GuardedCall } from './guarded-runner.js';
 import { cacheKey, planCritics, type RequestPlan, withAlternate } from './plan.js';
@@ -125,6 +126,7 @@ export class PlanRunner {
   private async cached(key: string): Promise<Hit | undefined> {
     const hit = await this.deps.store.getCache(key);
     const meta = hit ? readResultMeta(hit.meta) : null;
+    if (cacheLookupChannel.hasSubscribers) cacheLookupChannel.publish({ hit: meta !== null });
     return hit && meta ? { text: hit.text, meta, turns: [], storedAt: hit.storedAt } : undefined;
   }
 

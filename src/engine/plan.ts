@@ -1,11 +1,11 @@
 /** Request plans: what one roast or debate will run, on which critics, under which cache key; pure functions. */
 import { basename, dirname } from 'node:path';
-import type { Config, CriticName, PriorityName } from '../config/index.js';
 import { buildRoastPrompt, type DomainId, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { sha256Hex } from '../infra/index.js';
 import { checkTextLimits, type RedactedInputCounts, type ResolvedTarget } from '../security/index.js';
 import type { Conversation, ConversationTurn } from '../state/index.js';
+import type { Config, CriticName, PriorityName } from './config.js';
 import { checkModels, type Selection, type Workplace } from './critic-runs.js';
 import { stableJson } from './single-flight.js';
 import type { Models, NewDebateArgs, NewRoastArgs, ToolId } from './types.js';

@@ -12,7 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext } from '../engine/index.js';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
-import { currentRequest, type Logger, runInRequest } from '../observability/index.js';
+import { currentRequest, type Logger, observeToolCall, runInRequest } from '../observability/index.js';
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResult } from './format.js';
@@ -90,7 +90,11 @@ export function createMcpServer(options: McpServerOptions): Server {
 
   // Each call runs in its own request context: its id is on every log line the call causes and in its errors.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    runInRequest(request.params.name.slice(0, 64), () => callTool(request, extra)),
+    runInRequest(request.params.name.slice(0, 64), () =>
+      observeToolCall({ principal: options.owner ?? 'local', domain: request.params.arguments?.domain }, () =>
+        callTool(request, extra),
+      ),
+    ),
   );
   const callTool = async (
     request: CallToolRequest,

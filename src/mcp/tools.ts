@@ -1,8 +1,8 @@
 /** Tool definitions: zod input schemas (compatible with the earlier tools), their JSON Schemas, and argument parsing. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
+import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../engine/config.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { resultOutputSchema } from './result-schema.js';
@@ -17,12 +17,12 @@ export interface ToolLimits {
 }
 
 const critic = z.enum(CRITIC_NAMES);
+/** One optional model per registered critic. */
+const modelShape = Object.fromEntries(
+  CRITIC_NAMES.map((name) => [name, z.string().min(1).max(128).optional()]),
+);
 const models = z
-  .object({
-    claude: z.string().min(1).max(128).optional(),
-    codex: z.string().min(1).max(128).optional(),
-    gemini: z.string().min(1).max(128).optional(),
-  })
+  .object(modelShape)
   .strict()
   .describe(
     'Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.',
@@ -128,7 +128,7 @@ const roastSchema = (limits: ToolLimits) =>
       clis: z
         .array(critic)
         .min(1)
-        .max(3)
+        .max(CRITIC_NAMES.length)
         .optional()
         .describe('Critics to run in parallel; default: one, the first available.'),
       models: models.optional(),

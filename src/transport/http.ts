@@ -4,7 +4,7 @@
  */
 import { createServer, type Server as NodeServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/index.js';
+import type { Config } from '../engine/config.js';
 import { BrutalistError } from '../errors/index.js';
 import {
   Authenticator,

@@ -90,4 +90,13 @@ describe('layering', () => {
     );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
+
+  it('keeps the metrics library in observability/: the core publishes events, it never imports prom-client', () => {
+    const offenders = files.filter(
+      (f) =>
+        layerOf(f) !== 'observability' &&
+        importsOf(f).some((s) => s === 'prom-client' || s.startsWith('prom-client/')),
+    );
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
+  });
 });

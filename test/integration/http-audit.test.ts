@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { type AuditEntry, type AuditLog, createAuditLog, NO_AUDIT_LOG } from '../../src/http/audit.js';
 import { ManualClock } from '../../src/infra/index.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../src/config/index.js';
+import type { ConfigInput } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import type { HttpService } from '../../src/transport/index.js';
 import { makeSandbox, readLog, type Sandbox } from '../support/harness.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64url, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import {
   createJwtVerifier,

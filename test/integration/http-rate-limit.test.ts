@@ -1,7 +1,7 @@
 // Rate limits: exact budgets per principal and per IP, shared by two limiters on one Redis, counted locally while
 // Redis is down (and shared again once it is back), the 429 headers, the exempt paths and IPv6 bucketing.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import {
   createRateLimiter,

@@ -4,7 +4,7 @@ import { type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { newKey, type Scope } from '../../src/http/index.js';
 import type { Clock } from '../../src/infra/index.js';
 import { type HttpService, type HttpServiceOptions, startHttpService } from '../../src/transport/index.js';

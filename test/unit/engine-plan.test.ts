@@ -1,6 +1,6 @@
 // The pure request plans: what a roast or debate runs, its one cache key, its fallback policy.
 import { describe, expect, it } from 'vitest';
-import { type CriticName, resolveConfig } from '../../src/config/index.js';
+import { type CriticName, resolveConfig } from '../../src/engine/config.js';
 import type { NewDebateArgs, NewRoastArgs } from '../../src/engine/index.js';
 import {
   cacheKey,
