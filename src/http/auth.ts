@@ -2,14 +2,23 @@
  * Who a request is: the bearer token checked against the API keys, then against any alternative authenticator
  * (the OAuth/JWT resource-server mode plugs in here); with no keys configured, the loopback user.
  */
+import { type BrutalistError, toBrutalistError } from '../errors/index.js';
 import { bearerOf, type KeyRing, type Principal, SCOPES } from './keys.js';
 
-/** An alternative way to accept a bearer token (e.g. a JWT checked against a JWKS): its principal, or null. */
+/**
+ * An alternative way to accept a bearer token (e.g. a JWT checked against a JWKS): its principal; null when the
+ * token is not its kind; a typed error (TOKEN_EXPIRED, TOKEN_INVALID, JWKS_UNAVAILABLE...) when it refuses it.
+ */
 export type BearerAuthenticator = (token: string) => Promise<Principal | null>;
 
 export type AuthResult =
   | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'invalid' };
+  | {
+      readonly ok: false;
+      readonly reason: 'missing' | 'malformed' | 'invalid';
+      /** Why an alternative authenticator refused the token, when one did (else UNAUTHENTICATED applies). */
+      readonly error?: BrutalistError;
+    };
 
 /** The principal of every request when authentication is off (loopback only): the local user, every scope. */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ name: 'local', scopes: new Set(SCOPES) });
@@ -32,11 +41,16 @@ export class Authenticator {
     if (token === null) return { ok: false, reason: 'malformed' };
     const principal = this.keys?.authenticate(token) ?? null;
     if (principal) return { ok: true, principal };
+    let refusal: BrutalistError | undefined;
     for (const alternative of this.alternatives) {
-      const other = await alternative(token).catch(() => null);
-      if (other) return { ok: true, principal: other };
+      try {
+        const other = await alternative(token);
+        if (other) return { ok: true, principal: other };
+      } catch (err) {
+        refusal ??= toBrutalistError(err);
+      }
     }
-    return { ok: false, reason: 'invalid' };
+    return { ok: false, reason: 'invalid', ...(refusal ? { error: refusal } : {}) };
   }
 }
 

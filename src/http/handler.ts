@@ -1,6 +1,7 @@
 /**
- * The request pipeline of `serve --http`, one visible order: Host → Origin → route → token not in the URL →
- * authenticate → rate limit → body (size, depth, JSON-RPC) → scope → the principal's own session → audit.
+ * The request pipeline of `serve --http`, one visible order: IP rate limit (not health) → Host → Origin → route →
+ * token not in the URL → authenticate (failures charged to the IP) → principal rate limit → body (size, depth,
+ * JSON-RPC) → scope → the principal's own session → audit.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,12 +13,14 @@ import {
   type JSONRPCMessage,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
-import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
+import { BrutalistError, ERROR_CODES, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
 import { parseMessages, readBody, requestIdOf } from './body.js';
+import { ToolCallAudit } from './call-audit.js';
 import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
 import { type Principal, TOOL_SCOPES } from './keys.js';
 import type { OriginPolicy } from './origin.js';
+import { isRateLimitExempt } from './rate-limit.js';
 import { replyError, replyJson } from './reply.js';
 import type { Session, SessionRegistry, SessionResources } from './sessions.js';
 
@@ -29,6 +32,8 @@ export interface HttpLimits {
 
 export interface McpSessionResources extends SessionResources {
   readonly transport: StreamableHTTPServerTransport;
+  /** The session's admitted tool calls waiting for their answer's audit line. */
+  readonly calls: ToolCallAudit;
 }
 
 export interface HandlerOptions {
@@ -36,8 +41,12 @@ export interface HandlerOptions {
   readonly origins: OriginPolicy;
   readonly auth: Authenticator;
   readonly sessions: SessionRegistry<McpSessionResources>;
-  /** A new MCP server whose results belong to `owner`. */
-  readonly createServer: (owner: string) => Server;
+  /** A new MCP server for one session of `principal` (its results belong to principal.name). */
+  readonly createServer: (principal: Principal) => Server;
+  /** RFC 9728 protected-resource metadata (JWT mode): served unauthenticated at `paths`. */
+  readonly metadata?: { readonly paths: readonly string[]; readonly document: Record<string, unknown> };
+  /** The WWW-Authenticate value of a 401 or scope 403 (default: the API-key challenge of auth.ts). */
+  readonly challenge?: (error: BrutalistError) => string;
   /** Readiness for /readyz (the observability issue fills it in). */
   readonly ready?: () => Promise<boolean>;
   readonly hooks?: HttpHooks;
@@ -54,6 +63,8 @@ interface Exchange {
   sessionId: string | null;
   calls: ExchangeRecord['calls'];
   code: ErrorCode | null;
+  /** The tool calls were handed to a session, whose ToolCallAudit writes their lines. */
+  admitted: boolean;
 }
 
 export class McpHttpHandler {
@@ -71,14 +82,21 @@ export class McpHttpHandler {
       sessionId: null,
       calls: [],
       code: null,
+      admitted: false,
     };
     const origin = req.headers.origin;
+    const hooks = this.options.hooks;
     try {
+      if (!isRateLimitExempt(x.path)) {
+        const limited = await hooks?.rateLimit?.({ ip: x.ip });
+        if (limited) throw limited;
+      }
       const { origins } = this.options;
       if (!origins.hostAllowed(req.headers.host)) throw new BrutalistError('HOST_NOT_ALLOWED');
       if (!origins.originAllowed(origin)) throw new BrutalistError('ORIGIN_NOT_ALLOWED');
       for (const [name, value] of Object.entries(origins.corsHeaders(origin))) res.setHeader(name, value);
       if (x.path === '/healthz' || x.path === '/readyz') return await this.health(req, res, x.path);
+      if (this.options.metadata?.paths.includes(x.path)) return this.metadata(req, res);
       if (x.path !== '/mcp') throw new BrutalistError('NOT_FOUND');
       if (req.method === 'OPTIONS') {
         res.writeHead(
@@ -92,10 +110,14 @@ export class McpHttpHandler {
         throw new BrutalistError('TOKEN_IN_QUERY');
       }
       const auth = await this.options.auth.authenticate(req.headers.authorization);
-      const hooks = this.options.hooks;
-      if (!auth.ok) throw (await hooks?.authFailed?.(x.ip)) ?? unauthenticated(auth);
+      if (!auth.ok) {
+        const refusal = auth.error ?? unauthenticated(auth);
+        // Only the client's failures (401) cost its IP: an unreachable JWKS (503) is ours.
+        if (ERROR_CODES[refusal.code].httpStatus !== 401) throw refusal;
+        throw (await hooks?.authFailed?.(x.ip)) ?? refusal;
+      }
       x.principal = auth.principal;
-      const limited = await hooks?.rateLimit?.({ principal: auth.principal.name, ip: x.ip });
+      const limited = await hooks?.rateLimit?.({ principal: auth.principal.name });
       if (limited) throw limited;
       await this.mcp(req, res, auth.principal, x);
     } catch (err) {
@@ -104,7 +126,7 @@ export class McpHttpHandler {
       const id = error.data.requestId;
       replyError(res, error, {
         id: typeof id === 'string' || typeof id === 'number' ? id : null,
-        headers: errorHeaders(error, origin),
+        headers: errorHeaders(error, origin, this.options.challenge),
       });
     } finally {
       this.record(res, x);
@@ -139,11 +161,11 @@ export class McpHttpHandler {
         if (!messages.some(isInitializeRequest)) throw sessionRequired(requestIdOf(messages[0]));
         return this.open(req, res, principal, value, x);
       }
-      return this.inSession(req, res, this.session(sessionId, principal), value);
+      return this.inSession(req, res, this.session(sessionId, principal), value, x);
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (sessionId === undefined) throw sessionRequired(null);
-      return this.inSession(req, res, this.session(sessionId, principal), undefined);
+      return this.inSession(req, res, this.session(sessionId, principal), undefined, x);
     }
     throw new BrutalistError('METHOD_NOT_ALLOWED');
   }
@@ -159,14 +181,25 @@ export class McpHttpHandler {
     res: ServerResponse,
     session: Session<McpSessionResources>,
     body: unknown,
+    x: Exchange,
   ): Promise<void> {
     const leave = this.options.sessions.enter(session);
     res.once('close', leave);
+    const { calls } = session.resources;
+    const admitted = auditEntries(this.exchangeRecord(res, x)).map((e) => ({ ...e, status: 200 }));
+    calls.admit(admitted);
+    x.admitted = true;
+    const ids = admitted.map((e) => e.requestId ?? '');
     try {
       await session.resources.transport.handleRequest(req, res, body);
+    } catch (err) {
+      calls.forget(ids); // the pipeline's catch writes the refusal
+      throw err;
     } finally {
       if (res.writableEnded) leave();
     }
+    // The SDK transport refused the request itself (406, 415, 400...): its calls never ran.
+    if (res.statusCode >= 400) calls.refused(ids, res.statusCode);
   }
 
   /** A new session for an initialize request: its own transport and server, bound to the principal. */
@@ -179,9 +212,11 @@ export class McpHttpHandler {
   ): Promise<void> {
     const { sessions, limits } = this.options;
     const reservation = sessions.reserve(principal.name);
-    const server = this.options.createServer(principal.name);
+    const server = this.options.createServer(principal);
     let closed: Promise<void> | undefined;
+    const calls = new ToolCallAudit((entry) => this.options.hooks?.audit?.(entry));
     const resources: McpSessionResources = {
+      calls,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         keepAliveMs: limits.sseKeepAliveMs,
@@ -191,9 +226,18 @@ export class McpHttpHandler {
         },
       }),
       close: () => {
-        closed ??= server.close().catch(() => {});
+        closed ??= server.close().then(
+          () => calls.close(),
+          () => calls.close(),
+        );
         return closed;
       },
+    };
+    // Every answer the session's server sends passes here, so each admitted call gets its outcome line.
+    const send = resources.transport.send.bind(resources.transport);
+    resources.transport.send = (message, options) => {
+      calls.observe(message);
+      return send(message, options);
     };
     resources.transport.onclose = () => {
       const id = resources.transport.sessionId;
@@ -210,6 +254,11 @@ export class McpHttpHandler {
     }
   }
 
+  private metadata(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new BrutalistError('METHOD_NOT_ALLOWED');
+    replyJson(res, 200, this.options.metadata?.document ?? {});
+  }
+
   private async health(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new BrutalistError('METHOD_NOT_ALLOWED');
     if (path === '/healthz') return replyJson(res, 200, { status: 'ok' });
@@ -220,7 +269,13 @@ export class McpHttpHandler {
   private record(res: ServerResponse, x: Exchange): void {
     const hooks = this.options.hooks;
     if (!hooks?.audit || x.path === '/healthz' || x.path === '/readyz') return;
-    const record: ExchangeRecord = {
+    // Admitted calls are written by their session once answered; a refusal is written now.
+    if (x.admitted && x.code === null) return;
+    for (const entry of auditEntries(this.exchangeRecord(res, x))) hooks.audit(entry);
+  }
+
+  private exchangeRecord(res: ServerResponse, x: Exchange): ExchangeRecord {
+    return {
       ip: x.ip,
       principal: x.principal?.name,
       session: x.sessionId ?? undefined,
@@ -228,7 +283,6 @@ export class McpHttpHandler {
       status: res.statusCode,
       calls: x.calls,
     };
-    for (const entry of auditEntries(record)) hooks.audit(entry);
   }
 }
 
@@ -266,16 +320,23 @@ function checkScopes(principal: Principal, calls: ExchangeRecord['calls']): void
 }
 
 /** WWW-Authenticate on 401/403-scope, Retry-After on 429 (from data.retryAfterMs). */
-function errorHeaders(error: BrutalistError, origin: string | undefined): Record<string, string> {
+function errorHeaders(
+  error: BrutalistError,
+  origin: string | undefined,
+  challengeOf: ((error: BrutalistError) => string) | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (error.code === 'UNAUTHENTICATED') {
+  const status = ERROR_CODES[error.code].httpStatus;
+  if (challengeOf && (status === 401 || error.code === 'INSUFFICIENT_SCOPE')) {
+    headers['WWW-Authenticate'] = challengeOf(error);
+  } else if (error.code === 'UNAUTHENTICATED') {
     const reason = error.data.reason;
     headers['WWW-Authenticate'] = challenge(
       reason === 'malformed' || reason === 'invalid' ? reason : 'missing',
     );
-  }
-  if (error.code === 'INSUFFICIENT_SCOPE')
+  } else if (error.code === 'INSUFFICIENT_SCOPE') {
     headers['WWW-Authenticate'] = scopeChallenge(String(error.data.scope));
+  }
   const retryAfterMs = error.data.retryAfterMs;
   if (typeof retryAfterMs === 'number')
     headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));

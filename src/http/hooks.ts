@@ -17,7 +17,8 @@ export type HttpAuditEvent =
 /** One audit line as the pipeline knows it (the log adds the time and hashes `target`). */
 export interface HttpAuditEntry {
   readonly event: HttpAuditEvent;
-  readonly decision: 'allow' | 'deny';
+  /** Guards: allow/deny; a tool call: ok/error once answered, allow when its session ended first. */
+  readonly decision: 'allow' | 'deny' | 'ok' | 'error';
   readonly principal?: string;
   readonly ip?: string;
   readonly session?: string;
@@ -33,10 +34,11 @@ export interface HttpAuditEntry {
 
 export interface HttpHooks {
   /**
-   * Per MCP request after a successful authentication; a refusal (TOO_MANY_REQUESTS with data.retryAfterMs) is
-   * answered 429 with Retry-After, null lets the request through.
+   * Charges one request: `{ip}` first thing for every path but /healthz and /readyz, then `{principal}` once the
+   * request is authenticated. A refusal (TOO_MANY_REQUESTS with data.retryAfterMs) is answered 429 with
+   * Retry-After, null lets the request through.
    */
-  rateLimit?(subject: { readonly principal: string; readonly ip: string }): Promise<BrutalistError | null>;
+  rateLimit?(subject: { readonly principal?: string; readonly ip?: string }): Promise<BrutalistError | null>;
   /** After a failed authentication (the IP bucket counts failures); a refusal answers 429 instead of 401. */
   authFailed?(ip: string): Promise<BrutalistError | null>;
   /** Every security decision and every admitted tool call; never throws, never waits. */
@@ -58,6 +60,10 @@ const EVENT_OF: Partial<Record<ErrorCode, HttpAuditEvent>> = {
   ORIGIN_NOT_ALLOWED: 'origin',
   UNAUTHENTICATED: 'auth',
   TOKEN_IN_QUERY: 'auth',
+  TOKEN_INVALID: 'auth',
+  TOKEN_EXPIRED: 'auth',
+  JWKS_UNAVAILABLE: 'auth',
+  TOO_MANY_REQUESTS: 'rate_limit',
   INSUFFICIENT_SCOPE: 'scope',
   SESSION_NOT_FOUND: 'session',
   SESSION_REQUIRED: 'session',
@@ -70,7 +76,10 @@ const EVENT_OF: Partial<Record<ErrorCode, HttpAuditEvent>> = {
   UNSUPPORTED_MEDIA_TYPE: 'request_limit',
 };
 
-/** A refusal is one `deny` line; an admitted request is one `allow` line per tool call it carries (none else). */
+/**
+ * A refusal is one `deny` line; an admitted request is one `allow` entry per tool call it carries (none else),
+ * which the session's ToolCallAudit turns into its outcome line.
+ */
 export function auditEntries(x: ExchangeRecord): HttpAuditEntry[] {
   const common = {
     ip: x.ip,

@@ -16,6 +16,8 @@ import {
 import { API_SCOPES, type ApiScope, assignmentOf, type Config } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
+import type { BearerAuthenticator } from './auth.js';
+import { API_KEY_TOKEN_PREFIX } from './keys.js';
 
 export type JwtConfig = Pick<
   Config,
@@ -221,6 +223,21 @@ class VerifiedTokens {
     const untilMs = Math.min(principal.expiresAtMs, this.clock.now() + this.ttlMs);
     this.entries.set(sha256Hex(token), { principal, untilMs });
   }
+}
+
+/** Principal names of JWT subjects start with this; API-key names cannot hold `:`, so the two never collide. */
+export const JWT_PRINCIPAL_PREFIX = 'jwt:';
+
+/**
+ * The verifier as an authenticator of the HTTP pipeline: a JWT's principal is `jwt:<sub>`; an API-key token
+ * (`bmk_…`) is not its kind (null, so a wrong key stays UNAUTHENTICATED); its refusals are thrown as they are.
+ */
+export function jwtAuthenticator(verifier: JwtVerifier): BearerAuthenticator {
+  return async (token) => {
+    if (token.startsWith(API_KEY_TOKEN_PREFIX)) return null;
+    const verified = await verifier.verify(token);
+    return { name: `${JWT_PRINCIPAL_PREFIX}${verified.principal}`, scopes: new Set(verified.scopes) };
+  };
 }
 
 /** Throws INSUFFICIENT_SCOPE naming `scope` unless `principal` holds it. */

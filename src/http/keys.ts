@@ -40,7 +40,8 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const HASH = /^[0-9a-f]{64}$/;
 /** RFC 6750 b64token; ours are base64url, but a well-formed foreign token is "wrong", not "malformed". */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-const TOKEN_PREFIX = 'bmk_';
+/** How every API-key token starts (then 43 base64url characters): tells it apart from a JWT. */
+export const API_KEY_TOKEN_PREFIX = 'bmk_';
 const LOCK_STALE_MS = 30_000;
 const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -179,7 +180,7 @@ export function newKey(name: string, scopes: readonly Scope[]): { token: string;
       data: { field: 'name' },
     });
   }
-  const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const token = `${API_KEY_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   return { token, line: `${name}:${scopes.join(',')}:${hashToken(token).toString('hex')}\n` };
 }
 

@@ -33,6 +33,8 @@ export interface McpServerOptions {
   readonly streams: StreamHub;
   /** The server log (stderr); every failed tool call is logged there with its request id. */
   readonly logger?: Logger;
+  /** Which tools tools/list shows (HTTP: the principal's scopes); default all. Calls are checked by the caller. */
+  readonly toolListed?: (name: string) => boolean;
 }
 
 const INSTRUCTIONS = [
@@ -80,9 +82,11 @@ export function createMcpServer(options: McpServerOptions): Server {
 
   // The schemas advertise the configured text bounds, the ones the engine enforces.
   const tools = toolsFor(engine.config);
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: Object.values(tools).map((t) => t.definition),
-  }));
+  const listed = options.toolListed ?? (() => true);
+  const definitions = Object.entries(tools)
+    .filter(([name]) => listed(name))
+    .map(([, t]) => t.definition);
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: definitions }));
 
   // Each call runs in its own request context: its id is on every log line the call causes and in its errors.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>

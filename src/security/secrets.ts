@@ -85,7 +85,7 @@ function removePemBlocks(text: string, onRedact?: Counter): string {
 // Every pattern starts only where a token starts (the lookbehind) and ends on a greedy class run with
 // nothing after it, so each character is examined a bounded number of times: linear, no backtracking blowup.
 const TOKEN =
-  /(?<![A-Za-z0-9_-])(sk-ant-|sk-|[sr]k_(?:live|test)_|AIza|ya29\.|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|xapp-|npm_|hf_|AKIA|ASIA)([A-Za-z0-9_-]+)/g;
+  /(?<![A-Za-z0-9_-])(sk-ant-|sk-|[sr]k_(?:live|test)_|AIza|ya29\.|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|xapp-|npm_|hf_|bmk_|AKIA|ASIA)([A-Za-z0-9_-]+)/g;
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
 const AUTH_SCHEME = /\b(Bearer|Basic)([ \t]+)([A-Za-z0-9._~+/=-]+)/gi;
 const URL_USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/)([^\s/?#@<>"'`]{1,256})@/g;
@@ -101,6 +101,9 @@ function minRest(prefix: string): number {
     case 'AKIA':
     case 'ASIA':
       return 16;
+    // Our own API keys (src/http/keys.ts): `bmk_` + 43 base64url characters; a cut one is still most of a key.
+    case 'bmk_':
+      return 32;
     case 'xoxa-':
     case 'xoxb-':
     case 'xoxp-':
@@ -114,7 +117,7 @@ function minRest(prefix: string): number {
 }
 
 /** Prefixes that also start ordinary identifiers (`hf_hub_download`): a token needs a digit or a capital. */
-const IDENTIFIER_LIKE_PREFIXES = new Set(['hf_', 'npm_']);
+const IDENTIFIER_LIKE_PREFIXES = new Set(['hf_', 'npm_', 'bmk_']);
 
 function isToken(prefix: string, rest: string): boolean {
   if (rest.length < minRest(prefix)) return false;

@@ -29,8 +29,8 @@ export interface App {
   readonly availability: CriticAvailability;
   /** Whether each installed critic is logged in (doctor, the roster). */
   readonly logins: CriticLogins;
-  /** A new MCP server bound to this app (one per connection). */
-  createServer(owner?: string): Server;
+  /** A new MCP server bound to this app (one per connection); `toolListed` narrows its tools/list. */
+  createServer(owner?: string, options?: { toolListed?: (name: string) => boolean }): Server;
   /** Stops critics (SIGTERM, then SIGKILL after killGraceMs), stops sweeps, closes the store. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -73,7 +73,7 @@ export function createApp(
     availability,
     logins,
     streams,
-    createServer: (owner) =>
+    createServer: (owner, serverOptions) =>
       createMcpServer({
         engine,
         version: VERSION,
@@ -82,6 +82,7 @@ export function createApp(
         cwd: options.cwd ?? process.cwd(),
         streams,
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(serverOptions?.toolListed ? { toolListed: serverOptions.toolListed } : {}),
       }),
     shutdown() {
       closing ??= (async () => {

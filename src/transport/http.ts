@@ -1,4 +1,7 @@
-/** Streamable HTTP hosting (`serve --http`): the node:http server, its limits, the pipeline and clean shutdown. */
+/**
+ * Streamable HTTP hosting (`serve --http`): the node:http server, its limits, the pipeline with its guards (rate
+ * limits, audit log, API keys and JWTs) and clean shutdown.
+ */
 import { createServer, type Server as NodeServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../engine/config.js';
@@ -6,13 +9,24 @@ import { BrutalistError } from '../errors/index.js';
 import {
   Authenticator,
   type BearerAuthenticator,
+  createAuditLog,
+  createJwtVerifier,
+  createRateLimiter,
+  type HttpAuditEntry,
   type HttpHooks,
+  isJwtMode,
   isLoopback,
+  jwtAuthenticator,
   KeyRing,
   McpHttpHandler,
   type McpSessionResources,
   OriginPolicy,
+  protectedResourceMetadata,
+  protectedResourceMetadataPaths,
+  rateLimitError,
   SessionRegistry,
+  TOOL_SCOPES,
+  wwwAuthenticate,
 } from '../http/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { createLogger, type Logger } from '../observability/index.js';
@@ -26,8 +40,9 @@ export interface HttpServiceOptions {
   /** An app built by the caller (tests); otherwise one is built from `config` and shut down with the service. */
   readonly app?: App;
   readonly logger?: Logger;
-  /** Alternative bearer authenticators (the OAuth/JWT mode). */
+  /** More bearer authenticators, tried after the API keys and JWT mode's verifier. */
   readonly authenticators?: readonly BearerAuthenticator[];
+  /** Hooks that replace the built-in ones (rate limits, audit log); `audit` is called besides the log. */
   readonly hooks?: HttpHooks;
 }
 
@@ -65,7 +80,11 @@ export async function startHttpService(
       : new KeyRing(config.apiKeysFile, (error) =>
           logger.error({ event: 'api_keys_unreadable', code: error.code }, error.message),
         );
-  const auth = new Authenticator(keys, options.authenticators ?? []);
+  const jwt = createJwtVerifier(config, { clock });
+  const auth = new Authenticator(keys, [
+    ...(jwt ? [jwtAuthenticator(jwt)] : []),
+    ...(options.authenticators ?? []),
+  ]);
   checkExposure(config, auth.required);
   const app =
     options.app ?? createApp(config, { env, clock, logger, ...(options.cwd ? { cwd: options.cwd } : {}) });
@@ -89,6 +108,10 @@ export async function startHttpService(
     (req, res) => void handler?.handle(req, res),
   );
   const port = await listen(server, config.httpPort, config.httpHost);
+  // Rate limits count in Redis when redisUrl is set (the state store's connection settings, its own connection).
+  const guardLog = (line: string) => logger.warn({ event: 'http_guard' }, line);
+  const limiter = createRateLimiter(config, { log: guardLog });
+  const auditLog = createAuditLog(config, { clock, env, log: guardLog });
   handler = new McpHttpHandler({
     limits: {
       maxBodyBytes: config.maxMessageBytes,
@@ -102,10 +125,28 @@ export async function startHttpService(
     }),
     auth,
     sessions,
-    createServer: (owner) => app.createServer(owner),
+    // tools/list shows only what the principal's scopes allow (calls are checked by the pipeline).
+    createServer: (principal) =>
+      app.createServer(principal.name, {
+        toolListed: (name) => {
+          const scope = TOOL_SCOPES[name];
+          return scope === undefined || principal.scopes.has(scope);
+        },
+      }),
+    ...(jwt
+      ? {
+          metadata: {
+            paths: protectedResourceMetadataPaths(config),
+            document: protectedResourceMetadata(config),
+          },
+          challenge: (error) => wwwAuthenticate(config, error),
+        }
+      : {}),
     hooks: {
+      rateLimit: async (subject) => rateLimitError(await limiter.checkRequest(subject)),
+      authFailed: async (ip) => rateLimitError(await limiter.recordAuthFailure(ip)),
       ...options.hooks,
-      audit: (entry) => {
+      audit: (entry: HttpAuditEntry) => {
         // Refusals also go to the server log (code, status, IP, principal: never headers, body or token).
         if (entry.decision === 'deny') {
           const { event, code, status, ip, principal } = entry;
@@ -114,6 +155,7 @@ export async function startHttpService(
             'http request refused',
           );
         }
+        auditLog.write(entry);
         options.hooks?.audit?.(entry);
       },
     },
@@ -131,6 +173,8 @@ export async function startHttpService(
         await sessions.closeAll();
         server.closeAllConnections();
         await stopped;
+        limiter.close();
+        await auditLog.close();
         if (!options.app) await app.shutdown();
       })();
       return closing;
@@ -152,7 +196,8 @@ function listen(server: NodeServer, port: number, host: string): Promise<number>
 export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logger = createLogger({ level: config.logLevel, env });
   const service = await startHttpService(config, { env, logger });
-  const auth = config.apiKeysFile === '' ? 'off (loopback only)' : 'API keys';
+  const modes = [...(config.apiKeysFile === '' ? [] : ['API keys']), ...(isJwtMode(config) ? ['JWT'] : [])];
+  const auth = modes.length === 0 ? 'off (loopback only)' : modes.join(' + ');
   process.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
   exitAfter(() => service.close());
 }

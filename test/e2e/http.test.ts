@@ -120,4 +120,32 @@ describe('serve --http', () => {
     expect(code).toBe(143);
     expect(stderr).not.toContain(token);
   });
+
+  it('applies the rate limits and writes the audit log that the environment configures', async () => {
+    const token = run(['keys', 'add', 'limited', '--scopes', 'roast']).stdout.trim();
+    const auditLog = join(sandbox.dir, 'audit.log');
+    const { url, child } = await serve([], {
+      BRUTALIST_AUDIT_LOG: auditLog,
+      BRUTALIST_RATE_LIMIT_PRINCIPAL_REQUESTS: '2',
+      BRUTALIST_RATE_LIMIT_WINDOW_MS: '3600000',
+    });
+    const probe = () => fetch(`${url}/mcp`, { headers: { Authorization: `Bearer ${token}` } });
+    expect([(await probe()).status, (await probe()).status]).toEqual([400, 400]);
+    const refused = await probe();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const lines = readFileSync(auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.event, l.principal, l.code, l.status])).toEqual([
+      ['session', 'limited', 'SESSION_REQUIRED', 400],
+      ['session', 'limited', 'SESSION_REQUIRED', 400],
+      ['rate_limit', 'limited', 'TOO_MANY_REQUESTS', 429],
+    ]);
+    expect(statSync(auditLog).mode & 0o777).toBe(0o600);
+  });
 });

@@ -31,7 +31,7 @@ beforeEach(async () => {
           failures.push(ip);
           return failures.length > 2 ? refuse() : null;
         },
-        rateLimit: async ({ principal }) => (limited.has(principal) ? refuse() : null),
+        rateLimit: async ({ principal }) => (principal && limited.has(principal) ? refuse() : null),
       },
     },
   );
@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 describe('audit hook', () => {
-  it('gets one allow line per tool call with critics and target, never the context', async () => {
+  it('gets one outcome line per tool call with critics and target, never the context', async () => {
     const { client } = await connectHttp(service!, keys.tokens.alice);
     try {
       const result = (await client.callTool({
@@ -62,7 +62,7 @@ describe('audit hook', () => {
     const calls = audit.filter((e) => e.event === 'tool_call');
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
-      decision: 'allow',
+      decision: 'ok',
       principal: 'alice',
       tool: 'roast',
       critics: ['claude'],

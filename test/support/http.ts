@@ -31,7 +31,13 @@ export function writeKeys(
 export async function startService(
   sandbox: Sandbox,
   overrides: ConfigInput = {},
-  options: { clock?: Clock; hooks?: HttpServiceOptions['hooks']; logLines?: string[] } = {},
+  options: {
+    clock?: Clock;
+    hooks?: HttpServiceOptions['hooks'];
+    logLines?: string[];
+    /** More server env (also the log's redaction env). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<HttpService> {
   const config = resolveConfig({
     overrides: fakeCritics(sandbox, { stateStore: 'memory', httpPort: 0, logLevel: 'info', ...overrides }),
@@ -40,12 +46,12 @@ export async function startService(
   const { createLogger } = await import('../../src/observability/index.js');
   const logger = createLogger({
     level: 'info',
-    env: {},
+    env: options.env ?? {},
     destination: { write: (line: string) => void lines?.push(line) },
     ...(options.clock ? { clock: options.clock } : {}),
   });
   return startHttpService(config, {
-    env: { PATH: process.env.PATH, HOME: sandbox.home, FAKE_CLI_LOG: sandbox.log },
+    env: { PATH: process.env.PATH, HOME: sandbox.home, FAKE_CLI_LOG: sandbox.log, ...options.env },
     cwd: sandbox.project,
     logger,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,6 +1,7 @@
 /** sanitizeText and sanitizeData: every rule, text that must pass unchanged, and linear-time behaviour. */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { newKey } from '../../src/http/index.js';
 import { sanitizeData, sanitizeText } from '../../src/security/index.js';
 
 const roots = ['/work/proj'];
@@ -126,9 +127,20 @@ describe('sanitizeText: secrets', () => {
     ['github_pat_11ABCDEFG0123456789_abcdefghijklmnop'],
     ['xoxb-1234567890-abcdefghij'],
     ['AKIAIOSFODNN7EXAMPLE'],
+    ['bmk_Qx3vN9sK2pL7wE4rT8yU1iO5aS6dF0gH-jZ_cXbVnMm'],
     ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
   ])('redacts the token %s', (token) => {
     expect(s(`token was ${token} here`)).toBe('token was <redacted> here');
+  });
+
+  it('redacts an API key of this server whatever surrounds it, but not a bmk_ identifier', () => {
+    const key = newKey('ci', ['roast']).token;
+    expect(s(`key=${key}`)).toBe('key=<redacted>');
+    expect(s(`"${key}"`)).toBe('"<redacted>"');
+    expect(s(`got ${key.slice(0, 36)} (cut)`)).toBe('got <redacted> (cut)');
+    expect(s('see bmk_token_prefix_of_every_api_key_here')).toBe(
+      'see bmk_token_prefix_of_every_api_key_here',
+    );
   });
 
   it('redacts Bearer and Basic credentials but keeps the scheme word', () => {
