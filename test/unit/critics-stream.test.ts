@@ -11,7 +11,7 @@ import {
   geminiAdapter,
   type ParsedOutput,
 } from '../../src/critics/index.js';
-import { cutToBytes, lineBoundFor } from '../../src/critics/stream.js';
+import { lineBoundFor } from '../../src/critics/stream.js';
 import {
   CLAUDE_INIT,
   CLAUDE_STREAM_OK,
@@ -140,12 +140,5 @@ describe('stream parsers', () => {
     const stream = [CLAUDE_INIT, claudeAssistant(text), claudeResult({ result: text })];
     expect(parser.push(Buffer.from(stream.map((l) => `${JSON.stringify(l)}\n`).join('')))).toBe(false);
     expect(parser.finish().text).toBe('a'.repeat(99));
-  });
-
-  it('cutToBytes keeps whole characters and leaves short text alone', () => {
-    expect(cutToBytes('héllo', 3)).toBe('hé');
-    expect(cutToBytes('héllo', 2)).toBe('h');
-    expect(cutToBytes('héllo', 6)).toBe('héllo');
-    expect(cutToBytes('😀x', 3)).toBe('');
   });
 });
