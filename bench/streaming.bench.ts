@@ -150,7 +150,7 @@ async function rateAndLatency(): Promise<Record<string, number>> {
  * result). The server keeps the answer once: `bytes` of answer cost the server at most the answer, never the raw
  * stream; past maxOutputBytes of answer (8 MiB) the critic is stopped.
  */
-async function claudeDeltas(
+export async function claudeDeltas(
   bytes: number,
 ): Promise<{ growthMiB: number; totalChars: number; truncated: boolean }> {
   const sandbox = makeSandbox('brutalist-bench-deltas-');

@@ -35,6 +35,11 @@ export class ByteText {
     return this.len;
   }
 
+  /** Bytes the buffer holds without growing. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Whether bytes were dropped at maxBytes. */
   get cut(): boolean {
     return this.dropped;

@@ -193,6 +193,14 @@ export class StringDecodeSink {
     }
   }
 
+  /** Empty again for the next string; the buffer stays (see JsonLineScanner's reuse). */
+  reset(): void {
+    this.text.truncate(0);
+    this.read = 0;
+    this.end = 0;
+    this.bad = false;
+  }
+
   /** The string ended: decodes what is left (an unfinished escape now is invalid) and returns the text. */
   finish(): ByteText {
     if (!this.text.cut && !this.bad) this.decode(true);

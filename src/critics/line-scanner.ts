@@ -6,7 +6,10 @@ import { ByteText } from './byte-text.js';
 import { StringDecodeSink } from './json-string.js';
 import { type JsonObject, parseObject } from './jsonl.js';
 
-/** The string values of the line being handled: short ones as they are, long ones as decoded bytes. */
+/**
+ * The string values of the line being handled: short ones as they are, long ones as decoded bytes. A ByteText
+ * handed out is valid only during the handler call (the scanner reuses it): keep its bytes with ByteText.append().
+ */
 export interface LineValues {
   /** A string value as text: a short one as a string, a long one as its bytes (no copy on the JS heap). */
   text(value: unknown): string | ByteText | undefined;
@@ -27,6 +30,9 @@ export interface ScannerLimits {
 
 /** Strings longer than this go aside as bytes: a text delta of a few tokens stays a plain string. */
 export const LONG_STRING_BYTES = 16 * 1024;
+/** Decoders kept for the next lines, each with a buffer up to this size: no new buffers per line of deltas. */
+const SPARE_DECODERS = 4;
+const SPARE_DECODER_BYTES = 1024 * 1024;
 
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
@@ -69,7 +75,8 @@ export class JsonLineScanner implements LineValues {
   /** Where the content of the current (not set aside) string starts in `line`. */
   private stringStart = 0;
   private aside: StringDecodeSink | undefined;
-  private asides: ByteText[] = [];
+  private asides: StringDecodeSink[] = [];
+  private readonly spare: StringDecodeSink[] = [];
 
   constructor(
     private readonly limits: ScannerLimits,
@@ -115,7 +122,7 @@ export class JsonLineScanner implements LineValues {
   text(value: unknown): string | ByteText | undefined {
     if (typeof value !== 'string') return undefined;
     if (value.charCodeAt(0) !== MARK_CHAR) return value;
-    return this.asides[Number(value.slice(1))] ?? value;
+    return this.asides[Number(value.slice(1))]?.text ?? value;
   }
 
   str(value: unknown): string | undefined {
@@ -178,13 +185,14 @@ export class JsonLineScanner implements LineValues {
     this.skipping = true;
     this.line.truncate(0);
     this.aside = undefined;
-    this.asides = [];
+    this.release();
     return false;
   }
 
   /** The current string's content so far moves from the line to a decoder of its own. */
   private setAside(): void {
-    const sink = new StringDecodeSink(this.limits.maxStringBytes);
+    const sink = this.spare.pop() ?? new StringDecodeSink(this.limits.maxStringBytes);
+    this.asides.push(sink);
     const held = this.line.room(this.line.length);
     sink.add(held, this.stringStart, this.line.length);
     this.line.truncate(this.stringStart);
@@ -197,9 +205,9 @@ export class JsonLineScanner implements LineValues {
     const sink = this.aside;
     if (!sink) return;
     this.aside = undefined;
-    const text = sink.finish();
+    sink.finish();
     if (sink.invalid) this.broken = true;
-    this.line.appendString(`${MARK}${this.asides.push(text) - 1}`);
+    this.line.appendString(`${MARK}${this.asides.indexOf(sink)}`);
   }
 
   /** A short string that itself starts like a mark: set aside too, so every marked value in a line is ours. */
@@ -223,6 +231,16 @@ export class JsonLineScanner implements LineValues {
     this.inString = false;
     this.escapeNext = false;
     this.aside = undefined;
+    this.release();
+  }
+
+  /** The line's decoders go back to the spares (a few small ones) or to the collector. */
+  private release(): void {
+    for (const sink of this.asides) {
+      if (this.spare.length >= SPARE_DECODERS || sink.text.capacity > SPARE_DECODER_BYTES) continue;
+      sink.reset();
+      this.spare.push(sink);
+    }
     this.asides = [];
   }
 }
