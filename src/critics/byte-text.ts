@@ -104,9 +104,17 @@ export class ByteText {
     this.dropped = false;
   }
 
-  /** The text, decoded once; invalid UTF-8 becomes U+FFFD. */
+  /** The text, decoded; invalid UTF-8 becomes U+FFFD. */
   toString(): string {
     return this.buf.toString('utf8', 0, this.len);
+  }
+
+  /** The text, decoded, and the buffer let go at once: the bytes and their string are not both kept longer. */
+  drain(): string {
+    const text = this.toString();
+    this.buf = EMPTY;
+    this.len = 0;
+    return text;
   }
 
   /**

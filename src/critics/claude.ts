@@ -121,6 +121,7 @@ class ClaudeEvents implements EventParser {
   private kept = 0;
   /** A result with its own text (or an error) arrived: messages no longer matter. */
   private settled = false;
+  private finished: ParsedOutput | undefined;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -215,17 +216,23 @@ class ClaudeEvents implements EventParser {
     const parts = [...this.messages.values()]
       .map((m) => m.assistant ?? m.streamed)
       .filter((t) => t.length > 0);
-    if (parts.length <= 1) return parts[0]?.toString() ?? '';
+    if (parts.length <= 1) return parts[0]?.drain() ?? '';
     const joined = new ByteText(this.maxBytes);
     parts.forEach((part, i) => {
       if (i > 0) joined.appendString('\n\n');
       joined.append(part);
     });
-    return joined.toString();
+    return joined.drain();
   }
 
   finish(): ParsedOutput {
     if (!this.recognised) throw outputInvalid('claude');
+    this.finished ??= this.read();
+    return this.finished;
+  }
+
+  /** The result; the answer's bytes are let go as they are decoded. */
+  private read(): ParsedOutput {
     const { result } = this;
     const isError = result !== undefined && isErrorResult(result);
     let error: ParsedOutput['error'];
@@ -237,7 +244,9 @@ class ClaudeEvents implements EventParser {
     } else if (!result && this.syntheticError) {
       error = { message: this.syntheticError };
     }
-    const finalText = isError ? '' : (this.resultText?.toString() ?? this.messagesText());
+    const finalText = isError ? '' : (this.resultText?.drain() ?? this.messagesText());
+    this.messages.clear();
+    this.resultText = undefined;
     return compact({
       text: finalText,
       model: this.messageModel ?? this.initModel,

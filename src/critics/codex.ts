@@ -97,6 +97,7 @@ class CodexEvents implements EventParser {
   private failed: string | undefined;
   private pendingError: string | undefined;
   private itemError: string | undefined;
+  private finished: ParsedOutput | undefined;
 
   constructor(private readonly maxBytes: number) {
     this.text = new ByteText(maxBytes);
@@ -142,7 +143,13 @@ class CodexEvents implements EventParser {
 
   finish(): ParsedOutput {
     if (!this.recognised) throw outputInvalid('codex');
-    const text = this.text.toString();
+    this.finished ??= this.read();
+    return this.finished;
+  }
+
+  /** The result; the answer's bytes are let go as they are decoded. */
+  private read(): ParsedOutput {
+    const text = this.text.drain();
     const errorMessage = this.failed ?? this.pendingError ?? (text.length === 0 ? this.itemError : undefined);
     const error = errorMessage
       ? compact({ message: errorMessage, status: statusFromMessage(errorMessage) })

@@ -162,6 +162,7 @@ class GeminiEvents implements EventParser {
   private streamError: string | undefined;
   private rawParts: Buffer[] | undefined = [];
   private rawBytes = 0;
+  private finished: ParsedOutput | undefined;
 
   constructor(
     maxBytes: number,
@@ -204,6 +205,12 @@ class GeminiEvents implements EventParser {
   }
 
   finish(): ParsedOutput {
+    this.finished ??= this.read();
+    return this.finished;
+  }
+
+  /** The result; the answer's bytes are let go as they are decoded. */
+  private read(): ParsedOutput {
     const single = this.rawParts && parseJsonShape(Buffer.concat(this.rawParts).toString('utf8'));
     if (single) return single;
     if (!this.recognised) throw outputInvalid('gemini');
@@ -212,7 +219,7 @@ class GeminiEvents implements EventParser {
     if (!result && streamError)
       error = compact({ message: streamError, status: statusFromMessage(streamError) });
     return compact({
-      text: error ? '' : this.text.toString(),
+      text: error ? '' : this.text.drain(),
       model: this.model,
       usage: streamUsage(obj(result?.stats)),
       sessionId: this.sessionId,
