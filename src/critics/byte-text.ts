@@ -146,7 +146,8 @@ export class ByteText {
     if (size <= this.buf.length) return;
     const bound = this.maxBytes + SCRATCH_BYTES;
     let capacity = Math.max(size, this.buf.length * 2, FIRST_CAPACITY);
-    if (size <= bound && (capacity > RESERVE_WHOLE_AT || capacity > bound)) capacity = bound;
+    if (Number.isFinite(bound) && size <= bound && (capacity > RESERVE_WHOLE_AT || capacity > bound))
+      capacity = bound;
     const next = Buffer.allocUnsafeSlow(capacity);
     // The whole old buffer: a writer may hold input it has not decoded yet past `len` (see room()).
     this.buf.copy(next);
