@@ -61,13 +61,16 @@ class NextByte {
 /** Splits bytes into JSON-object lines and hands each to `onLine`; lines that are not JSON objects are skipped. */
 export class JsonLineScanner implements LineValues {
   private readonly line = new ByteText();
-  private readonly newline = new NextByte(NEWLINE);
   private readonly quote = new NextByte(QUOTE);
   private readonly backslash = new NextByte(BACKSLASH);
   private readonly longString: number;
   /** Raw bytes of the current line so far. */
   private rawBytes = 0;
   private skipping = false;
+  /** The line is long enough to hold a long string: its bytes go through the tokenizer. */
+  private scanning = false;
+  /** The buffer the byte finders' positions belong to. */
+  private scanned: Buffer | undefined;
   private broken = false;
   private inString = false;
   /** Inside a string, the last chunk ended on a backslash: the next byte is escaped. */
@@ -86,31 +89,20 @@ export class JsonLineScanner implements LineValues {
   }
 
   push(chunk: Buffer): void {
-    this.newline.reset();
-    this.quote.reset();
-    this.backslash.reset();
-    const n = chunk.length;
-    let i = 0;
-    while (i < n) {
-      const nl = this.newline.from(chunk, i);
-      if (this.skipping) i = nl;
-      else if (this.inString) i = this.stringPart(chunk, i, nl);
-      else {
-        const q = this.quote.from(chunk, i);
-        const stop = Math.min(q, nl);
-        this.keep(chunk, i, stop);
-        i = stop;
-        if (q < nl) {
-          this.keep(chunk, q, q + 1);
-          this.inString = true;
-          this.stringStart = this.line.length;
-          i = q + 1;
-        }
+    this.scanned = undefined; // the chunk may be a reused buffer: no position found before holds
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      const end = nl < 0 ? chunk.length : nl;
+      if (nl >= 0 && this.line.length === 0 && !this.scanning && !this.skipping && this.short(end - start)) {
+        // The common case: a whole short line in one chunk, parsed where it lies.
+        this.parse(chunk.toString('utf8', start, end));
+      } else {
+        this.segment(chunk, start, end);
+        if (nl >= 0) this.endLine();
       }
-      if (i === nl && nl < n) {
-        this.endLine();
-        i = nl + 1;
-      }
+      if (nl < 0) return;
+      start = nl + 1;
     }
   }
 
@@ -130,11 +122,61 @@ export class JsonLineScanner implements LineValues {
     return t === undefined || typeof t === 'string' ? t : t.toString();
   }
 
-  /** Inside a string from `i`: content up to its closing quote or the line's end; returns where it stopped. */
-  private stringPart(chunk: Buffer, from: number, nl: number): number {
+  /** Whether a line of `bytes` can hold no long string (and is within the line bound). */
+  private short(bytes: number): boolean {
+    return bytes <= this.longString && bytes <= this.limits.maxLineBytes;
+  }
+
+  /** Bytes of the current line (no newline among them): held as they are while the line is short, else scanned. */
+  private segment(chunk: Buffer, start: number, end: number): void {
+    if (end <= start || this.skipping) return;
+    if (!this.scanning) {
+      if (this.short(this.rawBytes + (end - start))) {
+        this.rawBytes += end - start;
+        this.line.appendBytes(chunk, start, end);
+        return;
+      }
+      // The line may hold a long string: what is held is read again by the scanner, which goes on from here.
+      this.scanning = true;
+      const held = Buffer.from(this.line.room(0).subarray(0, this.line.length));
+      this.line.truncate(0);
+      this.rawBytes = 0;
+      this.scan(held, 0, held.length);
+    }
+    this.scan(chunk, start, end);
+  }
+
+  /** Tokenises `buf[from, end)` (part of one line): framing and short strings to the line, long strings aside. */
+  private scan(buf: Buffer, from: number, end: number): void {
+    if (buf !== this.scanned) {
+      this.scanned = buf;
+      this.quote.reset();
+      this.backslash.reset();
+    }
+    let i = from;
+    while (i < end && !this.skipping) {
+      if (this.inString) {
+        i = this.stringPart(buf, i, end);
+        continue;
+      }
+      const q = this.quote.from(buf, i);
+      const stop = Math.min(q, end);
+      this.keep(buf, i, stop);
+      i = stop;
+      if (q < end) {
+        this.keep(buf, q, q + 1);
+        this.inString = true;
+        this.stringStart = this.line.length;
+        i = q + 1;
+      }
+    }
+  }
+
+  /** Inside a string from `from`: content up to its closing quote or `end`; returns where it stopped. */
+  private stringPart(chunk: Buffer, from: number, end: number): number {
     let i = from;
     if (this.escapeNext) {
-      if (i >= nl) return i;
+      if (i >= end) return i;
       this.content(chunk, i, i + 1);
       this.escapeNext = false;
       i += 1;
@@ -142,15 +184,17 @@ export class JsonLineScanner implements LineValues {
     for (;;) {
       const q = this.quote.from(chunk, i);
       const b = this.backslash.from(chunk, i);
-      const stop = Math.min(q, b, nl);
+      const stop = Math.min(q, b, end);
       this.content(chunk, i, stop);
-      if (stop === nl) return nl;
+      if (stop === end) return end;
       if (stop === b) {
-        // A backslash and the byte it escapes (perhaps a quote) are content.
-        const pair = Math.min(b + 2, nl);
+        // A backslash and the byte it escapes (perhaps a quote) are content; the byte may come with the next part.
+        const pair = Math.min(b + 2, end);
         this.content(chunk, b, pair);
-        if (pair === b + 1 && nl === chunk.length) this.escapeNext = true;
-        if (pair < b + 2) return pair;
+        if (pair < b + 2) {
+          this.escapeNext = true;
+          return pair;
+        }
         i = pair;
         continue;
       }
@@ -219,17 +263,21 @@ export class JsonLineScanner implements LineValues {
     );
   }
 
+  private parse(line: string): void {
+    const event = parseObject(line);
+    if (event) this.onLine(event, this);
+  }
+
   private endLine(): void {
-    if (!this.skipping && !this.broken && !this.inString && this.line.length > 0) {
-      const event = parseObject(this.line.toString());
-      if (event) this.onLine(event, this);
-    }
+    if (!this.skipping && !this.broken && !this.inString && this.line.length > 0)
+      this.parse(this.line.toString());
     this.line.truncate(0);
     this.rawBytes = 0;
     this.skipping = false;
     this.broken = false;
     this.inString = false;
     this.escapeNext = false;
+    this.scanning = false;
     this.aside = undefined;
     this.release();
   }
