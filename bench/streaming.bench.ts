@@ -43,7 +43,7 @@ async function settle(client: Awaited<ReturnType<typeof connectStdio>>['client']
   await new Promise((r) => setTimeout(r, 500));
 }
 
-async function memoryAndCpu(): Promise<Record<string, number>> {
+export async function memoryAndCpu(): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-stream-');
   const env = serverEnv(sandbox, {
     BRUTALIST_GEMINI_BIN: join(FIXTURES, 'spew-gemini'),

@@ -51,10 +51,14 @@ export class ByteText {
   }
 
   appendString(text: string): void {
-    if (text.length === 0) return;
-    if (this.dropped) return;
+    if (text.length === 0 || this.dropped) return;
     const room = this.maxBytes - this.len;
-    // UTF-8 of a UTF-16 string is at most 3 bytes per code unit.
+    // UTF-8 is at most 3 bytes per UTF-16 code unit: when that fits, one write, no byte count first.
+    if (text.length * 3 <= room) {
+      this.ensure(this.len + text.length * 3);
+      this.len += this.buf.write(text, this.len, 'utf8');
+      return;
+    }
     const need = Math.min(text.length * 3, room);
     this.ensure(this.len + need);
     // write() never writes part of a character: a text that does not fit stops at its last whole character.
