@@ -64,35 +64,39 @@ export class ByteText {
     // write() never writes part of a character: a text that does not fit stops at its last whole character.
     const written = this.buf.write(text, this.len, need, 'utf8');
     this.len += written;
-    if (written < Buffer.byteLength(text, 'utf8')) this.dropped = true;
+    if (written < Buffer.byteLength(text, 'utf8')) this.drop();
   }
 
   /** Appends UTF-8 bytes `bytes[start, end)`; past maxBytes they are cut at a character boundary. */
   appendBytes(bytes: Buffer, start = 0, end = bytes.length): void {
     if (end <= start || this.dropped) return;
     let stop = end;
-    if (this.len + (end - start) > this.maxBytes) {
-      stop = boundaryBefore(bytes, start, start + (this.maxBytes - this.len));
-      this.dropped = true;
+    const full = this.len + (end - start) > this.maxBytes;
+    if (full) stop = boundaryBefore(bytes, start, start + (this.maxBytes - this.len));
+    if (stop > start) {
+      this.ensure(this.len + (stop - start));
+      bytes.copy(this.buf, this.len, start, stop);
+      this.len += stop - start;
     }
-    if (stop <= start) return;
-    this.ensure(this.len + (stop - start));
-    bytes.copy(this.buf, this.len, start, stop);
-    this.len += stop - start;
+    if (full) this.drop();
   }
 
-  /** Appends another text (its bytes are copied; when this one is empty and as large, its buffer is taken). */
+  /**
+   * Appends another text. Its bytes are copied into this buffer when they fit (pages already in use); when this
+   * text is empty and too small, the two buffers are swapped instead: no copy, no new buffer.
+   */
   append(other: ByteText | string): void {
     if (typeof other === 'string') {
       this.appendString(other);
       return;
     }
-    if (this.len === 0 && !this.dropped && other.maxBytes <= this.maxBytes) {
+    const swap = this.len === 0 && !this.dropped && other.maxBytes <= this.maxBytes;
+    if (swap && this.buf.length < other.len) {
       this.swap(other);
       return;
     }
     this.appendBytes(other.buf, 0, other.len);
-    if (other.dropped) this.dropped = true;
+    if (other.dropped) this.drop();
   }
 
   /** Keeps the first `length` bytes (a length past the end changes nothing); the buffer stays for reuse. */
@@ -133,7 +137,21 @@ export class ByteText {
   /** After writing through room(): the new length, and whether bytes past maxBytes were dropped. */
   setLength(length: number, dropped = false): void {
     this.len = length;
-    if (dropped) this.dropped = true;
+    if (dropped) this.drop();
+  }
+
+  /**
+   * Bytes were dropped: the text ends on a whole character, even when the character was begun by an earlier
+   * append (a writer that appends pieces of a character, such as the JSON string decoder).
+   */
+  private drop(): void {
+    this.dropped = true;
+    let lead = this.len - 1;
+    while (lead > this.len - 4 && lead >= 0 && ((this.buf[lead] ?? 0) & 0xc0) === 0x80) lead--;
+    if (lead < 0) return;
+    const b = this.buf[lead] ?? 0;
+    const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (this.len - lead < size) this.len = lead;
   }
 
   private swap(other: ByteText): void {

@@ -189,9 +189,11 @@ class ClaudeEvents implements EventParser {
     const entry = this.entry(id);
     // One assistant event per content block: blocks of one message are joined directly.
     if (entry.assistant === undefined) {
+      // The whole message replaces its deltas, in the buffer they filled (its pages are in use already).
       this.kept -= entry.streamed.seenBytes;
-      entry.streamed.clear();
-      entry.assistant = new ByteText(this.maxBytes);
+      entry.assistant = entry.streamed;
+      entry.assistant.truncate(0);
+      entry.streamed = new ByteText(this.maxBytes);
     }
     const before = entry.assistant.seenBytes;
     for (const t of texts) entry.assistant.append(t);

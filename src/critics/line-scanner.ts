@@ -282,12 +282,22 @@ export class JsonLineScanner implements LineValues {
     this.release();
   }
 
-  /** The line's decoders go back to the spares (a few small ones) or to the collector. */
+  /**
+   * The line's decoders go back to the spares (a few small ones, and one large one: claude's `result` line then
+   * decodes into the pages its `assistant` line used) or to the collector.
+   */
   private release(): void {
     for (const sink of this.asides) {
-      if (this.spare.length >= SPARE_DECODERS || sink.text.capacity > SPARE_DECODER_BYTES) continue;
+      const large = sink.text.capacity > SPARE_DECODER_BYTES;
+      if (
+        this.spare.length >= SPARE_DECODERS ||
+        (large && this.spare.some((s) => s.text.capacity > SPARE_DECODER_BYTES))
+      )
+        continue;
       sink.reset();
-      this.spare.push(sink);
+      // pop() hands out the small ones first: a 64 KiB delta does not take the large buffer.
+      if (large) this.spare.unshift(sink);
+      else this.spare.push(sink);
     }
     this.asides = [];
   }

@@ -114,6 +114,13 @@ describe('JsonLineScanner', () => {
     );
   });
 
+  it('cuts before a character whose bytes came in two chunks when the bound falls inside it', () => {
+    // The second U+0800 (3 bytes) is split by the cut at byte 20; the bound (6) falls after its first 2 bytes.
+    const bytes = Buffer.from(`{"text":${escapeSome(' \u0800\u0800', 3)}}\n`, 'utf8');
+    const [seen] = scan(bytes, [7, 20], { ...unlimited, maxStringBytes: 6, longStringBytes: 4 });
+    expect([seen?.text, seen?.cut]).toEqual([' \u0800', true]);
+  });
+
   it('skips a line whose long string holds an escape JSON does not allow, and reads the next line', () => {
     const bytes = Buffer.from(`{"text":"${'a'.repeat(50)}\\x"}\n{"text":"ok"}\n`);
     const seen = scan(bytes, [10, 30], { ...unlimited, longStringBytes: 8 });
