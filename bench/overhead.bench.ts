@@ -1,7 +1,7 @@
 // Server overhead: N sequential `roast` calls through the built MCP server over stdio, interleaved with N bare spawns
 // of the same fake critic (same argv, stdin, env), for an instant /bin/sh fake and a Node-sized fake. The sandbox cost
 // is measured apart: bare spawns inside bwrap with the argv the runner builds, against a server with the default
-// `sandbox: auto`. BENCH_BASELINE_CLI=<other build's dist/cli.js> adds that build's servers to the same interleaving.
+// `sandbox: auto`; each server also with `spawner: off` (it forks critics itself). BENCH_BASELINE_CLI=<other build's dist/cli.js> adds that build's servers to the same interleaving.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,8 +9,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { configPathsFor } from '../src/critics/adapters.js';
 import { claudeAdapter } from '../src/critics/index.js';
 import { bwrapArgs, installFor, pinWorkdir } from '../src/process/index.js';
-import { CLI_JS, makeSandbox, serverEnv } from '../test/support/harness.js';
+import { CLI_JS, makeSandbox } from '../test/support/harness.js';
 import { ensureNodeClaudeBundle } from './fixtures/node-claude-bundle.js';
+import { benchServerEnv } from './served.js';
 import { fmt, summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
@@ -115,26 +116,22 @@ interface Series {
 
 async function measure(label: string, fake: string, calls: number): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-');
-  const env = (sandboxMode: string) => {
-    const e = serverEnv(sandbox, {
-      BRUTALIST_CRITIC_PREFERENCE: 'claude',
-      BRUTALIST_CLAUDE_BIN: fake,
-      BRUTALIST_CACHE_TTL_MS: '0',
-      BRUTALIST_SANDBOX: sandboxMode,
+  const env = (sandboxMode: string, spawner: string) =>
+    benchServerEnv(
+      sandbox,
+      fake,
+      { sandbox: sandboxMode, spawner },
       // BENCH_STATE_STORE=memory|sqlite|redis compares stores; the default is the server's own default (sqlite).
-      ...(process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {}),
-    });
-    delete (e as Record<string, string | undefined>).FAKE_CLI_LOG;
-    return e;
-  };
+      process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {},
+    );
   const clients: Client[] = [];
   try {
     const childEnv = { PATH: process.env.PATH!, HOME: sandbox.home, TERM: 'dumb', NO_COLOR: '1' };
     const cwd = sandbox.project;
-    const served = async (cli: string, mode: string) => {
-      const client = await connect(cli, env(mode), cwd);
+    const served = async (cli: string, mode: string, spawner = 'auto') => {
+      const client = await connect(cli, env(mode, spawner), cwd);
       clients.push(client);
-      return (i: number) => roast(client, `Critique idea ${i} (${mode})`);
+      return (i: number) => roast(client, `Critique idea ${i} (${mode}, spawner ${spawner})`);
     };
     const series: Series[] = [
       { name: 'bare spawn', once: (i) => bareSpawn(fake, `Critique idea ${i}`, childEnv, cwd), samples: [] },
@@ -148,6 +145,19 @@ async function measure(label: string, fake: string, calls: number): Promise<Reco
         name: 'served, sandbox auto',
         base: 'bare in bwrap',
         once: await served(CLI_JS, 'auto'),
+        samples: [],
+      },
+      // The server forking critics itself (spawner off): what the spawner process saves, in the same run.
+      {
+        name: 'served, off, spawner off',
+        base: 'bare spawn',
+        once: await served(CLI_JS, 'off', 'off'),
+        samples: [],
+      },
+      {
+        name: 'served, auto, spawner off',
+        base: 'bare in bwrap',
+        once: await served(CLI_JS, 'auto', 'off'),
         samples: [],
       },
     ];
@@ -180,7 +190,7 @@ async function measure(label: string, fake: string, calls: number): Promise<Reco
       const vs = b
         ? `  overhead p50 ${fmt(st.p50 - b.p50)} p99 ${fmt(st.p99 - b.p99)}  ratio p50 ${(st.p50 / b.p50).toFixed(3)}x`
         : '';
-      console.log(`  ${s.name.padEnd(24)} p50 ${fmt(st.p50)}  p95 ${fmt(st.p95)}  p99 ${fmt(st.p99)}${vs}`);
+      console.log(`  ${s.name.padEnd(26)} p50 ${fmt(st.p50)}  p95 ${fmt(st.p95)}  p99 ${fmt(st.p99)}${vs}`);
       const key = s.name.replace(/[^a-z]+(.)/g, (_, c: string) => c.toUpperCase());
       out[`${key}P50`] = st.p50;
       out[`${key}P99`] = st.p99;

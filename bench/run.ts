@@ -4,7 +4,9 @@ const benches = [
   './process/run.bench.js',
   './process/group.bench.js',
   './process/stages.bench.js',
+  './process/call-cpu.bench.js',
   './process/sandbox.bench.js',
+  './critics/agy-pty.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
   './streaming.bench.js',
@@ -15,6 +17,10 @@ const benches = [
   './state/page.bench.js',
   './state/server.bench.js',
   './observability/logger.bench.js',
+  './http/overhead.bench.js',
+  './http/sessions.bench.js',
+  './http/guard.bench.js',
+  './observability/metrics.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

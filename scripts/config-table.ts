@@ -2,7 +2,7 @@
 // Usage: tsx scripts/config-table.ts [--write]  (without --write it prints the table)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OPTIONS, ORDER_RULES } from '../src/config/index.js';
+import { OPTIONS, ORDER_RULES } from '../src/engine/config.js';
 
 const START = '<!-- config-table:start -->';
 const END = '<!-- config-table:end -->';

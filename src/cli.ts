@@ -2,26 +2,34 @@
 /** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
 import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
-import { loadConfig, printableConfig } from './config/index.js';
-import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiReadsSystemFile, type LoginStatus } from './critics/index.js';
+import { keysCommand, parseServeArgs } from './cli/serve-args.js';
+import { sloCommand } from './cli/slo.js';
+import { ADAPTERS, type LoginStatus } from './critics/index.js';
+import { loadConfig, printableConfig } from './engine/config.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';
 import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
-import { createApp, serveStdio } from './transport/index.js';
+import { createApp, serveHttp, serveStdio } from './transport/index.js';
 
 const HELP = `brutalist-mcp ${VERSION}: brutally honest critiques from the AI coding CLIs on this machine.
 
 Usage:
   brutalist-mcp                     serve MCP over stdio (what MCP clients launch)
   brutalist-mcp serve               same as above
+  brutalist-mcp serve --http [--host 127.0.0.1] [--port 7777]
+                                    serve MCP over Streamable HTTP at /mcp (API keys: BRUTALIST_API_KEYS_FILE)
+  brutalist-mcp keys add NAME --scopes roast[,debate][,admin]
+                                    make an API key: prints the token once, appends its hash to the keys file
+  brutalist-mcp keys revoke NAME    remove an API key from the keys file
   brutalist-mcp roast <domain> [--target PATH] [--context TEXT | --context-file FILE | --context -]
-                    [--cli claude|codex|gemini]... [--model CRITIC=MODEL]... [--fresh] [--json] [--verbose]
+                    [--cli claude|codex|gemini|agy]... [--model CRITIC=MODEL]... [--fresh] [--json] [--verbose]
                                     one critique in the terminal (progress on stderr; roast --help for more)
   brutalist-mcp doctor              which critic CLIs are installed, working and logged in (exit 1 if none is ready)
   brutalist-mcp config              print the resolved configuration as JSON
   brutalist-mcp state info          the state store: backend, location, health, entries
   brutalist-mcp state backup FILE   online copy of the SQLite state file (safe while servers run)
+  brutalist-mcp slo report [--json] SLOs, error budgets, burn rates and firing alerts (from the state store)
   brutalist-mcp --help | --version
 
 Configuration: BRUTALIST_* environment variables and an optional JSON file
@@ -38,12 +46,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'serve' && rest.length > 0) {
+    const serve = parseServeArgs(rest);
+    await serveHttp(loadConfig(process.env, serve.overrides));
+    return -1; // keeps running until SIGINT/SIGTERM
+  }
   const config = loadConfig(process.env);
   switch (command) {
     case undefined:
     case 'serve':
       await serveStdio(config);
       return -1; // keeps running until the client disconnects
+    case 'keys':
+      return keysCommand(config, rest, process.stdout, process.stderr);
     case 'doctor':
       return doctor(config);
     case 'config':
@@ -54,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return stateCommand(config, rest);
     case 'roast':
       return roastCommand(config, rest, processTerminal());
+    case 'slo':
+      return sloCommand(config, rest, process.stdout, process.stderr);
     default:
       process.stderr.write(`Unknown command ${JSON.stringify(command)}.\n\n${HELP}`);
       return 2;
@@ -73,7 +90,9 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
       process.stdout.write(`${c.critic.padEnd(7)} ${state}\n`);
       // The file every run of this critic spawns (resolved from absolute PATH entries only).
       if (c.path) process.stdout.write(`        binary ${c.path}\n`);
-      if (c.critic === 'gemini' && c.available) process.stdout.write(geminiDefaultsWarning(config));
+      if (c.note) process.stdout.write(`        note ${c.note}\n`);
+      const warnings = c.available ? (ADAPTERS[c.critic].doctorWarnings?.(config) ?? []) : [];
+      for (const warning of warnings) process.stdout.write(`        WARNING ${warning}\n`);
     }
     const sandbox = await app.engine.sandbox();
     process.stdout.write(`sandbox: ${sandbox.mode} (${sandbox.note})\n`);
@@ -87,18 +106,6 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
   } finally {
     await app.shutdown();
   }
-}
-
-/** Gemini skips a system-defaults file that is not root-owned and locked down; then no filesystem target runs. */
-function geminiDefaultsWarning(config: ReturnType<typeof loadConfig>): string {
-  if (config.geminiTrustWorkspace) return '';
-  const path = config.geminiSystemDefaultsPath || GEMINI_SYSTEM_DEFAULTS_PATH;
-  if (geminiReadsSystemFile(path)) return '';
-  return (
-    `        WARNING gemini skips its system defaults ${path} (it and every folder above it must be root-owned and ` +
-    'not group/world-writable): codebase targets fail WORKSPACE_UNTRUSTED. Copy it to a root-owned place and set ' +
-    'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH (docs/security.md).\n'
-  );
 }
 
 function loginLine(status: LoginStatus | undefined): string {

@@ -1,4 +1,6 @@
 /** Public API of the brutalist-mcp package: named exports only (pinned by test/contract/public-api.test.ts). */
+
+export { CriticAvailability, runCritic } from './critics/index.js';
 export {
   type Config,
   CRITIC_NAMES,
@@ -6,8 +8,7 @@ export {
   loadConfig,
   OPTIONS,
   resolveConfig,
-} from './config/index.js';
-export { CriticAvailability, runCritic } from './critics/index.js';
+} from './engine/config.js';
 export { Engine, type EngineDeps, type RequestContext, type ToolResponse } from './engine/index.js';
 export {
   ALL_ERROR_CODES,

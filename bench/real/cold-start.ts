@@ -3,7 +3,6 @@
 // peak resident memory of the critic's process tree. Never asserted. Run: npm run bench:real [-- --runs=N].
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { CriticName } from '../../src/config/index.js';
 import {
   callTool,
   connectRealServer,
@@ -12,6 +11,7 @@ import {
   groupMembers,
   makeRealSandbox,
   processTable,
+  type RealCritic,
   realServerEnv,
   requireRealClis,
   runBare,
@@ -19,7 +19,7 @@ import {
 import { StubModelServer } from '../../test/support/stub-model/index.js';
 import { summary } from '../stats.js';
 
-const CRITICS: CriticName[] = ['claude', 'codex', 'gemini'];
+const CRITICS: RealCritic[] = ['claude', 'codex', 'gemini'];
 const runsArg = process.argv.find((a) => a.startsWith('--runs='));
 const RUNS = runsArg ? Number(runsArg.slice(7)) : 5;
 

@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type ConfigInput, resolveConfig } from '../../src/config/index.js';
 import { CriticAvailability } from '../../src/critics/index.js';
+import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { type CriticRunner, Engine } from '../../src/engine/index.js';
 import { systemClock } from '../../src/infra/index.js';
 import { runProcess } from '../../src/process/index.js';

@@ -78,9 +78,45 @@ export async function run(): Promise<Record<string, number>> {
     }
   }
   console.log('  goals: SQLite p99 <= 2 ms, Redis p99 <= 5 ms (issue 7); 10 ms (seed)');
+  Object.assign(out, await touchCost(join(dir, 'touch')));
   rmSync(dir, { recursive: true, force: true });
   await cleanupPrefix(prefix);
   return out;
+}
+
+const TOUCH_ROUNDS = Number(process.env.BENCH_STATE_TOUCH_ROUNDS ?? 100);
+
+/**
+ * A SQLite read's LRU mark is written with the next write: the cost of that write after reading a ~4 MB cache
+ * entry, next to the same write after reading a small one (the baseline). Equal when the mark does not rewrite
+ * the value (ADR 0028, schema 4).
+ */
+async function touchCost(dir: string): Promise<Record<string, number>> {
+  const store = new SqliteStateStore({ ...limits, dir });
+  try {
+    const entry = (text: string) => ({ text, meta: {}, storedAt: 0 });
+    await store.setCache('big', entry('x'.repeat(limits.cacheMaxEntryBytes - 4096)), 600_000);
+    await store.setCache('small', entry(TEXT), 600_000);
+    const after = async (key: string): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < TOUCH_ROUNDS; i++) {
+        await store.getCache(key);
+        const t = process.hrtime.bigint();
+        await store.setSession(`s-${key}-${i}`, { owner: 'o', createdAt: i, lastSeenAt: i }, 60_000);
+        times.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      return times;
+    };
+    const small = summary(await after('small'));
+    const big = summary(await after('big'));
+    console.log(
+      `  sqlite write after reading a 4 MB cache entry p50 ${fmt(big.p50)} p99 ${fmt(big.p99)}` +
+        `   after reading an 11 KB one p50 ${fmt(small.p50)} p99 ${fmt(small.p99)} (${(big.p50 / small.p50).toFixed(1)}x)`,
+    );
+    return { sqliteWriteAfterBigReadP50: big.p50, sqliteWriteAfterSmallReadP50: small.p50 };
+  } finally {
+    await store.close();
+  }
 }
 
 async function cleanupPrefix(prefix: string): Promise<void> {

@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CRITIC_NAMES, type CriticName } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS } from '../domains/index.js';
+import { CRITIC_NAMES, type CriticName } from '../engine/config.js';
 import { BrutalistError } from '../errors/index.js';
 
 const byKind = (kind: 'filesystem' | 'abstract') =>

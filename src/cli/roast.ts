@@ -1,6 +1,6 @@
 /** The terminal roast: one critique through the engine, progress on stderr, the critique (or JSON) on stdout. */
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config/index.js';
+import type { Config } from '../engine/config.js';
 import type { EngineResult, ToolResponse } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { buildTools, parseToolArgs } from '../mcp/index.js';

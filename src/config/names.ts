@@ -3,7 +3,7 @@
  * one entry here, not a cast at every use.
  */
 
-export const CRITIC_NAMES = ['claude', 'codex', 'gemini'] as const;
+export const CRITIC_NAMES = ['claude', 'codex', 'gemini', 'agy'] as const;
 export type CriticName = (typeof CRITIC_NAMES)[number];
 
 /** Admission priorities, most urgent first (index = level; 0 is served first and shed last). */
@@ -12,6 +12,9 @@ export type PriorityName = (typeof PRIORITY_NAMES)[number];
 
 export const SANDBOX_MODES = ['auto', 'bwrap', 'off'] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
+export const SPAWNER_MODES = ['auto', 'off'] as const;
+export type SpawnerModeName = (typeof SPAWNER_MODES)[number];
 
 export const STATE_STORES = ['auto', 'sqlite', 'redis', 'memory'] as const;
 export type StateStoreChoice = (typeof STATE_STORES)[number];
@@ -22,3 +25,22 @@ export type DropPolicyName = (typeof DROP_POLICY_NAMES)[number];
 /** Levels of the JSON log on stderr, most severe first; `silent` writes nothing. */
 export const SERVER_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type ServerLogLevel = (typeof SERVER_LOG_LEVELS)[number];
+
+/** Scopes a caller over HTTP may hold: `roast` (roast, discovery, roster), `debate`, `admin`. */
+export const API_SCOPES = ['roast', 'debate', 'admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Signature algorithms a JWT may use in OAuth resource-server mode (asymmetric only; never `none` or HMAC). */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];

@@ -1,48 +1,13 @@
-/** Options of the critics: executables, models, endpoints, availability probes and confinement. */
+/** Options of the critics that no vendor owns: env passthrough, availability probes, confinement, parallelism. */
 import { CRITIC_NAMES, SANDBOX_MODES } from './names.js';
-import { bool, choice, int, list, MINUTE, ranking, SECOND, str, url } from './spec.js';
+import { choice, int, list, MINUTE, SECOND, str } from './spec.js';
 
 export const CRITIC_OPTIONS = {
-  // ---- critics
-  criticPreference: ranking(
-    'BRUTALIST_CRITIC_PREFERENCE',
-    CRITIC_NAMES,
-    'Order in which the single default critic is chosen (first available wins).',
-    CRITIC_NAMES,
-  ),
-  claudeBin: str('BRUTALIST_CLAUDE_BIN', 'claude', 'Claude Code executable (name on PATH or absolute path).'),
-  codexBin: str('BRUTALIST_CODEX_BIN', 'codex', 'Codex executable (name on PATH or absolute path).'),
-  geminiBin: str('BRUTALIST_GEMINI_BIN', 'gemini', 'Gemini CLI executable (name on PATH or absolute path).'),
-  claudeModel: str('BRUTALIST_CLAUDE_MODEL', '', 'Default model for claude (empty: the CLI default).'),
-  codexModel: str('BRUTALIST_CODEX_MODEL', '', 'Default model for codex (empty: the CLI default).'),
-  geminiModel: str('BRUTALIST_GEMINI_MODEL', '', 'Default model for gemini (empty: the CLI default).'),
+  // ---- critics (each vendor's own options are declared by its adapter: src/critics/<vendor>.ts)
   extraEnv: list(
     'BRUTALIST_EXTRA_ENV',
     [],
     'Extra environment variable names passed through to every critic (beyond the built-in allowlist).',
-  ),
-  // Custom endpoints (gateways, proxies): docs/operations.md#custom-endpoints
-  claudeBaseUrl: url(
-    'BRUTALIST_CLAUDE_BASE_URL',
-    'Anthropic API base URL for claude (sets ANTHROPIC_BASE_URL; e.g. https://gateway.example/anthropic); empty: the CLI default.',
-  ),
-  codexBaseUrl: url(
-    'BRUTALIST_CODEX_BASE_URL',
-    'OpenAI Responses API base URL for codex, incl. `/v1` (a custom `brutalist` provider keyed by OPENAI_API_KEY); empty: the CLI default.',
-  ),
-  geminiBaseUrl: url(
-    'BRUTALIST_GEMINI_BASE_URL',
-    'Gemini API base URL for gemini (sets GOOGLE_GEMINI_BASE_URL); empty: the CLI default.',
-  ),
-  geminiTrustWorkspace: bool(
-    'BRUTALIST_GEMINI_TRUST_WORKSPACE',
-    false,
-    'UNSAFE for targets you did not write: gemini trusts the target and loads its .gemini settings (MCP servers, hooks, tools) and .env. Off: gemini runs the target untrusted and loads nothing from it (docs/security.md).',
-  ),
-  geminiSystemDefaultsPath: str(
-    'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH',
-    '',
-    'Gemini system-defaults settings file that lets gemini run an untrusted target (folder trust and local .env off); gemini reads it only when it and its folders are root-owned and not group/world-writable. Empty: the copy shipped in assets/gemini/.',
   ),
   availabilityTtlMs: int(
     'BRUTALIST_AVAILABILITY_TTL_MS',
@@ -79,7 +44,7 @@ export const CRITIC_OPTIONS = {
     'BRUTALIST_MAX_PARALLEL_CRITICS',
     3,
     1,
-    3,
+    CRITIC_NAMES.length,
     'Most critics one request may run in parallel (only when the caller lists several in `clis`).',
   ),
 } as const;

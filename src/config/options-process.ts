@@ -1,6 +1,7 @@
 /** Options of one critic process (deadlines, output caps) and of the inputs a request may carry. */
 import { delimiter } from 'node:path';
-import { bool, int, list, MIB, MINUTE, SECOND } from './spec.js';
+import { SPAWNER_MODES } from './names.js';
+import { bool, choice, int, list, MIB, MINUTE, SECOND } from './spec.js';
 
 export const PROCESS_OPTIONS = {
   // ---- process runner
@@ -32,6 +33,12 @@ export const PROCESS_OPTIONS = {
     512 * MIB,
     'Answer bytes kept per critic run (UTF-8 of the critique parsed from its stdout, not the raw stream); past it the run is stopped and marked truncated.',
   ),
+  spawner: choice(
+    'BRUTALIST_SPAWNER',
+    'auto',
+    "How critics are started: `auto` (Linux: by a small long-lived spawner process, so a spawn never forks the server's heap; elsewhere, or if the spawner cannot start: by the server itself), `off` (always by the server).",
+    SPAWNER_MODES,
+  ),
   maxStderrBytes: int(
     'BRUTALIST_MAX_STDERR_BYTES',
     64 * 1024,
@@ -59,7 +66,7 @@ export const PROCESS_OPTIONS = {
     16 * MIB,
     MIB,
     1024 * MIB,
-    'Largest stdio message read; a larger one is answered with a JSON-RPC error and dropped. Must hold a `context` of maxContextChars (3 UTF-8 bytes per character at worst) plus 1 MiB.',
+    'Largest stdio message or HTTP request body read; a larger one is answered with a JSON-RPC error (HTTP 413) and dropped. Must hold a `context` of maxContextChars (3 UTF-8 bytes per character at worst) plus 1 MiB.',
   ),
   maxPathChars: int('BRUTALIST_MAX_PATH_CHARS', 4_096, 64, 65_536, 'Longest accepted `target` path.'),
   maxPathComponentChars: int('BRUTALIST_MAX_PATH_COMPONENT_CHARS', 255, 16, 4_096, 'Longest path component.'),

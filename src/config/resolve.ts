@@ -1,14 +1,15 @@
-/** Builds the one frozen Config from defaults, an optional JSON config file, env vars and overrides. */
+/** Builds one frozen config from an option table's defaults, an optional JSON config file, env vars and overrides. */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { BrutalistError } from '../errors/index.js';
-import { type Config, configSchema, OPTION_NAMES, OPTIONS, type OptionName } from './options.js';
+import { type ConfigOf, type OPTIONS, type OptionTable, optionNames, schemaOf } from './options.js';
 import { invalidOption, settleRules } from './rules.js';
-import { HIDE_VALUE } from './spec.js';
+import { HIDE_VALUE, type OptionSpec } from './spec.js';
 
-export type ConfigInput = { [K in OptionName]?: unknown };
+/** Values given for a table's options (from a file or overrides), not yet checked. */
+export type ConfigInputOf<T extends OptionTable> = { [K in keyof T]?: unknown };
 
 /** The value a schema issue points at: the option's value, or the list item at the issue's path. */
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
@@ -31,8 +32,7 @@ function fromIssue(issue: z.core.$ZodIssue, input: Readonly<Record<string, unkno
 }
 
 /** Parses one env string into the option's type; list options split on their separator (default a comma). */
-function fromEnv(name: OptionName, raw: string): unknown {
-  const spec = OPTIONS[name];
+function fromEnv(spec: OptionSpec<unknown>, raw: string): unknown {
   if (spec.kind === 'int') {
     const trimmed = raw.trim();
     return /^-?\d+$/.test(trimmed) ? Number(trimmed) : raw;
@@ -63,7 +63,7 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
 }
 
 /** Reads a JSON config file. A missing default file is fine; a missing explicit file is an error. */
-export function readConfigFile(path: string, required: boolean): ConfigInput {
+export function readConfigFile(path: string, required: boolean): Readonly<Record<string, unknown>> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -82,31 +82,45 @@ export function readConfigFile(path: string, required: boolean): ConfigInput {
   return parsed;
 }
 
-/**
- * Resolution order, later wins: defaults < config file < env (BRUTALIST_*) < overrides; then the rules between
- * options (rules.ts). Unknown keys in the file are rejected so typos do not silently fall back to defaults.
- */
-export function resolveConfig(
-  options: { env?: NodeJS.ProcessEnv; file?: ConfigInput; overrides?: ConfigInput } = {},
-): Config {
-  const env = options.env ?? {};
-  const file = options.file ?? {};
-  for (const key of Object.keys(file)) {
-    if (!Object.hasOwn(OPTIONS, key)) {
+/** An option table the resolver can settle: it holds every option below the critics (the rules read those). */
+export type ResolvableTable = typeof OPTIONS & OptionTable;
+
+/** Keys that are not options of `table`: rejected so typos do not silently fall back to defaults. */
+function rejectUnknown(table: OptionTable, given: Readonly<Record<string, unknown>> | undefined): void {
+  for (const key of Object.keys(given ?? {})) {
+    if (!Object.hasOwn(table, key)) {
       throw new BrutalistError('CONFIG_INVALID', `unknown config option ${JSON.stringify(key)}`, {
         data: { option: key },
       });
     }
   }
+}
+
+/**
+ * Resolution order, later wins: defaults < config file < env (BRUTALIST_*) < overrides; then the rules between
+ * options (rules.ts). Unknown keys in the file or the overrides are rejected.
+ */
+export function resolveOptions<T extends ResolvableTable>(
+  table: T,
+  options: {
+    env?: NodeJS.ProcessEnv;
+    file?: Readonly<Record<string, unknown>>;
+    overrides?: ConfigInputOf<T>;
+  } = {},
+): ConfigOf<T> {
+  const env = options.env ?? {};
+  const file = options.file ?? {};
+  rejectUnknown(table, file);
+  rejectUnknown(table, options.overrides);
   const input: Record<string, unknown> = {};
-  const given = new Set<OptionName>();
-  for (const name of OPTION_NAMES) {
-    const spec = OPTIONS[name];
+  const given = new Set<string>();
+  for (const name of optionNames(table)) {
+    const spec: OptionSpec<unknown> = table[name]!;
     let value: unknown = spec.default;
     const raw = env[spec.env];
     const sources = [
       file[name],
-      raw !== undefined && raw !== '' ? fromEnv(name, raw) : undefined,
+      raw !== undefined && raw !== '' ? fromEnv(spec, raw) : undefined,
       options.overrides?.[name],
     ];
     for (const source of sources) {
@@ -116,16 +130,20 @@ export function resolveConfig(
     }
     input[name] = value;
   }
-  const parsed = configSchema.safeParse(input);
+  const parsed = schemaOf(table).parse(input);
   if (!parsed.success) {
-    const [first] = parsed.error.issues;
+    const [first] = parsed.issues;
     throw first ? fromIssue(first, input) : new BrutalistError('CONFIG_INVALID');
   }
   return Object.freeze(settleRules(parsed.data, given));
 }
 
-/** Config for a server process: env + the config file (explicit via BRUTALIST_CONFIG, or the default location). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides?: ConfigInput): Config {
+/** `table`'s config for a server process: env + the config file (explicit via BRUTALIST_CONFIG, or the default). */
+export function loadOptions<T extends ResolvableTable>(
+  table: T,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides?: ConfigInputOf<T>,
+): ConfigOf<T> {
   const file = readConfigFile(defaultConfigPath(env), Boolean(env.BRUTALIST_CONFIG));
-  return resolveConfig({ env, file, ...(overrides ? { overrides } : {}) });
+  return resolveOptions(table, { env, file, ...(overrides ? { overrides } : {}) });
 }

@@ -25,6 +25,9 @@ export const ORDER_RULES: readonly OrderRule[] = [
   { option: 'breakerMaxRecoveryTimeoutMs', is: 'at least', limit: 'breakerRecoveryTimeoutMs' },
   { option: 'retryMaxDelayMs', is: 'at least', limit: 'retryBaseDelayMs' },
   { option: 'cacheMaxEntryBytes', is: 'at most', limit: 'stateMaxBytes' },
+  { option: 'httpHeadersTimeoutMs', is: 'at most', limit: 'httpRequestTimeoutMs' },
+  // A call dropped with its connection detaches after waitMs; a session ending before that would cancel it.
+  { option: 'httpSessionIdleMs', is: 'at least', limit: 'waitMs' },
 ];
 
 /** Worst-case UTF-8 bytes of one UTF-16 character, and room for the other arguments and the JSON-RPC envelope. */
@@ -53,7 +56,7 @@ function breaks(rule: OrderRule, values: Readonly<Record<NumberOption, number>>)
  * Applies the cross-field rules to options that are each valid: `given` holds the options the operator set (file,
  * env or overrides). Returns the values with defaults that follow their limit; throws CONFIG_INVALID otherwise.
  */
-export function settleRules<C extends Config>(values: C, given: ReadonlySet<OptionName>): C {
+export function settleRules<C extends Config>(values: C, given: ReadonlySet<string>): C {
   const out: C = { ...values };
   const numbers: Record<NumberOption, number> = out;
   for (const rule of ORDER_RULES) {

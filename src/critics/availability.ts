@@ -27,6 +27,8 @@ export interface Availability {
    */
   readonly path?: string;
   readonly error?: ErrorCode;
+  /** For the operator: why this binary was chosen or refused (agy: the IDE's launcher found first). */
+  readonly note?: string;
   /** Clock time the probe finished. */
   readonly checkedAt: number;
 }
@@ -116,12 +118,14 @@ export class CriticAvailability extends CriticProbes<Availability> {
     const adapter = ADAPTERS[critic];
     const binary = binaryFor(this.config, critic);
     let path: string | undefined;
+    let note: string | undefined;
     const unavailable = (error: ErrorCode): Availability => ({
       critic,
       available: false,
       binary,
       ...(path === undefined ? {} : { path }),
       error,
+      ...(note === undefined ? {} : { note }),
       checkedAt: this.clock.now(),
     });
     let env: Record<string, string>;
@@ -131,8 +135,23 @@ export class CriticAvailability extends CriticProbes<Availability> {
       return unavailable(toBrutalistError(err).code);
     }
     // Resolved on every probe, so a re-probe (TTL, invalidate) follows a binary that moved or was upgraded.
-    path = await resolveExecutable(binary, this.env.PATH);
+    if (adapter.locate) ({ path, note } = await adapter.locate(binary, this.env));
+    else path = await resolveExecutable(binary, this.env.PATH);
     if (path === undefined) return unavailable('CLI_NOT_FOUND');
+    let command: { command: string; args: readonly string[] } = { command: path, args: adapter.versionArgs };
+    try {
+      if (adapter.launch) {
+        command = await adapter.launch(
+          this.config,
+          path,
+          adapter.versionArgs,
+          this.config.killGraceMs,
+          env.PATH,
+        );
+      }
+    } catch (err) {
+      return unavailable(toBrutalistError(err).code); // the wrapper's interpreter is missing
+    }
     let probeDir: ReturnType<typeof makePrivateDir>;
     try {
       probeDir = makePrivateDir(this.config.workDir || tmpdir(), 'brutalist-probe-');
@@ -140,8 +159,8 @@ export class CriticAvailability extends CriticProbes<Availability> {
       return unavailable('CLI_SPAWN_FAILED'); // workDir missing or not writable
     }
     const run = await runProcess({
-      command: path,
-      args: adapter.versionArgs,
+      command: command.command,
+      args: command.args,
       // A fresh private directory: the probe must not pick up project-level CLI config (a shared /tmp may hold
       // someone else's .claude/ or .gemini/).
       cwd: probeDir.path,
@@ -151,6 +170,14 @@ export class CriticAvailability extends CriticProbes<Availability> {
     if (run.exit.kind !== 'ok') return unavailable(adapter.classifyFailure(run, undefined) ?? 'CLI_FAILED');
     const version = adapter.parseVersion(run.stdout.toString('utf8'));
     if (version === undefined) return unavailable('CLI_OUTPUT_INVALID');
-    return { critic, available: true, version, binary, path, checkedAt: this.clock.now() };
+    return {
+      critic,
+      available: true,
+      version,
+      binary,
+      path,
+      ...(note === undefined ? {} : { note }),
+      checkedAt: this.clock.now(),
+    };
   }
 }

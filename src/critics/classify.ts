@@ -106,9 +106,14 @@ export function statusFromMessage(message: string): number | undefined {
 // Models go into argv: never anything that could be read as an option or smuggle whitespace.
 const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]{0,127}$/;
 
+/** Whether a model name is a plain identifier that cannot be read as an option. */
+export function isSafeModel(model: string): boolean {
+  return MODEL_NAME_RE.test(model);
+}
+
 /** Throws INVALID_ARGUMENT for a model name that is not a plain identifier. */
 export function assertSafeModel(model: string): void {
-  if (!MODEL_NAME_RE.test(model)) {
+  if (!isSafeModel(model)) {
     throw new BrutalistError(
       'INVALID_ARGUMENT',
       'model must be 1-128 characters of letters, digits and . _ : / @ [ ] -, starting with a letter or digit',

@@ -1,11 +1,31 @@
 /** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
+
+import { join } from 'node:path';
+import { str as strOption, url } from '../config/spec.js';
+import type { StreamEvent } from '../streaming/index.js';
 import { ByteText } from './byte-text.js';
 import { outputInvalid } from './classify.js';
-import { defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
+import { absolutePath, defineAdapter, googleKeyFile, modelArgs, tokenUsage } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import type { LineValues } from './line-scanner.js';
+import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
 import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
-import type { CriticAdapter, ParsedOutput, TokenUsage } from './types.js';
+import type { CriticAdapter, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
+
+/** claude's options: its executable, default model and API endpoint. */
+export const CLAUDE_OPTIONS = {
+  claudeBin: strOption(
+    'BRUTALIST_CLAUDE_BIN',
+    'claude',
+    'Claude Code executable (name on PATH or absolute path).',
+  ),
+  claudeModel: strOption('BRUTALIST_CLAUDE_MODEL', '', 'Default model for claude (empty: the CLI default).'),
+  // Custom endpoints (gateways, proxies): docs/operations.md#custom-endpoints
+  claudeBaseUrl: url(
+    'BRUTALIST_CLAUDE_BASE_URL',
+    'Anthropic API base URL for claude (sets ANTHROPIC_BASE_URL; e.g. https://gateway.example/anthropic); empty: the CLI default.',
+  ),
+} as const;
 
 /** Tools a critic may use: it reads the target, nothing else. */
 export const CLAUDE_READ_TOOLS = 'Read,Glob,Grep';
@@ -291,8 +311,71 @@ function claudeEnvAllowlist(env: Readonly<Record<string, string | undefined>>): 
   return allow;
 }
 
+const CLAUDE_FIX = 'run `claude auth login` (or `claude` then /login), or set ANTHROPIC_API_KEY';
+/** `claude auth status` (2.1.x): JSON {loggedIn, authMethod, apiProvider, apiKeySource?, subscriptionType?}; exit 1 when logged out. */
+function claudeStatus(out: StatusOutput): LoginVerdict {
+  let status: Record<string, unknown>;
+  try {
+    status = JSON.parse(out.stdout) as Record<string, unknown>;
+  } catch {
+    return unknown('`claude auth status` gave no JSON; run it to see');
+  }
+  if (status.loggedIn !== true) return no(CLAUDE_FIX);
+  const str = (v: unknown) => (typeof v === 'string' && /^[\w.-]{1,40}$/.test(v) ? v : undefined);
+  const method = str(status.authMethod);
+  const provider = str(status.apiProvider);
+  switch (method) {
+    case 'claude.ai': {
+      const plan = str(status.subscriptionType);
+      return yes(`Claude account${plan ? ` (${plan})` : ''}`);
+    }
+    case 'api_key':
+      return yes(`API key (${str(status.apiKeySource) ?? 'configured'})`);
+    case 'api_key_helper':
+      return yes('API key helper (user settings)');
+    case 'oauth_token':
+      return yes('OAuth token from the environment');
+    case 'third_party':
+      return yes(`cloud provider (${provider ?? 'third party'})`);
+    default:
+      return yes(method ?? 'logged in');
+  }
+}
+
+/** claude stream-json: assistant messages carry text and tool_use content blocks. */
+function claudeEvents(critic: string, line: JsonObject): StreamEvent[] {
+  if (line.type !== 'assistant') return [];
+  const blocks = obj(line.message)?.content;
+  if (!Array.isArray(blocks)) return [];
+  const events: StreamEvent[] = [];
+  for (const raw of blocks) {
+    const block = obj(raw);
+    if (block?.type === 'text') events.push({ kind: 'text', critic, chars: str(block.text)?.length ?? 0 });
+    else if (block?.type === 'tool_use')
+      events.push({ kind: 'tool', critic, name: str(block.name) ?? 'tool' });
+  }
+  return events;
+}
+
+const claudeProgress: ProgressReader = { toolHint: '"tool_use"', extract: claudeEvents };
+
 export const claudeAdapter: CriticAdapter = defineAdapter({
   name: 'claude',
+  options: CLAUDE_OPTIONS,
+  settings: (config) => ({
+    binary: config.claudeBin,
+    model: config.claudeModel || undefined,
+    baseUrl: config.claudeBaseUrl || undefined,
+  }),
+  configPaths: (env) => {
+    const home = absolutePath(env.HOME);
+    const writable = home
+      ? [absolutePath(env.CLAUDE_CONFIG_DIR) ?? join(home, '.claude'), join(home, '.claude.json')]
+      : [];
+    return { writable, readOnly: googleKeyFile(env) };
+  },
+  login: { statusArgs: ['auth', 'status', '--json'], interpret: claudeStatus },
+  progress: claudeProgress,
   envAllowlist: claudeEnvAllowlist,
   buildInvocation,
   openParser,

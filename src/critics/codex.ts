@@ -1,12 +1,26 @@
 /** The Codex adapter: sandboxed read-only `codex exec --json` invocation and its JSONL events. */
-import { dirname, resolve } from 'node:path';
+
+import { dirname, join, resolve } from 'node:path';
+import { str as strOption, url } from '../config/spec.js';
+import type { StreamEvent } from '../streaming/index.js';
 import { ByteText } from './byte-text.js';
 import { outputInvalid, statusFromMessage } from './classify.js';
-import { defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
+import { absolutePath, defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import type { LineValues } from './line-scanner.js';
+import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
 import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
-import type { CriticAdapter, ParsedOutput, TokenUsage } from './types.js';
+import type { CriticAdapter, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
+
+/** codex's options: its executable, default model and API endpoint. */
+export const CODEX_OPTIONS = {
+  codexBin: strOption('BRUTALIST_CODEX_BIN', 'codex', 'Codex executable (name on PATH or absolute path).'),
+  codexModel: strOption('BRUTALIST_CODEX_MODEL', '', 'Default model for codex (empty: the CLI default).'),
+  codexBaseUrl: url(
+    'BRUTALIST_CODEX_BASE_URL',
+    'OpenAI Responses API base URL for codex, incl. `/v1` (a custom `brutalist` provider keyed by OPENAI_API_KEY); empty: the CLI default.',
+  ),
+} as const;
 
 /** The model provider id our `-c` flags define when codexBaseUrl is set (merges with $CODEX_HOME/config.toml). */
 export const CODEX_PROVIDER_ID = 'brutalist';
@@ -171,8 +185,62 @@ const openParser = (limits: StreamLimits): OutputParser =>
 
 const CODEX_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*']);
 
+const CODEX_FIX = 'run `codex login`, or set CODEX_API_KEY (or OPENAI_API_KEY)';
+const CODEX_ENV_KEYS = ['CODEX_API_KEY', 'OPENAI_API_KEY'] as const;
+
+/**
+ * `codex login status` (0.169): exit 0 and "Logged in using ChatGPT" / "API key configured - sk-…***…" on stderr;
+ * exit 1 "Not logged in". It ignores env keys, which `codex exec` honours (as `codex doctor` reports), so those
+ * count too.
+ */
+function codexStatus(out: StatusOutput, env: Readonly<Record<string, string>>): LoginVerdict {
+  if (out.exitCode === 0) {
+    const text = `${out.stderr}\n${out.stdout}`;
+    const using = /Logged in using ([A-Za-z][A-Za-z ]{0,40})/.exec(text)?.[1]?.trim();
+    if (using) return yes(using);
+    if (/API key configured/.test(text)) return yes('API key (saved by codex login)');
+    return yes('logged in');
+  }
+  const fromEnv = CODEX_ENV_KEYS.find((name) => (env[name] ?? '') !== '');
+  if (fromEnv) return yes(`API key (${fromEnv})`);
+  if (/Not logged in/i.test(`${out.stderr}\n${out.stdout}`)) return no(CODEX_FIX);
+  return unknown('`codex login status` failed; run it to see');
+}
+
+/** codex exec --json: items start and complete; agent messages are text, commands and tool calls are tools. */
+function codexEvents(critic: string, line: JsonObject): StreamEvent[] {
+  const item = obj(line.item);
+  if (!item) return [];
+  if (line.type === 'item.completed' && item.type === 'agent_message') {
+    return [{ kind: 'text', critic, chars: str(item.text)?.length ?? 0 }];
+  }
+  if (
+    line.type === 'item.started' &&
+    typeof item.type === 'string' &&
+    item.type !== 'agent_message' &&
+    item.type !== 'reasoning'
+  ) {
+    return [{ kind: 'tool', critic, name: item.type }];
+  }
+  return [];
+}
+
+const codexProgress: ProgressReader = { toolHint: '"item.started"', extract: codexEvents };
+
 export const codexAdapter: CriticAdapter = defineAdapter({
   name: 'codex',
+  options: CODEX_OPTIONS,
+  settings: (config) => ({
+    binary: config.codexBin,
+    model: config.codexModel || undefined,
+    baseUrl: config.codexBaseUrl || undefined,
+  }),
+  configPaths: (env) => {
+    const home = absolutePath(env.HOME);
+    return { writable: home ? [absolutePath(env.CODEX_HOME) ?? join(home, '.codex')] : [], readOnly: [] };
+  },
+  login: { statusArgs: ['login', 'status'], interpret: codexStatus },
+  progress: codexProgress,
   envAllowlist: () => CODEX_ENV,
   buildInvocation,
   openParser,

@@ -1,32 +1,60 @@
 /** What every vendor adapter shares: the adapter's common parts, the `--model` flag and token totals. */
-import type { CriticName } from '../config/index.js';
-import { assertSafeModel, classifyRun, parseSemver } from './classify.js';
+import { isAbsolute } from 'node:path';
+import { assertSafeModel, classifyRun, isSafeModel, parseSemver } from './classify.js';
 import { compact } from './jsonl.js';
 import { type OutputParser, parseAll, type StreamLimits } from './stream.js';
 import type { CriticAdapter, TokenUsage } from './types.js';
 
 /** The parts a vendor must write; `classifyFailure` defaults to the shared classifier without hints. */
-export interface AdapterParts {
-  readonly name: CriticName;
-  readonly envAllowlist: CriticAdapter['envAllowlist'];
-  readonly buildInvocation: CriticAdapter['buildInvocation'];
+export interface AdapterParts
+  extends Pick<
+    CriticAdapter,
+    | 'name'
+    | 'options'
+    | 'settings'
+    | 'configPaths'
+    | 'login'
+    | 'progress'
+    | 'envAllowlist'
+    | 'buildInvocation'
+  > {
   readonly openParser: (limits: StreamLimits) => OutputParser;
   readonly classifyFailure?: CriticAdapter['classifyFailure'];
+  /** Default true. */
+  readonly readOnly?: boolean;
+  readonly launch?: CriticAdapter['launch'];
+  readonly locate?: CriticAdapter['locate'];
+  readonly doctorWarnings?: CriticAdapter['doctorWarnings'];
+  /** Default: a plain identifier (letters, digits and . _ : / @ [ ] -). */
+  readonly acceptsModel?: CriticAdapter['acceptsModel'];
+  /** Default: the first semver in the `--version` output. */
+  readonly parseVersion?: CriticAdapter['parseVersion'];
 }
 
 /** An adapter from its vendor parts: `--version` probe, semver, whole-output parsing over the stream parser. */
 export function defineAdapter(parts: AdapterParts): CriticAdapter {
-  const { openParser } = parts;
+  const { openParser, classifyFailure, readOnly, acceptsModel, parseVersion, ...own } = parts;
   return {
-    name: parts.name,
-    envAllowlist: parts.envAllowlist,
-    buildInvocation: parts.buildInvocation,
+    ...own,
+    readOnly: readOnly ?? true,
+    acceptsModel: acceptsModel ?? isSafeModel,
     versionArgs: ['--version'],
-    parseVersion: parseSemver,
+    parseVersion: parseVersion ?? parseSemver,
     openParser,
     parseOutput: (stdout: string) => parseAll(openParser, stdout),
-    classifyFailure: parts.classifyFailure ?? ((run, parsed) => classifyRun(run, parsed)),
+    classifyFailure: classifyFailure ?? ((run, parsed) => classifyRun(run, parsed)),
   };
+}
+
+/** An env value that is an absolute path, else undefined (a relative one would follow the run's cwd). */
+export function absolutePath(value: string | undefined): string | undefined {
+  return value && isAbsolute(value) ? value : undefined;
+}
+
+/** A service-account key file named by GOOGLE_APPLICATION_CREDENTIALS, which Google and Vertex logins read. */
+export function googleKeyFile(env: Readonly<Record<string, string>>): string[] {
+  const keyFile = absolutePath(env.GOOGLE_APPLICATION_CREDENTIALS);
+  return keyFile ? [keyFile] : [];
 }
 
 /** `[flag, model]` for a model override after checking it cannot be read as an option; none without one. */

@@ -25,3 +25,19 @@ export interface CriticFailureEvent {
 export const CRITIC_STDERR_TAIL_CHARS = 2_000;
 
 export const criticFailureChannel = diagnosticsChannel<CriticFailureEvent>(CRITIC_FAILURE_CHANNEL);
+
+/** Published once per runCritic call that ran a process (success or failure), in the request's async context. */
+export interface CriticRunEvent {
+  readonly critic: CriticName;
+  /** `ok`, or the failure's exit class (`exit:1`, `signal:SIGKILL`, `timeout`, …). */
+  readonly exitClass: string;
+  /** The error code of a failed run; undefined on success. */
+  readonly code: ErrorCode | undefined;
+  readonly durationMs: number;
+  readonly outputBytes: number;
+  readonly truncated: boolean;
+  readonly inputTokens: number | undefined;
+  readonly outputTokens: number | undefined;
+}
+
+export const criticRunChannel = diagnosticsChannel<CriticRunEvent>('brutalist:critic:run');

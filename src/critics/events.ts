@@ -2,63 +2,9 @@
 
 import type { CriticName } from '../config/index.js';
 import type { StreamEvent } from '../streaming/index.js';
-import { type JsonObject, obj, str } from './jsonl.js';
-
-type Extract = (critic: CriticName, line: JsonObject) => StreamEvent[];
-
-/** claude stream-json: assistant messages carry text and tool_use content blocks. */
-const claude: Extract = (critic, line) => {
-  if (line.type !== 'assistant') return [];
-  const blocks = obj(line.message)?.content;
-  if (!Array.isArray(blocks)) return [];
-  const events: StreamEvent[] = [];
-  for (const raw of blocks) {
-    const block = obj(raw);
-    if (block?.type === 'text') events.push({ kind: 'text', critic, chars: str(block.text)?.length ?? 0 });
-    else if (block?.type === 'tool_use')
-      events.push({ kind: 'tool', critic, name: str(block.name) ?? 'tool' });
-  }
-  return events;
-};
-
-/** codex exec --json: items start and complete; agent messages are text, commands and tool calls are tools. */
-const codex: Extract = (critic, line) => {
-  const item = obj(line.item);
-  if (!item) return [];
-  if (line.type === 'item.completed' && item.type === 'agent_message') {
-    return [{ kind: 'text', critic, chars: str(item.text)?.length ?? 0 }];
-  }
-  if (
-    line.type === 'item.started' &&
-    typeof item.type === 'string' &&
-    item.type !== 'agent_message' &&
-    item.type !== 'reasoning'
-  ) {
-    return [{ kind: 'tool', critic, name: item.type }];
-  }
-  return [];
-};
-
-/** gemini stream-json: assistant message deltas are text; tool_use events name the tool. */
-const gemini: Extract = (critic, line) => {
-  if (line.type === 'message' && line.role === 'assistant') {
-    return [{ kind: 'text', critic, chars: str(line.content)?.length ?? 0 }];
-  }
-  if (line.type === 'tool_use') return [{ kind: 'tool', critic, name: str(line.tool_name) ?? 'tool' }];
-  return [];
-};
-
-const EXTRACTORS: Record<CriticName, Extract> = { claude, codex, gemini };
-
-/**
- * Only lines containing this can hold a tool event; the rest (the bulk: text deltas) are counted as bytes without
- * being decoded or parsed, which keeps a chatty critic from costing one JSON.parse per line twice over.
- */
-const TOOL_HINTS: Record<CriticName, Buffer> = {
-  claude: Buffer.from('"tool_use"'),
-  codex: Buffer.from('"item.started"'),
-  gemini: Buffer.from('"tool_use"'),
-};
+import { ADAPTERS } from './adapters.js';
+import { type JsonObject, obj } from './jsonl.js';
+import type { ProgressReader } from './types.js';
 
 /** Lines longer than this are not parsed for events (they still count as output); the final parse sees them all. */
 export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
@@ -95,36 +41,44 @@ export class CriticEventParser {
   private parts: Buffer[] = [];
   private pendingBytes = 0;
   private skipping = false;
-  private readonly hint: Buffer;
+  private readonly progress: ProgressReader;
+  /**
+   * Only lines containing the adapter's hint can hold a tool event; the rest (the bulk: text deltas) are counted as
+   * bytes without being decoded or parsed. Undefined: the critic reports no tools (only output bytes are counted).
+   */
+  private readonly hint: Buffer | undefined;
 
   constructor(
     private readonly critic: CriticName,
     private readonly maxLineBytes = MAX_EVENT_LINE_BYTES,
   ) {
-    this.hint = TOOL_HINTS[critic];
+    this.progress = ADAPTERS[critic].progress;
+    this.hint = this.progress.toolHint === undefined ? undefined : Buffer.from(this.progress.toolHint);
   }
 
   push(chunk: Buffer): StreamEvent[] {
     const events: StreamEvent[] = [{ kind: 'output', critic: this.critic, bytes: chunk.length }];
+    const hint = this.hint;
+    if (hint === undefined) return events;
     let start = 0;
     for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
-      const line = this.take(chunk.subarray(start, nl));
+      const line = this.take(chunk.subarray(start, nl), hint);
       start = nl + 1;
       const parsed = line && parseLine(line.toString('utf8'));
-      if (parsed) events.push(...EXTRACTORS[this.critic](this.critic, parsed));
+      if (parsed) events.push(...this.progress.extract(this.critic, parsed));
     }
     this.hold(chunk.subarray(start));
     return events;
   }
 
   /** The complete line ending with `tail` when it names a tool; undefined when it does not or was too long. */
-  private take(tail: Buffer): Buffer | undefined {
+  private take(tail: Buffer, hint: Buffer): Buffer | undefined {
     const skipped = this.skipping || this.pendingBytes + tail.length > this.maxLineBytes;
     let line: Buffer | undefined;
     if (!skipped) {
       this.parts.push(tail);
       const bytes = this.pendingBytes + tail.length;
-      if (holds(this.parts, bytes, this.hint))
+      if (holds(this.parts, bytes, hint))
         line = this.parts.length === 1 ? tail : Buffer.concat(this.parts, bytes);
     }
     this.parts = [];

@@ -1,12 +1,15 @@
 /** The Gemini CLI adapter: headless `gemini -o stream-json` invocation (never --yolo) and its output. */
 import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bool, str as strOption, url } from '../config/spec.js';
+import type { StreamEvent } from '../streaming/index.js';
 import { ByteText } from './byte-text.js';
 import { classifyRun, outputInvalid, statusFromMessage } from './classify.js';
-import { defineAdapter, modelArgs } from './define-adapter.js';
+import { absolutePath, defineAdapter, googleKeyFile, modelArgs } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import type { LineValues } from './line-scanner.js';
+import { exists, type LoginVerdict, no, readText, unknown, yes } from './login-checks.js';
 import {
   type EventParser,
   lineBoundFor,
@@ -14,7 +17,31 @@ import {
   type StreamLimits,
   streamParser,
 } from './stream.js';
-import type { CriticAdapter, InvocationOptions, ParsedOutput, TokenUsage } from './types.js';
+import type { CriticAdapter, InvocationOptions, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
+
+/** gemini's options: its executable, default model, API endpoint and how it treats the target folder. */
+export const GEMINI_OPTIONS = {
+  geminiBin: strOption(
+    'BRUTALIST_GEMINI_BIN',
+    'gemini',
+    'Gemini CLI executable (name on PATH or absolute path).',
+  ),
+  geminiModel: strOption('BRUTALIST_GEMINI_MODEL', '', 'Default model for gemini (empty: the CLI default).'),
+  geminiBaseUrl: url(
+    'BRUTALIST_GEMINI_BASE_URL',
+    'Gemini API base URL for gemini (sets GOOGLE_GEMINI_BASE_URL); empty: the CLI default.',
+  ),
+  geminiTrustWorkspace: bool(
+    'BRUTALIST_GEMINI_TRUST_WORKSPACE',
+    false,
+    'UNSAFE for targets you did not write: gemini trusts the target and loads its .gemini settings (MCP servers, hooks, tools) and .env. Off: gemini runs the target untrusted and loads nothing from it (docs/security.md).',
+  ),
+  geminiSystemDefaultsPath: strOption(
+    'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH',
+    '',
+    'Gemini system-defaults settings file that lets gemini run an untrusted target (folder trust and local .env off); gemini reads it only when it and its folders are root-owned and not group/world-writable. Empty: the copy shipped in assets/gemini/.',
+  ),
+} as const;
 
 /** Gemini CLI's FatalAuthenticationError exit code. */
 export const GEMINI_AUTH_EXIT_CODE = 41;
@@ -258,8 +285,115 @@ export const GEMINI_ENV: readonly string[] = Object.freeze([
   'CLOUDSDK_CONFIG',
 ]);
 
+const GEMINI_FIX = 'run `gemini` in a terminal and choose "Login with Google", or set GEMINI_API_KEY';
+/** The auth type Gemini CLI 0.61 picks from env when settings name none (its getAuthTypeFromEnv). */
+function geminiTypeFromEnv(env: Readonly<Record<string, string>>): string | undefined {
+  if (env.GOOGLE_GENAI_USE_GCA === 'true') return 'oauth-personal';
+  if (env.GOOGLE_GENAI_USE_VERTEXAI === 'true') return 'vertex-ai';
+  if (env.GOOGLE_GEMINI_BASE_URL) return 'gateway';
+  if (env.GEMINI_API_KEY) return 'gemini-api-key';
+  if (env.CLOUD_SHELL === 'true' || env.GEMINI_CLI_USE_COMPUTE_ADC === 'true')
+    return 'compute-default-credentials';
+  return undefined;
+}
+
+/** Gemini CLI loads GEMINI_API_KEY from ~/.gemini/.env or ~/.env too; only the name is looked for. */
+function geminiKeyInDotEnv(home: string): boolean {
+  return [join(home, '.gemini', '.env'), join(home, '.env')].some((file) =>
+    /^\s*(?:export\s+)?GEMINI_API_KEY\s*=\s*\S/m.test(readText(file) ?? ''),
+  );
+}
+
+/**
+ * Gemini CLI 0.61 has no status command. It takes `security.auth.selectedType` from ~/.gemini/settings.json, else
+ * a type from env; "Login with Google" keeps its tokens in ~/.gemini/oauth_creds.json (or gemini-credentials.json
+ * with encrypted storage). Headless, a missing login exits 41 ("Manual authorization is required"), no browser.
+ */
+function geminiFromFiles(env: Readonly<Record<string, string>>): LoginVerdict {
+  const home = env.GEMINI_CLI_HOME || env.HOME;
+  if (!home) return unknown('HOME is not set, so the Gemini settings cannot be found');
+  const dir = join(home, '.gemini');
+  const settingsText = readText(join(dir, 'settings.json'));
+  let selected: unknown;
+  if (settingsText !== undefined) {
+    try {
+      const settings = JSON.parse(settingsText) as { security?: { auth?: { selectedType?: unknown } } };
+      selected = settings.security?.auth?.selectedType;
+    } catch {
+      return unknown('~/.gemini/settings.json is not plain JSON; run `gemini` to check the login');
+    }
+  }
+  const type = typeof selected === 'string' ? selected : geminiTypeFromEnv(env);
+  const savedTokens = exists(join(dir, 'oauth_creds.json')) || exists(join(dir, 'gemini-credentials.json'));
+  switch (type) {
+    case undefined:
+      return no(GEMINI_FIX);
+    case 'oauth-personal':
+      return savedTokens ? yes('Google account') : no(GEMINI_FIX);
+    case 'gemini-api-key':
+      if (env.GEMINI_API_KEY || geminiKeyInDotEnv(home)) return yes('API key (GEMINI_API_KEY)');
+      if (savedTokens) return yes('API key (saved by gemini)');
+      return unknown(
+        'no GEMINI_API_KEY; a key saved in the system keychain cannot be checked without a call',
+      );
+    case 'vertex-ai':
+      return (env.GOOGLE_CLOUD_PROJECT && env.GOOGLE_CLOUD_LOCATION) || env.GOOGLE_API_KEY
+        ? yes('Vertex AI')
+        : no('set GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (or GOOGLE_API_KEY) for Vertex AI');
+    case 'gateway':
+      return unknown('a custom endpoint: its credentials are checked by the first critique', 'gateway');
+    case 'compute-default-credentials':
+      return unknown('Application Default Credentials are checked by the first critique', 'compute ADC');
+    default:
+      return no(`~/.gemini/settings.json selects an unknown login type; ${GEMINI_FIX}`);
+  }
+}
+
+/** gemini stream-json: assistant message deltas are text; tool_use events name the tool. */
+function geminiEvents(critic: string, line: JsonObject): StreamEvent[] {
+  if (line.type === 'message' && line.role === 'assistant') {
+    return [{ kind: 'text', critic, chars: str(line.content)?.length ?? 0 }];
+  }
+  if (line.type === 'tool_use') return [{ kind: 'tool', critic, name: str(line.tool_name) ?? 'tool' }];
+  return [];
+}
+
+const geminiProgress: ProgressReader = { toolHint: '"tool_use"', extract: geminiEvents };
+
 export const geminiAdapter: CriticAdapter = defineAdapter({
   name: 'gemini',
+  options: GEMINI_OPTIONS,
+  settings: (config) => ({
+    binary: config.geminiBin,
+    model: config.geminiModel || undefined,
+    baseUrl: config.geminiBaseUrl || undefined,
+    invocation: {
+      trustWorkspace: config.geminiTrustWorkspace,
+      ...(config.geminiSystemDefaultsPath
+        ? { geminiSystemDefaultsPath: config.geminiSystemDefaultsPath }
+        : {}),
+    },
+  }),
+  configPaths: (env) => {
+    const home = absolutePath(env.HOME);
+    // gemini's system-defaults file (trust and workspace `.env` off) must be there, or gemini skips it and exits 55.
+    const defaults = absolutePath(env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH);
+    const readOnly = [...googleKeyFile(env), ...(defaults ? [defaults] : [])];
+    return { writable: home ? [join(home, '.gemini')] : [], readOnly };
+  },
+  login: { fromFiles: geminiFromFiles },
+  progress: geminiProgress,
+  doctorWarnings: (config) => {
+    // Gemini skips a system-defaults file that is not root-owned and locked down; then no filesystem target runs.
+    if (config.geminiTrustWorkspace) return [];
+    const path = config.geminiSystemDefaultsPath || GEMINI_SYSTEM_DEFAULTS_PATH;
+    if (geminiReadsSystemFile(path)) return [];
+    return [
+      `gemini skips its system defaults ${path} (it and every folder above it must be root-owned and ` +
+        'not group/world-writable): codebase targets fail WORKSPACE_UNTRUSTED. Copy it to a root-owned place and set ' +
+        'BRUTALIST_GEMINI_SYSTEM_DEFAULTS_PATH (docs/security.md).',
+    ];
+  },
   envAllowlist: () => GEMINI_ENV,
   buildInvocation,
   openParser,

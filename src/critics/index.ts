@@ -1,5 +1,14 @@
 /** Critics: the vendor adapters, availability probing and the single-critic runner. */
-export { ADAPTERS, baseUrlFor, binaryFor, defaultModelFor } from './adapters.js';
+export {
+  ADAPTERS,
+  ALL_ADAPTERS,
+  baseUrlFor,
+  binaryFor,
+  type CriticsConfig,
+  DEFAULT_CRITIC_PREFERENCE,
+  defaultModelFor,
+  REGISTRY_OPTIONS,
+} from './adapters.js';
 export { type Availability, type AvailabilityDeps, CriticAvailability } from './availability.js';
 export {
   assertSafeModel,
@@ -23,6 +32,6 @@ export {
 } from './gemini.js';
 export { eachJsonl, JsonlDecoder, parseJsonl } from './jsonl.js';
 export { CriticLogins, type LoginStatus, type LoginStatusDeps } from './login.js';
-export { LOGIN_CHECKS, type LoginCheck, type LoginVerdict, type StatusOutput } from './login-checks.js';
+export type { LoginCheck, LoginVerdict, StatusOutput } from './login-checks.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
 export * from './types.js';

@@ -9,7 +9,7 @@ import type { CriticName } from '../config/index.js';
 import { buildChildEnv, runProcess } from '../process/index.js';
 import { ADAPTERS, baseUrlFor } from './adapters.js';
 import type { Availability, AvailabilityDeps, CriticAvailability } from './availability.js';
-import { LOGIN_CHECKS, type LoginVerdict } from './login-checks.js';
+import type { LoginVerdict } from './login-checks.js';
 import { CriticProbes, probeRunBounds } from './probes.js';
 
 export interface LoginStatus extends LoginVerdict {
@@ -43,8 +43,8 @@ export class CriticLogins extends CriticProbes<LoginStatus> {
     });
     const installed = await this.availability.check(critic);
     if (!installed.available) return done({ loggedIn: null, method: null, fix: 'the CLI is not installed' });
-    const check = LOGIN_CHECKS[critic];
     const adapter = ADAPTERS[critic];
+    const check = adapter.login;
     let env: Record<string, string>;
     try {
       // The environment a critique would run with (allowlist plus the adapter's own settings, e.g. a base URL).

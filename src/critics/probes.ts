@@ -1,6 +1,7 @@
 /** Short probes of the critic CLIs: their run bounds, and answers cached per critic with one probe in flight. */
 import { type Config, CRITIC_NAMES, type CriticName } from '../config/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
+import type { CriticsConfig } from './adapters.js';
 
 /** A probe prints a line or a few: anything beyond this is not the answer it looks for. */
 const PROBE_MAX_OUTPUT_BYTES = 64 * 1024;
@@ -19,7 +20,7 @@ export function probeRunBounds(config: Config, clock: Clock, maxStderrBytes: num
 
 /** What a prober needs: the config, and (for tests) a clock and the server env. */
 export interface ProbeDeps {
-  readonly config: Config;
+  readonly config: CriticsConfig;
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -29,7 +30,7 @@ export interface ProbeDeps {
  * critic. Availability and login status are its two kinds.
  */
 export abstract class CriticProbes<V extends { readonly checkedAt: number }> {
-  protected readonly config: Config;
+  protected readonly config: CriticsConfig;
   protected readonly clock: Clock;
   protected readonly env: NodeJS.ProcessEnv;
   private readonly cache = new Map<CriticName, V>();

@@ -7,20 +7,26 @@ import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
 import {
   buildChildEnv,
   installFor,
+  isInside,
   makePrivateDir,
   type RunResult,
   runProcess,
   type SandboxPlan,
 } from '../process/index.js';
 import { sanitizeText } from '../security/index.js';
-import { ADAPTERS, baseUrlFor, configPathsFor, defaultModelFor } from './adapters.js';
+import { ADAPTERS, type CriticsConfig, configPathsFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
 import { formatExitClass, scrubDetail } from './classify.js';
-import { CRITIC_STDERR_TAIL_CHARS, type CriticFailureEvent, criticFailureChannel } from './diagnostics.js';
-import type { CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
+import {
+  CRITIC_STDERR_TAIL_CHARS,
+  type CriticFailureEvent,
+  criticFailureChannel,
+  criticRunChannel,
+} from './diagnostics.js';
+import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
-  readonly config: Config;
+  readonly config: CriticsConfig;
   readonly availability: CriticAvailability;
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
@@ -87,9 +93,40 @@ function failure(
     };
     criticFailureChannel.publish(event);
   }
+  publishRun(scope.critic, exitClass, code, run, parsed);
+  const retryAfterMs = parsed?.error?.retryAfterMs;
   return new BrutalistError(code, `${scope.critic}: ${ERROR_CODES[code].message}`, {
-    data: { critic: scope.critic, exitClass, ...(detail ? { detail } : {}) },
+    data: {
+      critic: scope.critic,
+      exitClass,
+      ...(detail ? { detail } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    },
     cause: cause ?? { stderrTail },
+  });
+}
+
+/** Tells metrics how a run that started a process ended (nothing when no one listens). */
+function publishRun(
+  critic: CriticName,
+  exitClass: string,
+  code: ErrorCode | undefined,
+  run: RunResult,
+  parsed: ParsedOutput | undefined,
+): void {
+  if (!criticRunChannel.hasSubscribers) return;
+  const { durationMs, stdoutBytes: outputBytes, truncated } = run;
+  const inputTokens = parsed?.usage?.inputTokens;
+  const outputTokens = parsed?.usage?.outputTokens;
+  criticRunChannel.publish({
+    critic,
+    exitClass,
+    code,
+    durationMs,
+    outputBytes,
+    truncated,
+    inputTokens,
+    outputTokens,
   });
 }
 
@@ -130,22 +167,21 @@ export async function runCritic(
   const fileAccess = options.fileAccess ?? 'read';
 
   const place = workplace(config, fileAccess, options);
+  const scratch = scratchPlace(config, place.root);
   let run: RunResult;
   let invocation: ReturnType<typeof adapter.buildInvocation>;
   let model: string | undefined;
   // Stdout goes through the adapter's parser as it arrives: only the answer is kept, and maxOutputBytes bounds it.
   const parser = adapter.openParser({ maxAnswerBytes: config.maxOutputBytes });
   try {
-    model = request.model || defaultModelFor(config, critic) || undefined;
-    const baseUrl = baseUrlFor(config, critic);
+    const settings = adapter.settings(config);
+    model = request.model || settings.model || undefined;
     invocation = adapter.buildInvocation(request, model, {
-      trustWorkspace: config.geminiTrustWorkspace,
+      ...settings.invocation,
       fileAccess,
       cwd: place.cwd,
-      ...(config.geminiSystemDefaultsPath
-        ? { geminiSystemDefaultsPath: config.geminiSystemDefaultsPath }
-        : {}),
-      ...(baseUrl ? { baseUrl } : {}),
+      scratchDir: scratch.path,
+      ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
     });
     const serverEnv = deps.env ?? process.env;
     const env = buildChildEnv(serverEnv, {
@@ -158,15 +194,23 @@ export async function runCritic(
         : config.cliTimeoutMs;
     let confined: ReturnType<typeof sandboxFor>;
     try {
-      confined = sandboxFor(sandbox, critic, availability.path!, env);
+      confined = sandboxFor(sandbox, critic, availability.path!, env, invocation.readOnlyPaths ?? []);
     } catch {
       // The resolved binary is gone since the probe (realpath failed): the next check resolves it again.
       deps.availability.invalidate(critic);
       throw new BrutalistError('CLI_NOT_FOUND', undefined, { data: { critic, exitClass: 'not_found' } });
     }
+    const command = await launchOf(
+      adapter,
+      config,
+      confined?.exec ?? availability.path!,
+      invocation.args,
+      env,
+    );
+    if (confined) confined.plan.readOnly.push(...command.readOnly);
     run = await runProcess({
-      command: confined?.exec ?? availability.path!,
-      args: invocation.args,
+      command: confined && command.wrapped ? installFor(command.command, env.PATH).exec : command.command,
+      args: command.args,
       cwd: place.cwd,
       root: place.root,
       ...(confined ? { sandbox: confined.plan } : {}),
@@ -183,8 +227,9 @@ export async function runCritic(
       ...(options.onStdout ? { onStdout: options.onStdout } : {}),
     });
   } finally {
-    // runProcess resolves only once the process group is gone, so nothing still writes in the private dir.
+    // runProcess resolves only once the process group is gone, so nothing still writes in the private dirs.
     place.remove();
+    scratch.remove();
   }
   // Where the run was to happen, not how the CLI did: the target moved or vanished under us.
   if (run.exit.kind === 'cwd_missing' || run.exit.kind === 'cwd_outside_root') {
@@ -212,6 +257,7 @@ export async function runCritic(
     throw failure('CLI_OUTPUT_INVALID', scope, exitClass, parsed, run, parseError);
   }
 
+  publishRun(critic, exitClass, undefined, run, parsed);
   return {
     critic,
     cliVersion: availability.version,
@@ -262,18 +308,69 @@ function realOr(path: string): string {
   }
 }
 
-/** The mount plan of a confined run: the CLI's install and node read-only, its config dirs writable. */
+/** The mount plan of a confined run: the CLI's install, node and handed folders read-only, its config dirs writable. */
 function sandboxFor(
   status: SandboxStatus,
   critic: CriticName,
   binary: string,
   env: Readonly<Record<string, string>>,
-): { exec: string; plan: SandboxPlan } | undefined {
+  handed: readonly string[],
+): { exec: string; plan: SandboxPlan & { readOnly: string[] } } | undefined {
   if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
   const install = installFor(binary, env.PATH);
   const config = configPathsFor(critic, env);
   return {
     exec: install.exec,
-    plan: { bwrap: status.bwrap, readOnly: [...install.dirs, ...config.readOnly], writable: config.writable },
+    plan: {
+      bwrap: status.bwrap,
+      readOnly: [...install.dirs, ...config.readOnly, ...handed],
+      writable: config.writable,
+    },
+  };
+}
+
+/** What is spawned: the CLI itself, or the adapter's wrapper around it (agy's pty) and the folders it needs. */
+async function launchOf(
+  adapter: CriticAdapter,
+  config: CriticsConfig,
+  cli: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<{ command: string; args: readonly string[]; readOnly: readonly string[]; wrapped: boolean }> {
+  if (!adapter.launch) return { command: cli, args, readOnly: [], wrapped: false };
+  const launch = await adapter.launch(config, cli, args, config.killGraceMs, env.PATH);
+  return { ...launch, wrapped: true };
+}
+
+/**
+ * A private 0700 folder for files a CLI is handed (agy's long prompt), made on first use under workDir or the OS
+ * temp dir, never inside the target's root, and removed with its contents after the run.
+ */
+function scratchPlace(config: CriticsConfig, root: string): { path: () => string; remove: () => void } {
+  let dir: ReturnType<typeof makePrivateDir> | undefined;
+  return {
+    path: () => {
+      if (dir) return dir.path;
+      try {
+        dir = makePrivateDir(config.workDir || tmpdir(), 'brutalist-scratch-');
+      } catch (cause) {
+        throw new BrutalistError(
+          'CLI_SPAWN_FAILED',
+          'No private scratch folder could be made (check workDir).',
+          {
+            cause,
+          },
+        );
+      }
+      if (isInside(realOr(dir.path), root)) {
+        dir.remove();
+        dir = undefined;
+        throw new BrutalistError('CONFIG_INVALID', 'workDir must not lie inside a reviewed root.', {
+          data: { option: 'workDir' },
+        });
+      }
+      return dir.path;
+    },
+    remove: () => dir?.remove(),
   };
 }

@@ -1,7 +1,11 @@
 /** Types shared by the critic adapters: what a critic is asked, how it is invoked, what it returns. */
-import type { CriticName } from '../config/index.js';
+import type { CriticName, OptionTable } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { RunResult } from '../process/types.js';
+import type { StreamEvent } from '../streaming/index.js';
+import type { CriticsConfig } from './adapters.js';
+import type { JsonObject } from './jsonl.js';
+import type { LoginCheck } from './login-checks.js';
 import type { OutputParser, StreamLimits } from './stream.js';
 
 export interface CriticRequest {
@@ -29,6 +33,51 @@ export interface InvocationOptions {
   readonly cwd?: string;
   /** gemini: the system-defaults settings file that turns folder trust and local `.env` off (default: shipped). */
   readonly geminiSystemDefaultsPath?: string;
+  /**
+   * A private 0700 folder outside the target for files the CLI is handed (agy: a prompt too long for argv), made
+   * on the first call and removed with everything in it after the run. Absent (probes, login checks): none.
+   */
+  readonly scratchDir?: () => string;
+  /** agy: the longest prompt passed in argv (config agyMaxArgvPromptBytes); a longer one goes in a scratch file. */
+  readonly maxArgvPromptBytes?: number;
+}
+
+/** What one vendor reads from the resolved config. */
+export interface CriticSettings {
+  /** The configured executable (a name on PATH or an absolute path); availability resolves it. */
+  readonly binary: string;
+  /** The configured default model; undefined lets the CLI use its own default. */
+  readonly model: string | undefined;
+  /** The configured custom API endpoint; undefined lets the CLI use its own. */
+  readonly baseUrl: string | undefined;
+  /** Vendor choices handed to buildInvocation (gemini: folder trust, its system-defaults file). */
+  readonly invocation?: Pick<
+    InvocationOptions,
+    'trustWorkspace' | 'geminiSystemDefaultsPath' | 'maxArgvPromptBytes'
+  >;
+}
+
+/** How progress (text written, tools used) is read from one line of a critic's stdout. */
+export interface ProgressReader {
+  /** Only lines containing this can hold a tool event; undefined: the output is not line-structured (agy). */
+  readonly toolHint: string | undefined;
+  extract(critic: CriticName, line: JsonObject): StreamEvent[];
+}
+
+/** Where a CLI keeps its login and state (shown read-write to a sandboxed run) and what it reads beside them. */
+export interface ConfigPaths {
+  writable: string[];
+  readOnly: string[];
+}
+
+/** The command a run spawns when the adapter wraps the CLI (agy: under a pseudo-terminal). */
+export interface Launch {
+  /** Absolute path of the wrapper executable. */
+  readonly command: string;
+  /** The wrapper's argv: its own arguments, then the CLI's absolute path and the CLI's argv. */
+  readonly args: readonly string[];
+  /** Folders (beside the CLI's install) a sandboxed run must see read-only for the wrapper to start. */
+  readonly readOnly: readonly string[];
 }
 
 /** How to start one run: argv (no prompt, no user text), extra env, and stdin. */
@@ -39,6 +88,8 @@ export interface Invocation {
   /** Vendor-specific env additions (e.g. settings that make the CLI non-interactive). */
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: string;
+  /** Folders outside the target the CLI is handed (a prompt file's): a sandboxed run shows them read-only. */
+  readonly readOnlyPaths?: readonly string[];
 }
 
 export interface TokenUsage {
@@ -57,11 +108,50 @@ export interface ParsedOutput {
   readonly usage?: TokenUsage;
   readonly sessionId?: string;
   /** A structured error the CLI reported (is_error, error event...), if any. Not the model's prose. */
-  readonly error?: { readonly message: string; readonly status?: number };
+  readonly error?: {
+    readonly message: string;
+    readonly status?: number;
+    /** When the vendor says the refusal ends (agy: "Resets in 2h3m4s"); sent to the client as data.retryAfterMs. */
+    readonly retryAfterMs?: number;
+  };
 }
 
 export interface CriticAdapter {
   readonly name: CriticName;
+  /** This vendor's config options (executable, default model, endpoint, its own switches), in README order. */
+  readonly options: OptionTable;
+  /** What it reads from the resolved config. */
+  settings(config: CriticsConfig): CriticSettings;
+  /**
+   * Whether it runs with read-only access to the user's files. A critic that cannot is left out of the default
+   * criticPreference and runs only when named (docs/security.md says what it may do).
+   */
+  readonly readOnly: boolean;
+  /** Where the CLI keeps its login and state, from the critic's own env (a sandboxed run shows these). */
+  configPaths(env: Readonly<Record<string, string>>): ConfigPaths;
+  /** How `doctor` and the roster tell whether it is logged in, without opening a browser or calling a model. */
+  readonly login: LoginCheck;
+  readonly progress: ProgressReader;
+  /**
+   * Wraps the CLI's resolved `binary` and argv into the command actually spawned; undefined: the CLI itself.
+   * `graceMs` is the runner's SIGTERM → SIGKILL grace, which the wrapper must pass on to the CLI in time.
+   */
+  launch?(
+    config: CriticsConfig,
+    binary: string,
+    args: readonly string[],
+    graceMs: number,
+    pathValue: string | undefined,
+  ): Promise<Launch>;
+  /**
+   * Finds the executable for the configured name or path; undefined: the plain PATH lookup. `note` tells the
+   * operator (doctor, the roster) about the choice, e.g. agy's IDE launcher passed over.
+   */
+  locate?(configured: string, env: NodeJS.ProcessEnv): Promise<{ path?: string; note?: string }>;
+  /** Whether a model name may be passed to this CLI (it lands in argv as an option value). */
+  acceptsModel(model: string): boolean;
+  /** What `doctor` must tell the operator about this critic's configuration (gemini: a skipped defaults file). */
+  doctorWarnings?(config: CriticsConfig): string[];
   /**
    * Env variable names this vendor CLI needs from the server env `env`: exact names, or prefixes ending in `*`.
    * A function of the env because cloud-provider credentials pass only when that provider is switched on.

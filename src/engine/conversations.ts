@@ -1,7 +1,8 @@
 /** The conversation a roast continues (`resume`) and the one it leaves behind, bounded in size and turns. */
-import type { Config } from '../config/index.js';
+
 import { BrutalistError } from '../errors/index.js';
 import type { Conversation, ConversationTurn, StateStore } from '../state/index.js';
+import type { Config } from './config.js';
 import type { RoastArgs } from './types.js';
 
 type Limits = Pick<Config, 'maxHistoryChars' | 'resultTtlMs' | 'maxConversationTurns'>;

@@ -1,6 +1,7 @@
 /** Choosing critics, running them in parallel under one signal, reporting progress, and summarising outcomes. */
-import type { Config, CriticName } from '../config/index.js';
+
 import {
+  ADAPTERS,
   type CriticAvailability,
   CriticEventParser,
   type CriticRequest,
@@ -16,6 +17,7 @@ import {
   stripTerminalControls,
 } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import { type Config, CRITIC_NAMES, type CriticName } from './config.js';
 import type { CriticRunSummary, Models } from './types.js';
 
 /** Runs one critic; the engine binds it to runCritic with its config and availability. */
@@ -211,12 +213,14 @@ export function summarize(outcome: CriticOutcome, verbose = false): CriticRunSum
   };
 }
 
-/** Model names land in argv as option values: only plain identifiers, never anything that starts like a flag. */
-const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]{0,127}$/;
-
+/**
+ * Model names land in argv as option values: each critic's adapter says which it takes (plain identifiers; agy's
+ * labels), never anything that starts like a flag.
+ */
 export function checkModels(models: Models | undefined): void {
-  for (const [critic, model] of Object.entries(models ?? {})) {
-    if (model !== undefined && !MODEL_PATTERN.test(model)) {
+  for (const critic of CRITIC_NAMES) {
+    const model = models?.[critic];
+    if (model !== undefined && !ADAPTERS[critic].acceptsModel(model)) {
       throw new BrutalistError('INVALID_ARGUMENT', `models.${critic} is not a valid model name.`, {
         data: { field: `models.${critic}` },
       });

@@ -1,6 +1,12 @@
 /** The engine's front: follow-ups, then a plan per new request (plan.ts) run by the PlanRunner, then a page. */
-import type { Config, CriticName } from '../config/index.js';
-import { type CriticAvailability, type CriticLogins, type LoginStatus, runCritic } from '../critics/index.js';
+
+import {
+  type CriticAvailability,
+  type CriticLogins,
+  defaultModelFor,
+  type LoginStatus,
+  runCritic,
+} from '../critics/index.js';
 import { DOMAIN_IDS, discover, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
@@ -8,6 +14,7 @@ import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
 import { CritiqueSanitizer, checkTextLimits, type ResolvedTarget, resolveTarget } from '../security/index.js';
 import type { StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
 import { BackgroundRuns } from './background-runs.js';
+import type { Config, CriticName } from './config.js';
 import { loadConversation, saveConversation } from './conversations.js';
 import { type CriticRunner, selectCritics } from './critic-runs.js';
 import { fingerprintTarget } from './fingerprint.js';
@@ -207,7 +214,7 @@ export class Engine {
     if (pro && con) {
       const selection = await selectCritics([pro, con], this.availability, {
         ...this.config,
-        maxParallelCritics: 3,
+        maxParallelCritics: 2,
       });
       const missing = selection.skipped[0];
       if (missing) {
@@ -237,13 +244,15 @@ export class Engine {
   /** `cli_agent_roster`: which critics are installed, their versions and configured models. */
   async roster(): Promise<
     Array<{
-      critic: string;
+      critic: CriticName;
       available: boolean;
       version: string | null;
       /** The absolute path this critic is spawned by (resolved at the last probe); null when not found. */
       path: string | null;
       defaultModel: string | null;
       error: string | null;
+      /** Why this binary was chosen or refused (agy: the IDE's launcher passed over); null when nothing to say. */
+      note: string | null;
       /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
       login: { loggedIn: boolean | null; method: string | null; fix: string | null } | null;
       /** Circuit breaker state and the critic's admission slots. */
@@ -254,18 +263,14 @@ export class Engine {
   > {
     // Both cached for availabilityTtlMs; a login check waits for its critic's availability probe.
     const [all, logins] = await Promise.all([this.availability.checkAll(), this.logins?.checkAll()]);
-    const models = {
-      claude: this.config.claudeModel,
-      codex: this.config.codexModel,
-      gemini: this.config.geminiModel,
-    };
     return all.map((a) => ({
       critic: a.critic,
       available: a.available,
       version: a.version ?? null,
       path: a.path ?? null,
-      defaultModel: models[a.critic] || null,
+      defaultModel: defaultModelFor(this.config, a.critic) ?? null,
       error: a.error ?? null,
+      note: a.note ?? null,
       login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
       ...this.guard.status(a.critic),
     }));

@@ -3,7 +3,7 @@
  * load shedding, the critic's circuit breaker, bounded priority admission, and the run itself under what is
  * left of the deadline — with retries of transient failures inside a per-critic budget.
  */
-import { type Config, CRITIC_NAMES, type CriticName, type PriorityName } from '../config/index.js';
+
 import type { CriticAvailability, CriticResult } from '../critics/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
@@ -28,6 +28,7 @@ import {
   sheddingPolicy,
   wrap,
 } from '../resilience/index.js';
+import { type Config, CRITIC_NAMES, type CriticName, type PriorityName } from './config.js';
 import type { CriticRunner } from './critic-runs.js';
 
 /** Where one request stands: how urgent, whose, and until when. Shared by every critic call it makes. */

@@ -2,12 +2,13 @@
  * Runs request plans: cache read, single-flight (in-process, then across instances), the critics' work, cache
  * write, and the one circuit-open fallback (a stale critique, else another critic when the plan allows it).
  */
-import type { Config, CriticName } from '../config/index.js';
+
 import type { CriticAvailability } from '../critics/index.js';
 import { isBrutalistError } from '../errors/index.js';
 import { newId } from '../infra/index.js';
-import type { StateStore } from '../state/index.js';
+import { cacheLookupChannel, type StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import type { Config, CriticName } from './config.js';
 import { DistributedFlight } from './distributed-flight.js';
 import type { GuardedCall } from './guarded-runner.js';
 import { cacheKey, planCritics, type RequestPlan, withAlternate } from './plan.js';
@@ -48,7 +49,7 @@ export class PlanRunner {
     call: GuardedCall,
   ): Promise<{ finished: Finished; critics: readonly CriticName[] }> {
     const { config, guard } = this.deps;
-    const key = cacheKey(plan);
+    const key = cacheKey(plan, ctx.owner);
     const useCache = plan.cacheable && config.cacheTtlMs > 0;
     // Entries outlive cacheTtlMs by staleCacheMaxAgeMs: fresh ones answer, stale ones stand in for an open circuit.
     const hit = useCache ? await this.cached(key) : undefined;
@@ -125,6 +126,7 @@ export class PlanRunner {
   private async cached(key: string): Promise<Hit | undefined> {
     const hit = await this.deps.store.getCache(key);
     const meta = hit ? readResultMeta(hit.meta) : null;
+    if (cacheLookupChannel.hasSubscribers) cacheLookupChannel.publish({ hit: meta !== null });
     return hit && meta ? { text: hit.text, meta, turns: [], storedAt: hit.storedAt } : undefined;
   }
 

@@ -1,11 +1,11 @@
 /** Request plans: what one roast or debate will run, on which critics, under which cache key; pure functions. */
 import { basename, dirname } from 'node:path';
-import type { Config, CriticName, PriorityName } from '../config/index.js';
 import { buildRoastPrompt, type DomainId, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { sha256Hex } from '../infra/index.js';
 import { checkTextLimits, type RedactedInputCounts, type ResolvedTarget } from '../security/index.js';
 import type { Conversation, ConversationTurn } from '../state/index.js';
+import type { Config, CriticName, PriorityName } from './config.js';
 import { checkModels, type Selection, type Workplace } from './critic-runs.js';
 import { stableJson } from './single-flight.js';
 import type { Models, NewDebateArgs, NewRoastArgs, ToolId } from './types.js';
@@ -81,9 +81,12 @@ export interface DebatePlanContext {
   readonly redactedInput: RedactedInputCounts;
 }
 
-/** One cache key for every plan: its identity and its critics. */
-export function cacheKey(plan: RequestPlan): string {
-  return sha256Hex(stableJson({ ...plan.identity, critics: plan.critics }));
+/**
+ * One cache key for every plan: its identity, its critics and whose request it is. The owner is part of it so a
+ * principal never gets (or joins) another principal's critique: a hit would tell it what the other one asked.
+ */
+export function cacheKey(plan: RequestPlan, owner: string): string {
+  return sha256Hex(stableJson({ ...plan.identity, critics: plan.critics, owner }));
 }
 
 /** The critics a plan's breakers and flight cover (a debate's two sides may be one critic). */

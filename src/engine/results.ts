@@ -1,6 +1,5 @@
 /** Stored results served in pages: save a critique once, hand out pages by context id, offset or opaque cursor. */
 import { z } from 'zod';
-import { type Config, CRITIC_NAMES } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, newId } from '../infra/index.js';
 import {
@@ -11,6 +10,7 @@ import {
   type StateStore,
   type TextWindow,
 } from '../state/index.js';
+import { type Config, CRITIC_NAMES } from './config.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
 

@@ -1,9 +1,10 @@
 /** Typed requests and responses of the engine: what the MCP layer hands in and formats back out. */
-import type { CriticName, PriorityName } from '../config/index.js';
+
 import type { TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
 import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import type { CriticName, PriorityName } from './config.js';
 
 export type Models = Partial<Record<CriticName, string>>;
 

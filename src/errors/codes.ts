@@ -137,6 +137,97 @@ export const ERROR_CODES = {
     httpStatus: 503,
   },
   OVERLOADED: { message: 'The server is overloaded; retry later.', retryable: true, httpStatus: 503 },
+  // ---- HTTP service (serve --http)
+  UNAUTHENTICATED: {
+    message: 'This endpoint needs `Authorization: Bearer <token>` with a valid API key.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  INSUFFICIENT_SCOPE: {
+    message: 'The API key or token lacks the scope this call needs.',
+    retryable: false,
+    httpStatus: 403,
+  },
+  TOKEN_IN_QUERY: {
+    message: 'Tokens are accepted only in the Authorization header, never in the URL.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  HOST_NOT_ALLOWED: {
+    message: 'The Host header is not one this server answers (BRUTALIST_ALLOWED_HOSTS).',
+    retryable: false,
+    httpStatus: 403,
+  },
+  ORIGIN_NOT_ALLOWED: {
+    message: 'The Origin is not allowed (BRUTALIST_ALLOWED_ORIGINS).',
+    retryable: false,
+    httpStatus: 403,
+  },
+  SESSION_NOT_FOUND: {
+    message:
+      'No such MCP session for this principal (it ended, expired or was never yours); initialize a new one.',
+    retryable: false,
+    httpStatus: 404,
+  },
+  SESSION_REQUIRED: {
+    message: 'This request needs the Mcp-Session-Id header of an initialized session.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  TOO_MANY_SESSIONS: {
+    message: 'Too many open MCP sessions; end one (DELETE /mcp) or wait for idle ones to expire.',
+    retryable: true,
+    httpStatus: 429,
+  },
+  JSON_INVALID: { message: 'The request body is not valid JSON.', retryable: false, httpStatus: 400 },
+  JSON_TOO_DEEP: {
+    message: 'The request body nests arrays or objects deeper than allowed.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  JSONRPC_INVALID: {
+    message: 'The request body is JSON but not a JSON-RPC 2.0 message (or batch of them).',
+    retryable: false,
+    httpStatus: 400,
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    message: 'POST /mcp takes `Content-Type: application/json`.',
+    retryable: false,
+    httpStatus: 415,
+  },
+  PROTOCOL_VERSION_UNSUPPORTED: {
+    message:
+      'This server does not speak the MCP-Protocol-Version the request names; initialize with a supported one.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  NOT_FOUND: { message: 'No such endpoint.', retryable: false, httpStatus: 404 },
+  METHOD_NOT_ALLOWED: {
+    message: 'This endpoint does not take that method.',
+    retryable: false,
+    httpStatus: 405,
+  },
+  // ---- HTTP guards (rate limits, OAuth resource-server mode)
+  TOO_MANY_REQUESTS: {
+    message: 'This client sent too many requests; retry after the Retry-After delay.',
+    retryable: true,
+    httpStatus: 429,
+  },
+  TOKEN_INVALID: {
+    message: 'The bearer token is malformed, not signed by a trusted key, or for another issuer or audience.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  TOKEN_EXPIRED: {
+    message: 'The bearer token has expired (or is not valid yet); get a new one.',
+    retryable: false,
+    httpStatus: 401,
+  },
+  JWKS_UNAVAILABLE: {
+    message: "The authorization server's signing keys could not be fetched; retry later.",
+    retryable: true,
+    httpStatus: 503,
+  },
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
   STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },

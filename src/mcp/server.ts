@@ -12,11 +12,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext } from '../engine/index.js';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
-import { currentRequest, type Logger, runInRequest } from '../observability/index.js';
+import { currentRequest, type Logger, observeToolCall, runInRequest } from '../observability/index.js';
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResult } from './format.js';
-import { buildTools, parseToolArgs, type ToolName } from './tools.js';
+import { parseToolArgs, type ToolName, toolsFor } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
 
@@ -79,14 +79,18 @@ export function createMcpServer(options: McpServerOptions): Server {
   };
 
   // The schemas advertise the configured text bounds, the ones the engine enforces.
-  const tools = buildTools(engine.config);
+  const tools = toolsFor(engine.config);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: Object.values(tools).map((t) => t.definition),
   }));
 
   // Each call runs in its own request context: its id is on every log line the call causes and in its errors.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    runInRequest(request.params.name.slice(0, 64), () => callTool(request, extra)),
+    runInRequest(request.params.name.slice(0, 64), () =>
+      observeToolCall({ principal: options.owner ?? 'local', domain: request.params.arguments?.domain }, () =>
+        callTool(request, extra),
+      ),
+    ),
   );
   const callTool = async (
     request: CallToolRequest,

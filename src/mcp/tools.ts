@@ -1,8 +1,8 @@
 /** Tool definitions: zod input schemas (compatible with the earlier tools), their JSON Schemas, and argument parsing. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../config/index.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
+import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../engine/config.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { resultOutputSchema } from './result-schema.js';
@@ -17,12 +17,12 @@ export interface ToolLimits {
 }
 
 const critic = z.enum(CRITIC_NAMES);
+/** One optional model per registered critic. */
+const modelShape = Object.fromEntries(
+  CRITIC_NAMES.map((name) => [name, z.string().min(1).max(128).optional()]),
+);
 const models = z
-  .object({
-    claude: z.string().min(1).max(128).optional(),
-    codex: z.string().min(1).max(128).optional(),
-    gemini: z.string().min(1).max(128).optional(),
-  })
+  .object(modelShape)
   .strict()
   .describe(
     'Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.',
@@ -128,7 +128,7 @@ const roastSchema = (limits: ToolLimits) =>
       clis: z
         .array(critic)
         .min(1)
-        .max(3)
+        .max(CRITIC_NAMES.length)
         .optional()
         .describe('Critics to run in parallel; default: one, the first available.'),
       models: models.optional(),
@@ -238,6 +238,21 @@ function define(
 const RESULT_SCHEMA = resultOutputSchema();
 
 /** The tools with schemas bounded by `limits`; the server builds them from its resolved config. */
+const built = new WeakMap<ToolLimits, ReturnType<typeof buildTools>>();
+
+/**
+ * The tools for these limits, built once per config: every session's server shares them (immutable schemas and
+ * definitions). Building them costs ~350 KB of heap, which per HTTP session was most of an idle session's memory.
+ */
+export function toolsFor(limits: ToolLimits): ReturnType<typeof buildTools> {
+  let tools = built.get(limits);
+  if (!tools) {
+    tools = buildTools(limits);
+    built.set(limits, tools);
+  }
+  return tools;
+}
+
 export function buildTools(limits: ToolLimits) {
   const roast = roastSchema(limits);
   const debate = debateSchema(limits);

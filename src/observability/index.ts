@@ -1,3 +1,12 @@
-/** Observability: the request context and the logger that subscribes to the core's diagnostics channels. */
+/** Observability: request context and events, the logger, Prometheus metrics and the SLO engine. */
 export * from './logger.js';
+export * from './metrics.js';
+export * from './metrics-server.js';
+export * from './observability.js';
 export * from './request-context.js';
+export * from './request-events.js';
+export * from './request-tracker.js';
+export * from './slo.js';
+export * from './slo-history.js';
+export * from './slo-report.js';
+export * from './slo-service.js';

@@ -20,6 +20,14 @@ export interface ProcessExitEvent {
 }
 export const exitChannel = diagnosticsChannel<ProcessExitEvent>('brutalist:process:exit');
 
+/** Published on a child's first stdout chunk, in the async context that spawned it (time to first byte). */
+export interface ProcessFirstOutputEvent {
+  readonly pid: number | undefined;
+}
+export const firstOutputChannel = diagnosticsChannel<ProcessFirstOutputEvent>(
+  'brutalist:process:first-output',
+);
+
 /** The channel names, for subscribers that use node:diagnostics_channel directly. */
 export const PROCESS_SPAWN_CHANNEL = spawnChannel.name;
 export const PROCESS_EXIT_CHANNEL = exitChannel.name;

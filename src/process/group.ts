@@ -1,5 +1,6 @@
 /** Process-group signalling and the registry of live runs that graceful shutdown drains. */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { stopSpawner } from './spawner.js';
 
 /**
  * Sends `signal` to every member of the process group led by `pid` (0 only probes).
@@ -129,6 +130,16 @@ export function groupHasLiveMembers(pgid: number): boolean {
   return !sawMember;
 }
 
+/**
+ * groupHasLiveMembers for a group whose members (but its leader, bwrap) live in a PID namespace whose init is
+ * `init` (from bwrap's --info-fd): the kernel has emptied (or is emptying: SIGKILL) the namespace once its init is
+ * dead or inside exit(), so one stat read answers instead of a /proc scan. Without `init`, the scan.
+ */
+export function sandboxHasLiveMembers(pgid: number, init: number | undefined): boolean {
+  if (init !== undefined && !isLiveMember(init, pgid)) return false;
+  return groupHasLiveMembers(pgid);
+}
+
 export interface LiveRun {
   /** Starts the SIGTERM → SIGKILL sequence with the given grace, classified as a cancellation. */
   shutdown(graceMs: number): void;
@@ -159,4 +170,6 @@ export async function killAllProcessGroups(graceMs: number): Promise<void> {
   const runs = [...live];
   for (const run of runs) run.shutdown(graceMs);
   await Promise.all(runs.map((run) => run.settled));
+  // Nothing is owed by the spawner any more; a run started later starts a new one.
+  stopSpawner();
 }

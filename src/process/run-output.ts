@@ -70,9 +70,9 @@ export class RunOutput {
   }
 }
 
-/** Publishes a run's result summary on the exit channel (nothing when no one listens). */
-export function publishExit(r: RunResult): void {
-  if (!exitChannel.hasSubscribers) return;
+/** Publishes a run's result summary on the exit channel (nothing when no one listens); returns the result. */
+export function publishExit(r: RunResult): RunResult {
+  if (!exitChannel.hasSubscribers) return r;
   const event: ProcessExitEvent = {
     pid: r.pid,
     exit: r.exit,
@@ -81,4 +81,18 @@ export function publishExit(r: RunResult): void {
     truncated: r.truncated,
   };
   exitChannel.publish(event);
+  return r;
+}
+
+/** The result of a run whose signal was aborted before it started: nothing was spawned. */
+export function cancelledBeforeStart(): RunResult {
+  return {
+    exit: { kind: 'cancelled' },
+    stdout: Buffer.alloc(0),
+    stdoutBytes: 0,
+    stderrTail: '',
+    truncated: false,
+    durationMs: 0,
+    pid: undefined,
+  };
 }

@@ -35,14 +35,15 @@ export type Killed = Extract<Escalation, { kind: 'killed' }>;
 /**
  * The phase of a run. Each phase owns the timers in its fields: leaving it clears them (the abort listener
  * belongs to 'running' the same way).
+ *   starting ──spawned──▶ running (same deadline);  starting ──deadline|abort|shutdown──▶ done (a late child is killed)
  *   starting ──spawned──▶ running ──deadline|stall|abort|shutdown|output cap──▶ stopping
  *   starting ──spawned, cwd outside root──▶ stopping (SIGKILL already sent)
  *   running|stopping ──leader exit──▶ draining ──pipes closed|last drain check──▶ awaiting-group | done
  *   awaiting-group ──group empty|SIGKILL──▶ done;  starting ──spawn failed──▶ done
  */
 export type RunState =
-  /** spawn() has not returned a pid yet. */
-  | { readonly kind: 'starting' }
+  /** The launcher has not answered yet; the deadline (armed for the whole run) is already running. */
+  | { readonly kind: 'starting'; readonly deadlineTimer?: TimerHandle }
   /** The leader runs and nothing asked it to stop; the deadline and the stall watchdog are armed. */
   | {
       readonly kind: 'running';
@@ -70,6 +71,8 @@ export type RunState =
 /** The timers a phase owns (not the escalation's kill timer, which outlives phases). */
 export function phaseTimers(state: RunState): TimerHandle[] {
   switch (state.kind) {
+    case 'starting':
+      return state.deadlineTimer === undefined ? [] : [state.deadlineTimer];
     case 'running':
       return [state.deadlineTimer, state.stallTimer];
     case 'draining':

@@ -1,15 +1,16 @@
 /** runProcess: the one place that spawns a child, in its own process group, bounded by deadline, stall, cap and abort. */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
-import { spawnChannel } from './diagnostics.js';
-import { groupHasLiveMembers, isLiveMember, registerRun, signalGroup } from './group.js';
-import { publishExit, RunOutput } from './run-output.js';
+import { firstOutputChannel, spawnChannel } from './diagnostics.js';
+import { registerRun, sandboxHasLiveMembers, signalGroup } from './group.js';
+import { destroyStdio, type Launched, launchSpecFor } from './launch.js';
+import { cancelledBeforeStart, publishExit, RunOutput } from './run-output.js';
 import {
   drainRounds,
   type Escalation,
   escalationOf,
   KILLED,
+  NO_ESCALATION,
   naturalExit,
   phaseTimers,
   type RunState,
@@ -18,37 +19,21 @@ import {
   type Terminating,
   UNKNOWN_EXIT,
 } from './run-state.js';
-import { bwrapArgs, infoChildPid } from './sandbox.js';
+import { infoChildPid } from './sandbox.js';
+import { defaultLaunch, SPAWNER_LOST } from './spawner.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
 import { checkChildCwd, type PinnedWorkdir, pinWorkdir } from './workdir.js';
 
 /** How often a run whose group was signalled checks whether the members are gone, before the SIGKILL. */
 const GROUP_POLL_MS = 25;
 
-/** The stdio slot the pinned working directory's descriptor is passed in to bwrap. */
-const WORKDIR_FD_SLOT = 3;
-/** The stdio slot bwrap writes its --info-fd JSON to (the PID of its init). */
-const INFO_FD_SLOT = 4;
 /** More than bwrap's info JSON ever takes; the rest is not read. */
 const MAX_INFO_CHARS = 1024;
 
 /** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
 export function runProcess(spec: RunSpec): Promise<RunResult> {
-  const clock = spec.clock ?? systemClock;
-  if (spec.signal?.aborted) {
-    const result: RunResult = {
-      exit: { kind: 'cancelled' },
-      stdout: Buffer.alloc(0),
-      stdoutBytes: 0,
-      stderrTail: '',
-      truncated: false,
-      durationMs: 0,
-      pid: undefined,
-    };
-    publishExit(result);
-    return Promise.resolve(result);
-  }
-  return new Promise((resolve) => new Run(spec, clock, resolve).start());
+  if (spec.signal?.aborted) return Promise.resolve(publishExit(cancelledBeforeStart()));
+  return new Promise((resolve) => new Run(spec, spec.clock ?? systemClock, resolve).start());
 }
 
 /**
@@ -60,8 +45,11 @@ class Run {
   private readonly startedAt: number;
   private readonly output: RunOutput;
   private state: RunState = { kind: 'starting' };
-  private child: ChildProcess | undefined;
+  private child: Launched | undefined;
   private pid: number | undefined;
+  /** The leader was reaped; with no output pipe left open, the output is done. */
+  private exited = false;
+  private openStreams = 0;
   /** The first kill trigger; it wins the classification. */
   private reason: ExitClass | undefined;
   /** How the leader ended on its own (code or signal). */
@@ -74,6 +62,7 @@ class Run {
   /** What bwrap wrote to --info-fd so far: it names the sandbox's init. */
   private sandboxInfo = '';
   private lastActivityAt: number;
+  private sawStdout = false;
   private unregister: (() => void) | undefined;
   private settle: () => void = () => {};
   private readonly settled = new Promise<void>((r) => {
@@ -103,89 +92,83 @@ class Run {
       }
       pinned = outcome;
     }
-    try {
-      this.spawn(pinned);
-    } finally {
-      // The child has its own copy of the descriptor (or chdir'd through it) once spawn returned.
-      pinned?.close();
-    }
+    this.launch(pinned);
   }
 
   /** Leaves the current phase (its timers are cleared, its abort listener removed) for `next`. */
   private enter(next: RunState): void {
     const prev = this.state;
     for (const timer of phaseTimers(prev)) this.clock.clearTimeout(timer);
-    if (prev.kind === 'running') this.spec.signal?.removeEventListener('abort', this.onAbort);
+    if (prev.kind === 'running' || prev.kind === 'starting')
+      this.spec.signal?.removeEventListener('abort', this.onAbort);
     this.state = next;
   }
 
-  private spawn(pinned: PinnedWorkdir | undefined): void {
+  /**
+   * Asks the launcher for the child. The deadline, the abort listener and the shutdown hook are armed first: a
+   * spawner that answers late (or never) cannot hold a run past them. The pinned directory stays open until the
+   * launcher has answered: the child enters it through its /proc path.
+   */
+  private launch(pinned: PinnedWorkdir | undefined): void {
     const { spec } = this;
-    let command = spec.command;
-    let args: readonly string[] = spec.args;
-    const stdio: Array<'pipe' | number> = ['pipe', 'pipe', 'pipe'];
     this.cwdPinned = pinned?.fd !== undefined;
-    if (spec.sandbox && pinned?.fd !== undefined) {
-      command = spec.sandbox.bwrap;
-      args = bwrapArgs(spec.sandbox, pinned.path, WORKDIR_FD_SLOT, spec.command, spec.args, INFO_FD_SLOT);
-      stdio[WORKDIR_FD_SLOT] = pinned.fd;
-      stdio[INFO_FD_SLOT] = 'pipe';
-      this.boundWorkdir = pinned.path;
-    }
-    let child: ChildProcess;
-    try {
-      // detached: the child calls setsid(), so it leads a new process group we can signal as a whole.
-      child = spawn(command, [...args], {
-        cwd: pinned?.spawnCwd ?? spec.cwd,
-        env: { ...spec.env },
-        shell: false,
-        detached: true,
-        stdio,
-        windowsHide: true,
-      });
-    } catch (err) {
-      this.failSpawn(err);
-      return;
-    }
-    this.child = child;
-    // Stream errors (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill) are expected
-    // outcomes of a child exiting early; the exit itself is what gets classified.
-    child.stdin?.on('error', () => {});
-    child.stdout?.on('error', () => {});
-    child.stderr?.on('error', () => {});
-    const info = child.stdio[INFO_FD_SLOT];
-    if (info) {
-      info.on('error', () => {});
-      info.on('data', (chunk: Buffer) => {
-        if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
-      });
-    }
-    // After a successful spawn, 'error' only reports failed kill()/send(), which we never call.
-    child.on('error', (err) => {
-      if (this.pid === undefined) this.failSpawn(err);
-    });
-    if (child.pid === undefined) return; // spawn failed; 'error' follows on the next tick
-
-    const pid = child.pid;
-    this.pid = pid;
+    const { launchSpec, boundWorkdir } = launchSpecFor(spec, pinned);
+    this.boundWorkdir = boundWorkdir;
+    this.state = { kind: 'starting', deadlineTimer: this.armDeadline() };
+    spec.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.unregister = registerRun({
       // A run already signalled has its own grace; one whose leader exited is only draining (killGraceMs bounds it).
       shutdown: (graceMs) => {
-        if (this.state.kind === 'running') this.trigger({ kind: 'cancelled' }, graceMs);
+        if (this.state.kind === 'running' || this.state.kind === 'starting')
+          this.trigger({ kind: 'cancelled' }, graceMs);
       },
       settled: this.settled,
+    });
+    (spec.launch ?? defaultLaunch)(launchSpec, {
+      spawned: (child) => {
+        pinned?.close();
+        this.onSpawned(child, pinned);
+      },
+      failed: (code) => {
+        pinned?.close();
+        this.onFailed(code);
+      },
+      exit: (code, signal) => this.onLeaderExit(code, signal),
+      lost: () => this.onLost(),
+    });
+  }
+
+  private onSpawned(child: Launched, pinned: PinnedWorkdir | undefined): void {
+    const { spec } = this;
+    const pid = child.pid;
+    // Stream errors (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill) are expected: the exit is classified.
+    child.stdin.on('error', () => {});
+    const streams = [child.stdout, child.stderr, ...(child.info ? [child.info] : [])];
+    for (const stream of streams) stream.on('error', () => {});
+    const s = this.state;
+    if (s.kind !== 'starting') {
+      // The run ended (deadline, abort, shutdown) before the launcher answered: the child never gets its prompt.
+      signalGroup(pid, 'SIGKILL');
+      destroyStdio(child);
+      return;
+    }
+    this.child = child;
+    this.pid = pid;
+    // A socket handed over by the spawner may have closed (empty, at EOF) before the last one arrived.
+    const open = streams.filter((stream) => !stream.closed);
+    this.openStreams = open.length;
+    for (const stream of open) stream.on('close', () => this.onStreamClosed());
+    child.info?.on('data', (chunk: Buffer) => {
+      if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
     });
     if (spawnChannel.hasSubscribers) {
       spawnChannel.publish({ pid, command: basename(spec.command), argCount: spec.args.length });
     }
-
-    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
       this.lastActivityAt = this.clock.now();
       this.output.pushStderr(chunk);
     });
-    child.on('exit', (code, signal) => this.onLeaderExit(code, signal));
-    child.on('close', () => this.finish());
 
     // The guarantee behind the pinning: the leader's cwd, as the kernel reports it, is inside the root. A miss
     // (the pinned directory was moved out of the root in between) is killed before it gets its prompt.
@@ -194,26 +177,62 @@ class Run {
       if (where === 'cwd_outside_root' || where === 'cwd_missing') {
         this.reason = { kind: where };
         signalGroup(pid, 'SIGKILL');
-        child.stdin?.destroy();
+        child.stdin.destroy();
         this.enter({ kind: 'stopping', escalation: KILLED });
         return;
       }
     }
 
-    if (spec.stdin !== undefined) child.stdin?.end(spec.stdin);
-    else child.stdin?.end();
-
-    this.enter({
+    if (spec.stdin !== undefined) child.stdin.end(spec.stdin);
+    else child.stdin.end();
+    this.state = {
       kind: 'running',
-      deadlineTimer: this.clock.setTimeout(() => this.trigger({ kind: 'timeout' }), spec.timeoutMs),
+      deadlineTimer: s.deadlineTimer ?? this.armDeadline(),
       stallTimer: this.clock.setTimeout(() => this.onStallTimer(), spec.stallTimeoutMs),
-    });
-    spec.signal?.addEventListener('abort', this.onAbort, { once: true });
+    };
+  }
+
+  private armDeadline(): TimerHandle {
+    return this.clock.setTimeout(() => this.trigger({ kind: 'timeout' }), this.spec.timeoutMs);
+  }
+
+  private onFailed(code: string): void {
+    if (this.state.kind !== 'starting') return;
+    this.spawnFailure = spawnFailureExit({ code }, this.cwdPinned, this.spec.cwd);
+    this.finish();
+  }
+
+  /** The spawner died before it reported how the leader ended: stop the whole group, report a spawn error. */
+  private onLost(): void {
+    const s = this.state;
+    if (s.kind === 'done' || this.pid === undefined) return;
+    this.spawnFailure = { kind: 'spawn_error', errno: SPAWNER_LOST };
+    signalGroup(this.pid, 'SIGKILL');
+    this.destroyStreams();
+    const escalation = escalationOf(s);
+    if (escalation.kind === 'terminating') this.clock.clearTimeout(escalation.killTimer);
+    this.complete(KILLED);
+  }
+
+  /** Node's 'close': the leader was reaped and every output pipe closed. */
+  private onStreamClosed(): void {
+    this.openStreams--;
+    if (this.exited && this.openStreams <= 0) this.finish();
+  }
+
+  private destroyStreams(): void {
+    if (this.child) destroyStdio(this.child);
   }
 
   private onStdout(chunk: Buffer): void {
     this.lastActivityAt = this.clock.now();
+    if (!this.sawStdout) this.firstStdout();
     if (this.output.pushStdout(chunk)) this.trigger({ kind: 'output_cap' });
+  }
+
+  private firstStdout(): void {
+    this.sawStdout = true;
+    if (firstOutputChannel.hasSubscribers) firstOutputChannel.publish({ pid: this.pid });
   }
 
   /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */
@@ -236,6 +255,12 @@ class Run {
    */
   private trigger(reason: ExitClass, graceMs = this.spec.killGraceMs): void {
     const s = this.state;
+    if (s.kind === 'starting') {
+      // Nothing to signal yet: the run ends now, and a child the launcher reports later is killed on arrival.
+      this.reason ??= reason;
+      this.complete(NO_ESCALATION);
+      return;
+    }
     const pid = this.pid;
     if (pid === undefined) return;
     switch (s.kind) {
@@ -273,26 +298,32 @@ class Run {
 
   private onLeaderExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.natural = naturalExit(code, signal);
+    this.exited = true;
     const s = this.state;
-    if (s.kind !== 'running' && s.kind !== 'stopping') return;
+    if (s.kind === 'running' || s.kind === 'stopping')
+      this.drain(s.kind === 'running' ? NO_ESCALATION : s.escalation);
+    // Node's 'close' order: the pipes may all have closed before the leader was reaped.
+    if (this.openStreams <= 0) this.finish();
+  }
+
+  private drain(escalation: Escalation): void {
     // Grandchildren left running in the group must not outlive the run. Under bwrap they live in its PID
     // namespace, which the kernel empties when bwrap's init exits right after the critic; the init itself may
     // still be exiting now, so finish() looks once the pipes it holds have closed. Zombies never count: in a
     // container whose PID 1 never reaps, that init stays a zombie in the group after every sandboxed run.
-    let escalation = escalationOf(s);
-    if (this.boundWorkdir === undefined) escalation = this.stopLiveMembers(escalation);
-    this.enter({ kind: 'draining', escalation, round: 0, drainTimer: this.armDrain() });
+    const next = this.boundWorkdir === undefined ? this.stopLiveMembers(escalation) : escalation;
+    this.enter({ kind: 'draining', escalation: next, round: 0, drainTimer: this.armDrain() });
   }
 
   /** SIGTERMs the group (then SIGKILL after killGraceMs) if a member other than a zombie is still running. */
   private stopLiveMembers(escalation: Escalation): Escalation {
-    if (this.pid === undefined || escalation.kind !== 'none') return escalation;
-    // Under bwrap every other member lives in its PID namespace, which the kernel has emptied (or is emptying:
-    // SIGKILL) once the namespace's init is dead or inside exit(): one stat read then, instead of a /proc scan.
-    const init = infoChildPid(this.sandboxInfo);
-    if (init !== undefined && !isLiveMember(init, this.pid)) return escalation;
-    if (!groupHasLiveMembers(this.pid)) return escalation;
+    if (this.pid === undefined || escalation.kind !== 'none' || !this.liveMembers(this.pid))
+      return escalation;
     return this.terminate(this.pid, this.spec.killGraceMs);
+  }
+
+  private liveMembers(pid: number): boolean {
+    return sandboxHasLiveMembers(pid, infoChildPid(this.sandboxInfo));
   }
 
   private armDrain(): TimerHandle {
@@ -308,7 +339,7 @@ class Run {
   private onDrainTimer(): void {
     const s = this.state;
     if (s.kind !== 'draining') return;
-    const holder = this.pid !== undefined && groupHasLiveMembers(this.pid);
+    const holder = this.pid !== undefined && this.liveMembers(this.pid);
     if (!holder && s.round + 1 < drainRounds(this.spec.killGraceMs)) {
       this.state = { ...s, round: s.round + 1, drainTimer: this.armDrain() }; // same phase, next check
       return;
@@ -318,16 +349,7 @@ class Run {
       if (s.escalation.kind === 'terminating') this.clock.clearTimeout(s.escalation.killTimer);
       this.state = { ...s, escalation: KILLED };
     }
-    this.child?.stdout?.destroy();
-    this.child?.stderr?.destroy();
-    this.finish();
-  }
-
-  private failSpawn(err: unknown): void {
-    this.spawnFailure = spawnFailureExit(err, this.cwdPinned, this.spec.cwd);
-    this.child?.stdin?.destroy();
-    this.child?.stdout?.destroy();
-    this.child?.stderr?.destroy();
+    this.destroyStreams();
     this.finish();
   }
 
@@ -344,7 +366,7 @@ class Run {
 
   /** Members that were sent SIGTERM and still run are polled until they are gone or the SIGKILL goes out. */
   private awaitGroup(escalation: Escalation): void {
-    if (this.pid !== undefined && escalation.kind === 'terminating' && groupHasLiveMembers(this.pid)) {
+    if (this.pid !== undefined && escalation.kind === 'terminating' && this.liveMembers(this.pid)) {
       const pollMs = Math.min(GROUP_POLL_MS, this.spec.killGraceMs);
       this.enter({
         kind: 'awaiting-group',

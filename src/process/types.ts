@@ -1,5 +1,6 @@
 /** Types of the subprocess runner: what to run, with which bounds, and how it ended. */
 import type { Clock } from '../infra/index.js';
+import type { Launcher } from './launch.js';
 import type { SandboxPlan } from './sandbox.js';
 
 export interface RunSpec {
@@ -45,6 +46,8 @@ export interface RunSpec {
    */
   readonly stdoutSink?: StdoutSink;
   readonly clock?: Clock;
+  /** How the child is started; default: the spawner process (config `spawner`), else a fork of this process. */
+  readonly launch?: Launcher;
 }
 
 export interface StdoutSink {

@@ -5,7 +5,7 @@
  */
 import { BrutalistError, type ErrorData } from '../errors/index.js';
 import type { Clock, TimerHandle } from '../infra/index.js';
-import { type AdmissionRejectEvent, admissionRejectChannel } from './events.js';
+import { type AdmissionRejectEvent, admissionDepthChannel, admissionRejectChannel } from './events.js';
 
 export interface AdmissionLimits {
   readonly maxConcurrent: number;
@@ -117,13 +117,20 @@ export class AdmissionQueue {
       this.levels[req.priority]!.add(waiter);
       this.queued++;
       bump(this.queuedByCaller, req.caller, 1);
-      const waitMs = Math.min(this.limits.queueTimeoutMs, req.deadlineAt - this.clock.now());
-      waiter.timer = this.clock.setTimeout(() => {
-        waiter.timer = undefined;
-        if (!this.remove(waiter)) return;
-        const expired = this.clock.now() >= req.deadlineAt;
-        this.settleRejected(waiter, expired ? this.deadlineError(req) : this.full(req, 'timeout'));
-      }, waitMs);
+      this.publishDepth(req.priority);
+      const untilDeadline = req.deadlineAt - this.clock.now();
+      // Which bound ends the wait is decided now: a timer can fire a little before the clock reaches the deadline
+      // (libuv schedules from its cached loop time), and that must still be the deadline, not the queue timeout.
+      const deadlineFirst = untilDeadline <= this.limits.queueTimeoutMs;
+      waiter.timer = this.clock.setTimeout(
+        () => {
+          waiter.timer = undefined;
+          if (!this.remove(waiter)) return;
+          const expired = deadlineFirst || this.clock.now() >= req.deadlineAt;
+          this.settleRejected(waiter, expired ? this.deadlineError(req) : this.full(req, 'timeout'));
+        },
+        deadlineFirst ? untilDeadline : this.limits.queueTimeoutMs,
+      );
       if (req.signal) {
         const signal = req.signal;
         waiter.onAbort = () => {
@@ -221,6 +228,7 @@ export class AdmissionQueue {
     this.running++;
     bump(this.runningByKey, req.key, 1);
     bump(this.runningByCaller, req.caller, 1);
+    this.publishDepth(req.priority);
     const startedAt = this.clock.now();
     let released = false;
     return {
@@ -230,6 +238,7 @@ export class AdmissionQueue {
         this.running--;
         bump(this.runningByKey, req.key, -1);
         bump(this.runningByCaller, req.caller, -1);
+        this.publishDepth(req.priority);
         const held = this.clock.now() - startedAt;
         const avg = this.holdMsByKey.get(req.key);
         this.holdMsByKey.set(req.key, avg === undefined ? held : avg + EWMA_ALPHA * (held - avg));
@@ -278,6 +287,7 @@ export class AdmissionQueue {
     if (!this.levels[waiter.request.priority]!.delete(waiter)) return false;
     this.queued--;
     bump(this.queuedByCaller, waiter.request.caller, -1);
+    this.publishDepth(waiter.request.priority);
     this.notifyPositions(waiter.request.key);
     return true;
   }
@@ -345,6 +355,18 @@ export class AdmissionQueue {
             ? 'No critic slot became free within the queue timeout; retry later.'
             : undefined;
     return new BrutalistError('QUEUE_FULL', message, { data });
+  }
+
+  private publishDepth(priority: number): void {
+    if (!admissionDepthChannel.hasSubscribers) return;
+    const { running, limits } = this;
+    const queuedAtPriority = this.levels[priority]?.size ?? 0;
+    admissionDepthChannel.publish({
+      priority,
+      queuedAtPriority,
+      running,
+      maxConcurrent: limits.maxConcurrent,
+    });
   }
 
   private publish(req: AdmissionRequest, reason: AdmissionRejectEvent['reason']): void {

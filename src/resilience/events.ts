@@ -21,6 +21,26 @@ export interface AdmissionRejectEvent {
 }
 export const admissionRejectChannel = diagnosticsChannel<AdmissionRejectEvent>('brutalist:admission:reject');
 
+/** Published whenever the admission queue's depth at a priority level or its running count changes. */
+export interface AdmissionDepthEvent {
+  readonly priority: number;
+  /** Waiters at this priority level now. */
+  readonly queuedAtPriority: number;
+  readonly running: number;
+  readonly maxConcurrent: number;
+}
+export const admissionDepthChannel = diagnosticsChannel<AdmissionDepthEvent>('brutalist:admission:depth');
+
+/** Published when a failed attempt is retried (after its backoff is granted, before the sleep). */
+export interface RetryEvent {
+  readonly key: string;
+  readonly code: string;
+  /** The attempt about to run (2 for the first retry). */
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+export const retryChannel = diagnosticsChannel<RetryEvent>('brutalist:retry');
+
 /** Published when the load shedder refuses a request. */
 export interface ShedEvent {
   readonly priority: number;

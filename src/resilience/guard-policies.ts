@@ -3,6 +3,7 @@ import { BrutalistError, toBrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
 import type { AdmissionQueue } from './admission.js';
 import type { CircuitBreaker } from './breaker.js';
+import { retryChannel } from './events.js';
 import { outcomeOf } from './outcome.js';
 import { isTransient, type RetryBudget } from './retry.js';
 import type { LoadShedder } from './shedder.js';
@@ -169,6 +170,8 @@ export function retryPolicy(options: RetryPolicyOptions): Policy {
         }
         const delayMs = backoff.next();
         if (clock.now() + delayMs >= first.deadlineAt || !budget.tryRetry()) throw error;
+        if (retryChannel.hasSubscribers)
+          retryChannel.publish({ key: first.key, code: error.code, attempt: n + 1, delayMs });
         await options.sleep(delayMs, first.signal);
       }
     },

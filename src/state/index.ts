@@ -2,6 +2,7 @@
 
 export * from './cache-front.js';
 export * from './degrading.js';
+export * from './diagnostics.js';
 export * from './factory.js';
 export * from './forwarding.js';
 export * from './memory.js';

@@ -15,8 +15,6 @@ export const MIN_PAGE_CHARS = 2;
 /** A page ends after the last newline found in its final tenth, so markdown lines stay whole. */
 export const NEWLINE_WINDOW_FRACTION = 0.1;
 
-const NEWLINE = 0x0a;
-
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
@@ -30,6 +28,13 @@ export interface TextWindow {
   readonly text: string;
   readonly from: number;
   readonly totalChars: number;
+  /**
+   * `text` as consecutive flat strings, when a store built it from pieces (each under V8's large-object size).
+   * Paging then reads and slices these, and the page stays a concatenation of slices: reading one character of
+   * a concatenated `text` would copy all of it into one new large string first (a copy JSON serialization makes
+   * again anyway).
+   */
+  readonly pieces?: readonly string[];
 }
 
 /** The window pageOfWindow needs for the page at `offset`: one unit each side, to see pairs and the page end. */
@@ -37,14 +42,57 @@ export function pageWindow(offset: number, limit: number): { from: number; to: n
   return { from: Math.max(0, offset - 1), to: offset + limit + 1 };
 }
 
-/** The code unit at absolute index `i` (NaN outside the window, which pageWindow makes wide enough). */
-function codeAt(w: TextWindow, i: number): number {
-  return w.text.charCodeAt(i - w.from);
+/** Code units of a window by absolute index, read from its pieces (or its text) without flattening it. */
+class WindowReader {
+  private readonly pieces: readonly string[];
+  private readonly starts: number[] = [];
+
+  constructor(w: TextWindow) {
+    this.pieces = w.pieces ?? [w.text];
+    let start = w.from;
+    for (const piece of this.pieces) {
+      this.starts.push(start);
+      start += piece.length;
+    }
+  }
+
+  /** The code unit at absolute index `i` (NaN outside the window, which pageWindow makes wide enough). */
+  codeAt(i: number): number {
+    for (let p = this.pieces.length - 1; p >= 0; p--) {
+      const start = this.starts[p]!;
+      if (i >= start) return this.pieces[p]!.charCodeAt(i - start);
+    }
+    return Number.NaN;
+  }
+
+  /** Absolute index of the last newline in [stop, end), or -1. */
+  lastNewline(stop: number, end: number): number {
+    for (let p = this.pieces.length - 1; p >= 0; p--) {
+      const start = this.starts[p]!;
+      if (start >= end) continue;
+      const found = this.pieces[p]!.lastIndexOf('\n', end - 1 - start);
+      if (found >= 0) return start + found >= stop ? start + found : -1;
+      if (start <= stop) return -1;
+    }
+    return -1;
+  }
+
+  /** Absolute [a, b) as a concatenation of slices of the pieces. */
+  slice(a: number, b: number): string {
+    let out = '';
+    for (let p = 0; p < this.pieces.length; p++) {
+      const piece = this.pieces[p]!;
+      const start = this.starts[p]!;
+      if (start + piece.length <= a || start >= b) continue;
+      out += piece.slice(Math.max(0, a - start), Math.min(piece.length, b - start));
+    }
+    return out;
+  }
 }
 
 /** True when index `i` falls between the two halves of a surrogate pair. */
-function splitsPair(w: TextWindow, i: number): boolean {
-  return i > 0 && i < w.totalChars && isHighSurrogate(codeAt(w, i - 1)) && isLowSurrogate(codeAt(w, i));
+function splitsPair(r: WindowReader, i: number, totalChars: number): boolean {
+  return i > 0 && i < totalChars && isHighSurrogate(r.codeAt(i - 1)) && isLowSurrogate(r.codeAt(i));
 }
 
 /**
@@ -73,14 +121,15 @@ export function pageOfWindow(w: TextWindow, offset: number, limit: number): Page
       data: { offset, totalChars },
     });
   }
-  const start = splitsPair(w, offset) ? offset - 1 : offset;
+  const r = new WindowReader(w);
+  const start = splitsPair(r, offset, totalChars) ? offset - 1 : offset;
   let end = Math.min(start + limit, totalChars);
   if (end < totalChars) {
-    if (splitsPair(w, end)) end -= 1;
-    end = preferLineEnd(w, start, end, limit);
+    if (splitsPair(r, end, totalChars)) end -= 1;
+    end = preferLineEnd(r, start, end, limit);
   }
   return {
-    text: w.text.slice(start - w.from, end - w.from),
+    text: r.slice(start, end),
     offset: start,
     nextOffset: end < totalChars ? end : null,
     totalChars,
@@ -88,13 +137,10 @@ export function pageOfWindow(w: TextWindow, offset: number, limit: number): Page
 }
 
 /** Moves `end` to just after the last newline in the page's final tenth; breaking there never splits a pair. */
-function preferLineEnd(w: TextWindow, start: number, end: number, limit: number): number {
+function preferLineEnd(r: WindowReader, start: number, end: number, limit: number): number {
   const window = Math.max(1, Math.floor(limit * NEWLINE_WINDOW_FRACTION));
-  const stop = Math.max(start, end - window);
-  for (let i = end - 1; i >= stop; i--) {
-    if (codeAt(w, i) === NEWLINE) return i + 1;
-  }
-  return end;
+  const newline = r.lastNewline(Math.max(start, end - window), end);
+  return newline >= 0 ? newline + 1 : end;
 }
 
 /** A rough token count for a length in characters (about four characters per token for English and code). */

@@ -3,7 +3,7 @@ import { BrutalistError } from '../errors/index.js';
 import { type Clock, newToken, systemClock } from '../infra/index.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import { RedisConnection, reply } from './redis-connection.js';
-import { resultPart, type StoredResultHead, splitResult, wholeResult } from './result-chunks.js';
+import { resultPart, type StoredResultHead, splitResult, utf16Pieces, wholeResult } from './result-chunks.js';
 import type {
   BackendStateStore,
   CacheEntry,
@@ -138,7 +138,8 @@ export class RedisStateStore extends KeyValueStateStore implements BackendStateS
       head &&
       resultPart(head, window.from, window.to, (start, end, totalChars) => {
         if (reply<number>(replies, 1) !== 2 * totalChars) return undefined; // the text key is gone (evicted on its own)
-        return end > start ? (reply<Buffer>(replies, 2)?.toString('utf16le') ?? '') : '';
+        const bytes = end > start ? reply<Buffer>(replies, 2) : undefined;
+        return bytes ? utf16Pieces(bytes) : [];
       })
     );
   }

@@ -22,8 +22,8 @@ function isLowSurrogate(code: number): boolean {
 }
 
 /**
- * Cuts `text` into chunks of at most `size` code units, never between the halves of a surrogate pair: a store
- * that keeps text as UTF-8 (SQLite) would turn a split half into U+FFFD.
+ * Cuts `text` into chunks of at most `size` code units, never between the halves of a surrogate pair, so each chunk
+ * is valid text on its own (schema version 3 kept chunks as UTF-8, where a split half became U+FFFD).
  */
 export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): TextChunk[] {
   const chunks: TextChunk[] = [];
@@ -43,19 +43,84 @@ export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): Te
   return chunks;
 }
 
+/** Bytes per code unit of a stored chunk: 1 when every unit is Latin-1 (<= 0xFF), else 2 (UTF-16LE). */
+export type ChunkWidth = 1 | 2;
+
+/** Any code unit above Latin-1 (no `u` flag: surrogate halves are matched as the units they are). */
+const ABOVE_LATIN1 = /[\u0100-\uffff]/;
+
 /**
- * Code units [from, to) of the whole text, given the consecutive chunks that cover that range (others are skipped).
- * `from` and `to` must already be clamped to the text; a missing chunk gives a shorter string (callers check).
+ * A chunk's bytes as SQLite keeps them: fixed width per code unit, so a window is a byte range (cut by SQL) and
+ * decoding it is a copy, not a UTF-8 decode. Latin-1 keeps ASCII critiques at one byte per character.
  */
-export function joinWindow(chunks: readonly TextChunk[], from: number, to: number): string {
-  // Slices of each chunk, concatenated: V8 keeps these as views until the page is serialized, so a window
-  // allocates no copy of its chunks here (fewer young-generation collections per page).
-  let out = '';
-  for (const chunk of chunks) {
-    const end = chunk.start + chunk.text.length;
-    if (end <= from || chunk.start >= to) continue;
-    out += chunk.text.slice(Math.max(0, from - chunk.start), Math.min(chunk.text.length, to - chunk.start));
+export function encodeChunk(text: string): { readonly width: ChunkWidth; readonly bytes: Buffer } {
+  const width: ChunkWidth = ABOVE_LATIN1.test(text) ? 2 : 1;
+  return { width, bytes: Buffer.from(text, width === 1 ? 'latin1' : 'utf16le') };
+}
+
+/** A result chunk as SQLite stores it: where it starts, and its bytes at one or two per code unit. */
+export interface EncodedChunk {
+  readonly start: number;
+  readonly width: ChunkWidth;
+  readonly bytes: Buffer;
+}
+
+/** The text in chunks (splitChunks), each encoded (encodeChunk). */
+export function encodeChunks(text: string): EncodedChunk[] {
+  return splitChunks(text).map((c) => ({ start: c.start, ...encodeChunk(c.text) }));
+}
+
+/**
+ * A stored chunk as a read returns it: with a width, its bytes for the units it holds inside the window (cut by
+ * SQL); without one (written by schema version 3), its whole text, cut here.
+ */
+export interface StoredPiece {
+  /** Where the chunk starts in the whole text, in UTF-16 code units. */
+  readonly start: number;
+  readonly width: number | null;
+  readonly part: Buffer | string;
+}
+
+function decodeBytes(bytes: Buffer, width: number | null): string | undefined {
+  if (width === 1) return bytes.toString('latin1');
+  return width === 2 ? bytes.toString('utf16le') : undefined;
+}
+
+/**
+ * Code units [from, to) of the whole text from the pieces that cover it, in order (see StoredPiece), as one string
+ * per piece: each at most a chunk (64 KiB as UTF-16), so none is a V8 large object, and the caller can page them
+ * without joining them (TextWindow.pieces). A damaged piece gives undefined; a missing one a shorter total, which
+ * callers check.
+ */
+export function decodePieces(pieces: readonly StoredPiece[], from: number, to: number): string[] | undefined {
+  const out: string[] = [];
+  for (const { start, width, part } of pieces) {
+    const text =
+      typeof part === 'string'
+        ? width === null // written by version 3: the whole chunk as UTF-8 text
+          ? part.slice(Math.max(0, from - start), Math.max(0, to - start))
+          : undefined
+        : decodeBytes(part, width);
+    if (text === undefined) return undefined;
+    out.push(text);
   }
+  return out;
+}
+
+/** UTF-16LE bytes (a Redis text window) as strings of at most RESULT_CHUNK_CHARS code units (see decodePieces). */
+export function utf16Pieces(bytes: Buffer): string[] {
+  const out: string[] = [];
+  const step = 2 * RESULT_CHUNK_CHARS;
+  for (let at = 0; at < bytes.length; at += step) {
+    out.push(bytes.toString('utf16le', at, Math.min(bytes.length, at + step)));
+  }
+  return out;
+}
+
+/** The pieces as one string: a concatenation V8 keeps unflattened until something reads it. */
+export function joinPieces(pieces: readonly string[]): string {
+  let out = '';
+  for (const piece of pieces) out += piece;
   return out;
 }
 
@@ -102,20 +167,20 @@ export function wholeResult(
 
 /**
  * Part [from, to) of a result from its head, reading code units [from, to) of the text (clamped) with
- * `readWindow`. A window that does not come back whole reads as no result, never as a short page.
+ * `readWindow`, in pieces. A window that does not come back whole reads as no result, never as a short page.
  */
 export function resultPart(
   head: StoredResultHead,
   from: number,
   to: number,
-  readWindow: (from: number, to: number, totalChars: number) => string | undefined,
+  readWindow: (from: number, to: number, totalChars: number) => readonly string[] | undefined,
 ): StoredResultPart | null {
   const { text, totalChars, ...rest } = head;
   if (typeof text === 'string') return partOf({ ...rest, text }, from, to); // stored whole by an earlier version
   if (typeof totalChars !== 'number') return null;
   const w = clampWindow(totalChars, from, to);
-  const part = readWindow(w.from, w.to, totalChars);
-  return part !== undefined && part.length === w.to - w.from
-    ? { ...rest, totalChars, from: w.from, text: part }
-    : null;
+  const pieces = readWindow(w.from, w.to, totalChars);
+  if (pieces === undefined) return null;
+  const part = joinPieces(pieces);
+  return part.length === w.to - w.from ? { ...rest, totalChars, from: w.from, text: part, pieces } : null;
 }

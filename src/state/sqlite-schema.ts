@@ -50,6 +50,24 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER entries_del_result AFTER DELETE ON entries WHEN OLD.ns = 'result' BEGIN
      DELETE FROM result_chunks WHERE key = OLD.key;
    END;`,
+  // 4: the LRU order moves to its own small table, so marking a read rewrites a few bytes, not the entry's row (whose
+  // value can be megabytes); the order carries over through the covering index it replaces, and entries.used_seq is
+  // no longer read (dropping a column would rewrite the table). Chunks gain `width`: 1 (Latin-1 bytes) or 2 (UTF-16LE
+  // bytes) per code unit, so a window is cut in SQL and decoded by a copy; rows from version 3 keep width NULL and
+  // their UTF-8 text, and stay readable.
+  `CREATE TABLE entry_use (
+     ns TEXT NOT NULL,
+     key TEXT NOT NULL,
+     used_seq INTEGER NOT NULL,
+     PRIMARY KEY (ns, key)
+   ) WITHOUT ROWID;
+   INSERT INTO entry_use (ns, key, used_seq) SELECT ns, key, used_seq FROM entries INDEXED BY entries_used;
+   CREATE INDEX entry_use_seq ON entry_use (used_seq);
+   DROP INDEX entries_used;
+   CREATE TRIGGER entries_del_use AFTER DELETE ON entries BEGIN
+     DELETE FROM entry_use WHERE ns = OLD.ns AND key = OLD.key;
+   END;
+   ALTER TABLE result_chunks ADD COLUMN width INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

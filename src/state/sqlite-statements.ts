@@ -13,13 +13,15 @@ const SQL = {
   get: 'SELECT value, expires_at FROM entries WHERE ns = ? AND key = ?',
   del: 'DELETE FROM entries WHERE ns = ? AND key = ?',
   delExpired: 'DELETE FROM entries WHERE ns = ? AND key = ? AND expires_at <= ?',
+  // The LRU order lives in entry_use (schema 4): a read's mark updates that small row, never the entry's value.
   touch:
-    'UPDATE entries SET used_seq = (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entries) WHERE ns = ? AND key = ?',
-  insert: `INSERT INTO entries (ns, key, value, bytes, expires_at, used_seq)
-     VALUES (?, ?, ?, ?, ?, (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entries))`,
+    'UPDATE entry_use SET used_seq = (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entry_use) WHERE ns = ? AND key = ?',
+  insert: 'INSERT INTO entries (ns, key, value, bytes, expires_at, used_seq) VALUES (?, ?, ?, ?, ?, 0)',
+  insertUse: `INSERT INTO entry_use (ns, key, used_seq)
+     VALUES (?, ?, (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entry_use))`,
   totals: 'SELECT entries, bytes FROM totals WHERE id = 1',
   evictOldest:
-    'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entries ORDER BY used_seq LIMIT 1)',
+    'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entry_use ORDER BY used_seq LIMIT 1)',
   sweepEntries:
     'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entries WHERE expires_at <= ? LIMIT ?)',
   sweepLocks: 'DELETE FROM locks WHERE key IN (SELECT key FROM locks WHERE expires_at <= ? LIMIT ?)',
@@ -40,11 +42,14 @@ const SQL = {
        expires_at = CASE WHEN counters.expires_at > @now THEN counters.expires_at ELSE @expiresAt END
      RETURNING value`,
   getSetting: 'SELECT value FROM settings WHERE name = ?',
-  putChunk: 'INSERT INTO result_chunks (key, start, text) VALUES (?, ?, ?)',
-  allChunks: 'SELECT start, text FROM result_chunks WHERE key = ? ORDER BY start',
+  putChunk: 'INSERT INTO result_chunks (key, start, text, width) VALUES (?, ?, ?, ?)',
+  allChunks: 'SELECT start, width, text AS part FROM result_chunks WHERE key = ? ORDER BY start',
   // Chunks are at most RESULT_CHUNK_CHARS long, so every one overlapping [from, to) starts in (from - that, to).
-  chunksBetween:
-    'SELECT start, text FROM result_chunks WHERE key = ? AND start > ? AND start < ? ORDER BY start',
+  // A chunk with a width is cut to the window here (substr counts bytes in a BLOB); a version 3 chunk (UTF-8 TEXT,
+  // where substr would count code points) comes whole and is cut by the caller.
+  chunksBetween: `SELECT start, width, CASE WHEN width IS NULL THEN text
+       ELSE substr(text, width * max(@from - start, 0) + 1, width * (@to - max(@from, start))) END AS part
+     FROM result_chunks WHERE key = @key AND start > @from - @chunkChars AND start < @to ORDER BY start`,
   putSettingIfMissing: 'INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)',
 };
 

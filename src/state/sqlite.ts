@@ -6,13 +6,15 @@ import { type Clock, newToken } from '../infra/index.js';
 import { tightenDatabaseFiles } from './file-modes.js';
 import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import {
-  joinWindow,
+  decodePieces,
+  type EncodedChunk,
+  encodeChunks,
+  joinPieces,
   RESULT_CHUNK_CHARS,
   resultPart,
+  type StoredPiece,
   type StoredResultHead,
-  splitChunks,
   splitResult,
-  type TextChunk,
   wholeResult,
 } from './result-chunks.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
@@ -117,23 +119,24 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
   /** Transactions built once (better-sqlite3 wraps a function per call to transaction()). */
   private transactions() {
     const putResult = this.db.transaction(
-      (key: string, json: string, bytes: number, expiresAt: number, chunks: readonly TextChunk[]) => {
+      (key: string, json: string, bytes: number, expiresAt: number, chunks: readonly EncodedChunk[]) => {
         this.insert('result', key, json, bytes, expiresAt);
-        for (const chunk of chunks) this.q.putChunk.run(key, chunk.start, chunk.text);
+        for (const c of chunks) this.q.putChunk.run(key, c.start, c.bytes, c.width);
       },
     );
     const readResult = this.db.transaction((key: string): StoredResult | null => {
       const head = this.readEntry<StoredResultHead>('result', key);
-      return head && wholeResult(head, (total) => joinWindow(this.chunks(key), 0, total));
+      return (
+        head &&
+        wholeResult(head, (total) => {
+          const pieces = decodePieces(this.q.allChunks.all(key) as StoredPiece[], 0, total);
+          return pieces && joinPieces(pieces);
+        })
+      );
     });
     const readPart = this.db.transaction((key: string, from: number, to: number): StoredResultPart | null => {
       const head = this.readEntry<StoredResultHead>('result', key);
-      return (
-        head &&
-        resultPart(head, from, to, (start, end) =>
-          start === end ? '' : joinWindow(this.chunks(key, start, end), start, end),
-        )
-      );
+      return head && resultPart(head, from, to, (start, end) => this.window(key, start, end));
     });
     const flushTouches = this.db.transaction(() => this.writeTouches());
     return { putResult, readResult, readPart, flushTouches };
@@ -169,9 +172,9 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     const ttl = checkTtl(ttlMs);
     const { head, text } = splitResult(result);
     const json = encodeValue(head, this.maxValueDepth);
-    const chunks = splitChunks(text);
-    const bytes =
-      rowBytes('result', key, json) + Buffer.byteLength(text) + chunks.length * SQLITE_ROW_OVERHEAD_BYTES;
+    const chunks = encodeChunks(text);
+    let bytes = rowBytes('result', key, json);
+    for (const c of chunks) bytes += c.bytes.length + SQLITE_ROW_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) {
       throw new BrutalistError('STATE_VALUE_TOO_LARGE', 'The result is too large to store for paging.', {
         data: { maxBytes: this.maxBytes },
@@ -296,11 +299,16 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     this.db.close();
   }
 
-  /** A result's text chunks, all of them or those overlapping [from, to). */
-  private chunks(key: string, from?: number, to?: number): TextChunk[] {
-    if (from === undefined || to === undefined) return this.q.allChunks.all(key) as TextChunk[];
-    // Chunks are at most RESULT_CHUNK_CHARS long: every one overlapping [from, to) starts in (from - that, to).
-    return this.q.chunksBetween.all(key, from - RESULT_CHUNK_CHARS, to) as TextChunk[];
+  /** Code units [from, to) of a result's text (clamped), one string per chunk that overlaps them. */
+  private window(key: string, from: number, to: number): string[] | undefined {
+    if (from === to) return [];
+    const pieces = this.q.chunksBetween.all({
+      key,
+      from,
+      to,
+      chunkChars: RESULT_CHUNK_CHARS,
+    }) as StoredPiece[];
+    return decodePieces(pieces, from, to);
   }
 
   /** Runs a statement, mapping SQLite failures to BrutalistErrors (see runSqlite). */
@@ -375,6 +383,7 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
       this.evictions++;
     }
     this.q.insert.run(ns, key, json, bytes, expiresAt);
+    this.q.insertUse.run(ns, key);
     this.checkpointer.wrote(bytes);
   }
 }

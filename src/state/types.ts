@@ -45,6 +45,8 @@ export interface StoredResultPart {
   readonly from: number;
   /** The whole text's `slice(from, to)`, with `to` clamped to [from, totalChars]; may split a surrogate pair. */
   readonly text: string;
+  /** `text` as the consecutive strings the store read it in, when it did (see TextWindow.pieces). */
+  readonly pieces?: readonly string[];
 }
 
 export interface ConversationTurn {

@@ -3,7 +3,9 @@
  * both leave through the sink at most at the configured rates, coalesced per window, one send in flight at a time
  * (so a client that stops reading holds back this stream's notifications, never its memory).
  */
+
 import type { Clock, TimerHandle } from '../infra/index.js';
+import { streamDropChannel } from './diagnostics.js';
 import { RingBuffer } from './ring-buffer.js';
 import { TokenBucket } from './token-bucket.js';
 import type { LogEntry, LogLevel, StreamEvent, StreamingConfig, StreamSink } from './types.js';
@@ -136,6 +138,7 @@ export class RequestStream {
     const lost = this.logs.takeDropped();
     this.droppedTotal += lost;
     this.droppedUnreported += lost;
+    if (lost > 0 && streamDropChannel.hasSubscribers) streamDropChannel.publish({ dropped: lost });
   }
 
   private pending(): boolean {

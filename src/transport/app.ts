@@ -1,12 +1,12 @@
 /** The composition root: builds the store, critic availability, engine and MCP server from one Config. */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Config } from '../config/index.js';
 import { CriticAvailability, CriticLogins } from '../critics/index.js';
+import type { Config } from '../engine/config.js';
 import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
-import { type Logger, subscribeDiagnostics } from '../observability/index.js';
-import { killAllProcessGroups } from '../process/index.js';
+import { type Logger, type Observability, subscribeDiagnostics } from '../observability/index.js';
+import { configureSpawner, killAllProcessGroups } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { StreamHub, type StreamingConfig } from '../streaming/index.js';
 
@@ -44,13 +44,17 @@ export function createApp(
     store?: StateStore;
     /** The server log; given, it receives the diagnostics events and every failed tool call until shutdown. */
     logger?: Logger;
+    /** Metrics and SLOs: given, the store is instrumented and keeps SLO history; closed before the store. */
+    observability?: Observability;
   } = {},
 ): App {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const store =
+  configureSpawner(config.spawner);
+  const baseStore =
     options.store ??
     createStateStore(config, { env, clock, log: (line) => process.stderr.write(`${line}\n`) });
+  const store = options.observability ? options.observability.attach(baseStore) : baseStore;
   const availability = new CriticAvailability({ config, clock, env });
   const logins = new CriticLogins({ config, availability, clock, env });
   const engine = new Engine({ config, store, availability, logins, clock, env });
@@ -85,6 +89,7 @@ export function createApp(
         // Background critiques first: their records must say they were stopped before the store closes.
         await engine.close();
         await killAllProcessGroups(config.killGraceMs);
+        await options.observability?.close();
         await store.close();
         unsubscribeLog();
       })();

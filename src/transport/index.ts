@@ -1,3 +1,4 @@
-/** Transports: the composition root and stdio hosting. */
+/** Transports: the composition root, stdio hosting and Streamable HTTP hosting. */
 export * from './app.js';
+export * from './http.js';
 export * from './stdio.js';

@@ -1,9 +1,18 @@
 /** stdio hosting: what MCP clients launch. Logs go to stderr only; stdout carries JSON-RPC. */
 import { PassThrough } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Config } from '../config/index.js';
-import { createLogger } from '../observability/index.js';
+import type { Config } from '../engine/config.js';
+import { TOOLS } from '../mcp/index.js';
+import {
+  createLogger,
+  createObservability,
+  type Logger,
+  type MetricsServer,
+  type Observability,
+  startMetricsServer,
+} from '../observability/index.js';
 import { createApp } from './app.js';
+import { exitAfter } from './exit.js';
 import { LineGuard, type OversizedLine } from './line-guard.js';
 
 /** JSON-RPC "Invalid Request": the message was never read, so no method ran. */
@@ -27,7 +36,10 @@ export function oversizedError(line: OversizedLine, maxMessageBytes: number) {
 
 /** Serves MCP on stdin/stdout until the client closes stdin or a signal arrives; then shuts down cleanly. */
 export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const app = createApp(config, { env, logger: createLogger({ level: config.logLevel, env }) });
+  const logger = createLogger({ level: config.logLevel, env });
+  const observability = createObservability(config, { tools: Object.keys(TOOLS), logger });
+  const app = createApp(config, { env, logger, observability });
+  const metricsServer = await metricsPort(config, observability, logger);
   const server = app.createServer('local');
   // stdin passes through LineGuard: an oversized message gets an error answer and the server keeps serving
   // (the SDK's reader alone would close the transport, and with it the process, work in flight included).
@@ -48,21 +60,29 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
     for (const line of guard.push(chunk)) input.write(line);
   });
 
-  let stopping = false;
-  const stop = async (exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    try {
-      await app.shutdown();
-      await server.close();
-    } finally {
-      process.exit(exitCode);
-    }
-  };
-  process.once('SIGINT', () => void stop(130));
-  process.once('SIGTERM', () => void stop(143));
+  const stop = exitAfter(async () => {
+    await metricsServer?.close();
+    await app.shutdown();
+    await server.close();
+  });
   process.stdin.once('end', () => void stop(0));
   process.stdin.once('close', () => void stop(0));
   transport.onclose = () => void stop(0);
   await server.connect(transport);
+}
+
+/** The loopback metrics port when metricsPort is set; a port that cannot be bound is logged, not fatal. */
+async function metricsPort(
+  config: Config,
+  observability: Observability,
+  logger: Logger,
+): Promise<MetricsServer | undefined> {
+  if (config.metricsPort === 0) return undefined;
+  try {
+    return await startMetricsServer(observability.metrics, config.metricsPort);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+    logger.error({ event: 'metrics_port', port: config.metricsPort, code }, 'metrics port not opened');
+    return undefined;
+  }
 }

@@ -20,6 +20,7 @@ const RANK: Record<string, number> = {
   engine: 5,
   observability: 5,
   mcp: 6,
+  http: 6,
   transport: 7,
   cli: 8,
   'cli.ts': 9,
@@ -86,6 +87,15 @@ describe('layering', () => {
     const offenders = files.filter(
       (f) =>
         RANK[layerOf(f)]! < RANK.mcp! && importsOf(f).some((s) => s.startsWith('@modelcontextprotocol/')),
+    );
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
+  });
+
+  it('keeps the metrics library in observability/: the core publishes events, it never imports prom-client', () => {
+    const offenders = files.filter(
+      (f) =>
+        layerOf(f) !== 'observability' &&
+        importsOf(f).some((s) => s === 'prom-client' || s.startsWith('prom-client/')),
     );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 // `brutalist-mcp config` as a user runs it: every option printed, secrets never (they end up in bug reports).
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { printableConfig, resolveConfig } from '../../src/config/index.js';
+import { printableConfig, resolveConfig } from '../../src/engine/config.js';
 import { CLI_JS, makeSandbox, serverEnv } from '../support/harness.js';
 
 const sandbox = makeSandbox('brutalist-cli-config-');

@@ -67,6 +67,7 @@ describe('brutalist-mcp command line', () => {
       BRUTALIST_CLAUDE_BIN: missing,
       BRUTALIST_CODEX_BIN: missing,
       BRUTALIST_GEMINI_BIN: missing,
+      BRUTALIST_AGY_BIN: missing,
     });
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('missing CLI_NOT_FOUND');

@@ -363,7 +363,8 @@ describe('brutalist_discover and cli_agent_roster', () => {
       ['claude', true],
       ['codex', true],
       ['gemini', true],
+      ['agy', true],
     ]);
-    expect(critics.map((c) => c.version)).toEqual(['2.1.197', '0.169.0', '0.61.0']);
+    expect(critics.map((c) => c.version)).toEqual(['2.1.197', '0.169.0', '0.61.0', '1.0.5']);
   });
 });

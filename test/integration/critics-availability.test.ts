@@ -24,6 +24,7 @@ describe('CriticAvailability', () => {
       ['claude', true, '2.1.197', undefined],
       ['codex', true, '0.169.0', undefined],
       ['gemini', true, '0.61.0', undefined],
+      ['agy', true, '1.0.5', undefined],
     ]);
     expect(all[0]?.checkedAt).toBe(new ManualClock().now());
   });
@@ -47,7 +48,7 @@ describe('CriticAvailability', () => {
     ]);
     expect(results).toHaveLength(40);
     const calls = readLog(box.log);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(4);
     expect(calls.every((c) => c.argv.join(' ') === '--version')).toBe(true);
   });
 

@@ -4,8 +4,8 @@ import { chmodSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../src/config/index.js';
 import { CriticAvailability, type RunCriticOptions, runCritic } from '../../src/critics/index.js';
+import type { ConfigInput } from '../../src/engine/config.js';
 import { Engine } from '../../src/engine/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';

@@ -3,14 +3,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/index.js';
-import { CriticAvailability, CriticLogins, LOGIN_CHECKS } from '../../src/critics/index.js';
+import { ADAPTERS, CriticAvailability, CriticLogins } from '../../src/critics/index.js';
+import type { Config } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { fakeConfig, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
-const claude = LOGIN_CHECKS.claude.interpret!;
-const codex = LOGIN_CHECKS.codex.interpret!;
-const gemini = LOGIN_CHECKS.gemini.fromFiles!;
+const claude = ADAPTERS.claude.login.interpret!;
+const codex = ADAPTERS.codex.login.interpret!;
+const gemini = ADAPTERS.gemini.login.fromFiles!;
 
 describe('claude auth status', () => {
   const status = (json: unknown, exitCode = 0) =>

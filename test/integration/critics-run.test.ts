@@ -1,25 +1,24 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigInput, CriticName } from '../../src/config/index.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
-import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
+import type { ConfigInput, CriticName } from '../../src/engine/config.js';
 import { type Clock, ManualClock, sha256Hex } from '../../src/infra/index.js';
-import { fakeConfig, isAlive, makeSandbox, readLog, waitUntil } from '../support/harness.js';
+import {
+  brutalistRejection,
+  fakeConfig,
+  isAlive,
+  makeSandbox,
+  readLog,
+  waitUntil,
+} from '../support/harness.js';
 
-const CRITICS: CriticName[] = ['claude', 'codex', 'gemini'];
+/** The critics that read their prompt from stdin (agy's argv prompt and terminal: critics-agy.test.ts). */
+const CRITICS = ['claude', 'codex', 'gemini'] as const satisfies readonly CriticName[];
 const VERSIONS = { claude: '2.1.197', codex: '0.169.0', gemini: '0.61.0' };
 const VENDOR_KEY = { claude: 'ANTHROPIC_API_KEY', codex: 'OPENAI_API_KEY', gemini: 'GEMINI_API_KEY' };
 
-async function rejection(p: Promise<unknown>): Promise<BrutalistError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isBrutalistError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
+const rejection = brutalistRejection;
 
 describe.each(CRITICS)('runCritic with the fake %s', (critic) => {
   let box: ReturnType<typeof makeSandbox>;

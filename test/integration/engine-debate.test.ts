@@ -1,7 +1,7 @@
 // The debate's cache key and verbose details: only what changes the debate's text selects a cached one.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
 import { CriticAvailability } from '../../src/critics/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { type CriticRunner, Engine, type EngineResult, type RequestContext } from '../../src/engine/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import { fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';

@@ -1,7 +1,7 @@
 // The engine's shared runs: progress reaches every caller of a flight, also after an abandoned run winds down.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
 import { CriticAvailability, type CriticResult } from '../../src/critics/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { type CriticRunner, Engine, type RequestContext } from '../../src/engine/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import type { StreamEvent } from '../../src/streaming/index.js';

@@ -1,7 +1,7 @@
 // The plan runner's one circuit-open fallback, for a circuit that opens while the run is under way.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
 import { CriticAvailability } from '../../src/critics/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { type CriticRunner, Engine, type RequestContext } from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';

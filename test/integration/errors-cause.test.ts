@@ -6,8 +6,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ServerLogLevel as LogLevel } from '../../src/config/index.js';
-import { resolveConfig } from '../../src/config/index.js';
+import type { ServerLogLevel as LogLevel } from '../../src/engine/config.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { createLogger } from '../../src/observability/index.js';
 import { createApp } from '../../src/transport/index.js';
 import {

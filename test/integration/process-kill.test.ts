@@ -191,8 +191,9 @@ describe('runProcess process-group cleanup', () => {
       settled = true;
       return r;
     });
-    unsubscribe(PROCESS_SPAWN_CHANNEL, onSpawn);
+    // The spawner reports the pid asynchronously: stay subscribed until it came.
     expect(await eventually(() => leaderPid !== undefined && isGoneOrZombie(leaderPid))).toBe(true);
+    unsubscribe(PROCESS_SPAWN_CHANNEL, onSpawn);
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     const gc = readPid(pidFile);
     // The leader is gone and its pipes closed, but the grandchild ignored SIGTERM: the run must still wait.

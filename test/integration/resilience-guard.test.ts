@@ -2,11 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigInput, CriticName } from '../../src/config/index.js';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
+import type { ConfigInput, CriticName } from '../../src/engine/config.js';
 import { CriticGuard, type GuardedCall } from '../../src/engine/guarded-runner.js';
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { systemClock } from '../../src/infra/index.js';
+import { type RetryEvent, retryChannel } from '../../src/resilience/events.js';
 import type { PressureReading } from '../../src/resilience/index.js';
 import { fakeConfig, makeSandbox, readLog, waitUntil } from '../support/harness.js';
 
@@ -165,10 +166,20 @@ describe('admission with real critics', () => {
 });
 
 describe('retries with real critics', () => {
-  it('retries a crash before any output, at most 3 attempts', async () => {
+  it('retries a crash before any output, at most 3 attempts, each retry published for metrics', async () => {
     const { run, spawns } = setup({ retryBaseDelayMs: 1, retryMaxDelayMs: 5 });
-    expect(await codeOf(run('codex', 'x\n@@fake crash_after_bytes=0\n'))).toBe('CLI_KILLED');
+    const retries: RetryEvent[] = [];
+    const unsubscribe = retryChannel.subscribe((e) => retries.push(e));
+    try {
+      expect(await codeOf(run('codex', 'x\n@@fake crash_after_bytes=0\n'))).toBe('CLI_KILLED');
+    } finally {
+      unsubscribe();
+    }
     expect(spawns()).toBe(3);
+    expect(retries.map((r) => [r.key, r.code, r.attempt])).toEqual([
+      ['codex', 'CLI_KILLED', 2],
+      ['codex', 'CLI_KILLED', 3],
+    ]);
   });
 
   it('never retries a failure after output began', async () => {

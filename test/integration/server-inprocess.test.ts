@@ -176,6 +176,8 @@ describe('critic selection', () => {
       ['claude', false, null],
       ['codex', true, 'API key (CODEX_API_KEY)'],
       ['gemini', null, null],
+      // agy has no status command: no ~/.gemini/antigravity-cli folder is a missing sign-in.
+      ['agy', false, null],
     ]);
     expect(text(roster)).toContain('| claude | yes | 2.1.197 | no: run `claude auth login`');
     expect(text(roster)).toContain('| codex | yes | 0.169.0 | yes (API key (CODEX_API_KEY)) |');

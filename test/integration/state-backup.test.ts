@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { ResultPages } from '../../src/engine/results.js';
 import { systemClock } from '../../src/infra/index.js';
 import { SqliteStateStore } from '../../src/state/index.js';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CriticName } from '../../src/config/index.js';
 import { GEMINI_SYSTEM_DEFAULTS_PATH } from '../../src/critics/index.js';
+import type { RealCritic } from '../support/real-clis.js';
 import {
   callTool,
   connectRealServer,
@@ -29,11 +29,11 @@ import { refusedUrl, type StubApi, StubModelServer, type StubScript } from '../s
 vi.setConfig({ testTimeout: REAL_TEST_TIMEOUT_MS });
 
 const CRITICS = ['claude', 'codex', 'gemini'] as const;
-const API: Record<CriticName, StubApi> = { claude: 'anthropic', codex: 'openai', gemini: 'gemini' };
+const API: Record<RealCritic, StubApi> = { claude: 'anthropic', codex: 'openai', gemini: 'gemini' };
 /** Short enough to keep the group fast, long enough for a cold gemini start on a loaded 2-core machine. */
 const STALL_MS = 6_000;
 
-let bins: Record<CriticName, string>;
+let bins: Record<RealCritic, string>;
 let stub: StubModelServer;
 let seq = 0;
 const marker = (label: string) => `FAIL-${label}-${process.pid}-${++seq}`;
@@ -96,9 +96,9 @@ async function roastEach(
   script: StubScript,
   label: string,
   models: Record<string, string> = FAIL_FAST_MODELS,
-): Promise<Array<[CriticName, CallToolResult]>> {
+): Promise<Array<[RealCritic, CallToolResult]>> {
   return Promise.all(
-    CRITICS.map(async (critic): Promise<[CriticName, CallToolResult]> => {
+    CRITICS.map(async (critic): Promise<[RealCritic, CallToolResult]> => {
       const mark = marker(`${label}-${critic}`);
       stub.when(mark, script, API[critic]);
       const result = await callTool(target.client, 'roast', {

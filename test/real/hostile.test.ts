@@ -6,7 +6,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CriticName } from '../../src/config/index.js';
 import {
   ATTACKER_KEY,
   ATTACKER_MODEL,
@@ -15,6 +14,7 @@ import {
   PLANTED_TEXT,
   writeHostileRepo,
 } from '../support/hostile-repo.js';
+import type { RealCritic } from '../support/real-clis.js';
 import {
   callTool,
   connectRealServer,
@@ -41,8 +41,8 @@ const MARK = `HOSTILE-${process.pid}`;
 let stub: StubModelServer;
 let attacker: StubModelServer;
 let sandbox: RealSandbox;
-let bins: Record<CriticName, string>;
-const results = new Map<CriticName, { text: string; structured: Structured; error: unknown }>();
+let bins: Record<RealCritic, string>;
+const results = new Map<RealCritic, { text: string; structured: Structured; error: unknown }>();
 
 beforeAll(async () => {
   bins = await requireRealClis();
@@ -83,7 +83,7 @@ afterAll(async () => {
   sandbox?.cleanup();
 });
 
-const requestsOf = (critic: CriticName): RecordedRequest[] =>
+const requestsOf = (critic: RealCritic): RecordedRequest[] =>
   stub.requestsWith(MARK).filter((r) => r.api === API[critic] && r.stream);
 const toolNames = (request: RecordedRequest): string[] => {
   const tools = ((request.body as { tools?: unknown[] }).tools ?? []) as Array<Record<string, unknown>>;

@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CriticName, resolveConfig } from '../../src/config/index.js';
 import { CriticAvailability, CriticLogins } from '../../src/critics/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
+import type { RealCritic } from '../support/real-clis.js';
 import {
   INSTALL_TIMEOUT_MS,
   makeRealSandbox,
@@ -14,7 +15,7 @@ import {
   requireRealClis,
 } from '../support/real-clis.js';
 
-let bins: Record<CriticName, string>;
+let bins: Record<RealCritic, string>;
 let sandbox: RealSandbox;
 
 beforeAll(async () => {

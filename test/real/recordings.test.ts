@@ -7,9 +7,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { realClisDir } from '../../scripts/real-clis.js';
-import type { CriticName } from '../../src/config/index.js';
 import { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, formatExitClass } from '../../src/critics/index.js';
 import { runProcess } from '../../src/process/index.js';
+import type { RealCritic } from '../support/real-clis.js';
 import {
   type BareRun,
   INSTALL_TIMEOUT_MS,
@@ -61,7 +61,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'unreachable', unreachable: true, expected: { code: 'MODEL_API_UNREACHABLE' } },
 ];
 
-let bins: Record<CriticName, string>;
+let bins: Record<RealCritic, string>;
 let stub: StubModelServer;
 let sandbox: RealSandbox;
 let downUrl: string;
@@ -88,7 +88,7 @@ function scrub(text: string): string {
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT');
 }
 
-function record(critic: CriticName, scenario: Scenario, bare: BareRun): void {
+function record(critic: RealCritic, scenario: Scenario, bare: BareRun): void {
   const dir = join(RECORDED, `${critic}-${pinOf(critic).version}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario.name}.stdout.jsonl`), scrub(bare.run.stdout.toString('utf8')));

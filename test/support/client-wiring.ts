@@ -37,11 +37,19 @@ export interface Wiring {
   ): Launch;
 }
 
-/** The brutalist server as a stdio MCP server entry of a client config. */
+/** The brutalist server as a stdio MCP server entry of a client config, or (`http` set) a Streamable HTTP one. */
 export interface McpServerConfig {
   readonly command: string;
   readonly args: string[];
   readonly env: Record<string, string>;
+  /** A running `serve --http` to connect to instead of launching the command. */
+  readonly http?: { readonly url: string; readonly headers: Record<string, string> };
+}
+
+/** The stdio parts of a server entry; a client wired for stdio only refuses an HTTP server. */
+function stdioOnly(server: McpServerConfig): Omit<McpServerConfig, 'http'> {
+  if (server.http) throw new Error('this client is wired for stdio servers only');
+  return { command: server.command, args: server.args, env: server.env };
 }
 
 /** The client's own environment: nothing inherited but PATH; HOME, TMPDIR and XDG dirs in its sandbox. */
@@ -71,7 +79,10 @@ export function claudeWiring(version: string, defersTools: boolean): Wiring {
     offeredName: (tool) => `${prefix}${tool}`,
     prepare(dir, url, server, toolTimeoutMs, prompt) {
       const config = join(dir, 'mcp.json');
-      writeFileSync(config, JSON.stringify({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...server } } }));
+      const entry = server.http
+        ? { type: 'http', url: server.http.url, headers: server.http.headers }
+        : { type: 'stdio', ...server };
+      writeFileSync(config, JSON.stringify({ mcpServers: { [SERVER_NAME]: entry } }));
       const pin =
         version === PINNED[0]!.version ? pinOf('claude') : CLIENT_PINS.find((p) => p.version === version)!;
       return {
@@ -117,7 +128,8 @@ export const codexWiring: Wiring = {
   wire: (tool) => ({ name: tool, namespace: `mcp__${SERVER_NAME}` }),
   mcpName: (name) => name.replace(/^mcp__brutalist__/, ''),
   offeredName: (tool) => `mcp__${SERVER_NAME}/${tool}`,
-  prepare(dir, url, s, toolTimeoutMs, prompt) {
+  prepare(dir, url, server, toolTimeoutMs, prompt) {
+    const s = stdioOnly(server);
     const codexHome = join(dir, 'home', '.codex');
     mkdirSync(codexHome, { recursive: true });
     const env = Object.entries(s.env)
@@ -180,7 +192,7 @@ export const geminiWiring: Wiring = {
     const settings = {
       ...GEMINI_TEST_SETTINGS,
       mcpServers: {
-        [SERVER_NAME]: { ...server, trust: true, timeout: toolTimeoutMs ?? 120_000 },
+        [SERVER_NAME]: { ...stdioOnly(server), trust: true, timeout: toolTimeoutMs ?? 120_000 },
       },
     };
     mkdirSync(join(dir, 'home', '.gemini'), { recursive: true });

@@ -8,7 +8,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { type Config, type ConfigInput, resolveConfig } from '../../src/config/index.js';
+import { type Config, type ConfigInput, resolveConfig } from '../../src/engine/config.js';
+import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { type App, createApp } from '../../src/transport/index.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -56,6 +57,7 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
     BRUTALIST_CLAUDE_BIN: fakeBin('claude'),
     BRUTALIST_CODEX_BIN: fakeBin('codex'),
     BRUTALIST_GEMINI_BIN: fakeBin('gemini'),
+    BRUTALIST_AGY_BIN: fakeBin('agy'),
     BRUTALIST_EXTRA_ENV: 'FAKE_CLI_*',
     BRUTALIST_ROOTS: sandbox.project,
     BRUTALIST_PROGRESS_INTERVAL_MS: '250',
@@ -184,6 +186,7 @@ const FAKE_CRITIC_OVERRIDES: ConfigInput = {
   claudeBin: fakeBin('claude'),
   codexBin: fakeBin('codex'),
   geminiBin: fakeBin('gemini'),
+  agyBin: fakeBin('agy'),
   extraEnv: ['FAKE_CLI_*'],
   sandbox: 'off',
 };
@@ -202,4 +205,15 @@ export function fakeCritics(sandbox: Sandbox, extra: ConfigInput = {}): ConfigIn
 /** A resolved config with the fake critics and otherwise the defaults, for tests of the critics layer. */
 export function fakeConfig(overrides: ConfigInput = {}): Config {
   return resolveConfig({ overrides: { ...FAKE_CRITIC_OVERRIDES, ...overrides } });
+}
+
+/** The BrutalistError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function brutalistRejection(p: Promise<unknown>): Promise<BrutalistError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isBrutalistError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection');
 }

@@ -43,6 +43,8 @@ export interface ClientRunOptions {
   readonly toolTimeoutMs?: number;
   /** Hard limit on the whole client run; the process group is killed after it. */
   readonly limitMs?: number;
+  /** Connect to this running `serve --http` (URL of /mcp and request headers) instead of launching the server. */
+  readonly http?: { readonly url: string; readonly headers: Record<string, string> };
 }
 
 export interface ClientRun {
@@ -173,6 +175,7 @@ function profile(id: string, version: string, w: Wiring): ClientProfile {
           command: process.execPath,
           args: [CLI_JS],
           env: brutalistEnv(dir, options.serverEnv ?? {}),
+          ...(options.http ? { http: options.http } : {}),
         };
         options.stub.when(runMark, { client: wireScript(w, options.script), text: 'Done.' }, w.api);
         const prompt = `Use the brutalist roast tool as instructed. ${runMark}`;
@@ -217,15 +220,21 @@ export interface InspectorRun {
  */
 export async function runInspector(
   method: 'tools/list' | 'tools/call',
-  options: { toolName?: string; toolArgs?: Record<string, unknown>; serverEnv?: Record<string, string> } = {},
+  options: {
+    toolName?: string;
+    toolArgs?: Record<string, unknown>;
+    serverEnv?: Record<string, string>;
+    /** The /mcp URL of a running `serve --http` (the Inspector 0.15 CLI sends no headers: auth must be off). */
+    url?: string;
+  } = {},
 ): Promise<InspectorRun> {
   const pin = CLIENT_PINS.find((p) => p.name === 'inspector')!;
   const dir = mkdtempSync(join(tmpdir(), 'brutalist-client-inspector-'));
   try {
     for (const sub of ['home', 'tmp', 'project', 'server-home']) mkdirSync(join(dir, sub));
     const env = brutalistEnv(dir, options.serverEnv ?? {});
-    const args = ['--cli', process.execPath, CLI_JS];
-    for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
+    const args = options.url ? ['--cli', options.url] : ['--cli', process.execPath, CLI_JS];
+    if (!options.url) for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     args.push('--method', method);
     if (options.toolName) args.push('--tool-name', options.toolName);
     for (const [k, v] of Object.entries(options.toolArgs ?? {})) {

@@ -25,7 +25,6 @@ import {
   pinOf,
   realClisDir,
 } from '../../scripts/real-clis.js';
-import type { CriticName } from '../../src/config/index.js';
 import {
   ADAPTERS,
   type FileAccess,
@@ -33,6 +32,11 @@ import {
   geminiReadsSystemFile,
   type ParsedOutput,
 } from '../../src/critics/index.js';
+import type { CriticName } from '../../src/engine/config.js';
+
+/** The critics whose real CLIs can be installed here (agy is a closed binary from Google's installer, not on npm). */
+export type RealCritic = Exclude<CriticName, 'agy'>;
+
 import { buildChildEnv, type RunResult, runProcess } from '../../src/process/index.js';
 import { CLI_JS } from './harness.js';
 import type { StubModelServer } from './stub-model/index.js';
@@ -48,7 +52,7 @@ export const REAL_TEST_TIMEOUT_MS = 180_000;
  * The pinned binaries, installed if missing. Throws (the group fails loudly, it never skips) when a CLI
  * cannot be installed.
  */
-export async function requireRealClis(): Promise<Record<CriticName, string>> {
+export async function requireRealClis(): Promise<Record<RealCritic, string>> {
   if (!PINNED.every((pin) => isInstalled(pin))) {
     try {
       await ensureAll();
@@ -151,7 +155,7 @@ function geminiDefaultsEnv(): Record<string, string> {
 
 export function realServerEnv(
   sandbox: RealSandbox,
-  bins: Record<CriticName, string>,
+  bins: Record<RealCritic, string>,
   stub: StubModelServer | { url: string },
   extra: Record<string, string> = {},
 ): Record<string, string> {
@@ -378,7 +382,7 @@ export interface BareRun {
 }
 
 /** The endpoint each critic is pointed at for a stub base URL. */
-export function endpointFor(critic: CriticName, url: string): string {
+export function endpointFor(critic: RealCritic, url: string): string {
   return critic === 'codex' ? `${url}/v1` : url;
 }
 
@@ -387,8 +391,8 @@ export function endpointFor(critic: CriticName, url: string): string {
  * stdin, process group, deadline), keeping the raw stdout so tests can record it.
  */
 export async function runBare(
-  critic: CriticName,
-  bins: Record<CriticName, string>,
+  critic: RealCritic,
+  bins: Record<RealCritic, string>,
   sandbox: RealSandbox,
   url: string,
   options: {

@@ -1,6 +1,7 @@
 /** Result fixtures the engine and state tests share: an empty roast's metadata and one critic's successful run. */
-import type { CriticName } from '../../src/config/index.js';
+
 import type { CriticResult } from '../../src/critics/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import type { ResultMeta } from '../../src/engine/types.js';
 import { NO_REDACTED_INPUT, NO_SANITIZED } from '../../src/security/untrusted-text.js';
 

@@ -11,7 +11,7 @@ import {
   resolveConfig,
   type SandboxMode,
   type StateStoreChoice,
-} from '../../src/config/index.js';
+} from '../../src/engine/config.js';
 import type { DropPolicy } from '../../src/streaming/index.js';
 
 /** True only when A and B are the same type (not merely assignable either way). */
@@ -50,7 +50,9 @@ describe('Config type', () => {
     // @ts-expect-error not a critic
     const bad: Config['criticPreference'] = ['grok'];
     expect(bad).toEqual(['grok']);
-    expect(resolveConfig().criticPreference).toEqual([...CRITIC_NAMES]);
+    // By default only the critics that run read-only, in registry order; agy is named in `clis` to run.
+    expect(resolveConfig().criticPreference).toEqual(CRITIC_NAMES.filter((c) => c !== 'agy'));
+    expect(CRITIC_NAMES).toContain('agy');
   });
 
   it('types numbers, strings and lists as such, every Config key an option and readonly', () => {

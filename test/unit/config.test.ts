@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/config/index.js';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
+import { HTTP_OPTIONS } from '../../src/config/options-http.js';
+import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
+import { ADAPTERS, REGISTRY_OPTIONS } from '../../src/critics/index.js';
+import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'brutalist-config-'));
@@ -96,7 +100,7 @@ describe('resolveConfig', () => {
       /roots must be a list of strings/,
     );
     expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,grok' } }))).toMatch(
-      /criticPreference must be a list of claude\|codex\|gemini, got "grok"/,
+      /criticPreference must be a list of claude\|codex\|gemini\|agy, got "grok"/,
     );
     expect(codeOf(() => resolveConfig({ env: { BRUTALIST_CRITIC_PREFERENCE: 'claude,claude' } }))).toMatch(
       /distinct/,
@@ -152,12 +156,12 @@ describe('resolveConfig refuses a bad value of each kind, naming option, expecta
     [
       'a critic that does not exist',
       { criticPreference: ['codex', 'grok'] },
-      'criticPreference must be a list of claude|codex|gemini, got "grok" (string)',
+      'criticPreference must be a list of claude|codex|gemini|agy, got "grok" (string)',
     ],
     [
       'a critic listed twice',
       { criticPreference: ['codex', 'codex'] },
-      'criticPreference must be a non-empty list of distinct claude|codex|gemini, got codex,codex (array)',
+      'criticPreference must be a non-empty list of distinct claude|codex|gemini|agy, got codex,codex (array)',
     ],
     [
       'a malformed owner=level item',
@@ -283,13 +287,49 @@ describe('resolveConfig rules between options', () => {
 
 describe('the option tables', () => {
   it('name each option and each env variable once across the areas', () => {
-    const areas = [CRITIC_OPTIONS, PROCESS_OPTIONS, STATE_OPTIONS, RESILIENCE_OPTIONS];
+    const areas = [
+      REGISTRY_OPTIONS,
+      CRITIC_OPTIONS,
+      PROCESS_OPTIONS,
+      STATE_OPTIONS,
+      RESILIENCE_OPTIONS,
+      HTTP_OPTIONS,
+      GUARD_OPTIONS,
+      OBSERVABILITY_OPTIONS,
+    ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
     expect(new Set(names).size).toBe(names.length);
     const envs = Object.values(OPTIONS).map((spec) => spec.env);
     expect(new Set(envs).size).toBe(envs.length);
     expect(envs.every((env) => env.startsWith('BRUTALIST_'))).toBe(true);
+  });
+});
+
+describe('the critic options', () => {
+  it("are the choice among critics plus every adapter's own table, each option named after its critic", () => {
+    const own = Object.values(ADAPTERS).flatMap((adapter) => {
+      const names = Object.keys(adapter.options);
+      expect(names.every((name) => name.startsWith(adapter.name))).toBe(true);
+      return names;
+    });
+    expect(Object.keys(REGISTRY_OPTIONS).sort()).toEqual(['criticPreference', ...own].sort());
+  });
+
+  it("reach each adapter's settings: binary, default model and endpoint", () => {
+    const config = resolveConfig({
+      overrides: { codexBin: '/opt/codex', geminiModel: 'gemini-x', claudeBaseUrl: 'https://gw.example/a' },
+    });
+    expect(ADAPTERS.codex.settings(config).binary).toBe('/opt/codex');
+    expect(ADAPTERS.gemini.settings(config).model).toBe('gemini-x');
+    expect(ADAPTERS.claude.settings(config).baseUrl).toBe('https://gw.example/a');
+    expect(ADAPTERS.claude.settings(config).model).toBeUndefined();
+  });
+
+  it('rejects an override that is no option, as it rejects one in the file', () => {
+    expect(codeOf(() => resolveConfig({ overrides: { grokBin: 'x' } as never }))).toBe(
+      'CONFIG_INVALID: unknown config option "grokBin"',
+    );
   });
 });
 

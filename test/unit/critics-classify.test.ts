@@ -129,11 +129,21 @@ describe('ADAPTERS', () => {
     }
   });
 
-  it('never puts the prompt or a permission-bypass flag into argv, for any prompt', () => {
+  it('never puts the prompt or a permission-bypass flag into argv, for any prompt (agy: only as --print)', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), (prompt) => {
         for (const adapter of Object.values(ADAPTERS)) {
           const inv = adapter.buildInvocation({ prompt }, undefined);
+          if (adapter.name === 'agy') {
+            // agy reads no stdin: the prompt is the value of --print, the last argv item, never an option.
+            expect(inv.stdin).toBe('');
+            expect(inv.args.at(-2)).toBe('--print');
+            expect(inv.args.at(-1)?.startsWith('-')).toBe(false);
+            expect(inv.shownArgs).not.toContain(prompt);
+            const flags = inv.args.slice(0, -1).join(' ');
+            expect(flags).not.toMatch(/dangerously|yolo|bypass|full-access|accept-edits/);
+            continue;
+          }
           expect(inv.stdin).toBe(prompt);
           if (prompt.length > 3) expect(inv.args).not.toContain(prompt);
           expect(inv.args.join(' ')).not.toMatch(/dangerously|yolo|bypass|full-access/);

@@ -1,7 +1,6 @@
 // Custom endpoints per critic (claudeBaseUrl, codexBaseUrl, geminiBaseUrl) and the failure shapes of the real
 // CLIs when that endpoint misbehaves (texts copied from claude 2.1.197, codex 0.169.0 and gemini 0.61.0 runs).
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
 import {
   ADAPTERS,
   baseUrlFor,
@@ -10,6 +9,7 @@ import {
   codexAdapter,
   geminiAdapter,
 } from '../../src/critics/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import type { ExitClass } from '../../src/process/types.js';
 import { exit, runResult } from './critics-samples.js';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { CriticName } from '../../src/config/index.js';
 import {
   buildDebateTranscript,
   buildOpeningPrompt,
@@ -9,6 +8,7 @@ import {
   type DebatePosition,
   runDebate,
 } from '../../src/domains/index.js';
+import type { CriticName } from '../../src/engine/config.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 
 interface Call {

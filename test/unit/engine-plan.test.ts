@@ -1,6 +1,6 @@
 // The pure request plans: what a roast or debate runs, its one cache key, its fallback policy.
 import { describe, expect, it } from 'vitest';
-import { type CriticName, resolveConfig } from '../../src/config/index.js';
+import { type CriticName, resolveConfig } from '../../src/engine/config.js';
 import type { NewDebateArgs, NewRoastArgs } from '../../src/engine/index.js';
 import {
   cacheKey,
@@ -25,8 +25,8 @@ const facts: RoastPlanContext = {
   redactedInput: NO_REDACTED_INPUT,
   now: 1_000,
 };
-const roastKey = (args: Partial<NewRoastArgs>, ctx: Partial<RoastPlanContext> = {}) =>
-  cacheKey(roastPlan({ ...idea, ...args }, { ...facts, ...ctx }));
+const roastKey = (args: Partial<NewRoastArgs>, ctx: Partial<RoastPlanContext> = {}, owner = 'local') =>
+  cacheKey(roastPlan({ ...idea, ...args }, { ...facts, ...ctx }), owner);
 
 const debate: NewDebateArgs = { topic: 'tabs', proPosition: 'tabs', conPosition: 'spaces' };
 const debaters = {
@@ -35,7 +35,7 @@ const debaters = {
   redactedInput: NO_REDACTED_INPUT,
 };
 const debateKey = (args: Partial<NewDebateArgs>, agents = debaters.agents) =>
-  cacheKey(debatePlan({ ...debate, ...args }, { ...debaters, agents }));
+  cacheKey(debatePlan({ ...debate, ...args }, { ...debaters, agents }), 'local');
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -109,6 +109,13 @@ describe('roastPlan', () => {
   });
 });
 
+describe('cacheKey owner', () => {
+  it("differs between principals asking the same thing, so one never gets or joins the other's critique", () => {
+    expect(roastKey({}, {}, 'alice')).not.toBe(roastKey({}, {}, 'bob'));
+    expect(roastKey({}, {}, 'alice')).toBe(roastKey({}, {}, 'alice'));
+  });
+});
+
 describe('withAlternate', () => {
   it('aims the plan at the other critic under its own key, says why, and falls back no further', () => {
     const plan = roastPlan(idea, facts);
@@ -116,7 +123,9 @@ describe('withAlternate', () => {
     expect(alternate.critics).toEqual(['codex']);
     expect(alternate.fallback).toBe('none');
     expect(alternate.notes).toEqual(['claude is paused (circuit open), so codex answered instead.']);
-    expect(cacheKey(alternate)).toBe(roastKey({}, { selection: { critics: ['codex'], skipped: [] } }));
+    expect(cacheKey(alternate, 'local')).toBe(
+      roastKey({}, { selection: { critics: ['codex'], skipped: [] } }),
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 // The logger: JSON lines with the request id of the async context they come from, secrets never written.
 import { channel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import type { ServerLogLevel as LogLevel } from '../../src/config/index.js';
 import { CRITIC_FAILURE_CHANNEL, type CriticFailureEvent } from '../../src/critics/diagnostics.js';
+import type { ServerLogLevel as LogLevel } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
   createLogger,

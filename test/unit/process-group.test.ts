@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isLive, isLiveMember, parseProcStat } from '../../src/process/group.js';
+import { isLive, isLiveMember, parseProcStat, sandboxHasLiveMembers } from '../../src/process/group.js';
 import { infoChildPid } from '../../src/process/sandbox.js';
 
 const bytes = (line: string) => {
@@ -74,6 +75,24 @@ describe('isLiveMember', () => {
     expect(isLiveMember(process.pid, own.pgrp)).toBe(true);
     expect(isLiveMember(process.pid, own.pgrp + 1)).toBe(false);
     expect(isLiveMember(2 ** 22 + 1, own.pgrp)).toBe(false);
+  });
+});
+
+describe('sandboxHasLiveMembers', () => {
+  it('takes an init that is gone as an empty namespace, a live one as a reason to scan the group', async () => {
+    const sleeper = spawn('/bin/sleep', ['30'], { detached: true, stdio: 'ignore' });
+    const pid = sleeper.pid!;
+    try {
+      expect(sandboxHasLiveMembers(pid, pid)).toBe(true);
+      expect(sandboxHasLiveMembers(pid, undefined)).toBe(true);
+      // The init named is not a live member of this group (this process is in another): no scan, nothing live,
+      // although the group itself still has a running member.
+      expect(sandboxHasLiveMembers(pid, process.pid)).toBe(false);
+    } finally {
+      process.kill(-pid, 'SIGKILL');
+      await new Promise((resolve) => sleeper.on('exit', resolve));
+    }
+    expect(sandboxHasLiveMembers(pid, undefined)).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 // Bounded priority admission: capacity, queue bound, eviction by priority, deadlines, cancellation, fairness.
 import { describe, expect, it } from 'vitest';
 import { type BrutalistError, isBrutalistError } from '../../src/errors/index.js';
-import { ManualClock } from '../../src/infra/index.js';
+import { type Clock, ManualClock } from '../../src/infra/index.js';
 import {
   type AdmissionLimits,
   type AdmissionPermit,
@@ -226,6 +226,26 @@ describe('admission deadlines and cancellation', () => {
     clock.advance(1_000);
     await flush();
     expect(errorOf(waiter)?.data.reason).toBe('timeout');
+  });
+
+  it('ends a wait bounded by the deadline with DEADLINE_EXCEEDED even when its timer fires a little early', async () => {
+    // libuv schedules timers from its cached loop time, so under load a timer can run before Date.now() reaches
+    // the deadline it was armed for: such a clock fires 5 ms early here.
+    const clock = new ManualClock();
+    const early: Clock = {
+      now: () => clock.now(),
+      setTimeout: (fn, ms) => clock.setTimeout(fn, Math.max(0, ms - 5)),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+    };
+    const queue = new AdmissionQueue({ ...LIMITS, maxConcurrent: 1 }, early);
+    const request = { key: 'claude', priority: 2, caller: 'alice' };
+    await queue.acquire({ ...request, deadlineAt: clock.now() + 600_000 });
+    const waiting = queue
+      .acquire({ ...request, deadlineAt: clock.now() + 150 })
+      .catch((e: BrutalistError) => e);
+    clock.advance(145);
+    const error = await waiting;
+    expect(isBrutalistError(error) && error.code).toBe('DEADLINE_EXCEEDED');
   });
 
   it('takes a cancelled waiter out at once and never grants it', async () => {

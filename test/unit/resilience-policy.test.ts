@@ -1,6 +1,6 @@
 // Resilience settings from the Config: breaker policy checks, per-caller priorities, a request's priority and deadline.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { CriticGuard } from '../../src/engine/guarded-runner.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';

@@ -170,6 +170,17 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         expect(await whole('ctx')).toMatchObject({ text });
       });
 
+      it('keeps Latin-1 and wider text apart in one result, lone surrogate halves included', async () => {
+        await fresh();
+        const C = RESULT_CHUNK_CHARS;
+        // A Latin-1 chunk, then one with an em dash and a lone high surrogate, then Latin-1 again.
+        const text = `${'é'.repeat(C)}a — \ud83d b${'x'.repeat(C)}`;
+        await store.putResult(result('ctx', text), MINUTE);
+        expect(await whole('ctx')).toMatchObject({ text });
+        await expectWindow(text, C - 2, C + 8);
+        await expectWindow(text, C + 4, 2 * C + 2);
+      });
+
       it('clamps a window past the end, and reads an empty window at the end', async () => {
         await fresh();
         const text = '# Verdict\n\nThis 🔥 is fine\n';

@@ -1,6 +1,6 @@
 /** Signed cursors: bound to their owner, expiring, tamper-evident, and verifiable by any instance on the store. */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { signCursor, verifyCursor } from '../../src/engine/cursors.js';
 import { ResultPages } from '../../src/engine/results.js';
 import { isBrutalistError } from '../../src/errors/index.js';

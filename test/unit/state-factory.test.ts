@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { CacheFront, createStateStore, defaultStateDir, selectedBackend } from '../../src/state/index.js';

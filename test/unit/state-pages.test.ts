@@ -3,13 +3,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
 import {
+  decodePieces,
+  encodeChunk,
   estimateTokens,
-  joinWindow,
   type Page,
   pageOf,
   pageOfWindow,
   pageWindow,
+  RESULT_CHUNK_CHARS,
+  type StoredPiece,
   splitChunks,
+  type TextChunk,
+  utf16Pieces,
 } from '../../src/state/index.js';
 
 function walk(text: string, limit: number): Page[] {
@@ -173,6 +178,28 @@ describe('pageOfWindow over the window a store reads', () => {
     );
   });
 
+  it('gives the same page from a window in pieces, cut anywhere (inside a pair, empty pieces too)', () => {
+    fc.assert(
+      fc.property(
+        anyText,
+        fc.integer({ min: 2, max: 64 }),
+        fc.nat(),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (text, limit, at, cuts) => {
+          const offset = at % (text.length + 1);
+          const { from, to } = pageWindow(offset, limit);
+          const start = Math.min(from, text.length);
+          const part = text.slice(start, Math.min(to, text.length));
+          const bounds = [0, ...cuts.map((c) => c % (part.length + 1)).sort((x, y) => x - y), part.length];
+          const pieces = bounds.slice(1).map((end, i) => part.slice(bounds[i], end));
+          const window = { text: pieces.join(''), pieces, from: start, totalChars: text.length };
+          expect(pageOfWindow(window, offset, limit)).toEqual(pageOf(text, offset, limit));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('cuts chunks that never split a pair and rejoin to any window exactly', () => {
     fc.assert(
       fc.property(anyText, fc.integer({ min: 2, max: 16 }), fc.nat(), fc.nat(), (text, size, a, b) => {
@@ -187,9 +214,67 @@ describe('pageOfWindow over the window a store reads', () => {
         }
         const from = a % (text.length + 1);
         const to = from + (b % (text.length - from + 1));
-        expect(joinWindow(chunks, from, to)).toBe(text.slice(from, to));
+        const overlapping = chunks.filter((c) => c.start < to && c.start + c.text.length > from);
+        // As SQLite returns them: bytes cut to the window (schema 4), or whole UTF-8 chunks (schema 3).
+        expect(
+          decodeWindow(
+            overlapping.map((c) => encodedPiece(c, from, to)),
+            from,
+            to,
+          ),
+        ).toBe(text.slice(from, to));
+        expect(
+          decodeWindow(
+            overlapping.map((c) => ({ start: c.start, width: null, part: c.text })),
+            from,
+            to,
+          ),
+        ).toBe(text.slice(from, to));
       }),
       { numRuns: 500 },
     );
   });
+
+  it('stores a Latin-1 chunk at one byte per unit and any other at two, lone surrogates included', () => {
+    expect(encodeChunk('plain ASCII and café')).toEqual({
+      width: 1,
+      bytes: Buffer.from('plain ASCII and café', 'latin1'),
+    });
+    for (const text of ['an em dash — here', '🔥', '\ud83d alone', 'Ā']) {
+      const { width, bytes } = encodeChunk(text);
+      expect(width).toBe(2);
+      expect(bytes.toString('utf16le')).toBe(text);
+    }
+  });
+
+  it('joins a window over chunks of both widths, and reports a damaged piece as no text', () => {
+    const chunks = splitChunks('abc🔥def', 3); // 'abc' (Latin-1), '🔥d' (UTF-16), 'ef' (Latin-1)
+    expect(chunks.map((c) => encodeChunk(c.text).width)).toEqual([1, 2, 1]);
+    expect(
+      decodeWindow(
+        chunks.map((c) => encodedPiece(c, 1, 7)),
+        1,
+        7,
+      ),
+    ).toBe('bc🔥de');
+    expect(decodeWindow([{ start: 0, width: 2, part: 'text where bytes belong' }], 0, 4)).toBeUndefined();
+    expect(decodeWindow([{ start: 0, width: 3, part: Buffer.from('abc') }], 0, 3)).toBeUndefined();
+    expect(decodeWindow([], 0, 0)).toBe('');
+    expect(utf16Pieces(Buffer.from('🔥'.repeat(RESULT_CHUNK_CHARS), 'utf16le')).map((p) => p.length)).toEqual(
+      [RESULT_CHUNK_CHARS, RESULT_CHUNK_CHARS],
+    );
+  });
 });
+
+/** The window's text from stored pieces, joined (undefined for a damaged piece). */
+function decodeWindow(pieces: readonly StoredPiece[], from: number, to: number): string | undefined {
+  return decodePieces(pieces, from, to)?.join('');
+}
+
+/** A chunk as the schema 4 window query returns it: its bytes for the units inside [from, to). */
+function encodedPiece(chunk: TextChunk, from: number, to: number): StoredPiece {
+  const { width, bytes } = encodeChunk(chunk.text);
+  const a = Math.max(0, from - chunk.start);
+  const b = Math.min(chunk.text.length, to - chunk.start);
+  return { start: chunk.start, width, part: bytes.subarray(width * a, width * Math.max(a, b)) };
+}

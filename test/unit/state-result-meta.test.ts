@@ -1,6 +1,6 @@
 /** Stored result metadata is validated when read back: a shape this version does not write reads as absent. */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { ResultPages, readResultMeta } from '../../src/engine/results.js';
 import type { ResultMeta } from '../../src/engine/types.js';
 import { isBrutalistError } from '../../src/errors/index.js';

@@ -1,5 +1,5 @@
 /** SqliteStateStore: the shared contract on a real file, plus durability, bounds, migrations and corruption. */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,6 +13,7 @@ import {
   SCHEMA_VERSION,
   SqliteStateStore,
   type StoredResult,
+  splitChunks,
 } from '../../src/state/index.js';
 import { CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
 import { backendStoreContract, CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
@@ -35,6 +36,24 @@ const result = (contextId: string, text: string): StoredResult => ({
   meta: {},
   createdAt: 0,
 });
+
+/** The result the schema 2 and 3 files below hold, as it reads back. */
+const oldResult = (text: string, v: number): StoredResult => ({
+  contextId: 'old',
+  owner: 'alice',
+  text,
+  meta: { v },
+  createdAt: 5,
+});
+
+/** A state file in a new folder, migrated to schema `version` only (as an earlier server left it), still open. */
+function fileAtSchema(version: number): { dir: string; old: Database.Database } {
+  const dir = newDir();
+  mkdirSync(dir, { recursive: true });
+  const old = new Database(join(dir, 'state.db'));
+  expect(migrate(old, MIGRATIONS.slice(0, version))).toBe(version);
+  return { dir, old };
+}
 
 async function rejection(fn: () => unknown): Promise<{ code: string; message: string; data?: unknown }> {
   try {
@@ -76,6 +95,32 @@ describe('SqliteStateStore', () => {
     expect(await store.getResult('b')).toBeNull();
     expect(await store.getResult('a')).not.toBeNull();
     expect(await store.stats()).toMatchObject({ entries: 3, evictions: 1 });
+    await store.close();
+  });
+
+  it('marks a read in the LRU order without rewriting the entry, whose value can be megabytes', async () => {
+    const dir = newDir();
+    const store = new SqliteStateStore({
+      ...CONTRACT_LIMITS,
+      cacheMaxEntryBytes: 2 * 2 ** 20,
+      maxEntries: 3,
+      dir,
+      clock: new ManualClock(),
+    });
+    const entry = (text: string) => ({ text, meta: {}, storedAt: 0 });
+    await store.setCache('big', entry('x'.repeat(2 ** 20)), MINUTE);
+    await store.setCache('k1', entry('one'), MINUTE);
+    await store.setCache('k2', entry('two'), MINUTE);
+    // A schema trigger fires for every connection, the store's included: it records any UPDATE of an entry row.
+    const watcher = new Database(join(dir, 'state.db'));
+    watcher.exec(`CREATE TABLE entry_updates (key TEXT);
+      CREATE TRIGGER watch_entries AFTER UPDATE ON entries BEGIN INSERT INTO entry_updates VALUES (OLD.key); END;`);
+    expect((await store.getCache('big'))?.text.length).toBe(2 ** 20);
+    await store.setCache('k3', entry('three'), MINUTE); // writes the read's mark, then evicts the oldest: k1
+    expect(await store.getCache('k1')).toBeNull();
+    expect(await store.getCache('big')).not.toBeNull();
+    expect(watcher.prepare('SELECT key FROM entry_updates').all()).toEqual([]);
+    watcher.close();
     await store.close();
   });
 
@@ -163,7 +208,6 @@ describe('SqliteStateStore', () => {
     const dir = newDir();
     const path = join(dir, 'v1.db');
     rmSync(dir, { recursive: true, force: true });
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(dir, { recursive: true });
     const reader = new Database(path);
     reader.pragma('journal_mode = WAL');
@@ -179,29 +223,54 @@ describe('SqliteStateStore', () => {
   });
 
   it('reads results a schema 2 file stored whole, and pages them, after migrating to schema 3', async () => {
-    const dir = newDir();
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true });
-    const old = new Database(join(dir, 'state.db'));
-    expect(migrate(old, MIGRATIONS.slice(0, 2))).toBe(2);
+    const { dir, old } = fileAtSchema(2);
     const text = `# Old\n${'🔥 line\n'.repeat(10_000)}`;
     const value = JSON.stringify({ contextId: 'old', owner: 'alice', text, meta: { v: 2 }, createdAt: 5 });
     old.prepare("INSERT INTO entries VALUES ('result', 'old', ?, ?, 9e15, 1)").run(value, value.length + 64);
     old.close();
     const store = new SqliteStateStore({ ...CONTRACT_LIMITS, dir, clock: new ManualClock() });
-    expect(await store.getResult('old')).toEqual({
-      contextId: 'old',
-      owner: 'alice',
-      text,
-      meta: { v: 2 },
-      createdAt: 5,
-    });
+    expect(await store.getResult('old')).toEqual(oldResult(text, 2));
     expect(await store.getResultPart('old', 40_000, 40_010)).toMatchObject({
       totalChars: text.length,
       from: 40_000,
       text: text.slice(40_000, 40_010),
       meta: { v: 2 },
     });
+    await store.close();
+  });
+
+  it('reads results a schema 3 file stored in UTF-8 chunks, and keeps its LRU order, after migrating to schema 4', async () => {
+    const { dir, old } = fileAtSchema(3);
+    const C = RESULT_CHUNK_CHARS;
+    const text = `# Old\n${'🔥 line — with a dash\n'.repeat(Math.ceil((2.5 * C) / 22))}`;
+    const head = JSON.stringify({
+      contextId: 'old',
+      owner: 'alice',
+      meta: { v: 3 },
+      createdAt: 5,
+      totalChars: text.length,
+    });
+    const put = old.prepare('INSERT INTO entries VALUES (?, ?, ?, 100, 9e15, ?)');
+    put.run('result', 'old', head, 3);
+    put.run('cache', 'a', JSON.stringify({ text: 'a', meta: {}, storedAt: 0 }), 2);
+    put.run('cache', 'b', JSON.stringify({ text: 'b', meta: {}, storedAt: 0 }), 1); // least recently used
+    for (const chunk of splitChunks(text, C)) {
+      old.prepare('INSERT INTO result_chunks VALUES (?, ?, ?)').run('old', chunk.start, chunk.text);
+    }
+    old.close();
+    const store = new SqliteStateStore({ ...CONTRACT_LIMITS, maxEntries: 3, dir, clock: new ManualClock() });
+    expect(await store.getResult('old')).toEqual(oldResult(text, 3));
+    for (const [from, to] of [
+      [0, 10],
+      [C - 5, C + 5],
+      [C - 1, 2 * C + 1],
+      [text.length - 3, text.length],
+    ] as const) {
+      expect(await store.getResultPart('old', from, to)).toMatchObject({ from, text: text.slice(from, to) });
+    }
+    await store.setCache('c', { text: 'c', meta: {}, storedAt: 0 }, MINUTE); // evicts b, oldest before the upgrade
+    expect(await store.getCache('b')).toBeNull();
+    expect((await store.getCache('a'))?.text).toBe('a');
     await store.close();
   });
 

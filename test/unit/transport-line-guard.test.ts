@@ -1,7 +1,7 @@
 /** LineGuard: lines pass whole, an oversized one is dropped (bounded memory) and described, and the config agrees. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { describeOversized, LineGuard, type OversizedLine } from '../../src/transport/line-guard.js';
 

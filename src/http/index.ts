@@ -1,0 +1,9 @@
+/** The HTTP service's parts: API keys, authentication, Host/Origin policy, bodies, sessions and the request pipeline. */
+export * from './auth.js';
+export * from './body.js';
+export * from './handler.js';
+export * from './hooks.js';
+export * from './keys.js';
+export * from './origin.js';
+export * from './reply.js';
+export * from './sessions.js';

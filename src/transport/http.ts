@@ -1,0 +1,158 @@
+/** Streamable HTTP hosting (`serve --http`): the node:http server, its limits, the pipeline and clean shutdown. */
+import { createServer, type Server as NodeServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../engine/config.js';
+import { BrutalistError } from '../errors/index.js';
+import {
+  Authenticator,
+  type BearerAuthenticator,
+  type HttpHooks,
+  isLoopback,
+  KeyRing,
+  McpHttpHandler,
+  type McpSessionResources,
+  OriginPolicy,
+  SessionRegistry,
+} from '../http/index.js';
+import { type Clock, systemClock } from '../infra/index.js';
+import { createLogger, type Logger } from '../observability/index.js';
+import { type App, createApp } from './app.js';
+import { exitAfter } from './exit.js';
+
+export interface HttpServiceOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
+  readonly cwd?: string;
+  /** An app built by the caller (tests); otherwise one is built from `config` and shut down with the service. */
+  readonly app?: App;
+  readonly logger?: Logger;
+  /** Alternative bearer authenticators (the OAuth/JWT mode). */
+  readonly authenticators?: readonly BearerAuthenticator[];
+  readonly hooks?: HttpHooks;
+}
+
+export interface HttpService {
+  /** `http://host:port` as bound. */
+  readonly url: string;
+  readonly port: number;
+  readonly app: App;
+  readonly sessions: SessionRegistry<McpSessionResources>;
+  /** Stops listening, ends every session, stops critics and closes the store (unless the app was given). */
+  close(): Promise<void>;
+}
+
+/** Refuses what must never run: a non-loopback bind without authentication. */
+export function checkExposure(config: Config, authRequired: boolean): void {
+  if (!authRequired && !isLoopback(config.httpHost)) {
+    throw new BrutalistError(
+      'CONFIG_INVALID',
+      `Refusing to serve HTTP on ${config.httpHost} without authentication: set BRUTALIST_API_KEYS_FILE (brutalist-mcp keys add NAME --scopes roast) or bind a loopback address.`,
+      { data: { option: 'httpHost' } },
+    );
+  }
+}
+
+export async function startHttpService(
+  config: Config,
+  options: HttpServiceOptions = {},
+): Promise<HttpService> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, env });
+  const keys =
+    config.apiKeysFile === ''
+      ? undefined
+      : new KeyRing(config.apiKeysFile, (error) =>
+          logger.error({ event: 'api_keys_unreadable', code: error.code }, error.message),
+        );
+  const auth = new Authenticator(keys, options.authenticators ?? []);
+  checkExposure(config, auth.required);
+  const app =
+    options.app ?? createApp(config, { env, clock, logger, ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const sessions = new SessionRegistry<McpSessionResources>(clock, {
+    idleMs: config.httpSessionIdleMs,
+    maxSessions: config.httpMaxSessions,
+    maxPerPrincipal: config.httpMaxSessionsPerPrincipal,
+  });
+  let handler: McpHttpHandler | undefined;
+  const server = createServer(
+    {
+      maxHeaderSize: config.httpMaxHeaderBytes,
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      // node checks the two timeouts above only this often (default 30 s): often enough to honour them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.httpHeadersTimeoutMs / 2))),
+      // A missing Host gets our 403 (with the JSON-RPC body), not node's bare 400.
+      requireHostHeader: false,
+    },
+    (req, res) => void handler?.handle(req, res),
+  );
+  const port = await listen(server, config.httpPort, config.httpHost);
+  handler = new McpHttpHandler({
+    limits: {
+      maxBodyBytes: config.maxMessageBytes,
+      maxJsonDepth: config.httpMaxJsonDepth,
+      sseKeepAliveMs: config.httpSseKeepAliveMs,
+    },
+    origins: new OriginPolicy({
+      allowedHosts: config.allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+      port,
+    }),
+    auth,
+    sessions,
+    createServer: (owner) => app.createServer(owner),
+    hooks: {
+      ...options.hooks,
+      audit: (entry) => {
+        // Refusals also go to the server log (code, status, IP, principal: never headers, body or token).
+        if (entry.decision === 'deny') {
+          const { event, code, status, ip, principal } = entry;
+          logger.info(
+            { event: 'http_denied', check: event, code, status, ip, principal },
+            'http request refused',
+          );
+        }
+        options.hooks?.audit?.(entry);
+      },
+    },
+  });
+  const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    app,
+    sessions,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await sessions.closeAll();
+        server.closeAllConnections();
+        await stopped;
+        if (!options.app) await app.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: NodeServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** `serve --http`: serves until SIGINT/SIGTERM, then shuts down cleanly. */
+export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, env });
+  const service = await startHttpService(config, { env, logger });
+  const auth = config.apiKeysFile === '' ? 'off (loopback only)' : 'API keys';
+  process.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
+  exitAfter(() => service.close());
+}
