@@ -1,11 +1,13 @@
 // Streaming: server memory and CPU while a critic prints without end, notification rate and delivery latency under a
 // 10,000 lines/s critic. The server is the built dist over stdio; its RSS and CPU come from /proc.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectStdio, makeSandbox, serverEnv } from '../test/support/harness.js';
 import { fmt, percentile } from './stats.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures', 'bin');
+/** Preloaded into the server of the claude-deltas scenarios: its JS heap and ArrayBuffer peaks. */
+const HEAP_PROBE = join(import.meta.dirname, 'fixtures', 'heap-probe.cjs');
 const CLK_TCK = 100;
 
 function rssBytes(pid: number): number {
@@ -43,7 +45,7 @@ async function settle(client: Awaited<ReturnType<typeof connectStdio>>['client']
   await new Promise((r) => setTimeout(r, 500));
 }
 
-async function memoryAndCpu(): Promise<Record<string, number>> {
+export async function memoryAndCpu(): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-stream-');
   const env = serverEnv(sandbox, {
     BRUTALIST_GEMINI_BIN: join(FIXTURES, 'spew-gemini'),
@@ -150,21 +152,31 @@ async function rateAndLatency(): Promise<Record<string, number>> {
  * result). The server keeps the answer once: `bytes` of answer cost the server at most the answer, never the raw
  * stream; past maxOutputBytes of answer (8 MiB) the critic is stopped.
  */
-async function claudeDeltas(
-  bytes: number,
-): Promise<{ growthMiB: number; totalChars: number; truncated: boolean }> {
+export async function claudeDeltas(bytes: number): Promise<{
+  growthMiB: number;
+  heapGrowthMiB: number;
+  buffersGrowthMiB: number;
+  totalChars: number;
+  truncated: boolean;
+}> {
   const sandbox = makeSandbox('brutalist-bench-deltas-');
+  const heapFile = join(sandbox.dir, 'heap.json');
   const env = serverEnv(sandbox, {
+    HEAP_PROBE_FILE: heapFile,
     BRUTALIST_CLAUDE_BIN: join(import.meta.dirname, 'fixtures', 'delta-claude'),
     BRUTALIST_EXTRA_ENV: 'DELTA_*',
     BRUTALIST_CACHE_TTL_MS: '0',
     BRUTALIST_CLI_TIMEOUT_MS: '300000',
     DELTA_BYTES: String(bytes),
-    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    NODE_OPTIONS: [`--require ${HEAP_PROBE}`, process.env.BENCH_NODE_OPTIONS ?? ''].join(' ').trim(),
   });
   const { client, close, pid } = await connectStdio(env, sandbox.project);
   try {
     await settle(client);
+    writeFileSync(`${heapFile}.reset`, '');
+    // The probe takes the reset within 5 ms; a second at most, so a server without it does not hang the bench.
+    for (let i = 0; i < 100 && existsSync(`${heapFile}.reset`); i++)
+      await new Promise((r) => setTimeout(r, 10));
     const rss = rssSampler(pid);
     const idle = rss.idle;
     const result = await client.callTool(
@@ -177,8 +189,14 @@ async function claudeDeltas(
       critics: Array<{ truncated: boolean }>;
       page: { totalChars: number };
     };
+    const heap = JSON.parse(readFileSync(heapFile, 'utf8')) as Record<
+      'idle' | 'peak',
+      Record<string, number>
+    >;
     return {
       growthMiB: (peak - idle) / MIB,
+      heapGrowthMiB: (heap.peak.heapUsed! - heap.idle.heapUsed!) / MIB,
+      buffersGrowthMiB: (heap.peak.arrayBuffers! - heap.idle.arrayBuffers!) / MIB,
       totalChars: content.page.totalChars,
       truncated: content.critics[0]!.truncated,
     };
@@ -192,15 +210,16 @@ export async function answerNotFraming(): Promise<Record<string, number>> {
   const huge = await claudeDeltas(1024 * MIB);
   console.log('memory: claude printing a 1 GiB answer as 64 KiB stream-json deltas (+ message + result)');
   console.log(
-    `  server RSS growth ${huge.growthMiB.toFixed(1)} MiB (target <= 32 MiB); result ${(huge.totalChars / MIB).toFixed(1)} Mi chars, truncated=${huge.truncated}`,
+    `  server RSS growth ${huge.growthMiB.toFixed(1)} MiB (target <= 32 MiB; JS heap +${huge.heapGrowthMiB.toFixed(1)} MiB, ArrayBuffers +${huge.buffersGrowthMiB.toFixed(1)} MiB at their peaks between event-loop turns); result ${(huge.totalChars / MIB).toFixed(1)} Mi chars, truncated=${huge.truncated}`,
   );
   const five = await claudeDeltas(5 * 1000 * 1000);
   console.log('answer: claude printing a 5 MB answer framed three times (15 MB of stream-json)');
   console.log(
-    `  result ${five.totalChars} chars for 5,000,000 answer bytes (header included), truncated=${five.truncated} (target: whole); RSS growth ${five.growthMiB.toFixed(1)} MiB`,
+    `  result ${five.totalChars} chars for 5,000,000 answer bytes (header included), truncated=${five.truncated} (target: whole); RSS growth ${five.growthMiB.toFixed(1)} MiB (JS heap +${five.heapGrowthMiB.toFixed(1)} MiB, ArrayBuffers +${five.buffersGrowthMiB.toFixed(1)} MiB between turns)`,
   );
   return {
     deltas1GiBGrowthMiB: huge.growthMiB,
+    deltas1GiBHeapGrowthMiB: huge.heapGrowthMiB,
     answer5MBTotalChars: five.totalChars,
     answer5MBTruncated: five.truncated ? 1 : 0,
   };

@@ -31,7 +31,7 @@ export const PROCESS_OPTIONS = {
     8 * MIB,
     64 * 1024,
     512 * MIB,
-    'Critic stdout kept per run; past it the run is stopped and marked truncated.',
+    'Answer bytes kept per critic run (UTF-8 of the critique parsed from its stdout, not the raw stream); past it the run is stopped and marked truncated.',
   ),
   spawner: choice(
     'BRUTALIST_SPAWNER',

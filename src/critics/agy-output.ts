@@ -3,8 +3,9 @@
  * cursor moves, spinner lines redrawn over `\r`) removed, and its refusals, which arrive on stdout with exit 0.
  */
 import { StringDecoder } from 'node:string_decoder';
+import { ByteText } from './byte-text.js';
 import { outputInvalid } from './classify.js';
-import { cutToBytes, type OutputParser, type StreamLimits } from './stream.js';
+import type { OutputParser, StreamLimits } from './stream.js';
 import type { ParsedOutput } from './types.js';
 
 /** A signed-out agy: "Authentication required. …" (then a sign-in URL nobody headless can open). */
@@ -145,7 +146,10 @@ export class AgyTerminalText implements OutputParser {
     const refusal = text.length <= REFUSAL_MAX_CHARS ? refusalOf(text) : undefined;
     if (refusal) return { text: '', error: refusal };
     if (text.length === 0) throw outputInvalid('agy');
-    return { text: cutToBytes(text, this.limits.maxAnswerBytes) };
+    // At most maxAnswerBytes of answer, cut between characters.
+    const kept = new ByteText(this.limits.maxAnswerBytes);
+    kept.appendString(text);
+    return { text: kept.toString() };
   }
 }
 

@@ -1,10 +1,13 @@
 /** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
+
 import { join } from 'node:path';
 import { str as strOption, url } from '../config/spec.js';
 import type { StreamEvent } from '../streaming/index.js';
+import { ByteText } from './byte-text.js';
 import { outputInvalid } from './classify.js';
 import { absolutePath, defineAdapter, googleKeyFile, modelArgs, tokenUsage } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
+import type { LineValues } from './line-scanner.js';
 import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
 import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
 import type { CriticAdapter, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
@@ -109,19 +112,20 @@ function usageOf(result: JsonObject): TokenUsage | undefined {
 
 /** One model message: its complete text (from `assistant` events), else its streamed text deltas. */
 interface MessageText {
-  assistant?: string;
-  streamed: string;
+  assistant?: ByteText;
+  streamed: ByteText;
 }
 
 const isErrorResult = (result: JsonObject): boolean =>
   result.is_error === true || str(result.subtype)?.startsWith('error') === true;
 
-const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+const isEmpty = (t: string | ByteText): boolean => t.length === 0;
 
 /**
  * Text is the final `result`; a run cut short has none, so each message's text stands in: its `assistant` event
  * when that line arrived whole, else its streamed deltas (messages joined by a blank line). Only one copy of each
- * message is kept: deltas are dropped when the whole message arrives, and every message once the result does.
+ * message is kept, as UTF-8 bytes: deltas are dropped when the whole message arrives, and every message once the
+ * result does. The text becomes a string once, in finish().
  */
 class ClaudeEvents implements EventParser {
   private recognised = false;
@@ -129,97 +133,142 @@ class ClaudeEvents implements EventParser {
   private messageModel: string | undefined;
   private sessionId: string | undefined;
   private result: JsonObject | undefined;
+  private resultText: ByteText | undefined;
+  private resultError: string | undefined;
   private syntheticError: string | undefined;
   private readonly messages = new Map<string, MessageText>();
   private streaming = '';
   private kept = 0;
   /** A result with its own text (or an error) arrived: messages no longer matter. */
   private settled = false;
+  private finished: ParsedOutput | undefined;
 
-  take(ev: JsonObject): void {
+  constructor(private readonly maxBytes: number) {}
+
+  take(ev: JsonObject, values: LineValues): void {
     if (ev.type === 'stream_event') {
       this.recognised = true;
-      this.takeStreamEvent(obj(ev.event));
+      this.takeStreamEvent(obj(ev.event), values);
     } else if (ev.type === 'system' && ev.subtype === 'init') {
       this.recognised = true;
       this.initModel = cleanModel(str(ev.model));
       this.sessionId ??= str(ev.session_id);
     } else if (ev.type === 'assistant') {
       this.recognised = true;
-      this.takeAssistant(ev);
+      this.takeAssistant(ev, values);
     } else if (ev.type === 'result') {
       this.recognised = true;
       this.result = ev;
       this.sessionId = str(ev.session_id) ?? this.sessionId;
-      const own = str(ev.result);
+      const own = values.text(ev.result);
       if (own === undefined && !isErrorResult(ev)) return;
       // The result decides the text from here on (its own, or none when it is an error).
       this.settled = true;
       this.messages.clear();
-      this.kept = isErrorResult(ev) ? 0 : bytes(own ?? '');
+      this.resultText = undefined;
+      this.resultError = undefined;
+      if (isErrorResult(ev)) {
+        this.resultError = values.str(ev.result);
+        this.kept = 0;
+        return;
+      }
+      this.resultText = new ByteText(this.maxBytes);
+      this.resultText.append(own ?? '');
+      this.kept = this.resultText.seenBytes;
     }
   }
 
   /** Text deltas of `--include-partial-messages`, keyed by the message they belong to. */
-  private takeStreamEvent(event: JsonObject | undefined): void {
+  private takeStreamEvent(event: JsonObject | undefined, values: LineValues): void {
     if (event?.type === 'message_start') {
       const id = str(obj(event.message)?.id) ?? `stream-${this.messages.size}`;
-      if (!this.messages.has(id)) this.messages.set(id, { streamed: '' });
+      if (!this.messages.has(id)) this.messages.set(id, { streamed: new ByteText(this.maxBytes) });
       this.streaming = id;
       return;
     }
     const delta = obj(event?.delta);
     if (this.settled || event?.type !== 'content_block_delta' || delta?.type !== 'text_delta') return;
-    const entry = this.messages.get(this.streaming) ?? { streamed: '' };
-    this.messages.set(this.streaming, entry);
+    const entry = this.entry(this.streaming);
     if (entry.assistant !== undefined) return; // the whole message is already here
-    const text = str(delta.text) ?? '';
-    entry.streamed += text;
-    this.kept += bytes(text);
+    const before = entry.streamed.seenBytes;
+    entry.streamed.append(values.text(delta.text) ?? '');
+    this.kept += entry.streamed.seenBytes - before;
   }
 
-  private takeAssistant(ev: JsonObject): void {
+  private takeAssistant(ev: JsonObject, values: LineValues): void {
     const message = obj(ev.message);
     this.messageModel = cleanModel(str(message?.model)) ?? this.messageModel;
     const blocks = Array.isArray(message?.content) ? message.content : [];
-    const blockText = blocks.map((b) => (obj(b)?.type === 'text' ? (str(obj(b)?.text) ?? '') : '')).join('');
+    const texts = blocks.map((b) => (obj(b)?.type === 'text' ? (values.text(obj(b)?.text) ?? '') : ''));
     if (typeof ev.error === 'string') {
-      this.syntheticError = blockText || ev.error;
+      this.syntheticError = texts.map(String).join('') || ev.error;
       return;
     }
-    if (blockText.length === 0 || this.settled) return;
+    if (texts.every(isEmpty) || this.settled) return;
     const id = str(message?.id) ?? `assistant-${this.messages.size}`;
-    const entry = this.messages.get(id) ?? { streamed: '' };
+    const entry = this.entry(id);
     // One assistant event per content block: blocks of one message are joined directly.
-    if (entry.assistant === undefined) this.kept -= bytes(entry.streamed);
-    entry.assistant = (entry.assistant ?? '') + blockText;
-    entry.streamed = '';
-    this.kept += bytes(blockText);
-    this.messages.set(id, entry);
+    if (entry.assistant === undefined) {
+      // The whole message replaces its deltas, in the buffer they filled (its pages are in use already).
+      this.kept -= entry.streamed.seenBytes;
+      entry.assistant = entry.streamed;
+      entry.assistant.truncate(0);
+      entry.streamed = new ByteText(this.maxBytes);
+    }
+    const before = entry.assistant.seenBytes;
+    for (const t of texts) entry.assistant.append(t);
+    this.kept += entry.assistant.seenBytes - before;
+  }
+
+  private entry(id: string): MessageText {
+    let entry = this.messages.get(id);
+    if (!entry) {
+      entry = { streamed: new ByteText(this.maxBytes) };
+      this.messages.set(id, entry);
+    }
+    return entry;
   }
 
   answerBytes(): number {
     return this.kept;
   }
 
+  /** The messages' texts joined by a blank line, within the bound; one message is decoded as it is. */
+  private messagesText(): string {
+    const parts = [...this.messages.values()]
+      .map((m) => m.assistant ?? m.streamed)
+      .filter((t) => t.length > 0);
+    if (parts.length <= 1) return parts[0]?.drain() ?? '';
+    const joined = new ByteText(this.maxBytes);
+    parts.forEach((part, i) => {
+      if (i > 0) joined.appendString('\n\n');
+      joined.append(part);
+    });
+    return joined.drain();
+  }
+
   finish(): ParsedOutput {
     if (!this.recognised) throw outputInvalid('claude');
+    this.finished ??= this.read();
+    return this.finished;
+  }
+
+  /** The result; the answer's bytes are let go as they are decoded. */
+  private read(): ParsedOutput {
     const { result } = this;
-    const text = [...this.messages.values()]
-      .map((m) => m.assistant ?? m.streamed)
-      .filter((t) => t.length > 0)
-      .join('\n\n');
     const isError = result !== undefined && isErrorResult(result);
     let error: ParsedOutput['error'];
     if (result && isError) {
       error = compact({
-        message: str(result.result) || str(result.subtype) || 'error',
+        message: this.resultError || str(result.subtype) || 'error',
         status: num(result.api_error_status),
       });
     } else if (!result && this.syntheticError) {
       error = { message: this.syntheticError };
     }
-    const finalText = result && !isError ? (str(result.result) ?? text) : isError ? '' : text;
+    const finalText = isError ? '' : (this.resultText?.drain() ?? this.messagesText());
+    this.messages.clear();
+    this.resultText = undefined;
     return compact({
       text: finalText,
       model: this.messageModel ?? this.initModel,
@@ -230,7 +279,8 @@ class ClaudeEvents implements EventParser {
   }
 }
 
-const openParser = (limits: StreamLimits): OutputParser => streamParser(new ClaudeEvents(), limits);
+const openParser = (limits: StreamLimits): OutputParser =>
+  streamParser(new ClaudeEvents(limits.maxAnswerBytes), limits);
 
 /** Claude Code's own reading of a boolean env flag ("1", "true", "yes", "on", any case). */
 export function envFlag(value: string | undefined): boolean {

@@ -1,10 +1,13 @@
 /** The Codex adapter: sandboxed read-only `codex exec --json` invocation and its JSONL events. */
+
 import { dirname, join, resolve } from 'node:path';
 import { str as strOption, url } from '../config/spec.js';
 import type { StreamEvent } from '../streaming/index.js';
+import { ByteText } from './byte-text.js';
 import { outputInvalid, statusFromMessage } from './classify.js';
 import { absolutePath, defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
+import type { LineValues } from './line-scanner.js';
 import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
 import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
 import type { CriticAdapter, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
@@ -101,14 +104,20 @@ const HARMLESS_ITEM_ERROR = /^Model metadata/;
 class CodexEvents implements EventParser {
   private recognised = false;
   private sessionId: string | undefined;
-  private texts: string[] = [];
-  private kept = 0;
+  /** The last turn's agent messages, joined by a blank line, as UTF-8 bytes. */
+  private text: ByteText;
+  private messages = 0;
   private usage: TokenUsage | undefined;
   private failed: string | undefined;
   private pendingError: string | undefined;
   private itemError: string | undefined;
+  private finished: ParsedOutput | undefined;
 
-  take(ev: JsonObject): void {
+  constructor(private readonly maxBytes: number) {
+    this.text = new ByteText(maxBytes);
+  }
+
+  take(ev: JsonObject, values: LineValues): void {
     const type = str(ev.type);
     if (!type) return;
     if (type === 'thread.started') {
@@ -116,17 +125,17 @@ class CodexEvents implements EventParser {
       this.sessionId = str(ev.thread_id);
     } else if (type === 'turn.started') {
       this.recognised = true;
-      this.texts = [];
-      this.kept = 0;
+      this.text = new ByteText(this.maxBytes);
+      this.messages = 0;
     } else if (type === 'item.completed') {
       this.recognised = true;
       const item = obj(ev.item);
-      const itemText = str(item?.text);
-      if (item?.type === 'agent_message' && itemText) {
-        this.texts.push(itemText);
-        this.kept += Buffer.byteLength(itemText, 'utf8');
+      const itemText = values.text(item?.text);
+      if (item?.type === 'agent_message' && itemText && itemText.length > 0) {
+        if (this.messages++ > 0) this.text.appendString('\n\n');
+        this.text.append(itemText);
       }
-      const message = str(item?.message);
+      const message = values.str(item?.message);
       if (item?.type === 'error' && message && !HARMLESS_ITEM_ERROR.test(message)) this.itemError = message;
     } else if (type === 'turn.completed') {
       this.recognised = true;
@@ -135,20 +144,26 @@ class CodexEvents implements EventParser {
       this.usage = usageOf(obj(ev.usage));
     } else if (type === 'turn.failed') {
       this.recognised = true;
-      this.failed = str(obj(ev.error)?.message) ?? 'turn failed';
+      this.failed = values.str(obj(ev.error)?.message) ?? 'turn failed';
     } else if (type === 'error') {
       this.recognised = true;
-      this.pendingError = str(ev.message) ?? 'error';
+      this.pendingError = values.str(ev.message) ?? 'error';
     }
   }
 
   answerBytes(): number {
-    return this.kept;
+    return this.text.seenBytes;
   }
 
   finish(): ParsedOutput {
     if (!this.recognised) throw outputInvalid('codex');
-    const text = this.texts.join('\n\n');
+    this.finished ??= this.read();
+    return this.finished;
+  }
+
+  /** The result; the answer's bytes are let go as they are decoded. */
+  private read(): ParsedOutput {
+    const text = this.text.drain();
     const errorMessage = this.failed ?? this.pendingError ?? (text.length === 0 ? this.itemError : undefined);
     const error = errorMessage
       ? compact({ message: errorMessage, status: statusFromMessage(errorMessage) })
@@ -165,7 +180,8 @@ function usageOf(u: JsonObject | undefined): TokenUsage {
   });
 }
 
-const openParser = (limits: StreamLimits): OutputParser => streamParser(new CodexEvents(), limits);
+const openParser = (limits: StreamLimits): OutputParser =>
+  streamParser(new CodexEvents(limits.maxAnswerBytes), limits);
 
 const CODEX_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*']);
 

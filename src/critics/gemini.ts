@@ -4,9 +4,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bool, str as strOption, url } from '../config/spec.js';
 import type { StreamEvent } from '../streaming/index.js';
+import { ByteText } from './byte-text.js';
 import { classifyRun, outputInvalid, statusFromMessage } from './classify.js';
 import { absolutePath, defineAdapter, googleKeyFile, modelArgs } from './define-adapter.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
+import type { LineValues } from './line-scanner.js';
 import { exists, type LoginVerdict, no, readText, unknown, yes } from './login-checks.js';
 import {
   type EventParser,
@@ -127,10 +129,10 @@ const RATE_ADVICE_RE =
 /** An API error body embedded in the message: `[API Error: {"error":{"code":500,...}}]`. */
 const EMBEDDED_CODE_RE = /"code":\s*([1-5]\d\d)\b/;
 
-function errorOf(value: unknown): ParsedOutput['error'] {
+function errorOf(value: unknown, values?: LineValues): ParsedOutput['error'] {
   const e = obj(value);
   if (!e) return undefined;
-  const raw = str(e.message) ?? str(e.type) ?? 'error';
+  const raw = (values ? values.str(e.message) : str(e.message)) ?? str(e.type) ?? 'error';
   const advised = RATE_ADVICE_RE.test(raw);
   const message = advised ? raw.replace(RATE_ADVICE_RE, '') : raw;
   const embedded = EMBEDDED_CODE_RE.exec(message);
@@ -181,14 +183,20 @@ class GeminiEvents implements EventParser {
   private recognised = false;
   private model: string | undefined;
   private sessionId: string | undefined;
-  private text = '';
-  private kept = 0;
+  private readonly text: ByteText;
   private result: JsonObject | undefined;
+  private resultError: ParsedOutput['error'];
   private streamError: string | undefined;
   private rawParts: Buffer[] | undefined = [];
   private rawBytes = 0;
+  private finished: ParsedOutput | undefined;
 
-  constructor(private readonly maxRawBytes: number) {}
+  constructor(
+    maxBytes: number,
+    private readonly maxRawBytes: number,
+  ) {
+    this.text = new ByteText(maxBytes);
+  }
 
   raw(chunk: Buffer): void {
     if (!this.rawParts) return;
@@ -197,7 +205,7 @@ class GeminiEvents implements EventParser {
     else this.rawParts.push(Buffer.from(chunk));
   }
 
-  take(ev: JsonObject): void {
+  take(ev: JsonObject, values: LineValues): void {
     this.rawParts = undefined; // JSONL, not one document
     if (ev.type === 'init') {
       this.recognised = true;
@@ -206,32 +214,39 @@ class GeminiEvents implements EventParser {
       this.sessionId = str(ev.session_id);
     } else if (ev.type === 'message') {
       this.recognised = true;
-      const content = ev.role === 'assistant' ? (str(ev.content) ?? '') : '';
-      this.text += content;
-      this.kept += Buffer.byteLength(content, 'utf8');
+      if (ev.role === 'assistant') this.text.append(values.text(ev.content) ?? '');
     } else if (ev.type === 'result') {
       this.recognised = true;
       this.result = ev;
+      // Read now: a long message is readable only while its line is being handled.
+      this.resultError =
+        ev.status === 'error' ? (errorOf(ev.error, values) ?? { message: 'error' }) : undefined;
     } else if (ev.type === 'error') {
       this.recognised = true;
-      if (ev.severity === 'error') this.streamError = str(ev.message) ?? 'error';
+      if (ev.severity === 'error') this.streamError = values.str(ev.message) ?? 'error';
     }
   }
 
   answerBytes(): number {
-    return this.kept;
+    return this.text.seenBytes;
   }
 
   finish(): ParsedOutput {
+    this.finished ??= this.read();
+    return this.finished;
+  }
+
+  /** The result; the answer's bytes are let go as they are decoded. */
+  private read(): ParsedOutput {
     const single = this.rawParts && parseJsonShape(Buffer.concat(this.rawParts).toString('utf8'));
     if (single) return single;
     if (!this.recognised) throw outputInvalid('gemini');
     const { result, streamError } = this;
-    let error = result?.status === 'error' ? (errorOf(result.error) ?? { message: 'error' }) : undefined;
+    let error = this.resultError;
     if (!result && streamError)
       error = compact({ message: streamError, status: statusFromMessage(streamError) });
     return compact({
-      text: error ? '' : this.text,
+      text: error ? '' : this.text.drain(),
       model: this.model,
       usage: streamUsage(obj(result?.stats)),
       sessionId: this.sessionId,
@@ -241,7 +256,10 @@ class GeminiEvents implements EventParser {
 }
 
 const openParser = (limits: StreamLimits): OutputParser =>
-  streamParser(new GeminiEvents(limits.maxLineBytes ?? lineBoundFor(limits.maxAnswerBytes)), limits);
+  streamParser(
+    new GeminiEvents(limits.maxAnswerBytes, limits.maxLineBytes ?? lineBoundFor(limits.maxAnswerBytes)),
+    limits,
+  );
 
 /**
  * What gemini 0.61 reads from the env for its auth modes (API key, Vertex AI, Code Assist) and endpoints; other

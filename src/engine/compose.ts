@@ -44,5 +44,15 @@ export function composeCritique(title: string, outcomes: readonly CriticOutcome[
       parts.push(`## ${o.critic} · failed: ${o.error.code}`, o.error.message);
     }
   }
-  return `${parts.join('\n\n')}\n`;
+  return joinOnce(parts);
+}
+
+/**
+ * The parts joined by blank lines, ending in a newline, as one flat string: the only copy of a long critique made
+ * here. (A template literal around join() would leave a rope that the first slice copies whole again.)
+ */
+function joinOnce(parts: string[]): string {
+  const last = parts.length - 1;
+  parts[last] = `${parts[last] ?? ''}\n`;
+  return parts.join('\n\n');
 }

@@ -201,32 +201,47 @@ export interface RedactOptions {
   readonly onRedact?: Counter;
 }
 
+/**
+ * `text.replace(re, fn)` for a global `re` whose `redact` returns undefined to keep a match as it is: no new string
+ * is built unless something is redacted (replace() with a callback builds one for every match, even a kept one,
+ * which for a long critique full of `Key: value` prose is a copy of it and a heap of garbage).
+ */
+function replaceWhere(text: string, re: RegExp, redact: (m: RegExpExecArray) => string | undefined): string {
+  let parts: string[] | undefined;
+  let last = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[0].length === 0) re.lastIndex++;
+    const replacement = redact(m);
+    if (replacement === undefined) continue;
+    parts ??= [];
+    parts.push(text.slice(last, m.index), replacement);
+    last = m.index + m[0].length;
+  }
+  re.lastIndex = 0;
+  if (!parts) return text;
+  parts.push(text.slice(last));
+  return parts.join('');
+}
+
 /** Redacts credentials that have a recognisable shape, wherever they appear in the text. */
 export function redactSecretShapes(text: string, options: RedactOptions = {}): string {
   const prose = options.prose === true;
   const count = options.onRedact ?? (() => {});
-  return removePemBlocks(text, count)
-    .replace(URL_USERINFO, (_m, scheme: string) => {
-      count(1);
-      return `${scheme}${REDACTED}@`;
-    })
-    .replace(TOKEN, (match, prefix: string, rest: string) => {
-      if (!isToken(prefix, rest)) return match;
-      count(1);
-      return REDACTED;
-    })
-    .replace(JWT, () => {
-      count(1);
-      return REDACTED;
-    })
-    .replace(AUTH_SCHEME, (match, scheme: string, gap: string, credential: string) => {
-      if (!isAuthCredential(credential)) return match;
-      count(1);
-      return scheme + gap + REDACTED;
-    })
-    .replace(KEY_VALUE, (match, key: string, separator: string, value: string) => {
-      if (!isSecretAssignment(key, value, prose)) return match;
-      count(1);
-      return key + separator + REDACTED;
-    });
+  const redacted = (replacement: string): string => {
+    count(1);
+    return replacement;
+  };
+  let out = removePemBlocks(text, count);
+  out = replaceWhere(out, URL_USERINFO, (m) => redacted(`${m[1] ?? ''}${REDACTED}@`));
+  out = replaceWhere(out, TOKEN, (m) => (isToken(m[1] ?? '', m[2] ?? '') ? redacted(REDACTED) : undefined));
+  out = replaceWhere(out, JWT, () => redacted(REDACTED));
+  out = replaceWhere(out, AUTH_SCHEME, (m) =>
+    isAuthCredential(m[3] ?? '') ? redacted(`${m[1] ?? ''}${m[2] ?? ''}${REDACTED}`) : undefined,
+  );
+  return replaceWhere(out, KEY_VALUE, (m) =>
+    isSecretAssignment(m[1] ?? '', m[3] ?? '', prose)
+      ? redacted(`${m[1] ?? ''}${m[2] ?? ''}${REDACTED}`)
+      : undefined,
+  );
 }

@@ -11,7 +11,7 @@ import {
   geminiAdapter,
   type ParsedOutput,
 } from '../../src/critics/index.js';
-import { cutToBytes, lineBoundFor } from '../../src/critics/stream.js';
+import { lineBoundFor } from '../../src/critics/stream.js';
 import {
   CLAUDE_INIT,
   CLAUDE_STREAM_OK,
@@ -58,6 +58,33 @@ const cases: [string, Adapter, string][] = [
   ['gemini stream sample', geminiAdapter, GEMINI_STREAM_OK],
   ['gemini -o json sample', geminiAdapter, GEMINI_JSON_OK],
 ];
+/** A long answer (escapes, multi-byte and astral characters) as claude frames it: deltas, message, result. */
+const LONG_ANSWER = 'Line "one"\tzażółć 批评 🔥\\ end\n'.repeat(2_000); // ~80 KB, past LONG_STRING_BYTES
+function longClaudeStream(answer: string): string {
+  const delta = (text: string) => ({
+    type: 'stream_event',
+    event: { type: 'content_block_delta', delta: { type: 'text_delta', text } },
+  });
+  const start = { type: 'stream_event', event: { type: 'message_start', message: { id: 'msg_long' } } };
+  const third = Math.floor(answer.length / 3);
+  const parts = [answer.slice(0, third), answer.slice(third, 2 * third), answer.slice(2 * third)];
+  return [
+    CLAUDE_INIT,
+    start,
+    ...parts.map(delta),
+    claudeAssistant(answer, 'msg_long'),
+    claudeResult({ result: answer }),
+  ]
+    .map((line) => `${JSON.stringify(line)}\n`)
+    .join('');
+}
+cases.push(['claude long answer', claudeAdapter, longClaudeStream(LONG_ANSWER)]);
+cases.push([
+  'claude long answer, deltas only',
+  claudeAdapter,
+  longClaudeStream(LONG_ANSWER).split('\n').slice(0, 5).join('\n'),
+]);
+
 for (const dir of readdirSync(RECORDED)) {
   const critic = dir.split('-')[0] as keyof typeof ADAPTERS;
   for (const f of readdirSync(join(RECORDED, dir)).filter((n) => n.endsWith('.stdout.jsonl'))) {
@@ -134,18 +161,27 @@ describe('stream parsers', () => {
     expect(small.finish().text).toBe(answer.slice(0, 250));
   });
 
+  it('reads a long answer whole from deltas, message or result, and cuts it at the cap between characters', () => {
+    const stream = Buffer.from(longClaudeStream(LONG_ANSWER));
+    expect(chunked(claudeAdapter, stream, [1_000, 30_000, 30_001, 90_000]).text).toBe(LONG_ANSWER);
+    const deltasOnly = Buffer.from(longClaudeStream(LONG_ANSWER).split('\n').slice(0, 5).join('\n'));
+    expect(chunked(claudeAdapter, deltasOnly, [5_000, 50_000]).text).toBe(LONG_ANSWER);
+    const cap = 50_001;
+    const parser = claudeAdapter.openParser({ maxAnswerBytes: cap });
+    let room = true;
+    for (let i = 0; i < stream.length && room; i += 4_096) room = parser.push(stream.subarray(i, i + 4_096));
+    expect(room).toBe(false);
+    const kept = Buffer.from(parser.finish().text, 'utf8');
+    expect(kept.length).toBeLessThanOrEqual(cap);
+    expect(kept.length).toBeGreaterThan(cap - 4);
+    expect(Buffer.from(LONG_ANSWER).subarray(0, kept.length).equals(kept)).toBe(true);
+  });
+
   it('keeps at most maxAnswerBytes of answer when one chunk carries the answer past the cap', () => {
     const text = `${'a'.repeat(99)}😀${'b'.repeat(100)}`; // the emoji (4 bytes, 2 UTF-16 units) straddles byte 100
     const parser = claudeAdapter.openParser({ maxAnswerBytes: 101 });
     const stream = [CLAUDE_INIT, claudeAssistant(text), claudeResult({ result: text })];
     expect(parser.push(Buffer.from(stream.map((l) => `${JSON.stringify(l)}\n`).join('')))).toBe(false);
     expect(parser.finish().text).toBe('a'.repeat(99));
-  });
-
-  it('cutToBytes keeps whole characters and leaves short text alone', () => {
-    expect(cutToBytes('héllo', 3)).toBe('hé');
-    expect(cutToBytes('héllo', 2)).toBe('h');
-    expect(cutToBytes('héllo', 6)).toBe('héllo');
-    expect(cutToBytes('😀x', 3)).toBe('');
   });
 });

@@ -90,6 +90,15 @@ describe('critique sanitizer: terminal controls', () => {
 });
 
 describe('critique sanitizer: secrets', () => {
+  it('redacts the one secret among many kept `Key: value` matches and keeps every other character', () => {
+    const prose = 'Note: fine. Risk: high. Owner: ops.\n'.repeat(500);
+    const secret = 'password: hunter2abc1';
+    const text = `${prose}${secret} and Bearer abcdefghijk123\n${prose}`;
+    const { text: out, counts } = new CritiqueSanitizer({}).critique(text);
+    expect(out).toBe(`${prose}password: ${REDACTED} and Bearer ${REDACTED}\n${prose}`);
+    expect(counts.secrets).toBe(2);
+  });
+
   it('redacts secret shapes and counts them', () => {
     const text = [
       'token ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked',
