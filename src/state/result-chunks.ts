@@ -21,12 +21,18 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
+/** Where one chunk of a text lies, in UTF-16 code units: [start, end). */
+export interface ChunkBounds {
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
- * Cuts `text` into chunks of at most `size` code units, never between the halves of a surrogate pair, so each chunk
- * is valid text on its own (schema version 3 kept chunks as UTF-8, where a split half became U+FFFD).
+ * The bounds of `text`'s chunks of at most `size` code units, never between the halves of a surrogate pair, so each
+ * chunk is valid text on its own (schema version 3 kept chunks as UTF-8, where a split half became U+FFFD).
  */
-export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): TextChunk[] {
-  const chunks: TextChunk[] = [];
+export function chunkBounds(text: string, size: number = RESULT_CHUNK_CHARS): ChunkBounds[] {
+  const bounds: ChunkBounds[] = [];
   for (let start = 0; start < text.length; ) {
     let end = Math.min(start + size, text.length);
     if (
@@ -37,10 +43,15 @@ export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): Te
     ) {
       end -= 1;
     }
-    chunks.push({ start, text: text.slice(start, end) });
+    bounds.push({ start, end });
     start = end;
   }
-  return chunks;
+  return bounds;
+}
+
+/** Cuts `text` into chunks as chunkBounds bounds them, each sliced out. */
+export function splitChunks(text: string, size: number = RESULT_CHUNK_CHARS): TextChunk[] {
+  return chunkBounds(text, size).map(({ start, end }) => ({ start, text: text.slice(start, end) }));
 }
 
 /** Bytes per code unit of a stored chunk: 1 when every unit is Latin-1 (<= 0xFF), else 2 (UTF-16LE). */
@@ -67,7 +78,51 @@ export interface EncodedChunk {
 
 /** The text in chunks (splitChunks), each encoded (encodeChunk). */
 export function encodeChunks(text: string): EncodedChunk[] {
-  return splitChunks(text).map((c) => ({ start: c.start, ...encodeChunk(c.text) }));
+  return [...planChunks(text).encode()];
+}
+
+/** A chunk's bounds and width, before its bytes exist. */
+export interface PlannedChunk extends ChunkBounds {
+  readonly width: ChunkWidth;
+}
+
+/**
+ * How a text will be stored, with no chunk encoded yet: the chunks' bounds and widths, their bytes in all, and
+ * `encode()`, which makes each chunk's bytes only when asked for it. A store that writes each chunk before asking
+ * for the next holds one chunk's bytes at a time instead of the whole text's a second time.
+ */
+export interface ChunkPlan {
+  readonly chunks: readonly PlannedChunk[];
+  /** Bytes of every chunk: code units times width. */
+  readonly bytes: number;
+  encode(): Generator<EncodedChunk>;
+}
+
+/** Plans `text`'s chunks (chunkBounds, encodeChunk's widths) in one pass over it, slicing nothing. */
+export function planChunks(text: string, size: number = RESULT_CHUNK_CHARS): ChunkPlan {
+  // Where the next unit above Latin-1 is at or after a chunk's start: one regex scan of the text in all.
+  const wide = /[\u0100-\uffff]/g;
+  let nextWide = -1;
+  let bytes = 0;
+  const chunks = chunkBounds(text, size).map(({ start, end }): PlannedChunk => {
+    if (nextWide < start && nextWide !== Number.POSITIVE_INFINITY) {
+      wide.lastIndex = start;
+      nextWide = wide.exec(text)?.index ?? Number.POSITIVE_INFINITY;
+    }
+    const width: ChunkWidth = nextWide < end ? 2 : 1;
+    bytes += (end - start) * width;
+    return { start, end, width };
+  });
+  return {
+    chunks,
+    bytes,
+    *encode() {
+      for (const { start, end, width } of chunks) {
+        const bytes = Buffer.from(text.slice(start, end), width === 1 ? 'latin1' : 'utf16le');
+        yield { start, width, bytes };
+      }
+    },
+  };
 }
 
 /**

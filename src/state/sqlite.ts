@@ -8,8 +8,8 @@ import { KeyValueStateStore, type Namespace } from './key-value-store.js';
 import {
   decodePieces,
   type EncodedChunk,
-  encodeChunks,
   joinPieces,
+  planChunks,
   RESULT_CHUNK_CHARS,
   resultPart,
   type StoredPiece,
@@ -119,7 +119,7 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
   /** Transactions built once (better-sqlite3 wraps a function per call to transaction()). */
   private transactions() {
     const putResult = this.db.transaction(
-      (key: string, json: string, bytes: number, expiresAt: number, chunks: readonly EncodedChunk[]) => {
+      (key: string, json: string, bytes: number, expiresAt: number, chunks: Iterable<EncodedChunk>) => {
         this.insert('result', key, json, bytes, expiresAt);
         for (const c of chunks) this.q.putChunk.run(key, c.start, c.bytes, c.width);
       },
@@ -172,15 +172,15 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     const ttl = checkTtl(ttlMs);
     const { head, text } = splitResult(result);
     const json = encodeValue(head, this.maxValueDepth);
-    const chunks = encodeChunks(text);
-    let bytes = rowBytes('result', key, json);
-    for (const c of chunks) bytes += c.bytes.length + SQLITE_ROW_OVERHEAD_BYTES;
+    // Each chunk is encoded as the transaction writes it: the text's bytes never exist all at once beside it.
+    const plan = planChunks(text);
+    const bytes = rowBytes('result', key, json) + plan.bytes + plan.chunks.length * SQLITE_ROW_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) {
       throw new BrutalistError('STATE_VALUE_TOO_LARGE', 'The result is too large to store for paging.', {
         data: { maxBytes: this.maxBytes },
       });
     }
-    this.run(() => this.tx.putResult.immediate(key, json, bytes, this.clock.now() + ttl, chunks));
+    this.run(() => this.tx.putResult.immediate(key, json, bytes, this.clock.now() + ttl, plan.encode()));
   }
 
   override async getResult(contextId: string): Promise<StoredResult | null> {

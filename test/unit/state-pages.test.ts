@@ -10,6 +10,7 @@ import {
   pageOf,
   pageOfWindow,
   pageWindow,
+  planChunks,
   RESULT_CHUNK_CHARS,
   type StoredPiece,
   splitChunks,
@@ -245,6 +246,24 @@ describe('pageOfWindow over the window a store reads', () => {
       expect(width).toBe(2);
       expect(bytes.toString('utf16le')).toBe(text);
     }
+  });
+
+  it('plans the chunks splitChunks cuts, with encodeChunk widths, and encodes each only when asked', () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 2, max: 16 }), (text, size) => {
+        const expected = splitChunks(text, size).map((c) => ({ start: c.start, ...encodeChunk(c.text) }));
+        const plan = planChunks(text, size);
+        expect(plan.chunks.map(({ start, width }) => ({ start, width }))).toEqual(
+          expected.map(({ start, width }) => ({ start, width })),
+        );
+        expect(plan.bytes).toBe(expected.reduce((n, c) => n + c.bytes.length, 0));
+        expect([...plan.encode()]).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+    const encoding = planChunks('abc🔥def', 3).encode();
+    expect(encoding.next().value).toEqual({ start: 0, width: 1, bytes: Buffer.from('abc', 'latin1') });
+    expect(encoding.next().value).toEqual({ start: 3, width: 2, bytes: Buffer.from('🔥d', 'utf16le') });
   });
 
   it('joins a window over chunks of both widths, and reports a damaged piece as no text', () => {
