@@ -2,11 +2,12 @@
 // service answers over `connections` keep-alive sockets, every other request without Authorization and the others
 // with a well-formed token no key has, until stdin closes. Prints `started` when it begins, then one JSON line:
 // requests answered, seconds, the count per HTTP status, connection errors and timeouts.
-// Usage: node --import tsx bench/http/flood-child.ts URL CONNECTIONS WRONG_TOKEN
+// Usage: node --import tsx bench/http/flood-child.ts URL CONNECTIONS WRONG_TOKEN [RATE per second, 0: uncapped]
 import autocannon from 'autocannon';
 
-const [url, connections, wrongToken] = process.argv.slice(2);
-if (!url || !connections || !wrongToken) throw new Error('usage: flood-child URL CONNECTIONS WRONG_TOKEN');
+const [url, connections, wrongToken, rate = '0'] = process.argv.slice(2);
+if (!url || !connections || !wrongToken)
+  throw new Error('usage: flood-child URL CONNECTIONS WRONG_TOKEN [RATE]');
 
 const body = JSON.stringify({
   jsonrpc: '2.0',
@@ -22,6 +23,7 @@ const instance = autocannon(
     connections: Number(connections),
     // Ended by the parent (stdin closes); the duration is only a backstop.
     duration: 3_600,
+    ...(Number(rate) > 0 ? { overallRate: Number(rate) } : {}),
     requests: [
       { method: 'POST', body, headers },
       { method: 'POST', body, headers: { ...headers, authorization: `Bearer ${wrongToken}` } },

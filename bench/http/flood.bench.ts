@@ -25,6 +25,8 @@ const CLIENTS = 20;
 const PHASE_MS = Number(process.env.BENCH_FLOOD_PHASE_MS ?? 10_000);
 const INTERVAL_MS = Number(process.env.BENCH_FLOOD_INTERVAL_MS ?? 200);
 const CONNECTIONS = Number(process.env.BENCH_FLOOD_CONNECTIONS ?? 32);
+/** Requests a second the whole flood may send (0: as fast as the service answers). */
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 0);
 const WARM_UP_MS = 2_000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./flood-child.ts', import.meta.url));
@@ -43,6 +45,8 @@ interface Phase {
   readonly samples: number[];
   readonly failed: Map<string, number>;
   readonly flood: FloodResult | null;
+  /** CPU milliseconds this process (service + clients) spent per wall second of the phase. */
+  readonly cpuPerSecond: number;
   readonly load: number;
 }
 
@@ -93,7 +97,15 @@ async function startFlood(bench: BenchService): Promise<() => Promise<FloodResul
   const wrongToken = newKey('intruder', ['roast']).token;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD, `${bench.service.url}/mcp`, String(CONNECTIONS), wrongToken],
+    [
+      '--import',
+      'tsx',
+      CHILD,
+      `${bench.service.url}/mcp`,
+      String(CONNECTIONS),
+      wrongToken,
+      String(FLOOD_RATE),
+    ],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
@@ -122,9 +134,14 @@ async function phases(label: string, overrides: ConfigInput): Promise<Phase[]> {
       [2, true],
     ] as const) {
       const stop = flooded ? await startFlood(bench) : null;
+      const cpu = process.cpuUsage();
+      const wall = performance.now();
       const { samples, failed } = await drive(clients, PHASE_MS);
+      const spent = process.cpuUsage(cpu);
+      const cpuPerSecond = (spent.user + spent.system) / (performance.now() - wall);
       const flood = stop ? await stop() : null;
-      out.push({ name: `${flooded ? 'flood' : 'quiet'} ${n}`, samples, failed, flood, load: loadavg()[0]! });
+      const name = `${flooded ? 'flood' : 'quiet'} ${n}`;
+      out.push({ name, samples, failed, flood, cpuPerSecond, load: loadavg()[0]! });
     }
     report(label, out);
     return out;
@@ -140,7 +157,7 @@ function report(label: string, out: readonly Phase[]): void {
   const x = (v: number, base: number) => `${(v / base).toFixed(2)}x`;
   console.log(`\n${label}`);
   console.log(
-    'phase     calls   p50 ms  p95 ms  p99 ms   p50/p95/p99 vs quiet  failed  flood req/s   401s    429s  other  load1',
+    'phase     calls   p50 ms  p95 ms  p99 ms   p50/p95/p99 vs quiet  failed  flood req/s   401s    429s  other  cpu%  load1',
   );
   for (const p of out) {
     const s = summary(p.samples);
@@ -161,16 +178,30 @@ function report(label: string, out: readonly Phase[]): void {
         `  ${x(s.p50, quiet.p50)} / ${x(s.p95, quiet.p95)} / ${x(s.p99, quiet.p99)}`.padEnd(22),
         failed.padStart(6),
         (f ? (f.answered / f.seconds).toFixed(0) : '-').padStart(12),
-        String(f?.statuses['401'] ?? '-').padStart(7),
-        String(f?.statuses['429'] ?? '-').padStart(7),
+        String(f ? (f.statuses['401'] ?? 0) : '-').padStart(7),
+        String(f ? (f.statuses['429'] ?? 0) : '-').padStart(7),
         String(f ? other : '-').padStart(6),
+        (p.cpuPerSecond / 10).toFixed(0).padStart(5),
         p.load.toFixed(2).padStart(6),
       ].join(' '),
+    );
+  }
+  const quietCpu = mean(out.filter((p) => !p.flood).map((p) => p.cpuPerSecond));
+  for (const p of out.filter((q) => q.flood && q.flood.answered > 0)) {
+    // The flood's share of this process's CPU, per request it got answered.
+    const f = p.flood!;
+    const extraUs = ((p.cpuPerSecond - quietCpu) * f.seconds * 1e3) / f.answered;
+    console.log(
+      `${p.name}: service CPU per flood request ≈ ${extraUs.toFixed(0)} µs (CPU above the quiet phases)`,
     );
   }
   console.log(
     `quiet pooled (baseline): p50 ${quiet.p50.toFixed(2)} ms, p95 ${quiet.p95.toFixed(2)} ms, p99 ${quiet.p99.toFixed(2)} ms; goal: flood p95 ≤ 1.10x`,
   );
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
 
 function floodFigures(prefix: string, out: readonly Phase[]): Record<string, number> {
@@ -192,7 +223,7 @@ function floodFigures(prefix: string, out: readonly Phase[]): Record<string, num
 
 export async function run(): Promise<Record<string, number>> {
   console.log(
-    `${CLIENTS} clients (own key, own 127.0.0.x), brutalist_discover every ${INTERVAL_MS} ms each (${((CLIENTS * 1000) / INTERVAL_MS).toFixed(0)} calls/s offered); ${PHASE_MS / 1000} s phases; flood: autocannon, ${CONNECTIONS} connections from 127.0.0.1, no token / wrong token`,
+    `${CLIENTS} clients (own key, own 127.0.0.x), brutalist_discover every ${INTERVAL_MS} ms each (${((CLIENTS * 1000) / INTERVAL_MS).toFixed(0)} calls/s offered); ${PHASE_MS / 1000} s phases; flood: autocannon, ${CONNECTIONS} connections from 127.0.0.1, no token / wrong token, ${FLOOD_RATE > 0 ? `capped at ${FLOOD_RATE}/s` : 'uncapped'}`,
   );
   console.log(
     `load average at start (1/5/15 min): ${loadavg()
