@@ -10,6 +10,8 @@
 // 429 at the top of the pipeline), and with rateLimitIpRequests 0 (every flood request reaches authentication).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,19 +95,11 @@ async function drive(clients: readonly Client[], ms: number): Promise<Pick<Phase
 }
 
 /** Starts the flood child; resolves once autocannon has started, with how to stop it and read its counts. */
-async function startFlood(bench: BenchService): Promise<() => Promise<FloodResult>> {
+async function startFlood(url: string): Promise<() => Promise<FloodResult>> {
   const wrongToken = newKey('intruder', ['roast']).token;
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      CHILD,
-      `${bench.service.url}/mcp`,
-      String(CONNECTIONS),
-      wrongToken,
-      String(FLOOD_RATE),
-    ],
+    ['--import', 'tsx', CHILD, url, String(CONNECTIONS), wrongToken, String(FLOOD_RATE)],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
@@ -133,7 +127,7 @@ async function phases(label: string, overrides: ConfigInput): Promise<Phase[]> {
       [2, false],
       [2, true],
     ] as const) {
-      const stop = flooded ? await startFlood(bench) : null;
+      const stop = flooded ? await startFlood(`${bench.service.url}/mcp`) : null;
       const cpu = process.cpuUsage();
       const wall = performance.now();
       const { samples, failed } = await drive(clients, PHASE_MS);
@@ -200,6 +194,42 @@ function report(label: string, out: readonly Phase[]): void {
   );
 }
 
+/**
+ * The floor under the same flood, as a baseline: a bare node:http server answering every request 401 with a
+ * JSON-RPC error of the service's size, nothing else; its CPU per request is what Node's HTTP alone costs.
+ */
+async function bareFloor(): Promise<{ rate: number; cpuUs: number }> {
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: -32001, message: 'Authentication required.', data: { code: 'UNAUTHENTICATED' } },
+  });
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="mcp"' });
+    res.end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const stop = await startFlood(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    await sleep(PHASE_MS);
+    const spent = process.cpuUsage(cpu);
+    const cpuPerSecond = (spent.user + spent.system) / (performance.now() - wall);
+    const f = await stop();
+    const cpuUs = (cpuPerSecond * f.seconds * 1e3) / f.answered;
+    console.log(
+      `\nbaseline, bare node:http 401 server under the same flood: ${(f.answered / f.seconds).toFixed(0)} req/s, CPU per request ≈ ${cpuUs.toFixed(0)} µs (cpu ${(cpuPerSecond / 10).toFixed(0)}%, load1 ${loadavg()[0]!.toFixed(2)})`,
+    );
+    return { rate: f.answered / f.seconds, cpuUs };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
@@ -237,7 +267,13 @@ export async function run(): Promise<Record<string, number>> {
   const open = await phases('rateLimitIpRequests 0: every flood request is authenticated (401)', {
     rateLimitIpRequests: 0,
   });
-  return { ...floodFigures('limited', limited), ...floodFigures('ipOff', open) };
+  const floor = await bareFloor();
+  return {
+    ...floodFigures('limited', limited),
+    ...floodFigures('ipOff', open),
+    bareFloodRate: floor.rate,
+    bareCpuPerRequestUs: floor.cpuUs,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();
