@@ -186,7 +186,9 @@ function report(label: string, out: readonly Phase[]): void {
     const f = p.flood!;
     const extraUs = ((p.cpuPerSecond - quietCpu) * f.seconds * 1e3) / f.answered;
     console.log(
-      `${p.name}: service CPU per flood request ≈ ${extraUs.toFixed(0)} µs (CPU above the quiet phases)`,
+      extraUs > 0
+        ? `${p.name}: service CPU per flood request ≈ ${extraUs.toFixed(0)} µs (CPU above the quiet phases)`
+        : `${p.name}: service CPU per flood request not measurable (the quiet phases cost more: the machine's load drifted)`,
     );
   }
   console.log(
