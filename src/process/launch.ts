@@ -1,4 +1,5 @@
 /** How a run's child is started: forked by this process (direct) or by the spawner process; one event interface. */
+import { AsyncResource } from 'node:async_hooks';
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { bwrapArgs } from './sandbox.js';
@@ -121,4 +122,28 @@ export function launchSpecFor(
 /** Destroys every stdio stream of a child (after a kill, or when its run no longer wants it). */
 export function destroyStdio(child: Launched): void {
   for (const stream of [child.stdin, child.stdout, child.stderr, child.info]) stream?.destroy();
+}
+
+/** What a run does with its child's streams. */
+export interface StdioHandlers {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  /** bwrap's --info-fd JSON. */
+  info(chunk: Buffer): void;
+  /** One of `open` closed. */
+  closed(): void;
+}
+
+/**
+ * Listens to a started child's streams, each handler run in the caller's async context (its request id in log
+ * lines) rather than the context that made the streams: sockets handed over by the spawner were made in the
+ * context of the call that started the spawner.
+ */
+export function listenToStdio(child: Launched, open: readonly Readable[], handlers: StdioHandlers): void {
+  const on = <A extends unknown[]>(stream: Readable, event: string, fn: (...args: A) => void) =>
+    stream.on(event, AsyncResource.bind(fn));
+  for (const stream of open) on(stream, 'close', handlers.closed);
+  if (child.info) on(child.info, 'data', handlers.info);
+  on(child.stdout, 'data', handlers.stdout);
+  on(child.stderr, 'data', handlers.stderr);
 }

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { firstOutputChannel, spawnChannel } from './diagnostics.js';
 import { registerRun, sandboxHasLiveMembers, signalGroup } from './group.js';
-import { destroyStdio, type Launched, launchSpecFor } from './launch.js';
+import { destroyStdio, type Launched, launchSpecFor, listenToStdio } from './launch.js';
 import { cancelledBeforeStart, publishExit, RunOutput } from './run-output.js';
 import {
   drainRounds,
@@ -157,18 +157,20 @@ class Run {
     // A socket handed over by the spawner may have closed (empty, at EOF) before the last one arrived.
     const open = streams.filter((stream) => !stream.closed);
     this.openStreams = open.length;
-    for (const stream of open) stream.on('close', () => this.onStreamClosed());
-    child.info?.on('data', (chunk: Buffer) => {
-      if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
+    listenToStdio(child, open, {
+      stdout: (chunk) => this.onStdout(chunk),
+      stderr: (chunk) => {
+        this.lastActivityAt = this.clock.now();
+        this.output.pushStderr(chunk);
+      },
+      info: (chunk) => {
+        if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
+      },
+      closed: () => this.onStreamClosed(),
     });
     if (spawnChannel.hasSubscribers) {
       spawnChannel.publish({ pid, command: basename(spec.command), argCount: spec.args.length });
     }
-    child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      this.lastActivityAt = this.clock.now();
-      this.output.pushStderr(chunk);
-    });
 
     // The guarantee behind the pinning: the leader's cwd, as the kernel reports it, is inside the root. A miss
     // (the pinned directory was moved out of the root in between) is killed before it gets its prompt.
@@ -226,13 +228,11 @@ class Run {
 
   private onStdout(chunk: Buffer): void {
     this.lastActivityAt = this.clock.now();
-    if (!this.sawStdout) this.firstStdout();
+    if (!this.sawStdout) {
+      this.sawStdout = true;
+      if (firstOutputChannel.hasSubscribers) firstOutputChannel.publish({ pid: this.pid });
+    }
     if (this.output.pushStdout(chunk)) this.trigger({ kind: 'output_cap' });
-  }
-
-  private firstStdout(): void {
-    this.sawStdout = true;
-    if (firstOutputChannel.hasSubscribers) firstOutputChannel.publish({ pid: this.pid });
   }
 
   /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */

@@ -52,14 +52,15 @@ afterAll(async () => {
 });
 
 describe('cli_agent_roster', () => {
-  it('finds the three real CLIs at their pinned versions', async () => {
+  it('finds the three installable real CLIs at their pinned versions, and agy (not installable here) missing', async () => {
     const result = await callTool(server.client, 'cli_agent_roster', {});
     const { critics } = result.structuredContent as {
-      critics: Array<{ critic: string; available: boolean; version: string }>;
+      critics: Array<{ critic: string; available: boolean; version: string | null }>;
     };
-    expect(critics.map((c) => [c.critic, c.available, c.version])).toEqual(
-      PINNED.map((p) => [p.critic, true, p.version]),
-    );
+    expect(critics.map((c) => [c.critic, c.available, c.version])).toEqual([
+      ...PINNED.map((p) => [p.critic, true, p.version]),
+      ['agy', false, null],
+    ]);
   });
 });
 
