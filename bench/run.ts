@@ -20,6 +20,7 @@ const benches = [
   './http/overhead.bench.js',
   './http/sessions.bench.js',
   './http/guard.bench.js',
+  './http/flood.bench.js',
   './observability/metrics.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',

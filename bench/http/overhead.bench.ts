@@ -1,6 +1,6 @@
 // What the HTTP pipeline's security costs per request: the checks alone (Host, Origin, bearer against ten keys with
 // the file's stat, depth scan + parse, scope) against a bare JSON.parse of the same body; then tools/list over HTTP
-// with keys + an allowed Origin against the same server with authentication off and no Origin, same run.
+// with keys + an allowed Origin + rate limits against the same server with all three off and no Origin, same run.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { IncomingMessage } from 'node:http';
@@ -119,8 +119,14 @@ export async function run(): Promise<Record<string, number>> {
   console.log(
     `  in CPU time (getrusage): checks p50 ${(onCpu.p50 * 1e3).toFixed(1)} µs, p99 ${(onCpu.p99 * 1e3).toFixed(1)} µs; JSON.parse baseline p99 ${(baseCpu.p99 * 1e3).toFixed(1)} µs`,
   );
-  const open = await startBenchService(0);
-  const keyed = await startBenchService(10, { allowedOrigins: [ORIGIN] });
+  // The baseline has no rate limits; the secured service counts every request against budgets it never spends
+  // (the defaults would answer 429 within this run's 2,200 requests).
+  const open = await startBenchService(0, { rateLimitIpRequests: 0, rateLimitPrincipalRequests: 0 });
+  const keyed = await startBenchService(10, {
+    allowedOrigins: [ORIGIN],
+    rateLimitIpRequests: 10_000_000,
+    rateLimitPrincipalRequests: 10_000_000,
+  });
   try {
     const plain = summary(await overHttp(open, {}));
     const secured = summary(
@@ -130,7 +136,7 @@ export async function run(): Promise<Record<string, number>> {
       `tools/list over HTTP, auth off, no Origin: p50 ${plain.p50.toFixed(3)} ms, p99 ${plain.p99.toFixed(3)} ms`,
     );
     console.log(
-      `tools/list over HTTP, 10 keys + Origin:    p50 ${secured.p50.toFixed(3)} ms, p99 ${secured.p99.toFixed(3)} ms (p50 +${((secured.p50 - plain.p50) * 1e3).toFixed(0)} µs, ${(secured.p50 / plain.p50).toFixed(2)}x)`,
+      `tools/list over HTTP, 10 keys + Origin + rate limits: p50 ${secured.p50.toFixed(3)} ms, p99 ${secured.p99.toFixed(3)} ms (p50 +${((secured.p50 - plain.p50) * 1e3).toFixed(0)} µs, ${(secured.p50 / plain.p50).toFixed(2)}x)`,
     );
     return {
       checksP99Us: c.p99 * 1e3,

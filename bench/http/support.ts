@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { newKey } from '../../src/http/index.js';
@@ -12,6 +13,8 @@ import { type HttpService, startHttpService } from '../../src/transport/index.js
 export interface BenchService {
   readonly service: HttpService;
   readonly token: string;
+  /** Every key's token, in the keys file's order (`token` is the last). */
+  readonly tokens: readonly string[];
   close(): Promise<void>;
 }
 
@@ -19,11 +22,11 @@ export interface BenchService {
 export async function startBenchService(keys: number, overrides: ConfigInput = {}): Promise<BenchService> {
   const dir = mkdtempSync(join(tmpdir(), 'brutalist-bench-http-'));
   const file = join(dir, 'keys');
-  let token = '';
+  const tokens: string[] = [];
   let text = '';
   for (let i = 0; i < keys; i++) {
     const key = newKey(`key${i}`, ['roast', 'debate']);
-    token = key.token;
+    tokens.push(key.token);
     text += key.line;
   }
   writeFileSync(file, text, { mode: 0o600 });
@@ -38,7 +41,8 @@ export async function startBenchService(keys: number, overrides: ConfigInput = {
   const service = await startHttpService(config, { env: { PATH: process.env.PATH }, logger, cwd: dir });
   return {
     service,
-    token,
+    token: tokens.at(-1) ?? '',
+    tokens,
     close: async () => {
       await service.close();
       rmSync(dir, { recursive: true, force: true });
@@ -97,3 +101,46 @@ export const INITIALIZE = {
   method: 'initialize',
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
 };
+
+/** Statuses whose answers have no body (a web Response refuses one). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * A fetch for the SDK's Streamable HTTP client that connects from `localAddress` (on Linux any 127.x.y.z reaches a
+ * service on 127.0.0.1), so each benchmark client is its own client IP to the per-IP rate limit; its own keep-alive
+ * sockets; the request's AbortSignal ends the exchange (the SDK aborts its SSE stream on close).
+ */
+export function loopbackFetch(
+  localAddress: string,
+): (url: string | URL, init?: RequestInit) => Promise<Response> {
+  const own = new Agent({ keepAlive: true });
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') {
+        reject(new TypeError('loopbackFetch sends string bodies only'));
+        return;
+      }
+      const req = request(
+        new URL(url),
+        {
+          method: init.method ?? 'GET',
+          headers: Object.fromEntries(new Headers(init.headers).entries()),
+          agent: own,
+          localAddress,
+          ...(init.signal ? { signal: init.signal } : {}),
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const one of value === undefined ? [] : [value].flat()) headers.append(name, one);
+          }
+          if (NULL_BODY.has(status)) res.resume();
+          const body = NULL_BODY.has(status) ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+          resolve(new Response(body, { status, headers }));
+        },
+      );
+      req.on('error', reject);
+      req.end(init.body ?? undefined);
+    });
+}
