@@ -3,34 +3,10 @@
  * modules (rate-limit.ts, audit.ts) can be passed in as they are; and the audit entries one request yields.
  */
 import type { BrutalistError, ErrorCode } from '../errors/index.js';
+import type { AuditEntry as HttpAuditEntry, AuditEvent as HttpAuditEvent } from './audit.js';
 
-export type HttpAuditEvent =
-  | 'tool_call'
-  | 'auth'
-  | 'scope'
-  | 'host'
-  | 'origin'
-  | 'rate_limit'
-  | 'session'
-  | 'request_limit';
-
-/** One audit line as the pipeline knows it (the log adds the time and hashes `target`). */
-export interface HttpAuditEntry {
-  readonly event: HttpAuditEvent;
-  /** Guards: allow/deny; a tool call: ok/error once answered, allow when its session ended first. */
-  readonly decision: 'allow' | 'deny' | 'ok' | 'error';
-  readonly principal?: string;
-  readonly ip?: string;
-  readonly session?: string;
-  readonly tool?: string;
-  readonly critics?: readonly string[];
-  /** The critique target's path, for the log to fingerprint (never to write as it is). */
-  readonly target?: string;
-  readonly code?: ErrorCode;
-  /** The JSON-RPC id of the tool call. */
-  readonly requestId?: string;
-  readonly status?: number;
-}
+/** One audit line as the pipeline knows it (the log adds the time and hashes `target`): audit.ts's entry. */
+export type { AuditEntry as HttpAuditEntry, AuditEvent as HttpAuditEvent } from './audit.js';
 
 export interface HttpHooks {
   /**
