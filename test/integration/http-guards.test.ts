@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import type { HttpService } from '../../src/transport/index.js';
 import { makeSandbox, readLog, type Sandbox } from '../support/harness.js';
 import { connectHttp, INITIALIZE, raw, startService, writeKeys } from '../support/http.js';
+import { ISSUER, type KeyPair, NOW_S, RESOURCE, signToken, testKeys } from '../support/jwt.js';
 import { deletePrefix, freePort, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -275,32 +276,24 @@ describe('tools/list by scope', () => {
 });
 
 describe('JWT mode over HTTP', () => {
-  const ISSUER = 'https://auth.example.test/';
-  const RESOURCE = 'https://critic.example.test/mcp';
   const METADATA_URL = 'https://critic.example.test/.well-known/oauth-protected-resource/mcp';
-  const NOW_S = 1_800_000_000;
-  type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
   let signing: KeyPair;
   let stranger: KeyPair;
   let jwks: string;
 
   beforeAll(async () => {
-    signing = await generateKeyPair('ES256');
-    stranger = await generateKeyPair('ES256');
-    jwks = JSON.stringify({
-      keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }],
-    });
+    let publicJwk: JWK;
+    ({ signing, stranger, publicJwk } = await testKeys());
+    jwks = JSON.stringify({ keys: [publicJwk] });
   });
 
   function jwt(spec: { sub?: string; scope?: string; expS?: number; key?: KeyPair } = {}): Promise<string> {
-    return new SignJWT({ scope: spec.scope ?? 'roast debate' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(ISSUER)
-      .setAudience(RESOURCE)
-      .setSubject(spec.sub ?? 'alice')
-      .setIssuedAt(NOW_S - 60)
-      .setExpirationTime(spec.expS ?? NOW_S + 600)
-      .sign((spec.key ?? signing).privateKey);
+    return signToken((spec.key ?? signing).privateKey, {
+      sub: spec.sub ?? 'alice',
+      claims: { scope: spec.scope ?? 'roast debate' },
+      iatS: NOW_S - 60,
+      ...(spec.expS === undefined ? {} : { expS: spec.expS }),
+    });
   }
 
   async function startJwt(overrides: ConfigInput = {}) {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { base64url, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { base64url, exportJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
@@ -20,12 +20,16 @@ import {
   wwwAuthenticate,
 } from '../../src/http/jwt.js';
 import { ManualClock } from '../../src/infra/index.js';
+import {
+  ISSUER,
+  type KeyPair,
+  NOW_S,
+  RESOURCE,
+  signToken,
+  type TokenSpec,
+  testKeys,
+} from '../support/jwt.js';
 
-const ISSUER = 'https://auth.example.test/';
-const RESOURCE = 'https://critic.example.test/mcp';
-const NOW_S = 1_800_000_000;
-
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 let signing: KeyPair;
 let other: KeyPair;
 let publicJwk: JWK;
@@ -33,9 +37,7 @@ let dir: string;
 let jwksFile: string;
 
 beforeAll(async () => {
-  signing = await generateKeyPair('ES256');
-  other = await generateKeyPair('ES256');
-  publicJwk = { ...(await exportJWK(signing.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  ({ signing, stranger: other, publicJwk } = await testKeys());
   dir = mkdtempSync(join(tmpdir(), 'brutalist-jwt-'));
   jwksFile = join(dir, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
@@ -48,27 +50,9 @@ function config(overrides: ConfigInput = {}) {
   });
 }
 
-interface TokenSpec {
-  claims?: Record<string, unknown>;
-  iss?: string;
-  aud?: string;
-  sub?: string | null;
-  expS?: number | null;
-  nbfS?: number;
-  key?: KeyPair['privateKey'];
-  kid?: string;
-}
-
-async function token(spec: TokenSpec = {}): Promise<string> {
-  const jwt = new SignJWT({ scope: 'roast debate', ...spec.claims })
-    .setProtectedHeader({ alg: 'ES256', kid: spec.kid ?? 'k1' })
-    .setIssuer(spec.iss ?? ISSUER)
-    .setAudience(spec.aud ?? RESOURCE)
-    .setIssuedAt(NOW_S);
-  if (spec.sub !== null) jwt.setSubject(spec.sub ?? 'alice@example.test');
-  if (spec.expS !== null) jwt.setExpirationTime(spec.expS ?? NOW_S + 600);
-  if (spec.nbfS !== undefined) jwt.setNotBefore(spec.nbfS);
-  return jwt.sign(spec.key ?? signing.privateKey);
+/** A token signed by the trusted key unless `key` names another. */
+function token(spec: TokenSpec & { key?: KeyPair['privateKey'] } = {}): Promise<string> {
+  return signToken(spec.key ?? signing.privateKey, spec);
 }
 
 function verifier(overrides: ConfigInput = {}, clock = new ManualClock(NOW_S * 1000)): JwtVerifier {
