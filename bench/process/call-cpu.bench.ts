@@ -2,6 +2,7 @@
 // server's own CPU (user+sys, its spawner process included) and its reaped children's (the critic, bwrap and its init) over N sequential `roast`
 // calls with the Node-sized fake, next to the same fake spawned bare by this process, interleaved in rounds.
 // The server's own CPU per call is what 20 callers take away from the critics on a saturated machine.
+// BENCH_BASELINE_CLI=<other build's dist/cli.js> adds that build's servers (sandbox off and auto) to the same rounds.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,6 +16,7 @@ const ROUNDS = 4;
 const ARGS = claudeAdapter.buildInvocation({ prompt: '' }, undefined).args;
 /** USER_HZ: /proc stat times are in clock ticks of 10 ms on Linux. */
 const TICK_MS = 10;
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 
 /** utime+stime (self) and cutime+cstime (reaped children) of `pid`, in ms. */
 export function cpuOf(pid: number | 'self'): { self: number; children: number } {
@@ -62,8 +64,8 @@ function bare(fake: string, cwd: string, home: string, i: number): Promise<void>
   });
 }
 
-async function server(fake: string, sandbox: Sandbox, mode: string, spawner: string) {
-  return connectStdio(benchServerEnv(sandbox, fake, { sandbox: mode, spawner }), sandbox.project);
+async function server(fake: string, sandbox: Sandbox, mode: string, spawner: string, cli?: string) {
+  return connectStdio(benchServerEnv(sandbox, fake, { sandbox: mode, spawner }), sandbox.project, cli);
 }
 
 async function roast(client: Client, context: string): Promise<void> {
@@ -78,6 +80,7 @@ export async function run(): Promise<Record<string, number>> {
   const auto = await server(fake, sandbox, 'auto', 'auto');
   const offForked = await server(fake, sandbox, 'off', 'off');
   const autoForked = await server(fake, sandbox, 'auto', 'off');
+  const servers = [off, auto, offForked, autoForked];
   try {
     const plain: Array<Pick<Side, 'name' | 'pid' | 'once'>> = [
       {
@@ -98,6 +101,23 @@ export async function run(): Promise<Record<string, number>> {
         once: (i) => roast(autoForked.client, `cpu af ${i}`),
       },
     ];
+    if (BASELINE_CLI) {
+      const baseOff = await server(fake, sandbox, 'off', 'auto', BASELINE_CLI);
+      const baseAuto = await server(fake, sandbox, 'auto', 'auto', BASELINE_CLI);
+      servers.push(baseOff, baseAuto);
+      plain.push(
+        {
+          name: 'baseline, sandbox off',
+          pid: baseOff.pid,
+          once: (i) => roast(baseOff.client, `cpu bo ${i}`),
+        },
+        {
+          name: 'baseline, sandbox auto',
+          pid: baseAuto.pid,
+          once: (i) => roast(baseAuto.client, `cpu ba ${i}`),
+        },
+      );
+    }
     const sides: Side[] = plain.map((s) => ({ ...s, self: 0, children: 0, calls: 0 }));
     for (const s of sides) for (let i = 0; i < 3; i++) await s.once(-1 - i);
     const per = Math.max(1, Math.round(CALLS / ROUNDS));
@@ -127,7 +147,7 @@ export async function run(): Promise<Record<string, number>> {
     }
     return out;
   } finally {
-    for (const s of [off, auto, offForked, autoForked]) await s.close();
+    for (const s of servers) await s.close();
     sandbox.cleanup();
   }
 }

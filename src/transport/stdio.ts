@@ -37,7 +37,13 @@ export function oversizedError(line: OversizedLine, maxMessageBytes: number) {
 /** Serves MCP on stdin/stdout until the client closes stdin or a signal arrives; then shuts down cleanly. */
 export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logger = createLogger({ level: config.logLevel, env });
-  const observability = createObservability(config, { tools: Object.keys(TOOLS), logger });
+  // Node's process metrics sample event-loop delay every 10 ms (100 wakeups a second, idle or not); without a
+  // metrics port nobody can read them, so a stdio server without one does not collect them (ADR 0045).
+  const observability = createObservability(config, {
+    tools: Object.keys(TOOLS),
+    logger,
+    processMetrics: config.metricsPort !== 0,
+  });
   const app = createApp(config, { env, logger, observability });
   const metricsServer = await metricsPort(config, observability, logger);
   const server = app.createServer('local');

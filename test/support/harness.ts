@@ -76,10 +76,11 @@ export function serverEnv(sandbox: Sandbox, extra: Record<string, string> = {}):
 export async function connectStdio(
   env: Record<string, string>,
   cwd: string,
+  cli = CLI_JS,
 ): Promise<{ client: Client; close: () => Promise<void>; pid: number }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI_JS],
+    args: [cli],
     env,
     cwd,
     stderr: 'pipe',
