@@ -35,8 +35,9 @@ export interface RunCriticDeps {
 export interface RunCriticOptions {
   /**
    * `read` (default): the critic runs in `cwd` with its read tools. `none`: no file to read — it runs in a fresh
-   * empty private dir (0700, under config.workDir or the OS temp dir) made for this run and removed after it,
-   * whatever the outcome, and the adapter turns the CLI's file tools off where the CLI allows it.
+   * empty private dir (0700, under config.workDir or the OS temp dir) made for this run and removed after it
+   * (in the background: `privateDirsRemoved()` waits for it), whatever the outcome, and the adapter turns the
+   * CLI's file tools off where the CLI allows it.
    */
   readonly fileAccess?: FileAccess;
   /** Validated working directory (the target, or its folder); required with fileAccess `read`. */
@@ -227,7 +228,8 @@ export async function runCritic(
       ...(options.onStdout ? { onStdout: options.onStdout } : {}),
     });
   } finally {
-    // runProcess resolves only once the process group is gone, so nothing still writes in the private dirs.
+    // runProcess resolves only once the process group is gone, so nothing still writes in the private dirs. They
+    // are deleted in the background: the answer does not wait for the filesystem's rmdir (ADR 0045).
     place.remove();
     scratch.remove();
   }
@@ -292,7 +294,7 @@ function workplace(
         },
       );
     }
-    return { cwd: dir.path, root: dir.path, remove: dir.remove };
+    return { cwd: dir.path, root: dir.path, remove: dir.removeInBackground };
   }
   if (options.cwd === undefined) {
     throw new BrutalistError('INTERNAL_ERROR', 'A critic with file access needs a working directory.');
@@ -371,6 +373,6 @@ function scratchPlace(config: CriticsConfig, root: string): { path: () => string
       }
       return dir.path;
     },
-    remove: () => dir?.remove(),
+    remove: () => dir?.removeInBackground(),
   };
 }

@@ -21,6 +21,8 @@ export {
   isInside,
   makePrivateDir,
   type PinnedWorkdir,
+  type PrivateDir,
   pinWorkdir,
+  privateDirsRemoved,
   type WorkdirFailure,
 } from './workdir.js';

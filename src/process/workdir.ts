@@ -3,6 +3,7 @@
  * spawned into through that descriptor (Linux), and confirmed from /proc after spawn. Plus private temp dirs.
  */
 import { closeSync, constants, mkdtempSync, openSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** Why a working directory cannot be used: it is gone (or unreadable), or it is not inside its root. */
@@ -97,21 +98,49 @@ export function checkChildCwd(pid: number, root: string): 'inside' | 'gone' | Wo
   return classifyCwd(real, root) ?? 'inside';
 }
 
+/** A private directory: its realpath, and two ways to delete it with everything a run left in it (neither throws). */
+export interface PrivateDir {
+  readonly path: string;
+  /** Deletes it now, blocking this thread until the filesystem has. */
+  remove(): void;
+  /**
+   * Deletes it on libuv's thread pool: a caller that only needs it gone soon does not wait for the filesystem
+   * (an ext4 rmdir took 1.6 ms p50, 9 ms p99 here while other work wrote to the disk). `privateDirsRemoved()`
+   * waits for every removal started this way.
+   */
+  removeInBackground(): void;
+}
+
+/** Removals started by removeInBackground and not yet done. */
+const removals = new Set<Promise<void>>();
+
+/** Resolves once every background removal started so far is done (shutdown, and tests that look at the disk). */
+export async function privateDirsRemoved(): Promise<void> {
+  while (removals.size > 0) await Promise.all(removals);
+}
+
 /**
  * A fresh empty directory only this user can enter (mode 0700, mkdtemp's default), under `base` (empty: the OS
- * temp dir), as a realpath. `remove` deletes it with everything a run left in it and never throws.
+ * temp dir), as a realpath.
  */
-export function makePrivateDir(base: string, prefix = 'brutalist-run-'): { path: string; remove(): void } {
+export function makePrivateDir(base: string, prefix = 'brutalist-run-'): PrivateDir {
   const created = mkdtempSync(join(base, prefix));
   const path = realpathSync(created);
+  const options = { recursive: true, force: true, maxRetries: 2 } as const;
   return {
     path,
     remove: () => {
       try {
-        rmSync(path, { recursive: true, force: true, maxRetries: 2 });
+        rmSync(path, options);
       } catch {
         // Left behind at worst; the OS temp dir is swept by the OS.
       }
+    },
+    removeInBackground: () => {
+      const removal: Promise<void> = rm(path, options)
+        .catch(() => {}) // as remove(): left behind at worst
+        .finally(() => removals.delete(removal));
+      removals.add(removal);
     },
   };
 }

@@ -6,7 +6,7 @@ import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
 import { type Logger, type Observability, subscribeDiagnostics } from '../observability/index.js';
-import { configureSpawner, killAllProcessGroups } from '../process/index.js';
+import { configureSpawner, killAllProcessGroups, privateDirsRemoved } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { StreamHub, type StreamingConfig } from '../streaming/index.js';
 
@@ -90,6 +90,7 @@ export function createApp(
         // Background critiques first: their records must say they were stopped before the store closes.
         await engine.close();
         await killAllProcessGroups(config.killGraceMs);
+        await privateDirsRemoved();
         await options.observability?.close();
         await store.close();
         unsubscribeLog();

@@ -7,7 +7,7 @@ import { AGY_PROMPT_FILE, AGY_PTY_WRAPPER_PATH } from '../../src/critics/agy.js'
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import type { ConfigInput } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { buildChildEnv, runProcess } from '../../src/process/index.js';
+import { buildChildEnv, privateDirsRemoved, runProcess } from '../../src/process/index.js';
 import {
   brutalistRejection,
   fakeBin,
@@ -120,6 +120,7 @@ describe('runCritic with the fake agy under a pseudo-terminal', () => {
     const result = await pending;
     expect(result.text).toBe('READ THE FILE');
     expect(result.argv).toContain(`<prompt in a ${Buffer.byteLength(prompt)}-byte file>`);
+    await privateDirsRemoved();
     expect(readdirSync(box.dir).filter((n) => n.startsWith('brutalist-scratch-'))).toEqual([]);
   });
 

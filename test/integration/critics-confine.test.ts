@@ -8,6 +8,7 @@ import { CriticAvailability, type RunCriticOptions, runCritic } from '../../src/
 import type { ConfigInput } from '../../src/engine/config.js';
 import { Engine } from '../../src/engine/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
+import { privateDirsRemoved } from '../../src/process/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import { FAKE_BIN, fakeBin, fakeConfig, makeSandbox, readLog } from '../support/harness.js';
 
@@ -60,6 +61,7 @@ describe('critic binary and working directory', () => {
     expect(call?.cwd.startsWith(join(realpathSync(tmpdir()), 'brutalist-run-'))).toBe(true);
     expect(call?.cwdEntries).toEqual([]);
     expect(call?.cwdMode).toBe(0o700);
+    await privateDirsRemoved();
     expect(existsSync(call!.cwd)).toBe(false);
   });
 
@@ -80,6 +82,7 @@ describe('critic binary and working directory', () => {
     expect(await codeOf(hung.result)).toBe('CANCELLED');
     const calls = readLog(box.log).filter((c) => !c.argv.includes('--version'));
     expect(new Set(calls.map((c) => c.cwd)).size).toBe(2);
+    await privateDirsRemoved();
     for (const call of calls) {
       expect(call.cwd.startsWith(`${realpathSync(workDir)}/`)).toBe(true);
       expect(existsSync(call.cwd)).toBe(false);
@@ -152,6 +155,7 @@ describe('bwrap confinement (fake critics)', () => {
     const [call] = critiques();
     expect(call?.cwdEntries).toEqual([]);
     expect(call?.cwd.includes('brutalist-run-')).toBe(true);
+    await privateDirsRemoved();
     expect(existsSync(call!.cwd)).toBe(false);
   });
 
@@ -195,6 +199,7 @@ describe('through the engine: abstract domains and debates never run in the serv
     const calls = readLog(box.log).filter((c) => !c.argv.includes('--version'));
     expect(calls.length).toBe(3); // one roast critic, two debate turns
     expect(new Set(calls.map((c) => c.cwd)).size).toBe(3);
+    await privateDirsRemoved();
     for (const call of calls) {
       expect(call.cwd).not.toBe(process.cwd());
       expect(call.cwdEntries).toEqual([]);

@@ -14,7 +14,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkChildCwd, makePrivateDir, pinWorkdir, runProcess } from '../../src/process/index.js';
+import {
+  checkChildCwd,
+  makePrivateDir,
+  pinWorkdir,
+  privateDirsRemoved,
+  runProcess,
+} from '../../src/process/index.js';
 import { nodeSpec } from '../fixtures/proc/helpers.js';
 
 let dir: string;
@@ -126,5 +132,15 @@ describe('the pieces', () => {
     a.remove();
     expect(existsSync(a.path)).toBe(false);
     b.remove();
+  });
+
+  it('removes private dirs in the background: privateDirsRemoved resolves once every one is gone', async () => {
+    const dirs = [makePrivateDir(dir), makePrivateDir(dir), makePrivateDir(dir)];
+    for (const [i, d] of dirs.entries()) writeFileSync(join(d.path, `left-${i}`), 'x');
+    for (const d of dirs) d.removeInBackground();
+    dirs[0]!.removeInBackground(); // twice: the second finds nothing and does not throw
+    await privateDirsRemoved();
+    for (const d of dirs) expect(existsSync(d.path)).toBe(false);
+    await privateDirsRemoved(); // nothing pending: resolves at once
   });
 });
