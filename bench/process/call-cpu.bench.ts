@@ -73,14 +73,24 @@ async function roast(client: Client, context: string): Promise<void> {
   if (r.isError) throw new Error(`roast failed: ${JSON.stringify(r.content)}`);
 }
 
+/** Each served side: its label, sandbox mode, spawner mode, and build (undefined: this one). */
+const SERVED: ReadonlyArray<readonly [string, string, string, string | undefined]> = [
+  ['served, sandbox off', 'off', 'auto', undefined],
+  ['served, sandbox auto', 'auto', 'auto', undefined],
+  ['served, off, spawner off', 'off', 'off', undefined],
+  ['served, auto, spawner off', 'auto', 'off', undefined],
+  ...(BASELINE_CLI
+    ? ([
+        ['baseline, sandbox off', 'off', 'auto', BASELINE_CLI],
+        ['baseline, sandbox auto', 'auto', 'auto', BASELINE_CLI],
+      ] as const)
+    : []),
+];
+
 export async function run(): Promise<Record<string, number>> {
   const fake = ensureNodeClaudeBundle();
   const sandbox = makeSandbox('brutalist-bench-cpu-');
-  const off = await server(fake, sandbox, 'off', 'auto');
-  const auto = await server(fake, sandbox, 'auto', 'auto');
-  const offForked = await server(fake, sandbox, 'off', 'off');
-  const autoForked = await server(fake, sandbox, 'auto', 'off');
-  const servers = [off, auto, offForked, autoForked];
+  const servers: Array<Awaited<ReturnType<typeof server>>> = [];
   try {
     const plain: Array<Pick<Side, 'name' | 'pid' | 'once'>> = [
       {
@@ -88,35 +98,11 @@ export async function run(): Promise<Record<string, number>> {
         pid: 'self',
         once: (i) => bare(fake, sandbox.project, sandbox.home, i),
       },
-      { name: 'served, sandbox off', pid: off.pid, once: (i) => roast(off.client, `cpu off ${i}`) },
-      { name: 'served, sandbox auto', pid: auto.pid, once: (i) => roast(auto.client, `cpu auto ${i}`) },
-      {
-        name: 'served, off, spawner off',
-        pid: offForked.pid,
-        once: (i) => roast(offForked.client, `cpu of ${i}`),
-      },
-      {
-        name: 'served, auto, spawner off',
-        pid: autoForked.pid,
-        once: (i) => roast(autoForked.client, `cpu af ${i}`),
-      },
     ];
-    if (BASELINE_CLI) {
-      const baseOff = await server(fake, sandbox, 'off', 'auto', BASELINE_CLI);
-      const baseAuto = await server(fake, sandbox, 'auto', 'auto', BASELINE_CLI);
-      servers.push(baseOff, baseAuto);
-      plain.push(
-        {
-          name: 'baseline, sandbox off',
-          pid: baseOff.pid,
-          once: (i) => roast(baseOff.client, `cpu bo ${i}`),
-        },
-        {
-          name: 'baseline, sandbox auto',
-          pid: baseAuto.pid,
-          once: (i) => roast(baseAuto.client, `cpu ba ${i}`),
-        },
-      );
+    for (const [name, mode, spawner, cli] of SERVED) {
+      const s = await server(fake, sandbox, mode, spawner, cli);
+      servers.push(s);
+      plain.push({ name, pid: s.pid, once: (i) => roast(s.client, `cpu ${name} ${i}`) });
     }
     const sides: Side[] = plain.map((s) => ({ ...s, self: 0, children: 0, calls: 0 }));
     for (const s of sides) for (let i = 0; i < 3; i++) await s.once(-1 - i);
