@@ -113,11 +113,11 @@ export class PlanRunner {
       this.distributed.run<Finished>(
         key,
         signal,
-      async () => {
-        const hit = await this.cached(key);
-        // Only fresh entries count here; stale ones are kept for the open-circuit fallback.
-        return hit && this.age(hit) <= this.deps.config.cacheTtlMs ? this.fromCache(hit) : null;
-      },
+        async () => {
+          const hit = await this.cached(key);
+          // Only fresh entries count here; stale ones are kept for the open-circuit fallback.
+          return hit && this.age(hit) <= this.deps.config.cacheTtlMs ? this.fromCache(hit) : null;
+        },
         work,
       ),
     );

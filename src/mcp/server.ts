@@ -94,8 +94,9 @@ export function createMcpServer(options: McpServerOptions): Server {
     runInRequest(
       request.params.name.slice(0, 64),
       () =>
-        observeToolCall({ principal: options.owner ?? 'local', domain: request.params.arguments?.domain }, () =>
-          callTool(request, extra),
+        observeToolCall(
+          { principal: options.owner ?? 'local', domain: request.params.arguments?.domain },
+          () => callTool(request, extra),
         ),
       callerTraceparent(request.params._meta, extra.requestInfo?.headers),
     ),
