@@ -19,7 +19,6 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   type IdGenerator,
-  SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
@@ -51,7 +50,7 @@ export type TracingConfig = Pick<
 >;
 
 export interface TracingOptions {
-  /** Where spans go instead of OTLP (tests: the SDK's InMemorySpanExporter), each exported as it ends. */
+  /** Where spans go instead of OTLP (tests: the SDK's InMemorySpanExporter). */
   readonly exporter?: SpanExporter;
 }
 
@@ -94,13 +93,12 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
   };
 }
 
+/** Spans are batched (ending one is an array push); `flush` exports them at once. */
 function spanProcessor(config: TracingConfig, options: TracingOptions): SpanProcessor | undefined {
-  if (options.exporter) return new SimpleSpanProcessor(options.exporter);
-  if (config.otlpEndpoint === '') return undefined;
-  const exporter = new OTLPTraceExporter({
-    url: config.otlpEndpoint,
-    timeoutMillis: config.traceExportTimeoutMs,
-  });
+  if (!options.exporter && config.otlpEndpoint === '') return undefined;
+  const exporter =
+    options.exporter ??
+    new OTLPTraceExporter({ url: config.otlpEndpoint, timeoutMillis: config.traceExportTimeoutMs });
   return new BatchSpanProcessor(exporter, {
     maxQueueSize: config.traceMaxQueueSpans,
     maxExportBatchSize: Math.min(512, config.traceMaxQueueSpans),
@@ -131,9 +129,9 @@ class StepSpans {
 
   enter(event: StepEvent, parent: TraceContext | undefined): TraceContext | undefined {
     if (event.step === 'request') return this.startRequest(event);
-    // Outside a request (sweeps, startup) nothing is traced; a request whose children are sampled out keeps
-    // its request span as the context (a critic's TRACEPARENT then names the request span).
-    if (!parent || !this.childrenSampled(parent.traceId)) return parent;
+    // traceStep publishes only steps whose parent records them (sampled-in requests); anything else keeps its
+    // context: a request whose children are sampled out gives its critics the request span's TRACEPARENT.
+    if (!parent?.recordSteps) return parent;
     const span = this.tracer.startSpan(
       `brutalist.${event.step}`,
       { kind: SpanKind.INTERNAL, attributes: prefixed(event.attributes) },
@@ -173,13 +171,13 @@ class StepSpans {
       { kind: SpanKind.SERVER, attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool } },
       parent,
     );
-    return this.track(event, span);
+    return this.track(event, span, this.childrenSampled(span.spanContext().traceId));
   }
 
-  private track(event: StepEvent, span: Span): TraceContext {
+  private track(event: StepEvent, span: Span, recordSteps = true): TraceContext {
     this.open.set(event, span);
     const { traceId, spanId } = span.spanContext();
-    return { traceId, spanId, sampled: true };
+    return { traceId, spanId, sampled: true, recordSteps };
   }
 
   /** Decided by the trace id, so a request keeps all of its child spans or none. */

@@ -60,11 +60,16 @@ describe('traceStep', () => {
       settled: (event) => settled.push(event),
     });
     try {
-      const seen = await runInTrace({ traceId: TRACE, spanId: SPAN, sampled: true }, () =>
+      const seen = await runInTrace({ traceId: TRACE, spanId: SPAN, sampled: true, recordSteps: true }, () =>
         traceStep('critic', { critic: 'claude' }, async () => currentTraceparent()),
       );
       expect(seen).toBe(`00-${TRACE}-${'c'.repeat(16)}-01`);
       expect(settled).toEqual([{ step: 'critic', attributes: { critic: 'claude' }, result: seen }]);
+      // Children of a context that does not record steps (sampled out) are not published at all.
+      await runInTrace({ traceId: TRACE, spanId: SPAN, sampled: true }, () =>
+        traceStep('cache', {}, async () => 1),
+      );
+      expect(settled).toHaveLength(1);
     } finally {
       unlisten();
     }
@@ -76,9 +81,11 @@ describe('traceStep', () => {
     try {
       const boom = new Error('boom');
       await expect(
-        traceStep('store', {}, () => {
-          throw boom;
-        }),
+        runInTrace({ traceId: TRACE, spanId: SPAN, sampled: true, recordSteps: true }, () =>
+          traceStep('store', {}, () => {
+            throw boom;
+          }),
+        ),
       ).rejects.toBe(boom);
       expect(settled).toEqual([{ step: 'store', attributes: {}, error: boom }]);
     } finally {
