@@ -1,5 +1,5 @@
-/** Options of metrics, the loopback metrics port and the SLO engine (docs/operations.md#metrics, #slos). */
-import { int, MINUTE, SECOND } from './spec.js';
+/** Options of metrics, the loopback metrics port, the SLO engine and tracing (docs/operations.md#metrics, #slos, #tracing). */
+import { int, MINUTE, SECOND, url } from './spec.js';
 
 export const OBSERVABILITY_OPTIONS = {
   metricsPort: int(
@@ -64,5 +64,37 @@ export const OBSERVABILITY_OPTIONS = {
     0,
     60 * MINUTE,
     'How often SLO counts are merged into the state store (what `brutalist-mcp slo report` reads); 0 = not stored.',
+  ),
+  otlpEndpoint: url(
+    'BRUTALIST_OTLP_ENDPOINT',
+    'OpenTelemetry tracing: the OTLP/HTTP traces URL spans are sent to (e.g. `http://127.0.0.1:4318/v1/traces`); empty = tracing off. `OTEL_EXPORTER_OTLP_*` alone never turns it on.',
+  ),
+  traceChildSamplePct: int(
+    'BRUTALIST_TRACE_CHILD_SAMPLE_PCT',
+    100,
+    0,
+    100,
+    "Share of traced calls (by trace id) that also get child spans (validation, admission, cache, lock, critic, store); the call's own span is always recorded.",
+  ),
+  traceExportTimeoutMs: int(
+    'BRUTALIST_TRACE_EXPORT_TIMEOUT_MS',
+    10 * SECOND,
+    100,
+    2 * MINUTE,
+    'How long one OTLP export POST may take before it is given up (its spans are dropped).',
+  ),
+  traceExportDelayMs: int(
+    'BRUTALIST_TRACE_EXPORT_DELAY_MS',
+    5 * SECOND,
+    10,
+    MINUTE,
+    'Ended spans are batched and sent at most this long after they end (or sooner, when a batch of 512 fills).',
+  ),
+  traceMaxQueueSpans: int(
+    'BRUTALIST_TRACE_MAX_QUEUE_SPANS',
+    2_048,
+    1,
+    100_000,
+    'Ended spans held for export; past this (collector slow or down) new spans are dropped, never queued without bound.',
   ),
 } as const;

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Config, CriticName } from '../config/index.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
-import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
+import { type Clock, currentTraceparent, sha256Hex, systemClock } from '../infra/index.js';
 import {
   buildChildEnv,
   installFor,
@@ -188,6 +188,8 @@ export async function runCritic(
     const env = buildChildEnv(serverEnv, {
       allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
       set: invocation.env,
+      // The critic run's span (or the request's context when tracing is off): a CLI that traces joins our trace.
+      traceparent: currentTraceparent(),
     });
     const timeoutMs =
       options.timeoutMs !== undefined

@@ -9,7 +9,7 @@ import {
 } from '../critics/index.js';
 import { DOMAIN_IDS, discover, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, systemClock } from '../infra/index.js';
+import { type Clock, systemClock, traceStep } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
 import { CritiqueSanitizer, checkTextLimits, type ResolvedTarget, resolveTarget } from '../security/index.js';
 import type { StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
@@ -134,12 +134,14 @@ export class Engine {
   private async runRoast(args: NewRoastArgs, ctx: RequestContext, contextId: string): Promise<ToolResponse> {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
     this.guardRecursion();
-    checkRoastArgs(args, this.config);
-    // From here on (prompt, cache key, conversation) only the redacted text exists.
-    const redaction = redactRoastInput(args, this.sanitizer, this.config.redactInputSecrets);
+    const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
+      checkRoastArgs(args, this.config);
+      // From here on (prompt, cache key, conversation) only the redacted text exists.
+      const redaction = redactRoastInput(args, this.sanitizer, this.config.redactInputSecrets);
+      return { redaction, ...(await this.locate(redaction.args, ctx.roots)) };
+    });
     args = redaction.args;
     const conversation = args.resume ? await loadConversation(this.store, args, ctx.owner) : undefined;
-    const { target, fingerprint } = await this.locate(args, ctx.roots);
     const selection = await selectCritics(args.clis ?? conversation?.critics, this.availability, this.config);
     const plan = roastPlan(args, {
       target,
@@ -150,16 +152,18 @@ export class Engine {
       now: this.clock.now(),
     });
     const { finished, critics } = await this.plans.run(plan, ctx, call);
-    const response = await this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId);
-    await saveConversation(this.store, this.config, {
-      contextId: response.contextId,
-      owner: ctx.owner,
-      tool: 'roast',
-      domain: plan.domain,
-      critics,
-      turns: [...plan.turns, ...finished.turns],
+    return traceStep('store', { what: 'result' }, async () => {
+      const response = await this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId);
+      await saveConversation(this.store, this.config, {
+        contextId: response.contextId,
+        owner: ctx.owner,
+        tool: 'roast',
+        domain: plan.domain,
+        critics,
+        turns: [...plan.turns, ...finished.turns],
+      });
+      return response;
     });
-    return response;
   }
 
   /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
@@ -197,13 +201,17 @@ export class Engine {
   ): Promise<ToolResponse> {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
     this.guardRecursion();
-    checkDebateArgs(args, this.config);
-    const redaction = redactDebateInput(args, this.sanitizer, this.config.redactInputSecrets);
+    const redaction = await traceStep('validation', {}, async () => {
+      checkDebateArgs(args, this.config);
+      return redactDebateInput(args, this.sanitizer, this.config.redactInputSecrets);
+    });
     args = redaction.args;
     const chosen = await this.debaters(args.agents);
     const plan = debatePlan(args, { ...chosen, redactedInput: redaction.redacted });
     const { finished } = await this.plans.run(plan, ctx, call);
-    return this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId);
+    return traceStep('store', { what: 'result' }, () =>
+      this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId),
+    );
   }
 
   /** The named pair when both are installed (else the missing one's code), or the first two with closed circuits. */

@@ -6,7 +6,7 @@
 
 import type { CriticAvailability, CriticResult } from '../critics/index.js';
 import { BrutalistError } from '../errors/index.js';
-import type { Clock } from '../infra/index.js';
+import { type Clock, traceStep } from '../infra/index.js';
 import {
   AdmissionQueue,
   admissionLimitsFrom,
@@ -197,14 +197,16 @@ export class CriticGuard {
     const onQueued = call.onQueued;
     return guard.execute(
       (attempt) =>
-        this.deps.runner(critic, request, {
-          ...options,
-          timeoutMs: attempt.deadlineAt - (attempt.startedAt ?? clock.now()),
-          onStdout: (chunk) => {
-            attempt.outputBytes += chunk.length;
-            options.onStdout(chunk);
-          },
-        }),
+        traceStep('critic', { critic }, () =>
+          this.deps.runner(critic, request, {
+            ...options,
+            timeoutMs: attempt.deadlineAt - (attempt.startedAt ?? clock.now()),
+            onStdout: (chunk) => {
+              attempt.outputBytes += chunk.length;
+              options.onStdout(chunk);
+            },
+          }),
+        ),
       {
         key: critic,
         priority: call.priority,

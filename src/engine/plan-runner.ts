@@ -5,7 +5,7 @@
 
 import type { CriticAvailability } from '../critics/index.js';
 import { isBrutalistError } from '../errors/index.js';
-import { newId } from '../infra/index.js';
+import { newId, traceStep } from '../infra/index.js';
 import { cacheLookupChannel, type StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { Config, CriticName } from './config.js';
@@ -109,22 +109,24 @@ export class PlanRunner {
     work: (fence: number | undefined) => Promise<Finished>,
   ): Promise<Finished> {
     if (!shared) return work(undefined);
-    const outcome = await this.distributed.run<Finished>(
-      key,
-      signal,
-      async () => {
-        const hit = await this.cached(key);
-        // Only fresh entries count here; stale ones are kept for the open-circuit fallback.
-        return hit && this.age(hit) <= this.deps.config.cacheTtlMs ? this.fromCache(hit) : null;
-      },
-      work,
+    const outcome = await traceStep('lock', {}, () =>
+      this.distributed.run<Finished>(
+        key,
+        signal,
+        async () => {
+          const hit = await this.cached(key);
+          // Only fresh entries count here; stale ones are kept for the open-circuit fallback.
+          return hit && this.age(hit) <= this.deps.config.cacheTtlMs ? this.fromCache(hit) : null;
+        },
+        work,
+      ),
     );
     return outcome.value;
   }
 
   /** A cache entry with its metadata validated; one this version cannot read counts as a miss. */
   private async cached(key: string): Promise<Hit | undefined> {
-    const hit = await this.deps.store.getCache(key);
+    const hit = await traceStep('cache', {}, () => this.deps.store.getCache(key));
     const meta = hit ? readResultMeta(hit.meta) : null;
     if (cacheLookupChannel.hasSubscribers) cacheLookupChannel.publish({ hit: meta !== null });
     return hit && meta ? { text: hit.text, meta, turns: [], storedAt: hit.storedAt } : undefined;
@@ -135,11 +137,13 @@ export class PlanRunner {
     const complete = finished.meta.critics.every((c) => c.ok && !c.truncated);
     if (!complete || finished.meta.cached) return;
     const { config, clock } = this.deps;
-    await this.deps.store.setCache(
-      key,
-      { text: finished.text, meta: { ...finished.meta }, storedAt: clock.now() },
-      config.cacheTtlMs + config.staleCacheMaxAgeMs,
-      fence,
+    await traceStep('store', { what: 'cache' }, () =>
+      this.deps.store.setCache(
+        key,
+        { text: finished.text, meta: { ...finished.meta }, storedAt: clock.now() },
+        config.cacheTtlMs + config.staleCacheMaxAgeMs,
+        fence,
+      ),
     );
   }
 

@@ -88,12 +88,17 @@ export function createMcpServer(options: McpServerOptions): Server {
     .map(([, t]) => t.definition);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: definitions }));
 
-  // Each call runs in its own request context: its id is on every log line the call causes and in its errors.
+  // Each call runs in its own request context: its id (the trace id, continued from the caller's traceparent)
+  // is on every log line the call causes, in its errors and in its critics' TRACEPARENT.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    runInRequest(request.params.name.slice(0, 64), () =>
-      observeToolCall({ principal: options.owner ?? 'local', domain: request.params.arguments?.domain }, () =>
-        callTool(request, extra),
-      ),
+    runInRequest(
+      request.params.name.slice(0, 64),
+      () =>
+        observeToolCall(
+          { principal: options.owner ?? 'local', domain: request.params.arguments?.domain },
+          () => callTool(request, extra),
+        ),
+      callerTraceparent(request.params._meta, extra.requestInfo?.headers),
     ),
   );
   const callTool = async (
@@ -267,4 +272,12 @@ function metaTimeoutMs(meta: Record<string, unknown> | undefined): number | unde
     );
   }
   return value;
+}
+
+/** The caller's W3C trace context: MCP `_meta.traceparent` (this call's own), else the HTTP `traceparent` header. */
+function callerTraceparent(
+  meta: Record<string, unknown> | undefined,
+  headers: Record<string, string | string[] | undefined> | undefined,
+): unknown {
+  return meta?.traceparent ?? headers?.traceparent;
 }

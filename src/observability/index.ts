@@ -1,4 +1,4 @@
-/** Observability: request context and events, the logger, Prometheus metrics and the SLO engine. */
+/** Observability: request context and events, the logger, Prometheus metrics, the SLO engine and tracing. */
 export * from './logger.js';
 export * from './metrics.js';
 export * from './metrics-server.js';
@@ -10,3 +10,4 @@ export * from './slo.js';
 export * from './slo-history.js';
 export * from './slo-report.js';
 export * from './slo-service.js';
+export * from './tracing.js';

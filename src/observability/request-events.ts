@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ERROR_CODES, type ErrorCode } from '../errors/index.js';
-import { diagnosticsChannel } from '../infra/index.js';
+import { diagnosticsChannel, traceStep } from '../infra/index.js';
 import { currentRequest } from './request-context.js';
 
 /**
@@ -85,10 +85,18 @@ export function outcomeOfResult(result: ToolResultShape): { outcome: RequestOutc
 }
 
 /**
- * Runs one tool call (inside its request context) between a start and an end event. Costs two `hasSubscribers`
- * reads when nothing listens. A call that throws ends as `error` with INTERNAL_ERROR and the error is rethrown.
+ * Runs one tool call (inside its request context) as the `request` trace step, between a start and an end event.
+ * Costs three `hasSubscribers` reads when nothing listens. A call that throws ends as `error` with INTERNAL_ERROR
+ * and the error is rethrown.
  */
-export async function observeToolCall<T extends ToolResultShape>(
+export function observeToolCall<T extends ToolResultShape>(
+  call: { readonly principal: string; readonly domain?: unknown },
+  fn: () => Promise<T>,
+): Promise<T> {
+  return traceStep('request', { tool: currentRequest()?.tool ?? '' }, () => publishToolCall(call, fn));
+}
+
+async function publishToolCall<T extends ToolResultShape>(
   call: { readonly principal: string; readonly domain?: unknown },
   fn: () => Promise<T>,
 ): Promise<T> {

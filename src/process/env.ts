@@ -39,9 +39,14 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export interface ChildEnvOptions {
   /** Extra names to copy from the parent: exact names, or prefixes ending in `*` (e.g. `ANTHROPIC_*`). */
   readonly allow?: readonly string[];
-  /** Values set last; they override everything except the recursion guard. */
+  /** Values set last; they override everything except the recursion guard and TRACEPARENT. */
   readonly set?: Readonly<Record<string, string>>;
+  /** The W3C trace context the child continues (the critic run's span), set as TRACEPARENT. */
+  readonly traceparent?: string;
 }
+
+/** The one trace variable a child gets, and only with the value given for it: a parent's is never inherited. */
+export const TRACEPARENT_ENV = 'TRACEPARENT';
 
 interface AllowRules {
   readonly exact: ReadonlySet<string>;
@@ -79,7 +84,8 @@ function parentDepth(raw: string | undefined): number {
 
 /**
  * Builds the complete environment for a child process. Nothing else is inherited:
- * allowlisted parent variables (PATH reduced to its absolute entries), then TERM=dumb, NO_COLOR=1 and the recursion guard, then `set`.
+ * allowlisted parent variables (PATH reduced to its absolute entries), then TERM=dumb, NO_COLOR=1 and the recursion guard,
+ * then `set`, then TRACEPARENT (only `traceparent`, never an inherited or adapter-set one).
  */
 export function buildChildEnv(
   parentEnv: NodeJS.ProcessEnv,
@@ -100,6 +106,8 @@ export function buildChildEnv(
   for (const [name, value] of Object.entries(options.set ?? {})) {
     if (name !== RECURSION_ENV) env[name] = value;
   }
+  delete env[TRACEPARENT_ENV];
+  if (options.traceparent !== undefined) env[TRACEPARENT_ENV] = options.traceparent;
   env[RECURSION_ENV] = depth;
   return env;
 }

@@ -6,7 +6,13 @@ export {
   type ProcessExitEvent,
   type ProcessSpawnEvent,
 } from './diagnostics.js';
-export { BASE_ENV_ALLOWLIST, buildChildEnv, type ChildEnvOptions, RECURSION_ENV } from './env.js';
+export {
+  BASE_ENV_ALLOWLIST,
+  buildChildEnv,
+  type ChildEnvOptions,
+  RECURSION_ENV,
+  TRACEPARENT_ENV,
+} from './env.js';
 export { absolutePathEntries, resolveExecutable } from './executable.js';
 export { activeProcessGroups, killAllProcessGroups } from './group.js';
 export type { LaunchEvents, Launched, Launcher, LaunchSpec } from './launch.js';

@@ -1,6 +1,6 @@
 /** The guard's policies, each one `execute(fn, attempt)`, and `wrap` that composes them outermost first. */
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
-import type { Clock } from '../infra/index.js';
+import { type Clock, traceStep } from '../infra/index.js';
 import type { AdmissionQueue } from './admission.js';
 import type { CircuitBreaker } from './breaker.js';
 import { retryChannel } from './events.js';
@@ -118,14 +118,16 @@ export function circuitBreakerPolicy(clock: Clock, breaker: CircuitBreaker): Pol
 export function admissionPolicy(clock: Clock, queue: AdmissionQueue, onAdmitted?: () => void): Policy {
   return {
     async execute(fn, attempt) {
-      const slot = await queue.acquire({
-        key: attempt.key,
-        priority: attempt.priority,
-        caller: attempt.caller,
-        deadlineAt: attempt.deadlineAt,
-        signal: attempt.signal,
-        ...(attempt.onQueued ? { onQueued: attempt.onQueued } : {}),
-      });
+      const slot = await traceStep('admission', { critic: attempt.key, priority: attempt.priority }, () =>
+        queue.acquire({
+          key: attempt.key,
+          priority: attempt.priority,
+          caller: attempt.caller,
+          deadlineAt: attempt.deadlineAt,
+          signal: attempt.signal,
+          ...(attempt.onQueued ? { onQueued: attempt.onQueued } : {}),
+        }),
+      );
       try {
         onAdmitted?.();
         const now = clock.now();

@@ -5,7 +5,12 @@ import type { Config } from '../engine/config.js';
 import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
-import { type Logger, type Observability, subscribeDiagnostics } from '../observability/index.js';
+import {
+  type Logger,
+  type Observability,
+  startTracing,
+  subscribeDiagnostics,
+} from '../observability/index.js';
 import { configureSpawner, killAllProcessGroups, privateDirsRemoved } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { StreamHub, type StreamingConfig } from '../streaming/index.js';
@@ -60,6 +65,8 @@ export function createApp(
   const engine = new Engine({ config, store, availability, logins, clock, env });
   const streams = new StreamHub(streamingConfig(config), clock);
   const unsubscribeLog = options.logger ? subscribeDiagnostics(options.logger) : () => {};
+  // Off unless otlpEndpoint is set: then every tool call is a span tree exported over OTLP/HTTP.
+  const tracing = startTracing(config);
 
   let sweep = clock.setTimeout(function tick() {
     void store.cleanupExpired().catch(() => {});
@@ -92,6 +99,7 @@ export function createApp(
         await killAllProcessGroups(config.killGraceMs);
         await privateDirsRemoved();
         await options.observability?.close();
+        await tracing?.close();
         await store.close();
         unsubscribeLog();
       })();

@@ -99,4 +99,11 @@ describe('layering', () => {
     );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
+
+  it('keeps the tracing SDK in observability/: the core marks trace steps (infra/trace.ts), it never imports OpenTelemetry', () => {
+    const offenders = files.filter(
+      (f) => layerOf(f) !== 'observability' && importsOf(f).some((s) => s.startsWith('@opentelemetry/')),
+    );
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
+  });
 });

@@ -26,7 +26,8 @@ const SECRET = 's3cr3t-value-9f8e7d6c';
 const FAIL = '\n@@fake exit_code=3';
 const STDERR = `fatal: upstream refused token ${SECRET} while reading /home/someone/.config/vendor/creds.json`;
 const CAUSE = 'fatal: upstream refused token <redacted> while reading <path>';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Request ids are W3C trace ids (ADR 0040). */
+const TRACE_ID = /^[0-9a-f]{32}$/;
 
 let sandbox: Sandbox;
 let closers: Array<() => Promise<void>> = [];
@@ -97,7 +98,7 @@ describe('a failing critic, in process', () => {
     const error = errorOf(result);
     expect(error.code).toBe('CLI_FAILED');
     expect(error.data).toMatchObject({ critic: 'claude', exitClass: 'exit:3', detail: CAUSE });
-    expect(error.data.requestId).toMatch(UUID);
+    expect(error.data.requestId).toMatch(TRACE_ID);
     const text = textOf(result);
     expect(text).toContain(`Cause: exit:3: ${CAUSE}`);
     expect(text).toContain(`Request id: ${error.data.requestId}`);
@@ -181,7 +182,7 @@ describe('a failing critic, over stdio', () => {
       arguments: { domain: 'idea', context: `an idea${FAIL}`, clis: ['claude'] },
     })) as CallToolResult;
     const requestId = errorOf(result).data.requestId;
-    expect(requestId).toMatch(UUID);
+    expect(requestId).toMatch(TRACE_ID);
     const logged = () => parseLines(stderr).find((l) => l.event === 'critic_failure');
     expect(await waitFor(() => logged() !== undefined, 10_000)).toBe(true);
     expect(logged()).toMatchObject({ requestId, exitClass: 'exit:3', detail: CAUSE });

@@ -13,6 +13,10 @@ import {
 import { BREAKER_STATE_CHANNEL } from '../../src/resilience/events.js';
 
 const ENV_SECRET = 'env-secret-1234567890';
+/** Request ids are the calls' trace ids, taken from the caller's traceparent when there is one. */
+const REQ_1 = '11111111111111111111111111111111';
+const REQ_2 = '22222222222222222222222222222222';
+const traceparentOf = (traceId: string) => `00-${traceId}-00f067aa0ba902b7-01`;
 
 function capture(level: LogLevel = 'info') {
   const lines: Array<Record<string, unknown>> = [];
@@ -39,18 +43,18 @@ describe('request context', () => {
 
   it('keeps concurrent requests apart', async () => {
     const ids = await Promise.all(
-      ['a', 'b'].map((id) =>
+      [REQ_1, REQ_2].map((id) =>
         runInRequest(
           'roast',
           async () => {
             await new Promise((r) => setImmediate(r));
             return currentRequest()?.requestId;
           },
-          id,
+          traceparentOf(id),
         ),
       ),
     );
-    expect(ids).toEqual(['a', 'b']);
+    expect(ids).toEqual([REQ_1, REQ_2]);
   });
 });
 
@@ -58,10 +62,10 @@ describe('createLogger', () => {
   it('stamps the request id and tool, and the time from the clock', () => {
     const { logger, lines, clock } = capture();
     clock.advance(5);
-    runInRequest('roast', () => logger.info({ event: 'x' }, 'hello'), 'req-1');
+    runInRequest('roast', () => logger.info({ event: 'x' }, 'hello'), traceparentOf(REQ_1));
     logger.info('outside');
     expect(lines[0]).toMatchObject({
-      requestId: 'req-1',
+      requestId: REQ_1,
       tool: 'roast',
       time: 1_700_000_000_005,
       msg: 'hello',
@@ -99,7 +103,7 @@ describe('subscribeDiagnostics', () => {
       stderrTail: 'still waiting',
       detail: '',
     };
-    runInRequest('roast', () => channel(CRITIC_FAILURE_CHANNEL).publish(failure), 'req-2');
+    runInRequest('roast', () => channel(CRITIC_FAILURE_CHANNEL).publish(failure), traceparentOf(REQ_2));
     channel(BREAKER_STATE_CHANNEL).publish({ name: 'codex', from: 'closed', to: 'open', at: 0, state: {} });
     channel(BREAKER_STATE_CHANNEL).publish({
       name: 'codex',
@@ -114,7 +118,7 @@ describe('subscribeDiagnostics', () => {
     expect(lines[0]).toMatchObject({
       level: 40,
       event: 'critic_failure',
-      requestId: 'req-2',
+      requestId: REQ_2,
       critic: 'codex',
       code: 'CLI_TIMEOUT',
       durationMs: 1234,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
-import { BASE_ENV_ALLOWLIST, buildChildEnv, RECURSION_ENV } from '../../src/process/index.js';
+import {
+  BASE_ENV_ALLOWLIST,
+  buildChildEnv,
+  RECURSION_ENV,
+  TRACEPARENT_ENV,
+} from '../../src/process/index.js';
 
 const parent = {
   PATH: '/usr/bin',
@@ -109,5 +114,26 @@ describe('buildChildEnv', () => {
     const copy = { ...parent };
     buildChildEnv(copy, { allow: ['ANTHROPIC_*'], set: { X: 'y' } });
     expect(copy).toEqual(parent);
+  });
+});
+
+describe('buildChildEnv and TRACEPARENT', () => {
+  const OURS = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const PARENTS = '00-11111111111111111111111111111111-2222222222222222-01';
+
+  it('sets exactly the given traceparent', () => {
+    expect(buildChildEnv({}, { traceparent: OURS })[TRACEPARENT_ENV]).toBe(OURS);
+  });
+
+  it("never passes on the server's own TRACEPARENT or TRACESTATE, even when an allow prefix covers them", () => {
+    const env = buildChildEnv({ TRACEPARENT: PARENTS, TRACESTATE: 'vendor=1' }, { allow: ['TRACE*'] });
+    expect(env).not.toHaveProperty(TRACEPARENT_ENV);
+    expect(env.TRACESTATE).toBe('vendor=1');
+  });
+
+  it('lets no adapter-set value override the trace context', () => {
+    const env = buildChildEnv({}, { set: { TRACEPARENT: PARENTS }, traceparent: OURS });
+    expect(env[TRACEPARENT_ENV]).toBe(OURS);
+    expect(buildChildEnv({}, { set: { TRACEPARENT: PARENTS } })).not.toHaveProperty(TRACEPARENT_ENV);
   });
 });
