@@ -71,8 +71,8 @@ describe('tool arguments under fuzz', () => {
     fc.assert(
       fc.property(args, (raw) => {
         const result = parseOutcome('roast', raw);
-        if (!('ok' in result) || result.ok.tool !== 'roast') return;
-        const parsed = result.ok.args;
+        const parsed = result.ok?.tool === 'roast' ? result.ok.args : undefined;
+        if (parsed === undefined) return;
         accepted++;
         for (const name of Object.keys(parsed.fields)) expect(fieldNames.has(name)).toBe(true);
         for (const v of Object.values(parsed)) {

@@ -1,0 +1,17 @@
+// StrykerJS mutation testing of one folder at a time (MUTATION_FOLDER), run by scripts/mutation.ts; not in CI (slow).
+const folder = process.env.MUTATION_FOLDER ?? 'resilience';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+  mutate: [`src/${folder}/**/*.ts`, `!src/${folder}/index.ts`],
+  coverageAnalysis: 'perTest',
+  ignoreStatic: true,
+  concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
+  timeoutMS: 10_000,
+  reporters: ['clear-text', 'json', 'progress'],
+  jsonReporter: { fileName: `reports/mutation/${folder}.json` },
+  tempDirName: `.stryker-tmp/${folder}`,
+  cleanTempDir: true,
+};
