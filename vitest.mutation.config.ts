@@ -3,10 +3,12 @@
 import { defineConfig } from 'vitest/config';
 
 const folder = process.env.MUTATION_FOLDER ?? 'resilience';
+/** MUTATION_TESTS (comma-separated globs) narrows the tests, e.g. to the fast unit tests of the mutated files. */
+const narrowed = process.env.MUTATION_TESTS?.split(',');
 
 export default defineConfig({
   test: {
-    include: [
+    include: narrowed ?? [
       `test/{unit,integration,fuzz}/${folder}-*.test.ts`,
       `test/fuzz/${folder === 'security' ? 'paths' : folder}.fuzz.test.ts`,
     ],

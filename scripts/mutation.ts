@@ -4,6 +4,8 @@
  *
  *   npm run test:mutation [-- <folder>...] [--minutes N] [--concurrency N] [--target PCT]
  *
+ * MUTATION_MUTATE and MUTATION_TESTS (comma-separated globs) narrow a run to some files and their tests.
+ *
  * Exits 1 when a folder that finished scores under the target (default 75%), 2 when a budget ran out.
  */
 import { spawn } from 'node:child_process';
