@@ -10,6 +10,9 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'text'],
+      // The gate (issue 19): `npm test` fails under this branch coverage. Set at the level the full run reaches,
+      // rounded down (docs/testing.md); the issue's target is 90.
+      thresholds: { branches: 83 },
     },
   },
 });

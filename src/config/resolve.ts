@@ -21,11 +21,19 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return at;
 }
 
-/** CONFIG_INVALID for the first schema issue, in table order; a URL option's value is never echoed. */
-function fromIssue(issue: z.core.$ZodIssue, input: Readonly<Record<string, unknown>>): BrutalistError {
+/**
+ * CONFIG_INVALID for the first schema issue, in table order; a URL option's value and a secret option's value
+ * (even one of the wrong type, e.g. a number for cursorSecret) are never echoed.
+ */
+function fromIssue(
+  issue: z.core.$ZodIssue,
+  input: Readonly<Record<string, unknown>>,
+  table: OptionTable,
+): BrutalistError {
   const [name, ...rest] = issue.path;
   const option = String(name);
-  if (issue.code === 'custom' && issue.params?.[HIDE_VALUE]) {
+  const hidden = (issue.code === 'custom' && issue.params?.[HIDE_VALUE]) || table[option]?.secret;
+  if (hidden) {
     return new BrutalistError('CONFIG_INVALID', `${option} must be ${issue.message}`, { data: { option } });
   }
   return invalidOption(option, issue.message, valueAt(input[option], rest));
@@ -133,7 +141,7 @@ export function resolveOptions<T extends ResolvableTable>(
   const parsed = schemaOf(table).parse(input);
   if (!parsed.success) {
     const [first] = parsed.issues;
-    throw first ? fromIssue(first, input) : new BrutalistError('CONFIG_INVALID');
+    throw first ? fromIssue(first, input, table) : new BrutalistError('CONFIG_INVALID');
   }
   return Object.freeze(settleRules(parsed.data, given));
 }

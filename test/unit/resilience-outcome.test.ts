@@ -5,8 +5,12 @@ import { outcomeOf } from '../../src/resilience/outcome.js';
 describe('breaker outcome of an error code', () => {
   it.each([
     'CLI_FAILED',
+    'CLI_KILLED',
     'CLI_TIMEOUT',
     'CLI_STALLED',
+    'CLI_SPAWN_FAILED',
+    'CLI_OUTPUT_INVALID',
+    'INTERNAL_ERROR',
     'MODEL_API_UNREACHABLE',
     'RATE_LIMITED',
     'QUOTA_EXCEEDED',

@@ -40,7 +40,14 @@ describe('resilience settings', () => {
       recoveryTimeoutMs: 2_000,
       maxRecoveryTimeoutMs: 3_000,
     });
-    expect(admissionLimitsFrom(config)).toMatchObject({ maxConcurrent: 4, maxConcurrentPerKey: 3 });
+    expect(admissionLimitsFrom(config)).toEqual({
+      maxConcurrent: 4,
+      maxConcurrentPerKey: 3,
+      maxQueueSize: config.maxQueueSize,
+      queueTimeoutMs: config.queueTimeoutMs,
+      maxCallerSharePct: config.maxCallerSharePct,
+      priorityLevels: 4,
+    });
   });
 
   it('parses callerPriorities as owner=level and refuses anything else when the config is resolved', () => {
@@ -53,6 +60,10 @@ describe('resilience settings', () => {
       expect(codeOf(() => resolveConfig({ overrides: { callerPriorities: [bad] } }))).toBe('CONFIG_INVALID');
     }
     expect(codeOf(() => callerPrioritiesFrom({ callerPriorities: ['ci'] }))).toBe('CONFIG_INVALID');
+    // A malformed item that reached it anyway is named with the rule (mutation testing: the message was unchecked).
+    expect(() => callerPrioritiesFrom({ callerPriorities: ['ok=batch', 'ci'] })).toThrow(
+      'callerPriorities must be a list of owner=critical|interactive|default|batch items, got "ci" (string)',
+    );
   });
 
   it('refuses an unknown defaultPriority when the config is resolved', () => {

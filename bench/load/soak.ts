@@ -1,0 +1,118 @@
+// Soak: steady mixed traffic against the built server over stdio for N minutes (roast with the instant fake, result
+// pages by cursor, discover, roster), sampling heap, RSS, fds and child processes every --sample-seconds (default
+// 60). Passes when, after the first sample (warm-up), the least-squares slopes are flat within tolerance: heap and
+// RSS ≤ 1 MiB/min, fds ≤ 0.5/min, and no child process is left beyond the spawner. Writes reports/soak.json.
+//
+//   npm run test:soak -- --minutes N [--rate CALLS_PER_SECOND] [--sample-seconds S]
+import { makeSandbox } from '../../test/support/harness.js';
+import { errorCode, numberFlags, sampleProc, serveStdio, writeReport } from './support.js';
+
+const flags = numberFlags(process.argv.slice(2));
+const MINUTES = flags.minutes ?? 10;
+const RATE = flags.rate ?? 5;
+const SAMPLE_SECONDS = flags['sample-seconds'] ?? 60;
+const MIB = 2 ** 20;
+const TOLERANCE = { heapBytesPerMin: MIB, rssBytesPerMin: MIB, fdsPerMin: 0.5 };
+
+interface Sample {
+  readonly minute: number;
+  readonly heapBytes: number;
+  readonly rssBytes: number;
+  readonly fds: number;
+  readonly children: number;
+  readonly calls: number;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const num = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const den = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+const gauge = (text: string, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+
+const sandbox = makeSandbox('brutalist-soak-');
+const served = await serveStdio(sandbox, { BRUTALIST_CACHE_TTL_MS: '60000' });
+const client = served.clients[0]!;
+const errors: Record<string, number> = {};
+let calls = 0;
+
+/** One call of the mix: mostly new critiques, some repeats (cache), discover and roster. */
+async function oneCall(i: number): Promise<void> {
+  const kind = i % 10;
+  const call =
+    kind < 6
+      ? { name: 'roast', arguments: { domain: 'idea', context: `soak idea ${i}` } }
+      : kind < 8
+        ? { name: 'roast', arguments: { domain: 'idea', context: `soak repeat ${i % 50}` } }
+        : kind === 8
+          ? { name: 'brutalist_discover', arguments: { intent: `review my plan ${i}` } }
+          : { name: 'cli_agent_roster', arguments: {} };
+  try {
+    const code = errorCode((await client.callTool(call)) as never);
+    if (code) errors[code] = (errors[code] ?? 0) + 1;
+  } catch (err) {
+    errors.transport = (errors.transport ?? 0) + 1;
+    console.error(`soak: ${(err as Error).message}`);
+  }
+  calls++;
+}
+
+const samples: Sample[] = [];
+const started = performance.now();
+const endAt = started + MINUTES * 60_000;
+let nextSample = started + SAMPLE_SECONDS * 1000;
+const inFlight = new Set<Promise<void>>();
+for (let i = 0; performance.now() < endAt; i++) {
+  const p = oneCall(i).finally(() => inFlight.delete(p));
+  inFlight.add(p);
+  await new Promise((r) => setTimeout(r, 1000 / RATE));
+  if (performance.now() >= nextSample) {
+    nextSample += SAMPLE_SECONDS * 1000;
+    const proc = sampleProc(served.pid);
+    const metrics = await served.metrics();
+    const sample = {
+      minute: (performance.now() - started) / 60_000,
+      heapBytes: gauge(metrics, 'nodejs_heap_size_used_bytes'),
+      ...proc,
+      calls,
+    };
+    samples.push(sample);
+    console.log(
+      `soak ${sample.minute.toFixed(1)} min: heap ${(sample.heapBytes / MIB).toFixed(1)} MiB, RSS ${(sample.rssBytes / MIB).toFixed(1)} MiB, fds ${sample.fds}, children ${sample.children}, calls ${calls}`,
+    );
+  }
+}
+await Promise.all(inFlight);
+const settled = sampleProc(served.pid);
+await served.close();
+sandbox.cleanup();
+
+const steady = samples.slice(1);
+const slopes = {
+  heapBytesPerMin: slope(steady.map((s) => [s.minute, s.heapBytes])),
+  rssBytesPerMin: slope(steady.map((s) => [s.minute, s.rssBytes])),
+  fdsPerMin: slope(steady.map((s) => [s.minute, s.fds])),
+};
+const failures = [
+  ...Object.entries(TOLERANCE)
+    .filter(([k, limit]) => !(slopes[k as keyof typeof slopes] <= limit))
+    .map(([k, limit]) => `${k} ${slopes[k as keyof typeof slopes].toFixed(1)} > ${limit}`),
+  ...(settled.children > (samples[0]?.children ?? 1) ? [`children left: ${settled.children}`] : []),
+  ...(steady.length < 2 ? ['too few samples for a slope (run longer or sample more often)'] : []),
+  ...(Object.keys(errors).length > 0 ? [`errors ${JSON.stringify(errors)}`] : []),
+];
+console.log(
+  `soak: ${calls} calls in ${MINUTES} min; slopes heap ${(slopes.heapBytesPerMin / 1024).toFixed(0)} KiB/min, RSS ${(slopes.rssBytesPerMin / 1024).toFixed(0)} KiB/min, fds ${slopes.fdsPerMin.toFixed(2)}/min`,
+);
+console.log(
+  `results: ${writeReport('soak', { minutes: MINUTES, rate: RATE, tolerance: TOLERANCE, slopes, samples, errors, failures })}`,
+);
+for (const f of failures) console.error(`MISSED ${f}`);
+process.exit(failures.length > 0 ? 1 : 0);
