@@ -1,11 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files run at once: vitest's default (cores − 1, so one file at a time on a 2-core machine) unless
+ * BRUTALIST_TEST_WORKERS says otherwise. The suite mostly waits on child processes: on 8 spawn-heavy files,
+ * 1 worker took 202 s wall and 3 workers 121 s, the same ~41 s CPU. But the whole suite with 3 workers and
+ * coverage on a machine loaded by other jobs (load 25 on 2 cores) failed 14 tests (load shedding answered
+ * OVERLOADED, spawnSync tests and real gemini past their timeouts), so more workers is opt-in, not the default.
+ */
+const testWorkers = Number(process.env.BRUTALIST_TEST_WORKERS) || undefined;
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    ...(testWorkers ? { maxWorkers: testWorkers } : {}),
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

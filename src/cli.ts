@@ -8,7 +8,8 @@ import { ADAPTERS, type LoginStatus } from './critics/index.js';
 import { loadConfig, printableConfig } from './engine/config.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { VERSION } from './infra/index.js';
-import { sanitizeText } from './security/index.js';
+import { causeLine } from './mcp/index.js';
+import { sanitizeData, sanitizeText } from './security/index.js';
 import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
 import { createApp, serveHttp, serveStdio } from './transport/index.js';
 
@@ -179,8 +180,12 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     const error = toBrutalistError(err);
-    const message = sanitizeText(error.message, { roots: [process.cwd()], env: process.env });
+    const scope = { roots: [process.cwd()], env: process.env };
+    const message = sanitizeText(error.message, scope);
     process.stderr.write(`brutalist-mcp: ${error.code}: ${message}\n`);
+    // The same cause line a tool result ends with (ADR 0030): the exit class and the critic's own words.
+    const cause = causeLine(sanitizeData({ ...error.data }, scope));
+    if (cause) process.stderr.write(`Cause: ${cause}\n`);
     if (!isBrutalistError(err) && process.env.BRUTALIST_DEBUG)
       process.stderr.write(`${String((err as Error)?.stack)}\n`);
     if (error.code === 'PATH_OUTSIDE_ROOT') {

@@ -2,6 +2,7 @@
  * Critiques that outlive one tool call: a call waits up to waitMs, then answers "running" with the context id; the
  * run goes on, and a later call with that id waits again and gets the critique (or its error) when it is done.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { BrutalistError, type ErrorData, isErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Clock, newId, type TimerHandle } from '../infra/index.js';
 import type { RunRecord, StateStore } from '../state/index.js';
@@ -186,7 +187,8 @@ export class BackgroundRuns {
   /** The outcome if it comes within waitMs, else undefined; this caller's signal ends only this caller's wait. */
   private race(job: Job, ctx: RequestContext, waitMs: number): Promise<Outcome | undefined> {
     return new Promise<Outcome | undefined>((resolve, reject) => {
-      const listener = ctx.onEvent && ((event: StreamEvent) => ctx.onEvent?.(event));
+      // In this caller's async context (its request id), not the context of the call that started the run.
+      const listener = ctx.onEvent && AsyncResource.bind((event: StreamEvent) => ctx.onEvent?.(event));
       if (listener) job.listeners.add(listener);
       let timer: TimerHandle | undefined;
       const end = () => {

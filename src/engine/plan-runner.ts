@@ -6,7 +6,7 @@
 import type { CriticAvailability } from '../critics/index.js';
 import { isBrutalistError } from '../errors/index.js';
 import { newId, traceStep } from '../infra/index.js';
-import { cacheLookupChannel, type StateStore } from '../state/index.js';
+import { cacheLookupChannel, flightChannel, type StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { Config, CriticName } from './config.js';
 import { DistributedFlight } from './distributed-flight.js';
@@ -25,6 +25,9 @@ export interface PlanRunnerDeps extends WorkDeps {
 
 /** A cache entry with its metadata validated; `storedAt` dates it for the fresh/stale decision. */
 type Hit = Finished & { readonly storedAt: number };
+
+/** How much of the request key a flight log line shows: enough to tell flights apart, not the whole hash. */
+const FLIGHT_ID_CHARS = 16;
 
 export class PlanRunner {
   private readonly flights = new SingleFlight<Finished, StreamEvent>();
@@ -84,6 +87,10 @@ export class PlanRunner {
     call: GuardedCall,
   ): Promise<Finished> {
     const flightKey = plan.forceRefresh ? `${key}:${newId()}` : key;
+    if (flightChannel.hasSubscribers) {
+      const role = this.flights.has(flightKey) ? 'joined' : 'started';
+      flightChannel.publish({ flight: flightKey.slice(0, FLIGHT_ID_CHARS), role });
+    }
     return this.flights.run(
       flightKey,
       ctx.signal,
@@ -121,6 +128,8 @@ export class PlanRunner {
         work,
       ),
     );
+    if (outcome.kind === 'shared' && flightChannel.hasSubscribers)
+      flightChannel.publish({ flight: key.slice(0, FLIGHT_ID_CHARS), role: 'shared' });
     return outcome.value;
   }
 

@@ -2,6 +2,7 @@
  * Single-flight: identical concurrent requests share one run; it is cancelled only when every sharer cancels.
  * Each flight owns the fan-out of its events, so the listeners live exactly as long as the flight.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { BrutalistError } from '../errors/index.js';
 
 interface Flight<T, E> {
@@ -17,6 +18,11 @@ export class SingleFlight<T, E = never> {
   /** Number of distinct runs in flight. */
   get size(): number {
     return this.flights.size;
+  }
+
+  /** Whether a call for `key` now would join a run in flight rather than start one. */
+  has(key: string): boolean {
+    return this.flights.has(key);
   }
 
   /**
@@ -46,8 +52,9 @@ export class SingleFlight<T, E = never> {
     }
     const joined = flight;
     joined.waiters++;
-    // A wrapper per caller, so two callers passing the same function are still two listeners.
-    const listener = onEvent && ((event: E) => onEvent(event));
+    // A wrapper per caller, so two callers passing the same function are still two listeners; bound to the
+    // caller's async context, so what it does with an event (a log line, a notification) carries its own request.
+    const listener = onEvent && AsyncResource.bind((event: E) => onEvent(event));
     if (listener) joined.listeners.add(listener);
     return new Promise<T>((resolve, reject) => {
       let settled = false;

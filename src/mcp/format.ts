@@ -138,8 +138,11 @@ export function formatError(err: unknown, scope: SanitizeScope): CallToolResult 
   );
 }
 
-/** `exit:1: <detail>`, or either part alone; undefined when the error says nothing beyond its code. */
-function causeLine(data: Record<string, unknown>): string | undefined {
+/**
+ * `exit:1: <detail>`, or either part alone; undefined when the error says nothing beyond its code. `data` must be
+ * sanitized already. The terminal commands print it too, as `Cause: ...` under the error line.
+ */
+export function causeLine(data: Record<string, unknown>): string | undefined {
   const exitClass = typeof data.exitClass === 'string' ? data.exitClass : undefined;
   const detail = typeof data.detail === 'string' && data.detail.length > 0 ? data.detail : undefined;
   if (detail) return exitClass ? `${exitClass}: ${detail}` : detail;

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../infra/index.js';
 import { exitChannel, spawnChannel } from '../process/diagnostics.js';
 import { admissionRejectChannel, breakerStateChannel, shedChannel } from '../resilience/events.js';
 import { redactSecretShapes, removeEnvValues, secretEnvValues } from '../security/secrets.js';
+import { flightChannel } from '../state/index.js';
 import { currentRequest } from './request-context.js';
 
 export type { Logger } from 'pino';
@@ -63,7 +64,8 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /**
  * Logs the core's diagnostics events: every critic failure at `warn` (cancellations at `info`), breaker openings
- * at `warn`, shedding and admission refusals at `info`, process spawn/exit at `debug`. Returns the unsubscriber.
+ * at `warn`, shedding and admission refusals at `info`, process spawn/exit and shared runs at `debug`. Returns the
+ * unsubscriber.
  */
 export function subscribeDiagnostics(logger: Logger): () => void {
   const unsubscribers = [
@@ -86,6 +88,10 @@ export function subscribeDiagnostics(logger: Logger): () => void {
     }),
     spawnChannel.subscribe(({ pid, command, argCount }) => {
       logger.debug({ event: 'process_spawn', pid, command, argCount }, 'spawned');
+    }),
+    // Each caller of a shared run logs with its own request id; `flight` links it to the run's process lines.
+    flightChannel.subscribe(({ flight, role }) => {
+      logger.debug({ event: 'flight', flight, role }, role === 'started' ? 'run started' : 'run shared');
     }),
     exitChannel.subscribe(({ pid, exit, durationMs, stdoutBytes, truncated }) => {
       const fields = { event: 'process_exit', pid: pid ?? null, exit, durationMs, stdoutBytes, truncated };

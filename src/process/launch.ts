@@ -124,6 +124,16 @@ export function destroyStdio(child: Launched): void {
   for (const stream of [child.stdin, child.stdout, child.stderr, child.info]) stream?.destroy();
 }
 
+/**
+ * Makes a child's stream errors harmless and returns its output streams (stdout, stderr, bwrap's info). The errors
+ * are expected (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill): the exit is classified.
+ */
+export function quietStreams(child: Launched): Readable[] {
+  const streams = [child.stdout, child.stderr, ...(child.info ? [child.info] : [])];
+  for (const stream of [child.stdin, ...streams]) stream.on('error', () => {});
+  return streams;
+}
+
 /** What a run does with its child's streams. */
 export interface StdioHandlers {
   stdout(chunk: Buffer): void;

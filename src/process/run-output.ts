@@ -1,6 +1,11 @@
-/** What one run keeps of its child's output: the stdout prefix (or what a sink took), the stderr tail, and bounds. */
-import { exitChannel, type ProcessExitEvent } from './diagnostics.js';
+/**
+ * What one run keeps of its child's output: the stdout prefix (or what a sink took), the stderr tail, bwrap's info,
+ * and when the child last wrote anything.
+ */
+import type { Clock } from '../infra/index.js';
+import { exitChannel, firstOutputChannel, type ProcessExitEvent } from './diagnostics.js';
 import { CappedCollector, TailCollector } from './output.js';
+import { infoChildPid } from './sandbox.js';
 import type { RunResult, RunSpec } from './types.js';
 
 export interface OutputSummary {
@@ -10,20 +15,40 @@ export interface OutputSummary {
   readonly truncated: boolean;
 }
 
+/** More than bwrap's info JSON ever takes; the rest is not read. */
+const MAX_INFO_CHARS = 1024;
+
 export class RunOutput {
   private readonly stdout: CappedCollector;
   private readonly stderr: TailCollector;
   /** With a stdoutSink: bytes read, and whether the sink said it is full. */
   private sinkBytes = 0;
   private sinkFull = false;
+  private sawStdout = false;
+  /** What bwrap wrote to --info-fd so far: it names the sandbox's init. */
+  private sandboxInfo = '';
+  /** When the child last wrote to stdout or stderr (the stall watchdog's measure); the run's start before that. */
+  lastActivityAt: number;
 
-  constructor(private readonly spec: RunSpec) {
+  constructor(
+    private readonly spec: RunSpec,
+    private readonly clock: Clock,
+  ) {
     this.stdout = new CappedCollector(spec.maxOutputBytes);
     this.stderr = new TailCollector(spec.maxStderrBytes);
+    this.lastActivityAt = clock.now();
   }
 
-  /** Takes a stdout chunk (and hands it on); returns true when the output is past its bound and must stop. */
-  pushStdout(chunk: Buffer): boolean {
+  /**
+   * Takes a stdout chunk of the child `pid` (and hands it on); returns true when the output is past its bound and
+   * must stop. The first chunk is published on the first-output channel.
+   */
+  pushStdout(chunk: Buffer, pid: number | undefined): boolean {
+    this.lastActivityAt = this.clock.now();
+    if (!this.sawStdout) {
+      this.sawStdout = true;
+      if (firstOutputChannel.hasSubscribers) firstOutputChannel.publish({ pid });
+    }
     const sink = this.spec.stdoutSink;
     if (sink) {
       this.sinkBytes += chunk.length;
@@ -44,7 +69,18 @@ export class RunOutput {
   }
 
   pushStderr(chunk: Buffer): void {
+    this.lastActivityAt = this.clock.now();
     this.stderr.push(chunk);
+  }
+
+  /** Takes a chunk of bwrap's --info-fd JSON. */
+  pushInfo(chunk: Buffer): void {
+    if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
+  }
+
+  /** The pid of the sandbox's init, once bwrap has named it. */
+  sandboxInitPid(): number | undefined {
+    return infoChildPid(this.sandboxInfo);
   }
 
   stderrTail(): string {

@@ -1,9 +1,9 @@
 /** runProcess: the one place that spawns a child, in its own process group, bounded by deadline, stall, cap and abort. */
 import { basename } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
-import { firstOutputChannel, spawnChannel } from './diagnostics.js';
+import { spawnChannel } from './diagnostics.js';
 import { registerRun, sandboxHasLiveMembers, signalGroup } from './group.js';
-import { destroyStdio, type Launched, launchSpecFor, listenToStdio } from './launch.js';
+import { destroyStdio, type Launched, launchSpecFor, listenToStdio, quietStreams } from './launch.js';
 import { cancelledBeforeStart, publishExit, RunOutput } from './run-output.js';
 import {
   drainRounds,
@@ -19,16 +19,12 @@ import {
   type Terminating,
   UNKNOWN_EXIT,
 } from './run-state.js';
-import { infoChildPid } from './sandbox.js';
 import { defaultLaunch, SPAWNER_LOST } from './spawner.js';
 import type { ExitClass, RunResult, RunSpec } from './types.js';
 import { checkChildCwd, type PinnedWorkdir, pinWorkdir } from './workdir.js';
 
 /** How often a run whose group was signalled checks whether the members are gone, before the SIGKILL. */
 const GROUP_POLL_MS = 25;
-
-/** More than bwrap's info JSON ever takes; the rest is not read. */
-const MAX_INFO_CHARS = 1024;
 
 /** Runs one child to completion. Never rejects: every outcome is an ExitClass. */
 export function runProcess(spec: RunSpec): Promise<RunResult> {
@@ -59,10 +55,6 @@ class Run {
   private cwdPinned = false;
   /** The host path bwrap binds as the working directory, when the run is sandboxed. */
   private boundWorkdir: string | undefined;
-  /** What bwrap wrote to --info-fd so far: it names the sandbox's init. */
-  private sandboxInfo = '';
-  private lastActivityAt: number;
-  private sawStdout = false;
   private unregister: (() => void) | undefined;
   private settle: () => void = () => {};
   private readonly settled = new Promise<void>((r) => {
@@ -76,8 +68,7 @@ class Run {
     private readonly resolve: (r: RunResult) => void,
   ) {
     this.startedAt = clock.now();
-    this.lastActivityAt = this.startedAt;
-    this.output = new RunOutput(spec);
+    this.output = new RunOutput(spec, clock);
   }
 
   start(): void {
@@ -141,10 +132,7 @@ class Run {
   private onSpawned(child: Launched, pinned: PinnedWorkdir | undefined): void {
     const { spec } = this;
     const pid = child.pid;
-    // Stream errors (EPIPE when the child never reads stdin, ERR_STREAM_DESTROYED after a kill) are expected: the exit is classified.
-    child.stdin.on('error', () => {});
-    const streams = [child.stdout, child.stderr, ...(child.info ? [child.info] : [])];
-    for (const stream of streams) stream.on('error', () => {});
+    const streams = quietStreams(child);
     const s = this.state;
     if (s.kind !== 'starting') {
       // The run ended (deadline, abort, shutdown) before the launcher answered: the child never gets its prompt.
@@ -158,14 +146,11 @@ class Run {
     const open = streams.filter((stream) => !stream.closed);
     this.openStreams = open.length;
     listenToStdio(child, open, {
-      stdout: (chunk) => this.onStdout(chunk),
-      stderr: (chunk) => {
-        this.lastActivityAt = this.clock.now();
-        this.output.pushStderr(chunk);
+      stdout: (chunk) => {
+        if (this.output.pushStdout(chunk, this.pid)) this.trigger({ kind: 'output_cap' });
       },
-      info: (chunk) => {
-        if (this.sandboxInfo.length < MAX_INFO_CHARS) this.sandboxInfo += chunk.toString('latin1');
-      },
+      stderr: (chunk) => this.output.pushStderr(chunk),
+      info: (chunk) => this.output.pushInfo(chunk),
       closed: () => this.onStreamClosed(),
     });
     if (spawnChannel.hasSubscribers) {
@@ -226,20 +211,11 @@ class Run {
     if (this.child) destroyStdio(this.child);
   }
 
-  private onStdout(chunk: Buffer): void {
-    this.lastActivityAt = this.clock.now();
-    if (!this.sawStdout) {
-      this.sawStdout = true;
-      if (firstOutputChannel.hasSubscribers) firstOutputChannel.publish({ pid: this.pid });
-    }
-    if (this.output.pushStdout(chunk)) this.trigger({ kind: 'output_cap' });
-  }
-
   /** The watchdog re-arms for the remaining idle time instead of resetting a timer on every chunk. */
   private onStallTimer(): void {
     const s = this.state;
     if (s.kind !== 'running') return;
-    const idleMs = this.clock.now() - this.lastActivityAt;
+    const idleMs = this.clock.now() - this.output.lastActivityAt;
     if (idleMs >= this.spec.stallTimeoutMs) {
       this.trigger({ kind: 'stalled' });
       return;
@@ -323,7 +299,7 @@ class Run {
   }
 
   private liveMembers(pid: number): boolean {
-    return sandboxHasLiveMembers(pid, infoChildPid(this.sandboxInfo));
+    return sandboxHasLiveMembers(pid, this.output.sandboxInitPid());
   }
 
   private armDrain(): TimerHandle {

@@ -1,44 +1,21 @@
 // End to end with agy: the built server as a child, the real MCP SDK client over stdio, the fake agy under the real
 // pty wrapper. A roast naming agy, a 300 KB prompt, each refusal's code, cancellation, and agy beside claude.
 import { readFileSync } from 'node:fs';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectStdio,
-  isAlive,
-  makeSandbox,
-  readLog,
-  type Sandbox,
-  serverEnv,
-  waitFor,
-} from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive, readLog, waitFor } from '../support/harness.js';
+import { sharedStdioServer } from '../support/shared-server.js';
 
-let sandbox: Sandbox;
-let client: Client;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  sandbox = makeSandbox('brutalist-e2e-agy-');
-  ({ client, close } = await connectStdio(
-    serverEnv(sandbox, {
-      // Room for a 300 KB context (three bytes per character at most, plus the envelope).
-      BRUTALIST_MAX_CONTEXT_CHARS: '320000',
-      BRUTALIST_MAX_MESSAGE_BYTES: String(8 * 1024 * 1024),
-      BRUTALIST_PAGE_CHARS: '20000',
-      BRUTALIST_KILL_GRACE_MS: '1000',
-    }),
-    sandbox.project,
-  ));
-});
-
-afterAll(async () => {
-  await close?.();
-  sandbox?.cleanup();
+const server = sharedStdioServer('brutalist-e2e-agy-', {
+  // Room for a 300 KB context (three bytes per character at most, plus the envelope).
+  BRUTALIST_MAX_CONTEXT_CHARS: '320000',
+  BRUTALIST_MAX_MESSAGE_BYTES: String(8 * 1024 * 1024),
+  BRUTALIST_PAGE_CHARS: '20000',
+  BRUTALIST_KILL_GRACE_MS: '1000',
 });
 
 async function roast(args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
-  return (await client.callTool(
+  return (await server.client.callTool(
     { name: 'roast', arguments: { domain: 'idea', ...args } },
     undefined,
     signal ? { signal } : undefined,
@@ -55,7 +32,9 @@ function errorOf(result: CallToolResult): { code: string; data: Record<string, u
 }
 
 const agyRuns = (marker: string) =>
-  readLog(sandbox.log).filter((l) => l.argv.includes('--print') && l.argv.some((a) => a.includes(marker)));
+  readLog(server.sandbox.log).filter(
+    (l) => l.argv.includes('--print') && l.argv.some((a) => a.includes(marker)),
+  );
 
 describe('roast with clis: ["agy"]', () => {
   it("returns agy's critique as plain text", async () => {
@@ -85,7 +64,7 @@ describe('roast with clis: ["agy"]', () => {
     const error = errorOf(await roast({ context: `refuse ${knob}\n@@fake ${knob}`, clis: ['agy'] }));
     expect(error.code).toBe(code);
     if (code === 'QUOTA_EXCEEDED') expect(error.data.retryAfterMs).toBe(7_384_000);
-    expect(JSON.stringify(error)).not.toContain(sandbox.dir);
+    expect(JSON.stringify(error)).not.toContain(server.sandbox.dir);
   });
 
   it('is MODEL_NOT_FOUND for an unknown label and INVALID_ARGUMENT for one that could be an option', async () => {
@@ -136,7 +115,10 @@ describe('agy beside claude', () => {
   it('is not the default critic (it cannot run read-only), and the roster lists it', async () => {
     const plain = await roast({ context: 'Who answers by default?' });
     expect(critics(plain).map((c) => c.critic)).toEqual(['claude']);
-    const roster = (await client.callTool({ name: 'cli_agent_roster', arguments: {} })) as CallToolResult;
+    const roster = (await server.client.callTool({
+      name: 'cli_agent_roster',
+      arguments: {},
+    })) as CallToolResult;
     expect(text(roster)).toMatch(/\| agy \| yes \| 1\.0\.5 \|/);
   });
 });

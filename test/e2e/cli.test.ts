@@ -89,6 +89,15 @@ describe('brutalist-mcp command line', () => {
     expect(r.stdout.length).toBeGreaterThan(250_000);
   });
 
+  it('says why a critic failed: the error, then the Cause line with its exit class and stderr, exit 1', () => {
+    const env = serverEnv(sandbox, { FAKE_CLI_STDERR: 'fatal: upstream refused the request' });
+    const r = run(['roast', 'idea', '--context', 'an idea\n@@fake exit_code=3', '--cli', 'codex'], env);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.at(-2)).toMatch(/^brutalist-mcp: CLI_FAILED: /);
+    expect(lines.at(-1)).toBe('Cause: exit:3: fatal: upstream refused the request');
+  });
+
   it('reports a target outside the roots with its code, a hint and exit 2', () => {
     const r = run(['roast', 'codebase', '--target', '/etc']);
     expect(r.code).toBe(2);

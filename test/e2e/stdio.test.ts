@@ -1,38 +1,15 @@
 // End to end: the built server as a child process, driven by the MCP SDK client over stdio, fake critics underneath.
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectStdio,
-  isAlive,
-  makeSandbox,
-  readLog,
-  type Sandbox,
-  serverEnv,
-  waitFor,
-} from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive, readLog, waitFor } from '../support/harness.js';
+import { sharedStdioServer } from '../support/shared-server.js';
 
-let sandbox: Sandbox;
-let client: Client;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  sandbox = makeSandbox();
-  ({ client, close } = await connectStdio(
-    serverEnv(sandbox, { BRUTALIST_PAGE_CHARS: '20000' }),
-    sandbox.project,
-  ));
-});
-
-afterAll(async () => {
-  await close?.();
-  sandbox?.cleanup();
-});
+const server = sharedStdioServer('brutalist-e2e-', { BRUTALIST_PAGE_CHARS: '20000' });
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+  return (await server.client.callTool({ name, arguments: args })) as CallToolResult;
 }
 
 function text(result: CallToolResult): string {
@@ -62,7 +39,7 @@ const structured = (r: CallToolResult) => r.structuredContent as unknown as Stru
 
 describe('tools/list', () => {
   it('lists the four tools with input schemas and read-only annotations', async () => {
-    const { tools } = await client.listTools();
+    const { tools } = await server.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       'brutalist_discover',
       'cli_agent_roster',
@@ -136,7 +113,7 @@ describe('roast', () => {
       context: `Review this: ${marker}`,
       clis: ['claude', 'codex', 'gemini'],
     });
-    const runs = readLog(sandbox.log).filter((l) => l.stdin.includes(marker));
+    const runs = readLog(server.sandbox.log).filter((l) => l.stdin.includes(marker));
     expect(runs).toHaveLength(3);
     for (const run of runs) {
       expect(run.argv.join(' ')).not.toContain(marker);
@@ -158,7 +135,7 @@ describe('roast', () => {
     const second = await call('roast', args);
     expect(structured(first).cached).toBe(false);
     expect(structured(second).cached).toBe(true);
-    writeFileSync(join(sandbox.project, 'src', 'new.ts'), 'export {};\n');
+    writeFileSync(join(server.sandbox.project, 'src', 'new.ts'), 'export {};\n');
     const third = await call('roast', args);
     expect(structured(third).cached).toBe(false);
     const refreshed = await call('roast', { ...args, force_refresh: true });
@@ -209,7 +186,7 @@ describe('roast', () => {
     });
     expect(follow.isError).toBeFalsy();
     expect(structured(follow).critics.map((c) => c.critic)).toEqual(['gemini']);
-    const last = readLog(sandbox.log).at(-1)!;
+    const last = readLog(server.sandbox.log).at(-1)!;
     expect(last.stdin).toContain('Subscription box for socks');
     expect(last.stdin).toContain('FAKE-GEMINI CRITIQUE');
     expect(last.stdin).toContain('What about B2B?');
@@ -229,7 +206,7 @@ describe('roast', () => {
 
   it('reports progress while a critic runs', async () => {
     const messages: string[] = [];
-    const result = await client.callTool(
+    const result = await server.client.callTool(
       {
         name: 'roast',
         arguments: { domain: 'idea', context: 'slow\n@@fake delay_ms=1200', clis: ['claude'] },
@@ -243,9 +220,9 @@ describe('roast', () => {
   });
 
   it('kills the whole critic process group when the client cancels', async () => {
-    const pidfile = join(sandbox.dir, 'grandchild.pid');
+    const pidfile = join(server.sandbox.dir, 'grandchild.pid');
     const controller = new AbortController();
-    const pending = client
+    const pending = server.client
       .callTool(
         {
           name: 'roast',
@@ -263,7 +240,7 @@ describe('roast', () => {
       true,
     );
     const grandchild = Number(readFileSync(pidfile, 'utf8'));
-    const critic = readLog(sandbox.log).find((l) => l.stdin.includes(pidfile))!.pid;
+    const critic = readLog(server.sandbox.log).find((l) => l.stdin.includes(pidfile))!.pid;
     expect(isAlive(critic)).toBe(true);
     expect(isAlive(grandchild)).toBe(true);
     controller.abort();
@@ -300,14 +277,14 @@ describe('bad inputs get their codes, without host paths', () => {
       const error = errorOf(result);
       expect(error.code).toBe(code);
       const all = JSON.stringify(result);
-      expect(all).not.toContain(sandbox.dir);
+      expect(all).not.toContain(server.sandbox.dir);
       expect(all).not.toContain('/etc/passwd');
       expect(all).not.toMatch(/\n\s+at /);
     },
   );
 
   it('rejects a symlink that points outside the roots', async () => {
-    symlinkSync('/etc', join(sandbox.project, 'escape'));
+    symlinkSync('/etc', join(server.sandbox.project, 'escape'));
     expect(errorOf(await call('roast', { domain: 'codebase', target: 'escape' })).code).toBe(
       'PATH_OUTSIDE_ROOT',
     );

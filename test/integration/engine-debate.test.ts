@@ -2,7 +2,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CriticAvailability } from '../../src/critics/index.js';
 import { resolveConfig } from '../../src/engine/config.js';
-import { type CriticRunner, Engine, type EngineResult, type RequestContext } from '../../src/engine/index.js';
+import {
+  type CriticRunner,
+  Engine,
+  type EngineResult,
+  type RequestContext,
+  stableJson,
+} from '../../src/engine/index.js';
+import { sha256Hex } from '../../src/infra/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import { fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
 import { criticResult } from '../support/results.js';
@@ -44,7 +51,7 @@ function harness() {
     engine.close();
     await store.close();
   };
-  return { engine, answer, ctx, close };
+  return { engine, store, answer, ctx, close };
 }
 
 const DEBATE = {
@@ -84,6 +91,43 @@ describe('debate cache', () => {
       const batch = done(await engine.debate({ ...DEBATE, priority: 'batch' }, ctx()));
       expect(batch.meta.cached).toBe(true);
       expect(answer.runs).toBe(runs);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('debate cache, debaters chosen by the server', () => {
+  it('serves the second identical debate from the cache, without running a critic', async () => {
+    const { engine, answer, ctx, close } = harness();
+    try {
+      const { agents: _named, ...unnamed } = DEBATE;
+      expect(done(await engine.debate(unnamed, ctx())).meta.cached).toBe(false);
+      const runs = answer.runs;
+      expect(done(await engine.debate(unnamed, ctx())).meta.cached).toBe(true);
+      expect(answer.runs).toBe(runs);
+    } finally {
+      await close();
+    }
+  });
+
+  it('does not serve an entry stored under the key debates had before request plans (it names no owner)', async () => {
+    // Why a debate cached by an older version misses once: that key held neither the owner nor `critics`, so
+    // serving it could hand one principal another's debate. The first run after the upgrade stores a new entry.
+    const { engine, store, ctx, close } = harness();
+    try {
+      const { agents, ...args } = DEBATE;
+      const legacy = { tool: 'debate', ...args, agents, rounds: 1, verbose: false };
+      const meta = done(await engine.debate({ ...DEBATE, topic: 'warm-up' }, ctx())).meta;
+      await store.setCache(
+        sha256Hex(stableJson(legacy)),
+        { text: 'LEGACY DEBATE', meta: { ...meta }, storedAt: Date.now() },
+        60_000,
+      );
+      const first = done(await engine.debate(DEBATE, ctx()));
+      expect(first.meta.cached).toBe(false);
+      expect(first.text).not.toContain('LEGACY DEBATE');
+      expect(done(await engine.debate(DEBATE, ctx())).meta.cached).toBe(true);
     } finally {
       await close();
     }

@@ -1,5 +1,6 @@
 // A failing critic tells the user why: the error carries a sanitized cause and a request id, and the stderr log
 // has a line for the failure with the same id. Real fake-critic subprocesses, the real SDK client, a real logger.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -188,4 +189,29 @@ describe('a failing critic, over stdio', () => {
     expect(logged()).toMatchObject({ requestId, exitClass: 'exit:3', detail: CAUSE });
     expect(stderr).not.toContain(SECRET);
   }, 30_000);
+});
+
+describe('callers sharing one run', () => {
+  it('each log with their own request id, and the same flight links them to the run (debug)', async () => {
+    const { client, log } = await connectLogged('debug');
+    const release = join(sandbox.dir, 'release');
+    // The critic answers only once `release` exists: the second call finds the first one's run in flight.
+    const context = `a shared idea\n@@fake wait_file=${release}${FAIL}`;
+    const flights = () => log().filter((l) => l.event === 'flight');
+    const first = roast(client, context);
+    expect(await waitFor(() => flights().length === 1, 10_000)).toBe(true);
+    const second = roast(client, context);
+    expect(await waitFor(() => flights().length === 2, 10_000)).toBe(true);
+    writeFileSync(release, '');
+    const ids = [errorOf(await first).data.requestId, errorOf(await second).data.requestId];
+    expect(ids[0]).not.toBe(ids[1]);
+    const [started, joined] = flights();
+    expect(started).toMatchObject({ role: 'started', requestId: ids[0] });
+    expect(joined).toMatchObject({ role: 'joined', requestId: ids[1], flight: started?.flight });
+    // One critic run: its failure is logged once, under the id of the call that started it.
+    const failures = log().filter((l) => l.event === 'critic_failure');
+    expect(failures.map((l) => l.requestId)).toEqual([ids[0]]);
+    const errors = log().filter((l) => l.event === 'tool_error');
+    expect(errors.map((l) => l.requestId).sort()).toEqual([...ids].sort());
+  });
 });

@@ -4,9 +4,9 @@ import { BackgroundRuns } from '../../src/engine/background-runs.js';
 import type { EngineResult, RequestContext, ToolResponse } from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
-import { NO_REDACTED_INPUT, NO_SANITIZED } from '../../src/security/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import type { StreamEvent } from '../../src/streaming/index.js';
+import { EMPTY_ROAST_META } from '../support/results.js';
 
 const OPTIONS = { waitMs: 1_000, lockTtlMs: 3_000, lockPollMs: 100, resultTtlMs: 60_000 };
 
@@ -49,17 +49,7 @@ function work() {
       estimatedTotalTokens: 1,
       nextCursor: null,
     },
-    meta: {
-      tool: 'roast',
-      domain: 'idea',
-      critics: [],
-      cached: false,
-      cacheAgeMs: null,
-      skipped: [],
-      notes: [],
-      sanitized: NO_SANITIZED,
-      redactedInput: NO_REDACTED_INPUT,
-    },
+    meta: EMPTY_ROAST_META,
   });
   return {
     fn,

@@ -6,6 +6,7 @@ import { resolveConfig } from '../../src/engine/config.js';
 import { fingerprintTarget, ResultPages, SingleFlight, stableJson } from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
+import { currentRequest, runInRequest } from '../../src/observability/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import { EMPTY_ROAST_META } from '../support/results.js';
 
@@ -147,6 +148,33 @@ describe('SingleFlight', () => {
     expect(await Promise.all([second, third])).toEqual(['new', 'new']);
     expect(emits).toHaveLength(2);
     expect(heard).toEqual(['progress']);
+  });
+
+  it("runs each caller's event listener in that caller's request context", async () => {
+    const flights = new SingleFlight<string, string>();
+    let emit: (event: string) => void = () => {};
+    let release: (value: string) => void = () => {};
+    const fn = (_signal: AbortSignal, e: (event: string) => void) =>
+      new Promise<string>((resolve) => {
+        emit = e;
+        release = resolve;
+      });
+    const heard: string[] = [];
+    const join = (id: string) =>
+      runInRequest(
+        'roast',
+        () =>
+          flights.run('k', new AbortController().signal, fn, () =>
+            heard.push(`${id} heard in ${currentRequest()?.requestId}`),
+          ),
+        id,
+      );
+    const runs = [join('first'), join('second')];
+    expect(flights.has('k')).toBe(true);
+    emit('progress');
+    release('done');
+    expect(await Promise.all(runs)).toEqual(['done', 'done']);
+    expect(heard).toEqual(['first heard in first', 'second heard in second']);
   });
 
   it('passes a failure to every caller and forgets the key', async () => {
