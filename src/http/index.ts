@@ -10,3 +10,5 @@ export * from './origin.js';
 export * from './rate-limit.js';
 export * from './reply.js';
 export * from './sessions.js';
+export * from './dashboard-sessions.js';
+export * from './ops-routes.js';

@@ -10,3 +10,6 @@ export * from './slo.js';
 export * from './slo-history.js';
 export * from './slo-report.js';
 export * from './slo-service.js';
+export * from './health.js';
+export * from './dashboard/page.js';
+export * from './dashboard/script.js';
