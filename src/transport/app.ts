@@ -5,7 +5,12 @@ import type { Config } from '../engine/config.js';
 import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
-import { type Logger, type Observability, subscribeDiagnostics } from '../observability/index.js';
+import {
+  buildSloReport,
+  type Logger,
+  type Observability,
+  subscribeDiagnostics,
+} from '../observability/index.js';
 import { configureSpawner, killAllProcessGroups } from '../process/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { StreamHub, type StreamingConfig } from '../streaming/index.js';
@@ -83,6 +88,7 @@ export function createApp(
         streams,
         ...(options.logger ? { logger: options.logger } : {}),
         ...(serverOptions?.toolListed ? { toolListed: serverOptions.toolListed } : {}),
+        sloReport: () => buildSloReport(config, store, clock),
       }),
     shutdown() {
       closing ??= (async () => {
