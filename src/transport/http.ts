@@ -201,6 +201,9 @@ export async function startHttpService(
         const outcome = await ops.drain.start(graceMs);
         if (!outcome.drained) {
           logger.warn({ event: 'drain_timeout', remaining: outcome.remaining }, 'drain grace period over');
+          // Critics first, so the requests still open get their error answers before the connections close.
+          await killAllProcessGroups(config.killGraceMs);
+          await ops.drain.start(config.killGraceMs);
         }
         await service.close();
         return outcome;
