@@ -66,6 +66,29 @@ export class Drain {
 }
 
 /**
+ * Resolves true once `tracker` has no call in flight, or false after graceMs (stdio: stdin EOF lets the answers
+ * already being worked on go out before the process ends).
+ */
+export function untilIdle(
+  tracker: { readonly inflight: number; onFinish(listener: () => void): () => void },
+  clock: Clock,
+  graceMs: number,
+): Promise<boolean> {
+  if (tracker.inflight === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (idle: boolean) => {
+      unsubscribe();
+      clock.clearTimeout(timer);
+      resolve(idle);
+    };
+    const unsubscribe = tracker.onFinish(() => {
+      if (tracker.inflight === 0) done(true);
+    });
+    const timer = clock.setTimeout(() => done(false), graceMs);
+  });
+}
+
+/**
  * The first SIGTERM/SIGINT runs `shutdown` once, then exits 0 (or 1 when it threw); a second signal exits at once
  * with 128 + signal (130/143) after `force` (which kills the critics' process groups without waiting).
  */

@@ -112,7 +112,7 @@ describe('SIGTERM on serve --http', () => {
     });
     expect(late.status).toBe(503);
     expect(late.headers.get('retry-after')).toBe('5');
-    expect((await late.json()).error.data.code).toBe('SHUTTING_DOWN');
+    expect(((await late.json()) as { error: { data: { code: string } } }).error.data.code).toBe('SHUTTING_DOWN');
 
     const results = await Promise.all(calls);
     results.forEach((result, i) => {
