@@ -10,13 +10,7 @@ import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/ind
 import { systemClock, VERSION } from './infra/index.js';
 import { sanitizeText } from './security/index.js';
 import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
-import {
-  createApp,
-  createHealthMonitor,
-  formatChecks,
-  serveHttp,
-  serveStdio,
-} from './transport/index.js';
+import { createApp, createHealthMonitor, formatChecks, serveHttp, serveStdio } from './transport/index.js';
 
 const HELP = `brutalist-mcp ${VERSION}: brutally honest critiques from the AI coding CLIs on this machine.
 

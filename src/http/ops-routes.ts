@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BrutalistError } from '../errors/index.js';
 import type { HealthMonitor, Metrics } from '../observability/index.js';
-import { DASHBOARD_HTML, DASHBOARD_SECURITY_HEADERS, DASHBOARD_SCRIPT } from '../observability/index.js';
+import { DASHBOARD_HTML, DASHBOARD_SCRIPT, DASHBOARD_SECURITY_HEADERS } from '../observability/index.js';
 import { readBody } from './body.js';
 import type { DashboardSessions } from './dashboard-sessions.js';
 import type { Principal } from './keys.js';

@@ -33,10 +33,7 @@ export const SLO_REPORT_DEFINITION: Tool = {
 };
 
 /** Runs `slo_report`: Markdown in the text, and the report object as structuredContent for JSON. */
-export async function callSloReport(
-  raw: unknown,
-  report: () => Promise<SloReport>,
-): Promise<CallToolResult> {
+export async function callSloReport(raw: unknown, report: () => Promise<SloReport>): Promise<CallToolResult> {
   const parsed = sloReportSchema.safeParse(raw ?? {});
   if (!parsed.success) {
     throw new BrutalistError('INVALID_ARGUMENT', 'Invalid argument format: markdown or json.', {

@@ -117,7 +117,8 @@ export function createMcpServer(options: McpServerOptions): Server {
     const name = request.params.name;
     let stream: RequestStream | undefined;
     try {
-      if (name === SLO_REPORT_TOOL && sloReport) return await callSloReport(request.params.arguments, sloReport);
+      if (name === SLO_REPORT_TOOL && sloReport)
+        return await callSloReport(request.params.arguments, sloReport);
       if (!Object.hasOwn(tools, name)) {
         throw new BrutalistError('INVALID_ARGUMENT', `Unknown tool ${JSON.stringify(name.slice(0, 64))}.`, {
           data: { tools: Object.keys(tools) },

@@ -1,4 +1,8 @@
 /** Observability: request context and events, the logger, Prometheus metrics and the SLO engine. */
+
+export * from './dashboard/page.js';
+export * from './dashboard/script.js';
+export * from './health.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './metrics-server.js';
@@ -10,6 +14,3 @@ export * from './slo.js';
 export * from './slo-history.js';
 export * from './slo-report.js';
 export * from './slo-service.js';
-export * from './health.js';
-export * from './dashboard/page.js';
-export * from './dashboard/script.js';

@@ -59,7 +59,11 @@ export class RequestTracker {
   /** The calls followed now (up to maxTracked), oldest first, with how long each has run (the dashboard's list). */
   openRequests(): Array<{ requestId: string; tool: string; elapsedMs: number }> {
     const now = this.now();
-    return [...this.open].map(([requestId, o]) => ({ requestId, tool: o.tool, elapsedMs: now - o.startedAt }));
+    return [...this.open].map(([requestId, o]) => ({
+      requestId,
+      tool: o.tool,
+      elapsedMs: now - o.startedAt,
+    }));
   }
 
   /** Calls `listener` with every call that ends from now on; returns the unsubscriber. */

@@ -30,7 +30,12 @@ import {
 } from '../http/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import { TOOLS } from '../mcp/index.js';
-import { createLogger, createObservability, type Logger, type Observability } from '../observability/index.js';
+import {
+  createLogger,
+  createObservability,
+  type Logger,
+  type Observability,
+} from '../observability/index.js';
 import { killAllProcessGroups } from '../process/index.js';
 import { type App, createApp } from './app.js';
 import { type DrainOutcome, drainOnSignal } from './drain.js';

@@ -1,12 +1,7 @@
 /** The operator side of `serve --http` composed: health with warmup, the drain, and the routes serving them. */
 import type { Config } from '../engine/config.js';
 import { BrutalistError, ERROR_CODES } from '../errors/index.js';
-import {
-  type Authenticator,
-  DashboardSessions,
-  OpsRoutes,
-  type Principal,
-} from '../http/index.js';
+import { type Authenticator, DashboardSessions, OpsRoutes, type Principal } from '../http/index.js';
 import type { Clock } from '../infra/index.js';
 import type { HealthMonitor, Observability } from '../observability/index.js';
 import type { App } from './app.js';
@@ -60,7 +55,11 @@ export function createOps(deps: OpsDeps): Ops {
 }
 
 /** A bearer header's principal, or the refusal the MCP endpoint would give (401 failures cost the IP). */
-async function authenticate(deps: OpsDeps, authorization: string | undefined, ip: string): Promise<Principal> {
+async function authenticate(
+  deps: OpsDeps,
+  authorization: string | undefined,
+  ip: string,
+): Promise<Principal> {
   const auth = await deps.auth.authenticate(authorization);
   if (auth.ok) return auth.principal;
   const refusal =

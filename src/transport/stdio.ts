@@ -68,9 +68,11 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
     await server.close();
   });
   // EOF: the client sent its last request; the calls in flight may still answer (stdout is open) within the grace.
-  let ending: Promise<void> | undefined;
+  let ending = false;
   const endOfInput = () => {
-    ending ??= untilIdle(observability.metrics.tracker, systemClock, config.drainGraceMs).then(() => stop(0));
+    if (ending) return;
+    ending = true;
+    void untilIdle(observability.metrics.tracker, systemClock, config.drainGraceMs).then(() => stop(0));
   };
   process.stdin.once('end', endOfInput);
   process.stdin.once('close', endOfInput);

@@ -86,11 +86,15 @@ describe('SIGTERM on serve --http', () => {
     await untilReady(url);
     const N = 4;
     const clients = await Promise.all(Array.from({ length: N }, () => connect(url)));
-    const calls = clients.map((client, i) =>
-      client.callTool({
-        name: 'roast',
-        arguments: { domain: 'idea', context: `Idea ${i}.\n@@fake delay_ms=1500\n@@fake text=DRAINED-${i}` },
-      }) as Promise<CallToolResult>,
+    const calls = clients.map(
+      (client, i) =>
+        client.callTool({
+          name: 'roast',
+          arguments: {
+            domain: 'idea',
+            context: `Idea ${i}.\n@@fake delay_ms=1500\n@@fake text=DRAINED-${i}`,
+          },
+        }) as Promise<CallToolResult>,
     );
     expect(await waitFor(() => criticPids().length >= N, 20_000)).toBe(true);
     while ((await inflight(url)) < N) await new Promise((r) => setTimeout(r, 20));
@@ -112,7 +116,9 @@ describe('SIGTERM on serve --http', () => {
     });
     expect(late.status).toBe(503);
     expect(late.headers.get('retry-after')).toBe('5');
-    expect(((await late.json()) as { error: { data: { code: string } } }).error.data.code).toBe('SHUTTING_DOWN');
+    expect(((await late.json()) as { error: { data: { code: string } } }).error.data.code).toBe(
+      'SHUTTING_DOWN',
+    );
 
     const results = await Promise.all(calls);
     results.forEach((result, i) => {

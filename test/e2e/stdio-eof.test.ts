@@ -48,7 +48,10 @@ describe('stdin EOF', () => {
       jsonrpc: '2.0',
       id: 2,
       method: 'tools/call',
-      params: { name: 'roast', arguments: { domain: 'idea', context: 'Eof.\n@@fake delay_ms=1000\n@@fake text=AFTER-EOF' } },
+      params: {
+        name: 'roast',
+        arguments: { domain: 'idea', context: 'Eof.\n@@fake delay_ms=1000\n@@fake text=AFTER-EOF' },
+      },
     };
     const { code, lines } = await session([...INIT, call]);
     expect(code).toBe(0);

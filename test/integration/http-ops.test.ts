@@ -104,14 +104,24 @@ describe('/dashboard', () => {
     const ok = await raw(service, form(keys.tokens.ops ?? ''));
     expect(ok.status).toBe(303);
     const cookie = ok.headers['set-cookie']?.[0] ?? '';
-    expect(cookie).toMatch(/^brutalist_dashboard=[A-Za-z0-9_-]{43}; Path=\/dashboard; HttpOnly; SameSite=Strict/);
+    expect(cookie).toMatch(
+      /^brutalist_dashboard=[A-Za-z0-9_-]{43}; Path=\/dashboard; HttpOnly; SameSite=Strict/,
+    );
     expect(cookie).not.toContain(keys.tokens.ops);
     const session = cookie.split(';')[0] ?? '';
     const data = await raw(service, { method: 'GET', path: '/dashboard/data', headers: { cookie: session } });
     expect(data.status).toBe(200);
-    const out = await raw(service, { method: 'GET', path: '/dashboard/logout', headers: { cookie: session } });
+    const out = await raw(service, {
+      method: 'GET',
+      path: '/dashboard/logout',
+      headers: { cookie: session },
+    });
     expect(out.headers['set-cookie']?.[0]).toContain('Max-Age=0');
-    const after = await raw(service, { method: 'GET', path: '/dashboard/data', headers: { cookie: session } });
+    const after = await raw(service, {
+      method: 'GET',
+      path: '/dashboard/data',
+      headers: { cookie: session },
+    });
     expect(after.status).toBe(401);
   });
 
