@@ -7,14 +7,19 @@ import { ManualClock } from '../../src/infra/index.js';
 import { Drain, untilIdle } from '../../src/transport/index.js';
 
 /** A response that only needs to close and take headers. */
-function response(): ServerResponse & { headers: Record<string, string> } {
-  const res = new EventEmitter() as ServerResponse & { headers: Record<string, string> };
-  res.headers = {};
-  res.setHeader = ((name: string, value: string) => {
-    res.headers[name] = value;
-    return res;
-  }) as ServerResponse['setHeader'];
-  return res;
+type FakeResponse = ServerResponse & { headers: Record<string, string> };
+
+function response(): FakeResponse {
+  const headers: Record<string, string> = {};
+  const emitter = new EventEmitter();
+  // The Drain uses only once('close') and setHeader: a real ServerResponse needs a socket.
+  return Object.assign(emitter, {
+    headers,
+    setHeader(name: string, value: string) {
+      headers[name] = value;
+      return emitter;
+    },
+  }) as unknown as FakeResponse;
 }
 
 describe('Drain', () => {
