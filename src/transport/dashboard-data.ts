@@ -44,9 +44,9 @@ export async function dashboardSnapshot(
   clock: Clock,
 ): Promise<Record<string, unknown>> {
   const { metrics, slo } = observability;
-  const [readiness, roster, golden, depth] = await Promise.all([
+  const [readiness, critics, golden, depth] = await Promise.all([
     health.readiness(),
-    app.engine.roster(),
+    app.availability.checkAll(),
     goldenSignals(metrics),
     queueDepth(metrics),
   ]);
@@ -57,13 +57,10 @@ export async function dashboardSnapshot(
     golden,
     capacity: app.engine.capacity(),
     queueDepth: depth,
-    critics: roster.map((c) => ({
-      critic: c.critic,
-      available: c.available,
-      circuit: c.circuit.state,
-      running: c.running,
-      queued: c.queued,
-    })),
+    critics: critics.map((c) => {
+      const { circuit, running, queued } = app.engine.criticStatus(c.critic);
+      return { critic: c.critic, available: c.available, circuit: circuit.state, running, queued };
+    }),
     inflight: metrics.tracker.openRequests(),
     slos: slo.engine.status().map((s) => ({
       slo: s.slo,

@@ -13,15 +13,15 @@ import type { App } from './app.js';
  * critics: `down` when none is installed (this instance cannot critique); `degraded` when every installed one has
  * its circuit open (a vendor outage hits every instance alike: they should not all drop out of rotation at once).
  */
-export function criticsCheck(engine: Engine): HealthCheck {
+export function criticsCheck(app: Pick<App, 'availability' | 'engine'>): HealthCheck {
   return {
     name: 'critics',
     async run(): Promise<CheckResult> {
-      const roster = await engine.roster();
-      const installed = roster.filter((c) => c.available);
+      // Availability only (cached for availabilityTtlMs): no login checks, which spawn each CLI's status command.
+      const installed = (await app.availability.checkAll()).filter((c) => c.available);
       if (installed.length === 0) return { status: 'down', detail: 'no critic CLI installed' };
       const names = installed.map((c) => `${c.critic} ${c.version ?? ''}`.trim()).join(', ');
-      const closed = installed.filter((c) => c.circuit.state !== 'open');
+      const closed = installed.filter((c) => app.engine.criticStatus(c.critic).circuit.state !== 'open');
       if (closed.length === 0) return { status: 'degraded', detail: `every circuit open: ${names}` };
       return { status: 'ok', detail: names };
     },
@@ -52,12 +52,13 @@ export function redisCheck(engine: Engine): HealthCheck {
   };
 }
 
-export function healthChecks(config: Config, engine: Engine): HealthCheck[] {
-  return [criticsCheck(engine), storeCheck(engine), ...(config.redisUrl ? [redisCheck(engine)] : [])];
+export function healthChecks(config: Config, app: Pick<App, 'availability' | 'engine'>): HealthCheck[] {
+  const { engine } = app;
+  return [criticsCheck(app), storeCheck(engine), ...(config.redisUrl ? [redisCheck(engine)] : [])];
 }
 
 export function createHealthMonitor(config: Config, app: App, clock: Clock): HealthMonitor {
-  return new HealthMonitor(healthChecks(config, app.engine), {
+  return new HealthMonitor(healthChecks(config, app), {
     clock,
     cacheMs: config.healthCacheMs,
     checkTimeoutMs: config.healthCheckTimeoutMs,
