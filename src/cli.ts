@@ -7,11 +7,11 @@ import { sloCommand } from './cli/slo.js';
 import { ADAPTERS, type LoginStatus } from './critics/index.js';
 import { loadConfig, printableConfig } from './engine/config.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
-import { VERSION } from './infra/index.js';
+import { systemClock, VERSION } from './infra/index.js';
 import { causeLine } from './mcp/index.js';
 import { sanitizeData, sanitizeText } from './security/index.js';
 import { defaultStateDir, SqliteStateStore, STATE_FILE_NAME, selectedBackend } from './state/index.js';
-import { createApp, serveHttp, serveStdio } from './transport/index.js';
+import { createApp, createHealthMonitor, formatChecks, serveHttp, serveStdio } from './transport/index.js';
 
 const HELP = `brutalist-mcp ${VERSION}: brutally honest critiques from the AI coding CLIs on this machine.
 
@@ -102,6 +102,10 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
     process.stdout.write(
       `state:   ${state.backend} ${state.status}${state.detail ? ` (${state.detail})` : ''}\n`,
     );
+    // The checks /readyz reports, from the same module.
+    const health = createHealthMonitor(config, app, systemClock);
+    process.stdout.write(formatChecks((await health.dependencies()).checks));
+    health.close();
     // Ready: installed and not known to be logged out (an unknown login may still work).
     return roster.some((c) => c.available && login.get(c.critic)?.loggedIn !== false) ? 0 : 1;
   } finally {

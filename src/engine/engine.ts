@@ -289,6 +289,11 @@ export class Engine {
     return this.availability.sandbox();
   }
 
+  /** One critic's circuit and slots, without probing or login checks (health checks, the dashboard). */
+  criticStatus(critic: CriticName): ReturnType<CriticGuard['status']> {
+    return this.guard.status(critic);
+  }
+
   /** Whole-server admission and pressure, for the roster. */
   capacity(): ReturnType<CriticGuard['capacity']> {
     return this.guard.capacity();

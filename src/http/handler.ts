@@ -19,6 +19,7 @@ import { parseMessages, readBody, requestIdOf } from './body.js';
 import { ToolCallAudit } from './call-audit.js';
 import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
 import { type Principal, TOOL_SCOPES } from './keys.js';
+import type { OpsRoutes } from './ops-routes.js';
 import type { OriginPolicy } from './origin.js';
 import { isRateLimitExempt } from './rate-limit.js';
 import { replyError, replyJson } from './reply.js';
@@ -47,8 +48,12 @@ export interface HandlerOptions {
   readonly metadata?: { readonly paths: readonly string[]; readonly document: Record<string, unknown> };
   /** The WWW-Authenticate value of a 401 or scope 403 (default: the API-key challenge of auth.ts). */
   readonly challenge?: (error: BrutalistError) => string;
-  /** Readiness for /readyz (the observability issue fills it in). */
+  /** Readiness for /readyz when `ops` is not given. */
   readonly ready?: () => Promise<boolean>;
+  /** The operator endpoints (health, /metrics, /dashboard: ops-routes.ts). */
+  readonly ops?: OpsRoutes;
+  /** Counts MCP requests in flight and refuses new ones while draining (transport/drain.ts). */
+  readonly drain?: { enter(res: ServerResponse): void };
   readonly hooks?: HttpHooks;
 }
 
@@ -93,11 +98,14 @@ export class McpHttpHandler {
       }
       const { origins } = this.options;
       if (!origins.hostAllowed(req.headers.host)) throw new BrutalistError('HOST_NOT_ALLOWED');
-      if (!origins.originAllowed(origin)) throw new BrutalistError('ORIGIN_NOT_ALLOWED');
+      const ownOrigin = this.options.ops?.allowsOrigin(x.path, origin, req.headers.host) ?? false;
+      if (!origins.originAllowed(origin) && !ownOrigin) throw new BrutalistError('ORIGIN_NOT_ALLOWED');
       for (const [name, value] of Object.entries(origins.corsHeaders(origin))) res.setHeader(name, value);
+      if (this.options.ops?.owns(x.path)) return await this.options.ops.handle(req, res, x.path);
       if (x.path === '/healthz' || x.path === '/readyz') return await this.health(req, res, x.path);
       if (this.options.metadata?.paths.includes(x.path)) return this.metadata(req, res);
       if (x.path !== '/mcp') throw new BrutalistError('NOT_FOUND');
+      if (req.method === 'POST') this.options.drain?.enter(res);
       if (req.method === 'OPTIONS') {
         res.writeHead(
           204,

@@ -24,6 +24,7 @@ export const TOOL_SCOPES: Readonly<Record<string, Scope>> = Object.freeze({
   brutalist_discover: 'roast',
   cli_agent_roster: 'roast',
   roast_cli_debate: 'debate',
+  slo_report: 'admin',
 });
 
 /** Who a request acts for: the key's name (owner of its sessions, results and context ids) and its scopes. */

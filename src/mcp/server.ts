@@ -12,9 +12,16 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext } from '../engine/index.js';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
-import { currentRequest, type Logger, observeToolCall, runInRequest } from '../observability/index.js';
+import {
+  currentRequest,
+  type Logger,
+  observeToolCall,
+  runInRequest,
+  type SloReport,
+} from '../observability/index.js';
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
+import { callSloReport, SLO_REPORT_DEFINITION, SLO_REPORT_TOOL } from './admin-tools.js';
 import { formatError, formatResult } from './format.js';
 import { parseToolArgs, type ToolName, toolsFor } from './tools.js';
 
@@ -35,6 +42,8 @@ export interface McpServerOptions {
   readonly logger?: Logger;
   /** Which tools tools/list shows (HTTP: the principal's scopes); default all. Calls are checked by the caller. */
   readonly toolListed?: (name: string) => boolean;
+  /** The SLO report of the `slo_report` admin tool; without it the tool is not offered. */
+  readonly sloReport?: () => Promise<SloReport>;
 }
 
 const INSTRUCTIONS = [
@@ -83,9 +92,13 @@ export function createMcpServer(options: McpServerOptions): Server {
   // The schemas advertise the configured text bounds, the ones the engine enforces.
   const tools = toolsFor(engine.config);
   const listed = options.toolListed ?? (() => true);
-  const definitions = Object.entries(tools)
-    .filter(([name]) => listed(name))
-    .map(([, t]) => t.definition);
+  const sloReport = options.sloReport && listed(SLO_REPORT_TOOL) ? options.sloReport : undefined;
+  const definitions = [
+    ...Object.entries(tools)
+      .filter(([name]) => listed(name))
+      .map(([, t]) => t.definition),
+    ...(sloReport ? [SLO_REPORT_DEFINITION] : []),
+  ];
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: definitions }));
 
   // Each call runs in its own request context: its id (the trace id, continued from the caller's traceparent)
@@ -109,6 +122,8 @@ export function createMcpServer(options: McpServerOptions): Server {
     const name = request.params.name;
     let stream: RequestStream | undefined;
     try {
+      if (name === SLO_REPORT_TOOL && sloReport)
+        return await callSloReport(request.params.arguments, sloReport);
       if (!Object.hasOwn(tools, name)) {
         throw new BrutalistError('INVALID_ARGUMENT', `Unknown tool ${JSON.stringify(name.slice(0, 64))}.`, {
           data: { tools: Object.keys(tools) },

@@ -1,4 +1,8 @@
-/** Observability: request context and events, the logger, Prometheus metrics, the SLO engine and tracing. */
+/** Observability: request context and events, the logger, Prometheus metrics, the SLO engine, tracing and health. */
+
+export * from './dashboard/page.js';
+export * from './dashboard/script.js';
+export * from './health.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './metrics-server.js';

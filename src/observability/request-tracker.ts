@@ -21,6 +21,7 @@ export interface FinishedRequest extends RequestEndEvent {
 }
 
 interface Open {
+  readonly tool: string;
   readonly startedAt: number;
   firstByteMs: number | undefined;
 }
@@ -55,6 +56,16 @@ export class RequestTracker {
     return this.inflightCount;
   }
 
+  /** The calls followed now (up to maxTracked), oldest first, with how long each has run (the dashboard's list). */
+  openRequests(): Array<{ requestId: string; tool: string; elapsedMs: number }> {
+    const now = this.now();
+    return [...this.open].map(([requestId, o]) => ({
+      requestId,
+      tool: o.tool,
+      elapsedMs: now - o.startedAt,
+    }));
+  }
+
   /** Calls `listener` with every call that ends from now on; returns the unsubscriber. */
   onFinish(listener: (request: FinishedRequest) => void): () => void {
     return listen(this.listeners, listener);
@@ -73,7 +84,7 @@ export class RequestTracker {
   private start(e: RequestStartEvent): void {
     this.inflightCount++;
     if (this.open.size < this.maxTracked && e.requestId !== '') {
-      this.open.set(e.requestId, { startedAt: this.now(), firstByteMs: undefined });
+      this.open.set(e.requestId, { tool: e.tool, startedAt: this.now(), firstByteMs: undefined });
     }
     for (const listener of this.startListeners) listener(e);
   }

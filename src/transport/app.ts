@@ -6,6 +6,7 @@ import { Engine } from '../engine/index.js';
 import { type Clock, systemClock, VERSION } from '../infra/index.js';
 import { createMcpServer } from '../mcp/index.js';
 import {
+  buildSloReport,
   type Logger,
   type Observability,
   startTracing,
@@ -90,6 +91,7 @@ export function createApp(
         streams,
         ...(options.logger ? { logger: options.logger } : {}),
         ...(serverOptions?.toolListed ? { toolListed: serverOptions.toolListed } : {}),
+        sloReport: () => buildSloReport(config, store, clock),
       }),
     shutdown() {
       closing ??= (async () => {

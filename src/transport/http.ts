@@ -29,9 +29,17 @@ import {
   wwwAuthenticate,
 } from '../http/index.js';
 import { type Clock, systemClock } from '../infra/index.js';
-import { createLogger, type Logger } from '../observability/index.js';
+import { TOOLS } from '../mcp/index.js';
+import {
+  createLogger,
+  createObservability,
+  type Logger,
+  type Observability,
+} from '../observability/index.js';
+import { killAllProcessGroups } from '../process/index.js';
 import { type App, createApp } from './app.js';
-import { exitAfter } from './exit.js';
+import { type DrainOutcome, drainOnSignal } from './drain.js';
+import { createOps, type Ops } from './ops.js';
 
 export interface HttpServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -44,6 +52,8 @@ export interface HttpServiceOptions {
   readonly authenticators?: readonly BearerAuthenticator[];
   /** Hooks that replace the built-in ones (rate limits, audit log); `audit` is called besides the log. */
   readonly hooks?: HttpHooks;
+  /** Metrics and SLOs of a caller-built app (tests); otherwise built with the app (none when `app` is given). */
+  readonly observability?: Observability;
 }
 
 export interface HttpService {
@@ -52,6 +62,13 @@ export interface HttpService {
   readonly port: number;
   readonly app: App;
   readonly sessions: SessionRegistry<McpSessionResources>;
+  /** Health, warmup and the drain (readiness, /metrics, /dashboard). */
+  readonly ops: Ops;
+  /**
+   * Graceful shutdown: readiness false and new MCP requests refused (503 + Retry-After) at once, in-flight ones
+   * given up to `graceMs` (default drainGraceMs), then close(). Idempotent.
+   */
+  drain(graceMs?: number): Promise<DrainOutcome>;
   /** Stops listening, ends every session, stops critics and closes the store (unless the app was given). */
   close(): Promise<void>;
 }
@@ -86,8 +103,18 @@ export async function startHttpService(
     ...(options.authenticators ?? []),
   ]);
   checkExposure(config, auth.required);
+  const observability =
+    options.observability ??
+    (options.app ? undefined : createObservability(config, { tools: Object.keys(TOOLS), clock, logger }));
   const app =
-    options.app ?? createApp(config, { env, clock, logger, ...(options.cwd ? { cwd: options.cwd } : {}) });
+    options.app ??
+    createApp(config, {
+      env,
+      clock,
+      logger,
+      ...(observability ? { observability } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
   const sessions = new SessionRegistry<McpSessionResources>(clock, {
     idleMs: config.httpSessionIdleMs,
     maxSessions: config.httpMaxSessions,
@@ -112,6 +139,8 @@ export async function startHttpService(
   const guardLog = (line: string) => logger.warn({ event: 'http_guard' }, line);
   const limiter = createRateLimiter(config, { log: guardLog });
   const auditLog = createAuditLog(config, { clock, env, log: guardLog });
+  const authFailed = async (ip: string) => rateLimitError(await limiter.recordAuthFailure(ip));
+  const ops = createOps({ config, app, observability, auth, clock, authFailed });
   handler = new McpHttpHandler({
     limits: {
       maxBodyBytes: config.maxMessageBytes,
@@ -125,6 +154,8 @@ export async function startHttpService(
     }),
     auth,
     sessions,
+    ops: ops.routes,
+    drain: ops.drain,
     // tools/list shows only what the principal's scopes allow (calls are checked by the pipeline).
     createServer: (principal) =>
       app.createServer(principal.name, {
@@ -144,7 +175,7 @@ export async function startHttpService(
       : {}),
     hooks: {
       rateLimit: async (subject) => rateLimitError(await limiter.checkRequest(subject)),
-      authFailed: async (ip) => rateLimitError(await limiter.recordAuthFailure(ip)),
+      authFailed,
       ...options.hooks,
       audit: (entry: HttpAuditEntry) => {
         // Refusals also go to the server log (code, status, IP, principal: never headers, body or token).
@@ -162,11 +193,28 @@ export async function startHttpService(
   });
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
   let closing: Promise<void> | undefined;
-  return {
+  let draining: Promise<DrainOutcome> | undefined;
+  const service: HttpService = {
     url: `http://${host}:${port}`,
     port,
     app,
     sessions,
+    ops,
+    drain(graceMs = config.drainGraceMs) {
+      draining ??= (async () => {
+        ops.health.markDraining();
+        const outcome = await ops.drain.start(graceMs);
+        if (!outcome.drained) {
+          logger.warn({ event: 'drain_timeout', remaining: outcome.remaining }, 'drain grace period over');
+          // Critics first, so the requests still open get their error answers before the connections close.
+          await killAllProcessGroups(config.killGraceMs);
+          await ops.drain.start(config.killGraceMs);
+        }
+        await service.close();
+        return outcome;
+      })();
+      return draining;
+    },
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -176,10 +224,12 @@ export async function startHttpService(
         limiter.close();
         await auditLog.close();
         if (!options.app) await app.shutdown();
+        ops.health.close();
       })();
       return closing;
     },
   };
+  return service;
 }
 
 function listen(server: NodeServer, port: number, host: string): Promise<number> {
@@ -192,12 +242,19 @@ function listen(server: NodeServer, port: number, host: string): Promise<number>
   });
 }
 
-/** `serve --http`: serves until SIGINT/SIGTERM, then shuts down cleanly. */
+/** `serve --http`: serves until SIGINT/SIGTERM, then drains and exits 0; a second signal kills and exits at once. */
 export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logger = createLogger({ level: config.logLevel, env });
   const service = await startHttpService(config, { env, logger });
   const modes = [...(config.apiKeysFile === '' ? [] : ['API keys']), ...(isJwtMode(config) ? ['JWT'] : [])];
   const auth = modes.length === 0 ? 'off (loopback only)' : modes.join(' + ');
   process.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
-  exitAfter(() => service.close());
+  drainOnSignal(
+    async () => {
+      logger.info({ event: 'drain_start', graceMs: config.drainGraceMs }, 'draining');
+      const outcome = await service.drain();
+      logger.info({ event: 'drain_done', ...outcome }, 'drained; exiting');
+    },
+    () => void killAllProcessGroups(0),
+  );
 }

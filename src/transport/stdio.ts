@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Config } from '../engine/config.js';
+import { systemClock } from '../infra/index.js';
 import { TOOLS } from '../mcp/index.js';
 import {
   createLogger,
@@ -12,6 +13,7 @@ import {
   startMetricsServer,
 } from '../observability/index.js';
 import { createApp } from './app.js';
+import { untilIdle } from './drain.js';
 import { exitAfter } from './exit.js';
 import { LineGuard, type OversizedLine } from './line-guard.js';
 
@@ -71,8 +73,15 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
     await app.shutdown();
     await server.close();
   });
-  process.stdin.once('end', () => void stop(0));
-  process.stdin.once('close', () => void stop(0));
+  // EOF: the client sent its last request; the calls in flight may still answer (stdout is open) within the grace.
+  let ending = false;
+  const endOfInput = () => {
+    if (ending) return;
+    ending = true;
+    void untilIdle(observability.metrics.tracker, systemClock, config.drainGraceMs).then(() => stop(0));
+  };
+  process.stdin.once('end', endOfInput);
+  process.stdin.once('close', endOfInput);
   transport.onclose = () => void stop(0);
   await server.connect(transport);
 }

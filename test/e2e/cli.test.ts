@@ -61,6 +61,9 @@ describe('brutalist-mcp command line', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/claude\s+ok\s+2\.1\.197/);
     expect(ok.stdout).toMatch(/codex\s+ok\s+0\.169\.0/);
+    // The same checks /readyz reports.
+    expect(ok.stdout).toMatch(/check\s+critics\s+ok \(claude 2\.1\.197, /);
+    expect(ok.stdout).toMatch(/check\s+store\s+ok/);
     const missing = join(sandbox.dir, 'missing');
     const none = run(['doctor'], {
       ...serverEnv(sandbox),
@@ -71,6 +74,7 @@ describe('brutalist-mcp command line', () => {
     });
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('missing CLI_NOT_FOUND');
+    expect(none.stdout).toMatch(/check\s+critics\s+down \(no critic CLI installed\)/);
   });
 
   it('roasts from the terminal, reading the material from stdin', () => {

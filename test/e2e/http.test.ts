@@ -117,7 +117,7 @@ describe('serve --http', () => {
     }
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(143);
+    expect(code).toBe(0); // drained: nothing was in flight
     expect(stderr).not.toContain(token);
   });
 

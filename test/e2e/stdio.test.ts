@@ -38,13 +38,14 @@ type Structured = {
 const structured = (r: CallToolResult) => r.structuredContent as unknown as Structured;
 
 describe('tools/list', () => {
-  it('lists the four tools with input schemas and read-only annotations', async () => {
+  it('lists the four tools and the admin slo_report with input schemas and read-only annotations', async () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       'brutalist_discover',
       'cli_agent_roster',
       'roast',
       'roast_cli_debate',
+      'slo_report',
     ]);
     const roast = tools.find((t) => t.name === 'roast')!;
     // Nothing is required by the schema: a follow-up (cursor, context_id) has no domain; the engine asks for it.

@@ -50,13 +50,16 @@ export async function startService(
     destination: { write: (line: string) => void lines?.push(line) },
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  return startHttpService(config, {
+  const service = await startHttpService(config, {
     env: { PATH: process.env.PATH, HOME: sandbox.home, FAKE_CLI_LOG: sandbox.log, ...options.env },
     cwd: sandbox.project,
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
+  // Ready as a balancer would wait for it (/readyz 503 until the critics are probed).
+  await service.ops.warmedUp;
+  return service;
 }
 
 /** The real SDK client connected to `service` with `token` in the Authorization header (none: no header). */
