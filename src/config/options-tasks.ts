@@ -23,4 +23,11 @@ export const TASK_OPTIONS = {
     10_000,
     'MCP tasks one principal holds at once; a new task drops the oldest finished one from tasks/list (it can still be read by id until it expires), and is refused with TOO_MANY_TASKS when all are still working.',
   ),
+  taskListPageSize: int(
+    'BRUTALIST_TASK_LIST_PAGE_SIZE',
+    50,
+    1,
+    1_000,
+    'MCP tasks per tasks/list page (each is read from the state store).',
+  ),
 } as const;

@@ -11,10 +11,10 @@ import type {
   PaginationToken,
   RunRecord,
   SessionData,
-  TaskList,
-  TaskRecord,
   StoredResult,
   StoredResultPart,
+  TaskList,
+  TaskRecord,
 } from './types.js';
 import {
   checkCursorExpiry,
