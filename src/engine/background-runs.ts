@@ -129,10 +129,11 @@ export class BackgroundRuns {
     if (job) {
       if (job.owner !== owner) return null;
       const { outcome } = job;
-      if (!outcome) return { status: 'running', updatedAt: job.startedAt };
       const updatedAt = this.clock.now();
-      if (outcome.ok) return { status: 'done', updatedAt };
+      // Cancelled as soon as asked, while its critics are still being stopped.
       if (job.cancelled) return { status: 'cancelled', updatedAt };
+      if (!outcome) return { status: 'running', updatedAt: job.startedAt };
+      if (outcome.ok) return { status: 'done', updatedAt };
       return { status: 'failed', updatedAt, error: toBrutalistError(outcome.error) };
     }
     const record = await this.records.get(contextId);

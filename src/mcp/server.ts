@@ -19,7 +19,7 @@ import { currentRequest, type Logger, observeToolCall, runInRequest } from '../o
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { formatError, formatResult, type SanitizeScope } from './format.js';
-import { PrincipalTaskStore, toTask } from './task-store.js';
+import { PrincipalTaskStore, taskCreationError, toTask } from './task-store.js';
 import { parseToolArgs, type ToolName, toolsFor } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
@@ -130,7 +130,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       throw new McpError(ErrorCode.MethodNotFound, `Tool ${name.slice(0, 64)} does not run as a task.`);
     }
     const allowedRoots = await roots();
-    const view = await engine.tasks.create(owner, name, ttlMs, async () => {
+    const created = engine.tasks.create(owner, name, ttlMs, async () => {
       const args = parseToolArgs(name, request.params.arguments ?? {}, tools);
       if (args.tool !== 'roast' && args.tool !== 'roast_cli_debate')
         throw new BrutalistError('INTERNAL_ERROR');
@@ -155,6 +155,9 @@ export function createMcpServer(options: McpServerOptions): Server {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       };
       return args.tool === 'roast' ? engine.roast(args.args, ctx) : engine.debate(args.args, ctx);
+    });
+    const view = await created.catch((err: unknown) => {
+      throw taskCreationError(err);
     });
     return { task: toTask(view, { roots: allowedRoots, env }) };
   };

@@ -7,8 +7,9 @@ import type {
   TaskStore,
 } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, ErrorCode as RpcErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext, TaskView } from '../engine/index.js';
-import { BrutalistError } from '../errors/index.js';
+import { BrutalistError, toBrutalistError } from '../errors/index.js';
 import { sanitizeText } from '../security/index.js';
 import { formatError, formatResult, type SanitizeScope } from './format.js';
 
@@ -87,4 +88,14 @@ export function toTask(view: TaskView, scope: SanitizeScope): Task {
       ? { statusMessage: sanitizeText(view.statusMessage, { roots: scope.roots, env: scope.env }) }
       : {}),
   };
+}
+
+/**
+ * A task that could not be created (TOO_MANY_TASKS, the store down) as a JSON-RPC error: no task exists to carry
+ * it. The message is the error's safe text; `data.code` is our stable code.
+ */
+export function taskCreationError(err: unknown): McpError {
+  const error = toBrutalistError(err);
+  const rpc = error.code.startsWith('INVALID_') ? RpcErrorCode.InvalidParams : RpcErrorCode.InternalError;
+  return new McpError(rpc, error.message, { code: error.code, retryable: error.retryable });
 }
