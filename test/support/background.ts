@@ -1,7 +1,7 @@
 // A critique a unit test finishes by hand, the request context it runs under, and a flush of promise chains.
 import type { RequestContext, ToolResponse } from '../../src/engine/index.js';
-import { NO_REDACTED_INPUT, NO_SANITIZED } from '../../src/security/index.js';
 import type { StreamEvent } from '../../src/streaming/index.js';
+import { EMPTY_ROAST_META } from './results.js';
 
 /** A critique the test finishes by hand; it records the signal it ran under and can report a critic starting. */
 export function work() {
@@ -27,17 +27,7 @@ export function work() {
       estimatedTotalTokens: 1,
       nextCursor: null,
     },
-    meta: {
-      tool: 'roast',
-      domain: 'idea',
-      critics: [],
-      cached: false,
-      cacheAgeMs: null,
-      skipped: [],
-      notes: [],
-      sanitized: NO_SANITIZED,
-      redactedInput: NO_REDACTED_INPUT,
-    },
+    meta: EMPTY_ROAST_META,
   });
   return {
     fn,
