@@ -11,6 +11,7 @@ import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { STATE_OPTIONS } from './options-state.js';
+import { TASK_OPTIONS } from './options-tasks.js';
 import type { OptionSpec } from './spec.js';
 
 /** Any table of options, keyed by option name (the file key). */
@@ -27,6 +28,7 @@ export const OPTIONS = {
   ...CRITIC_OPTIONS,
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
+  ...TASK_OPTIONS,
   ...RESILIENCE_OPTIONS,
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,

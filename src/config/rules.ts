@@ -25,6 +25,8 @@ export const ORDER_RULES: readonly OrderRule[] = [
   { option: 'breakerMaxRecoveryTimeoutMs', is: 'at least', limit: 'breakerRecoveryTimeoutMs' },
   { option: 'retryMaxDelayMs', is: 'at least', limit: 'retryBaseDelayMs' },
   { option: 'cacheMaxEntryBytes', is: 'at most', limit: 'stateMaxBytes' },
+  // A completed task's result is the stored critique: it must outlive the task.
+  { option: 'taskTtlMs', is: 'at most', limit: 'resultTtlMs' },
   { option: 'httpHeadersTimeoutMs', is: 'at most', limit: 'httpRequestTimeoutMs' },
   // A call dropped with its connection detaches after waitMs; a session ending before that would cancel it.
   { option: 'httpSessionIdleMs', is: 'at least', limit: 'waitMs' },

@@ -3,11 +3,11 @@
  * run goes on, and a later call with that id waits again and gets the critique (or its error) when it is done.
  */
 import { AsyncResource } from 'node:async_hooks';
-import { BrutalistError, type ErrorData, isErrorCode, toBrutalistError } from '../errors/index.js';
+import { BrutalistError, toBrutalistError } from '../errors/index.js';
 import { type Clock, newId, type TimerHandle } from '../infra/index.js';
 import type { RunRecord, StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
-import { alreadyFinished, RunRecords } from './run-records.js';
+import { alreadyFinished, RunRecords, restoreRunError } from './run-records.js';
 import type { CancelledResponse, EngineResult, RequestContext, ToolId, ToolResponse } from './types.js';
 
 export interface BackgroundRunsOptions {
@@ -23,6 +23,11 @@ export interface BackgroundRunsOptions {
 
 /** The critique itself, run under the job's signal; it stores its result under `contextId` before resolving. */
 export type JobWork = (contextId: string, job: RequestContext) => Promise<ToolResponse>;
+
+/** Where a run stands (BackgroundRuns.state); `updatedAt` is when it last changed status, as far as is known. */
+export type RunState =
+  | { readonly status: 'running' | 'done' | 'cancelled'; readonly updatedAt: number }
+  | { readonly status: 'failed'; readonly updatedAt: number; readonly error: BrutalistError };
 
 type Outcome =
   | { readonly ok: true; readonly value: ToolResponse }
@@ -116,6 +121,33 @@ export class BackgroundRuns {
     return this.followRecord(record, ctx);
   }
 
+  /**
+   * Where a run of this owner stands, without waiting: from its live job here, else its record (a record whose
+   * process is gone reads failed with RUN_LOST). Null when no run is known (never recorded, expired, not theirs).
+   */
+  async state(owner: string, contextId: string): Promise<RunState | null> {
+    const job = this.jobs.get(contextId);
+    if (job) {
+      if (job.owner !== owner) return null;
+      const { outcome } = job;
+      const updatedAt = this.clock.now();
+      // Cancelled as soon as asked, while its critics are still being stopped.
+      if (job.cancelled) return { status: 'cancelled', updatedAt };
+      if (!outcome) return { status: 'running', updatedAt: job.startedAt };
+      if (outcome.ok) return { status: 'done', updatedAt };
+      return { status: 'failed', updatedAt, error: toBrutalistError(outcome.error) };
+    }
+    const record = await this.records.get(contextId);
+    if (!record || record.owner !== owner) return null;
+    if (this.records.lost(record)) {
+      return { status: 'failed', updatedAt: record.heartbeatAt, error: new BrutalistError('RUN_LOST') };
+    }
+    const updatedAt = record.status === 'running' ? record.startedAt : record.heartbeatAt;
+    if (record.status === 'failed')
+      return { status: 'failed', updatedAt, error: restoreRunError(record.error) };
+    return { status: record.status, updatedAt };
+  }
+
   /** Stops a running critique of this owner; its record says cancelled, so a later wait says so too. */
   async cancel(owner: string, contextId: string, tool: ToolId): Promise<CancelledResponse> {
     const cancelled: CancelledResponse = { status: 'cancelled', tool, contextId };
@@ -163,7 +195,8 @@ export class BackgroundRuns {
     }
     if (!job.detached) {
       job.detached = true;
-      this.records.beat(
+      // The record is written before the context id is handed out, so any process (or a task) can read it.
+      await this.records.beat(
         job,
         () => job.outcome === undefined,
         () => this.cancelFromRecord(job),
@@ -245,26 +278,11 @@ export class BackgroundRuns {
       if (!current || current.status === 'done') return null;
       if (current.status === 'cancelled')
         return { status: 'cancelled', tool: current.tool, contextId: current.contextId };
-      if (current.status === 'failed') throw restoreError(current);
+      if (current.status === 'failed') throw restoreRunError(current.error);
       if (this.records.lost(current)) throw new BrutalistError('RUN_LOST');
       if (this.clock.now() >= until) return this.stillRunning(current, waitMs);
       await this.records.pause(Math.min(this.options.lockPollMs, until - this.clock.now()), ctx.signal);
       current = await this.records.get(current.contextId);
     }
   }
-}
-
-/** The error a failed background run ended with, as the next waiter gets it. */
-function restoreError(record: RunRecord): BrutalistError {
-  const error = record.error;
-  if (!error || !isErrorCode(error.code)) return new BrutalistError('INTERNAL_ERROR');
-  const data: Record<string, ErrorData[string]> = {};
-  for (const [key, value] of Object.entries(error.data)) {
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
-      data[key] = value as string | number | boolean | null;
-    } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      data[key] = value as string[];
-    }
-  }
-  return new BrutalistError(error.code, error.message, { data });
 }

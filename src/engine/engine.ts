@@ -29,6 +29,7 @@ import {
 } from './plan.js';
 import { PlanRunner } from './plan-runner.js';
 import { isContextId, ResultPages } from './results.js';
+import { Tasks } from './tasks.js';
 import type {
   DebateArgs,
   EngineResult,
@@ -74,6 +75,8 @@ export class Engine {
   private readonly sanitizer: CritiqueSanitizer;
   /** Critiques that outlive one call (pending results, waits, cancels). */
   private readonly runs: BackgroundRuns;
+  /** MCP tasks: a second way to wait on the same runs (their ids are the runs' context ids). */
+  readonly tasks: Tasks;
 
   constructor(deps: EngineDeps) {
     this.config = deps.config;
@@ -85,6 +88,7 @@ export class Engine {
     this.sanitizer = new CritiqueSanitizer(this.env);
     this.pages = new ResultPages(this.store, this.config, this.clock);
     this.runs = new BackgroundRuns(this.store, this.clock, this.config);
+    this.tasks = new Tasks(this.store, this.runs, this.clock, this.config);
     this.runner =
       deps.runner ??
       ((critic, request, options) =>
@@ -164,6 +168,18 @@ export class Engine {
       });
       return response;
     });
+  }
+
+  /**
+   * A task's result as its tool call would have answered (the page, cancelled, or the error thrown): a wait on the
+   * run by its context id, which is the task id.
+   */
+  async taskResult(taskId: string, ctx: RequestContext): Promise<{ tool: ToolId; result: EngineResult }> {
+    return this.tasks.result(ctx.owner, taskId, (tool) =>
+      tool === 'roast'
+        ? this.roast({ context_id: taskId, fields: {} }, ctx)
+        : this.debate({ context_id: taskId }, ctx),
+    );
   }
 
   /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */

@@ -5,4 +5,5 @@ export * from './engine.js';
 export * from './fingerprint.js';
 export * from './results.js';
 export * from './single-flight.js';
+export type { TaskStatus, TaskView } from './tasks.js';
 export * from './types.js';

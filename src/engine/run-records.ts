@@ -1,5 +1,5 @@
 /** Run records in the state store: written when a critique goes to the background, renewed, and read by waiters. */
-import { BrutalistError } from '../errors/index.js';
+import { BrutalistError, type ErrorData, isErrorCode } from '../errors/index.js';
 import { type Clock, newId } from '../infra/index.js';
 import type { RunError, RunRecord, StateStore } from '../state/index.js';
 import { sleep } from './guarded-runner.js';
@@ -66,9 +66,9 @@ export class RunRecords {
 
   /**
    * Writes "running" now and renews it every third of the lease while `alive()`; a record found cancelled (by
-   * a cancel that reached another process) calls `onCancelled`.
+   * a cancel that reached another process) calls `onCancelled`. Resolves once the first write is done (or failed).
    */
-  beat(job: RecordedJob, alive: () => boolean, onCancelled: () => void): void {
+  beat(job: RecordedJob, alive: () => boolean, onCancelled: () => void): Promise<void> {
     const everyMs = Math.max(1, Math.floor(this.options.lockTtlMs / 3));
     const tick = async () => {
       if (!alive()) return;
@@ -80,7 +80,7 @@ export class RunRecords {
       await this.write(job, 'running', undefined, alive);
       if (alive()) this.clock.setTimeout(() => void tick(), everyMs);
     };
-    void this.write(job, 'running', undefined, alive).then(() => {
+    return this.write(job, 'running', undefined, alive).then(() => {
       if (alive()) this.clock.setTimeout(() => void tick(), everyMs);
     });
   }
@@ -119,6 +119,20 @@ export function alreadyFinished(): BrutalistError {
   });
 }
 
-function runError(error: BrutalistError): RunError {
+export function runError(error: BrutalistError): RunError {
   return { code: error.code, message: error.message, data: { ...error.data } };
+}
+
+/** A stored error as the next waiter gets it: its code, message and plain data; an unknown code is INTERNAL_ERROR. */
+export function restoreRunError(error: RunError | undefined): BrutalistError {
+  if (!error || !isErrorCode(error.code)) return new BrutalistError('INTERNAL_ERROR');
+  const data: Record<string, ErrorData[string]> = {};
+  for (const [key, value] of Object.entries(error.data)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
+      data[key] = value as string | number | boolean | null;
+    } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      data[key] = value as string[];
+    }
+  }
+  return new BrutalistError(error.code, error.message, { data });
 }

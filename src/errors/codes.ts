@@ -53,6 +53,12 @@ export const ERROR_CODES = {
     retryable: true,
     httpStatus: 410,
   },
+  TOO_MANY_TASKS: {
+    message:
+      'This principal already has the most MCP tasks it may hold, all still working; wait for one to finish or cancel one.',
+    retryable: true,
+    httpStatus: 429,
+  },
   // ---- critics
   CLI_NOT_FOUND: {
     message: 'The critic CLI is not installed or not on PATH.',

@@ -5,7 +5,10 @@ import {
   type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
+  type CreateTaskResult,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
@@ -22,7 +25,8 @@ import {
 import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { callSloReport, SLO_REPORT_DEFINITION, SLO_REPORT_TOOL } from './admin-tools.js';
-import { formatError, formatResult } from './format.js';
+import { formatError, formatResult, type SanitizeScope } from './format.js';
+import { PrincipalTaskStore, taskCreationError, toTask } from './task-store.js';
 import { parseToolArgs, type ToolName, toolsFor } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
@@ -51,14 +55,26 @@ const INSTRUCTIONS = [
   'Start with `brutalist_discover` if unsure which domain fits; `roast` critiques code (target = a path) or ideas (context = text);',
   'long critiques come in pages: follow the cursor in the result. One critic runs by default; list several in `clis` for more.',
   'A critique that takes long answers "running" with a context_id: call the same tool with just {"context_id": …} to wait for it.',
+  'Clients with MCP tasks may call roast and roast_cli_debate as tasks instead (tasks/get, tasks/result, tasks/cancel).',
 ].join(' ');
+
+/** MCP tasks (spec 2025-11-25): roast and roast_cli_debate may run as tasks; tasks can be listed and cancelled. */
+const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { call: {} } } } as const;
 
 export function createMcpServer(options: McpServerOptions): Server {
   const { engine } = options;
   const env = options.env ?? process.env;
+  const owner = options.owner ?? 'local';
+  // Filled in below, once roots() exists: the task store scrubs task errors of this connection's roots.
+  const caller = { owner, scope: async (): Promise<SanitizeScope> => ({ roots: await roots(), env }) };
   const server = new Server(
     { name: SERVER_NAME, version: options.version },
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: {}, logging: {}, tasks: TASKS_CAPABILITY },
+      instructions: INSTRUCTIONS,
+      taskStore: new PrincipalTaskStore(engine, caller),
+      defaultTaskPollInterval: engine.config.taskPollIntervalMs,
+    },
   );
 
   // Client roots are fetched once and refreshed only when the client says they changed. Configured roots
@@ -103,17 +119,67 @@ export function createMcpServer(options: McpServerOptions): Server {
 
   // Each call runs in its own request context: its id (the trace id, continued from the caller's traceparent)
   // is on every log line the call causes, in its errors and in its critics' TRACEPARENT.
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    runInRequest(
-      request.params.name.slice(0, 64),
+  // A task-augmented call answers at once with its task; the request metrics see its run's waits, not its start.
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    const tool = request.params.name.slice(0, 64);
+    const task = request.params.task;
+    const traceparent = callerTraceparent(request.params._meta, extra.requestInfo?.headers);
+    if (task) return runInRequest(tool, () => startTask(request, extra, task.ttl), traceparent);
+    return runInRequest(
+      tool,
       () =>
-        observeToolCall(
-          { principal: options.owner ?? 'local', domain: request.params.arguments?.domain },
-          () => callTool(request, extra),
+        observeToolCall({ principal: owner, domain: request.params.arguments?.domain }, () =>
+          callTool(request, extra),
         ),
-      callerTraceparent(request.params._meta, extra.requestInfo?.headers),
-    ),
-  );
+      traceparent,
+    );
+  });
+  /**
+   * A task-augmented call: the critique starts as a task at once (its run detaches before any wait) and the answer
+   * is the task; a call that fails before its run exists is a failed task whose result is the error.
+   */
+  const startTask = async (
+    request: CallToolRequest,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+    ttlMs: number | undefined,
+  ): Promise<CreateTaskResult> => {
+    const name = request.params.name;
+    if (name !== 'roast' && name !== 'roast_cli_debate') {
+      throw new McpError(ErrorCode.MethodNotFound, `Tool ${name.slice(0, 64)} does not run as a task.`);
+    }
+    const allowedRoots = await roots();
+    const created = engine.tasks.create(owner, name, ttlMs, async () => {
+      const args = parseToolArgs(name, request.params.arguments ?? {}, tools);
+      if (args.tool !== 'roast' && args.tool !== 'roast_cli_debate')
+        throw new BrutalistError('INTERNAL_ERROR');
+      const { cursor, context_id, cancel } = args.args;
+      if (cursor !== undefined || context_id !== undefined || cancel !== undefined) {
+        throw new BrutalistError(
+          'INVALID_ARGUMENT',
+          'A task starts a new critique; follow-ups (cursor, context_id, cancel) are plain calls or tasks/* requests.',
+          {
+            data: {
+              field: cursor !== undefined ? 'cursor' : context_id !== undefined ? 'context_id' : 'cancel',
+            },
+          },
+        );
+      }
+      const timeoutMs = metaTimeoutMs(request.params._meta);
+      const ctx: RequestContext = {
+        owner,
+        roots: allowedRoots,
+        signal: extra.signal,
+        waitMs: 0,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      };
+      return args.tool === 'roast' ? engine.roast(args.args, ctx) : engine.debate(args.args, ctx);
+    });
+    const view = await created.catch((err: unknown) => {
+      throw taskCreationError(err);
+    });
+    return { task: toTask(view, { roots: allowedRoots, env }) };
+  };
+
   const callTool = async (
     request: CallToolRequest,
     extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
@@ -158,7 +224,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       const events = stream;
       const timeoutMs = metaTimeoutMs(request.params._meta);
       const ctx: RequestContext = {
-        owner: options.owner ?? 'local',
+        owner,
         roots: allowedRoots,
         signal: extra.signal,
         onEvent: (event) => events.push(event),

@@ -220,7 +220,7 @@ function define(
   title: string,
   description: string,
   schema: z.ZodType,
-  options: { idempotent?: boolean; outputSchema?: Tool['outputSchema'] } = {},
+  options: { idempotent?: boolean; outputSchema?: Tool['outputSchema']; asTask?: boolean } = {},
 ): Tool {
   const inputSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Tool['inputSchema'];
   delete (inputSchema as { $schema?: unknown }).$schema;
@@ -230,6 +230,8 @@ function define(
     description,
     inputSchema,
     ...(options.outputSchema ? { outputSchema: options.outputSchema } : {}),
+    // Clients with MCP tasks may run it as a task; the others call it as always.
+    ...(options.asTask ? { execution: { taskSupport: 'optional' as const } } : {}),
     annotations: { ...READ_ONLY, idempotentHint: options.idempotent === true },
   };
 }
@@ -270,7 +272,7 @@ export function buildTools(limits: ToolLimits) {
           'read-only; the other domains take `context`, the material to critique. Long critiques are paged (follow the cursor). ' +
           'A critique still running after a while answers "running" with a context_id: call again with just that context_id to wait for it.',
         roast,
-        { outputSchema: RESULT_SCHEMA },
+        { outputSchema: RESULT_SCHEMA, asTask: true },
       ),
     },
     roast_cli_debate: {
@@ -281,7 +283,7 @@ export function buildTools(limits: ToolLimits) {
         'Two critics argue opposite positions: blind opening statements in parallel, then rebuttal rounds. ' +
           'Paged and waited on like roast (cursor, context_id).',
         debate,
-        { outputSchema: RESULT_SCHEMA },
+        { outputSchema: RESULT_SCHEMA, asTask: true },
       ),
     },
     brutalist_discover: {

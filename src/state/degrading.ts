@@ -10,6 +10,8 @@ import type {
   StoredResult,
   StoredResultPart,
   StoreHealth,
+  TaskList,
+  TaskRecord,
 } from './types.js';
 
 function isUnavailable(err: unknown): boolean {
@@ -91,6 +93,22 @@ export class DegradingStateStore extends ForwardingStateStore {
 
   override getRun(contextId: string): Promise<RunRecord | null> {
     return this.read((s) => s.getRun(contextId));
+  }
+
+  override putTask(task: TaskRecord, ttlMs: number): Promise<void> {
+    return this.write((s) => s.putTask(task, ttlMs));
+  }
+
+  override getTask(taskId: string): Promise<TaskRecord | null> {
+    return this.read((s) => s.getTask(taskId));
+  }
+
+  override putTaskList(list: TaskList, ttlMs: number): Promise<void> {
+    return this.write((s) => s.putTaskList(list, ttlMs));
+  }
+
+  override getTaskList(owner: string): Promise<TaskList | null> {
+    return this.read((s) => s.getTaskList(owner));
   }
 
   override setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {

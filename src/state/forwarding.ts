@@ -9,6 +9,8 @@ import type {
   StoredResult,
   StoredResultPart,
   StoreHealth,
+  TaskList,
+  TaskRecord,
 } from './types.js';
 
 /**
@@ -35,6 +37,18 @@ export abstract class ForwardingStateStore implements StateStore {
   }
   getRun(contextId: string): Promise<RunRecord | null> {
     return this.inner.getRun(contextId);
+  }
+  putTask(task: TaskRecord, ttlMs: number): Promise<void> {
+    return this.inner.putTask(task, ttlMs);
+  }
+  getTask(taskId: string): Promise<TaskRecord | null> {
+    return this.inner.getTask(taskId);
+  }
+  putTaskList(list: TaskList, ttlMs: number): Promise<void> {
+    return this.inner.putTaskList(list, ttlMs);
+  }
+  getTaskList(owner: string): Promise<TaskList | null> {
+    return this.inner.getTaskList(owner);
   }
   setCache(key: string, entry: CacheEntry, ttlMs: number, fence?: number): Promise<boolean> {
     return this.inner.setCache(key, entry, ttlMs, fence);

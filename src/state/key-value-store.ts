@@ -13,6 +13,8 @@ import type {
   SessionData,
   StoredResult,
   StoredResultPart,
+  TaskList,
+  TaskRecord,
 } from './types.js';
 import {
   checkCursorExpiry,
@@ -22,10 +24,20 @@ import {
   DEFAULT_MAX_VALUE_DEPTH,
   DEFAULT_SWEEP_BATCH_SIZE,
   isRunRecord,
+  isTaskList,
+  isTaskRecord,
   positiveInt,
 } from './validate.js';
 
-export type Namespace = 'session' | 'cursor' | 'result' | 'conversation' | 'cache' | 'run';
+export type Namespace =
+  | 'session'
+  | 'cursor'
+  | 'result'
+  | 'conversation'
+  | 'cache'
+  | 'run'
+  | 'task'
+  | 'tasklist';
 
 /** The bounds every store takes, checked once here. */
 export interface StoreBoundsOptions {
@@ -154,6 +166,26 @@ export abstract class KeyValueStateStore {
   async getRun(contextId: string): Promise<RunRecord | null> {
     const value = await this.get<unknown>('run', contextId);
     return isRunRecord(value) ? value : null;
+  }
+
+  async putTask(task: TaskRecord, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await this.put('task', task?.taskId, task, checkTtl(ttlMs), 'The task is too large to store.');
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const value = await this.get<unknown>('task', taskId);
+    return isTaskRecord(value) ? value : null;
+  }
+
+  async putTaskList(list: TaskList, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await this.put('tasklist', list?.owner, list, checkTtl(ttlMs), 'The task list is too large to store.');
+  }
+
+  async getTaskList(owner: string): Promise<TaskList | null> {
+    const value = await this.get<unknown>('tasklist', owner);
+    return isTaskList(value) ? value : null;
   }
 
   /** A cached critique, counted as a hit or a miss for stats(). */

@@ -86,6 +86,28 @@ export interface RunRecord {
   readonly error?: RunError;
 }
 
+/**
+ * An MCP task (spec 2025-11-25): a second way to wait on a run. Its id is the run's context id; its status is
+ * read from the run record or the stored result, so only what a run record does not hold is kept here.
+ */
+export interface TaskRecord {
+  readonly taskId: string;
+  readonly owner: OwnerId;
+  readonly tool: 'roast' | 'roast_cli_debate';
+  readonly createdAt: number;
+  /** How long the task is kept after creation (the client's ask, bounded by config taskTtlMs). */
+  readonly ttlMs: number;
+  readonly pollIntervalMs: number;
+  /** Set when the call failed before a run began (bad arguments, no critic): the error its result is. */
+  readonly error?: RunError;
+}
+
+/** A principal's tasks, oldest first: what tasks/list pages through and what the per-principal limit counts. */
+export interface TaskList {
+  readonly owner: OwnerId;
+  readonly tasks: ReadonlyArray<{ readonly taskId: string; readonly expiresAt: number }>;
+}
+
 export interface RunError {
   readonly code: string;
   readonly message: string;
@@ -158,6 +180,14 @@ export interface StateStore {
   putRun(record: RunRecord, ttlMs: number): Promise<void>;
   /** The run record, or null when none was written or it expired (also for a malformed stored value). */
   getRun(contextId: string): Promise<RunRecord | null>;
+
+  /** Writes (replaces) a task; it lives `ttlMs`. */
+  putTask(task: TaskRecord, ttlMs: number): Promise<void>;
+  /** The task, or null when none was written, it expired, or the stored value is malformed. */
+  getTask(taskId: string): Promise<TaskRecord | null>;
+  /** Writes (replaces) a principal's task list (callers hold the store lock `tasks:<owner>` while they change it). */
+  putTaskList(list: TaskList, ttlMs: number): Promise<void>;
+  getTaskList(owner: OwnerId): Promise<TaskList | null>;
 
   /**
    * Returns false (and stores nothing) when the entry is larger than the store's cache entry limit, or when

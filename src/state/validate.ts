@@ -1,7 +1,7 @@
 /** Argument checks and value encoding shared by every StateStore, so all of them fail and answer alike. */
 import { BrutalistError } from '../errors/index.js';
 import { snapshot } from './snapshot.js';
-import type { RunRecord } from './types.js';
+import type { RunRecord, TaskList, TaskRecord } from './types.js';
 
 export const DEFAULT_SWEEP_BATCH_SIZE = 10_000;
 export const DEFAULT_MAX_VALUE_DEPTH = 32;
@@ -100,11 +100,52 @@ export function encodeValue(value: unknown, maxDepth: number): string {
 const RUN_STATUSES: ReadonlySet<unknown> = new Set(['running', 'done', 'failed', 'cancelled']);
 const RUN_TOOLS: ReadonlySet<unknown> = new Set(['roast', 'roast_cli_debate']);
 
+/** A task as read back from a store (checked like a run record: another version may have written it). */
+export function isTaskRecord(value: unknown): value is TaskRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as Record<string, unknown>;
+  return (
+    typeof t.taskId === 'string' &&
+    typeof t.owner === 'string' &&
+    RUN_TOOLS.has(t.tool) &&
+    typeof t.createdAt === 'number' &&
+    typeof t.ttlMs === 'number' &&
+    typeof t.pollIntervalMs === 'number' &&
+    (t.error === undefined || isRunError(t.error))
+  );
+}
+
+export function isTaskList(value: unknown): value is TaskList {
+  if (typeof value !== 'object' || value === null) return false;
+  const l = value as Record<string, unknown>;
+  return (
+    typeof l.owner === 'string' &&
+    Array.isArray(l.tasks) &&
+    l.tasks.every(
+      (t: unknown) =>
+        typeof t === 'object' &&
+        t !== null &&
+        typeof (t as Record<string, unknown>).taskId === 'string' &&
+        typeof (t as Record<string, unknown>).expiresAt === 'number',
+    )
+  );
+}
+
+function isRunError(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    typeof e.code === 'string' &&
+    typeof e.message === 'string' &&
+    typeof e.data === 'object' &&
+    e.data !== null
+  );
+}
+
 /** A run record as read back from a store (any shape may be there: another version, a hand edit). */
 export function isRunRecord(value: unknown): value is RunRecord {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
-  const error = r.error as Record<string, unknown> | undefined;
   return (
     typeof r.contextId === 'string' &&
     typeof r.owner === 'string' &&
@@ -115,12 +156,6 @@ export function isRunRecord(value: unknown): value is RunRecord {
     typeof r.heartbeatAt === 'number' &&
     Array.isArray(r.running) &&
     r.running.every((c) => typeof c === 'string') &&
-    (error === undefined ||
-      (typeof error === 'object' &&
-        error !== null &&
-        typeof error.code === 'string' &&
-        typeof error.message === 'string' &&
-        typeof error.data === 'object' &&
-        error.data !== null))
+    (r.error === undefined || isRunError(r.error))
   );
 }

@@ -9,6 +9,7 @@ import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
+import { TASK_OPTIONS } from '../../src/config/options-tasks.js';
 import { ADAPTERS, REGISTRY_OPTIONS } from '../../src/critics/index.js';
 import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
@@ -292,6 +293,7 @@ describe('the option tables', () => {
       CRITIC_OPTIONS,
       PROCESS_OPTIONS,
       STATE_OPTIONS,
+      TASK_OPTIONS,
       RESILIENCE_OPTIONS,
       HTTP_OPTIONS,
       GUARD_OPTIONS,

@@ -1,12 +1,12 @@
 // Background runs on a manual clock: wait up to waitMs, pending, waits by context id, cancel, owners, lost runs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackgroundRuns } from '../../src/engine/background-runs.js';
-import type { EngineResult, RequestContext, ToolResponse } from '../../src/engine/index.js';
+import type { EngineResult } from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
 import type { StreamEvent } from '../../src/streaming/index.js';
-import { EMPTY_ROAST_META } from '../support/results.js';
+import { ctx, flush, work } from '../support/background.js';
 
 const OPTIONS = { waitMs: 1_000, lockTtlMs: 3_000, lockPollMs: 100, resultTtlMs: 60_000 };
 
@@ -23,52 +23,6 @@ function setup() {
   const runs = new BackgroundRuns(store, clock, OPTIONS);
   const other = new BackgroundRuns(store, clock, OPTIONS);
   return { clock, store, runs, other };
-}
-
-/** A critique the test finishes by hand; it records the signal it ran under and can report a critic starting. */
-function work() {
-  let settle!: { resolve: (r: ToolResponse) => void; reject: (e: unknown) => void };
-  const seen: { signal?: AbortSignal; emit?: (e: StreamEvent) => void; contextId?: string } = {};
-  const fn = (contextId: string, job: RequestContext) => {
-    seen.signal = job.signal;
-    seen.emit = job.onEvent;
-    seen.contextId = contextId;
-    return new Promise<ToolResponse>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-  };
-  const response = (text: string): ToolResponse => ({
-    status: 'done',
-    text,
-    contextId: seen.contextId!,
-    page: {
-      offset: 0,
-      limit: 1_000,
-      nextOffset: null,
-      totalChars: text.length,
-      estimatedTotalTokens: 1,
-      nextCursor: null,
-    },
-    meta: EMPTY_ROAST_META,
-  });
-  return {
-    fn,
-    seen,
-    finish: (text: string) => settle.resolve(response(text)),
-    fail: (err: unknown) => settle.reject(err),
-  };
-}
-
-const ctx = (extra: Partial<RequestContext> = {}): RequestContext => ({
-  owner: 'alice',
-  roots: [],
-  signal: new AbortController().signal,
-  ...extra,
-});
-
-/** Lets promise chains (store writes, timers' callbacks) run. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
 /** Starts a run and lets waitMs pass: the pending answer. */

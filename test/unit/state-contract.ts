@@ -11,6 +11,8 @@ import type {
   SessionData,
   StateStore,
   StoredResult,
+  TaskList,
+  TaskRecord,
 } from '../../src/state/index.js';
 import { RESULT_CHUNK_CHARS } from '../../src/state/index.js';
 
@@ -288,6 +290,51 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         const bad = { ...run('ctx', 'running'), status: 'sleeping' } as unknown as RunRecord;
         await store.putRun(bad, MINUTE);
         expect(await store.getRun('ctx')).toBeNull();
+      });
+    });
+
+    describe('tasks', () => {
+      const task = (taskId: string, extra: Partial<TaskRecord> = {}): TaskRecord => ({
+        taskId,
+        owner: 'alice',
+        tool: 'roast',
+        createdAt: clock.now(),
+        ttlMs: MINUTE,
+        pollIntervalMs: 2_000,
+        ...extra,
+      });
+
+      it('round-trips a task (with and without an early error) and a task list', async () => {
+        await fresh();
+        await store.putTask(task('t1'), MINUTE);
+        const failed = task('t2', {
+          error: { code: 'INVALID_ARGUMENT', message: 'bad', data: { field: 'x' } },
+        });
+        await store.putTask(failed, MINUTE);
+        expect(await store.getTask('t1')).toEqual(task('t1'));
+        expect(await store.getTask('t2')).toEqual(failed);
+        expect(await store.getTask('other')).toBeNull();
+        const list = { owner: 'alice', tasks: [{ taskId: 't1', expiresAt: clock.now() + MINUTE }] };
+        await store.putTaskList(list, MINUTE);
+        expect(await store.getTaskList('alice')).toEqual(list);
+        expect(await store.getTaskList('bob')).toBeNull();
+      });
+
+      it('reads tasks and lists as null once their ttl has passed', async () => {
+        await fresh();
+        await store.putTask(task('t1'), MINUTE);
+        await store.putTaskList({ owner: 'alice', tasks: [] }, MINUTE);
+        clock.advance(MINUTE);
+        expect(await store.getTask('t1')).toBeNull();
+        expect(await store.getTaskList('alice')).toBeNull();
+      });
+
+      it('reads a malformed task or list as null', async () => {
+        await fresh();
+        await store.putTask({ ...task('t1'), tool: 'shell' } as unknown as TaskRecord, MINUTE);
+        await store.putTaskList({ owner: 'alice', tasks: [{ taskId: 1 }] } as unknown as TaskList, MINUTE);
+        expect(await store.getTask('t1')).toBeNull();
+        expect(await store.getTaskList('alice')).toBeNull();
       });
     });
 
