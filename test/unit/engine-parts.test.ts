@@ -160,21 +160,21 @@ describe('SingleFlight', () => {
         release = resolve;
       });
     const heard: string[] = [];
-    const join = (id: string) =>
-      runInRequest(
-        'roast',
-        () =>
-          flights.run('k', new AbortController().signal, fn, () =>
-            heard.push(`${id} heard in ${currentRequest()?.requestId}`),
-          ),
-        id,
-      );
+    const ids: Record<string, string> = {};
+    const join = (name: string) =>
+      runInRequest('roast', (request) => {
+        ids[name] = request.requestId;
+        return flights.run('k', new AbortController().signal, fn, () =>
+          heard.push(`${name} heard in ${currentRequest()?.requestId}`),
+        );
+      });
     const runs = [join('first'), join('second')];
     expect(flights.has('k')).toBe(true);
     emit('progress');
     release('done');
     expect(await Promise.all(runs)).toEqual(['done', 'done']);
-    expect(heard).toEqual(['first heard in first', 'second heard in second']);
+    expect(ids.first).not.toBe(ids.second);
+    expect(heard).toEqual([`first heard in ${ids.first}`, `second heard in ${ids.second}`]);
   });
 
   it('passes a failure to every caller and forgets the key', async () => {
