@@ -138,7 +138,8 @@ export const ERROR_CODES = {
   },
   OVERLOADED: { message: 'The server is overloaded; retry later.', retryable: true, httpStatus: 503 },
   WORKER_LOST: {
-    message: 'Every worker that took this critic run stopped before it finished (queueMaxAttempts); retry later.',
+    message:
+      'Every worker that took this critic run stopped before it finished (queueMaxAttempts); retry later.',
     retryable: true,
     httpStatus: 503,
   },

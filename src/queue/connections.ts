@@ -1,0 +1,34 @@
+/** The Redis connections of queue execution: BullMQ's (blocking reads need no per-request retry cap) and pub/sub. */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CRITIC_NAMES, type CriticName } from '../engine/config.js';
+import { queueNameOf } from './jobs.js';
+
+/** What every queue-mode process needs from the config. */
+export interface QueueSettings {
+  readonly redisUrl: string;
+  readonly queueKeyPrefix: string;
+}
+
+/** A connection BullMQ accepts for Workers and QueueEvents (maxRetriesPerRequest null is required there). */
+export function openRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+/** One BullMQ Queue per critic over one shared connection. */
+export function openQueues(settings: QueueSettings, connection: Redis): Record<CriticName, Queue> {
+  return Object.fromEntries(
+    CRITIC_NAMES.map((critic) => [
+      critic,
+      new Queue(queueNameOf(critic), { connection, prefix: settings.queueKeyPrefix }),
+    ]),
+  ) as Record<CriticName, Queue>;
+}
+
+/** Jobs waiting (not yet taken by a worker) over every critic's queue. */
+export async function waitingDepth(queues: Record<CriticName, Queue>): Promise<number> {
+  const counts = await Promise.all(
+    CRITIC_NAMES.map((critic) => queues[critic].getJobCounts('wait', 'prioritized', 'delayed')),
+  );
+  return counts.reduce((sum, c) => sum + (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0), 0);
+}
