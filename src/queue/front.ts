@@ -57,6 +57,11 @@ export class QueueExecution {
     return new FleetAvailability(this.config, this.clock, this.connection);
   }
 
+  /** Runs waiting for a worker over every critic's queue (the number QUEUE_FULL compares with queueMaxDepth). */
+  depth(): Promise<number> {
+    return waitingDepth(this.queues);
+  }
+
   /** The CriticRunner the engine guards in place of runCritic. */
   readonly runner: CriticRunner = (critic, request, options) => this.run(critic, request, options);
 
@@ -101,7 +106,7 @@ export class QueueExecution {
 
   /** QUEUE_FULL when the fleet's queue already holds queueMaxDepth waiting runs. */
   private async admit(): Promise<void> {
-    const depth = await waitingDepth(this.queues).catch((err: unknown) => {
+    const depth = await this.depth().catch((err: unknown) => {
       throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', { cause: err });
     });
     if (depth >= this.config.queueMaxDepth) {

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Config, resolveConfig } from '../../src/engine/config.js';
 import type { CriticRunner } from '../../src/engine/index.js';
-import { QueueExecution } from '../../src/queue/index.js';
+import type { QueueExecution } from '../../src/queue/index.js';
 import { CLI_JS, fakeCritics, type Sandbox, serverEnv } from './harness.js';
 
 export interface WorkerProcess {
@@ -68,7 +68,12 @@ export function frontConfig(sandbox: Sandbox, redisUrl: string, prefix: string, 
 export function runQueued(
   front: QueueExecution,
   prompt: string,
-  options: { signal?: AbortSignal; priority?: number; deadlineAt?: number; onStdout?: (b: Buffer) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    priority?: number;
+    deadlineAt?: number;
+    onStdout?: (b: Buffer) => void;
+  } = {},
 ): ReturnType<CriticRunner> {
   return front.runner(
     'claude',
