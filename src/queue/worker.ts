@@ -7,8 +7,9 @@ import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type CriticAvailability, runCritic } from '../critics/index.js';
 import { type Config, CRITIC_NAMES, type CriticName } from '../engine/config.js';
-import { BrutalistError, toBrutalistError } from '../errors/index.js';
+import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Clock, newId, systemClock, VERSION } from '../infra/index.js';
+import type { PermitTicket } from '../resilience/index.js';
 import { openQueues, openRedis } from './connections.js';
 import {
   cancelChannel,
@@ -20,6 +21,7 @@ import {
   requestOf,
 } from './jobs.js';
 import { beat, leave, type WorkerHeartbeat } from './roster.js';
+import { SharedBreakers } from './shared-breaker.js';
 import { StdoutRelay } from './stdout-relay.js';
 
 export interface WorkerDeps {
@@ -43,6 +45,7 @@ export class CriticWorker {
   private readonly subscriber: Redis;
   private readonly workers: Worker[] = [];
   private readonly live = new Map<string, LiveRun>();
+  private readonly breakers: SharedBreakers;
   private heartbeat: WorkerHeartbeat | undefined;
   private beatTimer: ReturnType<Clock['setTimeout']> | undefined;
   private stopping: Promise<void> | undefined;
@@ -51,6 +54,7 @@ export class CriticWorker {
     this.clock = deps.clock ?? systemClock;
     this.connection = openRedis(deps.config.redisUrl);
     this.subscriber = openRedis(deps.config.redisUrl);
+    this.breakers = new SharedBreakers(this.connection, deps.config, this.clock);
   }
 
   /** Probes the installed critics, sets each one's fleet-wide cap, starts a BullMQ Worker per runnable critic. */
@@ -143,6 +147,10 @@ export class CriticWorker {
         ),
       );
     }
+    const ticket = await this.breakers.acquire(data.critic, data.deadlineAt).catch((err: unknown) => {
+      throw new UnrecoverableError(encodeError(toBrutalistError(err)));
+    });
+    const startedAt = this.clock.now();
     const jobId = job.id ?? '';
     const run: LiveRun = { controller: new AbortController(), handBack: false };
     this.live.set(jobId, run);
@@ -173,17 +181,33 @@ export class CriticWorker {
         },
       );
       await relay.flush();
+      await this.record(data.critic, ticket, undefined, false, startedAt);
       return encodeResult(result);
     } catch (err) {
       await relay.flush().catch(() => {});
+      const error = toBrutalistError(err);
+      await this.record(data.critic, ticket, error.code, run.controller.signal.aborted, startedAt);
       if (run.handBack) {
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      throw new UnrecoverableError(encodeError(toBrutalistError(err)));
+      throw new UnrecoverableError(encodeError(error));
     } finally {
       relay.close();
       this.live.delete(jobId);
     }
+  }
+
+  /** The run's outcome into the fleet's breaker; a Redis hiccup here must not turn a critique into an error. */
+  private async record(
+    critic: CriticName,
+    ticket: PermitTicket,
+    code: ErrorCode | undefined,
+    cancelled: boolean,
+    startedAt: number,
+  ): Promise<void> {
+    await this.breakers
+      .release(critic, ticket, code, cancelled, this.clock.now() - startedAt)
+      .catch((err: unknown) => this.deps.log?.(`breaker update failed: ${toBrutalistError(err).code}`));
   }
 }

@@ -1,8 +1,11 @@
 // Queue execution end to end: real Redis (unique prefix), real `node dist/cli.js worker` processes, fake critics.
 import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
+import { systemClock } from '../../src/infra/index.js';
 import { QueueExecution } from '../../src/queue/index.js';
+import { SharedBreakers } from '../../src/queue/shared-breaker.js';
 import {
   brutalistRejection,
   isAlive,
@@ -174,6 +177,51 @@ describe('queue execution', () => {
     controller.abort();
     expect(isBrutalistError(await waiting) && (await waiting).code).toBe('CANCELLED');
     await waitForAsync(async () => (await f.depth()) === 0);
+  });
+
+  it('opens one breaker for the whole fleet: no worker runs the failing critic after it opened', async () => {
+    const env = { BRUTALIST_BREAKER_WINDOW_SIZE: '2', BRUTALIST_BREAKER_MINIMUM_CALLS: '2' };
+    await Promise.all([worker(env), worker(env)]);
+    const f = front();
+    const failing = (tag: string) => `${prompt(tag)}\n@@fake exit_code=1`;
+    for (const tag of ['f1', 'f2']) {
+      expect((await brutalistRejection(runQueued(f, failing(tag)))).code).not.toBe('CIRCUIT_OPEN');
+    }
+    const refused = await Promise.all(
+      ['f3', 'f4', 'f5', 'f6'].map((tag) => brutalistRejection(runQueued(f, failing(tag)))),
+    );
+    expect(refused.map((e) => e.code)).toEqual(Array(4).fill('CIRCUIT_OPEN'));
+    expect(runs().map((r) => r.tag)).toEqual(['f1', 'f2']);
+    const redis = new Redis(SHARED_REDIS_URL);
+    try {
+      const breakers = new SharedBreakers(redis, frontConfig(sandbox, SHARED_REDIS_URL, prefix), systemClock);
+      expect(await breakers.state('claude')).toMatchObject({ kind: 'open', epoch: 1, consecutiveOpens: 1 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('on SIGTERM lets a running critique finish, then exits', async () => {
+    const draining = await worker({ BRUTALIST_WORKER_DRAIN_MS: '60000' });
+    const f = front();
+    const answer = runQueued(f, prompt('finishing', 1_000));
+    await waitFor(() => runs().length === 1, 20_000);
+    draining.child.kill('SIGTERM');
+    expect((await answer).text).toContain('answer finishing');
+    expect(await draining.exited).toBe(0);
+    expect(runs()).toHaveLength(1);
+  });
+
+  it('on SIGTERM past workerDrainMs hands the run back to the queue for another worker', async () => {
+    const draining = await worker({ BRUTALIST_WORKER_DRAIN_MS: '0' });
+    const f = front();
+    const answer = runQueued(f, prompt('handed', 1_000));
+    await waitFor(() => runs().length === 1, 20_000);
+    draining.child.kill('SIGTERM');
+    expect(await draining.exited).toBe(0);
+    await worker();
+    expect((await answer).text).toContain('answer handed');
+    expect(runs().map((r) => r.tag)).toEqual(['handed', 'handed']);
   });
 });
 
