@@ -22,6 +22,7 @@ const benches = [
   './http/guard.bench.js',
   './http/flood.bench.js',
   './observability/metrics.bench.js',
+  './queue/throughput.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];
