@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import { resolveConfig } from '../../src/engine/config.js';
 import { systemClock } from '../../src/infra/index.js';
+import { configureSpawner } from '../../src/process/index.js';
 import { QueueExecution } from '../../src/queue/index.js';
 import { makeSandbox } from '../../test/support/harness.js';
 import {
@@ -55,6 +56,8 @@ export async function run(): Promise<Record<string, number>> {
   try {
     // ---- (1) overhead per run: local runCritic vs the queue with one worker, sequential
     const localConfig = resolveConfig({ overrides: { claudeBin: SLEEPY, sandbox: 'off' } });
+    // The same spawner a worker (and a local server) starts critics through.
+    configureSpawner(localConfig.spawner);
     const availability = new CriticAvailability({ config: localConfig });
     const local: number[] = [];
     const deps = { config: localConfig, availability, clock: systemClock, env: process.env };

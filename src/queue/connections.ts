@@ -18,10 +18,12 @@ export function openRedis(url: string): Redis {
 /** One BullMQ Queue per critic over one shared connection. */
 export function openQueues(settings: QueueSettings, connection: Redis): Record<CriticName, Queue> {
   return Object.fromEntries(
-    CRITIC_NAMES.map((critic) => [
-      critic,
-      new Queue(queueNameOf(critic), { connection, prefix: settings.queueKeyPrefix }),
-    ]),
+    CRITIC_NAMES.map((critic) => {
+      const queue = new Queue(queueNameOf(critic), { connection, prefix: settings.queueKeyPrefix });
+      // Each run awaiting its answer listens for the queue closing: as many as this front admits (its guard's bound).
+      queue.setMaxListeners(0);
+      return [critic, queue];
+    }),
   ) as Record<CriticName, Queue>;
 }
 
