@@ -80,16 +80,19 @@ export class QueueExecution {
     options: RunnerOptions,
   ): Promise<CriticResult> {
     if (options.signal.aborted) throw new BrutalistError('CANCELLED');
-    await this.admit();
     const now = this.clock.now();
     const runMs = Math.min(options.timeoutMs ?? this.config.cliTimeoutMs, this.config.cliTimeoutMs);
     const deadlineAt = Math.min(options.deadlineAt ?? now + runMs, now + runMs);
-    const events = await this.eventsFor(critic);
     const jobId = newId();
     const channel = progressChannel(this.config.queueKeyPrefix, jobId);
     this.listeners.set(channel, options.onStdout);
-    await this.subscriber.subscribe(channel);
     try {
+      // Independent round trips, at once: the depth check, the progress subscription, the events stream.
+      const [, , events] = await Promise.all([
+        this.admit(),
+        this.subscriber.subscribe(channel),
+        this.eventsFor(critic),
+      ]);
       const job = await this.queues[critic].add('run', jobData(critic, request, options, deadlineAt), {
         jobId,
         priority: queuePriorityOf(options.priority ?? 2),

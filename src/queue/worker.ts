@@ -46,6 +46,8 @@ export class CriticWorker {
   private readonly workers: Worker[] = [];
   private readonly live = new Map<string, LiveRun>();
   private readonly breakers: SharedBreakers;
+  /** Breaker updates on their way: the answer does not wait for them, shutdown does. */
+  private readonly recording = new Set<Promise<void>>();
   private heartbeat: WorkerHeartbeat | undefined;
   private beatTimer: ReturnType<Clock['setTimeout']> | undefined;
   private stopping: Promise<void> | undefined;
@@ -97,6 +99,7 @@ export class CriticWorker {
       }, this.deps.config.workerDrainMs);
       await closing;
       this.clock.clearTimeout(drain);
+      await Promise.all(this.recording);
       this.subscriber.disconnect();
       this.connection.disconnect();
     })();
@@ -181,12 +184,12 @@ export class CriticWorker {
         },
       );
       await relay.flush();
-      await this.record(data.critic, ticket, undefined, false, startedAt);
+      this.record(data.critic, ticket, undefined, false, startedAt);
       return encodeResult(result);
     } catch (err) {
       await relay.flush().catch(() => {});
       const error = toBrutalistError(err);
-      await this.record(data.critic, ticket, error.code, run.controller.signal.aborted, startedAt);
+      this.record(data.critic, ticket, error.code, run.controller.signal.aborted, startedAt);
       if (run.handBack) {
         await job.moveToWait(token);
         throw new WaitingError();
@@ -199,15 +202,17 @@ export class CriticWorker {
   }
 
   /** The run's outcome into the fleet's breaker; a Redis hiccup here must not turn a critique into an error. */
-  private async record(
+  private record(
     critic: CriticName,
     ticket: PermitTicket,
     code: ErrorCode | undefined,
     cancelled: boolean,
     startedAt: number,
-  ): Promise<void> {
-    await this.breakers
+  ): void {
+    const update = this.breakers
       .release(critic, ticket, code, cancelled, this.clock.now() - startedAt)
-      .catch((err: unknown) => this.deps.log?.(`breaker update failed: ${toBrutalistError(err).code}`));
+      .catch((err: unknown) => this.deps.log?.(`breaker update failed: ${toBrutalistError(err).code}`))
+      .finally(() => this.recording.delete(update));
+    this.recording.add(update);
   }
 }
