@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import { resolveConfig } from '../../src/engine/config.js';
 import { systemClock } from '../../src/infra/index.js';
-import { configureSpawner } from '../../src/process/index.js';
+import { configureSpawner, spawnerPid } from '../../src/process/index.js';
 import { QueueExecution } from '../../src/queue/index.js';
 import { makeSandbox } from '../../test/support/harness.js';
 import {
@@ -35,6 +35,19 @@ function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks: 100 per second on Linux
+}
+
+/** CPU ms of the direct children of `pid` that are still running (a worker's spawner). */
+function childrenCpuMs(pid: number): number {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    return children.reduce((sum, child) => sum + cpuMsOf(Number(child)), 0);
+  } catch {
+    return 0;
+  }
 }
 
 const frontCpuMs = () => {
@@ -71,14 +84,32 @@ export async function run(): Promise<Record<string, number>> {
     // Interleaved, so the load of other work on this shared machine falls on both alike.
     const local: number[] = [];
     const queued: number[] = [];
+    const worker = workers[0];
+    // CPU of our processes, not of the critics: this one, its spawner, the worker and the worker's spawner.
+    const localCpu = () => frontCpuMs() + cpuMsOf(spawnerPid() ?? process.pid) * (spawnerPid() ? 1 : 0);
+    const queueCpu = () => frontCpuMs() + (worker ? cpuMsOf(worker.pid) + childrenCpuMs(worker.pid) : 0);
+    let localCpuMs = 0;
+    let queueCpuMs = 0;
     for (let i = 0; i < SEQUENTIAL_RUNS + 3; i++) {
       let t = process.hrtime.bigint();
+      let cpu = localCpu();
       await runLocal();
-      if (i >= 3) local.push(ms(t));
+      if (i >= 3) {
+        local.push(ms(t));
+        localCpuMs += localCpu() - cpu;
+      }
       t = process.hrtime.bigint();
+      cpu = queueCpu();
       await runQueued(front, 'bench');
-      if (i >= 3) queued.push(ms(t));
+      if (i >= 3) {
+        queued.push(ms(t));
+        queueCpuMs += queueCpu() - cpu;
+      }
     }
+    console.log(
+      `CPU per run (not the critic's): local ${(localCpuMs / SEQUENTIAL_RUNS).toFixed(2)} ms, ` +
+        `queue ${(queueCpuMs / SEQUENTIAL_RUNS).toFixed(2)} ms (front + worker + its spawner)`,
+    );
     const l = summary(local);
     const q = summary(queued);
     console.log(

@@ -113,7 +113,8 @@ function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERROR_CODES, code);
 }
 
-function parseJson(text: string): unknown {
+/** JSON read back from Redis: undefined when it does not parse (then the schema check refuses it). */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

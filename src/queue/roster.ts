@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type Availability, CriticAvailability } from '../critics/index.js';
 import { type Config, CRITIC_NAMES, type CriticName } from '../engine/config.js';
 import type { Clock } from '../infra/index.js';
+import { parseJson } from './jobs.js';
 
 /** Beats a worker may miss before it leaves the roster. */
 export const HEARTBEATS_TO_EXPIRE = 3;
@@ -60,14 +61,6 @@ export async function liveWorkers(redis: Redis, prefix: string): Promise<WorkerH
     const parsed = v === null ? undefined : heartbeatSchema.safeParse(parseJson(v));
     return parsed?.success ? [parsed.data] : [];
   });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   outcomeOf,
   type PermitTicket,
 } from '../resilience/index.js';
+import { parseJson } from './jobs.js';
 
 /** SET key to ARGV[2] only while it still holds ARGV[1] ('' = absent); the state expires with ARGV[3] ms. */
 const COMPARE_AND_SET = `
@@ -106,11 +107,6 @@ export class SharedBreakers {
 }
 
 function parseState(raw: string | null): BreakerState {
-  if (raw === null) return INITIAL_STATE;
-  try {
-    const value: unknown = JSON.parse(raw);
-    return isBreakerState(value) ? value : INITIAL_STATE;
-  } catch {
-    return INITIAL_STATE;
-  }
+  const value = raw === null ? undefined : parseJson(raw);
+  return isBreakerState(value) ? value : INITIAL_STATE;
 }
