@@ -86,7 +86,10 @@ export async function run(): Promise<Record<string, number>> {
     const queued: number[] = [];
     const worker = workers[0];
     // CPU of our processes, not of the critics: this one, its spawner, the worker and the worker's spawner.
-    const localCpu = () => frontCpuMs() + cpuMsOf(spawnerPid() ?? process.pid) * (spawnerPid() ? 1 : 0);
+    const localCpu = () => {
+      const spawner = spawnerPid();
+      return frontCpuMs() + (spawner ? cpuMsOf(spawner) : 0);
+    };
     const queueCpu = () => frontCpuMs() + (worker ? cpuMsOf(worker.pid) + childrenCpuMs(worker.pid) : 0);
     let localCpuMs = 0;
     let queueCpuMs = 0;
