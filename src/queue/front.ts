@@ -169,7 +169,17 @@ export class QueueExecution {
         connection,
         prefix: this.config.queueKeyPrefix,
       });
-      events = created.waitUntilReady().then(() => created);
+      events = created.waitUntilReady().then(
+        () => created,
+        (err: unknown) => {
+          // Not kept: the next run tries again once Redis answers.
+          this.events.delete(critic);
+          void created.close().catch(() => {});
+          throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', {
+            cause: err,
+          });
+        },
+      );
       this.events.set(critic, events);
     }
     return events;
