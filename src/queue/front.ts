@@ -90,16 +90,18 @@ export class QueueExecution {
       // Independent round trips, at once: the depth check, the progress subscription, the events stream.
       const [, , events] = await Promise.all([
         this.admit(),
-        this.subscriber.subscribe(channel),
+        this.subscriber.subscribe(channel).catch(unreachable),
         this.eventsFor(critic),
       ]);
-      const job = await this.queues[critic].add('run', jobData(critic, request, options, deadlineAt), {
-        jobId,
-        priority: queuePriorityOf(options.priority ?? 2),
-        attempts: 1,
-        removeOnComplete: KEEP_FINISHED,
-        removeOnFail: KEEP_FINISHED,
-      });
+      const job = await this.queues[critic]
+        .add('run', jobData(critic, request, options, deadlineAt), {
+          jobId,
+          priority: queuePriorityOf(options.priority ?? 2),
+          attempts: 1,
+          removeOnComplete: KEEP_FINISHED,
+          removeOnFail: KEEP_FINISHED,
+        })
+        .catch(unreachable);
       return await this.answer(critic, job, events, options.signal, deadlineAt);
     } finally {
       this.listeners.delete(channel);
@@ -109,9 +111,7 @@ export class QueueExecution {
 
   /** QUEUE_FULL when the fleet's queue already holds queueMaxDepth waiting runs. */
   private async admit(): Promise<void> {
-    const depth = await this.depth().catch((err: unknown) => {
-      throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', { cause: err });
-    });
+    const depth = await this.depth().catch(unreachable);
     if (depth >= this.config.queueMaxDepth) {
       throw new BrutalistError('QUEUE_FULL', undefined, {
         data: { size: depth, limit: this.config.queueMaxDepth, reason: 'queue' },
@@ -184,6 +184,11 @@ export class QueueExecution {
     }
     return events;
   }
+}
+
+/** A Redis failure on the way to the queue: STATE_UNAVAILABLE, the cause kept for the log, never shown. */
+function unreachable(err: unknown): never {
+  throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', { cause: err });
 }
 
 function jobData(
