@@ -10,9 +10,19 @@ export interface QueueSettings {
   readonly queueKeyPrefix: string;
 }
 
-/** A connection BullMQ accepts for Workers and QueueEvents (maxRetriesPerRequest null is required there). */
-export function openRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+/**
+ * A connection BullMQ accepts (maxRetriesPerRequest null is required for Workers and QueueEvents). With
+ * `commandTimeoutMs` (never on a connection that blocks on reads) a command that gets no reply in that time fails,
+ * so a front facing a Redis outage answers STATE_UNAVAILABLE instead of waiting for the reconnect.
+ */
+export function openRedis(url: string, commandTimeoutMs?: number): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
+  });
+  // Errors surface on the commands; the connection reconnects by itself.
+  redis.on('error', () => {});
+  return redis;
 }
 
 /** One BullMQ Queue per critic over one shared connection. */
@@ -22,6 +32,8 @@ export function openQueues(settings: QueueSettings, connection: Redis): Record<C
       const queue = new Queue(queueNameOf(critic), { connection, prefix: settings.queueKeyPrefix });
       // Each run awaiting its answer listens for the queue closing: as many as this front admits (its guard's bound).
       queue.setMaxListeners(0);
+      // Connection errors surface on the calls that fail (STATE_UNAVAILABLE); BullMQ would print them otherwise.
+      queue.on('error', () => {});
       return [critic, queue];
     }),
   ) as Record<CriticName, Queue>;

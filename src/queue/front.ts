@@ -44,8 +44,8 @@ export class QueueExecution {
     clock: Clock = systemClock,
   ) {
     this.clock = clock;
-    this.connection = openRedis(config.redisUrl);
-    this.subscriber = openRedis(config.redisUrl);
+    this.connection = openRedis(config.redisUrl, config.redisCommandTimeoutMs);
+    this.subscriber = openRedis(config.redisUrl, config.redisCommandTimeoutMs);
     this.queues = openQueues(config, this.connection);
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.listeners.get(channel.toString())?.(message);
@@ -66,9 +66,12 @@ export class QueueExecution {
   readonly runner: CriticRunner = (critic, request, options) => this.run(critic, request, options);
 
   async close(): Promise<void> {
-    const events = await Promise.allSettled(this.events.values());
-    await Promise.allSettled(events.map((e) => (e.status === 'fulfilled' ? e.value.close() : undefined)));
-    await Promise.allSettled(Object.values(this.queues).map((q) => q.close()));
+    const closing = Promise.allSettled([
+      ...[...this.events.values()].map((e) => e.then((q) => q.close())),
+      ...Object.values(this.queues).map((q) => q.close()),
+    ]);
+    // Redis down: nothing to close politely; the disconnects below end it all.
+    await this.bounded(closing).catch(() => {});
     for (const c of this.eventConnections) c.disconnect();
     this.subscriber.disconnect();
     this.connection.disconnect();
@@ -88,25 +91,40 @@ export class QueueExecution {
     this.listeners.set(channel, options.onStdout);
     try {
       // Independent round trips, at once: the depth check, the progress subscription, the events stream.
-      const [, , events] = await Promise.all([
-        this.admit(),
-        this.subscriber.subscribe(channel).catch(unreachable),
-        this.eventsFor(critic),
-      ]);
-      const job = await this.queues[critic]
-        .add('run', jobData(critic, request, options, deadlineAt), {
-          jobId,
-          priority: queuePriorityOf(options.priority ?? 2),
-          attempts: 1,
-          removeOnComplete: KEEP_FINISHED,
-          removeOnFail: KEEP_FINISHED,
-        })
-        .catch(unreachable);
+      const [, , events] = await this.bounded(
+        Promise.all([
+          this.admit(),
+          this.subscriber.subscribe(channel).catch(unreachable),
+          this.eventsFor(critic),
+        ]),
+      );
+      const job = await this.bounded(
+        this.queues[critic]
+          .add('run', jobData(critic, request, options, deadlineAt), {
+            jobId,
+            priority: queuePriorityOf(options.priority ?? 2),
+            attempts: 1,
+            removeOnComplete: KEEP_FINISHED,
+            removeOnFail: KEEP_FINISHED,
+          })
+          .catch(unreachable),
+      );
       return await this.answer(critic, job, events, options.signal, deadlineAt);
     } finally {
       this.listeners.delete(channel);
       void this.subscriber.unsubscribe(channel).catch(() => {});
     }
+  }
+
+  /** `work` unless Redis keeps it waiting past redisCommandTimeoutMs (an outage: commands wait for a reconnect). */
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.setTimeout(
+        () => reject(new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.')),
+        this.config.redisCommandTimeoutMs,
+      );
+      work.then(resolve, reject).finally(() => this.clock.clearTimeout(timer));
+    });
   }
 
   /** QUEUE_FULL when the fleet's queue already holds queueMaxDepth waiting runs. */
@@ -169,6 +187,7 @@ export class QueueExecution {
         connection,
         prefix: this.config.queueKeyPrefix,
       });
+      created.on('error', () => {});
       events = created.waitUntilReady().then(
         () => created,
         (err: unknown) => {

@@ -126,7 +126,7 @@ export class CriticWorker {
       stalledInterval: config.queueLockMs,
       maxStalledCount: config.queueMaxAttempts - 1,
       autorun: true,
-    });
+    }).on('error', (err) => this.deps.log?.(`worker queue error: ${toBrutalistError(err).code}`));
   }
 
   private stopRun(jobId: string, handBack: boolean): void {

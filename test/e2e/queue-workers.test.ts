@@ -15,7 +15,7 @@ import {
   waitFor,
 } from '../support/harness.js';
 import { frontConfig, runQueued, startWorker, stopWorker, type WorkerProcess } from '../support/queue.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { deletePrefix, freePort, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 let sandbox: Sandbox;
 let prefix: string;
@@ -247,3 +247,19 @@ async function waitForAsync(predicate: () => Promise<boolean>, limitMs = 20_000)
   }
   throw new Error('condition not met');
 }
+
+describe('queue execution without Redis', () => {
+  it('answers STATE_UNAVAILABLE when the queue cannot be reached', async () => {
+    const port = await freePort();
+    const f = new QueueExecution(
+      frontConfig(sandbox, `redis://127.0.0.1:${port}`, prefix, { redisCommandTimeoutMs: 200 }),
+    );
+    try {
+      const error = await brutalistRejection(runQueued(f, prompt('nowhere')));
+      expect(error.code).toBe('STATE_UNAVAILABLE');
+      expect(error.message).not.toContain(String(port));
+    } finally {
+      await f.close();
+    }
+  });
+});
