@@ -23,6 +23,8 @@ const benches = [
   './http/flood.bench.js',
   './observability/metrics.bench.js',
   './observability/tracing.bench.js',
+
+  './queue/throughput.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { keysCommand, parseServeArgs } from './cli/serve-args.js';
 import { sloCommand } from './cli/slo.js';
+import { workerCommand } from './cli/worker.js';
 import { ADAPTERS, type LoginStatus } from './critics/index.js';
 import { loadConfig, printableConfig } from './engine/config.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
@@ -31,6 +32,7 @@ Usage:
   brutalist-mcp state info          the state store: backend, location, health, entries
   brutalist-mcp state backup FILE   online copy of the SQLite state file (safe while servers run)
   brutalist-mcp slo report [--json] SLOs, error budgets, burn rates and firing alerts (from the state store)
+  brutalist-mcp worker              run queued critic runs (BRUTALIST_EXECUTION=queue fronts; needs BRUTALIST_REDIS_URL)
   brutalist-mcp --help | --version
 
 Configuration: BRUTALIST_* environment variables and an optional JSON file
@@ -72,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       return roastCommand(config, rest, processTerminal());
     case 'slo':
       return sloCommand(config, rest, process.stdout, process.stderr);
+    case 'worker':
+      return workerCommand(config, process.stderr);
     default:
       process.stderr.write(`Unknown command ${JSON.stringify(command)}.\n\n${HELP}`);
       return 2;

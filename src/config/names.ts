@@ -16,6 +16,10 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 export const SPAWNER_MODES = ['auto', 'off'] as const;
 export type SpawnerModeName = (typeof SPAWNER_MODES)[number];
 
+/** Where critic runs execute: in the serving process, or as jobs on a Redis queue run by worker processes. */
+export const EXECUTION_MODES = ['local', 'queue'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+
 export const STATE_STORES = ['auto', 'sqlite', 'redis', 'memory'] as const;
 export type StateStoreChoice = (typeof STATE_STORES)[number];
 

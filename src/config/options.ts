@@ -9,6 +9,7 @@ import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
 import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
+import { QUEUE_OPTIONS } from './options-queue.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { STATE_OPTIONS } from './options-state.js';
 import { TASK_OPTIONS } from './options-tasks.js';
@@ -30,6 +31,7 @@ export const OPTIONS = {
   ...STATE_OPTIONS,
   ...TASK_OPTIONS,
   ...RESILIENCE_OPTIONS,
+  ...QUEUE_OPTIONS,
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,

@@ -74,6 +74,7 @@ export function settleRules<C extends Config>(values: C, given: ReadonlySet<stri
     );
   }
   checkMessageFitsContext(out);
+  checkQueueHasRedis(out);
   return out;
 }
 
@@ -85,6 +86,17 @@ function checkMessageFitsContext(config: Pick<Config, 'maxContextChars' | 'maxMe
       'CONFIG_INVALID',
       `maxMessageBytes must be at least maxContextChars * ${BYTES_PER_CONTEXT_CHAR} + ${MESSAGE_OVERHEAD_BYTES} = ${needed} so that a context of maxContextChars characters can be read, got ${config.maxMessageBytes}; raise maxMessageBytes or lower maxContextChars`,
       { data: { option: 'maxMessageBytes' } },
+    );
+  }
+}
+
+/** Queue execution keeps its jobs in Redis: without a Redis URL there is no queue to put them on. */
+function checkQueueHasRedis(config: Pick<Config, 'execution' | 'redisUrl'>): void {
+  if (config.execution === 'queue' && config.redisUrl === '') {
+    throw new BrutalistError(
+      'CONFIG_INVALID',
+      'execution "queue" needs redisUrl (BRUTALIST_REDIS_URL): the queue lives in Redis',
+      { data: { option: 'execution' } },
     );
   }
 }

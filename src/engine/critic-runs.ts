@@ -29,6 +29,10 @@ export type CriticRunner = (
     onStdout: (chunk: Buffer) => void;
     /** What is left of the request deadline: the child's kill deadline (never above cliTimeoutMs). */
     timeoutMs?: number;
+    /** The request's admission level, 0 (critical) .. 3 (batch): a queued run keeps it (ADR 0041). */
+    priority?: number;
+    /** The request's deadline on the clock: a queued run whose deadline passed is never started. */
+    deadlineAt?: number;
   },
 ) => Promise<CriticResult>;
 

@@ -201,6 +201,8 @@ export class CriticGuard {
           this.deps.runner(critic, request, {
             ...options,
             timeoutMs: attempt.deadlineAt - (attempt.startedAt ?? clock.now()),
+            priority: call.priority,
+            deadlineAt: attempt.deadlineAt,
             onStdout: (chunk) => {
               attempt.outputBytes += chunk.length;
               options.onStdout(chunk);

@@ -143,6 +143,12 @@ export const ERROR_CODES = {
     httpStatus: 503,
   },
   OVERLOADED: { message: 'The server is overloaded; retry later.', retryable: true, httpStatus: 503 },
+  WORKER_LOST: {
+    message:
+      'Every worker that took this critic run stopped before it finished (queueMaxAttempts); retry later.',
+    retryable: true,
+    httpStatus: 503,
+  },
   // ---- HTTP service (serve --http)
   UNAUTHENTICATED: {
     message: 'This endpoint needs `Authorization: Bearer <token>` with a valid API key.',

@@ -13,6 +13,7 @@ import {
   subscribeDiagnostics,
 } from '../observability/index.js';
 import { configureSpawner, killAllProcessGroups, privateDirsRemoved } from '../process/index.js';
+import { QueueExecution } from '../queue/index.js';
 import { createStateStore, type StateStore } from '../state/index.js';
 import { StreamHub, type StreamingConfig } from '../streaming/index.js';
 
@@ -61,9 +62,19 @@ export function createApp(
     options.store ??
     createStateStore(config, { env, clock, log: (line) => process.stderr.write(`${line}\n`) });
   const store = options.observability ? options.observability.attach(baseStore) : baseStore;
-  const availability = new CriticAvailability({ config, clock, env });
+  // Queue mode: critics run on workers; availability comes from their heartbeats (ADR 0041).
+  const queue = config.execution === 'queue' ? new QueueExecution(config, clock) : undefined;
+  const availability = queue?.availability() ?? new CriticAvailability({ config, clock, env });
   const logins = new CriticLogins({ config, availability, clock, env });
-  const engine = new Engine({ config, store, availability, logins, clock, env });
+  const engine = new Engine({
+    config,
+    store,
+    availability,
+    logins,
+    clock,
+    env,
+    ...(queue ? { runner: queue.runner } : {}),
+  });
   const streams = new StreamHub(streamingConfig(config), clock);
   const unsubscribeLog = options.logger ? subscribeDiagnostics(options.logger) : () => {};
   // Off unless otlpEndpoint is set: then every tool call is a span tree exported over OTLP/HTTP.
@@ -98,6 +109,7 @@ export function createApp(
         clock.clearTimeout(sweep);
         // Background critiques first: their records must say they were stopped before the store closes.
         await engine.close();
+        await queue?.close();
         await killAllProcessGroups(config.killGraceMs);
         await privateDirsRemoved();
         await options.observability?.close();

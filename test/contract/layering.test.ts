@@ -21,6 +21,7 @@ const RANK: Record<string, number> = {
   observability: 5,
   mcp: 6,
   http: 6,
+  queue: 6,
   transport: 7,
   cli: 8,
   'cli.ts': 9,

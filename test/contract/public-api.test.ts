@@ -58,6 +58,7 @@ describe('public API', () => {
         'QUEUE_FULL',
         'CIRCUIT_OPEN',
         'OVERLOADED',
+        'WORKER_LOST',
         'CONFIG_INVALID',
         'STATE_UNAVAILABLE',
         'INTERNAL_ERROR',

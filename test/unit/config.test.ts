@@ -7,6 +7,7 @@ import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
 import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
+import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { TASK_OPTIONS } from '../../src/config/options-tasks.js';
@@ -295,6 +296,7 @@ describe('the option tables', () => {
       STATE_OPTIONS,
       TASK_OPTIONS,
       RESILIENCE_OPTIONS,
+      QUEUE_OPTIONS,
       HTTP_OPTIONS,
       GUARD_OPTIONS,
       OBSERVABILITY_OPTIONS,

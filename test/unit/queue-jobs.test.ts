@@ -1,0 +1,96 @@
+// What travels on the queue: priorities, job data checks, results and errors across the process boundary.
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/engine/config.js';
+import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
+import { ManualClock } from '../../src/infra/index.js';
+import {
+  decodeError,
+  decodeResult,
+  encodeError,
+  encodeResult,
+  parseJobData,
+  queuePriorityOf,
+} from '../../src/queue/jobs.js';
+import { StdoutRelay } from '../../src/queue/stdout-relay.js';
+
+describe('queue jobs', () => {
+  it('maps admission levels 0..3 to BullMQ priorities 1..4, clamping anything else', () => {
+    expect([0, 1, 2, 3].map(queuePriorityOf)).toEqual([1, 2, 3, 4]);
+    expect([-5, 9, 1.7].map(queuePriorityOf)).toEqual([1, 4, 2]);
+  });
+
+  it('refuses malformed job data with INTERNAL_ERROR and no host detail', () => {
+    const error = (() => {
+      try {
+        parseJobData({ critic: 'nope', request: {}, fileAccess: 'read', deadlineAt: 1 });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(isBrutalistError(error) && error.code).toBe('INTERNAL_ERROR');
+  });
+
+  it('carries a BrutalistError from worker to front with its code, message and data', () => {
+    const sent = new BrutalistError('CLI_TIMEOUT', 'claude took too long', { data: { critic: 'claude' } });
+    const got = decodeError(`Error: ${encodeError(sent)}`);
+    expect([got.code, got.message, got.data]).toEqual([
+      'CLI_TIMEOUT',
+      'claude took too long',
+      { critic: 'claude' },
+    ]);
+  });
+
+  it('turns a stalled-too-often failure into WORKER_LOST and unknown text into a generic error', () => {
+    expect(decodeError('job stalled more than allowable limit').code).toBe('WORKER_LOST');
+    const unknown = decodeError('/home/someone/secret path exploded');
+    expect(unknown.code).toBe('INTERNAL_ERROR');
+    expect(unknown.message).not.toContain('/home');
+    expect(decodeError('brutalist:{"code":"NOT_A_CODE","message":"x","data":{}}').code).toBe(
+      'INTERNAL_ERROR',
+    );
+  });
+
+  it('round-trips a critic result through JSON, undefined fields included', () => {
+    const result = {
+      critic: 'codex' as const,
+      cliVersion: undefined,
+      model: 'gpt-5',
+      argv: ['exec'],
+      promptSha256: 'ab',
+      durationMs: 5,
+      exitClass: 'ok',
+      outputBytes: 3,
+      truncated: false,
+      usage: { inputTokens: 1 },
+      text: 'hey',
+    };
+    expect(decodeResult(JSON.parse(JSON.stringify(encodeResult(result))))).toEqual(result);
+    expect(() => decodeResult({ text: 1 })).toThrow(BrutalistError);
+  });
+});
+
+describe('StdoutRelay', () => {
+  it('sends at most one message per window, in order, nothing dropped', async () => {
+    const clock = new ManualClock();
+    const sent: string[] = [];
+    const relay = new StdoutRelay(async (b) => sent.push(b.toString()), 250, clock);
+    relay.push(Buffer.from('a'));
+    relay.push(Buffer.from('b'));
+    expect(sent).toEqual([]);
+    clock.advance(250);
+    relay.push(Buffer.from('c'));
+    await relay.flush();
+    expect(sent).toEqual(['ab', 'c']);
+  });
+});
+
+describe('execution config', () => {
+  it('refuses queue execution without a Redis URL, naming the option', () => {
+    expect(() => resolveConfig({ overrides: { execution: 'queue' } })).toThrow(
+      /execution "queue" needs redisUrl/,
+    );
+    expect(
+      resolveConfig({ overrides: { execution: 'queue', redisUrl: 'redis://127.0.0.1:6379' } }).execution,
+    ).toBe('queue');
+  });
+});
