@@ -213,6 +213,11 @@ export const ERROR_CODES = {
     retryable: true,
     httpStatus: 429,
   },
+  TOO_MANY_CONNECTIONS: {
+    message: 'This client address holds too many open connections; the new one was closed.',
+    retryable: true,
+    httpStatus: 429,
+  },
   TOKEN_INVALID: {
     message: 'The bearer token is malformed, not signed by a trusted key, or for another issuer or audience.',
     retryable: false,

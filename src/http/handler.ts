@@ -21,6 +21,7 @@ import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
 import { type Principal, TOOL_SCOPES } from './keys.js';
 import type { OriginPolicy } from './origin.js';
 import { isRateLimitExempt } from './rate-limit.js';
+import { RefusalTally, refuseSpentIp } from './refusals.js';
 import { replyError, replyJson } from './reply.js';
 import type { Session, SessionRegistry, SessionResources } from './sessions.js';
 
@@ -28,6 +29,8 @@ export interface HttpLimits {
   readonly maxBodyBytes: number;
   readonly maxJsonDepth: number;
   readonly sseKeepAliveMs: number;
+  /** Addresses whose repeated refusals are tallied at once (more: all tallies are written out). */
+  readonly maxTalliedAddresses?: number;
 }
 
 export interface McpSessionResources extends SessionResources {
@@ -50,6 +53,8 @@ export interface HandlerOptions {
   /** Readiness for /readyz (the observability issue fills it in). */
   readonly ready?: () => Promise<boolean>;
   readonly hooks?: HttpHooks;
+  /** The client address of a request (trusted proxies); default the socket's peer. */
+  readonly clientIp?: (req: IncomingMessage) => string;
 }
 
 const TOKENISH_QUERY = /token|key|auth|bearer|secret|password/i;
@@ -68,14 +73,23 @@ interface Exchange {
 }
 
 export class McpHttpHandler {
-  constructor(private readonly options: HandlerOptions) {}
+  private readonly tally: RefusalTally;
+
+  constructor(private readonly options: HandlerOptions) {
+    this.tally = new RefusalTally(options.limits.maxTalliedAddresses ?? 10_000, (entry) =>
+      options.hooks?.audit?.(entry),
+    );
+  }
 
   /** Handles one request; never throws (every failure is an answer). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ip = this.options.clientIp?.(req) ?? req.socket.remoteAddress ?? '';
+    const exempt = isRateLimitExempt(pathOf(req.url));
+    if (!exempt && this.refusedAsSpent(req, res, ip)) return;
     // A target that does not parse (`//[`) is routed nowhere: 404, never a throw.
     const url = URL.parse(req.url ?? '/', 'http://localhost') ?? new URL('http://localhost/?');
     const x: Exchange = {
-      ip: req.socket.remoteAddress ?? '',
+      ip,
       method: req.method ?? '',
       path: url.pathname,
       principal: null,
@@ -86,19 +100,21 @@ export class McpHttpHandler {
     };
     const origin = req.headers.origin;
     const hooks = this.options.hooks;
+    // Charged now, awaited with the principal's charge: one store round trip of latency, not two in a row.
+    const ipCharge = exempt ? null : settled(hooks?.rateLimit?.({ ip }));
     try {
-      if (!isRateLimitExempt(x.path)) {
-        const limited = await hooks?.rateLimit?.({ ip: x.ip });
-        if (limited) throw limited;
-      }
       const { origins } = this.options;
       if (!origins.hostAllowed(req.headers.host)) throw new BrutalistError('HOST_NOT_ALLOWED');
       if (!origins.originAllowed(origin)) throw new BrutalistError('ORIGIN_NOT_ALLOWED');
       for (const [name, value] of Object.entries(origins.corsHeaders(origin))) res.setHeader(name, value);
       if (x.path === '/healthz' || x.path === '/readyz') return await this.health(req, res, x.path);
-      if (this.options.metadata?.paths.includes(x.path)) return this.metadata(req, res);
+      if (this.options.metadata?.paths.includes(x.path)) {
+        await throwIfLimited(ipCharge);
+        return this.metadata(req, res);
+      }
       if (x.path !== '/mcp') throw new BrutalistError('NOT_FOUND');
       if (req.method === 'OPTIONS') {
+        await throwIfLimited(ipCharge);
         res.writeHead(
           204,
           origin ? origins.preflightHeaders(origin) : { Allow: 'GET, POST, DELETE, OPTIONS' },
@@ -111,17 +127,20 @@ export class McpHttpHandler {
       }
       const auth = await this.options.auth.authenticate(req.headers.authorization);
       if (!auth.ok) {
+        await throwIfLimited(ipCharge);
         const refusal = auth.error ?? unauthenticated(auth);
         // Only the client's failures (401) cost its IP: an unreachable JWKS (503) is ours.
         if (ERROR_CODES[refusal.code].httpStatus !== 401) throw refusal;
-        throw (await hooks?.authFailed?.(x.ip)) ?? refusal;
+        throw (await hooks?.authFailed?.(ip)) ?? refusal;
       }
       x.principal = auth.principal;
-      const limited = await hooks?.rateLimit?.({ principal: auth.principal.name });
-      if (limited) throw limited;
+      const principalCharge = settled(hooks?.rateLimit?.({ principal: auth.principal.name }));
+      await throwIfLimited(ipCharge);
+      await throwIfLimited(principalCharge);
       await this.mcp(req, res, auth.principal, x);
     } catch (err) {
-      const error = toBrutalistError(err);
+      // The IP's refusal comes first, as if it had been awaited before anything else.
+      const error = (await limitOf(ipCharge)) ?? toBrutalistError(err);
       x.code = error.code;
       const id = error.data.requestId;
       replyError(res, error, {
@@ -131,6 +150,51 @@ export class McpHttpHandler {
     } finally {
       this.record(res, x);
     }
+  }
+
+  /**
+   * An address whose budget this process already knows is spent gets its 429 from prepared bytes, before anything
+   * else is read, and its connection closed; its audit lines are tallied. False when the request goes on.
+   */
+  private refusedAsSpent(req: IncomingMessage, res: ServerResponse, ip: string): boolean {
+    const hooks = this.options.hooks;
+    const retryAfterMs = hooks?.spentIpMs?.(ip) ?? 0;
+    if (retryAfterMs <= 0) {
+      this.tally.settle(ip);
+      return false;
+    }
+    refuseSpentIp(res, retryAfterMs, req.headers.origin);
+    if (hooks?.audit) {
+      this.tally.refused(ip, () => ({
+        event: 'rate_limit',
+        decision: 'deny',
+        code: 'TOO_MANY_REQUESTS',
+        ip,
+        status: 429,
+      }));
+    }
+    return true;
+  }
+
+  /** A connection closed by the per-address cap (connections.ts): tallied like a spent budget's refusals. */
+  connectionRefused(ip: string, key: string): void {
+    if (!this.options.hooks?.audit) return;
+    this.tally.refused(`connection:${key}`, () => ({
+      event: 'connection',
+      decision: 'deny',
+      code: 'TOO_MANY_CONNECTIONS',
+      ip,
+    }));
+  }
+
+  /** A connection the cap let in: the address's tallied connection refusals, if any, are written. */
+  connectionAdmitted(key: string): void {
+    this.tally.settle(`connection:${key}`);
+  }
+
+  /** Writes the tallied refusals' counts (at shutdown, before the audit log closes). */
+  flushAudit(): void {
+    this.tally.flush();
   }
 
   private async mcp(req: IncomingMessage, res: ServerResponse, principal: Principal, x: Exchange) {
@@ -284,6 +348,28 @@ export class McpHttpHandler {
       calls: x.calls,
     };
   }
+}
+
+/** The path of a request target without its query, for the exempt-path check before the URL is parsed. */
+function pathOf(target: string | undefined): string {
+  const query = target?.indexOf('?') ?? -1;
+  return query < 0 ? (target ?? '/') : (target ?? '').slice(0, query);
+}
+
+type Charge = Promise<BrutalistError | null> | null;
+
+/** A charge that never rejects: a failing limiter (INTERNAL_ERROR) becomes the refusal. */
+function settled(charge: Promise<BrutalistError | null> | undefined): Charge {
+  return charge ? charge.catch((err: unknown) => toBrutalistError(err)) : null;
+}
+
+async function limitOf(charge: Charge): Promise<BrutalistError | null> {
+  return charge ? await charge : null;
+}
+
+async function throwIfLimited(charge: Charge): Promise<void> {
+  const limited = await limitOf(charge);
+  if (limited) throw limited;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
