@@ -91,7 +91,7 @@ export const HTTP_OPTIONS = {
     64 * 1024,
     0,
     64 * 1024 * 1024,
-    "SSE events (progress, results) one session keeps so a client that reconnects with `Last-Event-ID` gets what it missed; oldest dropped first (0: no resumption).",
+    'SSE events (progress, results) one session keeps so a client that reconnects with `Last-Event-ID` gets what it missed; oldest dropped first (0: no resumption).',
   ),
   httpSseKeepAliveMs: int(
     'BRUTALIST_HTTP_SSE_KEEP_ALIVE_MS',
