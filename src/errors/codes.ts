@@ -213,6 +213,11 @@ export const ERROR_CODES = {
     retryable: true,
     httpStatus: 429,
   },
+  EVENT_ID_UNKNOWN: {
+    message: 'Last-Event-ID names no stream this session still holds; get the result by context_id instead.',
+    retryable: false,
+    httpStatus: 400,
+  },
   TOO_MANY_CONNECTIONS: {
     message: 'This client address holds too many open connections; the new one was closed.',
     retryable: true,

@@ -17,6 +17,7 @@ import { BrutalistError, ERROR_CODES, type ErrorCode, toBrutalistError } from '.
 import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
 import { parseMessages, readBody, requestIdOf } from './body.js';
 import { ToolCallAudit } from './call-audit.js';
+import { BoundedEventStore } from './event-store.js';
 import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
 import { type Principal, TOOL_SCOPES } from './keys.js';
 import type { OriginPolicy } from './origin.js';
@@ -29,6 +30,8 @@ export interface HttpLimits {
   readonly maxBodyBytes: number;
   readonly maxJsonDepth: number;
   readonly sseKeepAliveMs: number;
+  /** Bytes of SSE events a session keeps for `Last-Event-ID` resumption (0: no resumption). */
+  readonly sseReplayBytes?: number;
   /** Addresses whose repeated refusals are tallied at once (more: all tallies are written out). */
   readonly maxTalliedAddresses?: number;
 }
@@ -37,6 +40,8 @@ export interface McpSessionResources extends SessionResources {
   readonly transport: StreamableHTTPServerTransport;
   /** The session's admitted tool calls waiting for their answer's audit line. */
   readonly calls: ToolCallAudit;
+  /** What the session's SSE streams sent, for Last-Event-ID resumption (absent when sseReplayBytes is 0). */
+  readonly events?: BoundedEventStore;
 }
 
 export interface HandlerOptions {
@@ -229,7 +234,16 @@ export class McpHttpHandler {
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (sessionId === undefined) throw sessionRequired(null);
-      return this.inSession(req, res, this.session(sessionId, principal), undefined, x);
+      const session = this.session(sessionId, principal);
+      const lastEventId = header(req, 'last-event-id');
+      if (
+        req.method === 'GET' &&
+        lastEventId !== undefined &&
+        !session.resources.events?.knows(lastEventId)
+      ) {
+        throw new BrutalistError('EVENT_ID_UNKNOWN');
+      }
+      return this.inSession(req, res, session, undefined, x);
     }
     throw new BrutalistError('METHOD_NOT_ALLOWED');
   }
@@ -279,11 +293,14 @@ export class McpHttpHandler {
     const server = this.options.createServer(principal);
     let closed: Promise<void> | undefined;
     const calls = new ToolCallAudit((entry) => this.options.hooks?.audit?.(entry));
+    const events = limits.sseReplayBytes ? new BoundedEventStore(limits.sseReplayBytes) : undefined;
     const resources: McpSessionResources = {
       calls,
+      ...(events ? { events } : {}),
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         keepAliveMs: limits.sseKeepAliveMs,
+        ...(events ? { eventStore: events } : {}),
         onsessioninitialized: (id) => {
           x.sessionId = id;
           sessions.add(id, principal.name, resources, reservation);

@@ -49,6 +49,7 @@ const EVENT_OF: Partial<Record<ErrorCode, HttpAuditEvent>> = {
   INSUFFICIENT_SCOPE: 'scope',
   SESSION_NOT_FOUND: 'session',
   SESSION_REQUIRED: 'session',
+  EVENT_ID_UNKNOWN: 'session',
   TOO_MANY_SESSIONS: 'session',
   PROTOCOL_VERSION_UNSUPPORTED: 'session',
   INPUT_TOO_LARGE: 'request_limit',

@@ -4,6 +4,7 @@ export * from './auth.js';
 export * from './body.js';
 export * from './client-ip.js';
 export * from './connections.js';
+export * from './event-store.js';
 export * from './handler.js';
 export * from './hooks.js';
 export * from './jwt.js';

@@ -132,6 +132,7 @@ export async function startHttpService(
       maxJsonDepth: config.httpMaxJsonDepth,
       sseKeepAliveMs: config.httpSseKeepAliveMs,
       maxTalliedAddresses: config.rateLimitBlockedEntries,
+      sseReplayBytes: config.httpSseReplayBytes,
     },
     clientIp: (req) => proxies.clientOf(req),
     origins: new OriginPolicy({
