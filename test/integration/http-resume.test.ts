@@ -34,6 +34,19 @@ function progressOf(messages: readonly JSONRPCMessage[]): Progress[] {
   );
 }
 
+/** A resuming GET as a client sends it, with `token`, for `sessionId` after `lastEventId`. */
+function resumeRaw(token: string | undefined, sessionId: string, lastEventId: string) {
+  return raw(service!, {
+    method: 'GET',
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'text/event-stream',
+      'mcp-session-id': sessionId,
+      'last-event-id': lastEventId,
+    },
+  });
+}
+
 describe('resuming a critique’s SSE stream', () => {
   it('gives a client that reconnects with Last-Event-ID the progress it missed and the result', async () => {
     service = await startService(sandbox, {
@@ -85,15 +98,7 @@ describe('resuming a critique’s SSE stream', () => {
     service = await startService(sandbox, { apiKeysFile: keys.file });
     const first = await connectHttp(service, keys.tokens.alice);
     for (const lastEventId of ['made-up~1', 'no-separator', 'x~0']) {
-      const res = await raw(service, {
-        method: 'GET',
-        headers: {
-          authorization: `Bearer ${keys.tokens.alice}`,
-          accept: 'text/event-stream',
-          'mcp-session-id': first.transport.sessionId!,
-          'last-event-id': lastEventId,
-        },
-      });
+      const res = await resumeRaw(keys.tokens.alice, first.transport.sessionId!, lastEventId);
       expect(res.status).toBe(400);
       expect(res.json().error.data.code).toBe('EVENT_ID_UNKNOWN');
     }
@@ -103,15 +108,7 @@ describe('resuming a critique’s SSE stream', () => {
   it('replays nothing to another principal presenting the session and event id', async () => {
     service = await startService(sandbox, { apiKeysFile: keys.file });
     const first = await connectHttp(service, keys.tokens.alice);
-    const res = await raw(service, {
-      method: 'GET',
-      headers: {
-        authorization: `Bearer ${keys.tokens.bob}`,
-        accept: 'text/event-stream',
-        'mcp-session-id': first.transport.sessionId!,
-        'last-event-id': '_GET_stream~1',
-      },
-    });
+    const res = await resumeRaw(keys.tokens.bob, first.transport.sessionId!, '_GET_stream~1');
     expect(res.status).toBe(404);
     await first.client.close();
   });
