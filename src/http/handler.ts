@@ -1,26 +1,34 @@
 /**
- * The request pipeline of `serve --http`, one visible order: IP rate limit (not health) → Host → Origin → route →
- * token not in the URL → authenticate (failures charged to the IP) → principal rate limit → body (size, depth,
- * JSON-RPC) → scope → the principal's own session → audit.
+ * The request pipeline of `serve --http`, one visible order: an address known over its budget is refused from
+ * prepared bytes → IP charge sent (not health) → Host → Origin → route → token not in the URL → authenticate
+ * (failures charged to the IP) → IP and principal charges awaited together → body (size, depth, JSON-RPC) → scope →
+ * the principal's own session → audit.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {
-  isInitializeRequest,
-  isJSONRPCRequest,
-  type JSONRPCMessage,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode, toBrutalistError } from '../errors/index.js';
-import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
+import type { Authenticator } from './auth.js';
 import { parseMessages, readBody, requestIdOf } from './body.js';
 import { ToolCallAudit } from './call-audit.js';
 import { BoundedEventStore } from './event-store.js';
 import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
-import { type Principal, TOOL_SCOPES } from './keys.js';
+import type { Principal } from './keys.js';
 import type { OriginPolicy } from './origin.js';
+import {
+  checkScopes,
+  errorHeaders,
+  header,
+  limitOf,
+  pathOf,
+  sessionRequired,
+  settled,
+  throwIfLimited,
+  toolCalls,
+  unauthenticated,
+} from './pipeline-parts.js';
 import { isRateLimitExempt } from './rate-limit.js';
 import { RefusalTally, refuseSpentIp } from './refusals.js';
 import { replyError, replyJson } from './reply.js';
@@ -365,85 +373,4 @@ export class McpHttpHandler {
       calls: x.calls,
     };
   }
-}
-
-/** The path of a request target without its query, for the exempt-path check before the URL is parsed. */
-function pathOf(target: string | undefined): string {
-  const query = target?.indexOf('?') ?? -1;
-  return query < 0 ? (target ?? '/') : (target ?? '').slice(0, query);
-}
-
-type Charge = Promise<BrutalistError | null> | null;
-
-/** A charge that never rejects: a failing limiter (INTERNAL_ERROR) becomes the refusal. */
-function settled(charge: Promise<BrutalistError | null> | undefined): Charge {
-  return charge ? charge.catch((err: unknown) => toBrutalistError(err)) : null;
-}
-
-async function limitOf(charge: Charge): Promise<BrutalistError | null> {
-  return charge ? await charge : null;
-}
-
-async function throwIfLimited(charge: Charge): Promise<void> {
-  const limited = await limitOf(charge);
-  if (limited) throw limited;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function unauthenticated(auth: AuthResult & { ok: false }): BrutalistError {
-  return new BrutalistError('UNAUTHENTICATED', undefined, { data: { reason: auth.reason } });
-}
-
-function sessionRequired(id: string | number | null): BrutalistError {
-  return new BrutalistError('SESSION_REQUIRED', undefined, { data: { requestId: id } });
-}
-
-function toolCalls(messages: readonly JSONRPCMessage[]): ExchangeRecord['calls'] {
-  return messages.flatMap((m) => {
-    if (!isJSONRPCRequest(m) || m.method !== 'tools/call') return [];
-    const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
-    return [{ tool: String(params?.name ?? '').slice(0, 64), id: m.id, arguments: params?.arguments }];
-  });
-}
-
-/** Every tool call in the request must be within the key's scopes; the first one outside names what is missing. */
-function checkScopes(principal: Principal, calls: ExchangeRecord['calls']): void {
-  for (const call of calls) {
-    const scope = TOOL_SCOPES[call.tool];
-    if (scope !== undefined && !principal.scopes.has(scope)) {
-      throw new BrutalistError('INSUFFICIENT_SCOPE', `The tool ${call.tool} needs the scope "${scope}".`, {
-        data: { scope, tool: call.tool, requestId: call.id },
-      });
-    }
-  }
-}
-
-/** WWW-Authenticate on 401/403-scope, Retry-After on 429 (from data.retryAfterMs). */
-function errorHeaders(
-  error: BrutalistError,
-  origin: string | undefined,
-  challengeOf: ((error: BrutalistError) => string) | undefined,
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const status = ERROR_CODES[error.code].httpStatus;
-  if (challengeOf && (status === 401 || error.code === 'INSUFFICIENT_SCOPE')) {
-    headers['WWW-Authenticate'] = challengeOf(error);
-  } else if (error.code === 'UNAUTHENTICATED') {
-    const reason = error.data.reason;
-    headers['WWW-Authenticate'] = challenge(
-      reason === 'malformed' || reason === 'invalid' ? reason : 'missing',
-    );
-  } else if (error.code === 'INSUFFICIENT_SCOPE') {
-    headers['WWW-Authenticate'] = scopeChallenge(String(error.data.scope));
-  }
-  const retryAfterMs = error.data.retryAfterMs;
-  if (typeof retryAfterMs === 'number')
-    headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  // Refused origins get no CORS headers (a browser then hides even the refusal); allowed ones keep theirs.
-  if (error.code === 'ORIGIN_NOT_ALLOWED' || origin === undefined) headers.Vary = 'Origin';
-  return headers;
 }
