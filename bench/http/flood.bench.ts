@@ -29,6 +29,7 @@ const INTERVAL_MS = Number(process.env.BENCH_FLOOD_INTERVAL_MS ?? 200);
 const CONNECTIONS = Number(process.env.BENCH_FLOOD_CONNECTIONS ?? 32);
 /** Requests a second the whole flood may send (0: as fast as the service answers). */
 const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 0);
+const FLOOD_CPU = process.env.BENCH_FLOOD_CPU ?? '';
 const WARM_UP_MS = 2_000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./flood-child.ts', import.meta.url));
@@ -97,11 +98,19 @@ async function drive(clients: readonly Client[], ms: number): Promise<Pick<Phase
 /** Starts the flood child; resolves once autocannon has started, with how to stop it and read its counts. */
 async function startFlood(url: string): Promise<() => Promise<FloodResult>> {
   const wrongToken = newKey('intruder', ['roast']).token;
-  const child = spawn(
+  const argv = [
     process.execPath,
-    ['--import', 'tsx', CHILD, url, String(CONNECTIONS), wrongToken, String(FLOOD_RATE)],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+    '--import',
+    'tsx',
+    CHILD,
+    url,
+    String(CONNECTIONS),
+    wrongToken,
+    String(FLOOD_RATE),
+  ];
+  // BENCH_FLOOD_CPU=1 (with the bench itself under `taskset -c 0`): the flooder gets a core of its own.
+  const pinned = FLOOD_CPU === '' ? argv : ['taskset', '-c', FLOOD_CPU, ...argv];
+  const child = spawn(pinned[0]!, pinned.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -255,7 +264,7 @@ function floodFigures(prefix: string, out: readonly Phase[]): Record<string, num
 
 export async function run(): Promise<Record<string, number>> {
   console.log(
-    `${CLIENTS} clients (own key, own 127.0.0.x), brutalist_discover every ${INTERVAL_MS} ms each (${((CLIENTS * 1000) / INTERVAL_MS).toFixed(0)} calls/s offered); ${PHASE_MS / 1000} s phases; flood: autocannon, ${CONNECTIONS} connections from 127.0.0.1, no token / wrong token, ${FLOOD_RATE > 0 ? `capped at ${FLOOD_RATE}/s` : 'uncapped'}`,
+    `${CLIENTS} clients (own key, own 127.0.0.x), brutalist_discover every ${INTERVAL_MS} ms each (${((CLIENTS * 1000) / INTERVAL_MS).toFixed(0)} calls/s offered); ${PHASE_MS / 1000} s phases; flood: autocannon, ${CONNECTIONS} connections from 127.0.0.1, no token / wrong token, ${FLOOD_RATE > 0 ? `capped at ${FLOOD_RATE}/s` : 'uncapped'}${FLOOD_CPU === '' ? '' : `, flooder pinned to CPU ${FLOOD_CPU}`}`,
   );
   console.log(
     `load average at start (1/5/15 min): ${loadavg()

@@ -53,6 +53,18 @@ export const GUARD_OPTIONS = {
     128,
     'IPv6 clients share one IP budget per network prefix of this many bits (one host usually holds a whole /64).',
   ),
+  rateLimitBlockedEntries: int(
+    'BRUTALIST_RATE_LIMIT_BLOCKED_ENTRIES',
+    10_000,
+    0,
+    1_000_000,
+    'Spent budgets (principal or IP) this process remembers until their window ends, so a client over its limit is refused without a Redis call or a body read (0: ask the store every time).',
+  ),
+  trustProxy: list(
+    'BRUTALIST_TRUST_PROXY',
+    [],
+    'Addresses or CIDRs (`10.0.0.0/8`, `::1`) of reverse proxies whose `X-Forwarded-For` names the client for the IP budget and the audit log; empty: the socket peer is the client.',
+  ),
   // ---- audit log (docs/security.md#audit-log)
   auditLog: str(
     'BRUTALIST_AUDIT_LOG',

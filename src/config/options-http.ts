@@ -79,6 +79,20 @@ export const HTTP_OPTIONS = {
     10 * MINUTE,
     'An idle keep-alive connection between requests is closed after this time.',
   ),
+  httpMaxConnectionsPerIp: int(
+    'BRUTALIST_HTTP_MAX_CONNECTIONS_PER_IP',
+    64,
+    0,
+    100_000,
+    'Open TCP connections one client IP (IPv6: its rateLimitIpv6PrefixBits prefix) may hold; one more is closed at once (0: no cap; trusted proxies are exempt).',
+  ),
+  httpSseReplayBytes: int(
+    'BRUTALIST_HTTP_SSE_REPLAY_BYTES',
+    64 * 1024,
+    0,
+    64 * 1024 * 1024,
+    'SSE events (progress, results) one session keeps so a client that reconnects with `Last-Event-ID` gets what it missed; oldest dropped first (0: no resumption).',
+  ),
   httpSseKeepAliveMs: int(
     'BRUTALIST_HTTP_SSE_KEEP_ALIVE_MS',
     15 * SECOND,

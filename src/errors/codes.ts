@@ -225,6 +225,16 @@ export const ERROR_CODES = {
     retryable: true,
     httpStatus: 429,
   },
+  EVENT_ID_UNKNOWN: {
+    message: 'Last-Event-ID names no stream this session still holds; get the result by context_id instead.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  TOO_MANY_CONNECTIONS: {
+    message: 'This client address holds too many open connections; the new one was closed.',
+    retryable: true,
+    httpStatus: 429,
+  },
   TOKEN_INVALID: {
     message: 'The bearer token is malformed, not signed by a trusted key, or for another issuer or audience.',
     retryable: false,

@@ -23,7 +23,8 @@ export type AuditEvent =
   | 'origin'
   | 'rate_limit'
   | 'session'
-  | 'request_limit';
+  | 'request_limit'
+  | 'connection';
 
 /** `allow`/`deny` for guards; `ok`/`error` for tool calls. */
 export type AuditDecision = 'allow' | 'deny' | 'ok' | 'error';
@@ -45,6 +46,8 @@ export interface AuditEntry {
   readonly requestId?: string;
   /** The HTTP status answered. */
   readonly status?: number;
+  /** Identical refusals of this address since its previous line, counted instead of written one by one. */
+  readonly repeated?: number;
 }
 
 /** What the log itself writes after dropping entries: how many were lost since the last line that got through. */
@@ -113,6 +116,7 @@ export function formatAuditLine(
     code: text(entry.code),
     requestId: text(entry.requestId),
     status: Number.isInteger(entry.status) ? entry.status : undefined,
+    repeated: Number.isInteger(entry.repeated) ? entry.repeated : undefined,
   };
   // JSON escapes quotes, backslashes and C0 controls (\n, ESC...); the rest that could end or forge a line is
   // escaped here, so a line always parses back to exactly the values written.

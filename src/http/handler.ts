@@ -1,27 +1,37 @@
 /**
- * The request pipeline of `serve --http`, one visible order: IP rate limit (not health) → Host → Origin → route →
- * token not in the URL → authenticate (failures charged to the IP) → principal rate limit → body (size, depth,
- * JSON-RPC) → scope → the principal's own session → audit.
+ * The request pipeline of `serve --http`, one visible order: an address known over its budget is refused from
+ * prepared bytes → IP charge sent (not health) → Host → Origin → route → token not in the URL → authenticate
+ * (failures charged to the IP) → IP and principal charges awaited together → body (size, depth, JSON-RPC) → scope →
+ * the principal's own session → audit.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {
-  isInitializeRequest,
-  isJSONRPCRequest,
-  type JSONRPCMessage,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode, toBrutalistError } from '../errors/index.js';
-import { type Authenticator, type AuthResult, challenge, scopeChallenge } from './auth.js';
+import type { Authenticator } from './auth.js';
 import { parseMessages, readBody, requestIdOf } from './body.js';
 import { ToolCallAudit } from './call-audit.js';
+import { BoundedEventStore } from './event-store.js';
 import { auditEntries, type ExchangeRecord, type HttpHooks } from './hooks.js';
-import { type Principal, TOOL_SCOPES } from './keys.js';
+import type { Principal } from './keys.js';
 import type { OpsRoutes } from './ops-routes.js';
 import type { OriginPolicy } from './origin.js';
+import {
+  checkScopes,
+  errorHeaders,
+  header,
+  limitOf,
+  pathOf,
+  sessionRequired,
+  settled,
+  throwIfLimited,
+  toolCalls,
+  unauthenticated,
+} from './pipeline-parts.js';
 import { isRateLimitExempt } from './rate-limit.js';
+import { RefusalTally, refuseSpentIp } from './refusals.js';
 import { replyError, replyJson } from './reply.js';
 import type { Session, SessionRegistry, SessionResources } from './sessions.js';
 
@@ -29,12 +39,18 @@ export interface HttpLimits {
   readonly maxBodyBytes: number;
   readonly maxJsonDepth: number;
   readonly sseKeepAliveMs: number;
+  /** Bytes of SSE events a session keeps for `Last-Event-ID` resumption (0: no resumption). */
+  readonly sseReplayBytes?: number;
+  /** Addresses whose repeated refusals are tallied at once (more: all tallies are written out). */
+  readonly maxTalliedAddresses?: number;
 }
 
 export interface McpSessionResources extends SessionResources {
   readonly transport: StreamableHTTPServerTransport;
   /** The session's admitted tool calls waiting for their answer's audit line. */
   readonly calls: ToolCallAudit;
+  /** What the session's SSE streams sent, for Last-Event-ID resumption (absent when sseReplayBytes is 0). */
+  readonly events?: BoundedEventStore;
 }
 
 export interface HandlerOptions {
@@ -55,6 +71,8 @@ export interface HandlerOptions {
   /** Counts MCP requests in flight and refuses new ones while draining (transport/drain.ts). */
   readonly drain?: { enter(res: ServerResponse): void };
   readonly hooks?: HttpHooks;
+  /** The client address of a request (trusted proxies); default the socket's peer. */
+  readonly clientIp?: (req: IncomingMessage) => string;
 }
 
 const TOKENISH_QUERY = /token|key|auth|bearer|secret|password/i;
@@ -73,14 +91,23 @@ interface Exchange {
 }
 
 export class McpHttpHandler {
-  constructor(private readonly options: HandlerOptions) {}
+  private readonly tally: RefusalTally;
+
+  constructor(private readonly options: HandlerOptions) {
+    this.tally = new RefusalTally(options.limits.maxTalliedAddresses ?? 10_000, (entry) =>
+      options.hooks?.audit?.(entry),
+    );
+  }
 
   /** Handles one request; never throws (every failure is an answer). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ip = this.options.clientIp?.(req) ?? req.socket.remoteAddress ?? '';
+    const exempt = isRateLimitExempt(pathOf(req.url));
+    if (!exempt && this.refusedAsSpent(req, res, ip)) return;
     // A target that does not parse (`//[`) is routed nowhere: 404, never a throw.
     const url = URL.parse(req.url ?? '/', 'http://localhost') ?? new URL('http://localhost/?');
     const x: Exchange = {
-      ip: req.socket.remoteAddress ?? '',
+      ip,
       method: req.method ?? '',
       path: url.pathname,
       principal: null,
@@ -91,22 +118,27 @@ export class McpHttpHandler {
     };
     const origin = req.headers.origin;
     const hooks = this.options.hooks;
+    // Charged now, awaited with the principal's charge: one store round trip of latency, not two in a row.
+    const ipCharge = exempt ? null : settled(hooks?.rateLimit?.({ ip }));
     try {
-      if (!isRateLimitExempt(x.path)) {
-        const limited = await hooks?.rateLimit?.({ ip: x.ip });
-        if (limited) throw limited;
-      }
       const { origins } = this.options;
       if (!origins.hostAllowed(req.headers.host)) throw new BrutalistError('HOST_NOT_ALLOWED');
       const ownOrigin = this.options.ops?.allowsOrigin(x.path, origin, req.headers.host) ?? false;
       if (!origins.originAllowed(origin) && !ownOrigin) throw new BrutalistError('ORIGIN_NOT_ALLOWED');
       for (const [name, value] of Object.entries(origins.corsHeaders(origin))) res.setHeader(name, value);
-      if (this.options.ops?.owns(x.path)) return await this.options.ops.handle(req, res, x.path);
+      if (this.options.ops?.owns(x.path)) {
+        await throwIfLimited(ipCharge);
+        return await this.options.ops.handle(req, res, x.path);
+      }
       if (x.path === '/healthz' || x.path === '/readyz') return await this.health(req, res, x.path);
-      if (this.options.metadata?.paths.includes(x.path)) return this.metadata(req, res);
+      if (this.options.metadata?.paths.includes(x.path)) {
+        await throwIfLimited(ipCharge);
+        return this.metadata(req, res);
+      }
       if (x.path !== '/mcp') throw new BrutalistError('NOT_FOUND');
       if (req.method === 'POST') this.options.drain?.enter(res);
       if (req.method === 'OPTIONS') {
+        await throwIfLimited(ipCharge);
         res.writeHead(
           204,
           origin ? origins.preflightHeaders(origin) : { Allow: 'GET, POST, DELETE, OPTIONS' },
@@ -119,17 +151,20 @@ export class McpHttpHandler {
       }
       const auth = await this.options.auth.authenticate(req.headers.authorization);
       if (!auth.ok) {
+        await throwIfLimited(ipCharge);
         const refusal = auth.error ?? unauthenticated(auth);
         // Only the client's failures (401) cost its IP: an unreachable JWKS (503) is ours.
         if (ERROR_CODES[refusal.code].httpStatus !== 401) throw refusal;
-        throw (await hooks?.authFailed?.(x.ip)) ?? refusal;
+        throw (await hooks?.authFailed?.(ip)) ?? refusal;
       }
       x.principal = auth.principal;
-      const limited = await hooks?.rateLimit?.({ principal: auth.principal.name });
-      if (limited) throw limited;
+      const principalCharge = settled(hooks?.rateLimit?.({ principal: auth.principal.name }));
+      await throwIfLimited(ipCharge);
+      await throwIfLimited(principalCharge);
       await this.mcp(req, res, auth.principal, x);
     } catch (err) {
-      const error = toBrutalistError(err);
+      // The IP's refusal comes first, as if it had been awaited before anything else.
+      const error = (await limitOf(ipCharge)) ?? toBrutalistError(err);
       x.code = error.code;
       const id = error.data.requestId;
       replyError(res, error, {
@@ -139,6 +174,51 @@ export class McpHttpHandler {
     } finally {
       this.record(res, x);
     }
+  }
+
+  /**
+   * An address whose budget this process already knows is spent gets its 429 from prepared bytes, before anything
+   * else is read, and its connection closed; its audit lines are tallied. False when the request goes on.
+   */
+  private refusedAsSpent(req: IncomingMessage, res: ServerResponse, ip: string): boolean {
+    const hooks = this.options.hooks;
+    const retryAfterMs = hooks?.spentIpMs?.(ip) ?? 0;
+    if (retryAfterMs <= 0) {
+      this.tally.settle(ip);
+      return false;
+    }
+    refuseSpentIp(res, retryAfterMs, req.headers.origin);
+    if (hooks?.audit) {
+      this.tally.refused(ip, () => ({
+        event: 'rate_limit',
+        decision: 'deny',
+        code: 'TOO_MANY_REQUESTS',
+        ip,
+        status: 429,
+      }));
+    }
+    return true;
+  }
+
+  /** A connection closed by the per-address cap (connections.ts): tallied like a spent budget's refusals. */
+  connectionRefused(ip: string, key: string): void {
+    if (!this.options.hooks?.audit) return;
+    this.tally.refused(`connection:${key}`, () => ({
+      event: 'connection',
+      decision: 'deny',
+      code: 'TOO_MANY_CONNECTIONS',
+      ip,
+    }));
+  }
+
+  /** A connection the cap let in: the address's tallied connection refusals, if any, are written. */
+  connectionAdmitted(key: string): void {
+    this.tally.settle(`connection:${key}`);
+  }
+
+  /** Writes the tallied refusals' counts (at shutdown, before the audit log closes). */
+  flushAudit(): void {
+    this.tally.flush();
   }
 
   private async mcp(req: IncomingMessage, res: ServerResponse, principal: Principal, x: Exchange) {
@@ -173,7 +253,16 @@ export class McpHttpHandler {
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (sessionId === undefined) throw sessionRequired(null);
-      return this.inSession(req, res, this.session(sessionId, principal), undefined, x);
+      const session = this.session(sessionId, principal);
+      const lastEventId = header(req, 'last-event-id');
+      if (
+        req.method === 'GET' &&
+        lastEventId !== undefined &&
+        !session.resources.events?.knows(lastEventId)
+      ) {
+        throw new BrutalistError('EVENT_ID_UNKNOWN');
+      }
+      return this.inSession(req, res, session, undefined, x);
     }
     throw new BrutalistError('METHOD_NOT_ALLOWED');
   }
@@ -223,11 +312,14 @@ export class McpHttpHandler {
     const server = this.options.createServer(principal);
     let closed: Promise<void> | undefined;
     const calls = new ToolCallAudit((entry) => this.options.hooks?.audit?.(entry));
+    const events = limits.sseReplayBytes ? new BoundedEventStore(limits.sseReplayBytes) : undefined;
     const resources: McpSessionResources = {
       calls,
+      ...(events ? { events } : {}),
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         keepAliveMs: limits.sseKeepAliveMs,
+        ...(events ? { eventStore: events } : {}),
         onsessioninitialized: (id) => {
           x.sessionId = id;
           sessions.add(id, principal.name, resources, reservation);
@@ -292,63 +384,4 @@ export class McpHttpHandler {
       calls: x.calls,
     };
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function unauthenticated(auth: AuthResult & { ok: false }): BrutalistError {
-  return new BrutalistError('UNAUTHENTICATED', undefined, { data: { reason: auth.reason } });
-}
-
-function sessionRequired(id: string | number | null): BrutalistError {
-  return new BrutalistError('SESSION_REQUIRED', undefined, { data: { requestId: id } });
-}
-
-function toolCalls(messages: readonly JSONRPCMessage[]): ExchangeRecord['calls'] {
-  return messages.flatMap((m) => {
-    if (!isJSONRPCRequest(m) || m.method !== 'tools/call') return [];
-    const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
-    return [{ tool: String(params?.name ?? '').slice(0, 64), id: m.id, arguments: params?.arguments }];
-  });
-}
-
-/** Every tool call in the request must be within the key's scopes; the first one outside names what is missing. */
-function checkScopes(principal: Principal, calls: ExchangeRecord['calls']): void {
-  for (const call of calls) {
-    const scope = TOOL_SCOPES[call.tool];
-    if (scope !== undefined && !principal.scopes.has(scope)) {
-      throw new BrutalistError('INSUFFICIENT_SCOPE', `The tool ${call.tool} needs the scope "${scope}".`, {
-        data: { scope, tool: call.tool, requestId: call.id },
-      });
-    }
-  }
-}
-
-/** WWW-Authenticate on 401/403-scope, Retry-After on 429 (from data.retryAfterMs). */
-function errorHeaders(
-  error: BrutalistError,
-  origin: string | undefined,
-  challengeOf: ((error: BrutalistError) => string) | undefined,
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const status = ERROR_CODES[error.code].httpStatus;
-  if (challengeOf && (status === 401 || error.code === 'INSUFFICIENT_SCOPE')) {
-    headers['WWW-Authenticate'] = challengeOf(error);
-  } else if (error.code === 'UNAUTHENTICATED') {
-    const reason = error.data.reason;
-    headers['WWW-Authenticate'] = challenge(
-      reason === 'malformed' || reason === 'invalid' ? reason : 'missing',
-    );
-  } else if (error.code === 'INSUFFICIENT_SCOPE') {
-    headers['WWW-Authenticate'] = scopeChallenge(String(error.data.scope));
-  }
-  const retryAfterMs = error.data.retryAfterMs;
-  if (typeof retryAfterMs === 'number')
-    headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  // Refused origins get no CORS headers (a browser then hides even the refusal); allowed ones keep theirs.
-  if (error.code === 'ORIGIN_NOT_ALLOWED' || origin === undefined) headers.Vary = 'Origin';
-  return headers;
 }

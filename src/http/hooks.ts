@@ -15,6 +15,11 @@ export interface HttpHooks {
    * Retry-After, null lets the request through.
    */
   rateLimit?(subject: { readonly principal?: string; readonly ip?: string }): Promise<BrutalistError | null>;
+  /**
+   * Milliseconds until `ip`'s budget returns when this process already knows it is spent, else 0: such a request
+   * is refused 429 from prepared bytes before anything else (no await, no body, `Connection: close`).
+   */
+  spentIpMs?(ip: string): number;
   /** After a failed authentication (the IP bucket counts failures); a refusal answers 429 instead of 401. */
   authFailed?(ip: string): Promise<BrutalistError | null>;
   /** Every security decision and every admitted tool call; never throws, never waits. */
@@ -40,9 +45,11 @@ const EVENT_OF: Partial<Record<ErrorCode, HttpAuditEvent>> = {
   TOKEN_EXPIRED: 'auth',
   JWKS_UNAVAILABLE: 'auth',
   TOO_MANY_REQUESTS: 'rate_limit',
+  TOO_MANY_CONNECTIONS: 'connection',
   INSUFFICIENT_SCOPE: 'scope',
   SESSION_NOT_FOUND: 'session',
   SESSION_REQUIRED: 'session',
+  EVENT_ID_UNKNOWN: 'session',
   TOO_MANY_SESSIONS: 'session',
   PROTOCOL_VERSION_UNSUPPORTED: 'session',
   INPUT_TOO_LARGE: 'request_limit',

@@ -359,6 +359,10 @@ export function wwwAuthenticate(
   const parts =
     config.oauthResource === '' ? [] : [`resource_metadata="${protectedResourceMetadataUrl(config)}"`];
   if (error?.code === 'TOKEN_INVALID' || error?.code === 'TOKEN_EXPIRED') parts.push('error="invalid_token"');
+  // RFC 6750 §3.1: a header that is not `Bearer <token>` is a malformed request, not a bad token.
+  if (error?.code === 'UNAUTHENTICATED' && error.data.reason === 'malformed') {
+    parts.push('error="invalid_request"');
+  }
   if (error?.code === 'INSUFFICIENT_SCOPE') {
     const wanted = typeof error.data.scope === 'string' ? error.data.scope.split(' ') : [];
     const tokenScopes = [...scopeMapOf(config.jwtScopeMap)]

@@ -17,6 +17,7 @@ export type RateLimitConfig = Pick<
   | 'rateLimitIpRequests'
   | 'rateLimitAuthFailureCost'
   | 'rateLimitIpv6PrefixBits'
+  | 'rateLimitBlockedEntries'
   | 'redisUrl'
   | 'redisKeyPrefix'
   | 'redisCommandTimeoutMs'
@@ -40,6 +41,11 @@ export interface RateLimiter {
   readonly backend: 'redis' | 'memory';
   /** Takes one point from each bucket named in `subject`; denied when any of them is spent. */
   checkRequest(subject: RateLimitSubject): Promise<RateLimitDecision>;
+  /**
+   * The denial of `ip` if its budget is already known spent in this process (no store call, no await), else null:
+   * lets the pipeline refuse a flooding address before it reads anything more of the request.
+   */
+  blockedIp(ip: string): RateLimitDecision | null;
   /** Takes rateLimitAuthFailureCost points from the IP's bucket; denied once it is spent. */
   recordAuthFailure(ip: string): Promise<RateLimitDecision>;
   /** Closes the Redis connection this limiter opened (one passed in stays open). */
@@ -82,6 +88,37 @@ interface Bucket {
   readonly scope: RateLimitScope;
   readonly shared: RateLimiterRedis | undefined;
   readonly local: RateLimiterMemory;
+  /** Keys whose budget is spent, until when (ms): refused locally without a store call. */
+  readonly blocked: SpentBudgets;
+}
+
+/**
+ * Budgets known spent, each until its window ends, at most `maxEntries` (the oldest forgotten first). Exact, not
+ * an estimate: in a fixed window a spent budget stays spent until the window's end, which is what the store said.
+ */
+class SpentBudgets {
+  private readonly until = new Map<string, number>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  remember(key: string, nowMs: number, retryAfterMs: number): void {
+    if (this.maxEntries === 0) return;
+    this.until.delete(key);
+    if (this.until.size >= this.maxEntries) {
+      const oldest = this.until.keys().next().value;
+      if (oldest !== undefined) this.until.delete(oldest);
+    }
+    this.until.set(key, nowMs + retryAfterMs);
+  }
+
+  /** Milliseconds until `key`'s budget returns, 0 when it is not known spent. */
+  remainingMs(key: string, nowMs: number): number {
+    const until = this.until.get(key);
+    if (until === undefined) return 0;
+    if (until > nowMs) return until - nowMs;
+    this.until.delete(key);
+    return 0;
+  }
 }
 
 /**
@@ -108,11 +145,12 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
     const keyPrefix = `${config.redisKeyPrefix}ratelimit:${scope}`;
     const duration = config.rateLimitWindowMs / 1000;
     const local = new RateLimiterMemory({ keyPrefix, points, duration });
+    const blocked = new SpentBudgets(config.rateLimitBlockedEntries);
     // Not connected: fail at once (then count locally), never wait behind a dead socket.
     const shared = redis
       ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, rejectIfRedisNotReady: true })
       : undefined;
-    return { scope, shared, local };
+    return { scope, shared, local, blocked };
   };
   // Until the first connection, checks wait for it (at most redisCommandTimeoutMs) instead of falling back.
   const connected = redis ? firstReady(redis, config.redisCommandTimeoutMs) : Promise.resolve();
@@ -125,7 +163,11 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
     if (ok && fallingBack) log('brutalist-mcp: rate limits: Redis back; counts shared again');
     fallingBack = !ok;
   };
-  const take = async (bucket: Bucket, key: string, points: number): Promise<RateLimitDecision> => {
+  const knownSpent = (bucket: Bucket, key: string): RateLimitDecision | null => {
+    const retryAfterMs = bucket.blocked.remainingMs(key, systemClock.now());
+    return retryAfterMs > 0 ? { allowed: false, retryAfterMs, scope: bucket.scope } : null;
+  };
+  const ask = async (bucket: Bucket, key: string, points: number): Promise<RateLimitDecision> => {
     if (bucket.shared) {
       const shared = await consume(bucket.shared, key, points, bucket.scope);
       noteShared(shared !== 'failed');
@@ -134,6 +176,13 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
     const local = await consume(bucket.local, key, points, bucket.scope);
     if (local === 'failed') throw new BrutalistError('INTERNAL_ERROR', 'The rate limiter failed.');
     return local;
+  };
+  const take = async (bucket: Bucket, key: string, points: number): Promise<RateLimitDecision> => {
+    const spent = knownSpent(bucket, key);
+    if (spent) return spent;
+    const decision = await ask(bucket, key, points);
+    if (!decision.allowed) bucket.blocked.remember(key, systemClock.now(), decision.retryAfterMs);
+    return decision;
   };
 
   return {
@@ -144,6 +193,9 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
       if (ips && subject.ip !== undefined) checks.push(take(ips, ipKey(subject.ip), 1));
       if (principals && subject.principal !== undefined) checks.push(take(principals, subject.principal, 1));
       return strictest(await Promise.all(checks));
+    },
+    blockedIp(ip) {
+      return ips ? knownSpent(ips, ipKey(ip)) : null;
     },
     async recordAuthFailure(ip) {
       await connected;

@@ -9,11 +9,13 @@ import { BrutalistError } from '../errors/index.js';
 import {
   Authenticator,
   type BearerAuthenticator,
+  ConnectionCap,
   createAuditLog,
   createJwtVerifier,
   createRateLimiter,
   type HttpAuditEntry,
   type HttpHooks,
+  ipBucketKey,
   isJwtMode,
   isLoopback,
   jwtAuthenticator,
@@ -21,6 +23,7 @@ import {
   McpHttpHandler,
   type McpSessionResources,
   OriginPolicy,
+  ProxyTrust,
   protectedResourceMetadata,
   protectedResourceMetadataPaths,
   rateLimitError,
@@ -106,6 +109,7 @@ export async function startHttpService(
   const observability =
     options.observability ??
     (options.app ? undefined : createObservability(config, { tools: Object.keys(TOOLS), clock, logger }));
+  const proxies = new ProxyTrust(config.trustProxy);
   const app =
     options.app ??
     createApp(config, {
@@ -134,6 +138,14 @@ export async function startHttpService(
     },
     (req, res) => void handler?.handle(req, res),
   );
+  const connections = new ConnectionCap({
+    maxPerKey: config.httpMaxConnectionsPerIp,
+    keyOf: (ip) => ipBucketKey(ip, config.rateLimitIpv6PrefixBits),
+    exempt: (ip) => proxies.trusts(ip),
+    onRefused: (ip, key) => handler?.connectionRefused(ip, key),
+    onAdmitted: (key) => handler?.connectionAdmitted(key),
+  });
+  server.on('connection', (socket) => connections.admit(socket));
   const port = await listen(server, config.httpPort, config.httpHost);
   // Rate limits count in Redis when redisUrl is set (the state store's connection settings, its own connection).
   const guardLog = (line: string) => logger.warn({ event: 'http_guard' }, line);
@@ -141,12 +153,17 @@ export async function startHttpService(
   const auditLog = createAuditLog(config, { clock, env, log: guardLog });
   const authFailed = async (ip: string) => rateLimitError(await limiter.recordAuthFailure(ip));
   const ops = createOps({ config, app, observability, auth, clock, authFailed });
+  const wantsAudit =
+    config.auditLog !== '' || logger.isLevelEnabled('info') || options.hooks?.audit !== undefined;
   handler = new McpHttpHandler({
     limits: {
       maxBodyBytes: config.maxMessageBytes,
       maxJsonDepth: config.httpMaxJsonDepth,
       sseKeepAliveMs: config.httpSseKeepAliveMs,
+      maxTalliedAddresses: config.rateLimitBlockedEntries,
+      sseReplayBytes: config.httpSseReplayBytes,
     },
+    clientIp: (req) => proxies.clientOf(req),
     origins: new OriginPolicy({
       allowedHosts: config.allowedHosts,
       allowedOrigins: config.allowedOrigins,
@@ -175,22 +192,28 @@ export async function startHttpService(
       : {}),
     hooks: {
       rateLimit: async (subject) => rateLimitError(await limiter.checkRequest(subject)),
+      spentIpMs: (ip) => {
+        const spent = limiter.blockedIp(ip);
+        return spent && !spent.allowed ? spent.retryAfterMs : 0;
+      },
       authFailed,
       ...options.hooks,
-      audit: (entry: HttpAuditEntry) => {
-        // Refusals also go to the server log (code, status, IP, principal: never headers, body or token).
-        if (entry.decision === 'deny') {
-          const { event, code, status, ip, principal } = entry;
-          logger.info(
-            { event: 'http_denied', check: event, code, status, ip, principal },
-            'http request refused',
-          );
-        }
-        auditLog.write(entry);
-        options.hooks?.audit?.(entry);
-      },
+      // Built only when someone reads it: the audit file, the server log at info, or a caller's hook.
+      ...(wantsAudit ? { audit } : {}),
     },
   });
+  function audit(entry: HttpAuditEntry): void {
+    // Refusals also go to the server log (code, status, IP, principal: never headers, body or token).
+    if (entry.decision === 'deny') {
+      const { event, code, status, ip, principal, repeated } = entry;
+      logger.info(
+        { event: 'http_denied', check: event, code, status, ip, principal, repeated },
+        'http request refused',
+      );
+    }
+    auditLog.write(entry);
+    options.hooks?.audit?.(entry);
+  }
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
   let closing: Promise<void> | undefined;
   let draining: Promise<DrainOutcome> | undefined;
@@ -222,6 +245,7 @@ export async function startHttpService(
         server.closeAllConnections();
         await stopped;
         limiter.close();
+        handler?.flushAudit();
         await auditLog.close();
         if (!options.app) await app.shutdown();
         ops.health.close();

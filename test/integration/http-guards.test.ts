@@ -349,6 +349,19 @@ describe('JWT mode over HTTP', () => {
     }
   });
 
+  it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer two words'])(
+    'answers a malformed Authorization %j with 401 invalid_request, not invalid_token',
+    async (authorization) => {
+      const { service } = await startJwt();
+      const res = await raw(service, { body: INITIALIZE, headers: { authorization } });
+      expect(res.status).toBe(401);
+      expect(res.json().error.data).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'malformed' });
+      expect(res.headers['www-authenticate']).toBe(
+        `Bearer resource_metadata="${METADATA_URL}", error="invalid_request"`,
+      );
+    },
+  );
+
   it('authenticates a JWT as jwt:<sub>, apart from an API key of the same name, with scopes per tool', async () => {
     const { service, audit } = await startJwt();
     const token = await jwt({ sub: 'alice', scope: 'roast' });

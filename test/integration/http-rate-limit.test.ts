@@ -99,6 +99,34 @@ describe('in memory (no Redis)', () => {
     expect((await rl.checkRequest({ principal: 'dave' })).allowed).toBe(true);
   });
 
+  it('remembers a spent IP budget until its window ends, answered without an await', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const rl = limiter({ rateLimitIpRequests: 1, rateLimitWindowMs: 10_000 });
+    expect(rl.blockedIp('192.0.2.9')).toBeNull();
+    expect((await rl.checkRequest({ ip: '192.0.2.9' })).allowed).toBe(true);
+    expect(rl.blockedIp('192.0.2.9')).toBeNull(); // spent only once a request is refused
+    vi.advanceTimersByTime(4_000);
+    expect((await rl.checkRequest({ ip: '192.0.2.9' })).allowed).toBe(false);
+    vi.advanceTimersByTime(1_000);
+    expect(rl.blockedIp('::ffff:192.0.2.9')).toEqual({ allowed: false, scope: 'ip', retryAfterMs: 5_000 });
+    vi.advanceTimersByTime(5_000);
+    expect(rl.blockedIp('192.0.2.9')).toBeNull();
+    expect((await rl.checkRequest({ ip: '192.0.2.9' })).allowed).toBe(true);
+  });
+
+  it('remembers at most rateLimitBlockedEntries spent budgets, forgetting the oldest', async () => {
+    const rl = limiter({ rateLimitIpRequests: 1, rateLimitBlockedEntries: 2 });
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) {
+      await rl.checkRequest({ ip });
+      expect((await rl.checkRequest({ ip })).allowed).toBe(false);
+    }
+    expect(rl.blockedIp('192.0.2.1')).toBeNull();
+    expect(rl.blockedIp('192.0.2.2')?.allowed).toBe(false);
+    expect(rl.blockedIp('192.0.2.3')?.allowed).toBe(false);
+    // Forgotten is not forgiven: the store still refuses it (and it is remembered again).
+    expect((await rl.checkRequest({ ip: '192.0.2.1' })).allowed).toBe(false);
+  });
+
   it('never limits when both budgets are 0', async () => {
     const rl = limiter({ rateLimitPrincipalRequests: 0, rateLimitIpRequests: 0 });
     expect(await allowedOf(50, () => rl.checkRequest({ principal: 'p', ip: '192.0.2.1' }))).toBe(50);
@@ -245,9 +273,11 @@ describe('while Redis is down', () => {
     expect(await allowedOf(2, () => b.checkRequest({ principal: 'hal' }))).toBe(1); // shared: 3 in all
 
     await server.stop();
-    // Each instance now has its own fresh in-memory budget of 3.
+    // a counts alone from a fresh in-memory budget of 3; b saw the shared budget spent and remembers it until the
+    // window ends (a spent fixed window stays spent), so it refuses without asking anyone.
     expect(await allowedOf(4, () => a.checkRequest({ principal: 'hal' }))).toBe(3);
-    expect(await allowedOf(4, () => b.checkRequest({ principal: 'hal' }))).toBe(3);
+    expect(await allowedOf(4, () => b.checkRequest({ principal: 'hal' }))).toBe(0);
+    expect(b.blockedIp('203.0.113.1')).toBeNull();
     expect(lines.some((l) => l.includes('counting in this instance'))).toBe(true);
 
     await server.start();
