@@ -1,7 +1,7 @@
 // Graceful shutdown of the built `serve --http` under load: critiques admitted before SIGTERM all complete, later
 // requests get 503 + Retry-After (never a reset), readiness drops at once, no critic outlives the server, exit 0;
 // a hung critic past the grace period is killed; a second signal forces the exit.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,7 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newKey } from '../../src/http/index.js';
-import { CLI_JS, isAlive, makeSandbox, readLog, serverEnv, waitFor } from '../support/harness.js';
+import { isAlive, makeSandbox, readLog, serverEnv, waitFor } from '../support/harness.js';
+import { spawnHttpServe } from '../support/http.js';
 
 const sandbox = makeSandbox('brutalist-http-drain-');
 const children: ChildProcess[] = [];
@@ -32,21 +33,9 @@ function serve(extra: Record<string, string>): Promise<{ url: string; child: Chi
     BRUTALIST_MAX_CONCURRENT_PER_CRITIC: '8',
     ...extra,
   });
-  const child = spawn(process.execPath, [CLI_JS, 'serve', '--http', '--port', '0'], {
-    env,
-    cwd: sandbox.project,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, url } = spawnHttpServe(sandbox, env);
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving MCP on (http:\/\/\S+)\/mcp/.exec(err);
-      if (m) resolve({ url: m[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
+  return url.then((u) => ({ url: u, child }));
 }
 
 async function connect(url: string): Promise<Client> {

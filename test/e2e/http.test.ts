@@ -1,5 +1,5 @@
 // `serve --http` and `keys add` as a user runs them: the built CLI, a real port, the real SDK client, fake critics.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_JS, makeSandbox, readLog, serverEnv } from '../support/harness.js';
+import { spawnHttpServe } from '../support/http.js';
 
 const sandbox = makeSandbox('brutalist-http-e2e-');
 const keysFile = join(sandbox.dir, 'keys');
@@ -34,21 +35,9 @@ function serve(
   args: string[],
   extra: Record<string, string> = {},
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI_JS, 'serve', '--http', '--port', '0', ...args], {
-    env: env(extra),
-    cwd: sandbox.project,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, url } = spawnHttpServe(sandbox, env(extra), args);
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving MCP on (http:\/\/\S+)\/mcp/.exec(err);
-      if (m) resolve({ url: m[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
+  return url.then((u) => ({ url: u, child }));
 }
 
 describe('keys add', () => {

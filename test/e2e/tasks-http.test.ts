@@ -1,11 +1,12 @@
 // MCP tasks over Streamable HTTP (`serve --http`, the built CLI, two API keys, the real SDK client): a task belongs
 // to its principal, across sessions; another principal's task id is not found for get, result, cancel and list.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_JS, isAlive, makeSandbox, readLog, serverEnv, waitFor } from '../support/harness.js';
+import { spawnHttpServe } from '../support/http.js';
 import { createTask, pollUntilDone, slowIdea, taskResult } from '../support/tasks.js';
 
 const sandbox = makeSandbox('brutalist-tasks-http-');
@@ -29,21 +30,9 @@ function addKey(name: string): string {
 beforeAll(async () => {
   tokens.alice = addKey('alice');
   tokens.bob = addKey('bob');
-  const server = spawn(process.execPath, [CLI_JS, 'serve', '--http', '--port', '0'], {
-    env,
-    cwd: sandbox.project,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = server;
-  url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    server.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving MCP on (http:\/\/\S+\/mcp)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
+  const started = spawnHttpServe(sandbox, env);
+  child = started.child;
+  url = `${await started.url}/mcp`;
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 // The HTTP service in this process on a loopback port, an API keys file, and the real SDK client over HTTP.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { type ConfigInput, resolveConfig } from '../../src/engine/config.js';
 import { newKey, type Scope } from '../../src/http/index.js';
 import type { Clock } from '../../src/infra/index.js';
 import { type HttpService, type HttpServiceOptions, startHttpService } from '../../src/transport/index.js';
-import { fakeCritics, type Sandbox } from './harness.js';
+import { CLI_JS, fakeCritics, type Sandbox } from './harness.js';
 
 /** A keys file in the sandbox (0600) with one key per entry; returns each key's token by name. */
 export function writeKeys(
@@ -152,4 +153,30 @@ export function raw(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * Starts the built CLI's `serve --http` on a free port in the sandbox's project. `url` resolves with its base URL
+ * (no `/mcp`) once it says it listens and rejects with its stderr if it exits first; the caller stops `child`.
+ */
+export function spawnHttpServe(
+  sandbox: Sandbox,
+  env: NodeJS.ProcessEnv,
+  args: readonly string[] = [],
+): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [CLI_JS, 'serve', '--http', '--port', '0', ...args], {
+    env,
+    cwd: sandbox.project,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /serving MCP on (http:\/\/\S+)\/mcp/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, url };
 }
