@@ -4,6 +4,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SLO_REPORT_TOOL } from '../../src/mcp/admin-tools.js';
 import { TOOLS } from '../../src/mcp/index.js';
 import type { HttpService } from '../../src/transport/index.js';
 import { makeSandbox, type Sandbox } from '../support/harness.js';
@@ -138,7 +139,8 @@ describe('MCP Inspector CLI 0.15 over HTTP (authentication off, loopback)', () =
     const run = await runInspector('tools/list', { url: `${open.url}/mcp` });
     expect(run.exitCode, run.stderr).toBe(0);
     const { tools } = run.json as { tools: Array<{ name: string }> };
-    expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLS).sort());
+    // The four public tools and the admin SLO report (loopback without authentication: every scope).
+    expect(tools.map((t) => t.name).sort()).toEqual([...Object.keys(TOOLS), SLO_REPORT_TOOL].sort());
   });
 
   it('calls roast and shows the critique text', async () => {

@@ -1,5 +1,6 @@
 // The MCP Inspector CLI (0.15.0, the newest on Node 20) lists every tool of the built server and calls each one.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { SLO_REPORT_TOOL } from '../../src/mcp/admin-tools.js';
 import { TOOLS } from '../../src/mcp/index.js';
 import { requireRealClients, runInspector } from '../support/real-clients.js';
 import { INSTALL_TIMEOUT_MS } from '../support/real-clis.js';
@@ -25,7 +26,8 @@ describe('MCP Inspector CLI', () => {
     const { tools } = run.json as {
       tools: Array<{ name: string; inputSchema: { type: string }; annotations?: { readOnlyHint?: boolean } }>;
     };
-    expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLS).sort());
+    // The four public tools and the admin SLO report (stdio: the user who launched us holds every scope).
+    expect(tools.map((t) => t.name).sort()).toEqual([...Object.keys(TOOLS), SLO_REPORT_TOOL].sort());
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object');
       expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
