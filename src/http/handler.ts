@@ -126,19 +126,14 @@ export class McpHttpHandler {
       const ownOrigin = this.options.ops?.allowsOrigin(x.path, origin, req.headers.host) ?? false;
       if (!origins.originAllowed(origin) && !ownOrigin) throw new BrutalistError('ORIGIN_NOT_ALLOWED');
       for (const [name, value] of Object.entries(origins.corsHeaders(origin))) res.setHeader(name, value);
-      if (this.options.ops?.owns(x.path)) {
-        await throwIfLimited(ipCharge);
-        return await this.options.ops.handle(req, res, x.path);
-      }
+      // Only an MCP request that is not a preflight has more to check before its IP charge is settled.
+      if (x.path !== '/mcp' || req.method === 'OPTIONS') await throwIfLimited(ipCharge);
+      if (this.options.ops?.owns(x.path)) return await this.options.ops.handle(req, res, x.path);
       if (x.path === '/healthz' || x.path === '/readyz') return await this.health(req, res, x.path);
-      if (this.options.metadata?.paths.includes(x.path)) {
-        await throwIfLimited(ipCharge);
-        return this.metadata(req, res);
-      }
+      if (this.options.metadata?.paths.includes(x.path)) return this.metadata(req, res);
       if (x.path !== '/mcp') throw new BrutalistError('NOT_FOUND');
       if (req.method === 'POST') this.options.drain?.enter(res);
       if (req.method === 'OPTIONS') {
-        await throwIfLimited(ipCharge);
         res.writeHead(
           204,
           origin ? origins.preflightHeaders(origin) : { Allow: 'GET, POST, DELETE, OPTIONS' },
