@@ -17,6 +17,7 @@ const RANK: Record<string, number> = {
   streaming: 3,
   critics: 4,
   domains: 4,
+  findings: 4,
   engine: 5,
   observability: 5,
   mcp: 6,
