@@ -90,15 +90,26 @@ async function watchingGroups<T>(
  */
 const FAIL_FAST_MODELS = { gemini: 'gemini-2.5-pro' };
 
+/**
+ * What a failed critic run answered, compared whole so a failure prints why (exit class, the CLI's own words) and
+ * whether the CLI reached the stub at all.
+ */
+interface Outcome {
+  critic: RealCritic;
+  code: string | undefined;
+  data: Record<string, unknown> | undefined;
+  requests: number;
+}
+
 /** One roast per critic, all at once, each scripted by its own marker. */
 async function roastEach(
   target: RealServer,
   script: StubScript,
   label: string,
   models: Record<string, string> = FAIL_FAST_MODELS,
-): Promise<Array<[RealCritic, CallToolResult]>> {
+): Promise<Array<[RealCritic, CallToolResult, Outcome]>> {
   return Promise.all(
-    CRITICS.map(async (critic): Promise<[RealCritic, CallToolResult]> => {
+    CRITICS.map(async (critic): Promise<[RealCritic, CallToolResult, Outcome]> => {
       const mark = marker(`${label}-${critic}`);
       stub.when(mark, script, API[critic]);
       const result = await callTool(target.client, 'roast', {
@@ -107,7 +118,14 @@ async function roastEach(
         clis: [critic],
         ...(models[critic] ? { models: { [critic]: models[critic] } } : {}),
       });
-      return [critic, result];
+      const error = errorOf(result);
+      const outcome = {
+        critic,
+        code: error?.code,
+        data: error?.data,
+        requests: stub.requestsWith(mark).length,
+      };
+      return [critic, result, outcome];
     }),
   );
 }
@@ -124,25 +142,23 @@ describe('HTTP errors from the model API', () => {
       { status: 429, errorMessage: 'Rate limit reached; slow down.' },
       '429',
     );
-    for (const [critic, result] of results) {
-      expect([critic, errorOf(result)?.code]).toEqual([critic, 'RATE_LIMITED']);
-      expect(errorOf(result)?.data.critic).toBe(critic);
+    for (const [critic, , outcome] of results) {
+      expect(outcome).toMatchObject({ critic, code: 'RATE_LIMITED', data: { critic } });
     }
   });
 
   it('500 → CLI_FAILED for every critic', async () => {
     const results = await roastEach(server, { status: 500, errorMessage: 'Internal server error' }, '500');
-    for (const [critic, result] of results)
-      expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_FAILED']);
+    for (const [critic, , outcome] of results) expect(outcome).toMatchObject({ critic, code: 'CLI_FAILED' });
   });
 
   it('a connection dropped mid-stream is a retryable failure, never a success or a hang', async () => {
     const results = await roastEach(server, { closeAfterChars: 30, chunkChars: 10 }, 'drop');
-    for (const [critic, result] of results) {
-      expect([critic, errorOf(result)?.code]).toEqual([
+    for (const [critic, result, outcome] of results) {
+      expect(outcome).toMatchObject({
         critic,
-        expect.stringMatching(/^(CLI_FAILED|MODEL_API_UNREACHABLE)$/),
-      ]);
+        code: expect.stringMatching(/^(CLI_FAILED|MODEL_API_UNREACHABLE)$/),
+      });
       expect(result.structuredContent).toMatchObject({ error: { retryable: true } });
     }
   });
@@ -157,9 +173,8 @@ describe.concurrent('runs only our watchdogs and deadlines can end', () => {
       server.pid,
       roastEach(server, { stallAfterChars: 20, chunkChars: 10 }, 'stall'),
     );
-    for (const [critic, result] of results) {
-      expect([critic, errorOf(result)?.code]).toEqual([critic, 'CLI_STALLED']);
-      expect(errorOf(result)?.data.exitClass).toBe('stalled');
+    for (const [critic, , outcome] of results) {
+      expect(outcome).toMatchObject({ critic, code: 'CLI_STALLED', data: { exitClass: 'stalled' } });
     }
     expect(groups.size).toBeGreaterThanOrEqual(3);
     expect(await waitUntil(() => groupMembers(groups).length === 0, 2_000)).toBe(true);
