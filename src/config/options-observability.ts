@@ -116,7 +116,7 @@ export const OBSERVABILITY_OPTIONS = {
     30 * SECOND,
     0,
     10 * MINUTE,
-    'Graceful shutdown (SIGTERM/SIGINT of `serve --http`, stdin EOF on stdio): how long in-flight MCP requests may finish before remaining critics are killed.',
+    'Graceful shutdown (SIGTERM/SIGINT of `serve --http`, stdin EOF on stdio): how long in-flight MCP requests and critiques already answered `running` may finish before remaining critics are killed.',
   ),
   drainRetryAfterMs: int(
     'BRUTALIST_DRAIN_RETRY_AFTER_MS',

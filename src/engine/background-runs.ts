@@ -54,6 +54,8 @@ export class BackgroundRuns {
   private readonly records: RunRecords;
   /** Shutdown has begun: runs that end now were stopped by it. */
   private stopping = false;
+  /** Runs not yet ended and recorded (the drain waits for these). */
+  private readonly finishing = new Set<Promise<void>>();
 
   constructor(
     store: StateStore,
@@ -93,7 +95,9 @@ export class BackgroundRuns {
       ),
     };
     this.jobs.set(contextId, job);
-    void job.settled.then((outcome) => this.finish(job, outcome));
+    const finished = job.settled.then((outcome) => this.finish(job, outcome));
+    this.finishing.add(finished);
+    void finished.then(() => this.finishing.delete(finished));
     // Before a pending result is out, the caller leaving (notifications/cancelled) stops the run as always.
     const onAbort = () => {
       if (!job.detached) controller.abort(ctx.signal.reason);
@@ -167,6 +171,22 @@ export class BackgroundRuns {
     // Running in another process: it reads the cancel at its next heartbeat and stops.
     await this.records.markCancelled(record);
     return cancelled;
+  }
+
+  /**
+   * The drain: true once every run started here has ended and its record is written (a client that was handed a
+   * context id can then fetch the critique from any instance on the same store), false after graceMs.
+   */
+  untilSettled(graceMs: number): Promise<boolean> {
+    if (this.finishing.size === 0) return Promise.resolve(true);
+    const all = Promise.all(this.finishing);
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(false), graceMs);
+      void all.then(() => {
+        this.clock.clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   /** Server shutdown: stops every run and records it as lost, so a waiter after a restart gets a clear error. */
@@ -248,7 +268,8 @@ export class BackgroundRuns {
     });
   }
 
-  private finish(job: Job, outcome: Outcome): void {
+  /** Resolves once the outcome is recorded (or kept here when the store is down); never rejects. */
+  private async finish(job: Job, outcome: Outcome): Promise<void> {
     job.outcome = outcome;
     if (!job.detached) {
       this.jobs.delete(job.contextId);
@@ -258,10 +279,9 @@ export class BackgroundRuns {
     const error = outcome.ok ? undefined : toBrutalistError(outcome.error);
     // Forgotten here once the store holds the outcome; if the store is down, this process keeps it for as long
     // as the record would have lived.
-    void this.records.write(job, status, error).then((stored) => {
-      if (stored) this.jobs.delete(job.contextId);
-      else this.clock.setTimeout(() => this.jobs.delete(job.contextId), this.options.resultTtlMs);
-    });
+    const stored = await this.records.write(job, status, error);
+    if (stored) this.jobs.delete(job.contextId);
+    else this.clock.setTimeout(() => this.jobs.delete(job.contextId), this.options.resultTtlMs);
   }
 
   private cancelFromRecord(job: Job): void {

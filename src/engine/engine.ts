@@ -315,6 +315,11 @@ export class Engine {
     return this.guard.capacity();
   }
 
+  /** The drain: true once every critique started here has ended and been recorded, false after graceMs. */
+  untilCritiquesSettled(graceMs: number): Promise<boolean> {
+    return this.runs.untilSettled(graceMs);
+  }
+
   /**
    * Stops critiques still running in the background (their records say so: a waiter after a restart gets
    * RUN_LOST) and the resilience timers (pressure sampling, breaker reopen announcements).

@@ -59,6 +59,11 @@ export interface HttpServiceOptions {
   readonly observability?: Observability;
 }
 
+export interface ServiceDrainOutcome extends DrainOutcome {
+  /** Every critique started here (also those answered "running") ended and was recorded within the grace. */
+  readonly critiquesSettled: boolean;
+}
+
 export interface HttpService {
   /** `http://host:port` as bound. */
   readonly url: string;
@@ -71,7 +76,7 @@ export interface HttpService {
    * Graceful shutdown: readiness false and new MCP requests refused (503 + Retry-After) at once, in-flight ones
    * given up to `graceMs` (default drainGraceMs), then close(). Idempotent.
    */
-  drain(graceMs?: number): Promise<DrainOutcome>;
+  drain(graceMs?: number): Promise<ServiceDrainOutcome>;
   /** Stops listening, ends every session, stops critics and closes the store (unless the app was given). */
   close(): Promise<void>;
 }
@@ -216,7 +221,7 @@ export async function startHttpService(
   }
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
   let closing: Promise<void> | undefined;
-  let draining: Promise<DrainOutcome> | undefined;
+  let draining: Promise<ServiceDrainOutcome> | undefined;
   const service: HttpService = {
     url: `http://${host}:${port}`,
     port,
@@ -226,8 +231,18 @@ export async function startHttpService(
     drain(graceMs = config.drainGraceMs) {
       draining ??= (async () => {
         ops.health.markDraining();
-        const outcome = await ops.drain.start(graceMs);
-        if (!outcome.drained) {
+        const startedAt = clock.now();
+        const requests = await ops.drain.start(graceMs);
+        // Critiques already handed out as context ids run on within the same grace: their records then hold the
+        // result for a client that fetches it from another instance (or this one after a restart).
+        const critiquesSettled =
+          requests.drained &&
+          (await app.engine.untilCritiquesSettled(Math.max(0, graceMs - (clock.now() - startedAt))));
+        const outcome = { ...requests, critiquesSettled };
+        if (requests.drained && !critiquesSettled) {
+          logger.warn({ event: 'drain_timeout', critiques: 'running' }, 'drain grace period over');
+        }
+        if (!requests.drained) {
           logger.warn({ event: 'drain_timeout', remaining: outcome.remaining }, 'drain grace period over');
           // Critics first, so the requests still open get their error answers before the connections close.
           await killAllProcessGroups(config.killGraceMs);

@@ -78,7 +78,13 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
   const endOfInput = () => {
     if (ending) return;
     ending = true;
-    void untilIdle(observability.metrics.tracker, systemClock, config.drainGraceMs).then(() => stop(0));
+    const startedAt = systemClock.now();
+    void untilIdle(observability.metrics.tracker, systemClock, config.drainGraceMs)
+      // Critiques handed out as context ids finish into the store within the same grace (a later session reads them).
+      .then(() =>
+        app.engine.untilCritiquesSettled(Math.max(0, config.drainGraceMs - (systemClock.now() - startedAt))),
+      )
+      .then(() => stop(0));
   };
   process.stdin.once('end', endOfInput);
   process.stdin.once('close', endOfInput);

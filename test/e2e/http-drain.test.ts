@@ -118,6 +118,30 @@ describe('SIGTERM on serve --http', () => {
     for (const pid of criticPids()) expect(isAlive(pid)).toBe(false);
   });
 
+  it('finishes a critique already answered "running" and records it: another instance hands it out', async () => {
+    const durable = { BRUTALIST_STATE_STORE: 'sqlite', BRUTALIST_WAIT_MS: '200' };
+    const { url, child } = await serve({ ...durable, BRUTALIST_DRAIN_GRACE_MS: '30000' });
+    await untilReady(url);
+    const client = await connect(url);
+    const first = (await client.callTool({
+      name: 'roast',
+      arguments: { domain: 'idea', context: 'Slow idea.\n@@fake delay_ms=2000\n@@fake text=AFTER-THE-DRAIN' },
+    })) as CallToolResult;
+    const { status, contextId } = first.structuredContent as { status: string; contextId: string };
+    expect(status).toBe('running');
+    const exited = exitOf(child);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const next = await serve(durable);
+    const later = (await (await connect(next.url)).callTool({
+      name: 'roast',
+      arguments: { context_id: contextId },
+    })) as CallToolResult;
+    expect(later.structuredContent).toMatchObject({ status: 'done' });
+    expect(JSON.stringify(later.content)).toContain('AFTER-THE-DRAIN');
+  });
+
   it('kills a critic still running when the grace period ends, then exits 0', async () => {
     const { url, child } = await serve({ BRUTALIST_DRAIN_GRACE_MS: '300' });
     await untilReady(url);

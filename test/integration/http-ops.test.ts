@@ -13,7 +13,13 @@ let keys: ReturnType<typeof writeKeys>;
 beforeAll(async () => {
   sandbox = makeSandbox('brutalist-http-ops-');
   keys = writeKeys(sandbox, { ops: ['admin'], user: ['roast'] });
-  service = await startService(sandbox, { apiKeysFile: keys.file, healthCacheMs: 0 });
+  // A check that outlives healthCheckTimeoutMs reads `degraded`; on a loaded machine the critics' probes can take
+  // longer than the 1 s default, and these tests are about what a finished check reports.
+  service = await startService(sandbox, {
+    apiKeysFile: keys.file,
+    healthCacheMs: 0,
+    healthCheckTimeoutMs: 30_000,
+  });
   await service.ops.warmedUp;
 });
 afterAll(async () => {
@@ -162,7 +168,7 @@ describe('drain', () => {
     const ready = await raw(service, { method: 'GET', path: '/readyz' }).catch(() => undefined);
     // The drain finds nothing in flight and closes at once; when the probe got in first it saw 503.
     if (ready) expect(ready.status).toBe(503);
-    expect(await drained).toEqual({ drained: true, remaining: 0 });
+    expect(await drained).toEqual({ drained: true, remaining: 0, critiquesSettled: true });
   });
 });
 

@@ -274,3 +274,41 @@ describe('runs of another process', () => {
     expect(await codeOf(other.follow('alice', p.contextId, ctx()))).toBe('RUN_LOST');
   });
 });
+
+describe('the drain', () => {
+  it('settles at once when nothing runs', async () => {
+    const { runs } = setup();
+    expect(await runs.untilSettled(0)).toBe(true);
+  });
+
+  it('waits for a critique handed out as a context id until it is recorded, so another process reads it', async () => {
+    const { clock, runs, other } = setup();
+    const w = work();
+    const p = await pending(runs, clock, w);
+    let settled: boolean | undefined;
+    void runs.untilSettled(30_000).then((s) => {
+      settled = s;
+    });
+    clock.advance(10_000);
+    await flush();
+    expect(settled).toBeUndefined();
+    w.finish('finished while draining');
+    await flush();
+    expect(settled).toBe(true);
+    expect(await other.follow('alice', p.contextId, ctx())).toBeNull(); // finished: the caller pages the store
+    expect(await other.state('alice', p.contextId)).toMatchObject({ status: 'done' });
+  });
+
+  it('gives up after its grace: the run is then stopped by shutdown and recorded as lost', async () => {
+    const { clock, runs, other } = setup();
+    const w = work();
+    const p = await pending(runs, clock, w);
+    const settled = runs.untilSettled(5_000);
+    clock.advance(5_000);
+    expect(await settled).toBe(false);
+    await runs.shutdown();
+    w.fail(new BrutalistError('SHUTTING_DOWN'));
+    await flush();
+    expect(await codeOf(other.follow('alice', p.contextId, ctx()))).toBe('RUN_LOST');
+  });
+});
