@@ -133,8 +133,8 @@ describe('SIGTERM on serve --http', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const next = await serve(durable);
-    const later = (await (await connect(next.url)).callTool({
+    const next = await connect((await serve(durable)).url);
+    const later = (await next.callTool({
       name: 'roast',
       arguments: { context_id: contextId },
     })) as CallToolResult;
