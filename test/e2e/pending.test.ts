@@ -1,38 +1,16 @@
 // Long critiques over stdio: a short waitMs, slow fake critics; pending → wait → done, cancel, deadline, errors, restarts.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectStdio,
-  isAlive,
-  makeSandbox,
-  readLog,
-  type Sandbox,
-  serverEnv,
-  waitFor,
-} from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive, readLog, waitFor } from '../support/harness.js';
+import { stdioPerTest } from '../support/stdio-per-test.js';
 
-let sandbox: Sandbox;
-let closers: Array<() => Promise<void>> = [];
-beforeEach(() => {
-  sandbox = makeSandbox('brutalist-pending-');
+const servers = stdioPerTest('brutalist-pending-', {
+  BRUTALIST_WAIT_MS: '300',
+  BRUTALIST_LOCK_TTL_MS: '1000',
 });
-afterEach(async () => {
-  for (const close of closers.reverse()) await close().catch(() => {});
-  closers = [];
-  sandbox.cleanup();
-});
-
-/** The built server with a short wait; tools listed first, so the SDK client validates every result's shape. */
-async function start(extra: Record<string, string> = {}) {
-  const server = await connectStdio(
-    serverEnv(sandbox, { BRUTALIST_WAIT_MS: '300', BRUTALIST_LOCK_TTL_MS: '1000', ...extra }),
-    sandbox.project,
-  );
-  closers.push(server.close);
-  await server.client.listTools();
-  return server;
-}
+/** The built server with a short wait. */
+const start = servers.start;
 
 async function call(
   client: Client,
@@ -126,10 +104,10 @@ describe('a critique slower than waitMs', () => {
       clis: ['codex'],
     });
     const contextId = structured(first).contextId as string;
-    expect(await waitFor(() => readLog(sandbox.log).some((l) => l.stdin.includes('Hang.')), 10_000)).toBe(
-      true,
-    );
-    const pid = readLog(sandbox.log).find((l) => l.stdin.includes('Hang.'))!.pid;
+    expect(
+      await waitFor(() => readLog(servers.sandbox.log).some((l) => l.stdin.includes('Hang.')), 10_000),
+    ).toBe(true);
+    const pid = readLog(servers.sandbox.log).find((l) => l.stdin.includes('Hang.'))!.pid;
     const cancelled = await call(client, 'roast', { context_id: contextId, cancel: true });
     expect(cancelled.isError).toBeFalsy();
     expect(structured(cancelled)).toMatchObject({ status: 'cancelled', contextId });

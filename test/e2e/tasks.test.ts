@@ -2,37 +2,15 @@
 // the same result as a plain call; cancel kills the critic; a call that fails early is a failed task.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectStdio,
-  isAlive,
-  makeSandbox,
-  readLog,
-  type Sandbox,
-  serverEnv,
-  waitFor,
-} from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive, readLog, waitFor } from '../support/harness.js';
+import { stdioPerTest } from '../support/stdio-per-test.js';
 import { createTask, critiqueOf, pollUntilDone, slowIdea, taskResult } from '../support/tasks.js';
 
-let sandbox: Sandbox;
-let closers: Array<() => Promise<void>> = [];
-beforeEach(() => {
-  sandbox = makeSandbox('brutalist-tasks-');
-});
-afterEach(async () => {
-  for (const close of closers.reverse()) await close().catch(() => {});
-  closers = [];
-  sandbox.cleanup();
-});
+const servers = stdioPerTest('brutalist-tasks-', { BRUTALIST_TASK_POLL_INTERVAL_MS: '200' });
 
 async function start(extra: Record<string, string> = {}): Promise<Client> {
-  const server = await connectStdio(
-    serverEnv(sandbox, { BRUTALIST_TASK_POLL_INTERVAL_MS: '200', ...extra }),
-    sandbox.project,
-  );
-  closers.push(server.close);
-  await server.client.listTools();
-  return server.client;
+  return (await servers.start(extra)).client;
 }
 
 const structured = (r: CallToolResult) => r.structuredContent as Record<string, unknown> & { status: string };
@@ -124,10 +102,10 @@ describe('a critique as a task', () => {
       context: 'Hang.\n@@fake hang=1',
       clis: ['codex'],
     });
-    expect(await waitFor(() => readLog(sandbox.log).some((l) => l.stdin.includes('Hang.')), 10_000)).toBe(
-      true,
-    );
-    const pid = readLog(sandbox.log).find((l) => l.stdin.includes('Hang.'))!.pid;
+    expect(
+      await waitFor(() => readLog(servers.sandbox.log).some((l) => l.stdin.includes('Hang.')), 10_000),
+    ).toBe(true);
+    const pid = readLog(servers.sandbox.log).find((l) => l.stdin.includes('Hang.'))!.pid;
     const cancelled = await client.experimental.tasks.cancelTask(task.taskId);
     expect(cancelled.status).toBe('cancelled');
     expect(await waitFor(() => !isAlive(pid), 10_000)).toBe(true);
