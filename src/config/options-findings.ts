@@ -28,7 +28,7 @@ export const FINDINGS_OPTIONS = {
     20_000,
     0,
     1_000_000,
-    "Files whose size and mtime are recorded when a run starts, to tell a finding its file changed during the run; files past the bound are not flagged.",
+    'Files whose size and mtime are recorded when a run starts, to tell a finding its file changed during the run; files past the bound are not flagged.',
   ),
   findingsTableRows: int(
     'BRUTALIST_FINDINGS_TABLE_ROWS',

@@ -9,6 +9,7 @@ import {
   type FileAccess,
 } from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
+import { type ParsedBlock, parseFindings } from '../findings/index.js';
 import type { Clock } from '../infra/index.js';
 import {
   type CritiqueSanitizer,
@@ -17,7 +18,6 @@ import {
   stripTerminalControls,
 } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
-import { type ParsedBlock, parseFindings } from '../findings/index.js';
 import { type Config, CRITIC_NAMES, type CriticName } from './config.js';
 import type { CriticRunSummary, Models } from './types.js';
 

@@ -13,6 +13,7 @@ import type { Clock } from '../infra/index.js';
 import { addCounts, type CritiqueSanitizer, NO_SANITIZED, type SanitizedCounts } from '../security/index.js';
 import type { ConversationTurn } from '../state/index.js';
 import { composeCritique, composeTurnDetails } from './compose.js';
+import type { Config } from './config.js';
 import {
   type CriticOutcome,
   type EmitEvent,
@@ -22,7 +23,6 @@ import {
 } from './critic-runs.js';
 import type { CriticGuard, GuardedCall } from './guarded-runner.js';
 import type { DebatePlan, RequestPlan, RoastPlan } from './plan.js';
-import type { Config } from './config.js';
 import type { ResultMeta } from './types.js';
 
 /** A finished (or cached) result: the composed text, its metadata, and the critics' turns for the conversation. */

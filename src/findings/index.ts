@@ -9,7 +9,19 @@ export {
   type ParsedCriticBlock,
   sanitizeFindings,
 } from './report.js';
-export { changedSince, EMPTY_SNAPSHOT, type FileStamp, type TargetSnapshot, takeSnapshot } from './snapshot.js';
+export {
+  changedSince,
+  EMPTY_SNAPSHOT,
+  type FileStamp,
+  type TargetSnapshot,
+  takeSnapshot,
+} from './snapshot.js';
 export { findingsTable } from './table.js';
 export * from './types.js';
-export { type CheckedFinding, type FindingsPlace, normalise, QuoteVerifier, type VerifyOptions } from './verify.js';
+export {
+  type CheckedFinding,
+  type FindingsPlace,
+  normalise,
+  QuoteVerifier,
+  type VerifyOptions,
+} from './verify.js';

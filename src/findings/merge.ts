@@ -129,7 +129,10 @@ function combine(group: Report[], critics: readonly string[], reporting: number,
       compare(a.key, b.key),
   )[0]!.finding;
   const who = new Set(group.map((r) => r.critic));
-  const detectedBy = [...critics.filter((c) => who.has(c)), ...[...who].filter((c) => !critics.includes(c)).sort()];
+  const detectedBy = [
+    ...critics.filter((c) => who.has(c)),
+    ...[...who].filter((c) => !critics.includes(c)).sort(),
+  ];
   return {
     ...best,
     id: uniqueId(best, ids),

@@ -97,7 +97,8 @@ function normalise(item: unknown): unknown {
   lineFields(out);
   if (typeof out.confidence === 'string') out.confidence = Number.parseFloat(out.confidence);
   // 80 meaning 80 %: a percentage, not a ratio.
-  if (typeof out.confidence === 'number' && out.confidence > 1 && out.confidence <= 100) out.confidence /= 100;
+  if (typeof out.confidence === 'number' && out.confidence > 1 && out.confidence <= 100)
+    out.confidence /= 100;
   if (out.category === undefined && typeof out.title === 'string') out.category = 'general';
   return out;
 }
@@ -127,8 +128,9 @@ function lineFields(out: Record<string, unknown>): void {
       if (m[2] !== undefined && out.endLine == null) out.endLine = Number(m[2]);
     }
   }
-  if (typeof out.endLine === 'string' && RANGE.test(out.endLine)) out.endLine = Number.parseInt(out.endLine, 10);
+  if (typeof out.endLine === 'string' && RANGE.test(out.endLine))
+    out.endLine = Number.parseInt(out.endLine, 10);
   if (out.line === 0) out.line = null;
-  if (typeof out.line === 'number' && typeof out.endLine === 'number' && out.endLine < out.line) out.endLine = null;
+  if (typeof out.line === 'number' && typeof out.endLine === 'number' && out.endLine < out.line)
+    out.endLine = null;
 }
-

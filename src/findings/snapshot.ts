@@ -3,7 +3,16 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
 /** Derived or vendored trees: not recorded (they rarely change under a review and would eat the bound). */
-const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'target', '.venv', '__pycache__', 'coverage']);
+const SKIPPED_DIRS = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'build',
+  'target',
+  '.venv',
+  '__pycache__',
+  'coverage',
+]);
 
 export interface FileStamp {
   readonly size: number;

@@ -10,7 +10,11 @@ const CHECK: Readonly<Record<Verification, string>> = {
 const TITLE_CHARS = 100;
 
 /** Markdown for the top of a critique; '' when no critic returned a findings block (prose only). */
-export function findingsTable(findings: readonly Finding[], summary: FindingsSummary, maxRows: number): string {
+export function findingsTable(
+  findings: readonly Finding[],
+  summary: FindingsSummary,
+  maxRows: number,
+): string {
   const out: string[] = [];
   const dropped = summary.dropped > 0 ? ` ${summary.dropped} malformed or surplus entries dropped.` : '';
   if (findings.length === 0) {

@@ -21,7 +21,10 @@ export interface VerifyOptions extends PathLimits {
 }
 
 /** A raw finding after the check: path made relative to the directory, line moved to where the quote is. */
-export type CheckedFinding = RawFinding & { readonly verification: Verification; readonly fileChanged: boolean };
+export type CheckedFinding = RawFinding & {
+  readonly verification: Verification;
+  readonly fileChanged: boolean;
+};
 
 /** A cited file as read: its lines normalised, or null when it cannot be checked (outside, binary, gone). */
 interface FileText {
@@ -133,7 +136,11 @@ function lineAt(starts: readonly number[], at: number): number {
 }
 
 /** The occurrence of `quote` nearest to `cited` (the first one without a cited line); an elided quote by its longest part. */
-function locate(file: FileText, quote: string, cited: number | null): { line: number; endLine: number } | null {
+function locate(
+  file: FileText,
+  quote: string,
+  cited: number | null,
+): { line: number; endLine: number } | null {
   const found = nearest(file, quote, cited);
   if (found || !/\.\.\.|…/.test(quote)) return found;
   const longest = quote
@@ -143,7 +150,11 @@ function locate(file: FileText, quote: string, cited: number | null): { line: nu
   return longest !== undefined && longest.length >= MIN_SEGMENT_CHARS ? nearest(file, longest, cited) : null;
 }
 
-function nearest(file: FileText, quote: string, cited: number | null): { line: number; endLine: number } | null {
+function nearest(
+  file: FileText,
+  quote: string,
+  cited: number | null,
+): { line: number; endLine: number } | null {
   let best: { line: number; endLine: number } | null = null;
   let from = 0;
   for (let n = 0; n < MAX_OCCURRENCES; n++) {

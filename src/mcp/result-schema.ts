@@ -80,7 +80,9 @@ export const toolResultSchema = z
       .extend({ bySeverity: z.record(z.string(), z.number().int().min(0)) })
       .loose()
       .optional()
-      .describe('roast, done: counts of the findings, dropped entries, and critics that returned no findings block.'),
+      .describe(
+        'roast, done: counts of the findings, dropped entries, and critics that returned no findings block.',
+      ),
     elapsedMs: z.number().min(0).optional().describe('running: time since the critique started.'),
     running: z.array(z.string()).optional().describe('running: critics still at work.'),
     error: z

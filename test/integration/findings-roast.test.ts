@@ -52,7 +52,9 @@ describe('roast findings', () => {
 
   it('validates against the declared outputSchema and the findings contract', () => {
     expect(first.isError).toBeFalsy();
-    expect(validate(first.structuredContent), JSON.stringify((validate as { errors?: unknown }).errors)).toBe(true);
+    expect(validate(first.structuredContent), JSON.stringify((validate as { errors?: unknown }).errors)).toBe(
+      true,
+    );
     expect(() => toolResultSchema.parse(first.structuredContent)).not.toThrow();
     for (const f of findingsOf(first)) expect(() => findingSchema.parse(f)).not.toThrow();
     expect(() => findingsSummarySchema.parse(structured(first).findingsSummary)).not.toThrow();
@@ -123,5 +125,4 @@ describe('roast findings', () => {
     expect(structured(cached).cached).toBe(true);
     expect(findingsOf(cached)).toEqual(findingsOf(first));
   });
-
 });

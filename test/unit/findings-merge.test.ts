@@ -32,7 +32,10 @@ describe('mergeFindings', () => {
       [
         { critic: 'gemini', findings: [checked({ title: 'Injection: SQL built in find', line: 5 })] },
         { critic: 'claude', findings: [checked()] },
-        { critic: 'codex', findings: [checked({ title: 'Unrelated: logging is noisy', category: 'ops', line: 30 })] },
+        {
+          critic: 'codex',
+          findings: [checked({ title: 'Unrelated: logging is noisy', category: 'ops', line: 30 })],
+        },
       ],
       CRITICS,
       3,
@@ -49,7 +52,12 @@ describe('mergeFindings', () => {
           critic: 'claude',
           findings: [
             checked(),
-            checked({ title: 'Missing await on query', category: 'correctness', line: 5, quote: 'db.query(sql)' }),
+            checked({
+              title: 'Missing await on query',
+              category: 'correctness',
+              line: 5,
+              quote: 'db.query(sql)',
+            }),
             checked({ file: 'src/other.ts' }),
           ],
         },
@@ -61,7 +69,11 @@ describe('mergeFindings', () => {
   });
 
   it("folds one critic's duplicates into one finding", () => {
-    const merged = mergeFindings([{ critic: 'claude', findings: [checked(), checked({ line: 5 })] }], CRITICS, 3);
+    const merged = mergeFindings(
+      [{ critic: 'claude', findings: [checked(), checked({ line: 5 })] }],
+      CRITICS,
+      3,
+    );
     expect(merged).toHaveLength(1);
     expect(merged[0]).toMatchObject({ detectedBy: ['claude'], agreement: 1 });
   });
@@ -69,7 +81,10 @@ describe('mergeFindings', () => {
   it('represents a merged finding by its best-checked report and flags a changed file', () => {
     const merged = mergeFindings(
       [
-        { critic: 'claude', findings: [checked({ verification: 'unverified', severity: 'critical', fileChanged: true })] },
+        {
+          critic: 'claude',
+          findings: [checked({ verification: 'unverified', severity: 'critical', fileChanged: true })],
+        },
         { critic: 'codex', findings: [checked({ severity: 'medium', fix: 'Bind parameters.' })] },
       ],
       CRITICS,
@@ -101,7 +116,10 @@ describe('mergeFindings', () => {
 
   it('gives every merged finding a distinct, stable id', () => {
     const answers: CriticFindings[] = [
-      { critic: 'claude', findings: [checked(), checked({ title: 'Other thing entirely', category: 'x', line: 40 })] },
+      {
+        critic: 'claude',
+        findings: [checked(), checked({ title: 'Other thing entirely', category: 'x', line: 40 })],
+      },
     ];
     const a = mergeFindings(answers, CRITICS, 3);
     const b = mergeFindings(answers, CRITICS, 3);
@@ -114,7 +132,13 @@ describe('mergeFindings', () => {
 const arbFinding = fc.record({
   severity: fc.constantFrom(...SEVERITIES),
   category: fc.constantFrom('security', 'correctness', 'design'),
-  title: fc.constantFrom('sql injection here', 'sql injection risk', 'missing await', 'slow loop', 'dead code'),
+  title: fc.constantFrom(
+    'sql injection here',
+    'sql injection risk',
+    'missing await',
+    'slow loop',
+    'dead code',
+  ),
   file: fc.constantFrom('a.ts', 'b.ts', null),
   line: fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }),
   endLine: fc.constant(null),
@@ -172,7 +196,14 @@ describe('findingsTable', () => {
 
   it('shows at most maxRows rows and says how many more there are', () => {
     const findings = mergeFindings(
-      [{ critic: 'claude', findings: Array.from({ length: 5 }, (_, i) => checked({ title: `t${i} word${i}`, line: i * 10 + 1 })) }],
+      [
+        {
+          critic: 'claude',
+          findings: Array.from({ length: 5 }, (_, i) =>
+            checked({ title: `t${i} word${i}`, line: i * 10 + 1 }),
+          ),
+        },
+      ],
       CRITICS,
       3,
     );
@@ -183,11 +214,18 @@ describe('findingsTable', () => {
 
   it('keeps a hostile title inside its cell', () => {
     const findings = mergeFindings(
-      [{ critic: 'claude', findings: [checked({ title: 'a | b\n| injected | row |', verification: 'unverified' })] }],
+      [
+        {
+          critic: 'claude',
+          findings: [checked({ title: 'a | b\n| injected | row |', verification: 'unverified' })],
+        },
+      ],
       CRITICS,
       3,
     );
-    const rows = findingsTable(findings, summary(1), 5).split('\n').filter((l) => l.startsWith('| 1 '));
+    const rows = findingsTable(findings, summary(1), 5)
+      .split('\n')
+      .filter((l) => l.startsWith('| 1 '));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toContain('a \\| b \\| injected \\| row \\|');
     expect(rows[0]).toContain('**unverified**');

@@ -31,7 +31,13 @@ describe('parseFindings', () => {
   });
 
   it('drops and counts malformed entries, keeping the rest', () => {
-    const items = [entry(), { title: 'no severity', why: 'x' }, 'a string', entry({ severity: 'catastrophic' }), null];
+    const items = [
+      entry(),
+      { title: 'no severity', why: 'x' },
+      'a string',
+      entry({ severity: 'catastrophic' }),
+      null,
+    ];
     const parsed = parseFindings(block(items), 50);
     expect(parsed.block?.entries).toHaveLength(1);
     expect(parsed.block?.dropped).toBe(4);
@@ -96,6 +102,10 @@ describe('the prompt and the parser agree', () => {
 
   it('ask abstract domains for null file and line', () => {
     const prompt = buildRoastPrompt({ domain: 'security', context: 'material', fields: {} });
-    expect(parseFindings(prompt, 50).block?.entries[0]).toMatchObject({ file: null, line: null, quote: null });
+    expect(parseFindings(prompt, 50).block?.entries[0]).toMatchObject({
+      file: null,
+      line: null,
+      quote: null,
+    });
   });
 });

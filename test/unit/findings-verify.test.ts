@@ -51,11 +51,16 @@ const finding = (over: Partial<RawFinding>): RawFinding =>
     quote: 'const sql = "SELECT * FROM users WHERE id = " + id;',
     ...over,
   });
-const verifier = (snapshot = EMPTY_SNAPSHOT, options = OPTIONS) => new QuoteVerifier({ cwd: dir }, snapshot, options);
+const verifier = (snapshot = EMPTY_SNAPSHOT, options = OPTIONS) =>
+  new QuoteVerifier({ cwd: dir }, snapshot, options);
 
 describe('QuoteVerifier', () => {
   it('verifies a quote at the cited line', async () => {
-    expect(await verifier().check(finding({}))).toMatchObject({ verification: 'verified', line: 4, endLine: null });
+    expect(await verifier().check(finding({}))).toMatchObject({
+      verification: 'verified',
+      line: 4,
+      endLine: null,
+    });
   });
 
   it('verifies a quote a few lines off and moves the line to where it is', async () => {
@@ -63,7 +68,8 @@ describe('QuoteVerifier', () => {
   });
 
   it('ignores indentation and line wrapping, and reports the range of a multi-line quote', async () => {
-    const quote = 'export function find(id: string) {\n    const sql =   "SELECT * FROM users WHERE id = "\n + id;';
+    const quote =
+      'export function find(id: string) {\n    const sql =   "SELECT * FROM users WHERE id = "\n + id;';
     expect(await verifier().check(finding({ line: 3, quote }))).toMatchObject({
       verification: 'verified',
       line: 3,
@@ -129,10 +135,13 @@ describe('QuoteVerifier', () => {
   });
 
   it('does not look inside binary files or directories', async () => {
-    writeFileSync(join(dir, 'blob.bin'), Buffer.concat([Buffer.from('const sql = 1;\n'), Buffer.from([0, 1, 2])]));
-    expect((await verifier().check(finding({ file: 'blob.bin', quote: 'const sql = 1;', line: 1 }))).verification).toBe(
-      'unverified',
+    writeFileSync(
+      join(dir, 'blob.bin'),
+      Buffer.concat([Buffer.from('const sql = 1;\n'), Buffer.from([0, 1, 2])]),
     );
+    expect(
+      (await verifier().check(finding({ file: 'blob.bin', quote: 'const sql = 1;', line: 1 }))).verification,
+    ).toBe('unverified');
     expect((await verifier().check(finding({ file: 'src', line: 1 }))).verification).toBe('unverified');
   });
 
@@ -140,12 +149,12 @@ describe('QuoteVerifier', () => {
     const filler = `${'x'.repeat(99)}\n`.repeat(100); // 10,000 bytes
     writeFileSync(join(dir, 'huge.ts'), `const early = 1;\n${filler}const late = 2;\n`);
     const v = verifier();
-    expect((await v.check(finding({ file: 'huge.ts', quote: 'const early = 1;', line: 1 }))).verification).toBe(
-      'verified',
-    );
-    expect((await v.check(finding({ file: 'huge.ts', quote: 'const late = 2;', line: 102 }))).verification).toBe(
-      'unverified',
-    );
+    expect(
+      (await v.check(finding({ file: 'huge.ts', quote: 'const early = 1;', line: 1 }))).verification,
+    ).toBe('verified');
+    expect(
+      (await v.check(finding({ file: 'huge.ts', quote: 'const late = 2;', line: 102 }))).verification,
+    ).toBe('unverified');
   });
 
   it('never blocks on a FIFO cited as a file', async () => {
@@ -161,7 +170,9 @@ describe('QuoteVerifier', () => {
     writeFileSync(join(dir, 'new.ts'), 'const fresh = 1;\n');
     const v = verifier(snapshot);
     expect(await v.check(finding({}))).toMatchObject({ verification: 'verified', fileChanged: true });
-    expect((await v.check(finding({ file: 'new.ts', quote: 'const fresh = 1;', line: 1 }))).fileChanged).toBe(true);
+    expect((await v.check(finding({ file: 'new.ts', quote: 'const fresh = 1;', line: 1 }))).fileChanged).toBe(
+      true,
+    );
   });
 
   it('does not flag a file the snapshot did not reach (its bound was hit)', async () => {
