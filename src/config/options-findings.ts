@@ -16,6 +16,13 @@ export const FINDINGS_OPTIONS = {
     64 * MIB,
     'Bytes of a cited file read to check a quote; a quote past them (or in a binary file) is unverified.',
   ),
+  findingsMaxFilesChecked: int(
+    'BRUTALIST_FINDINGS_MAX_FILES_CHECKED',
+    100,
+    0,
+    10_000,
+    'Distinct cited files read to check quotes, per critique (one at a time); findings citing further files are unverified.',
+  ),
   findingsNearLines: int(
     'BRUTALIST_FINDINGS_NEAR_LINES',
     3,

@@ -49,6 +49,7 @@ export function findingsSettings(config: Config): FindingsSettings {
   return {
     maxPerCritic: config.findingsMaxPerCritic,
     maxFileBytes: config.findingsMaxFileBytes,
+    maxFilesChecked: config.findingsMaxFilesChecked,
     nearLines: config.findingsNearLines,
     maxPathChars: config.maxPathChars,
     maxPathComponentChars: config.maxPathComponentChars,

@@ -36,12 +36,13 @@ export async function checkFindings(
 ): Promise<FindingsReport> {
   const verifier = new QuoteVerifier(place, snapshot, options);
   const answered = blocks.filter((b): b is ParsedCriticBlock & { block: ParsedBlock } => b.block !== null);
-  const checked = await Promise.all(
-    answered.map(async ({ critic, block }) => ({
-      critic,
-      findings: await Promise.all(block.entries.map((e) => verifier.check(e))),
-    })),
-  );
+  const all = await verifier.checkAll(answered.flatMap((b) => b.block.entries));
+  let next = 0;
+  const checked = answered.map(({ critic, block }) => {
+    const findings = all.slice(next, next + block.entries.length);
+    next += block.entries.length;
+    return { critic, findings };
+  });
   const findings = mergeFindings(checked, critics, options.nearLines);
   const withoutBlock = critics.filter((c) => blocks.some((b) => b.critic === c && b.block === null));
   return {

@@ -17,6 +17,8 @@ export interface FindingsPlace {
 
 export interface VerifyOptions extends PathLimits {
   readonly maxFileBytes: number;
+  /** Distinct files read per verifier; findings citing further files are unverified. */
+  readonly maxFilesChecked: number;
   readonly nearLines: number;
 }
 
@@ -42,9 +44,13 @@ const MIN_SEGMENT_CHARS = 8;
 // One NUL byte in the prefix read marks a binary file.
 const NUL = 0;
 
-/** Checks every finding against the files under `place`; files are read once each. */
+/**
+ * Checks findings against the files under `place`. Only the last file read is kept, so memory stays at one file
+ * (maxFileBytes); checkAll visits findings grouped by file, so each file is read once.
+ */
 export class QuoteVerifier {
-  private readonly files = new Map<string, Promise<FileText | null>>();
+  private last: { readonly cited: string; readonly text: Promise<FileText | null> } | undefined;
+  private loaded = 0;
 
   constructor(
     private readonly place: FindingsPlace | null,
@@ -69,13 +75,23 @@ export class QuoteVerifier {
     return { ...base, line: at.line, endLine: at.endLine > at.line ? at.endLine : null, verification };
   }
 
+  /** Every finding checked, in the order given; files are visited one at a time. */
+  async checkAll(findings: readonly RawFinding[]): Promise<CheckedFinding[]> {
+    const order = findings
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => compareFiles(a.f.file, b.f.file) || a.i - b.i);
+    const out: CheckedFinding[] = new Array(findings.length);
+    for (const { f, i } of order) out[i] = await this.check(f);
+    return out;
+  }
+
   private read(cited: string): Promise<FileText | null> {
-    let pending = this.files.get(cited);
-    if (!pending) {
-      pending = this.load(cited).catch(() => null);
-      this.files.set(cited, pending);
-    }
-    return pending;
+    if (this.last?.cited === cited) return this.last.text;
+    if (this.loaded >= this.options.maxFilesChecked) return Promise.resolve(null);
+    this.loaded++;
+    const text = this.load(cited).catch(() => null);
+    this.last = { cited, text };
+    return text;
   }
 
   /** The cited file, resolved like a target (realpath inside `cwd`: no `..`, no symlink out), bounded prefix. */
@@ -100,6 +116,10 @@ export class QuoteVerifier {
       await handle.close();
     }
   }
+}
+
+function compareFiles(a: string | null, b: string | null): number {
+  return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
 }
 
 /** Whitespace runs as one space, trimmed: indentation and line wrapping of a quote do not matter. */

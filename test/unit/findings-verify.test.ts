@@ -12,7 +12,13 @@ import {
   takeSnapshot,
 } from '../../src/findings/index.js';
 
-const OPTIONS = { maxFileBytes: 4096, nearLines: 3, maxPathChars: 4096, maxPathComponentChars: 255 };
+const OPTIONS = {
+  maxFileBytes: 4096,
+  maxFilesChecked: 10,
+  nearLines: 3,
+  maxPathChars: 4096,
+  maxPathComponentChars: 255,
+};
 const SOURCE = [
   'import { db } from "./db";', // 1
   '', // 2
@@ -184,5 +190,26 @@ describe('QuoteVerifier', () => {
     const quote = missing === 'src/users.ts' ? finding({}).quote : missing[0]!;
     const checked = await verifier(snapshot).check(finding({ file: missing, quote, line: 1 }));
     expect(checked.fileChanged).toBe(false);
+  });
+
+  it('checks findings grouped by file, returns them in order, and reads at most maxFilesChecked files', async () => {
+    writeFileSync(join(dir, 'a.ts'), 'const a = 1;\n');
+    writeFileSync(join(dir, 'b.ts'), 'const b = 2;\n');
+    const findings = [
+      finding({ file: 'b.ts', quote: 'const b = 2;', line: 1 }),
+      finding({}),
+      finding({ file: 'a.ts', quote: 'const a = 1;', line: 1 }),
+      finding({ line: 5, quote: 'return db.query(sql);' }),
+    ];
+    const all = await verifier().checkAll(findings);
+    expect(all.map((f) => [f.file, f.verification])).toEqual([
+      ['b.ts', 'verified'],
+      ['src/users.ts', 'verified'],
+      ['a.ts', 'verified'],
+      ['src/users.ts', 'verified'],
+    ]);
+    // Files in path order: a.ts, b.ts, then src/users.ts is over a bound of two.
+    const bounded = await verifier(EMPTY_SNAPSHOT, { ...OPTIONS, maxFilesChecked: 2 }).checkAll(findings);
+    expect(bounded.map((f) => f.verification)).toEqual(['verified', 'unverified', 'verified', 'unverified']);
   });
 });
