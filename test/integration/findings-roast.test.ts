@@ -126,3 +126,34 @@ describe('roast findings', () => {
     expect(findingsOf(cached)).toEqual(findingsOf(first));
   });
 });
+
+describe('roast findings of a critique that outlived its call', () => {
+  it('come back to the wait that gets the finished critique', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: sandbox.home,
+      FAKE_CLI_TEXT_FILE: join(FIXTURES, 'answer-{name}.md'),
+    };
+    const slow = await connectInProcess(fakeCritics(sandbox, { waitMs: 200 }), { env });
+    try {
+      const args = { ...ARGS, clis: ['claude'], context: 'slow\n@@fake delay_ms=1500' };
+      const first = (await slow.client.callTool({ name: 'roast', arguments: args })) as CallToolResult;
+      expect(structured(first)).toMatchObject({ status: 'running' });
+      expect(structured(first).findings).toBeUndefined();
+      let last = first;
+      for (let i = 0; i < 100 && structured(last).status === 'running'; i++) {
+        const wait = { context_id: structured(first).contextId };
+        last = (await slow.client.callTool({ name: 'roast', arguments: wait })) as CallToolResult;
+      }
+      expect(validate(last.structuredContent)).toBe(true);
+      expect(structured(last).findingsSummary).toMatchObject({ total: 4, withoutBlock: [] });
+      expect(
+        findingsOf(last)
+          .map((f) => f.verification)
+          .sort(),
+      ).toEqual(['reanchored', 'unverified', 'verified', 'verified']);
+    } finally {
+      await slow.close();
+    }
+  });
+});
