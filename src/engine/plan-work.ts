@@ -80,8 +80,11 @@ async function runRoast(
 ): Promise<Finished> {
   const settings = deps.findings;
   const place: FindingsPlace | null = plan.place.fileAccess === 'none' ? null : { cwd: plan.place.cwd };
-  // Taken before the critics start: a cited file that differs afterwards changed during the run.
-  const snapshot = place ? await takeSnapshot(place.cwd, settings.snapshotMaxFiles) : EMPTY_SNAPSHOT;
+  // Started with the critics (which take seconds to boot before they read anything), not before them: on a
+  // large tree the walk is off the answer path. A cited file that differs afterwards changed during the run.
+  const snapshot = place
+    ? takeSnapshot(place.cwd, settings.snapshotMaxFiles)
+    : Promise.resolve(EMPTY_SNAPSHOT);
   const outcomes = await runCriticsInParallel(
     plan.critics,
     (critic) => ({ prompt: plan.prompt, model: plan.models?.[critic] }),
@@ -92,7 +95,7 @@ async function runRoast(
   );
   throwIfAllFailed(outcomes);
   const blocks = outcomes.flatMap((o) => (o.ok ? [{ critic: o.critic, block: o.findings ?? null }] : []));
-  const report = await checkFindings(blocks, plan.critics, place, snapshot, settings);
+  const report = await checkFindings(blocks, plan.critics, place, await snapshot, settings);
   const { findings, sanitized } = sanitizeFindings(report.findings, deps.sanitizer);
   const meta = metaOf(plan, outcomes);
   return {
