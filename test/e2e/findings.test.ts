@@ -1,5 +1,6 @@
 // End to end: the built server over stdio, driven by the real MCP SDK client, roasts a temp codebase with fakes that
-// emit valid, malformed, duplicated and hallucinated findings; the findings come back checked, merged and valid.
+// emit valid, malformed, duplicated and hallucinated findings; the findings come back checked, merged and valid,
+// and the same from the SQLite cache.
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -49,5 +50,11 @@ describe('roast over stdio', () => {
     });
     expect(findings.filter((f) => f.verification === 'unverified')).toHaveLength(2);
     expect((result.content[0] as { text: string }).text).toContain('| 1 | critical | `src/db.ts:4` |');
+    // Read back from the SQLite cache (serialised, validated on read): the same findings.
+    const again = (await client.callTool({
+      name: 'roast',
+      arguments: { domain: 'codebase', target: '.', clis: ['claude', 'codex', 'gemini'] },
+    })) as CallToolResult;
+    expect(again.structuredContent).toMatchObject({ cached: true, findings });
   });
 });
