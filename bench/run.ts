@@ -9,6 +9,7 @@ const benches = [
   './critics/agy-pty.bench.js',
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
+  './findings/findings.bench.js',
   './streaming.bench.js',
   './resilience/admission.bench.js',
   './resilience/breaker.bench.js',
