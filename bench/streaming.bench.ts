@@ -152,7 +152,10 @@ async function rateAndLatency(): Promise<Record<string, number>> {
  * result). The server keeps the answer once: `bytes` of answer cost the server at most the answer, never the raw
  * stream; past maxOutputBytes of answer (8 MiB) the critic is stopped.
  */
-export async function claudeDeltas(bytes: number): Promise<{
+export async function claudeDeltas(
+  bytes: number,
+  cli?: string,
+): Promise<{
   growthMiB: number;
   heapGrowthMiB: number;
   buffersGrowthMiB: number;
@@ -170,7 +173,7 @@ export async function claudeDeltas(bytes: number): Promise<{
     DELTA_BYTES: String(bytes),
     NODE_OPTIONS: [`--require ${HEAP_PROBE}`, process.env.BENCH_NODE_OPTIONS ?? ''].join(' ').trim(),
   });
-  const { client, close, pid } = await connectStdio(env, sandbox.project);
+  const { client, close, pid } = await connectStdio(env, sandbox.project, cli);
   try {
     await settle(client);
     writeFileSync(`${heapFile}.reset`, '');

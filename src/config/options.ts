@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
 import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
+import { MEMORY_OPTIONS } from './options-memory.js';
 import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { QUEUE_OPTIONS } from './options-queue.js';
@@ -35,6 +36,7 @@ export const OPTIONS = {
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,
+  ...MEMORY_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
