@@ -21,6 +21,7 @@ beforeEach(() => {
 afterEach(() => sandbox.cleanup());
 
 interface Structured {
+  [key: string]: unknown;
   critics: Array<{ truncated: boolean; outputBytes: number }>;
   page: { nextCursor: string | null; totalChars: number };
 }
@@ -58,8 +59,8 @@ describe.each(['sqlite', 'memory'] as const)(
         expect(first.critics[0]!.outputBytes).toBeGreaterThan(3 * ANSWER_BYTES);
         for (;;) {
           const shown = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
-        // Each page ends with a footer saying how to get the next (src/mcp/format.ts).
-        pages.push(shown.slice(0, shown.lastIndexOf('\n\n---\n')));
+          // Each page ends with a footer saying how to get the next (src/mcp/format.ts).
+          pages.push(shown.slice(0, shown.lastIndexOf('\n\n---\n')));
           const cursor = (result.structuredContent as Structured).page.nextCursor;
           if (cursor === null) break;
           result = (await client.callTool({ name: 'roast', arguments: { cursor } })) as CallToolResult;
