@@ -30,13 +30,13 @@ export const OPTIONS = {
   ...CRITIC_OPTIONS,
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
+  ...MEMORY_OPTIONS,
   ...TASK_OPTIONS,
   ...RESILIENCE_OPTIONS,
   ...QUEUE_OPTIONS,
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,
-  ...MEMORY_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
