@@ -45,7 +45,7 @@ async function settle(client: Awaited<ReturnType<typeof connectStdio>>['client']
   await new Promise((r) => setTimeout(r, 500));
 }
 
-export async function memoryAndCpu(): Promise<Record<string, number>> {
+export async function memoryAndCpu(cli?: string): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-stream-');
   const env = serverEnv(sandbox, {
     BRUTALIST_GEMINI_BIN: join(FIXTURES, 'spew-gemini'),
@@ -53,7 +53,7 @@ export async function memoryAndCpu(): Promise<Record<string, number>> {
     BRUTALIST_CACHE_TTL_MS: '0',
     SPEW_BYTES: String(1024 * MIB),
   });
-  const { client, close, pid } = await connectStdio(env, sandbox.project);
+  const { client, close, pid } = await connectStdio(env, sandbox.project, cli);
   try {
     await settle(client);
     const rss = rssSampler(pid);
@@ -86,7 +86,7 @@ export async function memoryAndCpu(): Promise<Record<string, number>> {
   }
 }
 
-async function rateAndLatency(): Promise<Record<string, number>> {
+async function rateAndLatency(cli?: string): Promise<Record<string, number>> {
   const sandbox = makeSandbox('brutalist-bench-chatty-');
   const startedLog = join(sandbox.dir, 'started.log');
   const rate = 4;
@@ -99,7 +99,7 @@ async function rateAndLatency(): Promise<Record<string, number>> {
     CHATTY_SECONDS: '5',
     CHATTY_STARTED_LOG: startedLog,
   });
-  const { client, close } = await connectStdio(env, sandbox.project);
+  const { client, close } = await connectStdio(env, sandbox.project, cli);
   try {
     // Rate: one 5 s run at 10,000 lines/s.
     const times: number[] = [];
@@ -152,7 +152,10 @@ async function rateAndLatency(): Promise<Record<string, number>> {
  * result). The server keeps the answer once: `bytes` of answer cost the server at most the answer, never the raw
  * stream; past maxOutputBytes of answer (8 MiB) the critic is stopped.
  */
-export async function claudeDeltas(bytes: number): Promise<{
+export async function claudeDeltas(
+  bytes: number,
+  cli?: string,
+): Promise<{
   growthMiB: number;
   heapGrowthMiB: number;
   buffersGrowthMiB: number;
@@ -170,7 +173,7 @@ export async function claudeDeltas(bytes: number): Promise<{
     DELTA_BYTES: String(bytes),
     NODE_OPTIONS: [`--require ${HEAP_PROBE}`, process.env.BENCH_NODE_OPTIONS ?? ''].join(' ').trim(),
   });
-  const { client, close, pid } = await connectStdio(env, sandbox.project);
+  const { client, close, pid } = await connectStdio(env, sandbox.project, cli);
   try {
     await settle(client);
     writeFileSync(`${heapFile}.reset`, '');
@@ -206,13 +209,13 @@ export async function claudeDeltas(bytes: number): Promise<{
   }
 }
 
-export async function answerNotFraming(): Promise<Record<string, number>> {
-  const huge = await claudeDeltas(1024 * MIB);
+export async function answerNotFraming(cli?: string): Promise<Record<string, number>> {
+  const huge = await claudeDeltas(1024 * MIB, cli);
   console.log('memory: claude printing a 1 GiB answer as 64 KiB stream-json deltas (+ message + result)');
   console.log(
     `  server RSS growth ${huge.growthMiB.toFixed(1)} MiB (target <= 32 MiB; JS heap +${huge.heapGrowthMiB.toFixed(1)} MiB, ArrayBuffers +${huge.buffersGrowthMiB.toFixed(1)} MiB at their peaks between event-loop turns); result ${(huge.totalChars / MIB).toFixed(1)} Mi chars, truncated=${huge.truncated}`,
   );
-  const five = await claudeDeltas(5 * 1000 * 1000);
+  const five = await claudeDeltas(5 * 1000 * 1000, cli);
   console.log('answer: claude printing a 5 MB answer framed three times (15 MB of stream-json)');
   console.log(
     `  result ${five.totalChars} chars for 5,000,000 answer bytes (header included), truncated=${five.truncated} (target: whole); RSS growth ${five.growthMiB.toFixed(1)} MiB (JS heap +${five.heapGrowthMiB.toFixed(1)} MiB, ArrayBuffers +${five.buffersGrowthMiB.toFixed(1)} MiB between turns)`,
@@ -225,8 +228,24 @@ export async function answerNotFraming(): Promise<Record<string, number>> {
   };
 }
 
+/** BENCH_BASELINE_CLI=<other build's dist/cli.js>: each scenario runs against that build too, right after this one. */
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
+
 export async function run(): Promise<Record<string, number>> {
-  return { ...(await memoryAndCpu()), ...(await answerNotFraming()), ...(await rateAndLatency()) };
+  const out: Record<string, number> = {};
+  for (const [label, cli] of [
+    ['', undefined],
+    ...(BASELINE_CLI ? [['baseline ', BASELINE_CLI]] : []),
+  ] as const) {
+    if (label) console.log(`--- baseline build (${cli})`);
+    const numbers = {
+      ...(await memoryAndCpu(cli)),
+      ...(await answerNotFraming(cli)),
+      ...(await rateAndLatency(cli)),
+    };
+    for (const [k, v] of Object.entries(numbers)) out[label ? `baseline_${k}` : k] = v;
+  }
+  return out;
 }
 
 if (import.meta.filename === process.argv[1]) await run();

@@ -8,6 +8,7 @@ import { CRITIC_OPTIONS } from './options-critics.js';
 import { FINDINGS_OPTIONS } from './options-findings.js';
 import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
+import { MEMORY_OPTIONS } from './options-memory.js';
 import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { QUEUE_OPTIONS } from './options-queue.js';
@@ -30,6 +31,7 @@ export const OPTIONS = {
   ...CRITIC_OPTIONS,
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
+  ...MEMORY_OPTIONS,
   ...TASK_OPTIONS,
   ...FINDINGS_OPTIONS,
   ...RESILIENCE_OPTIONS,

@@ -2,9 +2,8 @@
  * Critiques that outlive one tool call: a call waits up to waitMs, then answers "running" with the context id; the
  * run goes on, and a later call with that id waits again and gets the critique (or its error) when it is done.
  */
-import { AsyncResource } from 'node:async_hooks';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
-import { type Clock, newId, type TimerHandle } from '../infra/index.js';
+import { bindToContext, type Clock, newId, type TimerHandle } from '../infra/index.js';
 import type { RunRecord, StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import { alreadyFinished, RunRecords, restoreRunError } from './run-records.js';
@@ -241,7 +240,8 @@ export class BackgroundRuns {
   private race(job: Job, ctx: RequestContext, waitMs: number): Promise<Outcome | undefined> {
     return new Promise<Outcome | undefined>((resolve, reject) => {
       // In this caller's async context (its request id), not the context of the call that started the run.
-      const listener = ctx.onEvent && AsyncResource.bind((event: StreamEvent) => ctx.onEvent?.(event));
+      const listener =
+        ctx.onEvent && bindToContext('brutalist:wait')((event: StreamEvent) => ctx.onEvent?.(event));
       if (listener) job.listeners.add(listener);
       let timer: TimerHandle | undefined;
       const end = () => {

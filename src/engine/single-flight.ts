@@ -2,8 +2,8 @@
  * Single-flight: identical concurrent requests share one run; it is cancelled only when every sharer cancels.
  * Each flight owns the fan-out of its events, so the listeners live exactly as long as the flight.
  */
-import { AsyncResource } from 'node:async_hooks';
 import { BrutalistError } from '../errors/index.js';
+import { bindToContext } from '../infra/index.js';
 
 interface Flight<T, E> {
   readonly promise: Promise<T>;
@@ -54,7 +54,7 @@ export class SingleFlight<T, E = never> {
     joined.waiters++;
     // A wrapper per caller, so two callers passing the same function are still two listeners; bound to the
     // caller's async context, so what it does with an event (a log line, a notification) carries its own request.
-    const listener = onEvent && AsyncResource.bind((event: E) => onEvent(event));
+    const listener = onEvent && bindToContext('brutalist:flight')((event: E) => onEvent(event));
     if (listener) joined.listeners.add(listener);
     return new Promise<T>((resolve, reject) => {
       let settled = false;

@@ -1,7 +1,7 @@
 /** How a run's child is started: forked by this process (direct) or by the spawner process; one event interface. */
-import { AsyncResource } from 'node:async_hooks';
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { bindToContext } from '../infra/index.js';
 import { bwrapArgs } from './sandbox.js';
 import type { RunSpec } from './types.js';
 import type { PinnedWorkdir } from './workdir.js';
@@ -150,8 +150,9 @@ export interface StdioHandlers {
  * context of the call that started the spawner.
  */
 export function listenToStdio(child: Launched, open: readonly Readable[], handlers: StdioHandlers): void {
+  const bind = bindToContext('brutalist:stdio');
   const on = <A extends unknown[]>(stream: Readable, event: string, fn: (...args: A) => void) =>
-    stream.on(event, AsyncResource.bind(fn));
+    stream.on(event, bind(fn));
   for (const stream of open) on(stream, 'close', handlers.closed);
   if (child.info) on(child.info, 'data', handlers.info);
   on(child.stdout, 'data', handlers.stdout);

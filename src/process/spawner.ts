@@ -3,9 +3,9 @@
  * costs the same whatever the server's resident size, and never blocks the server's event loop while the child
  * execs. The children's stdio sockets come back over the IPC channel; signals go straight to their process groups.
  */
-import { AsyncResource } from 'node:async_hooks';
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { bindToContext } from '../infra/index.js';
 import { directLaunch, type LaunchEvents, type Launcher, type LaunchSpec } from './launch.js';
 import { SPAWNER_SOURCE } from './spawner-source.js';
 
@@ -68,11 +68,12 @@ class SpawnerProcess {
     const id = this.nextId++;
     // The reports arrive in the IPC channel's context (that of the call that started the spawner): each runs in
     // the context of the run that asked, so its log lines carry that request's id.
+    const bind = bindToContext('brutalist:launch');
     const bound: LaunchEvents = {
-      spawned: AsyncResource.bind(events.spawned),
-      failed: AsyncResource.bind(events.failed),
-      exit: AsyncResource.bind(events.exit),
-      lost: AsyncResource.bind(events.lost),
+      spawned: bind(events.spawned),
+      failed: bind(events.failed),
+      exit: bind(events.exit),
+      lost: bind(events.lost),
     };
     this.pending.set(id, { spec, events: bound, slots: new Map(), started: false });
     this.busy();

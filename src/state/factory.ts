@@ -60,6 +60,7 @@ function createBackend(config: Config, options: StoreFactoryOptions): StateStore
       return new SqliteStateStore({
         ...limits,
         dir: defaultStateDir(config, options.env),
+        cacheBytes: config.sqliteCacheBytes,
         ...(options.log ? { log: options.log } : {}),
       });
     case 'redis':

@@ -95,8 +95,16 @@ export interface ChunkPlan {
   readonly chunks: readonly PlannedChunk[];
   /** Bytes of every chunk: code units times width. */
   readonly bytes: number;
-  encode(): Generator<EncodedChunk>;
+  /**
+   * Each chunk's bytes, made when asked for. With `reuse`, every chunk is written into one buffer of
+   * MAX_CHUNK_BYTES and its bytes hold only until the next is asked for: for a writer that copies them at once
+   * (SQLite binds a blob by copying it), so a long text leaves no trail of chunk buffers for the collector.
+   */
+  encode(reuse?: boolean): Generator<EncodedChunk>;
 }
+
+/** The most bytes one chunk takes: RESULT_CHUNK_CHARS code units at two bytes each. */
+export const MAX_CHUNK_BYTES = 2 * RESULT_CHUNK_CHARS;
 
 /** Plans `text`'s chunks (chunkBounds, encodeChunk's widths) in one pass over it, slicing nothing. */
 export function planChunks(text: string, size: number = RESULT_CHUNK_CHARS): ChunkPlan {
@@ -116,9 +124,14 @@ export function planChunks(text: string, size: number = RESULT_CHUNK_CHARS): Chu
   return {
     chunks,
     bytes,
-    *encode() {
+    *encode(reuse = false) {
+      const scratch = reuse ? Buffer.allocUnsafeSlow(2 * size) : undefined;
       for (const { start, end, width } of chunks) {
-        const bytes = Buffer.from(text.slice(start, end), width === 1 ? 'latin1' : 'utf16le');
+        const encoding = width === 1 ? 'latin1' : 'utf16le';
+        const piece = text.slice(start, end);
+        const bytes = scratch
+          ? scratch.subarray(0, scratch.write(piece, 0, encoding))
+          : Buffer.from(piece, encoding);
         yield { start, width, bytes };
       }
     },

@@ -47,7 +47,7 @@ import {
   positiveInt,
 } from './validate.js';
 
-export { STATE_FILE_NAME } from './sqlite-file.js';
+export { DEFAULT_SQLITE_CACHE_BYTES, STATE_FILE_NAME } from './sqlite-file.js';
 export { SQLITE_ROW_OVERHEAD_BYTES } from './sqlite-statements.js';
 
 export const DEFAULT_SQLITE_SWEEP_BATCH_SIZE = 1_000;
@@ -70,6 +70,8 @@ export interface SqliteStateStoreOptions {
   readonly maxValueDepth?: number;
   /** Operator log (stderr); may name host paths, unlike errors. */
   readonly log?: (line: string) => void;
+  /** SQLite's page cache for this connection (config sqliteCacheBytes). Default DEFAULT_SQLITE_CACHE_BYTES. */
+  readonly cacheBytes?: number;
 }
 
 /**
@@ -100,7 +102,7 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     prepareStateFolder(options.dir, this.path, options.log);
     let db: Database.Database | undefined;
     try {
-      db = openDatabase(this.path, busyTimeoutMs);
+      db = openDatabase(this.path, busyTimeoutMs, options.cacheBytes);
       this.q = prepare(db);
       this.db = db;
       this.tx = this.transactions();
@@ -172,7 +174,8 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     const ttl = checkTtl(ttlMs);
     const { head, text } = splitResult(result);
     const json = encodeValue(head, this.maxValueDepth);
-    // Each chunk is encoded as the transaction writes it: the text's bytes never exist all at once beside it.
+    // Each chunk is encoded as the transaction writes it, into one reused buffer (the bind copies it): the text's
+    // bytes never exist all at once beside it, nor as garbage after it.
     const plan = planChunks(text);
     const bytes = rowBytes('result', key, json) + plan.bytes + plan.chunks.length * SQLITE_ROW_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) {
@@ -180,7 +183,7 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
         data: { maxBytes: this.maxBytes },
       });
     }
-    this.run(() => this.tx.putResult.immediate(key, json, bytes, this.clock.now() + ttl, plan.encode()));
+    this.run(() => this.tx.putResult.immediate(key, json, bytes, this.clock.now() + ttl, plan.encode(true)));
   }
 
   override async getResult(contextId: string): Promise<StoredResult | null> {

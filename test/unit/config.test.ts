@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
 import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
+import { MEMORY_OPTIONS } from '../../src/config/options-memory.js';
 import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
@@ -294,6 +295,7 @@ describe('the option tables', () => {
       CRITIC_OPTIONS,
       PROCESS_OPTIONS,
       STATE_OPTIONS,
+      MEMORY_OPTIONS,
       TASK_OPTIONS,
       RESILIENCE_OPTIONS,
       QUEUE_OPTIONS,
