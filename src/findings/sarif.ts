@@ -61,7 +61,11 @@ function locationsOf(f: Finding): unknown[] | undefined {
   return [
     {
       physicalLocation: {
-        artifactLocation: { uri: encodeURI(f.file), uriBaseId: '%SRCROOT%' },
+        // Each segment encoded: a `#` or `?` in a file name is part of the name, not a fragment or query.
+        artifactLocation: {
+          uri: f.file.split('/').map(encodeURIComponent).join('/'),
+          uriBaseId: '%SRCROOT%',
+        },
         ...(region ? { region } : {}),
       },
     },
