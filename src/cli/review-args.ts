@@ -23,6 +23,8 @@ Options:
   --fail-on SEVERITY  ${SEVERITIES.join(', ')} or none (default): exit 3 when a finding at or above it is
                       verified or not checkable (unverified findings never fail the run)
   --fresh             ignore the cache and run the critics again
+  --report FILE       no git, no critics: print a saved \`--format json\` report in --format (with
+                      --fail-on, the exit status is recomputed for it)
   -h, --help          this help
 
 Progress goes to stderr. Exit status: 0 done, 1 the review failed, 2 bad usage or input (bad ref, not a git
@@ -37,7 +39,11 @@ export interface ParsedReview {
   readonly focus: Focus;
   readonly format: ReviewFormat;
   readonly failOn: Severity | null;
+  /** --fail-on was given (with --report: recompute; without, the saved report's threshold stands). */
+  readonly failOnGiven: boolean;
   readonly fresh: boolean;
+  /** Re-render this saved JSON report instead of running a review. */
+  readonly report: string | undefined;
 }
 
 const OPTIONS = {
@@ -48,6 +54,7 @@ const OPTIONS = {
   format: { type: 'string' },
   'fail-on': { type: 'string' },
   fresh: { type: 'boolean' },
+  report: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,6 +93,8 @@ export function parseReviewArgs(args: readonly string[]): ParsedReview {
     focus: oneOf('--focus', values.focus ?? 'general', FOCUSES),
     format: oneOf('--format', values.format ?? 'markdown', REVIEW_FORMATS),
     failOn: failOn === 'none' ? null : oneOf('--fail-on', failOn, SEVERITIES),
+    failOnGiven: values['fail-on'] !== undefined,
     fresh: values.fresh === true,
+    report: empty('report', values.report),
   };
 }

@@ -2,13 +2,12 @@
  * `brutalist-mcp review-post`: one pull-request review from a `review --format json` report, inline comments for
  * verified findings on lines of the diff and a summary body for the rest, every text redacted before it leaves.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Config } from '../engine/config.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Finding } from '../findings/types.js';
 import { sanitizeText } from '../security/index.js';
-import { findingMarkdown, placeOf, type ReviewReport, reviewReportSchema } from './review-report.js';
+import { findingMarkdown, placeOf, type ReviewReport, readReport } from './review-report.js';
 import { UsageError } from './roast-args.js';
 
 /** GitHub refuses a review body over 65,536 characters; this leaves room for the redaction's own marks. */
@@ -242,22 +241,4 @@ export async function reviewPostCommand(
     `posted review ${posted.id}: ${posted.inlineRefused ? 0 : plan.comments.length} inline comment(s)${posted.url ? ` ${posted.url}` : ''}\n`,
   );
   return 0;
-}
-
-function readReport(file: string): ReviewReport {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new BrutalistError('INVALID_ARGUMENT', 'The report is not a readable JSON file.', {
-      data: { argument: 'REPORT.json' },
-    });
-  }
-  const parsed = reviewReportSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new BrutalistError('INVALID_ARGUMENT', 'The report is not the output of `review --format json`.', {
-      data: { argument: 'REPORT.json', issues: parsed.error.issues.length },
-    });
-  }
-  return parsed.data;
 }

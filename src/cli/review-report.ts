@@ -1,5 +1,7 @@
 /** The result of `review` (its JSON output, read back by `review-post`), the --fail-on rule and the markdown view. */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { BrutalistError } from '../errors/index.js';
 import {
   type Finding,
   findingSchema,
@@ -46,6 +48,25 @@ export const reviewReportSchema = z.object({
   critique: z.string(),
 });
 export type ReviewReport = z.infer<typeof reviewReportSchema>;
+
+/** A saved `review --format json` report, validated: INVALID_ARGUMENT (exit 2) when it is not one. */
+export function readReport(file: string): ReviewReport {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new BrutalistError('INVALID_ARGUMENT', 'The report is not a readable JSON file.', {
+      data: { argument: 'report' },
+    });
+  }
+  const parsed = reviewReportSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'The report is not the output of `review --format json`.', {
+      data: { argument: 'report', issues: parsed.error.issues.length },
+    });
+  }
+  return parsed.data;
+}
 
 /** Exit status of `review`: documented in docs/review.md. */
 export const REVIEW_EXIT = { ok: 0, failed: 1, usage: 2, findings: 3 } as const;

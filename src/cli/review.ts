@@ -14,6 +14,7 @@ import {
   failingFindings,
   REVIEW_EXIT,
   type ReviewReport,
+  readReport,
   reportMarkdown,
 } from './review-report.js';
 import { critiqueToEnd, inTerminal, type Terminal } from './roast.js';
@@ -76,6 +77,13 @@ export async function reviewCommand(
   if (parsed.help) {
     term.stdout.write(REVIEW_USAGE);
     return REVIEW_EXIT.ok;
+  }
+  if (parsed.report !== undefined) {
+    const saved = readReport(parsed.report);
+    const failOn = parsed.failOnGiven ? parsed.failOn : saved.failOn;
+    const again = { ...saved, failOn, failing: failingFindings(saved.findings, failOn).length };
+    term.stdout.write(render(again, parsed.format));
+    return again.failing > 0 ? REVIEW_EXIT.findings : REVIEW_EXIT.ok;
   }
   const limits: GitLimits = {
     maxOutputBytes: config.reviewGitMaxOutputBytes,

@@ -1,8 +1,8 @@
 // SARIF output checked against the vendored SARIF 2.1.0 JSON schema; unverified findings are never fact.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { ruleIdOf, toSarif } from '../../src/findings/sarif.js';
 import { finding } from '../support/review.js';
@@ -11,6 +11,8 @@ const schema = JSON.parse(
   readFileSync(resolve(import.meta.dirname, '../fixtures/sarif/sarif-schema-2.1.0.json'), 'utf8'),
 );
 const ajv = new Ajv2020({ allErrors: true, strict: false });
+// CommonJS default export: the plugin is module.exports.default under NodeNext typing.
+const addFormats = (formats as unknown as { default: typeof formats.default }).default;
 addFormats(ajv);
 const validate = ajv.compile(schema);
 
