@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
+import { FINDINGS_OPTIONS } from './options-findings.js';
 import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
 import { OBSERVABILITY_OPTIONS } from './options-observability.js';
@@ -31,6 +32,7 @@ export const OPTIONS = {
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
   ...TASK_OPTIONS,
+  ...FINDINGS_OPTIONS,
   ...RESILIENCE_OPTIONS,
   ...QUEUE_OPTIONS,
   ...HTTP_OPTIONS,

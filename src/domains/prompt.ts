@@ -37,6 +37,46 @@ const TONE_RULE =
   'Be direct and specific. No flattery, no filler, no hedging for politeness, no moralising. Every criticism ' +
   'carries evidence and a fix. Answer in Markdown.';
 
+/** The fence info string of the findings block; src/findings/parse.ts reads exactly this (a test pins both). */
+export const FINDINGS_FENCE = 'brutalist-findings';
+
+/**
+ * Asked of every critique, so findings can be sorted, counted, checked and merged across critics. The example is
+ * one line of JSON so a critic copies the shape, not a layout; quotes are checked against the files.
+ */
+function findingsSection(domain: Domain): string[] {
+  const where =
+    domain.kind === 'filesystem'
+      ? '`file` is the path relative to the working directory and `line`/`endLine` are 1-based line numbers in it; ' +
+        '`quote` is text copied verbatim from that file at that line (it is checked against the file: a quote ' +
+        'that is not there marks the finding unverified).'
+      : '`file`, `line` and `endLine` are null unless you read a file in the working directory; `quote` is text ' +
+        'copied verbatim from the material, or null.';
+  const example = JSON.stringify([
+    {
+      severity: 'high',
+      category: 'security',
+      title: 'One-line statement of the problem',
+      file: domain.kind === 'filesystem' ? 'src/example.ts' : null,
+      line: domain.kind === 'filesystem' ? 12 : null,
+      endLine: null,
+      quote: domain.kind === 'filesystem' ? 'exact text from the file' : null,
+      why: 'Why it matters',
+      fix: 'The concrete fix',
+      confidence: 0.8,
+    },
+  ]);
+  return [
+    '## Findings block',
+    `End your answer with one fenced code block whose info string is \`${FINDINGS_FENCE}\`, holding a JSON ` +
+      'array with one object per finding of your critique, most severe first, and nothing after the block:',
+    `\`\`\`${FINDINGS_FENCE}\n${example}\n\`\`\``,
+    '`severity` is one of critical, high, medium, low, info; `category` is a short word (security, correctness, ' +
+      `performance, design, ...); ${where} \`fix\` may be null; \`confidence\` is your confidence from 0 to 1. ` +
+      'Write an empty array when you have no findings.',
+  ];
+}
+
 function hasText(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
 }
@@ -142,5 +182,6 @@ export function buildRoastPrompt(input: RoastPromptInput): string {
     materialSection(domain, input, followUp),
   ];
   if (followUp) sections.push(historySection(history, input.context));
+  sections.push(findingsSection(domain));
   return `${sections.map((lines) => lines.join('\n\n')).join('\n\n')}\n`;
 }

@@ -28,8 +28,15 @@ export function composeTurnDetails(outcomes: readonly CriticOutcome[]): string {
   return ['## Run details', ...blocks].join('\n\n');
 }
 
-export function composeCritique(title: string, outcomes: readonly CriticOutcome[], verbose: boolean): string {
+/** The critique: title, the findings table (when any critic returned a findings block), then each critic's prose. */
+export function composeCritique(
+  title: string,
+  outcomes: readonly CriticOutcome[],
+  verbose: boolean,
+  findingsTable = '',
+): string {
   const parts: string[] = [`# ${title}`];
+  if (findingsTable !== '') parts.push(findingsTable);
   const several = outcomes.length > 1;
   for (const o of outcomes) {
     if (o.ok) {

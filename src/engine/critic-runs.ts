@@ -17,6 +17,7 @@ import {
   stripTerminalControls,
 } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import { type ParsedBlock, parseFindings } from '../findings/index.js';
 import { type Config, CRITIC_NAMES, type CriticName } from './config.js';
 import type { CriticRunSummary, Models } from './types.js';
 
@@ -98,6 +99,8 @@ export type CriticOutcome =
       readonly ok: true;
       readonly result: CriticResult;
       readonly sanitized: SanitizedCounts;
+      /** The findings block cut from the raw answer (not yet sanitized); null: none; undefined: not asked for. */
+      readonly findings?: ParsedBlock | null;
     }
   | {
       readonly critic: CriticName;
@@ -139,11 +142,16 @@ export async function runCriticsInParallel(
   critics: readonly CriticName[],
   buildRequest: (critic: CriticName) => CriticRequest,
   run: CriticRunner,
-  options: Workplace & { signal: AbortSignal; sanitizer: CritiqueSanitizer },
+  options: Workplace & {
+    signal: AbortSignal;
+    sanitizer: CritiqueSanitizer;
+    /** Cut each answer's findings block off before sanitizing, keeping at most this many entries. */
+    findingsPerCritic?: number;
+  },
   emit: EmitEvent,
   clock: Clock,
 ): Promise<CriticOutcome[]> {
-  const { sanitizer, ...runOptions } = options;
+  const { sanitizer, findingsPerCritic, ...runOptions } = options;
   return Promise.all(
     critics.map(async (critic): Promise<CriticOutcome> => {
       const started = clock.now();
@@ -157,8 +165,14 @@ export async function runCriticsInParallel(
           },
         });
         emit({ kind: 'done', critic, ok: true });
-        const { text, counts } = sanitizer.critique(result.text);
-        return { critic, ok: true, result: { ...result, text }, sanitized: counts };
+        if (findingsPerCritic === undefined) {
+          const { text, counts } = sanitizer.critique(result.text);
+          return { critic, ok: true, result: { ...result, text }, sanitized: counts };
+        }
+        // The block is cut from the raw answer: its quotes are checked against the files before any redaction.
+        const { prose, block } = parseFindings(result.text, findingsPerCritic);
+        const { text, counts } = sanitizer.critique(prose);
+        return { critic, ok: true, result: { ...result, text }, sanitized: counts, findings: block };
       } catch (err) {
         emit({ kind: 'done', critic, ok: false });
         const { error, sanitized } = cleanError(toBrutalistError(err), sanitizer);

@@ -28,6 +28,7 @@ import {
   roastPlan,
 } from './plan.js';
 import { PlanRunner } from './plan-runner.js';
+import { findingsSettings } from './plan-work.js';
 import { isContextId, ResultPages } from './results.js';
 import { Tasks } from './tasks.js';
 import type {
@@ -112,6 +113,7 @@ export class Engine {
       guard: this.guard,
       sanitizer: this.sanitizer,
       clock: this.clock,
+      findings: findingsSettings(this.config),
     });
   }
 

@@ -1,5 +1,14 @@
 /** The work of a plan: its critics run through the guard, their answers composed into text and metadata. */
 import { runDebate } from '../domains/index.js';
+import {
+  checkFindings,
+  EMPTY_SNAPSHOT,
+  type FindingsOptions,
+  type FindingsPlace,
+  findingsTable,
+  sanitizeFindings,
+  takeSnapshot,
+} from '../findings/index.js';
 import type { Clock } from '../infra/index.js';
 import { addCounts, type CritiqueSanitizer, NO_SANITIZED, type SanitizedCounts } from '../security/index.js';
 import type { ConversationTurn } from '../state/index.js';
@@ -13,6 +22,7 @@ import {
 } from './critic-runs.js';
 import type { CriticGuard, GuardedCall } from './guarded-runner.js';
 import type { DebatePlan, RequestPlan, RoastPlan } from './plan.js';
+import type { Config } from './config.js';
 import type { ResultMeta } from './types.js';
 
 /** A finished (or cached) result: the composed text, its metadata, and the critics' turns for the conversation. */
@@ -26,6 +36,25 @@ export interface WorkDeps {
   readonly guard: CriticGuard;
   readonly sanitizer: CritiqueSanitizer;
   readonly clock: Clock;
+  readonly findings: FindingsSettings;
+}
+
+/** How a roast's findings are parsed, checked and shown (config findings*). */
+export interface FindingsSettings extends FindingsOptions {
+  readonly snapshotMaxFiles: number;
+  readonly tableRows: number;
+}
+
+export function findingsSettings(config: Config): FindingsSettings {
+  return {
+    maxPerCritic: config.findingsMaxPerCritic,
+    maxFileBytes: config.findingsMaxFileBytes,
+    nearLines: config.findingsNearLines,
+    maxPathChars: config.maxPathChars,
+    maxPathComponentChars: config.maxPathComponentChars,
+    snapshotMaxFiles: config.findingsSnapshotMaxFiles,
+    tableRows: config.findingsTableRows,
+  };
 }
 
 /** Runs `plan`'s critics for one request (`call`: its priority, caller and deadline) under `signal`. */
@@ -48,18 +77,36 @@ async function runRoast(
   signal: AbortSignal,
   emit: EmitEvent,
 ): Promise<Finished> {
+  const settings = deps.findings;
+  const place: FindingsPlace | null = plan.place.fileAccess === 'none' ? null : { cwd: plan.place.cwd };
+  // Taken before the critics start: a cited file that differs afterwards changed during the run.
+  const snapshot = place ? await takeSnapshot(place.cwd, settings.snapshotMaxFiles) : EMPTY_SNAPSHOT;
   const outcomes = await runCriticsInParallel(
     plan.critics,
     (critic) => ({ prompt: plan.prompt, model: plan.models?.[critic] }),
     deps.guard.runner(withEvents(call, emit)),
-    { ...plan.place, signal, sanitizer: deps.sanitizer },
+    { ...plan.place, signal, sanitizer: deps.sanitizer, findingsPerCritic: settings.maxPerCritic },
     emit,
     deps.clock,
   );
   throwIfAllFailed(outcomes);
+  const blocks = outcomes.flatMap((o) => (o.ok ? [{ critic: o.critic, block: o.findings ?? null }] : []));
+  const report = await checkFindings(blocks, plan.critics, place, snapshot, settings);
+  const { findings, sanitized } = sanitizeFindings(report.findings, deps.sanitizer);
+  const meta = metaOf(plan, outcomes);
   return {
-    text: composeCritique(plan.title, outcomes, plan.verbose),
-    meta: metaOf(plan, outcomes),
+    text: composeCritique(
+      plan.title,
+      outcomes,
+      plan.verbose,
+      findingsTable(findings, report.summary, settings.tableRows),
+    ),
+    meta: {
+      ...meta,
+      sanitized: addCounts(meta.sanitized, sanitized),
+      findings,
+      findingsSummary: report.summary,
+    },
     turns: outcomes.flatMap((o) =>
       o.ok ? [{ role: 'critic' as const, critic: o.critic, text: o.result.text, at: deps.clock.now() }] : [],
     ),

@@ -1,6 +1,7 @@
 /** Stored results served in pages: save a critique once, hand out pages by context id, offset or opaque cursor. */
 import { z } from 'zod';
 import { BrutalistError } from '../errors/index.js';
+import { findingSchema, findingsSummarySchema } from '../findings/index.js';
 import { type Clock, newId } from '../infra/index.js';
 import {
   estimateTokens,
@@ -49,6 +50,8 @@ export const resultMetaSchema = z.object({
   notes: z.array(z.string()),
   sanitized: z.object({ controls: count, escapes: count, bidi: count, secrets: count, envValues: count }),
   redactedInput: z.object({ secrets: count, envValues: count }),
+  findings: z.array(findingSchema).optional(),
+  findingsSummary: findingsSummarySchema.optional(),
 });
 
 /**

@@ -2,6 +2,7 @@
 
 import type { TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
+import type { Finding, FindingsSummary } from '../findings/index.js';
 import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CriticName, PriorityName } from './config.js';
@@ -156,4 +157,7 @@ export interface ResultMeta {
   readonly sanitized: SanitizedCounts;
   /** Secrets redacted from the client's text before any critic saw it (config redactInputSecrets). */
   readonly redactedInput: RedactedInputCounts;
+  /** Roasts: every finding, merged across critics, quotes checked (ADR 0044); absent on debates. */
+  readonly findings?: readonly Finding[];
+  readonly findingsSummary?: FindingsSummary;
 }

@@ -1,6 +1,7 @@
 /** The one structuredContent shape of `roast` and `roast_cli_debate` results: done, running, cancelled or error. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { findingSchema, findingsSummarySchema } from '../findings/index.js';
 
 /*
  * Loose objects everywhere: a client that cached this schema must still accept results from a newer server
@@ -69,6 +70,17 @@ export const toolResultSchema = z
     sanitized: z.record(z.string(), z.number().int().min(0)).optional(),
     /** Counts of secrets redacted from the client's text before any critic saw it, by kind. */
     redactedInput: z.record(z.string(), z.number().int().min(0)).optional(),
+    findings: z
+      .array(findingSchema.loose())
+      .optional()
+      .describe(
+        'roast, done: every finding, merged across critics, most severe first; `verification` says whether its quote was found in the cited file.',
+      ),
+    findingsSummary: findingsSummarySchema
+      .extend({ bySeverity: z.record(z.string(), z.number().int().min(0)) })
+      .loose()
+      .optional()
+      .describe('roast, done: counts of the findings, dropped entries, and critics that returned no findings block.'),
     elapsedMs: z.number().min(0).optional().describe('running: time since the critique started.'),
     running: z.array(z.string()).optional().describe('running: critics still at work.'),
     error: z
