@@ -130,7 +130,8 @@ export async function reviewCommand(
       'roast',
       {
         domain: 'codebase',
-        target: change.root,
+        // Relative to the first root (the repository): the critique's title never shows a host path.
+        target: '.',
         context: context.text,
         focus: FOCUS_FIELD[parsed.focus],
         clis: parsed.clis,

@@ -76,6 +76,7 @@ describe('brutalist-mcp review', SLOW, () => {
     expect(report.changedFiles).toEqual([{ path: 'src/app.ts', deleted: false, ranges: [[1, 3]] }]);
     expect(report.head.sha).toBe(repo.git('rev-parse', 'HEAD'));
     expect(report.critique).toContain('the change turns `add` into a subtraction');
+    expect(r.stdout).not.toContain(repo.dir); // no host path, not even in the critique's title
     const run = readLog(sandbox.log).at(-1);
     const prompt = `${run?.stdin ?? ''}${(run?.argv ?? []).join('\n')}`;
     expect(prompt).toContain('-  return a + b;\n+  return a - b;');
