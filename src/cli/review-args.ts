@@ -63,6 +63,8 @@ function oneOf<T extends string>(option: string, value: string, allowed: readonl
   throw new UsageError(`${option} ${value}: one of ${allowed.join(', ')}`, 'review');
 }
 
+const nullIfNone = (value: Severity | 'none'): Severity | null => (value === 'none' ? null : value);
+
 export function parseReviewArgs(args: readonly string[]): ParsedReview {
   let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
   try {
@@ -92,7 +94,7 @@ export function parseReviewArgs(args: readonly string[]): ParsedReview {
     clis: values.cli?.map((c) => oneOf('--cli', c, CRITIC_NAMES)),
     focus: oneOf('--focus', values.focus ?? 'general', FOCUSES),
     format: oneOf('--format', values.format ?? 'markdown', REVIEW_FORMATS),
-    failOn: failOn === 'none' ? null : oneOf('--fail-on', failOn, SEVERITIES),
+    failOn: nullIfNone(oneOf('--fail-on', failOn, [...SEVERITIES, 'none'] as const)),
     failOnGiven: values['fail-on'] !== undefined,
     fresh: values.fresh === true,
     report: empty('report', values.report),

@@ -121,6 +121,31 @@ describe('brutalist-mcp review', SLOW, () => {
     expect(r.stderr).toContain('brutalist-mcp review: --format xml: one of markdown, json, sarif');
   });
 
+  it('cuts a diff longer than reviewMaxDiffChars at a file boundary and names the files left out', () => {
+    const big = tempRepo();
+    try {
+      big.write('a.ts', 'export const a = 1;\n');
+      big.write('b.ts', 'export const b = 1;\n');
+      big.commit('base');
+      big.git('branch', 'base');
+      big.write('a.ts', 'export const a = 2;\n');
+      big.write('b.ts', `${'export const b = 2;\n'.repeat(200)}`);
+      big.commit('grow');
+      const r = review(['--format', 'json'], big.dir, { BRUTALIST_REVIEW_MAX_DIFF_CHARS: '1000' });
+      expect(r.code).toBe(0);
+      const report = reviewReportSchema.parse(JSON.parse(r.stdout));
+      expect(report.diff.omittedFiles).toEqual(['b.ts']);
+      expect(report.diff.shownChars).toBeLessThanOrEqual(1000);
+      expect(report.diff.chars).toBeGreaterThan(4000);
+      const stdin = readLog(sandbox.log).at(-1)?.stdin ?? '';
+      expect(stdin).toContain('Not shown (read these files yourself): b.ts.');
+      expect(stdin).toContain('+export const a = 2;');
+      expect(stdin).not.toContain('+export const b = 2;');
+    } finally {
+      big.cleanup();
+    }
+  });
+
   it('runs no critic when nothing changed', () => {
     const before = readLog(sandbox.log).length;
     const r = review(['--head', 'base', '--format', 'json']);
