@@ -26,6 +26,7 @@ const benches = [
   './observability/tracing.bench.js',
 
   './queue/throughput.bench.js',
+  './cli/review-git.bench.js',
   // Last: it grows this process's heap, which would slow every later spawn.
   './process/spawn-rss.bench.js',
 ];

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The command line: no arguments serves MCP on stdio; subcommands for terminal roasts, diagnostics and config. */
 import { join } from 'node:path';
+import { reviewCommand } from './cli/review.js';
+import { reviewPostCommand } from './cli/review-post.js';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { keysCommand, parseServeArgs } from './cli/serve-args.js';
 import { sloCommand } from './cli/slo.js';
@@ -27,6 +29,11 @@ Usage:
   brutalist-mcp roast <domain> [--target PATH] [--context TEXT | --context-file FILE | --context -]
                     [--cli claude|codex|gemini|agy]... [--model CRITIC=MODEL]... [--fresh] [--json] [--verbose]
                                     one critique in the terminal (progress on stderr; roast --help for more)
+  brutalist-mcp review [--base origin/main] [--head HEAD] [--cli CRITIC]... [--focus general|security]
+                    [--format markdown|json|sarif] [--fail-on SEVERITY]
+                                    the critics review a git change (review --help; exit 3: findings at --fail-on)
+  brutalist-mcp review-post REPORT.json --repo OWNER/NAME --pr N
+                                    post one pull-request review from \`review --format json\` (GITHUB_TOKEN)
   brutalist-mcp doctor              which critic CLIs are installed, working and logged in (exit 1 if none is ready)
   brutalist-mcp config              print the resolved configuration as JSON
   brutalist-mcp state info          the state store: backend, location, health, entries
@@ -72,6 +79,10 @@ async function main(argv: string[]): Promise<number> {
       return stateCommand(config, rest);
     case 'roast':
       return roastCommand(config, rest, processTerminal());
+    case 'review':
+      return reviewCommand(config, rest, processTerminal());
+    case 'review-post':
+      return reviewPostCommand(config, rest, process.stdout, process.stderr);
     case 'slo':
       return sloCommand(config, rest, process.stdout, process.stderr);
     case 'worker':
@@ -173,6 +184,8 @@ const BAD_INPUT = new Set<ErrorCode>([
   'PATH_NOT_FOUND',
   'PATH_NOT_REGULAR',
   'PATH_OUTSIDE_ROOT',
+  'GIT_REPO_NOT_FOUND',
+  'GIT_REF_INVALID',
 ]);
 
 main(process.argv.slice(2)).then(
@@ -183,7 +196,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(
-        `brutalist-mcp roast: ${err.message}\nRun \`brutalist-mcp roast --help\` for usage.\n`,
+        `brutalist-mcp ${err.command}: ${err.message}\nRun \`brutalist-mcp ${err.command} --help\` for usage.\n`,
       );
       process.exit(2);
     }

@@ -37,6 +37,12 @@ Progress goes to stderr; Ctrl-C cancels. Exit status: 0 done, 1 the critique fai
 /** A mistake on the command line: printed with a pointer to the usage, exit status 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** The subcommand whose --help the message points to. */
+  readonly command: string;
+  constructor(message: string, command = 'roast') {
+    super(message);
+    this.command = command;
+  }
 }
 
 export interface ParsedRoast {

@@ -1,10 +1,11 @@
 /** The terminal roast: one critique through the engine, progress on stderr, the critique (or JSON) on stdout. */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../engine/config.js';
-import type { EngineResult, ToolResponse } from '../engine/index.js';
+import type { EngineResult, RoastArgs, ToolResponse } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { buildTools, parseToolArgs } from '../mcp/index.js';
-import { createApp } from '../transport/index.js';
+import type { StreamEvent } from '../streaming/index.js';
+import { type App, createApp } from '../transport/index.js';
 import { parseRoastArgs, ROAST_USAGE } from './roast-args.js';
 
 export { ROAST_USAGE, UsageError } from './roast-args.js';
@@ -43,12 +44,42 @@ export async function roastCommand(config: Config, args: readonly string[], term
   // At once, before the state store opens or a critic starts: the user sees the command took.
   term.stderr.write(`brutalist-mcp: roasting ${tool.args.domain} with ${critics}… (Ctrl-C cancels)\n`);
 
+  // The user's own directory is the first root (a relative target resolves against it); configured roots stay
+  // usable for absolute targets.
+  const roots = [term.cwd, ...config.roots];
+  const { first, pages } = await inTerminal(config, term, (app, run) =>
+    critiqueToEnd(app, tool.args, { roots, ...run }),
+  );
+  if (first.meta.cached) {
+    const age = first.meta.cacheAgeMs === null ? '' : ` ${ageText(first.meta.cacheAgeMs)} ago`;
+    term.stderr.write(
+      `brutalist-mcp: cache hit: the same request was answered${age} (inputs unchanged); --fresh runs the critics again.\n`,
+    );
+  }
+  if (parsed.json) {
+    const text = pages.join('');
+    term.stdout.write(`${JSON.stringify({ contextId: first.contextId, text, meta: first.meta })}\n`);
+  } else {
+    for (const page of pages) term.stdout.write(page);
+    term.stdout.write('\n');
+  }
+  return 0;
+}
+
+/**
+ * Runs `work` with an app whose critics can be cancelled with Ctrl-C, progress on stderr through the same
+ * rate-limited stream an MCP client would get (a heartbeat that says nothing new is not repeated), and shuts the
+ * app down after.
+ */
+export async function inTerminal<T>(
+  config: Config,
+  term: Terminal,
+  work: (app: App, run: { signal: AbortSignal; onEvent: (event: StreamEvent) => void }) => Promise<T>,
+): Promise<T> {
   const app = createApp(config);
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
-  // Progress goes to stderr through the same rate-limited stream an MCP client would get; a heartbeat that says
-  // nothing new is not repeated.
   let lastNotice = '';
   const progress = app.streams.open({
     progress: async (notice) => {
@@ -57,52 +88,45 @@ export async function roastCommand(config: Config, args: readonly string[], term
       term.stderr.write(`… ${lastNotice}\n`);
     },
   });
-  // The user's own directory is the first root (a relative target resolves against it); configured roots stay
-  // usable for absolute targets.
-  const roots = [term.cwd, ...config.roots];
   try {
-    // The terminal has no client timeout: wait until the critique is done (never a "running" answer).
-    let response = finished(
-      await app.engine.roast(tool.args, {
-        owner: 'local',
-        roots,
-        signal: controller.signal,
-        waitMs: Number.POSITIVE_INFINITY,
-        onEvent: (event) => progress.push(event),
-      }),
-    );
-    progress.close();
-    const first = response;
-    const pages = [response.text];
-    // The terminal gets the whole critique: walk the pages.
-    while (response.page.nextOffset !== null) {
-      response = finished(
-        await app.engine.roast(
-          { ...tool.args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
-          { owner: 'local', roots, signal: controller.signal, waitMs: Number.POSITIVE_INFINITY },
-        ),
-      );
-      pages.push(response.text);
-    }
-    if (first.meta.cached) {
-      const age = first.meta.cacheAgeMs === null ? '' : ` ${ageText(first.meta.cacheAgeMs)} ago`;
-      term.stderr.write(
-        `brutalist-mcp: cache hit: the same request was answered${age} (inputs unchanged); --fresh runs the critics again.\n`,
-      );
-    }
-    if (parsed.json) {
-      const text = pages.join('');
-      term.stdout.write(`${JSON.stringify({ contextId: first.contextId, text, meta: first.meta })}\n`);
-    } else {
-      for (const page of pages) term.stdout.write(page);
-      term.stdout.write('\n');
-    }
-    return 0;
+    return await work(app, { signal: controller.signal, onEvent: (event) => progress.push(event) });
   } finally {
     process.off('SIGINT', onInterrupt);
     progress.close();
     await app.shutdown();
   }
+}
+
+/**
+ * Runs one roast in the terminal to its end and walks every page (the terminal gets the whole critique). There is
+ * no client timeout: the engine never answers "running" with an unlimited wait.
+ */
+export async function critiqueToEnd(
+  app: App,
+  args: RoastArgs,
+  options: { roots: readonly string[]; signal: AbortSignal; onEvent?: (event: StreamEvent) => void },
+): Promise<{ first: ToolResponse; pages: string[] }> {
+  const ctx = {
+    owner: 'local',
+    roots: options.roots,
+    signal: options.signal,
+    waitMs: Number.POSITIVE_INFINITY,
+  };
+  let response = finished(
+    await app.engine.roast(args, { ...ctx, ...(options.onEvent ? { onEvent: options.onEvent } : {}) }),
+  );
+  const first = response;
+  const pages = [response.text];
+  while (response.page.nextOffset !== null) {
+    response = finished(
+      await app.engine.roast(
+        { ...args, context_id: response.contextId, offset: response.page.nextOffset, fields: {} },
+        ctx,
+      ),
+    );
+    pages.push(response.text);
+  }
+  return { first, pages };
 }
 
 /** A page of the critique; with an unlimited wait the engine answers nothing else (a cancel ends in CANCELLED). */

@@ -13,6 +13,7 @@ import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { QUEUE_OPTIONS } from './options-queue.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
+import { REVIEW_OPTIONS } from './options-review.js';
 import { STATE_OPTIONS } from './options-state.js';
 import { TASK_OPTIONS } from './options-tasks.js';
 import type { OptionSpec } from './spec.js';
@@ -39,6 +40,7 @@ export const OPTIONS = {
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,
+  ...REVIEW_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

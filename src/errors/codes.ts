@@ -250,6 +250,28 @@ export const ERROR_CODES = {
     retryable: true,
     httpStatus: 503,
   },
+  // ---- review (brutalist-mcp review, review-post)
+  GIT_REPO_NOT_FOUND: {
+    message: 'The current directory is not inside a git work tree.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  GIT_REF_INVALID: {
+    message: 'A --base or --head revision does not name a commit in this repository (fetch it first).',
+    retryable: false,
+    httpStatus: 400,
+  },
+  GIT_FAILED: {
+    message: 'git is not installed, failed, or ran past its deadline.',
+    retryable: true,
+    httpStatus: 500,
+  },
+  GITHUB_API_FAILED: {
+    message:
+      'The GitHub API refused or failed the request (data.status: the HTTP status, 0 when unreachable).',
+    retryable: true,
+    httpStatus: 502,
+  },
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
   STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { FINDINGS_OPTIONS } from '../../src/config/options-findings.js';
 import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
 import { MEMORY_OPTIONS } from '../../src/config/options-memory.js';
@@ -10,6 +11,7 @@ import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
+import { REVIEW_OPTIONS } from '../../src/config/options-review.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { TASK_OPTIONS } from '../../src/config/options-tasks.js';
 import { ADAPTERS, REGISTRY_OPTIONS } from '../../src/critics/index.js';
@@ -297,11 +299,13 @@ describe('the option tables', () => {
       STATE_OPTIONS,
       MEMORY_OPTIONS,
       TASK_OPTIONS,
+      FINDINGS_OPTIONS,
       RESILIENCE_OPTIONS,
       QUEUE_OPTIONS,
       HTTP_OPTIONS,
       GUARD_OPTIONS,
       OBSERVABILITY_OPTIONS,
+      REVIEW_OPTIONS,
     ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
