@@ -146,7 +146,9 @@ export async function reviewCommand(
       `brutalist-mcp: reviewing ${change.files.length} changed file(s) with ${who}… (Ctrl-C cancels)\n`,
     );
     const roots = [change.root, ...config.roots];
-    const { first, pages } = await inTerminal(config, term, (app, run) =>
+    // The report renders every finding itself: the critique's own findings table would repeat it (its one-line
+    // count stays).
+    const { first, pages } = await inTerminal({ ...config, findingsTableRows: 0 }, term, (app, run) =>
       critiqueToEnd(app, tool.args, { roots, ...run }),
     );
     const structured = structuredFindings.safeParse(formatResponse('roast', first).structuredContent ?? {});

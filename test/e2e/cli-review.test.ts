@@ -1,7 +1,7 @@
 // `brutalist-mcp review` and `review-post` as the Action runs them: the built CLI on a temp git repository with a
 // known diff, fake critics answering with a findings block, and a stub GitHub REST API on loopback.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,6 @@ import { type TempRepo, tempRepo } from '../support/review.js';
 const sandbox = makeSandbox('brutalist-review-e2e-');
 const CRITIQUE = resolve(import.meta.dirname, '../fixtures/review/critique.md');
 /** The structured findings output lives on the `findings` branch (issue 18); without it the server returns none. */
-const FINDINGS_OUTPUT = existsSync(join(REPO, 'src/findings/merge.ts'));
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 (formats as unknown as { default: (a: Ajv2020) => void }).default(ajv);
@@ -155,7 +154,7 @@ describe('brutalist-mcp review', SLOW, () => {
   });
 });
 
-describe.skipIf(!FINDINGS_OUTPUT)('review with structured findings (needs the findings branch)', SLOW, () => {
+describe('review with structured findings', SLOW, () => {
   let server: Server;
   let apiUrl = '';
   const posted: {
