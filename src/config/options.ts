@@ -13,6 +13,7 @@ import { QUEUE_OPTIONS } from './options-queue.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { STATE_OPTIONS } from './options-state.js';
 import { TASK_OPTIONS } from './options-tasks.js';
+import { USAGE_OPTIONS } from './options-usage.js';
 import type { OptionSpec } from './spec.js';
 
 /** Any table of options, keyed by option name (the file key). */
@@ -35,6 +36,7 @@ export const OPTIONS = {
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,
+  ...USAGE_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

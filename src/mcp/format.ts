@@ -8,6 +8,7 @@ import type { CancelledResponse, EngineResult, PendingResponse, ToolResponse } f
 import { toBrutalistError } from '../errors/index.js';
 import { sanitizeData, sanitizeText } from '../security/index.js';
 import type { ToolResultContent } from './result-schema.js';
+import { callUsage, criticUsage } from './usage-schema.js';
 
 export interface SanitizeScope {
   readonly roots: readonly string[];
@@ -95,7 +96,8 @@ export function formatResponse(
     page: { ...response.page },
     ...response.meta,
     // Copied: interfaces (TokenUsage, the counts) are not widened by TypeScript to the schema's open records.
-    critics: response.meta.critics.map((c) => ({ ...c, usage: c.usage && { ...c.usage } })),
+    critics: response.meta.critics.map((c) => ({ ...c, usage: criticUsage(c.usage) })),
+    usage: callUsage(response.meta.critics),
     sanitized: { ...response.meta.sanitized },
     redactedInput: { ...response.meta.redactedInput },
     droppedEvents: streamed.droppedEvents,
