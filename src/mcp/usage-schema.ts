@@ -61,7 +61,7 @@ const FIGURES = ['inputTokens', 'outputTokens', 'cachedInputTokens', 'totalToken
 export function criticUsage(
   usage: CriticRunSummary['usage'],
 ): Record<(typeof FIGURES)[number], number | null> | null {
-  if (!usage) return null;
+  if (!usage || Object.keys(usage).length === 0) return null;
   return {
     inputTokens: usage.inputTokens ?? null,
     outputTokens: usage.outputTokens ?? null,
