@@ -6,6 +6,7 @@ import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
 import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
 import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
+import { USAGE_OPTIONS } from '../../src/config/options-usage.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
@@ -300,6 +301,7 @@ describe('the option tables', () => {
       HTTP_OPTIONS,
       GUARD_OPTIONS,
       OBSERVABILITY_OPTIONS,
+      USAGE_OPTIONS,
     ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
@@ -361,5 +363,32 @@ describe('loadConfig', () => {
 
   it('treats a missing default file as empty', () => {
     expect(loadConfig({ XDG_CONFIG_HOME: join(dir, 'empty-xdg') }).cliTimeoutMs).toBe(600_000);
+  });
+});
+
+describe('the usage options', () => {
+  it('take dollar amounts from env strings and refuse malformed budgets and prices, naming the option', () => {
+    const ok = resolveConfig({
+      env: {
+        BRUTALIST_USAGE_DAILY_MAX_USD: '2.50',
+        BRUTALIST_USAGE_PRICES: 'codex=1.25/10,gemini=0/0.5',
+        BRUTALIST_USAGE_CALLER_DAILY_BUDGETS: 'ci-bot=5/200000',
+      },
+    });
+    expect(ok.usageDailyMaxUsd).toBe(2.5);
+    expect(ok.usagePrices).toEqual(['codex=1.25/10', 'gemini=0/0.5']);
+    for (const [env, option] of [
+      ['BRUTALIST_USAGE_DAILY_MAX_USD', 'usageDailyMaxUsd'],
+      ['BRUTALIST_USAGE_PRICES', 'usagePrices'],
+      ['BRUTALIST_USAGE_CALLER_DAILY_BUDGETS', 'usageCallerDailyBudgets'],
+    ] as const) {
+      let message = '';
+      try {
+        resolveConfig({ env: { [env]: 'codex=ten' } });
+      } catch (err) {
+        message = String((err as Error).message);
+      }
+      expect(message).toContain(option);
+    }
   });
 });
