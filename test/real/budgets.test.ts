@@ -26,7 +26,10 @@ beforeAll(async () => {
   const bins = await requireRealClis();
   stub = await StubModelServer.start();
   sandbox = makeRealSandbox('brutalist-real-budget-');
-  server = await connectRealServer(realServerEnv(sandbox, bins, stub, { BRUTALIST_CACHE_TTL_MS: '0' }), sandbox.project);
+  server = await connectRealServer(
+    realServerEnv(sandbox, bins, stub, { BRUTALIST_CACHE_TTL_MS: '0' }),
+    sandbox.project,
+  );
 }, INSTALL_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -38,7 +41,13 @@ afterAll(async () => {
 interface Result {
   status: string;
   text: string;
-  critics: Array<{ critic: string; ok: boolean; exitClass: string; stoppedBy?: string; usage: Record<string, number | null> | null }>;
+  critics: Array<{
+    critic: string;
+    ok: boolean;
+    exitClass: string;
+    stoppedBy?: string;
+    usage: Record<string, number | null> | null;
+  }>;
   usage: { costUsd: number | null; stopped: Array<{ critic: string; by: string }> };
   notes: string[];
 }
