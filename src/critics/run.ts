@@ -276,7 +276,21 @@ async function runOnce(
 
   const stoppedBy: BudgetStop | undefined = budget?.stoppedBy(critic) ?? parsed?.stoppedBy;
   budget?.settle(critic, parsed?.usage, stoppedBy);
-  // Stopped at the budget with some answer written: a partial critique, not a failure.
+  // Stopped at the budget: with some answer written, a partial critique; with none, the budget's refusal.
+  if (stoppedBy && !parsed?.text.trim()) {
+    throw new BrutalistError(
+      'BUDGET_EXCEEDED',
+      `${critic} was stopped at this call's budget before it wrote anything.`,
+      {
+        data: {
+          critic,
+          exitClass: 'budget',
+          limit: stoppedBy === 'max_usd' ? 'usd' : 'tokens',
+          scope: 'call',
+        },
+      },
+    );
+  }
   const code =
     stoppedBy && parsed && parsed.text.trim().length > 0 ? undefined : adapter.classifyFailure(run, parsed);
   if (code) {

@@ -97,7 +97,8 @@ export function formatResponse(
     ...response.meta,
     // Copied: interfaces (TokenUsage, the counts) are not widened by TypeScript to the schema's open records.
     critics: response.meta.critics.map((c) => ({ ...c, usage: criticUsage(c.usage) })),
-    usage: callUsage(response.meta.critics),
+    // A cached critique ran nothing for this call: its totals count no run (critics[] keep what they reported).
+    usage: callUsage(response.meta.cached ? [] : response.meta.critics),
     sanitized: { ...response.meta.sanitized },
     redactedInput: { ...response.meta.redactedInput },
     droppedEvents: streamed.droppedEvents,

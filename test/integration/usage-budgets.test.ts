@@ -199,3 +199,38 @@ describe('daily budgets per caller', () => {
     expect(next.error?.code).toBe('BUDGET_EXCEEDED');
   });
 });
+
+describe('budgets in a debate', () => {
+  it('share one cap across the turns: once spent, the remaining turns are skipped and the debate is returned', async () => {
+    const { client } = await connect();
+    const result = (await client.callTool({
+      name: 'roast_cli_debate',
+      arguments: {
+        topic: 'Tabs or spaces',
+        proPosition: 'Tabs',
+        conPosition: 'Spaces',
+        context: `Decide.\n${SPEW}`,
+        agents: ['codex', 'claude'],
+        rounds: 2,
+        max_tokens: 500,
+      },
+    })) as CallToolResult;
+    const r = structured(result);
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe('done');
+    expect(r.usage.stopped.length).toBeGreaterThanOrEqual(1);
+    expect(r.critics.some((c) => !c.ok && (c as unknown as { error: { code: string } }).error.code === 'BUDGET_EXCEEDED')).toBe(true);
+    expect(r.text).toContain("did not speak: this call's budget is spent");
+  });
+});
+
+describe('cached results', () => {
+  it('count no run in the call totals', async () => {
+    const { client } = await connect();
+    await roast(client, { context: 'Cache me.', clis: ['codex'] });
+    const again = structured(await roast(client, { context: 'Cache me.', clis: ['codex'] }));
+    expect((again as unknown as { cached: boolean }).cached).toBe(true);
+    expect(again.usage).toMatchObject({ runs: 0, outputTokens: null });
+    expect(again.critics[0]!.usage).not.toBeNull();
+  });
+});
