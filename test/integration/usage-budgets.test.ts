@@ -219,7 +219,11 @@ describe('budgets in a debate', () => {
     expect(r.error).toBeUndefined();
     expect(r.status).toBe('done');
     expect(r.usage.stopped.length).toBeGreaterThanOrEqual(1);
-    expect(r.critics.some((c) => !c.ok && (c as unknown as { error: { code: string } }).error.code === 'BUDGET_EXCEEDED')).toBe(true);
+    expect(
+      r.critics.some(
+        (c) => !c.ok && (c as unknown as { error: { code: string } }).error.code === 'BUDGET_EXCEEDED',
+      ),
+    ).toBe(true);
     expect(r.text).toContain("did not speak: this call's budget is spent");
   });
 });
