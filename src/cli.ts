@@ -6,6 +6,7 @@ import { reviewPostCommand } from './cli/review-post.js';
 import { processTerminal, roastCommand, UsageError } from './cli/roast.js';
 import { keysCommand, parseServeArgs } from './cli/serve-args.js';
 import { sloCommand } from './cli/slo.js';
+import { usageCommand } from './cli/usage.js';
 import { workerCommand } from './cli/worker.js';
 import { ADAPTERS, type LoginStatus } from './critics/index.js';
 import { loadConfig, printableConfig } from './engine/config.js';
@@ -39,6 +40,8 @@ Usage:
   brutalist-mcp state info          the state store: backend, location, health, entries
   brutalist-mcp state backup FILE   online copy of the SQLite state file (safe while servers run)
   brutalist-mcp slo report [--json] SLOs, error budgets, burn rates and firing alerts (from the state store)
+  brutalist-mcp usage [--since 7d] [--json]
+                                    usage per caller and UTC day: runs, tokens, cost, what budgets count
   brutalist-mcp worker              run queued critic runs (BRUTALIST_EXECUTION=queue fronts; needs BRUTALIST_REDIS_URL)
   brutalist-mcp --help | --version
 
@@ -85,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
       return reviewPostCommand(config, rest, process.stdout, process.stderr);
     case 'slo':
       return sloCommand(config, rest, process.stdout, process.stderr);
+    case 'usage':
+      return usageCommand(config, rest, process.stdout, process.stderr);
     case 'worker':
       return workerCommand(config, process.stderr);
     default:

@@ -16,6 +16,7 @@ import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { REVIEW_OPTIONS } from './options-review.js';
 import { STATE_OPTIONS } from './options-state.js';
 import { TASK_OPTIONS } from './options-tasks.js';
+import { USAGE_OPTIONS } from './options-usage.js';
 import type { OptionSpec } from './spec.js';
 
 /** Any table of options, keyed by option name (the file key). */
@@ -41,6 +42,7 @@ export const OPTIONS = {
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,
   ...REVIEW_OPTIONS,
+  ...USAGE_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

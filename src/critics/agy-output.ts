@@ -139,6 +139,11 @@ export class AgyTerminalText implements OutputParser {
     return !this.full;
   }
 
+  /** Characters of text kept (close enough to bytes for a budget's estimate; never used as the cap). */
+  answerBytes(): number {
+    return this.lines.chars();
+  }
+
   finish(): ParsedOutput {
     this.lines.write(withoutEscapes(this.pending + this.decoder.end()));
     this.pending = '';

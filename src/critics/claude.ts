@@ -83,6 +83,8 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
     '--disallowedTools',
     CLAUDE_DENIED_TOOLS,
     ...modelArgs('--model', model),
+    // Its own dollar cap: checked after each model turn, so the turn that crosses it is still written out.
+    ...(options.maxBudgetUsd !== undefined ? ['--max-budget-usd', String(options.maxBudgetUsd)] : []),
   ];
   const env: Record<string, string> = {
     // No `git status`/`git log` for the system prompt: git would run the target's .git/config (core.fsmonitor).
@@ -98,9 +100,33 @@ function cleanModel(model: string | undefined): string | undefined {
   return model.replace(/\[[^\]]*\]$/, '');
 }
 
+/**
+ * Usage from `modelUsage` (every model the run used, summed) when present: 2.1.197 zeroes the top-level `usage` of
+ * a run stopped by --max-budget-usd while `modelUsage` keeps the real counts. Else the top-level `usage`.
+ */
 function usageOf(result: JsonObject): TokenUsage | undefined {
-  const u = obj(result.usage);
   const costUsd = num(result.total_cost_usd);
+  const models = obj(result.modelUsage);
+  const perModel = models
+    ? Object.values(models)
+        .map((m) => obj(m))
+        .filter((m) => m !== undefined)
+    : [];
+  if (perModel.length > 0) {
+    const sum = (key: string) => {
+      const values = perModel.map((m) => num(m[key]));
+      return values.every((v) => v === undefined)
+        ? undefined
+        : values.reduce<number>((a, v) => a + (v ?? 0), 0);
+    };
+    return tokenUsage({
+      inputTokens: sum('inputTokens'),
+      outputTokens: sum('outputTokens'),
+      cachedInputTokens: sum('cacheReadInputTokens'),
+      costUsd,
+    });
+  }
+  const u = obj(result.usage);
   if (!u && costUsd === undefined) return undefined;
   return tokenUsage({
     inputTokens: num(u?.input_tokens),
@@ -110,6 +136,10 @@ function usageOf(result: JsonObject): TokenUsage | undefined {
   });
 }
 
+/** The result of a run that stopped at --max-budget-usd: not a failure, its messages are the (partial) answer. */
+const BUDGET_SUBTYPE = 'error_max_budget_usd';
+const isBudgetStop = (result: JsonObject): boolean => result.subtype === BUDGET_SUBTYPE;
+
 /** One model message: its complete text (from `assistant` events), else its streamed text deltas. */
 interface MessageText {
   assistant?: ByteText;
@@ -117,7 +147,7 @@ interface MessageText {
 }
 
 const isErrorResult = (result: JsonObject): boolean =>
-  result.is_error === true || str(result.subtype)?.startsWith('error') === true;
+  !isBudgetStop(result) && (result.is_error === true || str(result.subtype)?.startsWith('error') === true);
 
 const isEmpty = (t: string | ByteText): boolean => t.length === 0;
 
@@ -275,6 +305,7 @@ class ClaudeEvents implements EventParser {
       usage: result ? usageOf(result) : undefined,
       sessionId: this.sessionId,
       error,
+      stoppedBy: result && isBudgetStop(result) ? ('max_usd' as const) : undefined,
     });
   }
 }

@@ -141,7 +141,9 @@ class CodexEvents implements EventParser {
       this.recognised = true;
       this.pendingError = undefined;
       this.itemError = undefined;
-      this.usage = usageOf(obj(ev.usage));
+      // A turn.completed without usage reports none: undefined, not an empty record.
+      const usage = obj(ev.usage);
+      this.usage = usage ? usageOf(usage) : this.usage;
     } else if (type === 'turn.failed') {
       this.recognised = true;
       this.failed = values.str(obj(ev.error)?.message) ?? 'turn failed';

@@ -11,6 +11,13 @@ export {
 } from './adapters.js';
 export { type Availability, type AvailabilityDeps, CriticAvailability } from './availability.js';
 export {
+  type BudgetStop,
+  BYTES_PER_TOKEN_ESTIMATE,
+  estimateTokens,
+  type RunAllowance,
+  type RunBudget,
+} from './budget.js';
+export {
   assertSafeModel,
   type ClassifyHints,
   classifyRun,

@@ -16,6 +16,7 @@ import {
 import { sanitizeText } from '../security/index.js';
 import { ADAPTERS, type CriticsConfig, configPathsFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
+import type { BudgetStop, RunBudget } from './budget.js';
 import { formatExitClass, scrubDetail } from './classify.js';
 import {
   CRITIC_STDERR_TAIL_CHARS,
@@ -23,6 +24,7 @@ import {
   criticFailureChannel,
   criticRunChannel,
 } from './diagnostics.js';
+import type { OutputParser } from './stream.js';
 import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
@@ -48,6 +50,8 @@ export interface RunCriticOptions {
   /** A tighter deadline than config.cliTimeoutMs (e.g. what is left of the request deadline). */
   readonly timeoutMs?: number;
   readonly onStdout?: (chunk: Buffer) => void;
+  /** The call's budget: may refuse the run, stop it mid-way (its partial answer kept, marked) and hears its usage. */
+  readonly budget?: RunBudget;
 }
 
 /** What a failure report needs besides the code: where the run was (for path scrubbing) and whose secrets to drop. */
@@ -151,6 +155,21 @@ export async function runCritic(
   request: CriticRequest,
   options: RunCriticOptions,
 ): Promise<CriticResult> {
+  try {
+    return await runOnce(deps, critic, request, options);
+  } finally {
+    // A run that ended before its output was read (spawn failure, target gone) is settled here without usage;
+    // settling is idempotent, so a run settled with its usage stays as it was.
+    options.budget?.settle(critic, undefined, options.budget.stoppedBy(critic));
+  }
+}
+
+async function runOnce(
+  deps: RunCriticDeps,
+  critic: CriticName,
+  request: CriticRequest,
+  options: RunCriticOptions,
+): Promise<CriticResult> {
   const { config } = deps;
   const adapter = ADAPTERS[critic];
   const availability = await deps.availability.check(critic);
@@ -166,6 +185,9 @@ export async function runCritic(
     throw new BrutalistError('SANDBOX_UNAVAILABLE', undefined, { data: { critic } });
   }
   const fileAccess = options.fileAccess ?? 'read';
+  const { budget } = options;
+  // Before anything is spawned: a budget this critic cannot be held to refuses the run here.
+  const allowance = budget?.admit(critic, Buffer.byteLength(request.prompt, 'utf8'));
 
   const place = workplace(config, fileAccess, options);
   const scratch = scratchPlace(config, place.root);
@@ -183,6 +205,7 @@ export async function runCritic(
       cwd: place.cwd,
       scratchDir: scratch.path,
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
+      ...(allowance?.maxUsd !== undefined ? { maxBudgetUsd: allowance.maxUsd } : {}),
     });
     const serverEnv = deps.env ?? process.env;
     const env = buildChildEnv(serverEnv, {
@@ -223,7 +246,7 @@ export async function runCritic(
       stallTimeoutMs: config.stallTimeoutMs,
       killGraceMs: config.killGraceMs,
       maxOutputBytes: config.maxOutputBytes,
-      stdoutSink: parser,
+      stdoutSink: budget ? budgetedSink(parser, critic, budget) : parser,
       maxStderrBytes: config.maxStderrBytes,
       clock: deps.clock ?? systemClock,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -251,7 +274,25 @@ export async function runCritic(
     parseError = err;
   }
 
-  const code = adapter.classifyFailure(run, parsed);
+  const stoppedBy: BudgetStop | undefined = budget?.stoppedBy(critic) ?? parsed?.stoppedBy;
+  budget?.settle(critic, parsed?.usage, stoppedBy);
+  // Stopped at the budget: with some answer written, a partial critique; with none, the budget's refusal.
+  if (stoppedBy && !parsed?.text.trim()) {
+    throw new BrutalistError(
+      'BUDGET_EXCEEDED',
+      `${critic} was stopped at this call's budget before it wrote anything.`,
+      {
+        data: {
+          critic,
+          exitClass: 'budget',
+          limit: stoppedBy === 'max_usd' ? 'usd' : 'tokens',
+          scope: 'call',
+        },
+      },
+    );
+  }
+  const code =
+    stoppedBy && parsed && parsed.text.trim().length > 0 ? undefined : adapter.classifyFailure(run, parsed);
   if (code) {
     // The binary vanished since the probe: make the next check notice.
     if (code === 'CLI_NOT_FOUND') deps.availability.invalidate(critic);
@@ -269,11 +310,21 @@ export async function runCritic(
     argv: invocation.shownArgs ?? invocation.args,
     promptSha256: sha256Hex(request.prompt),
     durationMs: run.durationMs,
-    exitClass,
+    exitClass: stoppedBy ? 'budget' : exitClass,
     outputBytes: run.stdoutBytes,
-    truncated: run.truncated,
+    truncated: run.truncated || stoppedBy !== undefined,
     usage: parsed.usage,
+    ...(stoppedBy ? { stoppedBy } : {}),
     text: parsed.text,
+  };
+}
+
+/** The parser as the run's sink, stopping the run once the call's budget says the answer so far is enough. */
+function budgetedSink(parser: OutputParser, critic: CriticName, budget: RunBudget): OutputParser {
+  return {
+    push: (chunk) => parser.push(chunk) && budget.allows(critic, parser.answerBytes()),
+    answerBytes: () => parser.answerBytes(),
+    finish: () => parser.finish(),
   };
 }
 

@@ -27,6 +27,8 @@ export interface StreamLimits {
 /** The stdout sink of one run: push(chunk) → still room?; finish() → what was parsed. */
 export interface OutputParser {
   push(chunk: Buffer): boolean;
+  /** Answer bytes seen so far (a budget's running estimate reads it after every chunk). */
+  answerBytes(): number;
   finish(): ParsedOutput;
 }
 
@@ -60,6 +62,7 @@ export function streamParser(events: EventParser, limits: StreamLimits): OutputP
       scanner.push(chunk);
       return events.answerBytes() <= limits.maxAnswerBytes;
     },
+    answerBytes: () => events.answerBytes(),
     finish(): ParsedOutput {
       scanner.end(); // a cut last line simply fails to parse
       return events.finish();

@@ -4,6 +4,7 @@ import type { ErrorCode } from '../errors/index.js';
 import type { RunResult } from '../process/types.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CriticsConfig } from './adapters.js';
+import type { BudgetStop } from './budget.js';
 import type { JsonObject } from './jsonl.js';
 import type { LoginCheck } from './login-checks.js';
 import type { OutputParser, StreamLimits } from './stream.js';
@@ -40,6 +41,8 @@ export interface InvocationOptions {
   readonly scratchDir?: () => string;
   /** agy: the longest prompt passed in argv (config agyMaxArgvPromptBytes); a longer one goes in a scratch file. */
   readonly maxArgvPromptBytes?: number;
+  /** claude: the call's dollar cap, enforced by the CLI itself (`--max-budget-usd`). Others ignore it. */
+  readonly maxBudgetUsd?: number;
 }
 
 /** What one vendor reads from the resolved config. */
@@ -107,6 +110,8 @@ export interface ParsedOutput {
   readonly model?: string;
   readonly usage?: TokenUsage;
   readonly sessionId?: string;
+  /** The CLI stopped itself at the budget it was handed (claude `error_max_budget_usd`); `text` is what it wrote. */
+  readonly stoppedBy?: BudgetStop;
   /** A structured error the CLI reported (is_error, error event...), if any. Not the model's prose. */
   readonly error?: {
     readonly message: string;
@@ -191,5 +196,7 @@ export interface CriticResult {
   readonly outputBytes: number;
   readonly truncated: boolean;
   readonly usage: TokenUsage | undefined;
+  /** The call's budget stopped this run (our own stop, or the CLI's): `text` is partial. */
+  readonly stoppedBy?: BudgetStop;
   readonly text: string;
 }

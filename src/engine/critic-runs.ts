@@ -7,6 +7,7 @@ import {
   type CriticRequest,
   type CriticResult,
   type FileAccess,
+  type RunBudget,
 } from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type ParsedBlock, parseFindings } from '../findings/index.js';
@@ -34,6 +35,8 @@ export type CriticRunner = (
     priority?: number;
     /** The request's deadline on the clock: a queued run whose deadline passed is never started. */
     deadlineAt?: number;
+    /** The call's budget (caps and usage booking), when the call has one. */
+    budget?: RunBudget;
   },
 ) => Promise<CriticResult>;
 
@@ -214,6 +217,7 @@ export function summarize(outcome: CriticOutcome, verbose = false): CriticRunSum
       outputBytes: r.outputBytes,
       truncated: r.truncated,
       usage: r.usage ?? null,
+      ...(r.stoppedBy ? { stoppedBy: r.stoppedBy } : {}),
       error: null,
     };
   }

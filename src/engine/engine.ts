@@ -43,6 +43,9 @@ import type {
   ToolResponse,
 } from './types.js';
 import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
+import { bookedRunner, withBudgetNotes } from './usage-calls.js';
+import { UsageLedger } from './usage-ledger.js';
+import { UsageBudgets } from './usage-meter.js';
 
 export interface EngineDeps {
   readonly config: Config;
@@ -78,6 +81,8 @@ export class Engine {
   private readonly runs: BackgroundRuns;
   /** MCP tasks: a second way to wait on the same runs (their ids are the runs' context ids). */
   readonly tasks: Tasks;
+  /** Per-call caps, daily caps per caller, and the usage ledger in the state store (ADR 0047). */
+  readonly usage: UsageBudgets;
 
   constructor(deps: EngineDeps) {
     this.config = deps.config;
@@ -90,8 +95,20 @@ export class Engine {
     this.pages = new ResultPages(this.store, this.config, this.clock);
     this.runs = new BackgroundRuns(this.store, this.clock, this.config);
     this.tasks = new Tasks(this.store, this.runs, this.clock, this.config);
+    this.usage = new UsageBudgets(
+      this.config,
+      new UsageLedger(this.store, {
+        retentionDays: this.config.usageRetentionDays,
+        maxCallersPerDay: this.config.usageMaxCallersPerDay,
+        lockTtlMs: this.config.lockTtlMs,
+        lockPollMs: this.config.lockPollMs,
+        clock: this.clock,
+      }),
+      this.clock,
+    );
+    // runCritic holds a budget itself (mid-run stops); another runner (the queue's) is booked around each run.
     this.runner =
-      deps.runner ??
+      (deps.runner && bookedRunner(deps.runner)) ??
       ((critic, request, options) =>
         runCritic(
           { config: this.config, availability: this.availability, clock: this.clock, env: this.env },
@@ -157,7 +174,10 @@ export class Engine {
       redactedInput: redaction.redacted,
       now: this.clock.now(),
     });
-    const { finished, critics } = await this.plans.run(plan, ctx, call);
+    const meter = await this.usage.open(ctx.owner, args);
+    const { finished, critics } = await withBudgetNotes(meter, () =>
+      this.plans.run(plan, ctx, { ...call, budget: meter }),
+    );
     return traceStep('store', { what: 'result' }, async () => {
       const response = await this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId);
       await saveConversation(this.store, this.config, {
@@ -226,7 +246,10 @@ export class Engine {
     args = redaction.args;
     const chosen = await this.debaters(args.agents);
     const plan = debatePlan(args, { ...chosen, redactedInput: redaction.redacted });
-    const { finished } = await this.plans.run(plan, ctx, call);
+    const meter = await this.usage.open(ctx.owner, args);
+    const { finished } = await withBudgetNotes(meter, () =>
+      this.plans.run(plan, ctx, { ...call, budget: meter }),
+    );
     return traceStep('store', { what: 'result' }, () =>
       this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId),
     );

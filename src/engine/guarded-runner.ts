@@ -4,7 +4,7 @@
  * left of the deadline — with retries of transient failures inside a per-critic budget.
  */
 
-import type { CriticAvailability, CriticResult } from '../critics/index.js';
+import type { CriticAvailability, CriticResult, RunBudget } from '../critics/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, traceStep } from '../infra/index.js';
 import {
@@ -41,6 +41,8 @@ export interface GuardedCall {
   readonly onQueued?: (critic: CriticName, position: number, estimatedWaitMs: number | undefined) => void;
   /** The critic got its slot and is starting. */
   readonly onAdmitted?: (critic: CriticName) => void;
+  /** The call's budget, handed to every critic run it makes (ADR 0047). */
+  readonly budget?: RunBudget;
 }
 
 export interface CriticGuardDeps {
@@ -203,6 +205,7 @@ export class CriticGuard {
             timeoutMs: attempt.deadlineAt - (attempt.startedAt ?? clock.now()),
             priority: call.priority,
             deadlineAt: attempt.deadlineAt,
+            ...(call.budget ? { budget: call.budget } : {}),
             onStdout: (chunk) => {
               attempt.outputBytes += chunk.length;
               options.onStdout(chunk);

@@ -141,6 +141,10 @@ async function runDebateTurns(
           deps.clock,
         );
         outcomes.push(outcome!);
+        // The call's budget ran out before this turn: the debate ends here with the turns it has (ADR 0047).
+        if (!outcome!.ok && outcome!.error.code === 'BUDGET_EXCEEDED') {
+          return `_${critic} did not speak: this call's budget is spent._`;
+        }
         if (!outcome!.ok) throw outcome!.error;
         return outcome!.result.text;
       },

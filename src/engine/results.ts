@@ -35,6 +35,7 @@ const criticRunSummarySchema = z.object({
   outputBytes: z.number(),
   truncated: z.boolean(),
   usage: tokenUsageSchema.nullable(),
+  stoppedBy: z.enum(['max_tokens', 'max_usd']).optional(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 

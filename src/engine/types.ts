@@ -1,11 +1,12 @@
 /** Typed requests and responses of the engine: what the MCP layer hands in and formats back out. */
 
-import type { TokenUsage } from '../critics/index.js';
+import type { BudgetStop, TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
 import type { Finding, FindingsSummary } from '../findings/index.js';
 import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CriticName, PriorityName } from './config.js';
+import type { BudgetArgs } from './usage-meter.js';
 
 export type Models = Partial<Record<CriticName, string>>;
 
@@ -17,7 +18,7 @@ export interface PagingArgs {
   readonly context_id?: string;
 }
 
-export interface RoastArgs extends PagingArgs {
+export interface RoastArgs extends PagingArgs, BudgetArgs {
   /** Required for a new critique; a follow-up (cursor, context_id) needs none. */
   readonly domain?: DomainId;
   readonly target?: string;
@@ -38,7 +39,7 @@ export interface RoastArgs extends PagingArgs {
 /** A roast that starts a new critique (not a follow-up): its domain is known. */
 export type NewRoastArgs = RoastArgs & { readonly domain: DomainId };
 
-export interface DebateArgs extends PagingArgs {
+export interface DebateArgs extends PagingArgs, BudgetArgs {
   /** The three are required for a new debate; a follow-up (cursor, context_id) needs none. */
   readonly topic?: string;
   readonly proPosition?: string;
@@ -95,6 +96,8 @@ export interface CriticRunSummary {
   readonly outputBytes: number;
   readonly truncated: boolean;
   readonly usage: TokenUsage | null;
+  /** The call's budget stopped this run: its critique is partial (ADR 0047). */
+  readonly stoppedBy?: BudgetStop;
   /** Present when ok is false. */
   readonly error: { readonly code: string; readonly message: string } | null;
 }

@@ -272,6 +272,18 @@ export const ERROR_CODES = {
     retryable: true,
     httpStatus: 502,
   },
+  // ---- usage budgets (ADR 0047)
+  BUDGET_EXCEEDED: {
+    message: "The caller's daily usage budget is spent; it renews at 00:00 UTC.",
+    retryable: true,
+    httpStatus: 429,
+  },
+  BUDGET_UNENFORCEABLE: {
+    message:
+      'This critic reports no cost, so max_usd cannot be held for it: add its prices to usagePrices, or pass max_tokens instead.',
+    retryable: false,
+    httpStatus: 400,
+  },
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
   STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },

@@ -8,6 +8,7 @@ import type { CancelledResponse, EngineResult, PendingResponse, ToolResponse } f
 import { toBrutalistError } from '../errors/index.js';
 import { sanitizeData, sanitizeText } from '../security/index.js';
 import type { ToolResultContent } from './result-schema.js';
+import { callUsage, criticUsage } from './usage-schema.js';
 
 export interface SanitizeScope {
   readonly roots: readonly string[];
@@ -95,7 +96,9 @@ export function formatResponse(
     page: { ...response.page },
     ...response.meta,
     // Copied: interfaces (TokenUsage, the counts) are not widened by TypeScript to the schema's open records.
-    critics: response.meta.critics.map((c) => ({ ...c, usage: c.usage && { ...c.usage } })),
+    critics: response.meta.critics.map((c) => ({ ...c, usage: criticUsage(c.usage) })),
+    // A cached critique ran nothing for this call: its totals count no run (critics[] keep what they reported).
+    usage: callUsage(response.meta.cached ? [] : response.meta.critics),
     sanitized: { ...response.meta.sanitized },
     redactedInput: { ...response.meta.redactedInput },
     droppedEvents: streamed.droppedEvents,

@@ -2,6 +2,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { findingSchema, findingsSummarySchema } from '../findings/index.js';
+import { criticUsageSchema, usageResultShape } from './usage-schema.js';
 
 /*
  * Loose objects everywhere: a client that cached this schema must still accept results from a newer server
@@ -16,15 +17,8 @@ const criticSummary = z.looseObject({
   exitClass: z.string(),
   outputBytes: z.number().int().min(0),
   truncated: z.boolean(),
-  usage: z
-    .looseObject({
-      inputTokens: z.number().optional(),
-      outputTokens: z.number().optional(),
-      cachedInputTokens: z.number().optional(),
-      totalTokens: z.number().optional(),
-      costUsd: z.number().optional(),
-    })
-    .nullable(),
+  usage: criticUsageSchema,
+  stoppedBy: z.enum(['max_tokens', 'max_usd']).optional(),
   error: z.looseObject({ code: z.string(), message: z.string() }).nullable(),
   cliVersion: z.string().nullable().optional(),
   argv: z.array(z.string()).optional(),
@@ -66,6 +60,7 @@ export const toolResultSchema = z
     notes: z.array(z.string()).optional(),
     critics: z.array(criticSummary).optional(),
     droppedEvents: z.number().int().min(0).optional(),
+    ...usageResultShape,
     /** Counts of what the output sanitizer removed from the critics' answers, by kind. */
     sanitized: z.record(z.string(), z.number().int().min(0)).optional(),
     /** Counts of secrets redacted from the client's text before any critic saw it, by kind. */

@@ -6,6 +6,7 @@ import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../engine/config.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { resultOutputSchema } from './result-schema.js';
+import { budgetArgsShape } from './usage-schema.js';
 
 /**
  * The text bounds the schemas advertise and enforce: the configured maxContextChars (long text) and maxFieldChars
@@ -142,6 +143,7 @@ const roastSchema = (limits: ToolLimits) =>
         .boolean()
         .optional()
         .describe('Add run details (CLI version, argv, exit, usage) to the result.'),
+      ...budgetArgsShape,
       ...paging,
       ...domainFieldShape(limits),
     })
@@ -190,6 +192,7 @@ const debateSchema = (limits: ToolLimits) =>
       force_refresh: z.boolean().optional(),
       verbose: z.boolean().optional(),
       priority,
+      ...budgetArgsShape,
       ...paging,
     })
     .strict();

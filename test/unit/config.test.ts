@@ -14,6 +14,7 @@ import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { REVIEW_OPTIONS } from '../../src/config/options-review.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { TASK_OPTIONS } from '../../src/config/options-tasks.js';
+import { USAGE_OPTIONS } from '../../src/config/options-usage.js';
 import { ADAPTERS, REGISTRY_OPTIONS } from '../../src/critics/index.js';
 import { loadConfig, OPTIONS, ORDER_RULES, resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
@@ -306,6 +307,7 @@ describe('the option tables', () => {
       GUARD_OPTIONS,
       OBSERVABILITY_OPTIONS,
       REVIEW_OPTIONS,
+      USAGE_OPTIONS,
     ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
@@ -367,5 +369,32 @@ describe('loadConfig', () => {
 
   it('treats a missing default file as empty', () => {
     expect(loadConfig({ XDG_CONFIG_HOME: join(dir, 'empty-xdg') }).cliTimeoutMs).toBe(600_000);
+  });
+});
+
+describe('the usage options', () => {
+  it('take dollar amounts from env strings and refuse malformed budgets and prices, naming the option', () => {
+    const ok = resolveConfig({
+      env: {
+        BRUTALIST_USAGE_DAILY_MAX_USD: '2.50',
+        BRUTALIST_USAGE_PRICES: 'codex=1.25/10,gemini=0/0.5',
+        BRUTALIST_USAGE_CALLER_DAILY_BUDGETS: 'ci-bot=5/200000',
+      },
+    });
+    expect(ok.usageDailyMaxUsd).toBe(2.5);
+    expect(ok.usagePrices).toEqual(['codex=1.25/10', 'gemini=0/0.5']);
+    for (const [env, option] of [
+      ['BRUTALIST_USAGE_DAILY_MAX_USD', 'usageDailyMaxUsd'],
+      ['BRUTALIST_USAGE_PRICES', 'usagePrices'],
+      ['BRUTALIST_USAGE_CALLER_DAILY_BUDGETS', 'usageCallerDailyBudgets'],
+    ] as const) {
+      let message = '';
+      try {
+        resolveConfig({ env: { [env]: 'codex=ten' } });
+      } catch (err) {
+        message = String((err as Error).message);
+      }
+      expect(message).toContain(option);
+    }
   });
 });

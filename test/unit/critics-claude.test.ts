@@ -234,3 +234,90 @@ describe('claude adapter: failure classification', () => {
     expect(claudeAdapter.classifyFailure(runResult(exitClass, stdout, stderr), parsed)).toBe(expected);
   });
 });
+
+describe('claude adapter: its own budget (--max-budget-usd)', () => {
+  it('passes max_usd as --max-budget-usd, and nothing without one', () => {
+    const withCap = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { maxBudgetUsd: 0.25 });
+    expect(withCap.args.slice(-2)).toEqual(['--max-budget-usd', '0.25']);
+    expect(claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {}).args).not.toContain(
+      '--max-budget-usd',
+    );
+  });
+
+  it('reads a run stopped at its budget as a partial answer (not an error), with usage from modelUsage', () => {
+    // The shape 2.1.197 printed against the stub model: the turn streamed, then this result, exit 1.
+    const out = jsonl(
+      CLAUDE_INIT,
+      {
+        type: 'stream_event',
+        event: { type: 'message_start', message: { id: 'msg_1', model: 'claude-opus-4-8', content: [] } },
+      },
+      {
+        type: 'stream_event',
+        event: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Half of ' } },
+      },
+      {
+        type: 'stream_event',
+        event: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'a critique.' } },
+      },
+      {
+        type: 'result',
+        subtype: 'error_max_budget_usd',
+        is_error: true,
+        num_turns: 1,
+        stop_reason: 'end_turn',
+        session_id: 's-1',
+        total_cost_usd: 0.02505,
+        usage: {
+          input_tokens: 0,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens: 0,
+        },
+        modelUsage: {
+          'claude-opus-4-8[1m]': {
+            inputTokens: 10,
+            outputTokens: 1000,
+            cacheReadInputTokens: 0,
+            costUSD: 0.02505,
+          },
+        },
+        errors: ['Reached maximum budget ($0.000001)'],
+      },
+    );
+    const parsed = claudeAdapter.parseOutput(out);
+    expect(parsed).toMatchObject({ text: 'Half of a critique.', stoppedBy: 'max_usd' });
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.usage).toEqual({
+      inputTokens: 10,
+      outputTokens: 1000,
+      cachedInputTokens: 0,
+      totalTokens: 1010,
+      costUsd: 0.02505,
+    });
+  });
+
+  it('sums modelUsage over every model the run used', () => {
+    const parsed = claudeAdapter.parseOutput(
+      jsonl(CLAUDE_INIT, {
+        type: 'result',
+        subtype: 'success',
+        is_error: false,
+        result: 'ok',
+        total_cost_usd: 0.5,
+        usage: { input_tokens: 7, output_tokens: 3 },
+        modelUsage: {
+          'claude-opus-4-8': { inputTokens: 7, outputTokens: 3, costUSD: 0.4 },
+          'claude-haiku-4-5': { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 50, costUSD: 0.1 },
+        },
+      }),
+    );
+    expect(parsed.usage).toEqual({
+      inputTokens: 107,
+      outputTokens: 23,
+      cachedInputTokens: 50,
+      totalTokens: 130,
+      costUsd: 0.5,
+    });
+  });
+});
