@@ -5,6 +5,7 @@
 // no child process is left beyond the spawner, with no error. Writes reports/soak.json.
 //
 //   npm run test:soak -- --minutes N [--rate CALLS_PER_SECOND] [--sample-seconds S]
+import { readFileSync } from 'node:fs';
 import { makeSandbox } from '../../test/support/harness.js';
 import { errorCode, numberFlags, sampleProc, serveStdio, writeReport } from './support.js';
 
@@ -43,6 +44,18 @@ export function slope(points: readonly (readonly [number, number])[]): number {
   const late = points.slice(points.length - half);
   const dx = median(late.map(([x]) => x)) - median(early.map(([x]) => x));
   return dx === 0 ? 0 : (median(late.map(([, y]) => y)) - median(early.map(([, y]) => y))) / dx;
+}
+
+/** User + system CPU of `pid` and its reaped children, from /proc/<pid>/stat (fields 14–17), in seconds. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i] ?? 0), 0);
+    return Math.round(ticks) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const gauge = (text: string, name: string) =>
@@ -112,6 +125,11 @@ for (let i = 0; performance.now() < endAt; i++) {
 }
 await Promise.all(inFlight);
 const settled = sampleProc(served.pid);
+// CPU the soak took from the machine (server and critics it reaped, plus this driver): what it costs a CI run beside it.
+const cpuSeconds = {
+  server: cpuSecondsOf(served.pid),
+  driver: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e4) / 100,
+};
 await served.close();
 sandbox.cleanup();
 
@@ -131,10 +149,13 @@ const failures = [
   ...(Object.keys(errors).length > 0 ? [`errors ${JSON.stringify(errors)}`] : []),
 ];
 console.log(
+  `soak: CPU ${cpuSeconds.server} s server (with its critics), ${cpuSeconds.driver} s driver over ${MINUTES} min`,
+);
+console.log(
   `soak: ${calls} calls in ${MINUTES} min; slopes heap ${(slopes.heapBytesPerMin / 1024).toFixed(0)} KiB/min, RSS ${(slopes.rssBytesPerMin / 1024).toFixed(0)} KiB/min, fds ${slopes.fdsPerMin.toFixed(2)}/min`,
 );
 console.log(
-  `results: ${writeReport('soak', { minutes: MINUTES, rate: RATE, tolerance: TOLERANCE, slopes, samples, errors, failures })}`,
+  `results: ${writeReport('soak', { minutes: MINUTES, rate: RATE, tolerance: TOLERANCE, slopes, cpuSeconds, samples, errors, failures })}`,
 );
 for (const f of failures) console.error(`MISSED ${f}`);
 process.exit(failures.length > 0 ? 1 : 0);
