@@ -31,6 +31,14 @@ describe('CappedCollector', () => {
     expect(c.totalBytes).toBe(8);
   });
 
+  it('does not count exactly maxBytes as overflowed', () => {
+    const c = new CappedCollector(3);
+    c.push(Buffer.from('abc'));
+    expect(c.overflowed).toBe(false);
+    c.push(Buffer.from('d'));
+    expect(c.overflowed).toBe(true);
+  });
+
   it('gives the same bytes when asked twice', () => {
     const c = new CappedCollector(10);
     c.push(Buffer.from('abc'));
