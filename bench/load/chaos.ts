@@ -1,85 +1,25 @@
 // Chaos: faults the built server must survive, each with a pass criterion and the measured figure. Critic hang,
-// crash, SIGTERM-ignoring hang, output spew (stdio, the real fake critic), and SIGTERM under load. Writes
-// reports/chaos.json; exits 1 when a case fails. Not covered here (stated in docs/testing.md): fork bomb (needs a
-// pids cgroup or another uid), Redis blackhole, SQLite disk full, clock jump.
+// crash, SIGTERM-ignoring hang, output spew and a fork bomb (the fake critics), SIGTERM under load, Redis
+// stop/blackhole/restart, SQLite disk full and a wall-clock jump. Writes reports/chaos.json; exits 1 when a case
+// fails. A case that cannot run on this machine (no root, no tmpfs mount, no libfaketime) is skipped with its reason.
 //
-//   npm run test:chaos
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+//   npm run test:chaos [-- <words>]   (only the cases whose name holds one of the words, e.g. `redis clock`)
+import { isAlive, readLog, waitFor } from '../../test/support/harness.js';
+import { clockJump } from './chaos-clock.js';
+import { forkBomb } from './chaos-forkbomb.js';
+import { redisOutage, sqliteFull } from './chaos-state.js';
 import {
-  connectStdio,
-  isAlive,
-  makeSandbox,
-  readLog,
-  type Sandbox,
-  serverEnv,
-  waitFor,
-} from '../../test/support/harness.js';
-import { errorCode, sampleProc, writeReport } from './support.js';
-
-const CLI_TIMEOUT_MS = 2_000;
-const KILL_GRACE_MS = 500;
-/** Slack on top of a deadline for an answer to count as on time (spawn, kill, reap on a loaded machine). */
-const SLACK_MS = 3_000;
-
-interface CaseResult {
-  readonly name: string;
-  readonly criterion: string;
-  readonly pass: boolean;
-  readonly measured: Record<string, unknown>;
-}
-
-interface Server {
-  readonly client: Client;
-  readonly pid: number;
-  readonly sandbox: Sandbox;
-  close(): Promise<void>;
-}
-
-async function start(): Promise<Server> {
-  const sandbox = makeSandbox('brutalist-chaos-');
-  const env = serverEnv(sandbox, {
-    BRUTALIST_CRITIC_PREFERENCE: 'claude',
-    BRUTALIST_CLI_TIMEOUT_MS: String(CLI_TIMEOUT_MS),
-    BRUTALIST_KILL_GRACE_MS: String(KILL_GRACE_MS),
-    BRUTALIST_CACHE_TTL_MS: '0',
-    BRUTALIST_RETRY_MAX_ATTEMPTS: '1',
-    BRUTALIST_MAX_OUTPUT_BYTES: String(1024 * 1024),
-  });
-  const { client, close, pid } = await connectStdio(env, sandbox.project);
-  return {
-    client,
-    pid,
-    sandbox,
-    close: async () => {
-      await close();
-      sandbox.cleanup();
-    },
-  };
-}
-
-async function roast(server: Server, knobs: string, tag: string) {
-  const started = performance.now();
-  try {
-    const result = (await server.client.callTool({
-      name: 'roast',
-      arguments: { domain: 'idea', context: `${tag}\n@@fake ${knobs}`.trim() },
-    })) as CallToolResult;
-    return { ms: performance.now() - started, code: errorCode(result) ?? 'ok', result };
-  } catch (err) {
-    return {
-      ms: performance.now() - started,
-      code: `transport:${(err as Error).message.slice(0, 60)}`,
-      result: undefined,
-    };
-  }
-}
-
-/** Fake critic processes still alive, from the fakes' own log of their pids. */
-const livingFakes = (server: Server) =>
-  readLog(server.sandbox.log)
-    .filter((entry) => isAlive(entry.pid))
-    .map((e) => e.pid);
+  type CaseResult,
+  CLI_TIMEOUT_MS,
+  codesOf,
+  KILL_GRACE_MS,
+  livingFakes,
+  roast,
+  type Server,
+  SLACK_MS,
+  start,
+} from './chaos-support.js';
+import { sampleProc, writeReport } from './support.js';
 
 async function afterFault(
   server: Server,
@@ -171,8 +111,7 @@ async function sigtermUnderLoad(): Promise<CaseResult> {
   const orphans = await waitFor(() => livingFakes(server).length === 0, 5_000);
   const spawned = readLog(server.sandbox.log).length;
   const left = livingFakes(server).length;
-  const byCode: Record<string, number> = {};
-  for (const r of results) byCode[r.code.split(':')[0]!] = (byCode[r.code.split(':')[0]!] ?? 0) + 1;
+  const byCode = codesOf(results.map((r) => ({ ms: 0, result: undefined, ...r })));
   await server.close().catch(() => {});
   return {
     name: 'SIGTERM under load (20 in flight)',
@@ -188,7 +127,25 @@ async function sigtermUnderLoad(): Promise<CaseResult> {
   };
 }
 
-const results = [...(await faultCases()), await sigtermUnderLoad()];
-for (const r of results) console.log(`${r.pass ? 'PASS' : 'FAIL'} ${r.name}: ${JSON.stringify(r.measured)}`);
+/** Every case, by name; each starts its own server (an earlier fault must not open the breaker for the next). */
+const CASES: readonly (readonly [string, () => Promise<CaseResult | CaseResult[]>])[] = [
+  ['critic faults (hang, SIGTERM-ignoring hang, crash, spew)', faultCases],
+  ['fork bomb', forkBomb],
+  ['SIGTERM under load', sigtermUnderLoad],
+  ['redis stop blackhole restart', redisOutage],
+  ['sqlite disk full', sqliteFull],
+  ['clock jump', clockJump],
+];
+
+const words = process.argv.slice(2).map((w) => w.toLowerCase());
+const results: CaseResult[] = [];
+for (const [name, run] of CASES) {
+  if (words.length > 0 && !words.some((w) => name.toLowerCase().includes(w))) continue;
+  results.push(...[await run()].flat());
+}
+for (const r of results) {
+  const verdict = r.skipped ? `SKIP (${r.skipped})` : r.pass ? 'PASS' : 'FAIL';
+  console.log(`${verdict} ${r.name}: ${JSON.stringify(r.measured)}`);
+}
 console.log(`results: ${writeReport('chaos', { results })}`);
 process.exit(results.every((r) => r.pass) ? 0 : 1);

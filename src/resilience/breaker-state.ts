@@ -104,9 +104,13 @@ function open(policy: BreakerPolicy, from: BreakerState, now: number): BreakerSt
   };
 }
 
-/** Moves an open breaker whose open period is over to half-open; any other state is returned as is. */
+/**
+ * Moves an open breaker whose open period is over to half-open; any other state is returned as is. A wall clock
+ * stepped back past the moment the breaker opened (an NTP step, a VM resume) leaves the period unmeasurable: probe
+ * now rather than stay open for as long as the step (found by the clock-jump chaos case, bench/load/chaos-clock.ts).
+ */
 export function settle(state: BreakerState, now: number): BreakerState {
-  if (state.kind !== 'open' || now < state.reopenAt) return state;
+  if (state.kind !== 'open' || (now < state.reopenAt && now >= state.openedAt)) return state;
   return {
     kind: 'half_open',
     epoch: state.epoch + 1,

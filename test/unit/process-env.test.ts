@@ -41,6 +41,48 @@ describe('buildChildEnv', () => {
     });
   });
 
+  it('copies exactly the names of the base allowlist, each of them (a new name is a security decision)', () => {
+    expect(BASE_ENV_ALLOWLIST).toEqual([
+      'PATH',
+      'HOME',
+      'USER',
+      'LOGNAME',
+      'LANG',
+      'LC_ALL',
+      'LC_CTYPE',
+      'TMPDIR',
+      'TZ',
+      'HTTPS_PROXY',
+      'HTTP_PROXY',
+      'NO_PROXY',
+      'https_proxy',
+      'http_proxy',
+      'no_proxy',
+      'SSL_CERT_FILE',
+      'SSL_CERT_DIR',
+      'NODE_EXTRA_CA_CERTS',
+      'XDG_CONFIG_HOME',
+      'XDG_CACHE_HOME',
+      'XDG_DATA_HOME',
+      'XDG_STATE_HOME',
+    ]);
+    const everything = Object.fromEntries(BASE_ENV_ALLOWLIST.map((name) => [name, `v-${name}`]));
+    const env = buildChildEnv({ ...everything, PATH: '/bin' }, {});
+    for (const name of BASE_ENV_ALLOWLIST) expect(env[name]).toBe(name === 'PATH' ? '/bin' : `v-${name}`);
+  });
+
+  it('leaves PATH out when the parent has none, and keeps only its absolute entries', () => {
+    expect(buildChildEnv({ HOME: '/h' }, {})).not.toHaveProperty('PATH');
+    expect(buildChildEnv({ PATH: 'bin:/usr/bin::.:/bin' }, {}).PATH).toBe('/usr/bin:/bin');
+  });
+
+  it('matches an exact allow name exactly, not as a prefix of longer or shorter names', () => {
+    const env = buildChildEnv({ MY_VAR: '1', MY_VA: '2', MY_VARIANT: '3' }, { allow: ['MY_VAR'] });
+    expect(env.MY_VAR).toBe('1');
+    expect(env).not.toHaveProperty('MY_VA');
+    expect(env).not.toHaveProperty('MY_VARIANT');
+  });
+
   it('does not pass SHELL, which the allowlist leaves out on purpose', () => {
     expect(BASE_ENV_ALLOWLIST).not.toContain('SHELL');
     expect(buildChildEnv(parent, {})).not.toHaveProperty('SHELL');
@@ -106,6 +148,10 @@ describe('buildChildEnv', () => {
         caught = err;
       }
       expect(isBrutalistError(caught) && caught.code).toBe('INVALID_ARGUMENT');
+      expect(isBrutalistError(caught) && caught.data).toEqual({ option: 'allow' });
+      expect((caught as Error).message).toBe(
+        'env allow entries must be variable names or name prefixes ending in "*" (a bare "*" is refused)',
+      );
       expect(String((caught as Error).message)).not.toContain('server-secret');
     }
   });

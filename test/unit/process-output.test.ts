@@ -30,6 +30,52 @@ describe('CappedCollector', () => {
     expect(c.toBuffer().toString()).toBe('abcde');
     expect(c.totalBytes).toBe(8);
   });
+
+  it('does not count exactly maxBytes as overflowed', () => {
+    const c = new CappedCollector(3);
+    c.push(Buffer.from('abc'));
+    expect(c.overflowed).toBe(false);
+    c.push(Buffer.from('d'));
+    expect(c.overflowed).toBe(true);
+  });
+
+  it('gives the same bytes when asked twice', () => {
+    const c = new CappedCollector(10);
+    c.push(Buffer.from('abc'));
+    c.push(Buffer.from('def'));
+    expect(c.toBuffer().toString()).toBe('abcdef');
+    expect(c.toBuffer().toString()).toBe('abcdef');
+  });
+});
+
+describe('TailCollector: what counts as trimmed', () => {
+  const tail = (max: number, ...chunks: (string | number[])[]) => {
+    const t = new TailCollector(max);
+    for (const c of chunks) t.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
+    return t.toString();
+  };
+
+  it('does not count a first chunk of exactly maxBytes as trimmed: its leading invalid byte stays U+FFFD', () => {
+    expect(tail(3, [0x80, 0x41, 0x42])).toBe('\uFFFDAB');
+  });
+
+  it('counts a chunk of maxBytes after earlier bytes as trimmed: a cut character is dropped', () => {
+    expect(tail(3, 'Z', [0x80, 0x41, 0x42])).toBe('AB');
+  });
+
+  it('counts a trim of the front chunk as trimmed', () => {
+    // '€' is 3 bytes (E2 82 AC); keeping the last 4 of '€AB' cuts it to 82 AC.
+    expect(tail(4, '€', 'AB')).toBe('AB');
+  });
+
+  it('skips at most 3 continuation bytes, the most a cut UTF-8 character leaves', () => {
+    expect(tail(5, 'Z', [0x80, 0x80, 0x80, 0x80, 0x41])).toBe('\uFFFDA');
+  });
+
+  it('ignores empty chunks and keeps nothing with a zero bound', () => {
+    expect(tail(3, 'ab', '', 'c')).toBe('abc');
+    expect(tail(0, 'abc')).toBe('');
+  });
 });
 
 describe('TailCollector', () => {

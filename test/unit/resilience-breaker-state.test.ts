@@ -8,6 +8,7 @@ import {
   INITIAL_STATE,
   isBreakerState,
   release,
+  settle,
   wouldReject,
 } from '../../src/resilience/breaker-state.js';
 
@@ -126,5 +127,38 @@ describe('half-open probes', () => {
     const { state, ticket } = acquire(POLICY, halfOpen, 200, 700);
     const reopened = release(POLICY, state, ticket!, 'success', 1_500, 210);
     expect(reopened).toMatchObject({ kind: 'open', consecutiveOpens: 2, openedAt: 210, reopenAt: 410 });
+  });
+});
+
+describe('settle under a wall clock that steps', () => {
+  const open: BreakerState = {
+    kind: 'open',
+    epoch: 1,
+    openedAt: 10_000,
+    reopenAt: 10_100,
+    consecutiveOpens: 1,
+  };
+
+  it('stays open until reopenAt while the clock runs forward from the open', () => {
+    expect(settle(open, 10_000)).toBe(open);
+    expect(settle(open, 10_099)).toBe(open);
+    expect(settle(open, 10_100)).toMatchObject({
+      kind: 'half_open',
+      epoch: 2,
+      issued: 0,
+      probeDeadlineAt: 10_100,
+    });
+  });
+
+  it('probes at once when the clock stepped back before the moment it opened', () => {
+    expect(settle(open, 9_999)).toMatchObject({
+      kind: 'half_open',
+      epoch: 2,
+      issued: 0,
+      probeDeadlineAt: 9_999,
+    });
+    expect(settle(open, 10_000 - 2 * 3_600_000).kind).toBe('half_open');
+    expect(wouldReject(POLICY, open, 9_999)).toBe(false);
+    expect(acquire(POLICY, open, 9_999, 20_000).ticket).toEqual({ epoch: 2, probe: true });
   });
 });

@@ -113,7 +113,31 @@ describe('checkTextLimits', () => {
   it('shortens a huge client-supplied key in the error data', () => {
     const key = 'k'.repeat(10_000);
     const r = thrown(() => checkTextLimits({ [key]: 'v'.repeat(101) }, limits, long));
-    expect(String((r.data as { field: string }).field).length).toBeLessThanOrEqual(65);
+    expect((r.data as { field: string }).field).toBe(`${'k'.repeat(64)}…`);
+  });
+
+  it('keeps a key of exactly 64 characters whole', () => {
+    const key = 'k'.repeat(64);
+    expect(thrown(() => checkTextLimits({ [key]: 'v'.repeat(101) }, limits, long)).data).toMatchObject({
+      field: key,
+    });
+  });
+
+  it('says what is wrong in the message of NUL and nesting errors', () => {
+    const message = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    };
+    expect(message(() => checkTextLimits({ target: '\0' }, limits, long))).toBe(
+      'A string argument contains a NUL byte.',
+    );
+    expect(message(() => checkTextLimits({ a: [[[[['x']]]]] }, limits, long))).toBe(
+      'An argument is nested too deeply.',
+    );
   });
 
   it('ignores numbers, booleans and null, and accepts an empty object', () => {
