@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
+import { EVIDENCE_OPTIONS } from './options-evidence.js';
 import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
 import { OBSERVABILITY_OPTIONS } from './options-observability.js';
@@ -35,6 +36,7 @@ export const OPTIONS = {
   ...HTTP_OPTIONS,
   ...GUARD_OPTIONS,
   ...OBSERVABILITY_OPTIONS,
+  ...EVIDENCE_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
