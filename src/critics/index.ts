@@ -35,3 +35,11 @@ export { CriticLogins, type LoginStatus, type LoginStatusDeps } from './login.js
 export type { LoginCheck, LoginVerdict, StatusOutput } from './login-checks.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
 export * from './types.js';
+export {
+  checkEvidenceNames,
+  EVIDENCE_CRITICS,
+  type EvidenceServer,
+  evidenceServerNames,
+  PLAYWRIGHT_DENIED_TOOLS,
+  PLAYWRIGHT_SERVER,
+} from './evidence.js';

@@ -4,6 +4,7 @@ import type { ErrorCode } from '../errors/index.js';
 import type { RunResult } from '../process/types.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CriticsConfig } from './adapters.js';
+import type { EvidenceServer } from './evidence.js';
 import type { JsonObject } from './jsonl.js';
 import type { LoginCheck } from './login-checks.js';
 import type { OutputParser, StreamLimits } from './stream.js';
@@ -40,6 +41,10 @@ export interface InvocationOptions {
   readonly scratchDir?: () => string;
   /** agy: the longest prompt passed in argv (config agyMaxArgvPromptBytes); a longer one goes in a scratch file. */
   readonly maxArgvPromptBytes?: number;
+  /** Evidence MCP servers for this run, passed through the CLI's own per-run MCP config (needs `scratchDir`). */
+  readonly evidence?: readonly EvidenceServer[];
+  /** With fileAccess `none` (nothing local to leak): allow the CLI's web search/fetch tools. */
+  readonly webTools?: boolean;
 }
 
 /** What one vendor reads from the resolved config. */

@@ -4,3 +4,4 @@ export * from './debate.js';
 export * from './discover.js';
 export { FENCE_RULE, fence, neutralizeDelimiters } from './fence.js';
 export * from './prompt.js';
+export * from './citations.js';

@@ -33,8 +33,14 @@ export type CriticRunner = (
     priority?: number;
     /** The request's deadline on the clock: a queued run whose deadline passed is never started. */
     deadlineAt?: number;
-  },
+  } & EvidenceChoice,
 ) => Promise<CriticResult>;
+
+/** What a run may reach beyond its files: evidence MCP servers, and web tools (only with nothing to read). */
+export interface EvidenceChoice {
+  readonly evidence?: readonly string[];
+  readonly webTools?: boolean;
+}
 
 /**
  * Where a critic runs: in a validated target (`cwd` inside the realpath `root`), or, with fileAccess `none`,
@@ -139,7 +145,7 @@ export async function runCriticsInParallel(
   critics: readonly CriticName[],
   buildRequest: (critic: CriticName) => CriticRequest,
   run: CriticRunner,
-  options: Workplace & { signal: AbortSignal; sanitizer: CritiqueSanitizer },
+  options: Workplace & EvidenceChoice & { signal: AbortSignal; sanitizer: CritiqueSanitizer },
   emit: EmitEvent,
   clock: Clock,
 ): Promise<CriticOutcome[]> {

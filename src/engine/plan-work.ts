@@ -3,6 +3,7 @@ import { runDebate } from '../domains/index.js';
 import type { Clock } from '../infra/index.js';
 import { addCounts, type CritiqueSanitizer, NO_SANITIZED, type SanitizedCounts } from '../security/index.js';
 import type { ConversationTurn } from '../state/index.js';
+import { type CitationConfig, type CitationReport, citationReport, recheckCitations } from './citations.js';
 import { composeCritique, composeTurnDetails } from './compose.js';
 import {
   type CriticOutcome,
@@ -26,6 +27,8 @@ export interface WorkDeps {
   readonly guard: CriticGuard;
   readonly sanitizer: CritiqueSanitizer;
   readonly clock: Clock;
+  /** The citation re-check's switch, URL policy and fetch limits; absent: citations are counted only. */
+  readonly config?: CitationConfig;
 }
 
 /** Runs `plan`'s critics for one request (`call`: its priority, caller and deadline) under `signal`. */
@@ -52,14 +55,15 @@ async function runRoast(
     plan.critics,
     (critic) => ({ prompt: plan.prompt, model: plan.models?.[critic] }),
     deps.guard.runner(withEvents(call, emit)),
-    { ...plan.place, signal, sanitizer: deps.sanitizer },
+    { ...plan.place, signal, sanitizer: deps.sanitizer, evidence: plan.evidence, webTools: plan.webTools },
     emit,
     deps.clock,
   );
   throwIfAllFailed(outcomes);
+  const citations = plan.citations ? await citationsOf(outcomes, deps) : undefined;
   return {
     text: composeCritique(plan.title, outcomes, plan.verbose),
-    meta: metaOf(plan, outcomes),
+    meta: { ...metaOf(plan, outcomes), ...(citations ? { citations } : {}) },
     turns: outcomes.flatMap((o) =>
       o.ok ? [{ role: 'critic' as const, critic: o.critic, text: o.result.text, at: deps.clock.now() }] : [],
     ),
@@ -85,7 +89,12 @@ async function runDebateTurns(
           () => ({ prompt, model: plan.models?.[critic] }),
           deps.guard.runner(withEvents(call, emit)),
           // A debate reads no files: each turn runs in its own empty private dir.
-          { fileAccess: 'none', signal: turnSignal ?? signal, sanitizer: deps.sanitizer },
+          {
+            fileAccess: 'none',
+            signal: turnSignal ?? signal,
+            sanitizer: deps.sanitizer,
+            evidence: plan.evidence,
+          },
           emit,
           deps.clock,
         );
@@ -97,6 +106,14 @@ async function runDebateTurns(
   );
   const details = plan.verbose ? `\n${composeTurnDetails(outcomes)}\n` : '';
   return { text: `${debate.markdown}${details}`, meta: metaOf(plan, outcomes), turns: [] };
+}
+
+/** The successful critiques' citation tags counted, and re-checked when config citationRecheck is on. */
+async function citationsOf(outcomes: readonly CriticOutcome[], deps: WorkDeps): Promise<CitationReport> {
+  const texts = outcomes.flatMap((o) => (o.ok ? [{ critic: o.critic, text: o.result.text }] : []));
+  const report = citationReport(texts);
+  if (!deps.config?.citationRecheck || report.verified === 0) return report;
+  return recheckCitations(report, texts, deps.config, deps.clock);
 }
 
 function metaOf(plan: RequestPlan, outcomes: readonly CriticOutcome[]): ResultMeta {

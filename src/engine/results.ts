@@ -13,6 +13,7 @@ import {
 import { type Config, CRITIC_NAMES } from './config.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
+import { citationReportSchema } from './citations.js';
 
 const count = z.number().int().nonnegative();
 const tokenUsageSchema = z.object({
@@ -49,6 +50,7 @@ export const resultMetaSchema = z.object({
   notes: z.array(z.string()),
   sanitized: z.object({ controls: count, escapes: count, bidi: count, secrets: count, envValues: count }),
   redactedInput: z.object({ secrets: count, envValues: count }),
+  citations: citationReportSchema.optional(),
 });
 
 /**

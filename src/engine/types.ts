@@ -4,6 +4,7 @@ import type { TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
 import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import type { CitationReport } from './citations.js';
 import type { CriticName, PriorityName } from './config.js';
 
 export type Models = Partial<Record<CriticName, string>>;
@@ -30,6 +31,8 @@ export interface RoastArgs extends PagingArgs {
   readonly priority?: PriorityName;
   /** With context_id: stop that running critique. */
   readonly cancel?: boolean;
+  /** Evidence MCP servers (registry names) the critics may use; `design` with a `url` adds `playwright`. */
+  readonly mcp_servers?: readonly string[];
   /** Domain-specific optional fields (depth, commitRange, threatModel...). */
   readonly fields: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 }
@@ -49,6 +52,8 @@ export interface DebateArgs extends PagingArgs {
   readonly force_refresh?: boolean;
   readonly verbose?: boolean;
   readonly priority?: PriorityName;
+  /** Evidence MCP servers (registry names) both debaters may use. */
+  readonly mcp_servers?: readonly string[];
   /** With context_id: stop that running debate. */
   readonly cancel?: boolean;
 }
@@ -156,4 +161,6 @@ export interface ResultMeta {
   readonly sanitized: SanitizedCounts;
   /** Secrets redacted from the client's text before any critic saw it (config redactInputSecrets). */
   readonly redactedInput: RedactedInputCounts;
+  /** legal, research, security: the critics' citation tags counted (and re-checked, config citationRecheck). */
+  readonly citations?: CitationReport;
 }

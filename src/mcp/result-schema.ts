@@ -1,6 +1,7 @@
 /** The one structuredContent shape of `roast` and `roast_cli_debate` results: done, running, cancelled or error. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { citationsFragment } from './result-citations.js';
 
 /*
  * Loose objects everywhere: a client that cached this schema must still accept results from a newer server
@@ -71,6 +72,7 @@ export const toolResultSchema = z
     redactedInput: z.record(z.string(), z.number().int().min(0)).optional(),
     elapsedMs: z.number().min(0).optional().describe('running: time since the critique started.'),
     running: z.array(z.string()).optional().describe('running: critics still at work.'),
+    ...citationsFragment,
     error: z
       .looseObject({
         code: z.string(),

@@ -132,7 +132,7 @@ export interface CheckedUrl {
 
 function blocked(reason: string, data: Record<string, unknown> = {}): BrutalistError {
   return new BrutalistError('URL_BLOCKED', `URL refused by the URL policy: ${reason}.`, {
-    data: { reason, ...data },
+    data: { reason, policy: true, ...data },
   });
 }
 
