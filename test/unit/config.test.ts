@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
 import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
+import { EVIDENCE_OPTIONS } from '../../src/config/options-evidence.js';
 import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js';
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
@@ -300,6 +301,7 @@ describe('the option tables', () => {
       HTTP_OPTIONS,
       GUARD_OPTIONS,
       OBSERVABILITY_OPTIONS,
+      EVIDENCE_OPTIONS,
     ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));
