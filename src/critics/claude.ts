@@ -113,6 +113,8 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
   };
   if (options.baseUrl) env.ANTHROPIC_BASE_URL = options.baseUrl;
   if (!rules.configPath) return { args, env, stdin: request.prompt };
+  // -p connects MCP servers in the background (2.1.x): the first turn would find the evidence tools missing.
+  env.MCP_CONNECTION_NONBLOCKING = '0';
   const shownArgs = args.map((a) => (a === rules.configPath ? '<mcp-config.json>' : a));
   return { args, shownArgs, env, stdin: request.prompt, readOnlyPaths: rules.readOnly };
 };
