@@ -51,6 +51,7 @@ beforeAll(async () => {
     BRUTALIST_URL_ALLOWED_NETWORKS: '127.0.0.0/8',
     BRUTALIST_CLI_TIMEOUT_MS: '180000',
     BRUTALIST_STALL_TIMEOUT_MS: '120000',
+    BRUTALIST_CITATION_RECHECK: 'true',
   });
   server = await connectRealServer(env, sandbox.project);
 }, INSTALL_TIMEOUT_MS);
@@ -66,9 +67,11 @@ afterAll(async () => {
 const browse = (url: string) => (seen: readonly SeenToolResult[]) => {
   if (seen.length === 0) return { call: { name: 'mcp__playwright__browser_navigate', input: { url } } };
   if (seen.length === 1) return { call: { name: 'mcp__playwright__browser_snapshot', input: {} } };
-  const shot = seen[seen.length - 1]?.text ?? '';
+  const [opened, shot] = seen;
   return {
-    text: `## Verdict\nThe live page undermines the purchase.\n\n## Evidence from the page\n${shot.slice(0, 1_500)}`,
+    text:
+      '## Verdict\nThe live page undermines the purchase.\n\n' +
+      `## Navigation\n${(opened?.text ?? '').slice(0, 600)}\n\n## Evidence from the page\n${(shot?.text ?? '').slice(0, 1_500)}`,
   };
 };
 
@@ -112,10 +115,38 @@ describe('design critique of a live page with the playwright evidence server', (
       mcp_servers: ['playwright'],
     });
     expect(errorOf(result)).toBeUndefined();
-    const navigate = stub
-      .requestsWith(mark)
-      .flatMap((r) => JSON.stringify(r.body).match(/ERR_[A-Z_]+/g) ?? []);
-    expect(navigate.length).toBeGreaterThan(0);
+    const text = textOf(result);
+    // The page the browser got is the proxy's refusal, not whatever is at that address.
+    expect(text).toContain('Blocked by the brutalist URL policy');
+    expect(text).toContain('403 Forbidden');
+  });
+
+  it('counts the citation tags of a legal critique and re-checks the VERIFIED ones against the page', async () => {
+    const mark = `LEGALMARK${process.pid}`;
+    const critique = [
+      '## Verdict',
+      `The fee clause is unenforceable [VERIFIED: ${pageUrl} | "Total due: 42 EUR."].`,
+      `The quote below is not on the page [VERIFIED: ${pageUrl} | "Refunds within 90 days"].`,
+      'The user says so in clause 4 [SUPPLIED: clause 4 | "no refunds"].',
+      'A regulator would object [UNVERIFIED: no web access to the regulator site].',
+      'See Smith v. Jones and 15 U.S.C. § 45 with no tag.',
+    ].join('\n');
+    stub.when(mark, { text: critique }, 'anthropic');
+    const result = await callTool(server.client, 'roast', {
+      domain: 'legal',
+      context: `Our terms of sale. ${mark}`,
+      clis: ['claude'],
+    });
+    expect(errorOf(result)).toBeUndefined();
+    const { citations } = result.structuredContent as { citations: Record<string, unknown> };
+    expect(citations).toMatchObject({ verified: 2, supplied: 1, unverified: 1, untagged: 2 });
+    expect(citations.recheck).toEqual({ checked: 2, confirmed: 1, unconfirmed: 1, notChecked: 0 });
+    expect(citations.unconfirmed).toEqual([{ critic: 'claude', url: pageUrl, reason: 'quote_not_on_page' }]);
+    const prompt = stub.requestsWith(mark)[0]?.promptText ?? '';
+    expect(prompt).toContain('[VERIFIED: <url> | "<verbatim quote>"]');
+    if (process.env.BRUTALIST_EVIDENCE_SAVE) {
+      writeFileSync(`${process.env.BRUTALIST_EVIDENCE_SAVE}.citations.json`, JSON.stringify(citations, null, 2));
+    }
   });
 
   it('refuses a url in a blocked network before any critic starts', async () => {
