@@ -69,7 +69,9 @@ export const CLAUDE_WEB_TOOLS = ['WebFetch', 'WebSearch'];
 function toolRules(options: InvocationOptions) {
   const web = options.webTools === true && options.fileAccess === 'none';
   const evidence =
-    options.evidence?.length && options.scratchDir ? claudeEvidence(options.evidence, options.scratchDir()) : undefined;
+    options.evidence?.length && options.scratchDir
+      ? claudeEvidence(options.evidence, options.scratchDir())
+      : undefined;
   const denied = CLAUDE_DENIED_TOOLS.split(',').filter((t) => !(web && CLAUDE_WEB_TOOLS.includes(t)));
   return {
     tools: options.fileAccess === 'none' ? (web ? CLAUDE_WEB_TOOLS.join(',') : '') : CLAUDE_READ_TOOLS,
@@ -77,7 +79,9 @@ function toolRules(options: InvocationOptions) {
     denied: [...denied, ...(evidence?.denied ?? [])].join(','),
     configPath: evidence?.configPath,
     // A confined run sees its MCP config folder and the servers' installs.
-    readOnly: evidence ? [dirname(evidence.configPath), ...(options.evidence ?? []).flatMap((e) => e.readOnly)] : [],
+    readOnly: evidence
+      ? [dirname(evidence.configPath), ...(options.evidence ?? []).flatMap((e) => e.readOnly)]
+      : [],
   };
 }
 

@@ -93,7 +93,14 @@ function playwrightServer(config: EvidenceConfig, place: EvidenceRunPlace): Evid
   return {
     name: PLAYWRIGHT_SERVER,
     command: process.execPath,
-    args: [join(playwrightPackage(), 'cli.js'), '--config', configPath, '--ignore-roots', '--image-responses', 'omit'],
+    args: [
+      join(playwrightPackage(), 'cli.js'),
+      '--config',
+      configPath,
+      '--ignore-roots',
+      '--image-responses',
+      'omit',
+    ],
     // No browser download, ever: an empty private browsers path and the skip flag.
     env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', PLAYWRIGHT_BROWSERS_PATH: join(dir, 'browsers') },
     deniedTools: PLAYWRIGHT_DENIED_TOOLS,

@@ -23,7 +23,12 @@ import {
   criticFailureChannel,
   criticRunChannel,
 } from './diagnostics.js';
-import { EVIDENCE_CRITICS, type EvidenceServer, PLAYWRIGHT_SERVER, resolveEvidenceServers } from './evidence.js';
+import {
+  EVIDENCE_CRITICS,
+  type EvidenceServer,
+  PLAYWRIGHT_SERVER,
+  resolveEvidenceServers,
+} from './evidence.js';
 import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {

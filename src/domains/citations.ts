@@ -13,7 +13,7 @@ export const CITATION_RULE =
   'documentation) must be checked and tagged right after the claim, in exactly one of these forms:\n' +
   '- `[VERIFIED: <url> | "<verbatim quote>"]` when you opened the source with your web tools and the quote ' +
   'appears on that page word for word;\n' +
-  "- `[SUPPLIED: <location> | \"<quote>\"]` when it comes from the user's own material (give where in it);\n" +
+  '- `[SUPPLIED: <location> | "<quote>"]` when it comes from the user\'s own material (give where in it);\n' +
   '- `[UNVERIFIED: <reason>]` when you could not check it (say why). Never invent a URL or a quote.';
 
 export interface Citation {

@@ -16,9 +16,7 @@ export const citationReportSchema = z.object({
   ...counts,
   critics: z.array(z.object({ critic: z.string(), ...counts })),
   /** Present when the VERIFIED citations were fetched again (config citationRecheck). */
-  recheck: z
-    .object({ checked: count, confirmed: count, unconfirmed: count, notChecked: count })
-    .optional(),
+  recheck: z.object({ checked: count, confirmed: count, unconfirmed: count, notChecked: count }).optional(),
   /** The VERIFIED citations the re-check could not confirm, and why. */
   unconfirmed: z
     .array(
@@ -105,7 +103,11 @@ export async function recheckCitations(
     } catch (err) {
       // A refusal by the policy itself (scheme, address) versus a page that did not load.
       const refused = isBrutalistError(err) && err.data.policy === true;
-      unconfirmed.push({ critic: item.critic, url: item.url, reason: refused ? 'url_blocked' : 'fetch_failed' });
+      unconfirmed.push({
+        critic: item.critic,
+        url: item.url,
+        reason: refused ? 'url_blocked' : 'fetch_failed',
+      });
     }
   }
   return {

@@ -10,10 +10,10 @@ import {
   type StateStore,
   type TextWindow,
 } from '../state/index.js';
+import { citationReportSchema } from './citations.js';
 import { type Config, CRITIC_NAMES } from './config.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
-import { citationReportSchema } from './citations.js';
 
 const count = z.number().int().nonnegative();
 const tokenUsageSchema = z.object({

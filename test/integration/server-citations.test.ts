@@ -37,18 +37,21 @@ async function roast(domain: string, critique: string): Promise<CallToolResult> 
 }
 
 describe('citation counts in structuredContent', () => {
-  it.each(['legal', 'research', 'security'])('%s: counts verified, supplied, unverified and untagged', async (domain) => {
-    const result = await roast(domain, `${TAGGED}\n${UNTAGGED}`);
-    expect(result.isError).toBeFalsy();
-    const { citations } = result.structuredContent as { citations: Record<string, unknown> };
-    expect(citations).toEqual({
-      verified: 1,
-      supplied: 1,
-      unverified: 1,
-      untagged: 3,
-      critics: [{ critic: 'claude', verified: 1, supplied: 1, unverified: 1, untagged: 3 }],
-    });
-  });
+  it.each(['legal', 'research', 'security'])(
+    '%s: counts verified, supplied, unverified and untagged',
+    async (domain) => {
+      const result = await roast(domain, `${TAGGED}\n${UNTAGGED}`);
+      expect(result.isError).toBeFalsy();
+      const { citations } = result.structuredContent as { citations: Record<string, unknown> };
+      expect(citations).toEqual({
+        verified: 1,
+        supplied: 1,
+        unverified: 1,
+        untagged: 3,
+        critics: [{ critic: 'claude', verified: 1, supplied: 1, unverified: 1, untagged: 3 }],
+      });
+    },
+  );
 
   it('reports nothing for a domain without the citation rule', async () => {
     const result = await roast('idea', TAGGED);

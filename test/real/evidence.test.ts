@@ -91,8 +91,9 @@ describe('design critique of a live page with the playwright evidence server', (
     expect(text).toContain(PAGE_MARK);
     expect(text).toContain('Pay now');
     const requests = stub.requestsWith(mark);
-    // The tools offered were the browser's (mcp__playwright__*), never the denied ones; no web or file tools.
-    const offered = JSON.stringify((requests[0]?.body as { tools?: Array<{ name: string }> }).tools?.map((t) => t.name));
+    // The tools offered: the browser's (never its denied ones) and, for an abstract domain, web tools; no file tools.
+    const body = (requests[0]?.body ?? {}) as { tools?: Array<{ name: string }> };
+    const offered = JSON.stringify((body.tools ?? []).map((t) => t.name));
     expect(offered).toContain('mcp__playwright__browser_navigate');
     expect(offered).not.toContain('browser_run_code_unsafe');
     expect(offered).not.toContain('browser_file_upload');
@@ -145,7 +146,10 @@ describe('design critique of a live page with the playwright evidence server', (
     const prompt = stub.requestsWith(mark)[0]?.promptText ?? '';
     expect(prompt).toContain('[VERIFIED: <url> | "<verbatim quote>"]');
     if (process.env.BRUTALIST_EVIDENCE_SAVE) {
-      writeFileSync(`${process.env.BRUTALIST_EVIDENCE_SAVE}.citations.json`, JSON.stringify(citations, null, 2));
+      writeFileSync(
+        `${process.env.BRUTALIST_EVIDENCE_SAVE}.citations.json`,
+        JSON.stringify(citations, null, 2),
+      );
     }
   });
 

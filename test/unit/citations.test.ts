@@ -75,7 +75,9 @@ describe('recheckCitations against a loopback page', () => {
     const texts = [{ critic: 'claude', text }];
     const report = await recheckCitations(citationReport(texts), texts, config(['127.0.0.0/8']), systemClock);
     expect(report.recheck).toEqual({ checked: 2, confirmed: 1, unconfirmed: 1, notChecked: 1 });
-    expect(report.unconfirmed).toEqual([{ critic: 'claude', url: `${base}/law`, reason: 'quote_not_on_page' }]);
+    expect(report.unconfirmed).toEqual([
+      { critic: 'claude', url: `${base}/law`, reason: 'quote_not_on_page' },
+    ]);
   });
 
   it('never fetches a loopback url the allowlist does not hold: url_blocked', async () => {

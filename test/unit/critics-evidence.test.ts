@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claudeAdapter, codexAdapter } from '../../src/critics/index.js';
 import { checkEvidenceNames, resolveEvidenceServers } from '../../src/critics/evidence.js';
+import { claudeAdapter, codexAdapter } from '../../src/critics/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 
 const dirs: string[] = [];
@@ -33,14 +33,21 @@ describe('the evidence registry', () => {
 
   it("runs playwright on the machine's Chromium, headless, isolated, no downloads, through the proxy", () => {
     const dir = scratch();
-    const [pw] = resolveEvidenceServers(['playwright'], config, { scratchDir: dir, proxyUrl: 'http://127.0.0.1:9' });
+    const [pw] = resolveEvidenceServers(['playwright'], config, {
+      scratchDir: dir,
+      proxyUrl: 'http://127.0.0.1:9',
+    });
     const cfgPath = pw!.args[pw!.args.indexOf('--config') + 1]!;
     expect(statSync(cfgPath).mode & 0o777).toBe(0o600);
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
     expect(cfg.browser).toMatchObject({
       browserName: 'chromium',
       isolated: true,
-      launchOptions: { headless: true, executablePath: '/usr/bin/chromium', proxy: { server: 'http://127.0.0.1:9' } },
+      launchOptions: {
+        headless: true,
+        executablePath: '/usr/bin/chromium',
+        proxy: { server: 'http://127.0.0.1:9' },
+      },
       contextOptions: { acceptDownloads: false },
     });
     expect(cfg.outputDir.startsWith(dir)).toBe(true);
@@ -77,10 +84,16 @@ describe('claude with evidence servers', () => {
   });
 
   it('gives web tools only to a run with nothing to read', () => {
-    const web = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { fileAccess: 'none', webTools: true });
+    const web = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'none',
+      webTools: true,
+    });
     expect(web.args[web.args.indexOf('--tools') + 1]).toBe('WebFetch,WebSearch');
     expect(web.args[web.args.indexOf('--disallowedTools') + 1]).not.toContain('WebFetch');
-    const reading = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { fileAccess: 'read', webTools: true });
+    const reading = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'read',
+      webTools: true,
+    });
     expect(reading.args[reading.args.indexOf('--tools') + 1]).toBe('Read,Glob,Grep');
     expect(reading.args[reading.args.indexOf('--disallowedTools') + 1]).toContain('WebSearch');
     const plain = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { fileAccess: 'none' });

@@ -186,10 +186,9 @@ describe('startPolicyProxy', () => {
     const target = createServer((_req, res) => res.end('through the proxy'));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     const port = (target.address() as AddressInfo).port;
-    const proxy = await startPolicyProxy(
-      new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})),
-      { idleTimeoutMs: 5_000 },
-    );
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
     const viaProxy = async (url: string) => {
       return new Promise<{ status: number; body: string }>((resolve, reject) => {
         const p = new URL(proxy.url);
