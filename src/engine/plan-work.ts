@@ -80,7 +80,7 @@ async function runDebateTurns(
   const outcomes: CriticOutcome[] = [];
   const { topic, proPosition, conPosition, context, rounds, agents } = plan;
   const debate = await runDebate(
-    { topic, proPosition, conPosition, context, rounds, agents },
+    { topic, proPosition, conPosition, context, rounds, agents, evidence: plan.evidence },
     {
       signal,
       runTurn: async (critic, _position, prompt, turnSignal) => {
