@@ -59,3 +59,17 @@ describe('citation counts in structuredContent', () => {
     expect(result.structuredContent).not.toHaveProperty('citations');
   });
 });
+
+describe('evidence servers on a critic that cannot take them', () => {
+  it('answers EVIDENCE_UNSUPPORTED for gemini, without running it', async () => {
+    const env = { PATH: process.env.PATH, HOME: sandbox.home };
+    const c = await connectInProcess(fakeCritics(sandbox), { env });
+    closers.push(c.close);
+    const result = (await c.client.callTool({
+      name: 'roast',
+      arguments: { domain: 'idea', context: 'x', clis: ['gemini'], mcp_servers: ['playwright'] },
+    })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect((result.structuredContent as { error: { code: string } }).error.code).toBe('EVIDENCE_UNSUPPORTED');
+  });
+});
