@@ -11,8 +11,12 @@ import { BrutalistError } from '../errors/index.js';
 
 export const PLAYWRIGHT_SERVER = 'playwright';
 
-/** The critics whose CLI takes a per-run MCP configuration here (gemini and agy: not yet; EVIDENCE_UNSUPPORTED). */
-export const EVIDENCE_CRITICS: ReadonlySet<string> = new Set(['claude', 'codex']);
+/**
+ * The critics proven (against the real CLI) to get evidence servers through their per-run MCP configuration.
+ * codex has its `-c mcp_servers.…` override (codexEvidenceArgs) but the real 0.169 run was offered no tools, so it
+ * answers EVIDENCE_UNSUPPORTED until a real test shows it works; gemini and agy have no per-run path yet.
+ */
+export const EVIDENCE_CRITICS: ReadonlySet<string> = new Set(['claude']);
 
 /**
  * Playwright MCP tools a critic never gets: arbitrary code in the server's own process, and tools that hand a

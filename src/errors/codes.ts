@@ -257,7 +257,7 @@ export const ERROR_CODES = {
     httpStatus: 403,
   },
   EVIDENCE_UNSUPPORTED: {
-    message: 'This critic CLI cannot be given evidence servers (mcp_servers); name another critic.',
+    message: 'This critic CLI cannot be given evidence servers (mcp_servers) yet; use claude.',
     retryable: false,
     httpStatus: 400,
   },

@@ -73,7 +73,7 @@ const mcpServers = z
   .max(8)
   .optional()
   .describe(
-    'Evidence MCP servers the critics may use (claude, codex): `playwright` (a browser under the URL policy) or a server from the config file. design with `url` adds playwright.',
+    'Evidence MCP servers the critics may use (claude only, for now): `playwright` (a browser under the URL policy) or a server from the config file. design with `url` adds playwright.',
   );
 
 /** What a domain field may hold on the wire. */
