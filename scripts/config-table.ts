@@ -10,6 +10,7 @@ const END = '<!-- config-table:end -->';
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? '(empty)' : `\`${value.join(',')}\``;
   if (value === '') return '(empty)';
+  if (typeof value === 'object' && value !== null) return `\`${JSON.stringify(value)}\``;
   return `\`${String(value)}\``;
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CRITIC_OPTIONS } from './options-critics.js';
+import { EVIDENCE_OPTIONS } from './options-evidence.js';
 import { FINDINGS_OPTIONS } from './options-findings.js';
 import { GUARD_OPTIONS } from './options-guard.js';
 import { HTTP_OPTIONS } from './options-http.js';
@@ -43,6 +44,7 @@ export const OPTIONS = {
   ...OBSERVABILITY_OPTIONS,
   ...REVIEW_OPTIONS,
   ...USAGE_OPTIONS,
+  ...EVIDENCE_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

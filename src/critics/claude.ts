@@ -1,16 +1,17 @@
 /** The Claude Code adapter: read-only `claude -p` invocation and its stream-json output. */
 
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { str as strOption, url } from '../config/spec.js';
 import type { StreamEvent } from '../streaming/index.js';
 import { ByteText } from './byte-text.js';
 import { outputInvalid } from './classify.js';
 import { absolutePath, defineAdapter, googleKeyFile, modelArgs, tokenUsage } from './define-adapter.js';
+import { claudeEvidence } from './evidence.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import type { LineValues } from './line-scanner.js';
 import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
 import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
-import type { CriticAdapter, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
+import type { CriticAdapter, InvocationOptions, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
 
 /** claude's options: its executable, default model and API endpoint. */
 export const CLAUDE_OPTIONS = {
@@ -61,7 +62,31 @@ export const CLAUDE_DENIED_TOOLS = [
   'Write',
 ].join(',');
 
+/** Claude's web tools, given only to runs with nothing local to read (abstract domains). */
+export const CLAUDE_WEB_TOOLS = ['WebFetch', 'WebSearch'];
+
+/** The tool rules of a run: built-ins it loads, what is pre-approved, what is blocked; and its MCP config. */
+function toolRules(options: InvocationOptions) {
+  const web = options.webTools === true && options.fileAccess === 'none';
+  const evidence =
+    options.evidence?.length && options.scratchDir
+      ? claudeEvidence(options.evidence, options.scratchDir())
+      : undefined;
+  const denied = CLAUDE_DENIED_TOOLS.split(',').filter((t) => !(web && CLAUDE_WEB_TOOLS.includes(t)));
+  return {
+    tools: options.fileAccess === 'none' ? (web ? CLAUDE_WEB_TOOLS.join(',') : '') : CLAUDE_READ_TOOLS,
+    allowed: [...(evidence?.allowed ?? []), ...(web ? CLAUDE_WEB_TOOLS : [])],
+    denied: [...denied, ...(evidence?.denied ?? [])].join(','),
+    configPath: evidence?.configPath,
+    // A confined run sees its MCP config folder and the servers' installs.
+    readOnly: evidence
+      ? [dirname(evidence.configPath), ...(options.evidence ?? []).flatMap((e) => e.readOnly)]
+      : [],
+  };
+}
+
 const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, options = {}) => {
+  const rules = toolRules(options);
   const args = [
     '-p',
     '--output-format',
@@ -76,12 +101,14 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
     // skills, agents and commands are never loaded (2.1.197 gates all of these on the project/local sources).
     '--setting-sources',
     'user',
-    // MCP servers only from --mcp-config (none): never the target's .mcp.json.
+    // MCP servers only from --mcp-config (the run's evidence servers, or none): never the target's .mcp.json.
     '--strict-mcp-config',
+    ...(rules.configPath ? ['--mcp-config', rules.configPath] : []),
     '--tools',
-    options.fileAccess === 'none' ? '' : CLAUDE_READ_TOOLS,
+    rules.tools,
+    ...(rules.allowed.length > 0 ? ['--allowedTools', rules.allowed.join(',')] : []),
     '--disallowedTools',
-    CLAUDE_DENIED_TOOLS,
+    rules.denied,
     ...modelArgs('--model', model),
     // Its own dollar cap: checked after each model turn, so the turn that crosses it is still written out.
     ...(options.maxBudgetUsd !== undefined ? ['--max-budget-usd', String(options.maxBudgetUsd)] : []),
@@ -91,7 +118,11 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
     CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS: '1',
   };
   if (options.baseUrl) env.ANTHROPIC_BASE_URL = options.baseUrl;
-  return { args, env, stdin: request.prompt };
+  if (!rules.configPath) return { args, env, stdin: request.prompt };
+  // -p connects MCP servers in the background (2.1.x): the first turn would find the evidence tools missing.
+  env.MCP_CONNECTION_NONBLOCKING = '0';
+  const shownArgs = args.map((a) => (a === rules.configPath ? '<mcp-config.json>' : a));
+  return { args, shownArgs, env, stdin: request.prompt, readOnlyPaths: rules.readOnly };
 };
 
 /** "claude-opus-4-8[1m]" → "claude-opus-4-8": the bracket is a context-window tag, not part of the id. */

@@ -6,6 +6,7 @@ import type { StreamEvent } from '../streaming/index.js';
 import { ByteText } from './byte-text.js';
 import { outputInvalid, statusFromMessage } from './classify.js';
 import { absolutePath, defineAdapter, modelArgs, tokenUsage } from './define-adapter.js';
+import { codexEvidenceArgs } from './evidence.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import type { LineValues } from './line-scanner.js';
 import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
@@ -81,6 +82,8 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
   ];
   const tail = [
     ...(options.baseUrl ? providerArgs(options.baseUrl) : []),
+    // Evidence servers for this run only: a per-run override, merged over the operator's config.toml.
+    ...codexEvidenceArgs(options.evidence ?? []),
     ...modelArgs('-m', model),
     // `-` last: the prompt is read from stdin, never from argv.
     '-',

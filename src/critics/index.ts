@@ -30,6 +30,14 @@ export { CLAUDE_DENIED_TOOLS, CLAUDE_READ_TOOLS, claudeAdapter } from './claude.
 export { CODEX_PROVIDER_ID, CODEX_PROVIDER_KEY_ENV, CODEX_UNTRUSTED_SHOWN, codexAdapter } from './codex.js';
 export { CriticEventParser, MAX_EVENT_LINE_BYTES } from './events.js';
 export {
+  checkEvidenceNames,
+  EVIDENCE_CRITICS,
+  type EvidenceServer,
+  evidenceServerNames,
+  PLAYWRIGHT_DENIED_TOOLS,
+  PLAYWRIGHT_SERVER,
+} from './evidence.js';
+export {
   GEMINI_AUTH_EXIT_CODE,
   GEMINI_ENV,
   GEMINI_NO_FILE_TOOLS_POLICY_PATH,

@@ -13,7 +13,7 @@ import {
   runProcess,
   type SandboxPlan,
 } from '../process/index.js';
-import { sanitizeText } from '../security/index.js';
+import { type PolicyProxy, sanitizeText, startPolicyProxy, UrlPolicy } from '../security/index.js';
 import { ADAPTERS, type CriticsConfig, configPathsFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
 import type { BudgetStop, RunBudget } from './budget.js';
@@ -24,6 +24,12 @@ import {
   criticFailureChannel,
   criticRunChannel,
 } from './diagnostics.js';
+import {
+  EVIDENCE_CRITICS,
+  type EvidenceServer,
+  PLAYWRIGHT_SERVER,
+  resolveEvidenceServers,
+} from './evidence.js';
 import type { OutputParser } from './stream.js';
 import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
@@ -52,6 +58,10 @@ export interface RunCriticOptions {
   readonly onStdout?: (chunk: Buffer) => void;
   /** The call's budget: may refuse the run, stop it mid-way (its partial answer kept, marked) and hears its usage. */
   readonly budget?: RunBudget;
+  /** Evidence MCP servers (registry names, already checked) the critic gets for this run. */
+  readonly evidence?: readonly string[];
+  /** With fileAccess `none`: allow the CLI's web tools (abstract domains). */
+  readonly webTools?: boolean;
 }
 
 /** What a failure report needs besides the code: where the run was (for path scrubbing) and whose secrets to drop. */
@@ -185,6 +195,10 @@ async function runOnce(
     throw new BrutalistError('SANDBOX_UNAVAILABLE', undefined, { data: { critic } });
   }
   const fileAccess = options.fileAccess ?? 'read';
+  const evidenceNames = options.evidence ?? [];
+  if (evidenceNames.length > 0 && !EVIDENCE_CRITICS.has(critic)) {
+    throw new BrutalistError('EVIDENCE_UNSUPPORTED', undefined, { data: { critic, exitClass: 'not_run' } });
+  }
   const { budget } = options;
   // Before anything is spawned: a budget this critic cannot be held to refuses the run here.
   const allowance = budget?.admit(critic, Buffer.byteLength(request.prompt, 'utf8'));
@@ -196,9 +210,21 @@ async function runOnce(
   let model: string | undefined;
   // Stdout goes through the adapter's parser as it arrives: only the answer is kept, and maxOutputBytes bounds it.
   const parser = adapter.openParser({ maxAnswerBytes: config.maxOutputBytes });
+  let proxy: PolicyProxy | undefined;
   try {
     const settings = adapter.settings(config);
     model = request.model || settings.model || undefined;
+    let evidence: EvidenceServer[] | undefined;
+    if (evidenceNames.length > 0) {
+      // The browser reaches the web only through this run's URL-policy proxy, closed with the run.
+      if (evidenceNames.includes(PLAYWRIGHT_SERVER)) {
+        proxy = await startPolicyProxy(new UrlPolicy(config), { idleTimeoutMs: config.urlFetchTimeoutMs });
+      }
+      evidence = resolveEvidenceServers(evidenceNames, config, {
+        scratchDir: scratch.path(),
+        ...(proxy ? { proxyUrl: proxy.url } : {}),
+      });
+    }
     invocation = adapter.buildInvocation(request, model, {
       ...settings.invocation,
       fileAccess,
@@ -206,6 +232,8 @@ async function runOnce(
       scratchDir: scratch.path,
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
       ...(allowance?.maxUsd !== undefined ? { maxBudgetUsd: allowance.maxUsd } : {}),
+      ...(evidence ? { evidence } : {}),
+      ...(options.webTools ? { webTools: true } : {}),
     });
     const serverEnv = deps.env ?? process.env;
     const env = buildChildEnv(serverEnv, {
@@ -257,6 +285,7 @@ async function runOnce(
     // are deleted in the background: the answer does not wait for the filesystem's rmdir (ADR 0045).
     place.remove();
     scratch.remove();
+    void proxy?.close();
   }
   // Where the run was to happen, not how the CLI did: the target moved or vanished under us.
   if (run.exit.kind === 'cwd_missing' || run.exit.kind === 'cwd_outside_root') {

@@ -5,6 +5,7 @@ import type { RunResult } from '../process/types.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CriticsConfig } from './adapters.js';
 import type { BudgetStop } from './budget.js';
+import type { EvidenceServer } from './evidence.js';
 import type { JsonObject } from './jsonl.js';
 import type { LoginCheck } from './login-checks.js';
 import type { OutputParser, StreamLimits } from './stream.js';
@@ -43,6 +44,10 @@ export interface InvocationOptions {
   readonly maxArgvPromptBytes?: number;
   /** claude: the call's dollar cap, enforced by the CLI itself (`--max-budget-usd`). Others ignore it. */
   readonly maxBudgetUsd?: number;
+  /** Evidence MCP servers for this run, passed through the CLI's own per-run MCP config (needs `scratchDir`). */
+  readonly evidence?: readonly EvidenceServer[];
+  /** With fileAccess `none` (nothing local to leak): allow the CLI's web search/fetch tools. */
+  readonly webTools?: boolean;
 }
 
 /** What one vendor reads from the resolved config. */

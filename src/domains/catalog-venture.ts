@@ -104,6 +104,10 @@ export const VENTURE_ROWS = {
       shortText('medium', 'Medium (web, mobile, desktop, print, spatial).'),
       shortText('audience', 'Who uses it and in what situation.'),
       shortText('brand', 'Brand identity or design-system constraints.'),
+      shortText(
+        'url',
+        'A live page to look at (http(s)); the critic opens it in a browser (the playwright evidence server) under the URL policy.',
+      ),
     ],
   },
   legal: {

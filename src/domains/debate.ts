@@ -10,6 +10,7 @@ import {
   type DebateTopic,
   type DebateTurn,
 } from './debate-prompts.js';
+import { evidenceSection } from './prompt.js';
 
 export * from './debate-prompts.js';
 
@@ -22,6 +23,8 @@ export interface DebateInput extends DebateTopic {
   /** [pro, con]. The same critic may take both sides; each turn is a separate, independent run. */
   readonly agents: readonly [CriticName, CriticName];
   readonly maxRounds?: number;
+  /** Evidence MCP servers both sides have; each turn's prompt says what they are for. */
+  readonly evidence?: readonly string[];
 }
 
 export interface DebateDeps {
@@ -106,6 +109,12 @@ async function runRound(
  * rebuttals in parallel, each seeing every turn of the earlier rounds. Stops at the first failed turn
  * (rethrowing its error) and checks the abort signal before every round.
  */
+/** A turn's prompt with the evidence tools section appended (unchanged without evidence servers). */
+function withEvidence(prompt: string, servers: readonly string[]): string {
+  const section = evidenceSection(servers);
+  return section.length > 0 ? `${prompt}\n${section.join('\n\n')}\n` : prompt;
+}
+
 export async function runDebate(input: DebateInput, deps: DebateDeps): Promise<DebateResult> {
   validate(input);
   const [proCritic, conCritic] = input.agents;
@@ -120,10 +129,12 @@ export async function runDebate(input: DebateInput, deps: DebateDeps): Promise<D
     const planned = sides.map(([critic, position]) => ({
       critic,
       position,
-      prompt:
+      prompt: withEvidence(
         round === 1
           ? buildOpeningPrompt({ ...input, position, rounds: input.rounds })
           : buildRebuttalPrompt({ ...input, position, rounds: input.rounds, round, transcript: earlier }),
+        input.evidence ?? [],
+      ),
     }));
     try {
       transcript.push(...(await runRound(round, planned, deps)));

@@ -37,8 +37,14 @@ export type CriticRunner = (
     deadlineAt?: number;
     /** The call's budget (caps and usage booking), when the call has one. */
     budget?: RunBudget;
-  },
+  } & EvidenceChoice,
 ) => Promise<CriticResult>;
+
+/** What a run may reach beyond its files: evidence MCP servers, and web tools (only with nothing to read). */
+export interface EvidenceChoice {
+  readonly evidence?: readonly string[];
+  readonly webTools?: boolean;
+}
 
 /**
  * Where a critic runs: in a validated target (`cwd` inside the realpath `root`), or, with fileAccess `none`,
@@ -145,12 +151,13 @@ export async function runCriticsInParallel(
   critics: readonly CriticName[],
   buildRequest: (critic: CriticName) => CriticRequest,
   run: CriticRunner,
-  options: Workplace & {
-    signal: AbortSignal;
-    sanitizer: CritiqueSanitizer;
-    /** Cut each answer's findings block off before sanitizing, keeping at most this many entries. */
-    findingsPerCritic?: number;
-  },
+  options: Workplace &
+    EvidenceChoice & {
+      signal: AbortSignal;
+      sanitizer: CritiqueSanitizer;
+      /** Cut each answer's findings block off before sanitizing, keeping at most this many entries. */
+      findingsPerCritic?: number;
+    },
   emit: EmitEvent,
   clock: Clock,
 ): Promise<CriticOutcome[]> {

@@ -11,7 +11,13 @@ import { DOMAIN_IDS, discover, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, systemClock, traceStep } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
-import { CritiqueSanitizer, checkTextLimits, type ResolvedTarget, resolveTarget } from '../security/index.js';
+import {
+  CritiqueSanitizer,
+  checkTextLimits,
+  type ResolvedTarget,
+  resolveTarget,
+  UrlPolicy,
+} from '../security/index.js';
 import type { StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
 import { BackgroundRuns } from './background-runs.js';
 import type { Config, CriticName } from './config.js';
@@ -159,6 +165,8 @@ export class Engine {
     this.guardRecursion();
     const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
       checkRoastArgs(args, this.config);
+      // A design page must pass the URL policy before a browser is started for it (the proxy holds it there too).
+      if (typeof args.fields.url === 'string') await new UrlPolicy(this.config).check(args.fields.url);
       // From here on (prompt, cache key, conversation) only the redacted text exists.
       const redaction = redactRoastInput(args, this.sanitizer, this.config.redactInputSecrets);
       return { redaction, ...(await this.locate(redaction.args, ctx.roots)) };

@@ -12,6 +12,7 @@ import {
 import type { Clock } from '../infra/index.js';
 import { addCounts, type CritiqueSanitizer, NO_SANITIZED, type SanitizedCounts } from '../security/index.js';
 import type { ConversationTurn } from '../state/index.js';
+import { type CitationConfig, type CitationReport, citationReport, recheckCitations } from './citations.js';
 import { composeCritique, composeTurnDetails } from './compose.js';
 import type { Config } from './config.js';
 import {
@@ -37,6 +38,8 @@ export interface WorkDeps {
   readonly sanitizer: CritiqueSanitizer;
   readonly clock: Clock;
   readonly findings: FindingsSettings;
+  /** The citation re-check's switch, URL policy and fetch limits; absent: citations are counted only. */
+  readonly config?: CitationConfig;
 }
 
 /** How a roast's findings are parsed, checked and shown (config findings*). */
@@ -89,7 +92,14 @@ async function runRoast(
     plan.critics,
     (critic) => ({ prompt: plan.prompt, model: plan.models?.[critic] }),
     deps.guard.runner(withEvents(call, emit)),
-    { ...plan.place, signal, sanitizer: deps.sanitizer, findingsPerCritic: settings.maxPerCritic },
+    {
+      ...plan.place,
+      signal,
+      sanitizer: deps.sanitizer,
+      findingsPerCritic: settings.maxPerCritic,
+      evidence: plan.evidence,
+      webTools: plan.webTools,
+    },
     emit,
     deps.clock,
   );
@@ -98,6 +108,7 @@ async function runRoast(
   const report = await checkFindings(blocks, plan.critics, place, await snapshot, settings);
   const { findings, sanitized } = sanitizeFindings(report.findings, deps.sanitizer);
   const meta = metaOf(plan, outcomes);
+  const citations = plan.citations ? await citationsOf(outcomes, deps) : undefined;
   return {
     text: composeCritique(
       plan.title,
@@ -110,6 +121,7 @@ async function runRoast(
       sanitized: addCounts(meta.sanitized, sanitized),
       findings,
       findingsSummary: report.summary,
+      ...(citations ? { citations } : {}),
     },
     turns: outcomes.flatMap((o) =>
       o.ok ? [{ role: 'critic' as const, critic: o.critic, text: o.result.text, at: deps.clock.now() }] : [],
@@ -127,7 +139,7 @@ async function runDebateTurns(
   const outcomes: CriticOutcome[] = [];
   const { topic, proPosition, conPosition, context, rounds, agents } = plan;
   const debate = await runDebate(
-    { topic, proPosition, conPosition, context, rounds, agents },
+    { topic, proPosition, conPosition, context, rounds, agents, evidence: plan.evidence },
     {
       signal,
       runTurn: async (critic, _position, prompt, turnSignal) => {
@@ -136,7 +148,12 @@ async function runDebateTurns(
           () => ({ prompt, model: plan.models?.[critic] }),
           deps.guard.runner(withEvents(call, emit)),
           // A debate reads no files: each turn runs in its own empty private dir.
-          { fileAccess: 'none', signal: turnSignal ?? signal, sanitizer: deps.sanitizer },
+          {
+            fileAccess: 'none',
+            signal: turnSignal ?? signal,
+            sanitizer: deps.sanitizer,
+            evidence: plan.evidence,
+          },
           emit,
           deps.clock,
         );
@@ -152,6 +169,14 @@ async function runDebateTurns(
   );
   const details = plan.verbose ? `\n${composeTurnDetails(outcomes)}\n` : '';
   return { text: `${debate.markdown}${details}`, meta: metaOf(plan, outcomes), turns: [] };
+}
+
+/** The successful critiques' citation tags counted, and re-checked when config citationRecheck is on. */
+async function citationsOf(outcomes: readonly CriticOutcome[], deps: WorkDeps): Promise<CitationReport> {
+  const texts = outcomes.flatMap((o) => (o.ok ? [{ critic: o.critic, text: o.result.text }] : []));
+  const report = citationReport(texts);
+  if (!deps.config?.citationRecheck || report.verified === 0) return report;
+  return recheckCitations(report, texts, deps.config, deps.clock);
 }
 
 function metaOf(plan: RequestPlan, outcomes: readonly CriticOutcome[]): ResultMeta {

@@ -1,6 +1,7 @@
 /** Request plans: what one roast or debate will run, on which critics, under which cache key; pure functions. */
 import { basename, dirname } from 'node:path';
-import { buildRoastPrompt, type DomainId, getDomain } from '../domains/index.js';
+import { checkEvidenceNames } from '../critics/index.js';
+import { buildRoastPrompt, CITATION_DOMAINS, type DomainId, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { sha256Hex } from '../infra/index.js';
 import { checkTextLimits, type RedactedInputCounts, type ResolvedTarget } from '../security/index.js';
@@ -37,6 +38,8 @@ interface PlanBase {
   /** Size of the first page (default: config). */
   readonly limit: number | undefined;
   readonly redactedInput: RedactedInputCounts;
+  /** Evidence MCP servers every critic run gets (registry names, checked). */
+  readonly evidence: readonly string[];
 }
 
 export interface RoastPlan extends PlanBase {
@@ -45,6 +48,10 @@ export interface RoastPlan extends PlanBase {
   readonly title: string;
   readonly prompt: string;
   readonly place: Workplace;
+  /** Abstract domains: the critics may use their web tools (they have no files that could leak). */
+  readonly webTools: boolean;
+  /** legal, research, security: the critiques' citation tags are counted (and re-checked when configured). */
+  readonly citations: boolean;
   /** The conversation so far plus this request's user turn; the critics' answers are appended after the run. */
   readonly turns: readonly ConversationTurn[];
 }
@@ -101,6 +108,8 @@ export function checkRoastArgs(args: NewRoastArgs, config: Config): void {
   const title = domain.kind === 'abstract' ? { target: args.target } : {};
   checkTextLimits({ ...title, context: args.context, ...args.fields }, config, LONG_FIELDS);
   checkModels(args.models);
+  checkEvidenceNames(args.mcp_servers ?? [], config);
+  checkPageUrl(args.fields.url);
   if (domain.kind === 'filesystem' && !args.target) {
     throw new BrutalistError('INVALID_ARGUMENT', `domain "${domain.id}" needs a target path.`, {
       data: { field: 'target' },
@@ -117,6 +126,24 @@ export function checkRoastArgs(args: NewRoastArgs, config: Config): void {
   }
 }
 
+/** `url` (design): an http(s) URL without credentials; its address is checked by the URL policy later. */
+function checkPageUrl(value: unknown): void {
+  if (value === undefined) return;
+  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+    throw new BrutalistError('INVALID_ARGUMENT', 'url must be an http(s) URL without credentials.', {
+      data: { field: 'url' },
+    });
+  }
+}
+
+/** The evidence servers of a roast: those named, plus the browser for a design critique of a live page. */
+export function roastEvidence(args: NewRoastArgs): string[] {
+  const named = args.mcp_servers ?? [];
+  const browser = args.domain === 'design' && typeof args.fields.url === 'string' ? ['playwright'] : [];
+  return [...new Set([...named, ...browser])].sort();
+}
+
 /** The plan of a new roast; `args` are already redacted, so only redacted text reaches prompt and key. */
 export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan {
   const domain = getDomain(args.domain);
@@ -128,6 +155,7 @@ export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan 
   const targetPath = target ? (target.kind === 'directory' ? '.' : basename(target.path)) : undefined;
   const history = conversation?.turns.map((t) => ({ role: t.role, critic: t.critic, text: t.text }));
   const verbose = args.verbose === true;
+  const evidence = roastEvidence(args);
   const userTurn: ConversationTurn = {
     role: 'user',
     text: args.context ?? `Critique ${domain.title}: ${args.target ?? ''}`.trim(),
@@ -149,6 +177,7 @@ export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan 
       fingerprint: ctx.fingerprint,
       history: history ? sha256Hex(stableJson(history)) : undefined,
       verbose,
+      ...(evidence.length > 0 ? { evidence } : {}),
     },
     cacheable: ctx.fingerprint !== undefined,
     forceRefresh: args.force_refresh === true,
@@ -167,8 +196,12 @@ export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan 
       context: args.context,
       fields: args.fields,
       history,
+      evidence,
     }),
     place,
+    evidence,
+    webTools: domain.kind === 'abstract',
+    citations: CITATION_DOMAINS.has(domain.id),
     turns: [...(conversation?.turns ?? []), userTurn],
   };
 }
@@ -178,6 +211,7 @@ export function checkDebateArgs(args: NewDebateArgs, config: Config): void {
   const { topic, proPosition, conPosition, context } = args;
   checkTextLimits({ topic, proPosition, conPosition, context }, config, LONG_FIELDS);
   checkModels(args.models);
+  checkEvidenceNames(args.mcp_servers ?? [], config);
   if (args.agents && args.agents.length > 0 && args.agents.length !== 2) {
     throw new BrutalistError('INVALID_ARGUMENT', 'agents must name exactly two critics (pro, con).', {
       data: { field: 'agents' },
@@ -206,6 +240,7 @@ export function chooseDebaters(
 export function debatePlan(args: NewDebateArgs, ctx: DebatePlanContext): DebatePlan {
   const rounds = args.rounds ?? 1;
   const verbose = args.verbose === true;
+  const evidence = [...new Set(args.mcp_servers ?? [])].sort();
   return {
     tool: 'roast_cli_debate',
     domain: null,
@@ -221,6 +256,7 @@ export function debatePlan(args: NewDebateArgs, ctx: DebatePlanContext): DebateP
       models: args.models,
       rounds,
       verbose,
+      ...(evidence.length > 0 ? { evidence } : {}),
     },
     cacheable: true,
     forceRefresh: args.force_refresh === true,
@@ -237,6 +273,7 @@ export function debatePlan(args: NewDebateArgs, ctx: DebatePlanContext): DebateP
     context: args.context,
     rounds,
     agents: ctx.agents,
+    evidence,
   };
 }
 

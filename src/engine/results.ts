@@ -11,6 +11,7 @@ import {
   type StateStore,
   type TextWindow,
 } from '../state/index.js';
+import { citationReportSchema } from './citations.js';
 import { type Config, CRITIC_NAMES } from './config.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
@@ -53,6 +54,7 @@ export const resultMetaSchema = z.object({
   redactedInput: z.object({ secrets: count, envValues: count }),
   findings: z.array(findingSchema).optional(),
   findingsSummary: findingsSummarySchema.optional(),
+  citations: citationReportSchema.optional(),
 });
 
 /**

@@ -5,6 +5,7 @@ import type { DomainId } from '../domains/index.js';
 import type { Finding, FindingsSummary } from '../findings/index.js';
 import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
+import type { CitationReport } from './citations.js';
 import type { CriticName, PriorityName } from './config.js';
 import type { BudgetArgs } from './usage-meter.js';
 
@@ -32,6 +33,8 @@ export interface RoastArgs extends PagingArgs, BudgetArgs {
   readonly priority?: PriorityName;
   /** With context_id: stop that running critique. */
   readonly cancel?: boolean;
+  /** Evidence MCP servers (registry names) the critics may use; `design` with a `url` adds `playwright`. */
+  readonly mcp_servers?: readonly string[];
   /** Domain-specific optional fields (depth, commitRange, threatModel...). */
   readonly fields: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 }
@@ -51,6 +54,8 @@ export interface DebateArgs extends PagingArgs, BudgetArgs {
   readonly force_refresh?: boolean;
   readonly verbose?: boolean;
   readonly priority?: PriorityName;
+  /** Evidence MCP servers (registry names) both debaters may use. */
+  readonly mcp_servers?: readonly string[];
   /** With context_id: stop that running debate. */
   readonly cancel?: boolean;
 }
@@ -163,4 +168,6 @@ export interface ResultMeta {
   /** Roasts: every finding, merged across critics, quotes checked (ADR 0044); absent on debates. */
   readonly findings?: readonly Finding[];
   readonly findingsSummary?: FindingsSummary;
+  /** legal, research, security: the critics' citation tags counted (and re-checked, config citationRecheck). */
+  readonly citations?: CitationReport;
 }

@@ -284,6 +284,17 @@ export const ERROR_CODES = {
     retryable: false,
     httpStatus: 400,
   },
+  URL_BLOCKED: {
+    message:
+      'The URL is refused by the URL policy (only public http(s) addresses unless allowlisted in urlAllowedNetworks).',
+    retryable: false,
+    httpStatus: 403,
+  },
+  EVIDENCE_UNSUPPORTED: {
+    message: 'This critic CLI cannot be given evidence servers (mcp_servers) yet; use claude.',
+    retryable: false,
+    httpStatus: 400,
+  },
   // ---- server
   CONFIG_INVALID: { message: 'The server configuration is invalid.', retryable: false, httpStatus: 500 },
   STATE_UNAVAILABLE: { message: 'The state store is unavailable.', retryable: true, httpStatus: 503 },

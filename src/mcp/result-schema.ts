@@ -2,6 +2,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { findingSchema, findingsSummarySchema } from '../findings/index.js';
+import { citationsFragment } from './result-citations.js';
 import { criticUsageSchema, usageResultShape } from './usage-schema.js';
 
 /*
@@ -80,6 +81,7 @@ export const toolResultSchema = z
       ),
     elapsedMs: z.number().min(0).optional().describe('running: time since the critique started.'),
     running: z.array(z.string()).optional().describe('running: critics still at work.'),
+    ...citationsFragment,
     error: z
       .looseObject({
         code: z.string(),

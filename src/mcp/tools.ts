@@ -1,6 +1,7 @@
 /** Tool definitions: zod input schemas (compatible with the earlier tools), their JSON Schemas, and argument parsing. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { EVIDENCE_SERVER_NAME } from '../config/options-evidence.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
 import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../engine/config.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
@@ -66,6 +67,15 @@ const paging = {
     ),
   cancel: z.boolean().optional().describe('With context_id: stop that running critique.'),
 };
+
+/** Evidence servers by name (the config file defines them; a call can only name them). */
+const mcpServers = z
+  .array(z.string().regex(EVIDENCE_SERVER_NAME))
+  .max(8)
+  .optional()
+  .describe(
+    'Evidence MCP servers the critics may use (claude only, for now): `playwright` (a browser under the URL policy) or a server from the config file. design with `url` adds playwright.',
+  );
 
 /** What a domain field may hold on the wire. */
 type FieldSchema = z.ZodType<RoastArgs['fields'][string]>;
@@ -133,6 +143,7 @@ const roastSchema = (limits: ToolLimits) =>
         .optional()
         .describe('Critics to run in parallel; default: one, the first available.'),
       models: models.optional(),
+      mcp_servers: mcpServers,
       resume: z
         .boolean()
         .optional()
@@ -189,6 +200,7 @@ const debateSchema = (limits: ToolLimits) =>
         .optional()
         .describe('1 = opening statements only; 2-3 add rebuttal rounds.'),
       models: models.optional(),
+      mcp_servers: mcpServers,
       force_refresh: z.boolean().optional(),
       verbose: z.boolean().optional(),
       priority,

@@ -28,3 +28,14 @@ export {
   type SanitizedCounts,
   stripTerminalControls,
 } from './untrusted-text.js';
+export { type FetchedPage, type FetchLimits, fetchUnderPolicy, pinnedLookup } from './url-fetch.js';
+export {
+  type AddressClass,
+  type CheckedUrl,
+  classifyAddress,
+  type Resolve,
+  systemResolve,
+  UrlPolicy,
+  type UrlPolicyConfig,
+} from './url-policy.js';
+export { type PolicyProxy, type ProxyLimits, startPolicyProxy } from './url-proxy.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CRITIC_OPTIONS } from '../../src/config/options-critics.js';
+import { EVIDENCE_OPTIONS } from '../../src/config/options-evidence.js';
 import { FINDINGS_OPTIONS } from '../../src/config/options-findings.js';
 import { GUARD_OPTIONS } from '../../src/config/options-guard.js';
 import { HTTP_OPTIONS } from '../../src/config/options-http.js';
@@ -308,6 +309,7 @@ describe('the option tables', () => {
       OBSERVABILITY_OPTIONS,
       REVIEW_OPTIONS,
       USAGE_OPTIONS,
+      EVIDENCE_OPTIONS,
     ];
     const names = areas.flatMap((area) => Object.keys(area));
     expect(names).toEqual(Object.keys(OPTIONS));

@@ -137,6 +137,16 @@ describe('runDebate', () => {
     expect(result.transcript.map((t) => t.position)).toEqual(['pro', 'con']);
   });
 
+  it('tells every turn about its evidence servers when it has some, and says nothing otherwise', async () => {
+    const withTools = recorder();
+    await runDebate({ ...base, rounds: 2, evidence: ['playwright'] }, { runTurn: withTools.runTurn });
+    expect(withTools.calls).toHaveLength(4);
+    for (const c of withTools.calls) expect(c.prompt).toContain('## Evidence tools');
+    const without = recorder();
+    await runDebate({ ...base, rounds: 1 }, { runTurn: without.runTurn });
+    for (const c of without.calls) expect(c.prompt).not.toContain('Evidence tools');
+  });
+
   it("builds each opening blind: the con critic's opening prompt never holds the pro critic's opening text", async () => {
     const { calls, runTurn } = recorder();
     await runDebate(base, { runTurn });

@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkEvidenceNames, resolveEvidenceServers } from '../../src/critics/evidence.js';
+import { claudeAdapter, codexAdapter } from '../../src/critics/index.js';
+import { isBrutalistError } from '../../src/errors/index.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const scratch = () => {
+  const d = mkdtempSync(join(tmpdir(), 'brutalist-evidence-test-'));
+  dirs.push(d);
+  return d;
+};
+const config = {
+  evidenceServers: { docs: { command: '/usr/bin/docs-mcp', args: ['--stdio'], env: { DOCS_MODE: 'ro' } } },
+  playwrightChromiumPath: '/usr/bin/chromium',
+};
+
+describe('the evidence registry', () => {
+  it('knows playwright and the config file servers, and refuses any other name', () => {
+    expect(() => checkEvidenceNames(['playwright', 'docs'], config)).not.toThrow();
+    try {
+      checkEvidenceNames(['filesystem'], config);
+      expect.unreachable();
+    } catch (err) {
+      expect(isBrutalistError(err) && err.code).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it("runs playwright on the machine's Chromium, headless, isolated, no downloads, through the proxy", () => {
+    const dir = scratch();
+    const [pw] = resolveEvidenceServers(['playwright'], config, {
+      scratchDir: dir,
+      proxyUrl: 'http://127.0.0.1:9',
+    });
+    const cfgPath = pw!.args[pw!.args.indexOf('--config') + 1]!;
+    expect(statSync(cfgPath).mode & 0o777).toBe(0o600);
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    expect(cfg.browser).toMatchObject({
+      browserName: 'chromium',
+      isolated: true,
+      launchOptions: {
+        headless: true,
+        executablePath: '/usr/bin/chromium',
+        proxy: { server: 'http://127.0.0.1:9' },
+      },
+      contextOptions: { acceptDownloads: false },
+    });
+    expect(cfg.outputDir.startsWith(dir)).toBe(true);
+    expect(pw!.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD).toBe('1');
+    expect(pw!.deniedTools).toContain('browser_run_code_unsafe');
+  });
+
+  it('will not start the browser without its policy proxy', () => {
+    expect(() => resolveEvidenceServers(['playwright'], config, { scratchDir: scratch() })).toThrow();
+  });
+});
+
+describe('claude with evidence servers', () => {
+  it('writes a 0600 --mcp-config with only the named servers, strict, and allows only their tools', () => {
+    const dir = scratch();
+    const evidence = resolveEvidenceServers(['docs'], config, { scratchDir: dir });
+    const inv = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'read',
+      scratchDir: () => dir,
+      evidence,
+    });
+    const at = inv.args.indexOf('--mcp-config');
+    const file = inv.args[at + 1]!;
+    expect(inv.args).toContain('--strict-mcp-config');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).mcpServers)).toEqual(['docs']);
+    expect(inv.args[inv.args.indexOf('--allowedTools') + 1]).toBe('mcp__docs');
+    expect(inv.shownArgs).toContain('<mcp-config.json>');
+    expect(inv.shownArgs).not.toContain(file);
+    expect(inv.env.MCP_CONNECTION_NONBLOCKING).toBe('0');
+    // A filesystem run keeps its read tools and gets no web.
+    expect(inv.args[inv.args.indexOf('--tools') + 1]).toBe('Read,Glob,Grep');
+    expect(inv.args[inv.args.indexOf('--disallowedTools') + 1]).toContain('WebFetch');
+  });
+
+  it('gives web tools only to a run with nothing to read', () => {
+    const web = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'none',
+      webTools: true,
+    });
+    expect(web.args[web.args.indexOf('--tools') + 1]).toBe('WebFetch,WebSearch');
+    expect(web.args[web.args.indexOf('--disallowedTools') + 1]).not.toContain('WebFetch');
+    const reading = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'read',
+      webTools: true,
+    });
+    expect(reading.args[reading.args.indexOf('--tools') + 1]).toBe('Read,Glob,Grep');
+    expect(reading.args[reading.args.indexOf('--disallowedTools') + 1]).toContain('WebSearch');
+    const plain = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { fileAccess: 'none' });
+    expect(plain.args[plain.args.indexOf('--tools') + 1]).toBe('');
+    expect(plain.args).not.toContain('--mcp-config');
+  });
+});
+
+describe('codex with evidence servers', () => {
+  it('passes them as a per-run -c mcp_servers override, denied tools disabled', () => {
+    const dir = scratch();
+    const evidence = resolveEvidenceServers(['playwright', 'docs'], config, {
+      scratchDir: dir,
+      proxyUrl: 'http://127.0.0.1:9',
+    });
+    const inv = codexAdapter.buildInvocation({ prompt: 'p' }, undefined, { evidence });
+    const overrides = inv.args.filter((_a, i) => inv.args[i - 1] === '-c');
+    expect(overrides).toContain('mcp_servers.docs.command="/usr/bin/docs-mcp"');
+    expect(overrides).toContain('mcp_servers.docs.args=["--stdio"]');
+    expect(overrides).toContain('mcp_servers.docs.env={DOCS_MODE="ro"}');
+    expect(overrides.some((o) => o.startsWith('mcp_servers.playwright.disabled_tools=['))).toBe(true);
+    expect(inv.args.at(-1)).toBe('-');
+  });
+});
