@@ -33,6 +33,8 @@ export type CriticRunner = (
     priority?: number;
     /** The request's deadline on the clock: a queued run whose deadline passed is never started. */
     deadlineAt?: number;
+    /** Stable key of this critic call within its run: a queued run uses it as its job id (idempotent add). */
+    jobKey?: string;
   },
 ) => Promise<CriticResult>;
 

@@ -38,6 +38,8 @@ export class QueueExecution {
   private readonly clock: Clock;
   /** Connections made for QueueEvents (BullMQ leaves a connection it was given open). */
   private readonly eventConnections: Redis[] = [];
+  /** Shutting down: runs stopped now are left to the workers (another front adopts them), not cancelled. */
+  private leaving = false;
 
   constructor(
     private readonly config: Config,
@@ -65,6 +67,11 @@ export class QueueExecution {
   /** The CriticRunner the engine guards in place of runCritic. */
   readonly runner: CriticRunner = (critic, request, options) => this.run(critic, request, options);
 
+  /** This front is going away: from now on a stopped run leaves its job on the queue for the front that adopts it. */
+  leave(): void {
+    this.leaving = true;
+  }
+
   async close(): Promise<void> {
     const closing = Promise.allSettled([
       ...[...this.events.values()].map((e) => e.then((q) => q.close())),
@@ -86,7 +93,8 @@ export class QueueExecution {
     const now = this.clock.now();
     const runMs = Math.min(options.timeoutMs ?? this.config.cliTimeoutMs, this.config.cliTimeoutMs);
     const deadlineAt = Math.min(options.deadlineAt ?? now + runMs, now + runMs);
-    const jobId = newId();
+    // A run's keyed call (GuardedCall.jobKey) is idempotent: a front replaying the run joins the job already there.
+    const jobId = options.jobKey ?? newId();
     const channel = progressChannel(this.config.queueKeyPrefix, jobId);
     this.listeners.set(channel, options.onStdout);
     try {
@@ -156,7 +164,7 @@ export class QueueExecution {
         fn();
       };
       const stop = (error: BrutalistError) => {
-        void this.cancel(critic, job.id ?? '');
+        if (!this.leaving) void this.cancel(critic, job.id ?? '');
         finish(() => reject(error));
       };
       const onAbort = () => stop(new BrutalistError('CANCELLED'));
