@@ -2,6 +2,7 @@
  * The front instance's side of queue execution: a CriticRunner that enqueues one job per critic run, relays the
  * worker's stdout to the caller's progress, cancels the job when the caller does, and returns the worker's answer.
  */
+import type { EventEmitter } from 'node:events';
 import { type Job, type Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CriticResult } from '../critics/index.js';
@@ -161,6 +162,7 @@ export class QueueExecution {
         settled = true;
         this.clock.clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
+        outcome.stop();
         fn();
       };
       const stop = (error: BrutalistError) => {
@@ -173,11 +175,45 @@ export class QueueExecution {
         waitMs,
       );
       signal.addEventListener('abort', onAbort, { once: true });
-      job.waitUntilFinished(events, waitMs).then(
-        (value: unknown) => finish(() => resolveOrReject(value, resolve, reject)),
-        (err: unknown) => finish(() => reject(decodeError(err instanceof Error ? err.message : undefined))),
-      );
+      const outcome = this.outcomeOf(critic, job.id ?? '', events, {
+        completed: (value) => finish(() => resolveOrReject(value, resolve, reject)),
+        failed: (reason) => finish(() => reject(decodeError(reason))),
+      });
     });
+  }
+
+  /**
+   * Calls `on.completed` or `on.failed` once the job ends: from its queue events, or from its stored state when it
+   * ended before we listened (a replay joining a finished job). Not Job.waitUntilFinished: its async executor
+   * leaves a Redis error (a command timeout under load) as an unhandled rejection that would end the process.
+   */
+  private outcomeOf(
+    critic: CriticName,
+    jobId: string,
+    events: QueueEvents,
+    on: { completed: (value: unknown) => void; failed: (reason: string | undefined) => void },
+  ): { stop: () => void } {
+    const completed = (args: { returnvalue: unknown }) => on.completed(args.returnvalue);
+    const failed = (args: { failedReason?: string }) => on.failed(args.failedReason);
+    // The per-job event names (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
+    const emitter: EventEmitter = events;
+    emitter.on(`completed:${jobId}`, completed);
+    emitter.on(`failed:${jobId}`, failed);
+    // A Redis error here leaves the answer to the events or to the caller's deadline.
+    void this.queues[critic]
+      .getJob(jobId)
+      .then(async (job) => {
+        const state = job ? await job.getState() : 'unknown';
+        if (job && state === 'completed') on.completed(job.returnvalue);
+        if (job && state === 'failed') on.failed(job.failedReason);
+      })
+      .catch(() => {});
+    return {
+      stop: () => {
+        emitter.off(`completed:${jobId}`, completed);
+        emitter.off(`failed:${jobId}`, failed);
+      },
+    };
   }
 
   /** Takes a waiting job off the queue; a running one is stopped by its worker (the cancel channel). */
