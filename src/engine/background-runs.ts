@@ -182,6 +182,19 @@ export class BackgroundRuns {
     return { status: record.status, updatedAt };
   }
 
+  /**
+   * Feeds the run's progress events to `listener` until it ends (a task's progress, after its creating call
+   * returned); resolves then. A run not live here (done, another process's) resolves at once.
+   */
+  watch(owner: string, contextId: string, listener: (event: StreamEvent) => void): Promise<void> {
+    const job = this.jobs.get(contextId);
+    if (!job || job.owner !== owner || job.outcome) return Promise.resolve();
+    job.listeners.add(listener);
+    return job.settled.then(() => {
+      job.listeners.delete(listener);
+    });
+  }
+
   /** Stops a running critique of this owner; its record says cancelled, so a later wait says so too. */
   async cancel(owner: string, contextId: string, tool: ToolId): Promise<CancelledResponse> {
     const cancelled: CancelledResponse = { status: 'cancelled', tool, contextId };

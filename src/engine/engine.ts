@@ -42,6 +42,7 @@ import type {
   ToolResponse,
 } from './types.js';
 import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
+import type { StreamEvent } from '../streaming/index.js';
 
 export interface EngineDeps {
   readonly config: Config;
@@ -224,6 +225,11 @@ export class Engine {
         ? this.roast({ context_id: taskId, fields: {} }, ctx)
         : this.debate({ context_id: taskId }, ctx),
     );
+  }
+
+  /** A run's progress events until it ends (tasks: their progress goes on after the creating call returned). */
+  watchRun(owner: string, contextId: string, listener: (event: StreamEvent) => void): Promise<void> {
+    return this.runs.watch(owner, contextId, listener);
   }
 
   /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
