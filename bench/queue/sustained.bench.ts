@@ -61,7 +61,10 @@ export async function run(): Promise<Record<string, number>> {
     const depths: number[] = [];
     let answered = 0;
     const sampler = setInterval(() => {
-      void front.depth().then((d) => depths.push(d), () => {});
+      void front.depth().then(
+        (d) => depths.push(d),
+        () => {},
+      );
       load.push(loadavg()[0] ?? 0);
     }, 1_000);
     const started = performance.now();
@@ -83,7 +86,9 @@ export async function run(): Promise<Record<string, number>> {
         ),
       );
       if (i > 0 && i % perMinute === 0) {
-        console.log(`  ${i / perMinute} min: ${i} offered, ${answered} answered, depth now ${depths.at(-1) ?? 0}`);
+        console.log(
+          `  ${i / perMinute} min: ${i} offered, ${answered} answered, depth now ${depths.at(-1) ?? 0}`,
+        );
       }
     }
     const offeredMs = performance.now() - started;
@@ -102,7 +107,9 @@ export async function run(): Promise<Record<string, number>> {
     console.log(
       `  ${total} offered, ${ok} ok, ${failed} failed ${JSON.stringify(Object.fromEntries(failures))}, ${lost} lost`,
     );
-    console.log(`  waiting depth sampled each second: p50 ${d.p50}, p95 ${d.p95}, max ${Math.max(...depths, 0)}`);
+    console.log(
+      `  waiting depth sampled each second: p50 ${d.p50}, p95 ${d.p95}, max ${Math.max(...depths, 0)}`,
+    );
     console.log(`  latency (offer → answer) p50 ${fmt(l.p50)} p99 ${fmt(l.p99)}`);
     console.log(
       `  load average (1 min) during the run: mean ${avgLoad.toFixed(1)}, max ${Math.max(...load).toFixed(1)} (2 cores, shared)`,

@@ -328,7 +328,8 @@ export class BackgroundRuns {
       if (current.status === 'failed') throw restoreRunError(current.error);
       if (this.records.lost(current) && this.replayable(current)) {
         const adopted = await this.adopt(current);
-        if (adopted) return this.waitOn(adopted, { ...ctx, waitMs: Math.max(0, until - this.clock.now()) }, undefined);
+        if (adopted)
+          return this.waitOn(adopted, { ...ctx, waitMs: Math.max(0, until - this.clock.now()) }, undefined);
       } else if (this.records.lost(current)) throw new BrutalistError('RUN_LOST');
       if (this.clock.now() >= until) return this.stillRunning(current, waitMs);
       await this.records.pause(Math.min(this.options.lockPollMs, until - this.clock.now()), ctx.signal);

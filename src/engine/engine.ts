@@ -13,6 +13,7 @@ import { type Clock, systemClock, traceStep } from '../infra/index.js';
 import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
 import { CritiqueSanitizer, checkTextLimits, type ResolvedTarget, resolveTarget } from '../security/index.js';
 import type { RunRecord, RunReplay, StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
+import type { StreamEvent } from '../streaming/index.js';
 import { BackgroundRuns, type JobWork } from './background-runs.js';
 import type { Config, CriticName } from './config.js';
 import { loadConversation, saveConversation } from './conversations.js';
@@ -42,7 +43,6 @@ import type {
   ToolResponse,
 } from './types.js';
 import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
-import type { StreamEvent } from '../streaming/index.js';
 
 export interface EngineDeps {
   readonly config: Config;
@@ -142,7 +142,10 @@ export class Engine {
       'roast',
       ctx,
       (contextId, job) => this.runRoast({ ...args, domain }, job, contextId),
-      this.replayOf(ctx, () => redactRoastInput({ ...args, domain }, this.sanitizer, this.config.redactInputSecrets).args),
+      this.replayOf(
+        ctx,
+        () => redactRoastInput({ ...args, domain }, this.sanitizer, this.config.redactInputSecrets).args,
+      ),
     );
   }
 
@@ -261,7 +264,10 @@ export class Engine {
       'roast_cli_debate',
       ctx,
       (contextId, job) => this.runDebate(debate, job, contextId),
-      this.replayOf(ctx, () => redactDebateInput(debate, this.sanitizer, this.config.redactInputSecrets).args),
+      this.replayOf(
+        ctx,
+        () => redactDebateInput(debate, this.sanitizer, this.config.redactInputSecrets).args,
+      ),
     );
   }
 

@@ -180,7 +180,8 @@ export function createMcpServer(options: McpServerOptions): Server {
       throw taskRpcError(err);
     });
     const progressToken = request.params._meta?.progressToken;
-    if (progressToken !== undefined && view.status === 'working') relayTaskProgress(view.taskId, progressToken);
+    if (progressToken !== undefined && view.status === 'working')
+      relayTaskProgress(view.taskId, progressToken);
     return { task: toTask(view, { roots: allowedRoots, env }) };
   };
 

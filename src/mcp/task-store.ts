@@ -6,8 +6,8 @@ import type {
   CreateTaskOptions,
   TaskStore,
 } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
-import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 import {
   ListTasksRequestSchema,
   McpError,
@@ -46,7 +46,7 @@ export class PrincipalTaskStore implements TaskStore {
       if (!view) {
         throw new BrutalistError(
           'CONTEXT_NOT_FOUND',
-          'No such task for this caller (unknown, expired, or another principal\'s).',
+          "No such task for this caller (unknown, expired, or another principal's).",
         );
       }
       return toTask(view, await this.caller.scope());

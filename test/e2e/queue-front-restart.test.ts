@@ -91,26 +91,34 @@ describe('a front restart in queue mode', () => {
   it.each([
     ['SIGKILL', 'crash'],
     ['SIGTERM', 'graceful'],
-  ] as const)('after %s of the front, a new front answers the run by context id, once (%s)', async (signal, tag) => {
-    workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
-    const first = await front();
-    const pending = await roast(first.client, { domain: 'idea', context: idea(tag, 2_500), clis: ['claude'] });
-    expect(structured(pending).status).toBe('running');
-    const contextId = structured(pending).contextId as string;
-    expect(await waitFor(() => runsOf(tag).length === 1, 30_000)).toBe(true);
-    await kill(first.pid, signal);
+  ] as const)(
+    'after %s of the front, a new front answers the run by context id, once (%s)',
+    async (signal, tag) => {
+      workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+      const first = await front();
+      const pending = await roast(first.client, {
+        domain: 'idea',
+        context: idea(tag, 2_500),
+        clis: ['claude'],
+      });
+      expect(structured(pending).status).toBe('running');
+      const contextId = structured(pending).contextId as string;
+      expect(await waitFor(() => runsOf(tag).length === 1, 30_000)).toBe(true);
+      await kill(first.pid, signal);
 
-    const second = await front();
-    const done = await fetchByContextId(second.client, contextId);
-    expect(done.isError).toBeFalsy();
-    expect(structured(done)).toMatchObject({ status: 'done', contextId });
-    expect(critiqueOf(done)).toContain(`answer ${tag}`);
-    // The replay joined the job the dead front left on the queue: the critic ran once.
-    expect(runsOf(tag)).toHaveLength(1);
-    // Asked again: the same stored result.
-    const again = await roast(second.client, { context_id: contextId });
-    expect(critiqueOf(again)).toBe(critiqueOf(done));
-  }, 120_000);
+      const second = await front();
+      const done = await fetchByContextId(second.client, contextId);
+      expect(done.isError).toBeFalsy();
+      expect(structured(done)).toMatchObject({ status: 'done', contextId });
+      expect(critiqueOf(done)).toContain(`answer ${tag}`);
+      // The replay joined the job the dead front left on the queue: the critic ran once.
+      expect(runsOf(tag)).toHaveLength(1);
+      // Asked again: the same stored result.
+      const again = await roast(second.client, { context_id: contextId });
+      expect(critiqueOf(again)).toBe(critiqueOf(done));
+    },
+    120_000,
+  );
 
   it('a task whose front was killed mid-run completes on the next front, with one critic run', async () => {
     workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));

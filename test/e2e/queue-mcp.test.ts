@@ -71,59 +71,62 @@ const transports = {
 
 const runsOf = (tag: string) => readLog(sandbox.log).filter((l) => l.stdin.includes(`task ${tag}`));
 
-describe.each(Object.keys(transports) as Array<keyof typeof transports>)('queue mode over %s', (transport) => {
-  it('roasts with two critics on the worker, with progress notifications', async () => {
-    workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
-    const client = await transports[transport]();
-    const tag = `two-${transport}`;
-    let progress = 0;
-    const result = (await client.callTool(
-      {
-        name: 'roast',
-        arguments: {
-          domain: 'idea',
-          context: `task ${tag}\n@@fake spew_bytes=4000\n@@fake piece_chars=40\n@@fake chunk_delay_ms=15\n@@fake log=${sandbox.log}`,
-          clis: ['claude', 'gemini'],
-        },
-      },
-      undefined,
-      { onprogress: () => progress++, timeout: 60_000 },
-    )) as CallToolResult;
-    expect(result.isError).toBeFalsy();
-    const meta = result.structuredContent as { critics: Array<{ critic: string; ok?: boolean }> };
-    expect(meta.critics.map((c) => c.critic).sort()).toEqual(['claude', 'gemini']);
-    expect(runsOf(tag)).toHaveLength(2);
-    expect(progress).toBeGreaterThanOrEqual(1);
-  }, 90_000);
-
-  it('a client cancel kills both critics on the worker within 2 s, leaving no process', async () => {
-    workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
-    const client = await transports[transport]();
-    const tag = `cancel-${transport}`;
-    const controller = new AbortController();
-    const call = client
-      .callTool(
+describe.each(Object.keys(transports) as Array<keyof typeof transports>)(
+  'queue mode over %s',
+  (transport) => {
+    it('roasts with two critics on the worker, with progress notifications', async () => {
+      workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+      const client = await transports[transport]();
+      const tag = `two-${transport}`;
+      let progress = 0;
+      const result = (await client.callTool(
         {
           name: 'roast',
           arguments: {
             domain: 'idea',
-            context: `task ${tag}\n@@fake hang=1\n@@fake log=${sandbox.log}`,
+            context: `task ${tag}\n@@fake spew_bytes=4000\n@@fake piece_chars=40\n@@fake chunk_delay_ms=15\n@@fake log=${sandbox.log}`,
             clis: ['claude', 'gemini'],
           },
         },
         undefined,
-        { signal: controller.signal },
-      )
-      .catch((err: unknown) => err);
-    expect(await waitFor(() => runsOf(tag).length === 2, 30_000)).toBe(true);
-    const pids = runsOf(tag).map((r) => r.pid);
-    expect(pids.every(isAlive)).toBe(true);
-    controller.abort();
-    await call;
-    // The brief's bound (a client cancel stops the critic within 2 s), counted on live processes.
-    expect(await waitFor(() => pids.every((pid) => !isAlive(pid)), 2_000)).toBe(true);
-    // Nothing else of the run is left: no critic started again, no process group of it alive.
-    expect(runsOf(tag)).toHaveLength(2);
-    for (const pid of pids) expect(isAlive(pid)).toBe(false);
-  }, 90_000);
-});
+        { onprogress: () => progress++, timeout: 60_000 },
+      )) as CallToolResult;
+      expect(result.isError).toBeFalsy();
+      const meta = result.structuredContent as { critics: Array<{ critic: string; ok?: boolean }> };
+      expect(meta.critics.map((c) => c.critic).sort()).toEqual(['claude', 'gemini']);
+      expect(runsOf(tag)).toHaveLength(2);
+      expect(progress).toBeGreaterThanOrEqual(1);
+    }, 90_000);
+
+    it('a client cancel kills both critics on the worker within 2 s, leaving no process', async () => {
+      workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+      const client = await transports[transport]();
+      const tag = `cancel-${transport}`;
+      const controller = new AbortController();
+      const call = client
+        .callTool(
+          {
+            name: 'roast',
+            arguments: {
+              domain: 'idea',
+              context: `task ${tag}\n@@fake hang=1\n@@fake log=${sandbox.log}`,
+              clis: ['claude', 'gemini'],
+            },
+          },
+          undefined,
+          { signal: controller.signal },
+        )
+        .catch((err: unknown) => err);
+      expect(await waitFor(() => runsOf(tag).length === 2, 30_000)).toBe(true);
+      const pids = runsOf(tag).map((r) => r.pid);
+      expect(pids.every(isAlive)).toBe(true);
+      controller.abort();
+      await call;
+      // The brief's bound (a client cancel stops the critic within 2 s), counted on live processes.
+      expect(await waitFor(() => pids.every((pid) => !isAlive(pid)), 2_000)).toBe(true);
+      // Nothing else of the run is left: no critic started again, no process group of it alive.
+      expect(runsOf(tag)).toHaveLength(2);
+      for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    }, 90_000);
+  },
+);
