@@ -23,6 +23,13 @@ export const TASK_OPTIONS = {
     10_000,
     'MCP tasks one principal holds at once; a new task drops the oldest finished one from tasks/list (it can still be read by id until it expires), and is refused with TOO_MANY_TASKS when all are still working.',
   ),
+  taskMaxTotal: int(
+    'BRUTALIST_TASK_MAX_TOTAL',
+    10_000,
+    1,
+    1_000_000,
+    'Live MCP tasks the memory or SQLite state store holds in all: task records are never evicted by its LRU, so a new task past this is refused with TOO_MANY_TASKS (Redis evicts none of our keys: not bounded there).',
+  ),
   taskListPageSize: int(
     'BRUTALIST_TASK_LIST_PAGE_SIZE',
     50,

@@ -4,7 +4,7 @@
  */
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
 import { bindToContext, type Clock, newId, type TimerHandle } from '../infra/index.js';
-import type { RunRecord, StateStore } from '../state/index.js';
+import type { RunRecord, RunReplay, StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import { alreadyFinished, RunRecords, restoreRunError } from './run-records.js';
 import type { CancelledResponse, EngineResult, RequestContext, ToolId, ToolResponse } from './types.js';
@@ -23,6 +23,9 @@ export interface BackgroundRunsOptions {
 /** The critique itself, run under the job's signal; it stores its result under `contextId` before resolving. */
 export type JobWork = (contextId: string, job: RequestContext) => Promise<ToolResponse>;
 
+/** Queue execution: the work that replays a record's request, so a front can adopt a run whose front died. */
+export type Resume = (record: RunRecord) => JobWork | undefined;
+
 /** Where a run stands (BackgroundRuns.state); `updatedAt` is when it last changed status, as far as is known. */
 export type RunState =
   | { readonly status: 'running' | 'done' | 'cancelled'; readonly updatedAt: number }
@@ -40,6 +43,8 @@ interface Job {
   readonly controller: AbortController;
   readonly listeners: Set<(event: StreamEvent) => void>;
   readonly running: Set<string>;
+  /** Set when another front may take the run over (queue execution): kept in its record. */
+  readonly replay?: RunReplay;
   /** Never rejects. */
   readonly settled: Promise<Outcome>;
   outcome: Outcome | undefined;
@@ -57,17 +62,49 @@ export class BackgroundRuns {
   private readonly finishing = new Set<Promise<void>>();
 
   constructor(
-    store: StateStore,
+    private readonly store: StateStore,
     private readonly clock: Clock,
     private readonly options: BackgroundRunsOptions,
+    /** Given (queue execution), a run whose front died is replayed by the next front asked about it. */
+    private readonly resume?: Resume,
   ) {
     this.records = new RunRecords(store, clock, options);
   }
 
-  /** Starts `work` and waits for it up to the call's waitMs; then answers "running" and lets it go on. */
-  async start(owner: string, tool: ToolId, ctx: RequestContext, work: JobWork): Promise<EngineResult> {
+  /**
+   * Starts `work` and waits for it up to the call's waitMs; then answers "running" and lets it go on. `replay`
+   * goes into the run's record, so another front can take the run over (queue execution).
+   */
+  async start(
+    owner: string,
+    tool: ToolId,
+    ctx: RequestContext,
+    work: JobWork,
+    replay?: RunReplay,
+  ): Promise<EngineResult> {
     if (ctx.signal.aborted) throw new BrutalistError('CANCELLED');
-    const contextId = newId();
+    const job = this.launch(newId(), owner, tool, ctx, work, replay);
+    // Before a pending result is out, the caller leaving (notifications/cancelled) stops the run as always.
+    const onAbort = () => {
+      if (!job.detached) job.controller.abort(ctx.signal.reason);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.waitOn(job, ctx, undefined);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A job running `work` under `contextId`, registered here. */
+  private launch(
+    contextId: string,
+    owner: string,
+    tool: ToolId,
+    ctx: RequestContext,
+    work: JobWork,
+    replay: RunReplay | undefined,
+  ): Job {
     const controller = new AbortController();
     const listeners = new Set<(event: StreamEvent) => void>();
     const running = new Set<string>();
@@ -88,6 +125,7 @@ export class BackgroundRuns {
       outcome: undefined,
       detached: false,
       cancelled: false,
+      ...(replay ? { replay } : {}),
       settled: work(contextId, jobCtx).then(
         (value): Outcome => ({ ok: true, value }),
         (error: unknown): Outcome => ({ ok: false, error }),
@@ -97,16 +135,7 @@ export class BackgroundRuns {
     const finished = job.settled.then((outcome) => this.finish(job, outcome));
     this.finishing.add(finished);
     void finished.then(() => this.finishing.delete(finished));
-    // Before a pending result is out, the caller leaving (notifications/cancelled) stops the run as always.
-    const onAbort = () => {
-      if (!job.detached) controller.abort(ctx.signal.reason);
-    };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await this.waitOn(job, ctx, undefined);
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-    }
+    return job;
   }
 
   /**
@@ -142,6 +171,11 @@ export class BackgroundRuns {
     }
     const record = await this.records.get(contextId);
     if (!record || record.owner !== owner) return null;
+    if (this.records.lost(record) && this.replayable(record)) {
+      // Its front died: this one takes it over (a task polled here goes on working, then completes).
+      await this.adopt(record);
+      return { status: 'running', updatedAt: record.startedAt };
+    }
     if (this.records.lost(record)) {
       return { status: 'failed', updatedAt: record.heartbeatAt, error: new BrutalistError('RUN_LOST') };
     }
@@ -149,6 +183,19 @@ export class BackgroundRuns {
     if (record.status === 'failed')
       return { status: 'failed', updatedAt, error: restoreRunError(record.error) };
     return { status: record.status, updatedAt };
+  }
+
+  /**
+   * Feeds the run's progress events to `listener` until it ends (a task's progress, after its creating call
+   * returned); resolves then. A run not live here (done, another process's) resolves at once.
+   */
+  watch(owner: string, contextId: string, listener: (event: StreamEvent) => void): Promise<void> {
+    const job = this.jobs.get(contextId);
+    if (!job || job.owner !== owner || job.outcome) return Promise.resolve();
+    job.listeners.add(listener);
+    return job.settled.then(() => {
+      job.listeners.delete(listener);
+    });
   }
 
   /** Stops a running critique of this owner; its record says cancelled, so a later wait says so too. */
@@ -193,7 +240,7 @@ export class BackgroundRuns {
     this.stopping = true;
     const live = [...this.jobs.values()].filter((job) => !job.outcome);
     for (const job of live) job.controller.abort(new BrutalistError('SHUTTING_DOWN'));
-    await Promise.all(live.filter((job) => job.detached).map((job) => this.records.write(job, 'lost')));
+    await Promise.all(live.filter((job) => job.detached).map((job) => this.records.write(job, lostOf(job))));
   }
 
   /** Runs that are still going (for tests and the roster). */
@@ -275,7 +322,7 @@ export class BackgroundRuns {
       this.jobs.delete(job.contextId);
       return;
     }
-    const status = outcome.ok ? 'done' : job.cancelled ? 'cancelled' : this.stopping ? 'lost' : 'failed';
+    const status = outcome.ok ? 'done' : job.cancelled ? 'cancelled' : this.stopping ? lostOf(job) : 'failed';
     const error = outcome.ok ? undefined : toBrutalistError(outcome.error);
     // Forgotten here once the store holds the outcome; if the store is down, this process keeps it for as long
     // as the record would have lived.
@@ -299,10 +346,56 @@ export class BackgroundRuns {
       if (current.status === 'cancelled')
         return { status: 'cancelled', tool: current.tool, contextId: current.contextId };
       if (current.status === 'failed') throw restoreRunError(current.error);
-      if (this.records.lost(current)) throw new BrutalistError('RUN_LOST');
+      if (this.records.lost(current) && this.replayable(current)) {
+        const adopted = await this.adopt(current);
+        if (adopted)
+          return this.waitOn(adopted, { ...ctx, waitMs: Math.max(0, until - this.clock.now()) }, undefined);
+      } else if (this.records.lost(current)) throw new BrutalistError('RUN_LOST');
       if (this.clock.now() >= until) return this.stillRunning(current, waitMs);
       await this.records.pause(Math.min(this.options.lockPollMs, until - this.clock.now()), ctx.signal);
       current = await this.records.get(current.contextId);
     }
   }
+
+  private replayable(record: RunRecord): boolean {
+    return record.replay !== undefined && this.resume?.(record) !== undefined;
+  }
+
+  /**
+   * Takes over a run whose front died (queue execution): under a store lock (one front adopts), replays its request
+   * under the same context id; its critic calls join the jobs still on the queue or done there (job ids are keyed by
+   * context id), so the critics do not run twice. Undefined when another front holds the lock or already adopted it.
+   */
+  private async adopt(record: RunRecord): Promise<Job | undefined> {
+    const here = this.jobs.get(record.contextId);
+    if (here) return here;
+    const lease = await this.store.acquireLock(`adopt:${record.contextId}`, this.options.lockTtlMs);
+    if (!lease) return undefined;
+    try {
+      const current = await this.records.get(record.contextId);
+      const work = current && this.records.lost(current) ? this.resume?.(current) : undefined;
+      if (!current || !work) return undefined;
+      const ctx: RequestContext = {
+        owner: current.owner,
+        roots: current.replay?.roots ?? [],
+        signal: new AbortController().signal,
+        ...(current.replay?.timeoutMs === undefined ? {} : { timeoutMs: current.replay.timeoutMs }),
+      };
+      const job = this.launch(current.contextId, current.owner, current.tool, ctx, work, current.replay);
+      job.detached = true;
+      await this.records.beat(
+        job,
+        () => job.outcome === undefined,
+        () => this.cancelFromRecord(job),
+      );
+      return job;
+    } finally {
+      await this.store.releaseLock(lease).catch(() => false);
+    }
+  }
+}
+
+/** How a run stopped by shutdown is recorded: lost, or left for another front to adopt when it can be replayed. */
+function lostOf(job: Job): 'lost' | 'orphaned' {
+  return job.replay ? 'orphaned' : 'lost';
 }

@@ -37,6 +37,8 @@ export type CriticRunner = (
     deadlineAt?: number;
     /** The call's budget (caps and usage booking), when the call has one. */
     budget?: RunBudget;
+    /** Stable key of this critic call within its run: a queued run uses it as its job id (idempotent add). */
+    jobKey?: string;
   } & EvidenceChoice,
 ) => Promise<CriticResult>;
 

@@ -18,8 +18,9 @@ import {
   resolveTarget,
   UrlPolicy,
 } from '../security/index.js';
-import type { StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
-import { BackgroundRuns } from './background-runs.js';
+import type { RunRecord, RunReplay, StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
+import type { StreamEvent } from '../streaming/index.js';
+import { BackgroundRuns, type JobWork } from './background-runs.js';
 import type { Config, CriticName } from './config.js';
 import { loadConversation, saveConversation } from './conversations.js';
 import { type CriticRunner, selectCritics } from './critic-runs.js';
@@ -99,7 +100,13 @@ export class Engine {
     this.env = deps.env ?? process.env;
     this.sanitizer = new CritiqueSanitizer(this.env);
     this.pages = new ResultPages(this.store, this.config, this.clock);
-    this.runs = new BackgroundRuns(this.store, this.clock, this.config);
+    this.runs = new BackgroundRuns(
+      this.store,
+      this.clock,
+      this.config,
+      // Queue execution: the critics run on workers, so a front that dies leaves runs another front can adopt.
+      this.config.execution === 'queue' ? (record) => this.resume(record) : undefined,
+    );
     this.tasks = new Tasks(this.store, this.runs, this.clock, this.config);
     this.usage = new UsageBudgets(
       this.config,
@@ -155,13 +162,54 @@ export class Engine {
         { data: { field: 'domain', domains: [...DOMAIN_IDS] } },
       );
     }
-    return this.runs.start(ctx.owner, 'roast', ctx, (contextId, job) =>
-      this.runRoast({ ...args, domain }, job, contextId),
+    return this.runs.start(
+      ctx.owner,
+      'roast',
+      ctx,
+      (contextId, job) => this.runRoast({ ...args, domain }, job, contextId),
+      this.replayOf(
+        ctx,
+        () => redactRoastInput({ ...args, domain }, this.sanitizer, this.config.redactInputSecrets).args,
+      ),
     );
   }
 
+  /**
+   * Queue execution: the request as a record keeps it for a front that adopts the run, redacted as the critics get
+   * it (a replay redacts again, which changes nothing). Undefined in local mode, or when redaction throws (the run
+   * itself then fails with that error).
+   */
+  private replayOf(ctx: RequestContext, redacted: () => object): RunReplay | undefined {
+    if (this.config.execution !== 'queue') return undefined;
+    try {
+      return {
+        args: JSON.parse(JSON.stringify(redacted())) as Record<string, unknown>,
+        roots: [...ctx.roots],
+        ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The work replaying a run's stored request under its context id (see replayOf); undefined when there is none. */
+  private resume(record: RunRecord): JobWork | undefined {
+    const args = record.replay?.args;
+    if (!args) return undefined;
+    // The run's own checks (checkRoastArgs, checkDebateArgs) validate the stored arguments again.
+    if (record.tool === 'roast' && typeof args.domain === 'string') {
+      const roast = { fields: {}, ...args } as unknown as NewRoastArgs;
+      return (contextId, job) => this.runRoast(roast, job, contextId);
+    }
+    if (record.tool === 'roast_cli_debate' && typeof args.topic === 'string') {
+      const debate = args as unknown as NewDebateArgs;
+      return (contextId, job) => this.runDebate(debate, job, contextId);
+    }
+    return undefined;
+  }
+
   private async runRoast(args: NewRoastArgs, ctx: RequestContext, contextId: string): Promise<ToolResponse> {
-    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
+    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
     this.guardRecursion();
     const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
       checkRoastArgs(args, this.config);
@@ -212,6 +260,11 @@ export class Engine {
     );
   }
 
+  /** A run's progress events until it ends (tasks: their progress goes on after the creating call returned). */
+  watchRun(owner: string, contextId: string, listener: (event: StreamEvent) => void): Promise<void> {
+    return this.runs.watch(owner, contextId, listener);
+  }
+
   /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
   private async locate(
     args: NewRoastArgs,
@@ -235,8 +288,16 @@ export class Engine {
         { data: { field: missing[0] ?? 'topic' } },
       );
     }
-    return this.runs.start(ctx.owner, 'roast_cli_debate', ctx, (contextId, job) =>
-      this.runDebate({ ...args, topic, proPosition, conPosition }, job, contextId),
+    const debate: NewDebateArgs = { ...args, topic, proPosition, conPosition };
+    return this.runs.start(
+      ctx.owner,
+      'roast_cli_debate',
+      ctx,
+      (contextId, job) => this.runDebate(debate, job, contextId),
+      this.replayOf(
+        ctx,
+        () => redactDebateInput(debate, this.sanitizer, this.config.redactInputSecrets).args,
+      ),
     );
   }
 
@@ -245,7 +306,7 @@ export class Engine {
     ctx: RequestContext,
     contextId: string,
   ): Promise<ToolResponse> {
-    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs);
+    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
     this.guardRecursion();
     const redaction = await traceStep('validation', {}, async () => {
       checkDebateArgs(args, this.config);

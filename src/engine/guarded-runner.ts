@@ -43,6 +43,11 @@ export interface GuardedCall {
   readonly onAdmitted?: (critic: CriticName) => void;
   /** The call's budget, handed to every critic run it makes (ADR 0047). */
   readonly budget?: RunBudget;
+  /**
+   * The next key of a critic call of this request: `<runId>-<critic>-<n>`, n counting this critic's calls (turns,
+   * retries) in order. A replay of the same request makes the same keys, so a queued run joins its earlier job.
+   */
+  readonly jobKey?: (critic: CriticName) => string;
 }
 
 export interface CriticGuardDeps {
@@ -104,7 +109,12 @@ export class CriticGuard {
   }
 
   /** The priority and deadline of one request: argument, else the caller's default, else defaultPriority. */
-  callFor(priority: PriorityName | undefined, owner: string, timeoutMs: number | undefined): GuardedCall {
+  callFor(
+    priority: PriorityName | undefined,
+    owner: string,
+    timeoutMs: number | undefined,
+    runId?: string,
+  ): GuardedCall {
     const name = priority ?? this.callerPriorities.get(owner) ?? this.deps.config.defaultPriority;
     const budget = Math.min(
       timeoutMs ?? this.deps.config.requestTimeoutMs,
@@ -114,6 +124,7 @@ export class CriticGuard {
       priority: priorityLevel(name),
       caller: owner,
       deadlineAt: this.deps.clock.now() + Math.max(1, budget),
+      ...(runId === undefined ? {} : { jobKey: jobKeys(runId) }),
     };
   }
 
@@ -206,6 +217,7 @@ export class CriticGuard {
             priority: call.priority,
             deadlineAt: attempt.deadlineAt,
             ...(call.budget ? { budget: call.budget } : {}),
+            ...(call.jobKey ? { jobKey: call.jobKey(critic) } : {}),
             onStdout: (chunk) => {
               attempt.outputBytes += chunk.length;
               options.onStdout(chunk);
@@ -260,4 +272,14 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Keys of one run's critic calls, in the order they are made (GuardedCall.jobKey). */
+function jobKeys(runId: string): (critic: CriticName) => string {
+  const counts = new Map<CriticName, number>();
+  return (critic) => {
+    const n = (counts.get(critic) ?? 0) + 1;
+    counts.set(critic, n);
+    return `${runId}-${critic}-${n}`;
+  };
 }

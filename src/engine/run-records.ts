@@ -1,7 +1,7 @@
 /** Run records in the state store: written when a critique goes to the background, renewed, and read by waiters. */
 import { BrutalistError, type ErrorData, isErrorCode } from '../errors/index.js';
 import { type Clock, newId } from '../infra/index.js';
-import type { RunError, RunRecord, StateStore } from '../state/index.js';
+import type { RunError, RunRecord, RunReplay, StateStore } from '../state/index.js';
 import { sleep } from './guarded-runner.js';
 import type { ToolId } from './types.js';
 
@@ -12,9 +12,11 @@ export interface RecordedJob {
   readonly tool: ToolId;
   readonly startedAt: number;
   readonly running: ReadonlySet<string>;
+  readonly replay?: RunReplay;
 }
 
-export type RecordStatus = RunRecord['status'] | 'lost';
+/** `lost`: stopped with its process (RUN_LOST); `orphaned`: stopped here, left for another front to adopt. */
+export type RecordStatus = RunRecord['status'] | 'lost' | 'orphaned';
 
 const LOST = new BrutalistError(
   'RUN_LOST',
@@ -48,12 +50,14 @@ export class RunRecords {
         contextId: job.contextId,
         owner: job.owner,
         tool: job.tool,
-        status: status === 'lost' ? 'failed' : status,
+        status: status === 'lost' ? 'failed' : status === 'orphaned' ? 'running' : status,
         instanceId: this.instanceId,
         startedAt: job.startedAt,
-        heartbeatAt: now,
+        // An orphan's heartbeat is already stale: the next front asked about it adopts it at once.
+        heartbeatAt: status === 'orphaned' ? 0 : now,
         running: status === 'running' ? [...job.running] : [],
         ...(failure ? { error: runError(failure) } : {}),
+        ...(job.replay && (status === 'running' || status === 'orphaned') ? { replay: job.replay } : {}),
       };
       return this.store.putRun(record, this.options.resultTtlMs).then(
         () => true,

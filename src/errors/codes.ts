@@ -55,7 +55,7 @@ export const ERROR_CODES = {
   },
   TOO_MANY_TASKS: {
     message:
-      'This principal already has the most MCP tasks it may hold, all still working; wait for one to finish or cancel one.',
+      'This principal already has the most MCP tasks it may hold, all still working (or the server holds taskMaxTotal live tasks); wait for one to finish or cancel one.',
     retryable: true,
     httpStatus: 429,
   },

@@ -26,7 +26,7 @@ import { narrowRoots, rootsFromUris } from '../security/index.js';
 import type { RequestStream, StreamHub } from '../streaming/index.js';
 import { callSloReport, SLO_REPORT_DEFINITION, SLO_REPORT_TOOL } from './admin-tools.js';
 import { formatError, formatResult, type SanitizeScope } from './format.js';
-import { PrincipalTaskStore, taskCreationError, toTask } from './task-store.js';
+import { PrincipalTaskStore, serveTaskList, taskRpcError, toTask } from './task-store.js';
 import { parseToolArgs, type ToolName, toolsFor } from './tools.js';
 
 export const SERVER_NAME = 'brutalist-mcp';
@@ -67,15 +67,17 @@ export function createMcpServer(options: McpServerOptions): Server {
   const owner = options.owner ?? 'local';
   // Filled in below, once roots() exists: the task store scrubs task errors of this connection's roots.
   const caller = { owner, scope: async (): Promise<SanitizeScope> => ({ roots: await roots(), env }) };
+  const taskStore = new PrincipalTaskStore(engine, caller);
   const server = new Server(
     { name: SERVER_NAME, version: options.version },
     {
       capabilities: { tools: {}, logging: {}, tasks: TASKS_CAPABILITY },
       instructions: INSTRUCTIONS,
-      taskStore: new PrincipalTaskStore(engine, caller),
+      taskStore,
       defaultTaskPollInterval: engine.config.taskPollIntervalMs,
     },
   );
+  serveTaskList(server, taskStore);
 
   // Client roots are fetched once and refreshed only when the client says they changed. Configured roots
   // (BRUTALIST_ROOTS) are a ceiling: client roots narrow them, never widen them (security.md#client-roots).
@@ -175,9 +177,35 @@ export function createMcpServer(options: McpServerOptions): Server {
       return args.tool === 'roast' ? engine.roast(args.args, ctx) : engine.debate(args.args, ctx);
     });
     const view = await created.catch((err: unknown) => {
-      throw taskCreationError(err);
+      throw taskRpcError(err);
     });
+    const progressToken = request.params._meta?.progressToken;
+    if (progressToken !== undefined && view.status === 'working')
+      relayTaskProgress(view.taskId, progressToken);
     return { task: toTask(view, { roots: allowedRoots, env }) };
+  };
+
+  /**
+   * A task's progress goes on after its creating call answered: rate-limited like a call's, sent on the session
+   * (the SDK client keeps the call's progress token until the task ends), until the run ends here.
+   */
+  const relayTaskProgress = (taskId: string, progressToken: string | number): void => {
+    const stream = options.streams.open({
+      progress: (notice) =>
+        server
+          .notification({
+            method: 'notifications/progress',
+            params: {
+              progressToken,
+              progress: notice.progress,
+              message: notice.message,
+              ...(notice.droppedEvents > 0 ? { _meta: { droppedEvents: notice.droppedEvents } } : {}),
+            },
+          })
+          // The client went away: the task goes on, its progress has nowhere to go.
+          .catch(() => {}),
+    });
+    void engine.watchRun(owner, taskId, (event) => stream.push(event)).finally(() => stream.close());
   };
 
   const callTool = async (

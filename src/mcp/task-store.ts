@@ -6,8 +6,13 @@ import type {
   CreateTaskOptions,
   TaskStore,
 } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
-import { McpError, ErrorCode as RpcErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ListTasksRequestSchema,
+  McpError,
+  ErrorCode as RpcErrorCode,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Engine, RequestContext, TaskView } from '../engine/index.js';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
 import { sanitizeText } from '../security/index.js';
@@ -31,9 +36,21 @@ export class PrincipalTaskStore implements TaskStore {
     throw new BrutalistError('INTERNAL_ERROR', 'Tasks are created by tools/call.');
   }
 
-  async getTask(taskId: string): Promise<Task | null> {
-    const view = await this.engine.tasks.get(this.caller.owner, taskId);
-    return view && toTask(view, await this.caller.scope());
+  /**
+   * Never null: an unknown task is our CONTEXT_NOT_FOUND as a JSON-RPC error with `data.code`, so tasks/get,
+   * tasks/result and tasks/cancel answer it alike (the SDK rethrows an McpError as it is).
+   */
+  async getTask(taskId: string): Promise<Task> {
+    return rpcErrors(async () => {
+      const view = await this.engine.tasks.get(this.caller.owner, taskId);
+      if (!view) {
+        throw new BrutalistError(
+          'CONTEXT_NOT_FOUND',
+          "No such task for this caller (unknown, expired, or another principal's).",
+        );
+      }
+      return toTask(view, await this.caller.scope());
+    });
   }
 
   /** Not used: a task's outcome is its run's, written by the run itself. */
@@ -59,19 +76,44 @@ export class PrincipalTaskStore implements TaskStore {
 
   /** Only a cancel comes here (from tasks/cancel): it stops the run and kills its critics. */
   async updateTaskStatus(taskId: string, status: Task['status']): Promise<void> {
-    if (status !== 'cancelled') {
-      throw new BrutalistError('INVALID_ARGUMENT', `A task cannot be set to ${status}.`);
-    }
-    await this.engine.tasks.cancel(this.caller.owner, taskId);
+    await rpcErrors(async () => {
+      if (status !== 'cancelled') {
+        throw new BrutalistError('INVALID_ARGUMENT', `A task cannot be set to ${status}.`);
+      }
+      await this.engine.tasks.cancel(this.caller.owner, taskId);
+    });
   }
 
   async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
-    const scope = await this.caller.scope();
-    const page = await this.engine.tasks.list(this.caller.owner, cursor);
-    return {
-      tasks: page.tasks.map((view) => toTask(view, scope)),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-    };
+    return rpcErrors(async () => {
+      const scope = await this.caller.scope();
+      const page = await this.engine.tasks.list(this.caller.owner, cursor);
+      return {
+        tasks: page.tasks.map((view) => toTask(view, scope)),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      };
+    });
+  }
+}
+
+/**
+ * tasks/list through our store with its errors kept: the SDK's own handler re-wraps every error (INVALID_CURSOR,
+ * STATE_UNAVAILABLE) as a bare -32602 without `data.code`.
+ */
+export function serveTaskList(server: Server, store: PrincipalTaskStore): void {
+  server.setRequestHandler(ListTasksRequestSchema, async (request) => ({
+    ...(await store.listTasks(request.params?.cursor)),
+    _meta: {},
+  }));
+}
+
+/** Runs `work`, turning our errors into JSON-RPC errors that keep `data.code` (see taskRpcError). */
+async function rpcErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof McpError) throw err;
+    throw taskRpcError(err);
   }
 }
 
@@ -91,11 +133,13 @@ export function toTask(view: TaskView, scope: SanitizeScope): Task {
 }
 
 /**
- * A task that could not be created (TOO_MANY_TASKS, the store down) as a JSON-RPC error: no task exists to carry
- * it. The message is the error's safe text; `data.code` is our stable code.
+ * A tasks/* failure, or a task that could not be created (TOO_MANY_TASKS, the store down), as a JSON-RPC error: no
+ * task result exists to carry it. The message is the error's safe text; `data.code` is our stable code, with the
+ * error's own data (limit, field…) beside it.
  */
-export function taskCreationError(err: unknown): McpError {
+export function taskRpcError(err: unknown): McpError {
   const error = toBrutalistError(err);
-  const rpc = error.code.startsWith('INVALID_') ? RpcErrorCode.InvalidParams : RpcErrorCode.InternalError;
-  return new McpError(rpc, error.message, { code: error.code, retryable: error.retryable });
+  const invalid = error.code.startsWith('INVALID_') || error.code === 'CONTEXT_NOT_FOUND';
+  const rpc = invalid ? RpcErrorCode.InvalidParams : RpcErrorCode.InternalError;
+  return new McpError(rpc, error.message, { ...error.data, code: error.code, retryable: error.retryable });
 }

@@ -2,6 +2,7 @@
  * The front instance's side of queue execution: a CriticRunner that enqueues one job per critic run, relays the
  * worker's stdout to the caller's progress, cancels the job when the caller does, and returns the worker's answer.
  */
+import type { EventEmitter } from 'node:events';
 import { type Job, type Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CriticResult } from '../critics/index.js';
@@ -38,6 +39,8 @@ export class QueueExecution {
   private readonly clock: Clock;
   /** Connections made for QueueEvents (BullMQ leaves a connection it was given open). */
   private readonly eventConnections: Redis[] = [];
+  /** Shutting down: runs stopped now are left to the workers (another front adopts them), not cancelled. */
+  private leaving = false;
 
   constructor(
     private readonly config: Config,
@@ -65,6 +68,11 @@ export class QueueExecution {
   /** The CriticRunner the engine guards in place of runCritic. */
   readonly runner: CriticRunner = (critic, request, options) => this.run(critic, request, options);
 
+  /** This front is going away: from now on a stopped run leaves its job on the queue for the front that adopts it. */
+  leave(): void {
+    this.leaving = true;
+  }
+
   async close(): Promise<void> {
     const closing = Promise.allSettled([
       ...[...this.events.values()].map((e) => e.then((q) => q.close())),
@@ -86,7 +94,8 @@ export class QueueExecution {
     const now = this.clock.now();
     const runMs = Math.min(options.timeoutMs ?? this.config.cliTimeoutMs, this.config.cliTimeoutMs);
     const deadlineAt = Math.min(options.deadlineAt ?? now + runMs, now + runMs);
-    const jobId = newId();
+    // A run's keyed call (GuardedCall.jobKey) is idempotent: a front replaying the run joins the job already there.
+    const jobId = options.jobKey ?? newId();
     const channel = progressChannel(this.config.queueKeyPrefix, jobId);
     this.listeners.set(channel, options.onStdout);
     try {
@@ -153,10 +162,11 @@ export class QueueExecution {
         settled = true;
         this.clock.clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
+        outcome.stop();
         fn();
       };
       const stop = (error: BrutalistError) => {
-        void this.cancel(critic, job.id ?? '');
+        if (!this.leaving) void this.cancel(critic, job.id ?? '');
         finish(() => reject(error));
       };
       const onAbort = () => stop(new BrutalistError('CANCELLED'));
@@ -165,11 +175,45 @@ export class QueueExecution {
         waitMs,
       );
       signal.addEventListener('abort', onAbort, { once: true });
-      job.waitUntilFinished(events, waitMs).then(
-        (value: unknown) => finish(() => resolveOrReject(value, resolve, reject)),
-        (err: unknown) => finish(() => reject(decodeError(err instanceof Error ? err.message : undefined))),
-      );
+      const outcome = this.outcomeOf(critic, job.id ?? '', events, {
+        completed: (value) => finish(() => resolveOrReject(value, resolve, reject)),
+        failed: (reason) => finish(() => reject(decodeError(reason))),
+      });
     });
+  }
+
+  /**
+   * Calls `on.completed` or `on.failed` once the job ends: from its queue events, or from its stored state when it
+   * ended before we listened (a replay joining a finished job). Not Job.waitUntilFinished: its async executor
+   * leaves a Redis error (a command timeout under load) as an unhandled rejection that would end the process.
+   */
+  private outcomeOf(
+    critic: CriticName,
+    jobId: string,
+    events: QueueEvents,
+    on: { completed: (value: unknown) => void; failed: (reason: string | undefined) => void },
+  ): { stop: () => void } {
+    const completed = (args: { returnvalue: unknown }) => on.completed(args.returnvalue);
+    const failed = (args: { failedReason?: string }) => on.failed(args.failedReason);
+    // The per-job event names (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
+    const emitter: EventEmitter = events;
+    emitter.on(`completed:${jobId}`, completed);
+    emitter.on(`failed:${jobId}`, failed);
+    // A Redis error here leaves the answer to the events or to the caller's deadline.
+    void this.queues[critic]
+      .getJob(jobId)
+      .then(async (job) => {
+        const state = job ? await job.getState() : 'unknown';
+        if (job && state === 'completed') on.completed(job.returnvalue);
+        if (job && state === 'failed') on.failed(job.failedReason);
+      })
+      .catch(() => {});
+    return {
+      stop: () => {
+        emitter.off(`completed:${jobId}`, completed);
+        emitter.off(`failed:${jobId}`, failed);
+      },
+    };
   }
 
   /** Takes a waiting job off the queue; a running one is stopped by its worker (the cancel channel). */

@@ -52,6 +52,7 @@ function createBackend(config: Config, options: StoreFactoryOptions): StateStore
     cacheMaxEntryBytes: config.cacheMaxEntryBytes,
     clock: options.clock,
     sweepBatchSize: config.stateSweepBatchSize,
+    taskMaxTotal: config.taskMaxTotal,
   };
   switch (selectedBackend(config)) {
     case 'memory':

@@ -18,6 +18,7 @@ import type {
 } from './types.js';
 import {
   checkCursorExpiry,
+  checkKey,
   checkMaxTurns,
   checkTtl,
   checkWindow,
@@ -47,14 +48,21 @@ export interface StoreBoundsOptions {
   readonly sweepBatchSize?: number;
   /** Deepest nesting accepted in a stored value (meta objects). */
   readonly maxValueDepth?: number;
+  /** Live MCP tasks the store holds at most (they are never evicted); one more is TOO_MANY_TASKS. */
+  readonly taskMaxTotal?: number;
   readonly clock?: Clock;
 }
+
+/** Task records and task lists are never evicted by a store's LRU: a live task must not vanish under cache load. */
+export const PINNED_NAMESPACES: readonly Namespace[] = ['task', 'tasklist'];
+export const DEFAULT_TASK_MAX_TOTAL = 10_000;
 
 export abstract class KeyValueStateStore {
   protected readonly clock: Clock;
   protected readonly cacheMaxEntryBytes: number;
   protected readonly sweepBatchSize: number;
   protected readonly maxValueDepth: number;
+  protected readonly taskMaxTotal: number;
   protected closed = false;
   protected cacheHits = 0;
   protected cacheMisses = 0;
@@ -63,6 +71,7 @@ export abstract class KeyValueStateStore {
     this.cacheMaxEntryBytes = positiveInt('cacheMaxEntryBytes', options.cacheMaxEntryBytes);
     this.sweepBatchSize = positiveInt('sweepBatchSize', options.sweepBatchSize ?? defaultSweepBatchSize);
     this.maxValueDepth = positiveInt('maxValueDepth', options.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH);
+    this.taskMaxTotal = positiveInt('taskMaxTotal', options.taskMaxTotal ?? DEFAULT_TASK_MAX_TOTAL);
     this.clock = options.clock ?? systemClock;
   }
 
@@ -77,6 +86,8 @@ export abstract class KeyValueStateStore {
   /** The live value, or null when absent or expired. */
   protected abstract get<T>(ns: Namespace, key: string): T | null | Promise<T | null>;
   protected abstract del(ns: Namespace, key: unknown): void | Promise<void>;
+  /** Live (unexpired) entries of a pinned namespace; a store that evicts nothing may answer 0 (no bound needed). */
+  protected abstract countLive(ns: Namespace): number | Promise<number>;
 
   protected assertOpen(): void {
     if (this.closed) throw new BrutalistError('STATE_UNAVAILABLE', 'The state store is closed.');
@@ -168,8 +179,17 @@ export abstract class KeyValueStateStore {
     return isRunRecord(value) ? value : null;
   }
 
+  /** A new task past taskMaxTotal live ones is refused (TOO_MANY_TASKS): tasks are pinned, so they need a bound. */
   async putTask(task: TaskRecord, ttlMs: number): Promise<void> {
     this.assertOpen();
+    const isNew = (await this.get<unknown>('task', checkKey(task?.taskId))) === null;
+    if (isNew && (await this.countLive('task')) >= this.taskMaxTotal) {
+      throw new BrutalistError(
+        'TOO_MANY_TASKS',
+        'The server holds the most MCP tasks it may keep; wait for some to expire.',
+        { data: { limit: this.taskMaxTotal, scope: 'server' } },
+      );
+    }
     await this.put('task', task?.taskId, task, checkTtl(ttlMs), 'The task is too large to store.');
   }
 

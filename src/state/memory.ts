@@ -1,7 +1,12 @@
 /** MemoryStateStore: the in-process StateStore — one bounded LRU map with per-entry TTL for every namespace. */
 import { BrutalistError } from '../errors/index.js';
 import { newToken } from '../infra/index.js';
-import { KeyValueStateStore, type Namespace, type StoreBoundsOptions } from './key-value-store.js';
+import {
+  KeyValueStateStore,
+  type Namespace,
+  PINNED_NAMESPACES,
+  type StoreBoundsOptions,
+} from './key-value-store.js';
 import { type ListNode, RecencyList } from './recency-list.js';
 import { type Snapshot, snapshot, stringBytes } from './snapshot.js';
 import type { BackendStateStore, CacheEntry, LockLease, StateStoreStats, StoreHealth } from './types.js';
@@ -51,6 +56,8 @@ export class MemoryStateStore extends KeyValueStateStore implements BackendState
   private readonly list = new RecencyList<Node>();
   private bytes = 0;
   private evictions = 0;
+  /** Nodes of pinned namespaces by namespace (never evicted; counted for taskMaxTotal). */
+  private readonly pinned = new Map<Namespace, Set<Node>>(PINNED_NAMESPACES.map((ns) => [ns, new Set()]));
   // Locks, fences and counters live beside the LRU (never evicted by it), each map bounded by maxEntries.
   private readonly locks = new Map<string, { token: string; fence: number; expiresAt: number }>();
   private readonly fences = new Map<string, { fence: number; expiresAt: number }>();
@@ -262,13 +269,21 @@ export class MemoryStateStore extends KeyValueStateStore implements BackendState
   private insert(storeKey: string, value: unknown, bytes: number, expiresAt: number): void {
     // Replacing a key is not an eviction: drop the old value first so its bytes count as free.
     this.remove(this.map.get(storeKey));
-    while (this.list.head && (this.map.size + 1 > this.maxEntries || this.bytes + bytes > this.maxBytes)) {
-      this.remove(this.list.head);
-      this.evictions++;
+    // Least recently used first, never a pinned entry (tasks); pinned ones alone may hold the store past its bounds
+    // (they are bounded by taskMaxTotal instead).
+    let victim = this.list.head;
+    while (victim && (this.map.size + 1 > this.maxEntries || this.bytes + bytes > this.maxBytes)) {
+      const next = victim.next;
+      if (!this.pinSet(victim.key)) {
+        this.remove(victim);
+        this.evictions++;
+      }
+      victim = next;
     }
     const node: Node = { key: storeKey, value, bytes, expiresAt, prev: null, next: null };
     this.map.set(storeKey, node);
     this.list.append(node);
+    this.pinSet(storeKey)?.add(node);
     this.bytes += bytes;
   }
 
@@ -276,6 +291,20 @@ export class MemoryStateStore extends KeyValueStateStore implements BackendState
     if (!node) return;
     this.list.unlink(node);
     this.map.delete(node.key);
+    this.pinSet(node.key)?.delete(node);
     this.bytes -= node.bytes;
+  }
+
+  /** The pinned set a store key belongs to, if its namespace is pinned. */
+  private pinSet(storeKey: string): Set<Node> | undefined {
+    return this.pinned.get(storeKey.slice(0, storeKey.indexOf(':')) as Namespace);
+  }
+
+  protected countLive(ns: Namespace): number {
+    const nodes = this.pinned.get(ns);
+    if (!nodes) return 0;
+    const now = this.clock.now();
+    for (const node of [...nodes]) if (node.expiresAt <= now) this.remove(node);
+    return nodes.size;
   }
 }

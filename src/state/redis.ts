@@ -270,6 +270,11 @@ export class RedisStateStore extends KeyValueStateStore implements BackendStateS
     return this.k('idx');
   }
 
+  /** Redis evicts none of our keys (they expire by TTL; run Redis with a noeviction or volatile-ttl policy). */
+  protected countLive(_ns: Namespace): number {
+    return 0;
+  }
+
   protected async del(ns: Namespace, key: unknown): Promise<void> {
     const k = checkKey(key);
     await this.op(() =>

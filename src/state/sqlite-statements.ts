@@ -20,8 +20,10 @@ const SQL = {
   insertUse: `INSERT INTO entry_use (ns, key, used_seq)
      VALUES (?, ?, (SELECT IFNULL(MAX(used_seq), 0) + 1 FROM entry_use))`,
   totals: 'SELECT entries, bytes FROM totals WHERE id = 1',
-  evictOldest:
-    'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entry_use ORDER BY used_seq LIMIT 1)',
+  // Tasks and task lists are pinned: never evicted (bounded by taskMaxTotal instead).
+  evictOldest: `DELETE FROM entries WHERE (ns, key) IN
+     (SELECT ns, key FROM entry_use WHERE ns NOT IN ('task', 'tasklist') ORDER BY used_seq LIMIT 1)`,
+  countLive: 'SELECT COUNT(*) AS n FROM entries WHERE ns = ? AND expires_at > ?',
   sweepEntries:
     'DELETE FROM entries WHERE (ns, key) IN (SELECT ns, key FROM entries WHERE expires_at <= ? LIMIT ?)',
   sweepLocks: 'DELETE FROM locks WHERE key IN (SELECT key FROM locks WHERE expires_at <= ? LIMIT ?)',

@@ -323,6 +323,11 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
     this.run(() => this.q.del.run(ns, checkKey(key)));
   }
 
+  protected countLive(ns: Namespace): number {
+    this.assertOpen();
+    return this.run(() => (this.q.countLive.get(ns, this.clock.now()) as { n: number }).n);
+  }
+
   protected get<T>(ns: Namespace, key: string): T | null {
     this.assertOpen();
     checkKey(key);

@@ -84,6 +84,18 @@ export interface RunRecord {
   readonly running: readonly string[];
   /** Set when status is failed: the error the next waiter gets (the formatter sanitizes it on the way out). */
   readonly error?: RunError;
+  /** Queue execution: what another front needs to take the run over if its process dies (ADR 0041). */
+  readonly replay?: RunReplay;
+}
+
+/**
+ * A run's request as a front that adopts it replays it: the (already redacted) tool arguments, the caller's roots and
+ * time budget. Its critic jobs are keyed by context id, so the replay joins the jobs still on the queue.
+ */
+export interface RunReplay {
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly roots: readonly string[];
+  readonly timeoutMs?: number;
 }
 
 /**

@@ -156,6 +156,19 @@ export function isRunRecord(value: unknown): value is RunRecord {
     typeof r.heartbeatAt === 'number' &&
     Array.isArray(r.running) &&
     r.running.every((c) => typeof c === 'string') &&
-    (r.error === undefined || isRunError(r.error))
+    (r.error === undefined || isRunError(r.error)) &&
+    (r.replay === undefined || isRunReplay(r.replay))
+  );
+}
+
+function isRunReplay(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r.args === 'object' &&
+    r.args !== null &&
+    Array.isArray(r.roots) &&
+    r.roots.every((root) => typeof root === 'string') &&
+    (r.timeoutMs === undefined || typeof r.timeoutMs === 'number')
   );
 }

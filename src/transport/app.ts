@@ -107,6 +107,8 @@ export function createApp(
     shutdown() {
       closing ??= (async () => {
         clock.clearTimeout(sweep);
+        // Queue mode: the jobs of runs stopped now stay on the queue; the next front adopts them (ADR 0041).
+        queue?.leave();
         // Background critiques first: their records must say they were stopped before the store closes.
         await engine.close();
         await queue?.close();
