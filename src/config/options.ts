@@ -11,6 +11,7 @@ import { OBSERVABILITY_OPTIONS } from './options-observability.js';
 import { PROCESS_OPTIONS } from './options-process.js';
 import { QUEUE_OPTIONS } from './options-queue.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
+import { ROUTED_OPTIONS } from './options-routed.js';
 import { STATE_OPTIONS } from './options-state.js';
 import { TASK_OPTIONS } from './options-tasks.js';
 import type { OptionSpec } from './spec.js';
@@ -27,6 +28,7 @@ export type ConfigOf<T extends OptionTable> = {
 /** In README order (after the critics' own options). */
 export const OPTIONS = {
   ...CRITIC_OPTIONS,
+  ...ROUTED_OPTIONS,
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
   ...TASK_OPTIONS,

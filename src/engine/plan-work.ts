@@ -12,7 +12,7 @@ import {
   throwIfAllFailed,
 } from './critic-runs.js';
 import type { CriticGuard, GuardedCall } from './guarded-runner.js';
-import type { DebatePlan, RequestPlan, RoastPlan } from './plan.js';
+import { type DebatePlan, type RequestPlan, type RoastPlan, requestFor } from './plan.js';
 import type { ResultMeta } from './types.js';
 
 /** A finished (or cached) result: the composed text, its metadata, and the critics' turns for the conversation. */
@@ -50,7 +50,7 @@ async function runRoast(
 ): Promise<Finished> {
   const outcomes = await runCriticsInParallel(
     plan.critics,
-    (critic) => ({ prompt: plan.prompt, model: plan.models?.[critic] }),
+    (critic) => requestFor(plan, critic, plan.prompt),
     deps.guard.runner(withEvents(call, emit)),
     { ...plan.place, signal, sanitizer: deps.sanitizer },
     emit,
@@ -82,7 +82,7 @@ async function runDebateTurns(
       runTurn: async (critic, _position, prompt, turnSignal) => {
         const [outcome] = await runCriticsInParallel(
           [critic],
-          () => ({ prompt, model: plan.models?.[critic] }),
+          () => requestFor(plan, critic, prompt),
           deps.guard.runner(withEvents(call, emit)),
           // A debate reads no files: each turn runs in its own empty private dir.
           { fileAccess: 'none', signal: turnSignal ?? signal, sanitizer: deps.sanitizer },
