@@ -9,6 +9,7 @@ import { OBSERVABILITY_OPTIONS } from '../../src/config/options-observability.js
 import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
+import { ROUTED_OPTIONS } from '../../src/config/options-routed.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { TASK_OPTIONS } from '../../src/config/options-tasks.js';
 import { ADAPTERS, REGISTRY_OPTIONS } from '../../src/critics/index.js';
@@ -292,6 +293,7 @@ describe('the option tables', () => {
     const areas = [
       REGISTRY_OPTIONS,
       CRITIC_OPTIONS,
+      ROUTED_OPTIONS,
       PROCESS_OPTIONS,
       STATE_OPTIONS,
       TASK_OPTIONS,
