@@ -137,8 +137,10 @@ describe('the native claude run', () => {
 });
 
 describe('resolving clients', () => {
-  const resolve = (clients: unknown[], overrides: ConfigInput = {}) => () =>
-    resolveRoutes(clients, setup(overrides).config, env);
+  const resolve =
+    (clients: unknown[], overrides: ConfigInput = {}) =>
+    () =>
+      resolveRoutes(clients, setup(overrides).config, env);
   const codeOf = async (fn: () => unknown) => (await brutalistRejection(Promise.resolve().then(fn))).code;
 
   it('refuses a token variable that is not allowlisted, with a typed error', async () => {
@@ -151,15 +153,19 @@ describe('resolving clients', () => {
   });
 
   it('refuses http to a non-loopback host, credentials in the URL, and a URL outside routedBaseUrls', async () => {
-    expect(await codeOf(resolve([{ ...glm, baseUrl: 'http://gateway.example/' }]))).toBe('ROUTED_CLIENT_INVALID');
+    expect(await codeOf(resolve([{ ...glm, baseUrl: 'http://gateway.example/' }]))).toBe(
+      'ROUTED_CLIENT_INVALID',
+    );
     expect(await codeOf(resolve([{ ...glm, baseUrl: 'https://u:p@gateway.example/' }]))).toBe(
       'ROUTED_CLIENT_INVALID',
     );
-    expect(
-      await codeOf(resolve([glm], { routedBaseUrls: ['https://gateway.example/other'] })),
-    ).toBe('ROUTED_CLIENT_INVALID');
+    expect(await codeOf(resolve([glm], { routedBaseUrls: ['https://gateway.example/other'] }))).toBe(
+      'ROUTED_CLIENT_INVALID',
+    );
     // Loopback http, and a URL under an allowed prefix, pass.
-    expect(resolve([{ ...glm, baseUrl: 'http://127.0.0.1:9/x' }])().get('glm')?.baseUrl).toBe('http://127.0.0.1:9/x');
+    expect(resolve([{ ...glm, baseUrl: 'http://127.0.0.1:9/x' }])().get('glm')?.baseUrl).toBe(
+      'http://127.0.0.1:9/x',
+    );
     expect(resolve([glm], { routedBaseUrls: ['https://gateway.example/api'] })().has('glm')).toBe(true);
   });
 
@@ -174,7 +180,9 @@ describe('resolving clients', () => {
     expect(await reasonOf(resolve([{ ...glm, id: 'claude' }]))).toBe('id_taken');
     expect(await reasonOf(resolve([glm, glm]))).toBe('duplicate_id');
     expect(
-      await reasonOf(resolve([{ ...glm, authTokenEnv: 'UNSET_TOKEN' }], { routedTokenEnvs: ['UNSET_TOKEN'] })),
+      await reasonOf(
+        resolve([{ ...glm, authTokenEnv: 'UNSET_TOKEN' }], { routedTokenEnvs: ['UNSET_TOKEN'] }),
+      ),
     ).toBe('token_unset');
     expect(await reasonOf(resolve([glm, { ...glm, id: 'b' }], { routedMaxClients: 1 }))).toBe('too_many');
   });
