@@ -73,7 +73,12 @@ describe('routed critics with the real claude CLI', () => {
   it('lists the config-file client in the roster as a critic of its own', async () => {
     const result = await callTool(server.client, 'cli_agent_roster', {});
     const { critics } = result.structuredContent as {
-      critics: Array<{ critic: string; available: boolean; defaultModel: string | null; note: string | null }>;
+      critics: Array<{
+        critic: string;
+        available: boolean;
+        defaultModel: string | null;
+        note: string | null;
+      }>;
     };
     const kimi = critics.find((c) => c.critic === 'kimi');
     expect(kimi).toMatchObject({ available: true, defaultModel: 'kimi-k2' });
