@@ -183,6 +183,8 @@ export function routedEnv(
     ANTHROPIC_SMALL_FAST_MODEL: route.smallFastModel,
     ANTHROPIC_DEFAULT_HAIKU_MODEL: route.smallFastModel,
     CLAUDE_CONFIG_DIR: configDir,
+    // `~` is its own dir too: nothing the CLI (or a path the gateway's model names) resolves under HOME is the operator's.
+    HOME: configDir,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_TELEMETRY: '1',
     DISABLE_ERROR_REPORTING: '1',

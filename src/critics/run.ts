@@ -209,7 +209,7 @@ export async function runCritic(
         : config.cliTimeoutMs;
     let confined: ReturnType<typeof sandboxFor>;
     try {
-      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation.readOnlyPaths ?? []);
+      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation.readOnlyPaths ?? [], routed);
     } catch {
       // The resolved binary is gone since the probe (realpath failed): the next check resolves it again.
       deps.availability.invalidate(vendor);
@@ -339,10 +339,12 @@ function sandboxFor(
   binary: string,
   env: Readonly<Record<string, string>>,
   handed: readonly string[],
+  routed?: { readonly dir: string },
 ): { exec: string; plan: SandboxPlan & { readOnly: string[] } } | undefined {
   if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
   const install = installFor(binary, env.PATH);
-  const config = configPathsFor(critic, env);
+  // A routed run sees its own config dir only: never the operator's ~/.claude.json or key files.
+  const config = routed ? { writable: [routed.dir], readOnly: [] } : configPathsFor(critic, env);
   return {
     exec: install.exec,
     plan: {

@@ -1,6 +1,6 @@
 // Routed critics (ADR 0048) with the fake claude, a real executable that logs the argv and env it got: a routed
 // run gets only its own gateway, token, models and config dir; the native run keeps its login and drops ambient routing.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CriticAvailability, resolveRoutes, runCritic } from '../../src/critics/index.js';
@@ -58,6 +58,9 @@ describe('a routed critic run', () => {
     expect(got.ANTHROPIC_MODEL).toBe('glm-4.6');
     expect(got.ANTHROPIC_SMALL_FAST_MODEL).toBe('glm-4.6');
     expect(got.ANTHROPIC_DEFAULT_HAIKU_MODEL).toBe('glm-4.6');
+    // Its HOME is its own config dir: nothing resolved under `~` is the operator's.
+    expect(got.HOME).toBe(got.CLAUDE_CONFIG_DIR);
+    expect(got.HOME).not.toBe(box.home);
     expect(call!.argv.slice(call!.argv.indexOf('--model'), call!.argv.indexOf('--model') + 2)).toEqual([
       '--model',
       'glm-4.6',
@@ -116,6 +119,32 @@ describe('a routed critic run', () => {
     expect(got.ANTHROPIC_MODEL).toBe('glm-4.6');
     expect(got.CLAUDE_CONFIG_DIR).toBe(join(stateDir, 'kimi'));
     expect(statSync(join(stateDir, 'kimi')).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('a routed critic under bwrap', () => {
+  it("sees its own config dir, never the operator's ~/.claude.json", async () => {
+    const stateDir = join(box.dir, 'routed-state');
+    // The fake logs into the one folder the sandbox shows writable to a routed run: its config dir.
+    mkdirSync(join(stateDir, 'kimi'), { recursive: true, mode: 0o700 });
+    env.FAKE_CLI_LOG = join(stateDir, 'kimi', 'calls.jsonl');
+    const operatorFile = join(box.home, '.claude.json');
+    writeFileSync(operatorFile, '{"oauthAccount": "operator"}');
+    const deps = setup({
+      sandbox: 'bwrap',
+      routedClients: [{ ...glm, id: 'kimi' } as never],
+      routedStateDir: stateDir,
+    });
+    const route = resolveRoutes(undefined, deps.config, env).get('kimi')!;
+    await runCritic(
+      deps,
+      'claude',
+      { prompt: `p\n@@fake probe_read=${operatorFile}`, route },
+      { fileAccess: 'none' },
+    );
+    const [call] = readLog(env.FAKE_CLI_LOG).filter((c) => !c.argv.includes('--version'));
+    expect(call?.probeRead).toBe('ENOENT');
+    expect(existsSync(operatorFile)).toBe(true);
   });
 });
 
