@@ -9,7 +9,7 @@ import { sloCommand } from './cli/slo.js';
 import { usageCommand } from './cli/usage.js';
 import { workerCommand } from './cli/worker.js';
 import { ADAPTERS, type LoginStatus } from './critics/index.js';
-import { loadConfig, printableConfig } from './engine/config.js';
+import { isCriticName, loadConfig, printableConfig } from './engine/config.js';
 import { type ErrorCode, isBrutalistError, toBrutalistError } from './errors/index.js';
 import { systemClock, VERSION } from './infra/index.js';
 import { causeLine } from './mcp/index.js';
@@ -112,7 +112,8 @@ async function doctor(config: ReturnType<typeof loadConfig>): Promise<number> {
       // The file every run of this critic spawns (resolved from absolute PATH entries only).
       if (c.path) process.stdout.write(`        binary ${c.path}\n`);
       if (c.note) process.stdout.write(`        note ${c.note}\n`);
-      const warnings = c.available ? (ADAPTERS[c.critic].doctorWarnings?.(config) ?? []) : [];
+      const warnings =
+        c.available && isCriticName(c.critic) ? (ADAPTERS[c.critic].doctorWarnings?.(config) ?? []) : [];
       for (const warning of warnings) process.stdout.write(`        WARNING ${warning}\n`);
     }
     const sandbox = await app.engine.sandbox();

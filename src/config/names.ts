@@ -48,3 +48,16 @@ export const JWT_ALGORITHMS = [
   'EdDSA',
 ] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/**
+ * A routed critic's id (issue 20, ADR 0048): claude through an Anthropic-compatible gateway, named in the config
+ * file or by the call. Branded so a routed id is never mistaken for (or indexed like) a native critic's name.
+ */
+export type RoutedId = string & { readonly __routedCritic: true };
+/** Any critic a request may name: a native CLI, or a routed client by its id. */
+export type CriticId = CriticName | RoutedId;
+
+/** Whether `id` names a native critic CLI. */
+export function isCriticName(id: string): id is CriticName {
+  return (CRITIC_NAMES as readonly string[]).includes(id);
+}

@@ -15,6 +15,7 @@ import { PROCESS_OPTIONS } from './options-process.js';
 import { QUEUE_OPTIONS } from './options-queue.js';
 import { RESILIENCE_OPTIONS } from './options-resilience.js';
 import { REVIEW_OPTIONS } from './options-review.js';
+import { ROUTED_OPTIONS } from './options-routed.js';
 import { STATE_OPTIONS } from './options-state.js';
 import { TASK_OPTIONS } from './options-tasks.js';
 import { USAGE_OPTIONS } from './options-usage.js';
@@ -32,6 +33,7 @@ export type ConfigOf<T extends OptionTable> = {
 /** In README order (after the critics' own options). */
 export const OPTIONS = {
   ...CRITIC_OPTIONS,
+  ...ROUTED_OPTIONS,
   ...PROCESS_OPTIONS,
   ...STATE_OPTIONS,
   ...MEMORY_OPTIONS,

@@ -1,5 +1,5 @@
 /** The per-run side of a call's budget: what runCritic asks before, during and after one critic run. */
-import type { CriticName } from '../config/index.js';
+import type { CriticId } from '../config/index.js';
 import type { TokenUsage } from './types.js';
 
 /**
@@ -28,9 +28,9 @@ export interface RunAllowance {
  * and `settle` once the run is over, whatever the outcome.
  */
 export interface RunBudget {
-  admit(critic: CriticName, promptBytes: number): RunAllowance;
-  allows(critic: CriticName, answerBytes: number): boolean;
+  admit(critic: CriticId, promptBytes: number): RunAllowance;
+  allows(critic: CriticId, answerBytes: number): boolean;
   /** Why this run was stopped, if the budget stopped it. */
-  stoppedBy(critic: CriticName): BudgetStop | undefined;
-  settle(critic: CriticName, usage: TokenUsage | undefined, stoppedBy: BudgetStop | undefined): void;
+  stoppedBy(critic: CriticId): BudgetStop | undefined;
+  settle(critic: CriticId, usage: TokenUsage | undefined, stoppedBy: BudgetStop | undefined): void;
 }

@@ -373,6 +373,19 @@ function claudeEnvAllowlist(env: Readonly<Record<string, string | undefined>>): 
   return allow;
 }
 
+/**
+ * Routing the operator never chose for the native critic: an ambient gateway or model in the server env would send
+ * its prompts (and key) elsewhere. claudeBaseUrl / claudeModel set them on purpose (ADR 0048).
+ */
+const CLAUDE_AMBIENT_ROUTING = [
+  'ANTHROPIC_BASE_URL',
+  'ANTHROPIC_MODEL',
+  'ANTHROPIC_SMALL_FAST_MODEL',
+  'ANTHROPIC_DEFAULT_HAIKU_MODEL',
+  'ANTHROPIC_DEFAULT_SONNET_MODEL',
+  'ANTHROPIC_DEFAULT_OPUS_MODEL',
+];
+
 const CLAUDE_FIX = 'run `claude auth login` (or `claude` then /login), or set ANTHROPIC_API_KEY';
 /** `claude auth status` (2.1.x): JSON {loggedIn, authMethod, apiProvider, apiKeySource?, subscriptionType?}; exit 1 when logged out. */
 function claudeStatus(out: StatusOutput): LoginVerdict {
@@ -439,6 +452,7 @@ export const claudeAdapter: CriticAdapter = defineAdapter({
   login: { statusArgs: ['auth', 'status', '--json'], interpret: claudeStatus },
   progress: claudeProgress,
   envAllowlist: claudeEnvAllowlist,
+  envDenylist: CLAUDE_AMBIENT_ROUTING,
   buildInvocation,
   openParser,
 });

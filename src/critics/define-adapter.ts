@@ -16,6 +16,7 @@ export interface AdapterParts
     | 'login'
     | 'progress'
     | 'envAllowlist'
+    | 'envDenylist'
     | 'buildInvocation'
   > {
   readonly openParser: (limits: StreamLimits) => OutputParser;

@@ -1,5 +1,5 @@
 /** The diagnostics_channel event a failed critic run publishes; observability subscribes and logs it. */
-import type { CriticName } from '../config/index.js';
+import type { CriticId } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import { diagnosticsChannel } from '../infra/index.js';
 
@@ -10,7 +10,7 @@ export const CRITIC_FAILURE_CHANNEL = 'brutalist:critic:failure';
  * already sanitized (secrets redacted, host paths outside the run's root masked), so subscribers may log them.
  */
 export interface CriticFailureEvent {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
   readonly code: ErrorCode;
   /** `exit:1`, `signal:SIGKILL`, `timeout`, `stalled`, … (formatExitClass), or `unavailable`. */
   readonly exitClass: string;
@@ -28,7 +28,8 @@ export const criticFailureChannel = diagnosticsChannel<CriticFailureEvent>(CRITI
 
 /** Published once per runCritic call that ran a process (success or failure), in the request's async context. */
 export interface CriticRunEvent {
-  readonly critic: CriticName;
+  /** A bounded label: the native critic's name, a config-file routed critic's id, or `routed` (per-call ones). */
+  readonly critic: string;
   /** `ok`, or the failure's exit class (`exit:1`, `signal:SIGKILL`, `timeout`, …). */
   readonly exitClass: string;
   /** The error code of a failed run; undefined on success. */

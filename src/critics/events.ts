@@ -48,11 +48,15 @@ export class CriticEventParser {
    */
   private readonly hint: Buffer | undefined;
 
+  /**
+   * `vendor`'s output is read; events name `critic` (a routed critic's id for claude's output; default the vendor).
+   */
   constructor(
-    private readonly critic: CriticName,
+    vendor: CriticName,
     private readonly maxLineBytes = MAX_EVENT_LINE_BYTES,
+    private readonly critic: string = vendor,
   ) {
-    this.progress = ADAPTERS[critic].progress;
+    this.progress = ADAPTERS[vendor].progress;
     this.hint = this.progress.toolHint === undefined ? undefined : Buffer.from(this.progress.toolHint);
   }
 

@@ -48,5 +48,15 @@ export {
 export { eachJsonl, JsonlDecoder, parseJsonl } from './jsonl.js';
 export { CriticLogins, type LoginStatus, type LoginStatusDeps } from './login.js';
 export type { LoginCheck, LoginVerdict, StatusOutput } from './login-checks.js';
+export {
+  CALL_ROUTED_LABEL,
+  checkBaseUrl,
+  configRoutes,
+  ROUTED_VENDOR,
+  type RoutedRoute,
+  resolveRoutes,
+  routedLabel,
+  withRoutedSecrets,
+} from './routed.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';
 export * from './types.js';

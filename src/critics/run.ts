@@ -1,7 +1,7 @@
 /** runCritic: one critic CLI run end to end — invocation, child env, where it runs, bounded process, parse, classify. */
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { Config, CriticName } from '../config/index.js';
+import type { Config, CriticId, CriticName } from '../config/index.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
 import { type Clock, currentTraceparent, sha256Hex, systemClock } from '../infra/index.js';
 import {
@@ -30,6 +30,14 @@ import {
   PLAYWRIGHT_SERVER,
   resolveEvidenceServers,
 } from './evidence.js';
+import {
+  persistentConfigDir,
+  ROUTED_VENDOR,
+  type RoutedRoute,
+  routedEnv,
+  routedExtraEnv,
+  routedLabel,
+} from './routed.js';
 import type { OutputParser } from './stream.js';
 import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
@@ -66,7 +74,9 @@ export interface RunCriticOptions {
 
 /** What a failure report needs besides the code: where the run was (for path scrubbing) and whose secrets to drop. */
 interface FailureScope {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
+  /** The metrics label (a per-call routed critic's is `routed`). */
+  readonly label: string;
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -108,7 +118,7 @@ function failure(
     };
     criticFailureChannel.publish(event);
   }
-  publishRun(scope.critic, exitClass, code, run, parsed);
+  publishRun(scope.label, exitClass, code, run, parsed);
   const retryAfterMs = parsed?.error?.retryAfterMs;
   return new BrutalistError(code, `${scope.critic}: ${ERROR_CODES[code].message}`, {
     data: {
@@ -123,7 +133,7 @@ function failure(
 
 /** Tells metrics how a run that started a process ended (nothing when no one listens). */
 function publishRun(
-  critic: CriticName,
+  critic: string,
   exitClass: string,
   code: ErrorCode | undefined,
   run: RunResult,
@@ -161,12 +171,13 @@ function lastLines(text: string, count: number): string {
  */
 export async function runCritic(
   deps: RunCriticDeps,
-  critic: CriticName,
+  vendorName: CriticName,
   request: CriticRequest,
   options: RunCriticOptions,
 ): Promise<CriticResult> {
+  const critic: CriticId = request.route?.id ?? vendorOf(vendorName, request.route);
   try {
-    return await runOnce(deps, critic, request, options);
+    return await runOnce(deps, vendorName, request, options);
   } finally {
     // A run that ended before its output was read (spawn failure, target gone) is settled here without usage;
     // settling is idempotent, so a run settled with its usage stays as it was.
@@ -176,13 +187,17 @@ export async function runCritic(
 
 async function runOnce(
   deps: RunCriticDeps,
-  critic: CriticName,
+  vendorName: CriticName,
   request: CriticRequest,
   options: RunCriticOptions,
 ): Promise<CriticResult> {
   const { config } = deps;
-  const adapter = ADAPTERS[critic];
-  const availability = await deps.availability.check(critic);
+  const { route } = request;
+  // A routed critic is the claude CLI (`vendorName`) under its own id; results and errors name the id.
+  const vendor = vendorOf(vendorName, route);
+  const critic: CriticId = route?.id ?? vendor;
+  const adapter = ADAPTERS[vendor];
+  const availability = await deps.availability.check(vendor);
   if (!availability.available) {
     const code = availability.error ?? 'CLI_NOT_FOUND';
     throw new BrutalistError(code, `${critic}: ${ERROR_CODES[code].message}`, {
@@ -196,7 +211,7 @@ async function runOnce(
   }
   const fileAccess = options.fileAccess ?? 'read';
   const evidenceNames = options.evidence ?? [];
-  if (evidenceNames.length > 0 && !EVIDENCE_CRITICS.has(critic)) {
+  if (evidenceNames.length > 0 && !EVIDENCE_CRITICS.has(vendor)) {
     throw new BrutalistError('EVIDENCE_UNSUPPORTED', undefined, { data: { critic, exitClass: 'not_run' } });
   }
   const { budget } = options;
@@ -205,6 +220,7 @@ async function runOnce(
 
   const place = workplace(config, fileAccess, options);
   const scratch = scratchPlace(config, place.root);
+  let routedDir: { path: string; remove: () => void } | undefined;
   let run: RunResult;
   let invocation: ReturnType<typeof adapter.buildInvocation>;
   let model: string | undefined;
@@ -213,7 +229,8 @@ async function runOnce(
   let proxy: PolicyProxy | undefined;
   try {
     const settings = adapter.settings(config);
-    model = request.model || settings.model || undefined;
+    model = request.model || route?.model || settings.model || undefined;
+    const baseUrl = route ? route.baseUrl : settings.baseUrl;
     let evidence: EvidenceServer[] | undefined;
     if (evidenceNames.length > 0) {
       // The browser reaches the web only through this run's URL-policy proxy, closed with the run.
@@ -230,28 +247,24 @@ async function runOnce(
       fileAccess,
       cwd: place.cwd,
       scratchDir: scratch.path,
-      ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
+      ...(baseUrl ? { baseUrl } : {}),
       ...(allowance?.maxUsd !== undefined ? { maxBudgetUsd: allowance.maxUsd } : {}),
       ...(evidence ? { evidence } : {}),
       ...(options.webTools ? { webTools: true } : {}),
     });
-    const serverEnv = deps.env ?? process.env;
-    const env = buildChildEnv(serverEnv, {
-      allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
-      set: invocation.env,
-      // The critic run's span (or the request's context when tracing is off): a CLI that traces joins our trace.
-      traceparent: currentTraceparent(),
-    });
+    if (route) routedDir = routedConfigPlace(config, route);
+    const routed = route && routedDir ? { route, dir: routedDir.path } : undefined;
+    const env = childEnv(config, adapter, deps.env ?? process.env, invocation.env, routed);
     const timeoutMs =
       options.timeoutMs !== undefined
         ? Math.max(1, Math.min(options.timeoutMs, config.cliTimeoutMs))
         : config.cliTimeoutMs;
     let confined: ReturnType<typeof sandboxFor>;
     try {
-      confined = sandboxFor(sandbox, critic, availability.path!, env, invocation.readOnlyPaths ?? []);
+      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation.readOnlyPaths ?? [], routed);
     } catch {
       // The resolved binary is gone since the probe (realpath failed): the next check resolves it again.
-      deps.availability.invalidate(critic);
+      deps.availability.invalidate(vendor);
       throw new BrutalistError('CLI_NOT_FOUND', undefined, { data: { critic, exitClass: 'not_found' } });
     }
     const command = await launchOf(
@@ -286,6 +299,7 @@ async function runOnce(
     place.remove();
     scratch.remove();
     void proxy?.close();
+    routedDir?.remove();
   }
   // Where the run was to happen, not how the CLI did: the target moved or vanished under us.
   if (run.exit.kind === 'cwd_missing' || run.exit.kind === 'cwd_outside_root') {
@@ -294,7 +308,14 @@ async function runOnce(
   }
 
   const exitClass = formatExitClass(run.exit);
-  const scope: FailureScope = { critic, root: place.root, env: deps.env ?? process.env };
+  const serverEnv = deps.env ?? process.env;
+  const scope: FailureScope = {
+    critic,
+    label: route ? routedLabel(route) : critic,
+    root: place.root,
+    // A routed token may sit in a variable of any name: scrubbed under one the secret scrubber knows.
+    env: route ? { ...serverEnv, ROUTED_AUTH_TOKEN: serverEnv[route.authTokenEnv] } : serverEnv,
+  };
   let parsed: ParsedOutput | undefined;
   let parseError: unknown;
   try {
@@ -324,14 +345,14 @@ async function runOnce(
     stoppedBy && parsed && parsed.text.trim().length > 0 ? undefined : adapter.classifyFailure(run, parsed);
   if (code) {
     // The binary vanished since the probe: make the next check notice.
-    if (code === 'CLI_NOT_FOUND') deps.availability.invalidate(critic);
+    if (code === 'CLI_NOT_FOUND') deps.availability.invalidate(vendor);
     throw failure(code, scope, exitClass, parsed, run);
   }
   if (!parsed || parsed.text.trim().length === 0) {
     throw failure('CLI_OUTPUT_INVALID', scope, exitClass, parsed, run, parseError);
   }
 
-  publishRun(critic, exitClass, undefined, run, parsed);
+  publishRun(scope.label, exitClass, undefined, run, parsed);
   return {
     critic,
     cliVersion: availability.version,
@@ -349,7 +370,7 @@ async function runOnce(
 }
 
 /** The parser as the run's sink, stopping the run once the call's budget says the answer so far is enough. */
-function budgetedSink(parser: OutputParser, critic: CriticName, budget: RunBudget): OutputParser {
+function budgetedSink(parser: OutputParser, critic: CriticId, budget: RunBudget): OutputParser {
   return {
     push: (chunk) => parser.push(chunk) && budget.allows(critic, parser.answerBytes()),
     answerBytes: () => parser.answerBytes(),
@@ -399,10 +420,12 @@ function sandboxFor(
   binary: string,
   env: Readonly<Record<string, string>>,
   handed: readonly string[],
+  routed?: { readonly dir: string },
 ): { exec: string; plan: SandboxPlan & { readOnly: string[] } } | undefined {
   if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
   const install = installFor(binary, env.PATH);
-  const config = configPathsFor(critic, env);
+  // A routed run sees its own config dir only: never the operator's ~/.claude.json or key files.
+  const config = routed ? { writable: [routed.dir], readOnly: [] } : configPathsFor(critic, env);
   return {
     exec: install.exec,
     plan: {
@@ -457,4 +480,57 @@ function scratchPlace(config: CriticsConfig, root: string): { path: () => string
     },
     remove: () => dir?.removeInBackground(),
   };
+}
+
+/** The vendor CLI a run starts: routed runs are claude's, whatever queue or runner carried them. */
+function vendorOf(vendor: CriticName, route: RoutedRoute | undefined): CriticName {
+  if (route && vendor !== ROUTED_VENDOR) {
+    throw new BrutalistError('INTERNAL_ERROR', 'A routed critic must run the claude CLI.');
+  }
+  return vendor;
+}
+
+/**
+ * The child env. Native: the adapter's allowlist and extraEnv, minus what the adapter denies (claude: an ambient
+ * ANTHROPIC_BASE_URL/ANTHROPIC_MODEL), then its settings. Routed: only the base allowlist and the harmless part of
+ * extraEnv, then the route's own gateway, token, models and config dir: nothing of the operator's login.
+ */
+function childEnv(
+  config: CriticsConfig,
+  adapter: CriticAdapter,
+  serverEnv: NodeJS.ProcessEnv,
+  set: Readonly<Record<string, string>>,
+  routed: { route: RoutedRoute; dir: string } | undefined,
+): Record<string, string> {
+  // The critic run's span (or the request's context when tracing is off): a CLI that traces joins our trace.
+  const traceparent = currentTraceparent();
+  if (routed) {
+    return buildChildEnv(serverEnv, {
+      allow: routedExtraEnv(config),
+      set: { ...set, ...routedEnv(routed.route, serverEnv, routed.dir) },
+      traceparent,
+    });
+  }
+  return buildChildEnv(serverEnv, {
+    allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
+    deny: adapter.envDenylist ?? [],
+    set,
+    traceparent,
+  });
+}
+
+/**
+ * A routed critic's CLAUDE_CONFIG_DIR: the config-file client's own persistent one, or, for a per-call client, a
+ * fresh private dir (0700) for this run, removed after it like the run's other private dirs.
+ */
+function routedConfigPlace(config: CriticsConfig, route: RoutedRoute): { path: string; remove: () => void } {
+  if (route.source === 'config') return { path: persistentConfigDir(config, route), remove: () => {} };
+  try {
+    const dir = makePrivateDir(config.workDir || tmpdir(), 'brutalist-routed-');
+    return { path: dir.path, remove: dir.removeInBackground };
+  } catch (cause) {
+    throw new BrutalistError('CLI_SPAWN_FAILED', 'No private config folder could be made (check workDir).', {
+      cause,
+    });
+  }
 }

@@ -1,5 +1,5 @@
 /** Types shared by the critic adapters: what a critic is asked, how it is invoked, what it returns. */
-import type { CriticName, OptionTable } from '../config/index.js';
+import type { CriticId, CriticName, OptionTable } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { RunResult } from '../process/types.js';
 import type { StreamEvent } from '../streaming/index.js';
@@ -8,6 +8,7 @@ import type { BudgetStop } from './budget.js';
 import type { EvidenceServer } from './evidence.js';
 import type { JsonObject } from './jsonl.js';
 import type { LoginCheck } from './login-checks.js';
+import type { RoutedRoute } from './routed.js';
 import type { OutputParser, StreamLimits } from './stream.js';
 
 export interface CriticRequest {
@@ -15,6 +16,8 @@ export interface CriticRequest {
   readonly prompt: string;
   /** Model override; empty/undefined → the configured default, then the CLI's own default. */
   readonly model?: string;
+  /** A routed critic's gateway, token variable and models: the run is claude under the route's id (ADR 0048). */
+  readonly route?: RoutedRoute;
 }
 
 /** Whether a critic may read files: `read` (its read tools, in the target) or `none` (abstract domains, debates). */
@@ -69,7 +72,8 @@ export interface CriticSettings {
 export interface ProgressReader {
   /** Only lines containing this can hold a tool event; undefined: the output is not line-structured (agy). */
   readonly toolHint: string | undefined;
-  extract(critic: CriticName, line: JsonObject): StreamEvent[];
+  /** `critic`: the name events carry (a routed critic's id for claude's output). */
+  extract(critic: string, line: JsonObject): StreamEvent[];
 }
 
 /** Where a CLI keeps its login and state (shown read-write to a sandboxed run) and what it reads beside them. */
@@ -167,6 +171,8 @@ export interface CriticAdapter {
    * A function of the env because cloud-provider credentials pass only when that provider is switched on.
    */
   envAllowlist(env: Readonly<Record<string, string | undefined>>): readonly string[];
+  /** Exact names the allowlist would pass but a native run must not inherit (claude: ambient gateway routing). */
+  readonly envDenylist?: readonly string[];
   buildInvocation(request: CriticRequest, model: string | undefined, options?: InvocationOptions): Invocation;
   /** argv for the availability probe. */
   readonly versionArgs: readonly string[];
@@ -189,7 +195,7 @@ export interface CriticAdapter {
 
 /** What one successful critic run records. */
 export interface CriticResult {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
   readonly cliVersion: string | undefined;
   readonly model: string | undefined;
   /** argv without the prompt (the prompt never is in argv anyway). */

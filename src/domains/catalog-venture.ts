@@ -1,6 +1,7 @@
 /** Catalog rows of the venture-facing abstract domains: idea, product, design and legal. */
 import type { DomainRow } from './catalog.js';
-import { shortText } from './fields.js';
+import { oneOf, shortText } from './fields.js';
+import { LEGAL_PRACTICES } from './legal-practice.js';
 
 export const VENTURE_ROWS = {
   idea: {
@@ -147,6 +148,15 @@ export const VENTURE_ROWS = {
         'Kind of document (terms of service, privacy policy, contract, licence, NDA).',
       ),
       shortText('parties', 'The parties and which one the user represents.'),
+      oneOf(
+        'practice',
+        'Practice register: litigation, transactional, regulatory, doctrinal, advisory or appellate; it decides the adversary the critic plays.',
+        LEGAL_PRACTICES,
+      ),
+      shortText(
+        'posture',
+        'Procedural posture or use (e.g. motion to dismiss, pre-signing redline, enforcement response, appellate brief).',
+      ),
     ],
   },
 } as const satisfies Record<'idea' | 'product' | 'design' | 'legal', DomainRow>;

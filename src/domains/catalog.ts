@@ -46,6 +46,8 @@ export interface DomainField {
   readonly maxChars?: 'short' | 'long';
   /** Inclusive bounds of an integer field. */
   readonly range?: readonly [min: number, max: number];
+  /** A string field that takes one of these words only (a closed set cannot carry instructions). */
+  readonly choices?: readonly [string, ...string[]];
 }
 
 /** What each catalog row file provides; `brief` is composed from `focus` and `checklist` here. */

@@ -1,5 +1,5 @@
 /** Prompts and the markdown transcript of `roast_cli_debate`: blind openings, then targeted rebuttals. */
-import type { CriticName } from '../config/index.js';
+import type { CriticId } from '../config/index.js';
 import { blockName, FENCE_RULE, fence, quotePath } from './fence.js';
 
 export type DebatePosition = 'pro' | 'con';
@@ -15,7 +15,7 @@ export interface DebateTopic {
 }
 
 export interface DebateTurn {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
   readonly position: DebatePosition;
   readonly round: number;
   readonly text: string;
@@ -143,7 +143,7 @@ function oneLine(text: string): string {
 
 /** The debate as markdown for the user: positions, then every turn grouped by round (PRO before CON). */
 export function buildDebateTranscript(
-  input: DebateTopic & { readonly agents: readonly [CriticName, CriticName] },
+  input: DebateTopic & { readonly agents: readonly [CriticId, CriticId] },
   transcript: readonly DebateTurn[],
 ): string {
   const [proCritic, conCritic] = input.agents;

@@ -1,5 +1,5 @@
 /** Debate orchestration: blind parallel openings, then rounds of parallel rebuttals over the transcript so far. */
-import type { CriticName } from '../config/index.js';
+import type { CriticId } from '../config/index.js';
 import { BrutalistError, isBrutalistError } from '../errors/index.js';
 import { anySignal } from '../infra/index.js';
 import {
@@ -21,7 +21,7 @@ export interface DebateInput extends DebateTopic {
   /** 1..maxRounds (default maxRounds = DEBATE_MAX_ROUNDS). */
   readonly rounds: number;
   /** [pro, con]. The same critic may take both sides; each turn is a separate, independent run. */
-  readonly agents: readonly [CriticName, CriticName];
+  readonly agents: readonly [CriticId, CriticId];
   readonly maxRounds?: number;
   /** Evidence MCP servers both sides have; each turn's prompt says what they are for. */
   readonly evidence?: readonly string[];
@@ -30,7 +30,7 @@ export interface DebateInput extends DebateTopic {
 export interface DebateDeps {
   /** Runs one turn and returns the critic's text; must honour `signal`. */
   readonly runTurn: (
-    critic: CriticName,
+    critic: CriticId,
     position: DebatePosition,
     prompt: string,
     signal: AbortSignal,
@@ -66,7 +66,7 @@ function abortError(signal: AbortSignal): BrutalistError {
 }
 
 interface PlannedTurn {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
   readonly position: DebatePosition;
   readonly prompt: string;
 }
@@ -118,7 +118,7 @@ function withEvidence(prompt: string, servers: readonly string[]): string {
 export async function runDebate(input: DebateInput, deps: DebateDeps): Promise<DebateResult> {
   validate(input);
   const [proCritic, conCritic] = input.agents;
-  const sides: ReadonlyArray<readonly [CriticName, DebatePosition]> = [
+  const sides: ReadonlyArray<readonly [CriticId, DebatePosition]> = [
     [proCritic, 'pro'],
     [conCritic, 'con'],
   ];

@@ -8,6 +8,13 @@ export const shortText = (name: string, description: string): DomainField => ({
   maxChars: 'short',
 });
 
+/** One of a closed set of words (shown inline in the prompt, like a number). */
+export const oneOf = (
+  name: string,
+  description: string,
+  choices: readonly [string, ...string[]],
+): DomainField => ({ name, description, choices });
+
 /** A text field bounded by maxContextChars (material, not a label). */
 export const longText = (name: string, description: string): DomainField => ({
   name,

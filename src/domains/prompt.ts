@@ -1,15 +1,16 @@
 /** Assembles the prompt of one `roast` critique: persona, ground rules, brief, fenced user material, history. */
-import type { CriticName } from '../config/index.js';
+import type { CriticId } from '../config/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Domain, type DomainId, getDomain } from './catalog.js';
 import { CITATION_DOMAINS, CITATION_RULE } from './citations.js';
 import { blockName, FENCE_RULE, fence, quotePath } from './fence.js';
+import { adversaryFor } from './legal-practice.js';
 
 export type FieldValue = string | number | boolean | readonly string[] | undefined;
 
 export interface HistoryTurn {
   readonly role: 'user' | 'critic';
-  readonly critic?: CriticName | string;
+  readonly critic?: CriticId | string;
   readonly text: string;
 }
 
@@ -104,8 +105,12 @@ function renderFields(domain: Domain, fields: Readonly<Record<string, FieldValue
     const value = fields[spec.name];
     if (value === undefined) continue;
     const label = `- **${spec.name}**: ${spec.description}`;
-    if (typeof value === 'number' || typeof value === 'boolean') {
-      // Typed values cannot carry instructions, so they are shown inline.
+    if (
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      (spec.choices && typeof value === 'string')
+    ) {
+      // Typed values (and words of a closed set) cannot carry instructions, so they are shown inline.
       lines.push(`${label} Value: ${String(value)}`);
     } else if (typeof value === 'string') {
       if (hasText(value)) lines.push(label, fence(blockName('USER_FIELD', spec.name), value));
@@ -117,6 +122,13 @@ function renderFields(domain: Domain, fields: Readonly<Record<string, FieldValue
     }
   }
   return lines;
+}
+
+/** legal: the adversary the critic plays, from the practice register the user gave (none without one). */
+function adversaryLines(domain: Domain, fields: RoastPromptInput['fields']): string[] {
+  if (domain.id !== 'legal') return [];
+  const adversary = adversaryFor(fields?.practice);
+  return adversary ? [`Adversary for this ${String(fields?.practice)} matter: ${adversary}`] : [];
 }
 
 function materialSection(domain: Domain, input: RoastPromptInput, followUp: boolean): string[] {
@@ -197,7 +209,7 @@ export function buildRoastPrompt(input: RoastPromptInput): string {
   const sections: string[][] = [
     [domain.persona],
     ['## Ground rules', ...rules],
-    [`## Your task: ${domain.title}`, domain.brief],
+    [`## Your task: ${domain.title}`, domain.brief, ...adversaryLines(domain, input.fields)],
     materialSection(domain, input, followUp),
   ];
   if (followUp) sections.push(historySection(history, input.context));

@@ -7,6 +7,9 @@ import {
   type CriticRequest,
   type CriticResult,
   type FileAccess,
+  MAX_EVENT_LINE_BYTES,
+  ROUTED_VENDOR,
+  type RoutedRoute,
   type RunBudget,
 } from '../critics/index.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
@@ -19,28 +22,40 @@ import {
   stripTerminalControls,
 } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
-import { type Config, CRITIC_NAMES, type CriticName } from './config.js';
+import { type Config, type CriticId, type CriticName, isCriticName } from './config.js';
 import type { CriticRunSummary, Models } from './types.js';
 
-/** Runs one critic; the engine binds it to runCritic with its config and availability. */
+/**
+ * Runs one vendor CLI; the engine binds it to runCritic with its config and availability (or the queue front). A
+ * routed critic runs as `claude` with its route in the request (ADR 0048).
+ */
 export type CriticRunner = (
   critic: CriticName,
   request: CriticRequest,
-  options: Workplace & {
-    signal: AbortSignal;
-    onStdout: (chunk: Buffer) => void;
-    /** What is left of the request deadline: the child's kill deadline (never above cliTimeoutMs). */
-    timeoutMs?: number;
-    /** The request's admission level, 0 (critical) .. 3 (batch): a queued run keeps it (ADR 0041). */
-    priority?: number;
-    /** The request's deadline on the clock: a queued run whose deadline passed is never started. */
-    deadlineAt?: number;
-    /** The call's budget (caps and usage booking), when the call has one. */
-    budget?: RunBudget;
-    /** Stable key of this critic call within its run: a queued run uses it as its job id (idempotent add). */
-    jobKey?: string;
-  } & EvidenceChoice,
+  options: RunnerOptions,
 ) => Promise<CriticResult>;
+
+/** Runs one critic by id (a native name or a routed client's id): what the guard hands the plan's work. */
+export type IdRunner = (
+  critic: CriticId,
+  request: CriticRequest,
+  options: RunnerOptions,
+) => Promise<CriticResult>;
+
+export type RunnerOptions = Workplace & {
+  signal: AbortSignal;
+  onStdout: (chunk: Buffer) => void;
+  /** What is left of the request deadline: the child's kill deadline (never above cliTimeoutMs). */
+  timeoutMs?: number;
+  /** The request's admission level, 0 (critical) .. 3 (batch): a queued run keeps it (ADR 0041). */
+  priority?: number;
+  /** The request's deadline on the clock: a queued run whose deadline passed is never started. */
+  deadlineAt?: number;
+  /** The call's budget (caps and usage booking), when the call has one. */
+  budget?: RunBudget;
+  /** Stable key of this critic call within its run: a queued run uses it as its job id (idempotent add). */
+  jobKey?: string;
+} & EvidenceChoice;
 
 /** What a run may reach beyond its files: evidence MCP servers, and web tools (only with nothing to read). */
 export interface EvidenceChoice {
@@ -57,22 +72,25 @@ export type Workplace =
   | { readonly fileAccess: Extract<FileAccess, 'none'>; readonly cwd?: undefined; readonly root?: undefined };
 
 export interface Selection {
-  readonly critics: readonly CriticName[];
-  readonly skipped: ReadonlyArray<{ critic: CriticName; code: string }>;
+  readonly critics: readonly CriticId[];
+  readonly skipped: ReadonlyArray<{ critic: CriticId; code: string }>;
 }
 
 /**
- * Single critic by default: the first available in the preference order. When the caller lists critics,
- * all available ones run; unavailable ones are reported as skipped (or fail the request if none is left).
+ * Single critic by default: the first available in the preference order. When the caller lists critics (native
+ * names or routed ids in `routes`), all available ones run; unavailable ones are reported as skipped (or fail the
+ * request if none is left). A routed critic is available when the claude CLI is.
  */
 export async function selectCritics(
-  requested: readonly CriticName[] | undefined,
+  requested: readonly string[] | undefined,
   availability: CriticAvailability,
   config: Config,
+  routes: RouteTable = NO_ROUTES,
 ): Promise<Selection> {
   if (requested && requested.length > 0) {
-    const unique = [...new Set(requested)];
-    if (unique.length > config.maxParallelCritics) {
+    const unique = [...new Set(requested)].map((id) => criticIdOf(id, routes, 'clis'));
+    const natives = unique.filter(isCriticName);
+    if (natives.length > config.maxParallelCritics) {
       throw new BrutalistError(
         'INVALID_ARGUMENT',
         `At most ${config.maxParallelCritics} critics may run at once.`,
@@ -81,11 +99,20 @@ export async function selectCritics(
         },
       );
     }
-    const checks = await Promise.all(unique.map((c) => availability.check(c)));
-    const critics = checks.filter((a) => a.available).map((a) => a.critic);
+    if (unique.length - natives.length > config.routedMaxClients) {
+      throw new BrutalistError(
+        'ROUTED_CLIENT_INVALID',
+        `At most ${config.routedMaxClients} routed critics may run at once.`,
+        { data: { reason: 'too_many', limit: config.routedMaxClients } },
+      );
+    }
+    const checks = await Promise.all(
+      unique.map(async (id) => ({ id, a: await availability.check(isCriticName(id) ? id : ROUTED_VENDOR) })),
+    );
+    const critics = checks.filter((c) => c.a.available).map((c) => c.id);
     const skipped = checks
-      .filter((a) => !a.available)
-      .map((a) => ({ critic: a.critic, code: a.error ?? 'CLI_NOT_FOUND' }));
+      .filter((c) => !c.a.available)
+      .map((c) => ({ critic: c.id, code: c.a.error ?? 'CLI_NOT_FOUND' }));
     if (critics.length === 0) {
       const only = skipped.length === 1 ? skipped[0] : undefined;
       throw new BrutalistError(only ? (only.code as ErrorCode) : 'NO_CRITIC_AVAILABLE', undefined, {
@@ -103,10 +130,31 @@ export async function selectCritics(
   });
 }
 
+/** The vendor CLI a critic id runs: itself, or claude for a routed critic. */
+export function vendorOf(critic: CriticId): CriticName {
+  return isCriticName(critic) ? critic : ROUTED_VENDOR;
+}
+
+/** The routed critics one request may address, by id. */
+export type RouteTable = ReadonlyMap<string, RoutedRoute>;
+export const NO_ROUTES: RouteTable = new Map();
+
+/** `id` as a critic id: a native name, or a routed client of this request; else ROUTED_CLIENT_INVALID. */
+export function criticIdOf(id: string, routes: RouteTable, field: string): CriticId {
+  if (isCriticName(id)) return id;
+  const route = routes.get(id);
+  if (route) return route.id;
+  throw new BrutalistError(
+    'ROUTED_CLIENT_INVALID',
+    `${field}: "${id.slice(0, 40)}" is neither a critic CLI nor a routed client (config file or \`clients\`).`,
+    { data: { field, reason: 'unknown_critic' } },
+  );
+}
+
 /** One critic's run; its text (or error message) is already sanitized, and `sanitized` says what went. */
 export type CriticOutcome =
   | {
-      readonly critic: CriticName;
+      readonly critic: CriticId;
       readonly ok: true;
       readonly result: CriticResult;
       readonly sanitized: SanitizedCounts;
@@ -114,7 +162,7 @@ export type CriticOutcome =
       readonly findings?: ParsedBlock | null;
     }
   | {
-      readonly critic: CriticName;
+      readonly critic: CriticId;
       readonly ok: false;
       readonly error: BrutalistError;
       readonly durationMs: number;
@@ -150,9 +198,9 @@ function cleanError(
  * composed, cached, paged, stored as a conversation turn or quoted to the next debater is already clean.
  */
 export async function runCriticsInParallel(
-  critics: readonly CriticName[],
-  buildRequest: (critic: CriticName) => CriticRequest,
-  run: CriticRunner,
+  critics: readonly CriticId[],
+  buildRequest: (critic: CriticId) => CriticRequest,
+  run: IdRunner,
   options: Workplace &
     EvidenceChoice & {
       signal: AbortSignal;
@@ -167,7 +215,7 @@ export async function runCriticsInParallel(
   return Promise.all(
     critics.map(async (critic): Promise<CriticOutcome> => {
       const started = clock.now();
-      const parser = new CriticEventParser(critic);
+      const parser = new CriticEventParser(vendorOf(critic), MAX_EVENT_LINE_BYTES, critic);
       emit({ kind: 'started', critic });
       try {
         const result = await run(critic, buildRequest(critic), {
@@ -246,12 +294,13 @@ export function summarize(outcome: CriticOutcome, verbose = false): CriticRunSum
 
 /**
  * Model names land in argv as option values: each critic's adapter says which it takes (plain identifiers; agy's
- * labels), never anything that starts like a flag.
+ * labels), never anything that starts like a flag. A routed critic takes what claude takes.
  */
-export function checkModels(models: Models | undefined): void {
-  for (const critic of CRITIC_NAMES) {
-    const model = models?.[critic];
-    if (model !== undefined && !ADAPTERS[critic].acceptsModel(model)) {
+export function checkModels(models: Models | undefined, routes: RouteTable = NO_ROUTES): void {
+  for (const [critic, model] of Object.entries(models ?? {})) {
+    const id = criticIdOf(critic, routes, `models.${critic.slice(0, 40)}`);
+    const adapter = ADAPTERS[isCriticName(id) ? id : ROUTED_VENDOR];
+    if (model !== undefined && !adapter.acceptsModel(model)) {
       throw new BrutalistError('INVALID_ARGUMENT', `models.${critic} is not a valid model name.`, {
         data: { field: `models.${critic}` },
       });

@@ -6,6 +6,7 @@ import {
   defaultModelFor,
   type LoginStatus,
   runCritic,
+  withRoutedSecrets,
 } from '../critics/index.js';
 import { DOMAIN_IDS, discover, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
@@ -21,9 +22,9 @@ import {
 import type { RunRecord, RunReplay, StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import { BackgroundRuns, type JobWork } from './background-runs.js';
-import type { Config, CriticName } from './config.js';
+import type { Config, CriticId } from './config.js';
 import { loadConversation, saveConversation } from './conversations.js';
-import { type CriticRunner, selectCritics } from './critic-runs.js';
+import { type CriticRunner, NO_ROUTES, type RouteTable, selectCritics } from './critic-runs.js';
 import { fingerprintTarget } from './fingerprint.js';
 import { CriticGuard, type CriticGuardDeps } from './guarded-runner.js';
 import {
@@ -37,6 +38,7 @@ import {
 import { PlanRunner } from './plan-runner.js';
 import { findingsSettings } from './plan-work.js';
 import { isContextId, ResultPages } from './results.js';
+import { debaterIds, requestedCritics, routedRosterRows, routesFor } from './routed-critics.js';
 import { Tasks } from './tasks.js';
 import type {
   DebateArgs,
@@ -46,6 +48,7 @@ import type {
   PagingArgs,
   RequestContext,
   RoastArgs,
+  RosterRow,
   ToolId,
   ToolResponse,
 } from './types.js';
@@ -98,7 +101,8 @@ export class Engine {
     this.logins = deps.logins;
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
-    this.sanitizer = new CritiqueSanitizer(this.env);
+    // Routed tokens may sit in variables of any name: the sanitizer is told their values too.
+    this.sanitizer = new CritiqueSanitizer(withRoutedSecrets(this.config, this.env));
     this.pages = new ResultPages(this.store, this.config, this.clock);
     this.runs = new BackgroundRuns(
       this.store,
@@ -211,8 +215,9 @@ export class Engine {
   private async runRoast(args: NewRoastArgs, ctx: RequestContext, contextId: string): Promise<ToolResponse> {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
     this.guardRecursion();
+    const routes = routesFor(args.clients, this.config, this.env);
     const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
-      checkRoastArgs(args, this.config);
+      checkRoastArgs(args, this.config, routes);
       // A design page must pass the URL policy before a browser is started for it (the proxy holds it there too).
       if (typeof args.fields.url === 'string') await new UrlPolicy(this.config).check(args.fields.url);
       // From here on (prompt, cache key, conversation) only the redacted text exists.
@@ -221,12 +226,19 @@ export class Engine {
     });
     args = redaction.args;
     const conversation = args.resume ? await loadConversation(this.store, args, ctx.owner) : undefined;
-    const selection = await selectCritics(args.clis ?? conversation?.critics, this.availability, this.config);
+    const asked = await requestedCritics(args.clis, args.clients, this.availability, this.config);
+    const selection = await selectCritics(
+      asked ?? conversation?.critics,
+      this.availability,
+      this.config,
+      routes,
+    );
     const plan = roastPlan(args, {
       target,
       fingerprint,
       conversation,
       selection,
+      routes,
       redactedInput: redaction.redacted,
       now: this.clock.now(),
     });
@@ -308,13 +320,14 @@ export class Engine {
   ): Promise<ToolResponse> {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
     this.guardRecursion();
+    const routes = routesFor(args.clients, this.config, this.env);
     const redaction = await traceStep('validation', {}, async () => {
-      checkDebateArgs(args, this.config);
+      checkDebateArgs(args, this.config, routes);
       return redactDebateInput(args, this.sanitizer, this.config.redactInputSecrets);
     });
     args = redaction.args;
-    const chosen = await this.debaters(args.agents);
-    const plan = debatePlan(args, { ...chosen, redactedInput: redaction.redacted });
+    const chosen = await this.debaters(args.agents, routes);
+    const plan = debatePlan(args, { ...chosen, routes, redactedInput: redaction.redacted });
     const meter = await this.usage.open(ctx.owner, args);
     const { finished } = await withBudgetNotes(meter, () =>
       this.plans.run(plan, ctx, { ...call, budget: meter }),
@@ -326,14 +339,18 @@ export class Engine {
 
   /** The named pair when both are installed (else the missing one's code), or the first two with closed circuits. */
   private async debaters(
-    named: readonly CriticName[] | undefined,
+    named: readonly string[] | undefined,
+    routes: RouteTable,
   ): Promise<Pick<DebatePlanContext, 'agents' | 'notes'>> {
-    const [pro, con] = named ?? [];
-    if (pro && con) {
-      const selection = await selectCritics([pro, con], this.availability, {
-        ...this.config,
-        maxParallelCritics: 2,
-      });
+    const pair = debaterIds(named ?? [], routes);
+    if (pair) {
+      const [pro, con] = pair;
+      const selection = await selectCritics(
+        [pro, con],
+        this.availability,
+        { ...this.config, maxParallelCritics: 2 },
+        routes,
+      );
       const missing = selection.skipped[0];
       if (missing) {
         throw new BrutalistError(missing.code as 'CLI_NOT_FOUND', undefined, {
@@ -344,7 +361,7 @@ export class Engine {
     }
     const available = (await this.availability.checkAll()).filter((a) => a.available).map((a) => a.critic);
     const installed = this.config.criticPreference.filter((c) => available.includes(c));
-    return chooseDebaters(installed, (c) => this.guard.breakers[c].rejecting);
+    return chooseDebaters(installed, (c) => this.guard.breakerOf(c, NO_ROUTES).rejecting);
   }
 
   /** The state store's health and counters, for the roster and `doctor`; never throws. */
@@ -360,28 +377,10 @@ export class Engine {
   }
 
   /** `cli_agent_roster`: which critics are installed, their versions and configured models. */
-  async roster(): Promise<
-    Array<{
-      critic: CriticName;
-      available: boolean;
-      version: string | null;
-      /** The absolute path this critic is spawned by (resolved at the last probe); null when not found. */
-      path: string | null;
-      defaultModel: string | null;
-      error: string | null;
-      /** Why this binary was chosen or refused (agy: the IDE's launcher passed over); null when nothing to say. */
-      note: string | null;
-      /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
-      login: { loggedIn: boolean | null; method: string | null; fix: string | null } | null;
-      /** Circuit breaker state and the critic's admission slots. */
-      circuit: ReturnType<CriticGuard['status']>['circuit'];
-      running: number;
-      queued: number;
-    }>
-  > {
+  async roster(): Promise<RosterRow[]> {
     // Both cached for availabilityTtlMs; a login check waits for its critic's availability probe.
     const [all, logins] = await Promise.all([this.availability.checkAll(), this.logins?.checkAll()]);
-    return all.map((a) => ({
+    const natives = all.map((a) => ({
       critic: a.critic,
       available: a.available,
       version: a.version ?? null,
@@ -392,6 +391,8 @@ export class Engine {
       login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
       ...this.guard.status(a.critic),
     }));
+    const routed = await routedRosterRows(this.config, this.env, this.availability, this.guard);
+    return [...natives, ...routed];
   }
 
   /** Whether critics run confined (bwrap) or not, and why; for the roster and `doctor`. */
@@ -400,7 +401,7 @@ export class Engine {
   }
 
   /** One critic's circuit and slots, without probing or login checks (health checks, the dashboard). */
-  criticStatus(critic: CriticName): ReturnType<CriticGuard['status']> {
+  criticStatus(critic: CriticId): ReturnType<CriticGuard['status']> {
     return this.guard.status(critic);
   }
 

@@ -4,7 +4,13 @@
  * left of the deadline — with retries of transient failures inside a per-critic budget.
  */
 
-import type { CriticAvailability, CriticResult, RunBudget } from '../critics/index.js';
+import {
+  type CriticAvailability,
+  type CriticResult,
+  type RoutedRoute,
+  type RunBudget,
+  routedLabel,
+} from '../critics/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { type Clock, traceStep } from '../infra/index.js';
 import {
@@ -28,8 +34,15 @@ import {
   sheddingPolicy,
   wrap,
 } from '../resilience/index.js';
-import { type Config, CRITIC_NAMES, type CriticName, type PriorityName } from './config.js';
-import type { CriticRunner } from './critic-runs.js';
+import {
+  type Config,
+  CRITIC_NAMES,
+  type CriticId,
+  type CriticName,
+  isCriticName,
+  type PriorityName,
+} from './config.js';
+import { type CriticRunner, type IdRunner, NO_ROUTES, type RouteTable } from './critic-runs.js';
 
 /** Where one request stands: how urgent, whose, and until when. Shared by every critic call it makes. */
 export interface GuardedCall {
@@ -38,16 +51,16 @@ export interface GuardedCall {
   readonly caller: string;
   readonly deadlineAt: number;
   /** Place in line while a critic waits for a slot (position is 1-based per critic). */
-  readonly onQueued?: (critic: CriticName, position: number, estimatedWaitMs: number | undefined) => void;
+  readonly onQueued?: (critic: CriticId, position: number, estimatedWaitMs: number | undefined) => void;
   /** The critic got its slot and is starting. */
-  readonly onAdmitted?: (critic: CriticName) => void;
+  readonly onAdmitted?: (critic: CriticId) => void;
   /** The call's budget, handed to every critic run it makes (ADR 0047). */
   readonly budget?: RunBudget;
   /**
    * The next key of a critic call of this request: `<runId>-<critic>-<n>`, n counting this critic's calls (turns,
    * retries) in order. A replay of the same request makes the same keys, so a queued run joins its earlier job.
    */
-  readonly jobKey?: (critic: CriticName) => string;
+  readonly jobKey?: (critic: CriticId) => string;
 }
 
 export interface CriticGuardDeps {
@@ -66,11 +79,19 @@ export interface CriticGuardDeps {
 /** The retry budget's window: the issue's "extra calls per minute". */
 const RETRY_BUDGET_WINDOW_MS = 60_000;
 
+/** A routed critic's own policies: its breaker and retry budget (ADR 0048). */
+interface RoutedPolicies {
+  readonly breaker: CircuitBreaker;
+  readonly budget: RetryBudget;
+}
+
 export class CriticGuard {
   readonly breakers: Readonly<Record<CriticName, CircuitBreaker>>;
   readonly admission: AdmissionQueue;
   readonly shedder: LoadShedder;
   private readonly budgets: Readonly<Record<CriticName, RetryBudget>>;
+  /** By route key, least recently used first; per-call ones beyond routedMaxCallCritics are dropped. */
+  private readonly routed = new Map<string, RoutedPolicies>();
   private readonly callerPriorities: ReadonlyMap<string, PriorityName>;
   private readonly stopProbe: () => void;
 
@@ -79,17 +100,7 @@ export class CriticGuard {
     const policy = breakerPolicyFrom(config);
     this.callerPriorities = callerPrioritiesFrom(config);
     this.breakers = perCritic((critic) => new CircuitBreaker({ name: critic, policy, clock }));
-    this.budgets = perCritic(
-      () =>
-        new RetryBudget(
-          {
-            ratioPct: config.retryBudgetPct,
-            minPerWindow: config.retryBudgetMinPerMinute,
-            windowMs: RETRY_BUDGET_WINDOW_MS,
-          },
-          clock,
-        ),
-    );
+    this.budgets = perCritic(() => this.newBudget());
     this.admission = new AdmissionQueue(admissionLimitsFrom(config), clock);
     const thresholds = {
       eventLoopDelayMs: config.shedEventLoopDelayMs,
@@ -128,21 +139,31 @@ export class CriticGuard {
     };
   }
 
-  /** A CriticRunner bound to one request's priority, caller and deadline. */
-  runner(call: GuardedCall): CriticRunner {
+  /** A runner by critic id bound to one request's priority, caller and deadline. */
+  runner(call: GuardedCall): IdRunner {
     return (critic, request, options) => this.run(call, critic, request, options);
   }
 
+  /** The breaker of a native critic, or of a routed one of `routes` (made on first use). */
+  breakerOf(critic: CriticId, routes: RouteTable = NO_ROUTES): CircuitBreaker {
+    if (isCriticName(critic)) return this.breakers[critic];
+    const route = routes.get(critic);
+    if (!route) throw new BrutalistError('INTERNAL_ERROR', 'A routed critic has no route.');
+    return this.routedPolicies(route).breaker;
+  }
+
   /** Whether every one of `critics` would be refused by its breaker right now. */
-  allRejecting(critics: readonly CriticName[]): boolean {
-    return critics.length > 0 && critics.every((c) => this.breakers[c].rejecting);
+  allRejecting(critics: readonly CriticId[], routes: RouteTable = NO_ROUTES): boolean {
+    return critics.length > 0 && critics.every((c) => this.breakerOf(c, routes).rejecting);
   }
 
   /** CIRCUIT_OPEN for `critics`, with the soonest retryAfterMs among them. */
-  circuitOpen(critics: readonly CriticName[]): BrutalistError {
+  circuitOpen(critics: readonly CriticId[], routes: RouteTable = NO_ROUTES): BrutalistError {
     const retryAfterMs = Math.max(
       1,
-      Math.min(...critics.map((c) => this.breakers[c].snapshot().retryAfterMs || Number.POSITIVE_INFINITY)),
+      Math.min(
+        ...critics.map((c) => this.breakerOf(c, routes).snapshot().retryAfterMs || Number.POSITIVE_INFINITY),
+      ),
     );
     const retry = Number.isFinite(retryAfterMs) ? retryAfterMs : 1_000;
     return new BrutalistError(
@@ -157,7 +178,7 @@ export class CriticGuard {
    * undefined when there is none.
    */
   async alternate(
-    exclude: readonly CriticName[],
+    exclude: readonly CriticId[],
     availability: CriticAvailability,
   ): Promise<CriticName | undefined> {
     for (const critic of this.deps.config.criticPreference) {
@@ -167,10 +188,17 @@ export class CriticGuard {
     return undefined;
   }
 
-  /** Breaker and queue state of one critic, for the roster. */
-  status(critic: CriticName): { circuit: BreakerSnapshot; running: number; queued: number } {
-    const queue = this.admission.snapshot().byKey[critic] ?? { running: 0, queued: 0 };
-    return { circuit: this.breakers[critic].snapshot(), ...queue };
+  /** Breaker and queue state of one critic, for the roster (a routed one by its route). */
+  status(
+    critic: CriticId,
+    routes: RouteTable = NO_ROUTES,
+  ): { circuit: BreakerSnapshot; running: number; queued: number } {
+    const route = routes.get(critic);
+    const queue = this.admission.snapshot().byKey[route ? admissionKey(route) : critic] ?? {
+      running: 0,
+      queued: 0,
+    };
+    return { circuit: this.breakerOf(critic, routes).snapshot(), ...queue };
   }
 
   /** Whole-server capacity: slots, queue, pressure. */
@@ -189,29 +217,79 @@ export class CriticGuard {
     this.shedder.stop();
     this.stopProbe();
     for (const critic of CRITIC_NAMES) this.breakers[critic].close();
+    for (const policies of this.routed.values()) policies.breaker.close();
+    this.routed.clear();
+  }
+
+  /** A routed critic's breaker and budget, kept by route key; the least recently used per-call one goes first. */
+  private routedPolicies(route: RoutedRoute): RoutedPolicies {
+    const known = this.routed.get(route.key);
+    if (known) {
+      this.routed.delete(route.key);
+      this.routed.set(route.key, known);
+      return known;
+    }
+    const { config, clock } = this.deps;
+    // The breaker's name is its metrics label: a config-file critic's id, else `routed` (a bounded label set).
+    const breaker = new CircuitBreaker({
+      name: routedLabel(route),
+      policy: breakerPolicyFrom(config),
+      clock,
+    });
+    const policies = { breaker, budget: this.newBudget() };
+    this.routed.set(route.key, policies);
+    if (route.source === 'call') this.evictCallCritics();
+    return policies;
+  }
+
+  private evictCallCritics(): void {
+    let calls = 0;
+    for (const key of this.routed.keys()) if (key.includes('@')) calls++;
+    for (const [key, policies] of this.routed) {
+      if (calls <= this.deps.config.routedMaxCallCritics) break;
+      if (!key.includes('@')) continue;
+      policies.breaker.close();
+      this.routed.delete(key);
+      calls--;
+    }
+  }
+
+  private newBudget(): RetryBudget {
+    const { config, clock } = this.deps;
+    return new RetryBudget(
+      {
+        ratioPct: config.retryBudgetPct,
+        minPerWindow: config.retryBudgetMinPerMinute,
+        windowMs: RETRY_BUDGET_WINDOW_MS,
+      },
+      clock,
+    );
   }
 
   // ---- one guarded critic call
 
   private run(
     call: GuardedCall,
-    critic: CriticName,
+    critic: CriticId,
     request: Parameters<CriticRunner>[1],
     options: Parameters<CriticRunner>[2],
   ): Promise<CriticResult> {
     const { config, clock } = this.deps;
+    const { route } = request;
+    const vendor = vendorOfRun(critic, route);
+    const own = route ? this.routedPolicies(route) : undefined;
     const guard = wrap(
-      this.retry(critic),
+      this.retry(own?.budget ?? this.budgets[vendor]),
       deadlinePolicy(clock, config.cliTimeoutMs),
       sheddingPolicy(this.shedder, this.deps.pressure !== undefined),
-      circuitBreakerPolicy(clock, this.breakers[critic]),
+      circuitBreakerPolicy(clock, own?.breaker ?? this.breakers[vendor]),
       admissionPolicy(clock, this.admission, call.onAdmitted && (() => call.onAdmitted?.(critic))),
     );
     const onQueued = call.onQueued;
     return guard.execute(
       (attempt) =>
         traceStep('critic', { critic }, () =>
-          this.deps.runner(critic, request, {
+          this.deps.runner(vendor, request, {
             ...options,
             timeoutMs: attempt.deadlineAt - (attempt.startedAt ?? clock.now()),
             priority: call.priority,
@@ -225,7 +303,7 @@ export class CriticGuard {
           }),
         ),
       {
-        key: critic,
+        key: route ? admissionKey(route) : critic,
         priority: call.priority,
         caller: call.caller,
         deadlineAt: call.deadlineAt,
@@ -238,12 +316,12 @@ export class CriticGuard {
     );
   }
 
-  private retry(critic: CriticName): Policy {
+  private retry(budget: RetryBudget): Policy {
     const { config, clock } = this.deps;
     return retryPolicy({
       clock,
       maxAttempts: config.retryMaxAttempts,
-      budget: this.budgets[critic],
+      budget,
       backoff: fullJitterBackoff({
         baseDelayMs: config.retryBaseDelayMs,
         maxDelayMs: config.retryMaxDelayMs,
@@ -252,6 +330,21 @@ export class CriticGuard {
       sleep: (ms, signal) => sleep(clock, ms, signal),
     });
   }
+}
+
+/** A routed run is claude's; a native id must carry no route. */
+function vendorOfRun(critic: CriticId, route: RoutedRoute | undefined): CriticName {
+  if (route) return 'claude';
+  if (isCriticName(critic)) return critic;
+  throw new BrutalistError('INTERNAL_ERROR', 'A routed critic has no route.');
+}
+
+/**
+ * A routed critic's admission share: a config-file one has its own (its id); per-call ones share `routed`, so
+ * callers cannot grow the per-key tables without bound.
+ */
+function admissionKey(route: RoutedRoute): string {
+  return route.source === 'config' ? `routed:${route.id}` : 'routed';
 }
 
 function perCritic<T>(make: (critic: CriticName) => T): Record<CriticName, T> {
@@ -275,8 +368,8 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
 }
 
 /** Keys of one run's critic calls, in the order they are made (GuardedCall.jobKey). */
-function jobKeys(runId: string): (critic: CriticName) => string {
-  const counts = new Map<CriticName, number>();
+function jobKeys(runId: string): (critic: CriticId) => string {
+  const counts = new Map<CriticId, number>();
   return (critic) => {
     const n = (counts.get(critic) ?? 0) + 1;
     counts.set(critic, n);

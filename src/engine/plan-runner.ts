@@ -8,7 +8,7 @@ import { isBrutalistError } from '../errors/index.js';
 import { newId, traceStep } from '../infra/index.js';
 import { cacheLookupChannel, flightChannel, type StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
-import type { Config, CriticName } from './config.js';
+import type { Config, CriticId } from './config.js';
 import { DistributedFlight } from './distributed-flight.js';
 import type { GuardedCall } from './guarded-runner.js';
 import { cacheKey, planCritics, type RequestPlan, withAlternate } from './plan.js';
@@ -50,7 +50,7 @@ export class PlanRunner {
     plan: RequestPlan,
     ctx: RequestContext,
     call: GuardedCall,
-  ): Promise<{ finished: Finished; critics: readonly CriticName[] }> {
+  ): Promise<{ finished: Finished; critics: readonly CriticId[] }> {
     const { config, guard } = this.deps;
     const key = cacheKey(plan, ctx.owner);
     const useCache = plan.cacheable && config.cacheTtlMs > 0;
@@ -61,7 +61,7 @@ export class PlanRunner {
     }
     const critics = planCritics(plan);
     try {
-      if (guard.allRejecting(critics)) throw guard.circuitOpen(critics);
+      if (guard.allRejecting(critics, plan.routes)) throw guard.circuitOpen(critics, plan.routes);
       return { finished: await this.fly(plan, key, useCache, ctx, call), critics: plan.critics };
     } catch (err) {
       // The circuit was open before the run, or a breaker opened (or a probe was taken) while it was queued.

@@ -23,7 +23,7 @@ import {
   throwIfAllFailed,
 } from './critic-runs.js';
 import type { CriticGuard, GuardedCall } from './guarded-runner.js';
-import type { DebatePlan, RequestPlan, RoastPlan } from './plan.js';
+import { type DebatePlan, type RequestPlan, type RoastPlan, requestFor } from './plan.js';
 import type { ResultMeta } from './types.js';
 
 /** A finished (or cached) result: the composed text, its metadata, and the critics' turns for the conversation. */
@@ -90,7 +90,7 @@ async function runRoast(
     : Promise.resolve(EMPTY_SNAPSHOT);
   const outcomes = await runCriticsInParallel(
     plan.critics,
-    (critic) => ({ prompt: plan.prompt, model: plan.models?.[critic] }),
+    (critic) => requestFor(plan, critic, plan.prompt),
     deps.guard.runner(withEvents(call, emit)),
     {
       ...plan.place,
@@ -145,7 +145,7 @@ async function runDebateTurns(
       runTurn: async (critic, _position, prompt, turnSignal) => {
         const [outcome] = await runCriticsInParallel(
           [critic],
-          () => ({ prompt, model: plan.models?.[critic] }),
+          () => requestFor(plan, critic, prompt),
           deps.guard.runner(withEvents(call, emit)),
           // A debate reads no files: each turn runs in its own empty private dir.
           {

@@ -1,13 +1,13 @@
 /** Request plans: what one roast or debate will run, on which critics, under which cache key; pure functions. */
 import { basename, dirname } from 'node:path';
-import { checkEvidenceNames } from '../critics/index.js';
+import { type CriticRequest, checkEvidenceNames, type RoutedRoute } from '../critics/index.js';
 import { buildRoastPrompt, CITATION_DOMAINS, type DomainId, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { sha256Hex } from '../infra/index.js';
 import { checkTextLimits, type RedactedInputCounts, type ResolvedTarget } from '../security/index.js';
 import type { Conversation, ConversationTurn } from '../state/index.js';
-import type { Config, CriticName, PriorityName } from './config.js';
-import { checkModels, type Selection, type Workplace } from './critic-runs.js';
+import type { Config, CriticId, PriorityName } from './config.js';
+import { checkModels, NO_ROUTES, type RouteTable, type Selection, type Workplace } from './critic-runs.js';
 import { stableJson } from './single-flight.js';
 import type { Models, NewDebateArgs, NewRoastArgs, ToolId } from './types.js';
 
@@ -23,8 +23,10 @@ interface PlanBase {
   readonly tool: ToolId;
   readonly domain: DomainId | null;
   /** The critics that run, in order; a debate's are [pro, con], the same critic twice when only one is left. */
-  readonly critics: readonly CriticName[];
+  readonly critics: readonly CriticId[];
   readonly skipped: Selection['skipped'];
+  /** The routed critics this request may address (config file and `clients`), by id. */
+  readonly routes: RouteTable;
   readonly notes: readonly string[];
   /** Everything besides `critics` that changes the text; paging, priority and force_refresh never do. */
   readonly identity: Readonly<Record<string, unknown>>;
@@ -64,7 +66,7 @@ export interface DebatePlan extends PlanBase {
   readonly conPosition: string;
   readonly context: string | undefined;
   readonly rounds: number;
-  readonly agents: readonly [CriticName, CriticName];
+  readonly agents: readonly [CriticId, CriticId];
   readonly fallback: 'none';
 }
 
@@ -78,12 +80,16 @@ export interface RoastPlanContext {
   readonly fingerprint: string | undefined;
   readonly conversation?: Conversation;
   readonly selection: Selection;
+  /** Default: none. */
+  readonly routes?: RouteTable;
   readonly redactedInput: RedactedInputCounts;
   readonly now: number;
 }
 
 export interface DebatePlanContext {
-  readonly agents: readonly [CriticName, CriticName];
+  readonly agents: readonly [CriticId, CriticId];
+  /** Default: none. */
+  readonly routes?: RouteTable;
   readonly notes: readonly string[];
   readonly redactedInput: RedactedInputCounts;
 }
@@ -97,17 +103,17 @@ export function cacheKey(plan: RequestPlan, owner: string): string {
 }
 
 /** The critics a plan's breakers and flight cover (a debate's two sides may be one critic). */
-export function planCritics(plan: RequestPlan): readonly CriticName[] {
+export function planCritics(plan: RequestPlan): readonly CriticId[] {
   return [...new Set(plan.critics)];
 }
 
 /** The limits every new roast meets before anything is looked up; throws INVALID_ARGUMENT. */
-export function checkRoastArgs(args: NewRoastArgs, config: Config): void {
+export function checkRoastArgs(args: NewRoastArgs, config: Config, routes: RouteTable = NO_ROUTES): void {
   const domain = getDomain(args.domain);
   // A filesystem target is checked by resolveTarget (length, NUL, components) and gets a PATH_* code.
   const title = domain.kind === 'abstract' ? { target: args.target } : {};
   checkTextLimits({ ...title, context: args.context, ...args.fields }, config, LONG_FIELDS);
-  checkModels(args.models);
+  checkModels(args.models, routes);
   checkEvidenceNames(args.mcp_servers ?? [], config);
   checkPageUrl(args.fields.url);
   if (domain.kind === 'filesystem' && !args.target) {
@@ -166,9 +172,11 @@ export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan 
     domain: domain.id,
     critics: ctx.selection.critics,
     skipped: ctx.selection.skipped,
+    routes: ctx.routes ?? NO_ROUTES,
     notes: [],
     identity: {
       tool: 'roast',
+      routes: routeIdentity(ctx.selection.critics, ctx.routes ?? NO_ROUTES),
       domain: domain.id,
       target: target?.path,
       context: args.context,
@@ -207,10 +215,10 @@ export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan 
 }
 
 /** The limits every new debate meets before anything is looked up; throws INVALID_ARGUMENT. */
-export function checkDebateArgs(args: NewDebateArgs, config: Config): void {
+export function checkDebateArgs(args: NewDebateArgs, config: Config, routes: RouteTable = NO_ROUTES): void {
   const { topic, proPosition, conPosition, context } = args;
   checkTextLimits({ topic, proPosition, conPosition, context }, config, LONG_FIELDS);
-  checkModels(args.models);
+  checkModels(args.models, routes);
   checkEvidenceNames(args.mcp_servers ?? [], config);
   if (args.agents && args.agents.length > 0 && args.agents.length !== 2) {
     throw new BrutalistError('INVALID_ARGUMENT', 'agents must name exactly two critics (pro, con).', {
@@ -224,8 +232,8 @@ export function checkDebateArgs(args: NewDebateArgs, config: Config): void {
  * circuit is closed; critics whose circuit is open argue only when nothing else is left.
  */
 export function chooseDebaters(
-  installed: readonly CriticName[],
-  rejecting: (critic: CriticName) => boolean,
+  installed: readonly CriticId[],
+  rejecting: (critic: CriticId) => boolean,
 ): Pick<DebatePlanContext, 'agents' | 'notes'> {
   const closed = installed.filter((c) => !rejecting(c));
   const ordered = closed.length > 0 ? closed : installed;
@@ -246,9 +254,11 @@ export function debatePlan(args: NewDebateArgs, ctx: DebatePlanContext): DebateP
     domain: null,
     critics: ctx.agents,
     skipped: [],
+    routes: ctx.routes ?? NO_ROUTES,
     notes: ctx.notes,
     identity: {
       tool: 'debate',
+      routes: routeIdentity(ctx.agents, ctx.routes ?? NO_ROUTES),
       topic: args.topic,
       proPosition: args.proPosition,
       conPosition: args.conPosition,
@@ -281,8 +291,39 @@ export function debatePlan(args: NewDebateArgs, ctx: DebatePlanContext): DebateP
  * The plan re-aimed at `critic` because the planned critics' circuits are open: a new cache key, a note that
  * says why, and no further fallback. Only roast plans have an `alternate` policy.
  */
-export function withAlternate(plan: RoastPlan, critic: CriticName): RoastPlan {
+export function withAlternate(plan: RoastPlan, critic: CriticId): RoastPlan {
   const open = plan.critics;
   const note = `${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} paused (circuit open), so ${critic} answered instead.`;
   return { ...plan, critics: [critic], notes: [...plan.notes, note], fallback: 'none' };
+}
+
+/**
+ * What of the routes used changes the answer, for the cache key: gateway, models and token variable (never its
+ * value). Two callers with one id at different gateways never share a critique.
+ */
+function routeIdentity(
+  critics: readonly CriticId[],
+  routes: RouteTable,
+): ReadonlyArray<Omit<RoutedRoute, 'key' | 'source' | 'configDir'>> | undefined {
+  const used = critics.flatMap((c) => {
+    const route = routes.get(c);
+    return route
+      ? [
+          {
+            id: route.id,
+            baseUrl: route.baseUrl,
+            authTokenEnv: route.authTokenEnv,
+            model: route.model,
+            smallFastModel: route.smallFastModel,
+          },
+        ]
+      : [];
+  });
+  return used.length > 0 ? used : undefined;
+}
+
+/** The request one critic of `plan` gets: the prompt, its model, and a routed critic's route. */
+export function requestFor(plan: RequestPlan, critic: CriticId, prompt: string): CriticRequest {
+  const route = plan.routes.get(critic);
+  return { prompt, model: plan.models?.[critic], ...(route ? { route } : {}) };
 }

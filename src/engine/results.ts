@@ -1,5 +1,6 @@
 /** Stored results served in pages: save a critique once, hand out pages by context id, offset or opaque cursor. */
 import { z } from 'zod';
+import { criticIdSchema } from '../config/options-routed.js';
 import { BrutalistError } from '../errors/index.js';
 import { findingSchema, findingsSummarySchema } from '../findings/index.js';
 import { type Clock, newId } from '../infra/index.js';
@@ -12,7 +13,7 @@ import {
   type TextWindow,
 } from '../state/index.js';
 import { citationReportSchema } from './citations.js';
-import { type Config, CRITIC_NAMES } from './config.js';
+import type { Config } from './config.js';
 import { signCursor, verifyCursor } from './cursors.js';
 import type { ResultMeta, ToolResponse } from './types.js';
 
@@ -25,7 +26,7 @@ const tokenUsageSchema = z.object({
   costUsd: z.number().optional(),
 });
 const criticRunSummarySchema = z.object({
-  critic: z.enum(CRITIC_NAMES),
+  critic: criticIdSchema,
   ok: z.boolean(),
   model: z.string().nullable(),
   cliVersion: z.string().nullable().optional(),
@@ -48,7 +49,7 @@ export const resultMetaSchema = z.object({
   cached: z.boolean(),
   cacheAgeMs: z.number().nullable(),
   stale: z.boolean().optional(),
-  skipped: z.array(z.object({ critic: z.enum(CRITIC_NAMES), code: z.string() })),
+  skipped: z.array(z.object({ critic: criticIdSchema, code: z.string() })),
   notes: z.array(z.string()),
   sanitized: z.object({ controls: count, escapes: count, bidi: count, secrets: count, envValues: count }),
   redactedInput: z.object({ secrets: count, envValues: count }),

@@ -3,13 +3,15 @@
 import type { BudgetStop, TokenUsage } from '../critics/index.js';
 import type { DomainId } from '../domains/index.js';
 import type { Finding, FindingsSummary } from '../findings/index.js';
+import type { BreakerSnapshot } from '../resilience/index.js';
 import type { RedactedInputCounts, SanitizedCounts } from '../security/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import type { CitationReport } from './citations.js';
-import type { CriticName, PriorityName } from './config.js';
+import type { CriticId, PriorityName } from './config.js';
 import type { BudgetArgs } from './usage-meter.js';
 
-export type Models = Partial<Record<CriticName, string>>;
+/** Model per critic: native names and routed ids (checked against the request's routes). */
+export type Models = Readonly<Partial<Record<string, string>>>;
 
 /** Paging arguments shared by every tool that returns a long result. */
 export interface PagingArgs {
@@ -24,7 +26,10 @@ export interface RoastArgs extends PagingArgs, BudgetArgs {
   readonly domain?: DomainId;
   readonly target?: string;
   readonly context?: string;
-  readonly clis?: readonly CriticName[];
+  /** Native critic names and routed ids (config file or `clients`); `[]` with `clients`: only those. */
+  readonly clis?: readonly string[];
+  /** Routed critics for this call (the earlier version's shape); validated by the engine (ADR 0048). */
+  readonly clients?: readonly unknown[];
   readonly models?: Models;
   readonly resume?: boolean;
   readonly force_refresh?: boolean;
@@ -48,7 +53,8 @@ export interface DebateArgs extends PagingArgs, BudgetArgs {
   readonly proPosition?: string;
   readonly conPosition?: string;
   readonly context?: string;
-  readonly agents?: readonly CriticName[];
+  readonly agents?: readonly string[];
+  readonly clients?: readonly unknown[];
   readonly rounds?: number;
   readonly models?: Models;
   readonly force_refresh?: boolean;
@@ -86,9 +92,28 @@ export interface RequestContext {
   readonly onEvent?: (event: StreamEvent) => void;
 }
 
+/** One row of `cli_agent_roster`: a native critic, or a routed critic named in the config file. */
+export interface RosterRow {
+  readonly critic: CriticId;
+  readonly available: boolean;
+  readonly version: string | null;
+  /** The absolute path this critic is spawned by (resolved at the last probe); null when not found. */
+  readonly path: string | null;
+  readonly defaultModel: string | null;
+  readonly error: string | null;
+  /** Why this binary was chosen or refused (agy: the IDE's launcher passed over); null when nothing to say. */
+  readonly note: string | null;
+  /** Logged in (true/false/null: unknown), how, and the fix; null when not checked (critic not installed). */
+  readonly login: { loggedIn: boolean | null; method: string | null; fix: string | null } | null;
+  /** Circuit breaker state and the critic's admission slots. */
+  readonly circuit: BreakerSnapshot;
+  readonly running: number;
+  readonly queued: number;
+}
+
 /** Safe per-critic record returned in structuredContent. */
 export interface CriticRunSummary {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
   readonly ok: boolean;
   readonly model: string | null;
   /** Run details, present only with `verbose`. */
@@ -159,7 +184,7 @@ export interface ResultMeta {
   /** A cached critique older than cacheTtlMs, served because its critics' circuits are open. */
   readonly stale?: boolean;
   /** Critics the caller asked for that could not run (not installed / not working). */
-  readonly skipped: ReadonlyArray<{ readonly critic: CriticName; readonly code: string }>;
+  readonly skipped: ReadonlyArray<{ readonly critic: CriticId; readonly code: string }>;
   readonly notes: readonly string[];
   /** What was removed from the critics' answers before they were returned or stored (all runs, all turns). */
   readonly sanitized: SanitizedCounts;

@@ -12,7 +12,7 @@ import {
 } from '../critics/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
-import type { Config, CriticName } from './config.js';
+import type { Config, CriticId } from './config.js';
 import { DAY_MS, NO_USAGE, type UsageLedger, type UsageTotals } from './usage-ledger.js';
 
 /** The per-call caps a caller may pass with roast and roast_cli_debate. */
@@ -22,7 +22,7 @@ export interface BudgetArgs {
 }
 
 /** Critics whose CLI reports what a run cost, and can be handed a dollar cap it enforces itself. */
-const REPORTS_COST: ReadonlySet<CriticName> = new Set<CriticName>(['claude']);
+const REPORTS_COST: ReadonlySet<CriticId> = new Set<CriticId>(['claude']);
 
 interface Price {
   readonly inUsdPerMTok: number;
@@ -36,7 +36,7 @@ interface Caps {
 
 /** What one call's runs add up to, and which were stopped by its caps. */
 export interface CallUsage {
-  readonly stopped: ReadonlyArray<{ readonly critic: CriticName; readonly by: BudgetStop }>;
+  readonly stopped: ReadonlyArray<{ readonly critic: CriticId; readonly by: BudgetStop }>;
   readonly caps: Caps;
 }
 
@@ -46,9 +46,9 @@ interface Running {
 }
 
 export class CallMeter implements RunBudget {
-  private readonly running = new Map<CriticName, Running>();
-  private readonly stops = new Map<CriticName, BudgetStop>();
-  private readonly stopped: Array<{ critic: CriticName; by: BudgetStop }> = [];
+  private readonly running = new Map<CriticId, Running>();
+  private readonly stops = new Map<CriticId, BudgetStop>();
+  private readonly stopped: Array<{ critic: CriticId; by: BudgetStop }> = [];
   private spent: UsageTotals = NO_USAGE;
   private readonly bookings: Promise<void>[] = [];
 
@@ -59,7 +59,7 @@ export class CallMeter implements RunBudget {
     private readonly ledger: UsageLedger,
   ) {}
 
-  admit(critic: CriticName, promptBytes: number): RunAllowance {
+  admit(critic: CriticId, promptBytes: number): RunAllowance {
     const { maxUsd } = this.caps;
     if (maxUsd !== undefined && !REPORTS_COST.has(critic) && !this.prices.has(critic)) {
       throw new BrutalistError('BUDGET_UNENFORCEABLE', undefined, {
@@ -74,7 +74,7 @@ export class CallMeter implements RunBudget {
     return REPORTS_COST.has(critic) && left.usd !== undefined ? { maxUsd: left.usd } : {};
   }
 
-  allows(critic: CriticName, answerBytes: number): boolean {
+  allows(critic: CriticId, answerBytes: number): boolean {
     const run = this.running.get(critic);
     if (!run) return true;
     run.answerBytes = answerBytes;
@@ -96,11 +96,11 @@ export class CallMeter implements RunBudget {
     return true;
   }
 
-  stoppedBy(critic: CriticName): BudgetStop | undefined {
+  stoppedBy(critic: CriticId): BudgetStop | undefined {
     return this.stops.get(critic);
   }
 
-  settle(critic: CriticName, usage: TokenUsage | undefined, stoppedBy: BudgetStop | undefined): void {
+  settle(critic: CriticId, usage: TokenUsage | undefined, stoppedBy: BudgetStop | undefined): void {
     const run = this.running.get(critic);
     if (!run) return;
     this.running.delete(critic);
@@ -135,7 +135,7 @@ export class CallMeter implements RunBudget {
     await Promise.all(this.bookings);
   }
 
-  private stop(critic: CriticName, by: BudgetStop): false {
+  private stop(critic: CriticId, by: BudgetStop): false {
     this.stops.set(critic, by);
     return false;
   }
@@ -159,7 +159,7 @@ export class CallMeter implements RunBudget {
   }
 
   /** Dollars from the price table: reported token counts where there are, else 4 bytes per token. */
-  private estimateUsd(critic: CriticName, run: Running, usage: TokenUsage | undefined): number | undefined {
+  private estimateUsd(critic: CriticId, run: Running, usage: TokenUsage | undefined): number | undefined {
     const price = this.prices.get(critic);
     if (!price || REPORTS_COST.has(critic)) return undefined;
     const input = usage?.inputTokens ?? estimateTokens(run.promptBytes);

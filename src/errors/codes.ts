@@ -304,6 +304,18 @@ export const ERROR_CODES = {
     httpStatus: 507,
   },
   INTERNAL_ERROR: { message: 'Internal error.', retryable: false, httpStatus: 500 },
+  // ---- routed critics (ADR 0048)
+  ROUTED_CLIENT_INVALID: {
+    message:
+      'A routed client is malformed, its base URL is refused, its id is taken, or its token variable is unset.',
+    retryable: false,
+    httpStatus: 400,
+  },
+  ROUTED_TOKEN_ENV_REFUSED: {
+    message: 'A routed client names a token variable the server does not allow (routedTokenEnvs).',
+    retryable: false,
+    httpStatus: 403,
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { EVIDENCE_SERVER_NAME } from '../config/options-evidence.js';
+import { ROUTED_ID_RE } from '../config/options-routed.js';
 import { DOMAIN_IDS, DOMAINS, type DomainField } from '../domains/index.js';
 import { CRITIC_NAMES, OPTIONS, PRIORITY_NAMES } from '../engine/config.js';
 import type { DebateArgs, RoastArgs } from '../engine/index.js';
@@ -18,16 +19,33 @@ export interface ToolLimits {
   readonly maxFieldChars: number;
 }
 
-const critic = z.enum(CRITIC_NAMES);
-/** One optional model per registered critic. */
-const modelShape = Object.fromEntries(
-  CRITIC_NAMES.map((name) => [name, z.string().min(1).max(128).optional()]),
-);
+/** A critic: a native CLI, or a routed client's id (config file or `clients`); the engine checks which. */
+const critic = z
+  .string()
+  .regex(ROUTED_ID_RE)
+  .describe(`A critic CLI (${CRITIC_NAMES.join(', ')}) or a routed client id.`);
+/** Most entries in `models`: every native critic and the most routed clients a call may name. */
+const MAX_MODEL_ENTRIES = CRITIC_NAMES.length + 64;
 const models = z
-  .object(modelShape)
-  .strict()
+  .record(critic, z.string().min(1).max(128))
+  .refine((m) => Object.keys(m).length <= MAX_MODEL_ENTRIES, {
+    error: `at most ${MAX_MODEL_ENTRIES} entries`,
+  })
   .describe(
-    'Model per critic, e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.',
+    'Model per critic (native name or routed client id), e.g. {"claude": "opus"}; omitted critics use their configured or CLI default.',
+  );
+
+/**
+ * Routed critics for this call, the earlier version's shape: claude through an Anthropic-compatible gateway. The
+ * token is never sent: `authTokenEnv` names a server env variable the operator allowlisted (routedTokenEnvs). A
+ * `configDir` here is ignored (only the config file may set one).
+ */
+const clients = z
+  .array(z.looseObject({ id: critic }))
+  .max(64)
+  .optional()
+  .describe(
+    'Extra critics through Anthropic-compatible gateways: [{id, provider: "claude", baseUrl, authTokenEnv, model, smallFastModel?}]. Added to `clis`; with `clis: []` only these run. authTokenEnv must be a variable the server allows.',
   );
 
 const priority = z
@@ -89,6 +107,7 @@ function fieldSchema(field: DomainField, limits: ToolLimits): FieldSchema {
     case 'boolean':
       return z.boolean();
     default:
+      if (field.choices) return z.enum(field.choices);
       // The engine checks every domain field against maxFieldChars (only context, topic and positions are long).
       return z.string().max(limits.maxFieldChars);
   }
@@ -138,10 +157,12 @@ const roastSchema = (limits: ToolLimits) =>
         ),
       clis: z
         .array(critic)
-        .min(1)
-        .max(CRITIC_NAMES.length)
+        .max(CRITIC_NAMES.length + 64)
         .optional()
-        .describe('Critics to run in parallel; default: one, the first available.'),
+        .describe(
+          'Critics to run in parallel (CLI names or routed client ids); default: one, the first available. `[]` with `clients`: only the clients.',
+        ),
+      clients,
       models: models.optional(),
       mcp_servers: mcpServers,
       resume: z
@@ -191,7 +212,10 @@ const debateSchema = (limits: ToolLimits) =>
         .min(2)
         .max(2)
         .optional()
-        .describe('Exactly two critics: [pro, con]. Default: the first two available.'),
+        .describe(
+          'Exactly two critics: [pro, con] (CLI names or routed client ids). Default: the first two available.',
+        ),
+      clients,
       rounds: z
         .number()
         .int()

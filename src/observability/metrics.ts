@@ -30,6 +30,11 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
   /** The server's finished calls; default a tracker of this registry's own. */
   readonly tracker?: RequestTracker;
+  /**
+   * Critic labels beside the native names: the config file's routed critic ids and `routed` (every per-call
+   * routed critic), so the set stays bounded (ADR 0048). Default: none.
+   */
+  readonly routedCritics?: readonly string[];
 }
 
 export interface Metrics {
@@ -72,7 +77,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const m = defineMetrics(registry);
   const tool = closed(options.tools);
-  const critic = closed(CRITIC_NAMES);
+  const critic = closed([...CRITIC_NAMES, ...(options.routedCritics ?? [])]);
   const domain = closed(DOMAIN_IDS);
   const principals = new PrincipalLabels(options.topPrincipals);
   const ownTracker = options.tracker === undefined;

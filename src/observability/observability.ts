@@ -4,6 +4,7 @@
  */
 import { Gauge } from 'prom-client';
 import type { Config } from '../config/index.js';
+import { CALL_ROUTED_LABEL } from '../critics/routed.js';
 import { type Clock, systemClock } from '../infra/index.js';
 import type { StateStore } from '../state/index.js';
 import type { Logger } from './logger.js';
@@ -37,6 +38,7 @@ export function createObservability(config: Config, options: ObservabilityOption
     tools: options.tools,
     topPrincipals: config.metricsTopPrincipals,
     tracker,
+    routedCritics: [...config.routedClients.map((c) => c.id), CALL_ROUTED_LABEL],
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
   const slo = new SloService(config, tracker, clock, options.logger);

@@ -39,6 +39,8 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export interface ChildEnvOptions {
   /** Extra names to copy from the parent: exact names, or prefixes ending in `*` (e.g. `ANTHROPIC_*`). */
   readonly allow?: readonly string[];
+  /** Exact names never copied from the parent even when `allow` matches them (`set` may still set them). */
+  readonly deny?: readonly string[];
   /** Values set last; they override everything except the recursion guard and TRACEPARENT. */
   readonly set?: Readonly<Record<string, string>>;
   /** The W3C trace context the child continues (the critic run's span), set as TRACEPARENT. */
@@ -93,8 +95,9 @@ export function buildChildEnv(
 ): Record<string, string> {
   const rules = parseAllow(options.allow ?? []);
   const env: Record<string, string> = {};
+  const deny = new Set(options.deny ?? []);
   for (const [name, value] of Object.entries(parentEnv)) {
-    if (value === undefined || name.startsWith(PRIVATE_PREFIX)) continue;
+    if (value === undefined || name.startsWith(PRIVATE_PREFIX) || deny.has(name)) continue;
     if (rules.exact.has(name) || rules.prefixes.some((p) => name.startsWith(p))) env[name] = value;
   }
   // The critic's cwd is the target: a relative or empty PATH entry would let whatever the CLI itself spawns

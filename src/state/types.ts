@@ -1,5 +1,5 @@
 /** The StateStore interface callers use (results, conversations, runs, cache, locks), and the backends' fuller one. */
-import type { CriticName } from '../config/index.js';
+import type { CriticId } from '../config/index.js';
 
 /** Who owns a piece of state: results, cursors and conversations are only served to their owner. */
 export type OwnerId = string;
@@ -51,7 +51,7 @@ export interface StoredResultPart {
 
 export interface ConversationTurn {
   readonly role: 'user' | 'critic';
-  readonly critic?: CriticName;
+  readonly critic?: CriticId;
   readonly text: string;
   readonly at: number;
 }
@@ -62,7 +62,7 @@ export interface Conversation {
   /** What was asked first: tool + domain, so `resume` continues in the same frame. */
   readonly tool: string;
   readonly domain?: string;
-  readonly critics: readonly CriticName[];
+  readonly critics: readonly CriticId[];
   readonly turns: readonly ConversationTurn[];
 }
 

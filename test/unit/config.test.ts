@@ -13,6 +13,7 @@ import { PROCESS_OPTIONS } from '../../src/config/options-process.js';
 import { QUEUE_OPTIONS } from '../../src/config/options-queue.js';
 import { RESILIENCE_OPTIONS } from '../../src/config/options-resilience.js';
 import { REVIEW_OPTIONS } from '../../src/config/options-review.js';
+import { ROUTED_OPTIONS } from '../../src/config/options-routed.js';
 import { STATE_OPTIONS } from '../../src/config/options-state.js';
 import { TASK_OPTIONS } from '../../src/config/options-tasks.js';
 import { USAGE_OPTIONS } from '../../src/config/options-usage.js';
@@ -297,6 +298,7 @@ describe('the option tables', () => {
     const areas = [
       REGISTRY_OPTIONS,
       CRITIC_OPTIONS,
+      ROUTED_OPTIONS,
       PROCESS_OPTIONS,
       STATE_OPTIONS,
       MEMORY_OPTIONS,

@@ -8,11 +8,11 @@ import {
   type DebatePosition,
   runDebate,
 } from '../../src/domains/index.js';
-import type { CriticName } from '../../src/engine/config.js';
+import type { CriticId } from '../../src/engine/config.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 
 interface Call {
-  readonly critic: CriticName;
+  readonly critic: CriticId;
   readonly position: DebatePosition;
   readonly prompt: string;
   readonly signal: AbortSignal;

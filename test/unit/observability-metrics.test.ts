@@ -128,6 +128,24 @@ describe('core metrics', () => {
     expect(exitClassLabel('something new')).toBe('other');
   });
 
+  it('labels routed critics by config-file id or `routed`, and any other name `other` (a bounded set)', async () => {
+    metrics = createMetrics({
+      tools: TOOLS,
+      topPrincipals: 20,
+      processMetrics: false,
+      routedCritics: ['kimi', 'routed'],
+    });
+    const run = { durationMs: 1, outputBytes: 1, truncated: false, inputTokens: 0, outputTokens: 0 };
+    for (const critic of ['kimi', 'routed', 'glm-from-a-call']) {
+      criticRunChannel.publish({ critic, exitClass: 'ok', code: undefined, ...run });
+    }
+    const body = await text(metrics);
+    expect(body).toContain('brutalist_critic_runs_total{critic="kimi",exit_class="ok"} 1');
+    expect(body).toContain('brutalist_critic_runs_total{critic="routed",exit_class="ok"} 1');
+    expect(body).toContain('brutalist_critic_runs_total{critic="other",exit_class="ok"} 1');
+    expect(body).not.toContain('glm-from-a-call');
+  });
+
   it('shows breaker state, queue depth per priority, slots, children, cache lookups and drops', async () => {
     const m = make();
     const before = await text(m);
