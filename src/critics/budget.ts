@@ -1,5 +1,6 @@
 /** The per-run side of a call's budget: what runCritic asks before, during and after one critic run. */
 import type { CriticId } from '../config/index.js';
+import type { OutputParser } from './stream.js';
 import type { TokenUsage } from './types.js';
 
 /**
@@ -33,4 +34,13 @@ export interface RunBudget {
   /** Why this run was stopped, if the budget stopped it. */
   stoppedBy(critic: CriticId): BudgetStop | undefined;
   settle(critic: CriticId, usage: TokenUsage | undefined, stoppedBy: BudgetStop | undefined): void;
+}
+
+/** The parser as the run's sink, stopping the run once the call's budget says the answer so far is enough. */
+export function budgetedSink(parser: OutputParser, critic: CriticId, budget: RunBudget): OutputParser {
+  return {
+    push: (chunk) => parser.push(chunk) && budget.allows(critic, parser.answerBytes()),
+    answerBytes: () => parser.answerBytes(),
+    finish: () => parser.finish(),
+  };
 }

@@ -16,7 +16,7 @@ import {
 import { type PolicyProxy, sanitizeText, startPolicyProxy, UrlPolicy } from '../security/index.js';
 import { ADAPTERS, type CriticsConfig, configPathsFor } from './adapters.js';
 import type { CriticAvailability, SandboxStatus } from './availability.js';
-import type { BudgetStop, RunBudget } from './budget.js';
+import { type BudgetStop, budgetedSink, type RunBudget } from './budget.js';
 import { formatExitClass, scrubDetail } from './classify.js';
 import {
   CRITIC_STDERR_TAIL_CHARS,
@@ -38,7 +38,6 @@ import {
   routedExtraEnv,
   routedLabel,
 } from './routed.js';
-import type { OutputParser } from './stream.js';
 import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
@@ -366,15 +365,6 @@ async function runOnce(
     usage: parsed.usage,
     ...(stoppedBy ? { stoppedBy } : {}),
     text: parsed.text,
-  };
-}
-
-/** The parser as the run's sink, stopping the run once the call's budget says the answer so far is enough. */
-function budgetedSink(parser: OutputParser, critic: CriticId, budget: RunBudget): OutputParser {
-  return {
-    push: (chunk) => parser.push(chunk) && budget.allows(critic, parser.answerBytes()),
-    answerBytes: () => parser.answerBytes(),
-    finish: () => parser.finish(),
   };
 }
 

@@ -54,7 +54,6 @@ import type {
 } from './types.js';
 import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
 import { bookedRunner, withBudgetNotes } from './usage-calls.js';
-import { UsageLedger } from './usage-ledger.js';
 import { UsageBudgets } from './usage-meter.js';
 
 export interface EngineDeps {
@@ -112,17 +111,7 @@ export class Engine {
       this.config.execution === 'queue' ? (record) => this.resume(record) : undefined,
     );
     this.tasks = new Tasks(this.store, this.runs, this.clock, this.config);
-    this.usage = new UsageBudgets(
-      this.config,
-      new UsageLedger(this.store, {
-        retentionDays: this.config.usageRetentionDays,
-        maxCallersPerDay: this.config.usageMaxCallersPerDay,
-        lockTtlMs: this.config.lockTtlMs,
-        lockPollMs: this.config.lockPollMs,
-        clock: this.clock,
-      }),
-      this.clock,
-    );
+    this.usage = UsageBudgets.on(this.store, this.config, this.clock);
     // runCritic holds a budget itself (mid-run stops); another runner (the queue's) is booked around each run.
     this.runner =
       (deps.runner && bookedRunner(deps.runner)) ??

@@ -12,8 +12,9 @@ import {
 } from '../critics/index.js';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import type { StateStore } from '../state/index.js';
 import type { Config, CriticId } from './config.js';
-import { DAY_MS, NO_USAGE, type UsageLedger, type UsageTotals } from './usage-ledger.js';
+import { DAY_MS, NO_USAGE, UsageLedger, type UsageTotals } from './usage-ledger.js';
 
 /** The per-call caps a caller may pass with roast and roast_cli_debate. */
 export interface BudgetArgs {
@@ -190,6 +191,18 @@ export class UsageBudgets {
         return p ? [[p.key, { usd: p.a, tokens: p.b }] as const] : [];
       }),
     );
+  }
+
+  /** Budgets over a ledger on `store`, bounded by the config. */
+  static on(store: StateStore, config: Config, clock: Clock): UsageBudgets {
+    const ledger = new UsageLedger(store, {
+      retentionDays: config.usageRetentionDays,
+      maxCallersPerDay: config.usageMaxCallersPerDay,
+      lockTtlMs: config.lockTtlMs,
+      lockPollMs: config.lockPollMs,
+      clock,
+    });
+    return new UsageBudgets(config, ledger, clock);
   }
 
   /** The meter of one call by `caller`; BUDGET_EXCEEDED when the caller's daily budget is spent. */
