@@ -411,6 +411,8 @@ export class Engine {
   async close(): Promise<void> {
     this.guard.close();
     await this.runs.shutdown();
+    // Usage noted after the answers went out, before the store closes.
+    await this.usage.ledger.flush();
   }
 
   discover(intent: string, limit?: number): ReturnType<typeof discover> {

@@ -1,22 +1,19 @@
-/** A call's budget around its run: notes for runs it stopped, usage booked before the answer, other runners booked. */
+/** A call's budget around its run: notes for runs it stopped, other runners booked. */
 import type { CriticRunner } from './critic-runs.js';
 import type { Finished } from './plan-work.js';
 import type { CallMeter } from './usage-meter.js';
 
 /**
- * Runs `work` under `meter`: once it is done, the runs' usage is in the ledger (so the caller's next call sees it)
- * and each run the budget stopped has a note saying its critique is partial.
+ * Runs `work` under `meter`; each run the budget stopped gets a note saying its critique is partial. The runs'
+ * usage was noted in the ledger as each run ended: this process's next call sees it at once, and its merge into
+ * the store goes on after the answer (a lock, a read and a write: ~4 ms on SQLite that no answer waits for; the
+ * engine's close waits for it).
  */
 export async function withBudgetNotes<T extends { finished: Finished }>(
   meter: CallMeter,
   work: () => Promise<T>,
 ): Promise<T> {
-  let out: T;
-  try {
-    out = await work();
-  } finally {
-    await meter.booked();
-  }
+  const out = await work();
   const { stopped, caps } = meter.summary();
   if (stopped.length === 0 || out.finished.meta.cached) return out;
   const notes = stopped.map(({ critic, by }) => {

@@ -51,7 +51,6 @@ export class CallMeter implements RunBudget {
   private readonly stops = new Map<CriticId, BudgetStop>();
   private readonly stopped: Array<{ critic: CriticId; by: BudgetStop }> = [];
   private spent: UsageTotals = NO_USAGE;
-  private readonly bookings: Promise<void>[] = [];
 
   constructor(
     private readonly caller: string,
@@ -123,17 +122,13 @@ export class CallMeter implements RunBudget {
       countedTokens: this.spent.countedTokens + totals.countedTokens,
       countedUsd: this.spent.countedUsd + totals.countedUsd,
     };
-    this.bookings.push(this.ledger.add(this.caller, totals));
+    // Noted now (this process's next call counts it); merged into the store in the background.
+    void this.ledger.add(this.caller, totals);
   }
 
   /** Runs stopped by the caps, and the caps; call once the call's runs are over. */
   summary(): CallUsage {
     return { stopped: [...this.stopped], caps: this.caps };
-  }
-
-  /** Resolves once every run's usage reached the ledger (or was kept for its next flush). */
-  async booked(): Promise<void> {
-    await Promise.all(this.bookings);
   }
 
   private stop(critic: CriticId, by: BudgetStop): false {

@@ -63,7 +63,7 @@ describe('CallMeter', () => {
     meter.admit('codex', 10);
     meter.settle('codex', { inputTokens: 5, outputTokens: 7 }, undefined);
     meter.settle('codex', undefined, undefined);
-    await meter.booked();
+    await ledger.flush();
     expect(await ledger.today('alice')).toEqual({
       ...NO_USAGE,
       runs: 1,
