@@ -200,12 +200,18 @@ export class QueueExecution {
     emitter.on(`completed:${jobId}`, completed);
     emitter.on(`failed:${jobId}`, failed);
     // A Redis error here leaves the answer to the events or to the caller's deadline.
-    void this.queues[critic]
-      .getJob(jobId)
-      .then(async (job) => {
-        const state = job ? await job.getState() : 'unknown';
-        if (job && state === 'completed') on.completed(job.returnvalue);
-        if (job && state === 'failed') on.failed(job.failedReason);
+    // The state first, then the job: BullMQ writes a finished job's state and its returnvalue/failedReason in one
+    // script, so a job read after its state is final carries them (read before, it may fail in between and carry
+    // no failedReason: a spurious INTERNAL_ERROR).
+    const queue = this.queues[critic];
+    void queue
+      .getJobState(jobId)
+      .then(async (state) => {
+        if (state !== 'completed' && state !== 'failed') return;
+        const job = await queue.getJob(jobId);
+        if (!job) return;
+        if (state === 'completed') on.completed(job.returnvalue);
+        else on.failed(job.failedReason);
       })
       .catch(() => {});
     return {

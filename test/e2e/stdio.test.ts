@@ -259,7 +259,7 @@ describe('bad inputs get their codes, without host paths', () => {
     [{ domain: 'codebase' }, 'INVALID_ARGUMENT'],
     [{ domain: 'idea' }, 'INVALID_ARGUMENT'],
     [{ domain: 'astrology', context: 'x' }, 'INVALID_ARGUMENT'],
-    [{ domain: 'idea', context: 'x', clis: ['grok'] }, 'INVALID_ARGUMENT'],
+    [{ domain: 'idea', context: 'x', clis: ['grok'] }, 'ROUTED_CLIENT_INVALID'],
     [
       { domain: 'idea', context: 'x', models: { claude: '--dangerously-skip-permissions' } },
       'INVALID_ARGUMENT',
