@@ -3,15 +3,13 @@
  * 0038): merged under the store's lock, so every instance and `brutalist-mcp usage` see one ledger (ADR 0047).
  */
 import { type Clock, systemClock } from '../infra/index.js';
-import type { StateStore } from '../state/index.js';
+import { DAY_MS, DayRecords, type StateStore } from '../state/index.js';
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 /** Owner of the day records: not a principal name any transport hands out (they never contain `<`). */
 export const USAGE_OWNER = '<usage>';
 /** Where callers past usageMaxCallersPerDay are counted that day. */
 export const OTHER_CALLERS = '<other>';
-const RECORD_PREFIX = 'usage:v1:day:';
-const LOCK_PREFIX = 'usage:v1:lock:';
 /** Longest day record read back (10,000 callers of ~250 characters each, with room). */
 const MAX_RECORD_CHARS = 8_000_000;
 /** Tries at the day's lock per flush; counts not merged wait for the next flush (they still count in reads). */
@@ -98,12 +96,25 @@ export class UsageLedger {
   private flushing: Promise<void> | undefined;
   private again = false;
   private readonly clock: Clock;
+  private readonly days: DayRecords<DayRecord>;
 
   constructor(
-    private readonly store: StateStore,
+    store: StateStore,
     private readonly options: UsageLedgerOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.days = new DayRecords(store, {
+      prefix: 'usage:v1:',
+      owner: USAGE_OWNER,
+      maxChars: MAX_RECORD_CHARS,
+      retentionDays: options.retentionDays,
+      lockTtlMs: options.lockTtlMs,
+      lockAttempts: LOCK_ATTEMPTS,
+      lockPollMs: options.lockPollMs,
+      parse: parseUsageRecord,
+      empty: () => ({ v: 1, callers: {} }),
+      clock: this.clock,
+    });
   }
 
   /** Adds `usage` to `caller`'s day (now) and merges it into the store; never rejects. */
@@ -118,7 +129,7 @@ export class UsageLedger {
   /** `caller`'s usage today: stored plus not yet merged. */
   async today(caller: string): Promise<UsageTotals> {
     const day = dayOf(this.clock.now());
-    const stored = (await this.read(day)).callers;
+    const stored = (await this.days.read(day)).callers;
     const own = stored[caller] ?? (caller in stored ? NO_USAGE : undefined);
     return addUsage(own ?? NO_USAGE, this.pending.get(day)?.get(caller) ?? NO_USAGE);
   }
@@ -127,7 +138,7 @@ export class UsageLedger {
   async load(fromMs: number): Promise<DayUsage[]> {
     const out: DayUsage[] = [];
     for (let day = dayOf(fromMs); day <= dayOf(this.clock.now()); day++) {
-      const record = await this.read(day);
+      const record = await this.days.read(day);
       const names = new Set([...Object.keys(record.callers), ...(this.pending.get(day)?.keys() ?? [])]);
       for (const caller of [...names].sort()) {
         const usage = addUsage(
@@ -170,45 +181,15 @@ export class UsageLedger {
     }
   }
 
-  private async mergeDay(day: number, callers: ReadonlyMap<string, UsageTotals>): Promise<boolean> {
-    const key = `${LOCK_PREFIX}${day}`;
-    let lease = await this.store.acquireLock(key, this.options.lockTtlMs);
-    for (let i = 1; !lease && i < LOCK_ATTEMPTS; i++) {
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.options.lockPollMs));
-      lease = await this.store.acquireLock(key, this.options.lockTtlMs);
-    }
-    if (!lease) return false;
-    try {
-      const record = await this.read(day);
+  private mergeDay(day: number, callers: ReadonlyMap<string, UsageTotals>): Promise<boolean> {
+    return this.days.merge(day, (record) => {
       for (const [caller, usage] of callers) {
         const known = caller in record.callers;
         const full = Object.keys(record.callers).length >= this.options.maxCallersPerDay;
         const name = known || !full ? caller : OTHER_CALLERS;
         record.callers[name] = addUsage(record.callers[name] ?? NO_USAGE, usage);
       }
-      const ttlMs = (this.options.retentionDays + 1) * DAY_MS - (this.clock.now() - day * DAY_MS);
-      if (ttlMs <= 0) return true; // older than what is kept: nothing to store
-      await this.store.putResult(
-        {
-          contextId: `${RECORD_PREFIX}${day}`,
-          owner: USAGE_OWNER,
-          text: JSON.stringify(record),
-          meta: {},
-          createdAt: this.clock.now(),
-        },
-        ttlMs,
-      );
-      return true;
-    } finally {
-      await this.store.releaseLock(lease).catch(() => false);
-    }
-  }
-
-  /** A day's record as stored; empty when there is none, it is not ours, or it does not read as one. */
-  private async read(day: number): Promise<DayRecord> {
-    const part = await this.store.getResultPart(`${RECORD_PREFIX}${day}`, 0, MAX_RECORD_CHARS);
-    if (!part || part.owner !== USAGE_OWNER) return { v: 1, callers: {} };
-    return parseUsageRecord(part.text) ?? { v: 1, callers: {} };
+    });
   }
 }
 

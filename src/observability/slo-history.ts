@@ -4,15 +4,12 @@
  * (ADR 0038).
  */
 import { type Clock, systemClock } from '../infra/index.js';
-import type { StateStore } from '../state/index.js';
+import { DAY_MS, DayRecords, type StateStore } from '../state/index.js';
 import { COUNTERS } from './slo-windows.js';
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 1440 * MINUTE_MS;
 /** Owner of the day records: not a principal name any transport hands out (they never contain `<`). */
 export const SLO_OWNER = '<slo>';
-const RECORD_PREFIX = 'slo:v1:day:';
-const LOCK_PREFIX = 'slo:v1:lock:';
 /** Minutes of counts held while the store cannot take them (a day); older ones are dropped first. */
 export const MAX_PENDING_MINUTES = 1440;
 /** Longest day record read back (1,440 minutes of counts is about 40 KB of JSON). */
@@ -42,12 +39,22 @@ export class SloHistory {
   private pending = new Map<number, Float64Array>();
   private flushing: Promise<void> | undefined;
   private readonly clock: Clock;
+  private readonly days: DayRecords<DayRecord>;
 
-  constructor(
-    private readonly store: StateStore,
-    private readonly options: SloHistoryOptions,
-  ) {
+  constructor(store: StateStore, options: SloHistoryOptions) {
     this.clock = options.clock ?? systemClock;
+    this.days = new DayRecords(store, {
+      prefix: 'slo:v1:',
+      owner: SLO_OWNER,
+      maxChars: MAX_RECORD_CHARS,
+      retentionDays: options.retentionDays,
+      lockTtlMs: options.lockTtlMs,
+      lockAttempts: 1,
+      lockPollMs: 0,
+      parse: parseDayRecord,
+      empty: () => ({ v: 1, minutes: {} }),
+      clock: this.clock,
+    });
   }
 
   /** Notes counts at `atMs` for the next flush. */
@@ -86,7 +93,7 @@ export class SloHistory {
     const out: MinuteCounts[] = [];
     const now = this.clock.now();
     for (let day = Math.floor(fromMs / DAY_MS); day <= Math.floor(now / DAY_MS); day++) {
-      const record = await this.read(day);
+      const record = await this.days.read(day);
       for (const [minute, values] of Object.entries(record.minutes)) {
         const atMs = day * DAY_MS + Number(minute) * MINUTE_MS;
         if (atMs >= fromMs && atMs <= now) out.push({ atMs, counts: Float64Array.from(values) });
@@ -111,40 +118,15 @@ export class SloHistory {
     }
   }
 
-  private async mergeDay(day: number, rows: Array<[number, Float64Array]>): Promise<boolean> {
-    const lease = await this.store.acquireLock(`${LOCK_PREFIX}${day}`, this.options.lockTtlMs);
-    if (!lease) return false;
-    try {
-      const record = await this.read(day);
+  private mergeDay(day: number, rows: Array<[number, Float64Array]>): Promise<boolean> {
+    return this.days.merge(day, (record) => {
       for (const [minute, counts] of rows) {
         const key = String(minute - day * 1440);
         const merged = record.minutes[key] ?? new Array<number>(COUNTERS).fill(0);
         for (let c = 0; c < COUNTERS; c++) merged[c] = (merged[c] ?? 0) + counts[c]!;
         record.minutes[key] = merged;
       }
-      const ttlMs = (this.options.retentionDays + 1) * DAY_MS - (this.clock.now() - day * DAY_MS);
-      if (ttlMs <= 0) return true; // older than what is kept: nothing to store
-      await this.store.putResult(
-        {
-          contextId: `${RECORD_PREFIX}${day}`,
-          owner: SLO_OWNER,
-          text: JSON.stringify(record),
-          meta: {},
-          createdAt: this.clock.now(),
-        },
-        ttlMs,
-      );
-      return true;
-    } finally {
-      await this.store.releaseLock(lease).catch(() => false);
-    }
-  }
-
-  /** A day's record as stored; empty when there is none, it is not ours, or it does not read as one. */
-  private async read(day: number): Promise<DayRecord> {
-    const part = await this.store.getResultPart(`${RECORD_PREFIX}${day}`, 0, MAX_RECORD_CHARS);
-    if (!part || part.owner !== SLO_OWNER) return { v: 1, minutes: {} };
-    return parseDayRecord(part.text) ?? { v: 1, minutes: {} };
+    });
   }
 }
 

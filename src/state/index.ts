@@ -1,6 +1,7 @@
 /** State: the StateStore contract, the in-memory store, and result paging. */
 
 export * from './cache-front.js';
+export * from './day-records.js';
 export * from './degrading.js';
 export * from './diagnostics.js';
 export * from './factory.js';
