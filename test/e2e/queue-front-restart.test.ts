@@ -5,58 +5,30 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAlive, makeSandbox, readLog, type Sandbox, serverEnv, waitFor } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive, readLog, waitFor } from '../support/harness.js';
 import { spawnHttpServe } from '../support/http.js';
-import { startWorker, stopWorker, type WorkerProcess } from '../support/queue.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { queuePerTest } from '../support/queue-per-test.js';
 import { createTask, critiqueOf, pollUntilDone, taskResult } from '../support/tasks.js';
 
-let sandbox: Sandbox;
-let prefix: string;
-let workers: WorkerProcess[];
-let closers: Array<() => Promise<unknown>>;
-
-beforeEach(() => {
-  sandbox = makeSandbox('brutalist-queue-restart-');
-  prefix = uniquePrefix('queue-restart').replace(/:$/, '');
-  workers = [];
-  closers = [];
+const q = queuePerTest('queue-restart', {
+  BRUTALIST_WAIT_MS: '300',
+  // A 1 s lease: a killed front's run reads lost (and is adopted) one second after its last heartbeat.
+  BRUTALIST_LOCK_TTL_MS: '1000',
+  BRUTALIST_TASK_POLL_INTERVAL_MS: '200',
 });
-
-afterEach(async () => {
-  for (const close of closers.reverse()) await close().catch(() => {});
-  await Promise.all(workers.map((w) => stopWorker(w)));
-  await deletePrefix(SHARED_REDIS_URL, prefix);
-  sandbox.cleanup();
-});
-
-/** Front and worker share the Redis: the queue under `<prefix>:q`, the state store under `<prefix>:s:`. */
-function env(): Record<string, string> {
-  return serverEnv(sandbox, {
-    BRUTALIST_EXECUTION: 'queue',
-    BRUTALIST_REDIS_URL: SHARED_REDIS_URL,
-    BRUTALIST_REDIS_KEY_PREFIX: `${prefix}:s:`,
-    BRUTALIST_QUEUE_KEY_PREFIX: `${prefix}:q`,
-    BRUTALIST_WORKER_HEARTBEAT_MS: '500',
-    BRUTALIST_WAIT_MS: '300',
-    // A 1 s lease: a killed front's run reads lost (and is adopted) one second after its last heartbeat.
-    BRUTALIST_LOCK_TTL_MS: '1000',
-    BRUTALIST_TASK_POLL_INTERVAL_MS: '200',
-  });
-}
 
 /** A `serve --http` front of the built CLI and the real SDK client over HTTP. */
 async function front(): Promise<{ client: Client; pid: number }> {
-  const served = spawnHttpServe(sandbox, env());
+  const served = spawnHttpServe(q.sandbox, q.env());
   const pid = served.child.pid ?? -1;
-  closers.push(async () => {
+  q.onClose(async () => {
     if (isAlive(pid)) served.child.kill('SIGKILL');
   });
   const url = await served.url;
   const client = new Client({ name: 'brutalist-restart-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
-  closers.push(() => client.close());
+  q.onClose(() => client.close());
   return { client, pid };
 }
 
@@ -69,10 +41,10 @@ const structured = (r: CallToolResult) => r.structuredContent as Record<string, 
 
 /** An idea the fake critic answers with `answer <tag>` after `ms`. */
 const idea = (tag: string, ms: number) =>
-  `task ${tag}\n@@fake text=answer ${tag}\n@@fake delay_ms=${ms}\n@@fake log=${sandbox.log}`;
+  `task ${tag}\n@@fake text=answer ${tag}\n@@fake delay_ms=${ms}\n@@fake log=${q.sandbox.log}`;
 
 /** Critic runs logged for `tag` (version probes log too, without a task line). */
-const runsOf = (tag: string) => readLog(sandbox.log).filter((l) => l.stdin.includes(`task ${tag}`));
+const runsOf = (tag: string) => readLog(q.sandbox.log).filter((l) => l.stdin.includes(`task ${tag}`));
 
 async function roast(client: Client, args: Record<string, unknown>): Promise<CallToolResult> {
   return (await client.callTool({ name: 'roast', arguments: args })) as CallToolResult;
@@ -94,7 +66,7 @@ describe('a front restart in queue mode', () => {
   ] as const)(
     'after %s of the front, a new front answers the run by context id, once (%s)',
     async (signal, tag) => {
-      workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+      await q.startWorker();
       const first = await front();
       const pending = await roast(first.client, {
         domain: 'idea',
@@ -121,7 +93,7 @@ describe('a front restart in queue mode', () => {
   );
 
   it('a task whose front was killed mid-run completes on the next front, with one critic run', async () => {
-    workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+    await q.startWorker();
     const first = await front();
     const task = await createTask(first.client, 'roast', {
       domain: 'idea',

@@ -5,77 +5,42 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectStdio,
-  isAlive,
-  makeSandbox,
-  readLog,
-  type Sandbox,
-  serverEnv,
-  waitFor,
-} from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { connectStdio, isAlive, readLog, waitFor } from '../support/harness.js';
 import { spawnHttpServe } from '../support/http.js';
-import { startWorker, stopWorker, type WorkerProcess } from '../support/queue.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { queuePerTest } from '../support/queue-per-test.js';
 
-let sandbox: Sandbox;
-let prefix: string;
-let workers: WorkerProcess[];
-let closers: Array<() => Promise<unknown>>;
-
-beforeEach(() => {
-  sandbox = makeSandbox('brutalist-queue-mcp-');
-  prefix = uniquePrefix('queue-mcp').replace(/:$/, '');
-  workers = [];
-  closers = [];
+const q = queuePerTest('queue-mcp', {
+  // The front has no critic: a path where none is installed proves the roster comes from the worker.
+  BRUTALIST_CLAUDE_BIN: '/nonexistent/claude',
+  BRUTALIST_GEMINI_BIN: '/nonexistent/gemini',
 });
-
-afterEach(async () => {
-  for (const close of closers.reverse()) await close().catch(() => {});
-  await Promise.all(workers.map((w) => stopWorker(w)));
-  await deletePrefix(SHARED_REDIS_URL, prefix);
-  sandbox.cleanup();
-});
-
-function env(): Record<string, string> {
-  return serverEnv(sandbox, {
-    BRUTALIST_EXECUTION: 'queue',
-    BRUTALIST_REDIS_URL: SHARED_REDIS_URL,
-    BRUTALIST_REDIS_KEY_PREFIX: `${prefix}:s:`,
-    BRUTALIST_QUEUE_KEY_PREFIX: `${prefix}:q`,
-    BRUTALIST_WORKER_HEARTBEAT_MS: '500',
-    // The front has no critic: a path where none is installed proves the roster comes from the worker.
-    BRUTALIST_CLAUDE_BIN: '/nonexistent/claude',
-    BRUTALIST_GEMINI_BIN: '/nonexistent/gemini',
-  });
-}
 
 const transports = {
   stdio: async (): Promise<Client> => {
-    const server = await connectStdio(env(), sandbox.project);
-    closers.push(server.close);
+    const server = await connectStdio(q.env(), q.sandbox.project);
+    q.onClose(server.close);
     return server.client;
   },
   http: async (): Promise<Client> => {
-    const served = spawnHttpServe(sandbox, env());
-    closers.push(async () => {
+    const served = spawnHttpServe(q.sandbox, q.env());
+    q.onClose(async () => {
       if (served.child.exitCode === null) served.child.kill('SIGKILL');
     });
     const client = new Client({ name: 'brutalist-queue-mcp', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${await served.url}/mcp`)));
-    closers.push(() => client.close());
+    q.onClose(() => client.close());
     return client;
   },
 };
 
-const runsOf = (tag: string) => readLog(sandbox.log).filter((l) => l.stdin.includes(`task ${tag}`));
+const runsOf = (tag: string) => readLog(q.sandbox.log).filter((l) => l.stdin.includes(`task ${tag}`));
 
 describe.each(Object.keys(transports) as Array<keyof typeof transports>)(
   'queue mode over %s',
   (transport) => {
     it('roasts with two critics on the worker, with progress notifications', async () => {
-      workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+      await q.startWorker();
       const client = await transports[transport]();
       const tag = `two-${transport}`;
       let progress = 0;
@@ -84,7 +49,7 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)(
           name: 'roast',
           arguments: {
             domain: 'idea',
-            context: `task ${tag}\n@@fake spew_bytes=4000\n@@fake piece_chars=40\n@@fake chunk_delay_ms=15\n@@fake log=${sandbox.log}`,
+            context: `task ${tag}\n@@fake spew_bytes=4000\n@@fake piece_chars=40\n@@fake chunk_delay_ms=15\n@@fake log=${q.sandbox.log}`,
             clis: ['claude', 'gemini'],
           },
         },
@@ -99,7 +64,7 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)(
     }, 90_000);
 
     it('a client cancel kills both critics on the worker within 2 s, leaving no process', async () => {
-      workers.push(await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`));
+      await q.startWorker();
       const client = await transports[transport]();
       const tag = `cancel-${transport}`;
       const controller = new AbortController();
@@ -109,7 +74,7 @@ describe.each(Object.keys(transports) as Array<keyof typeof transports>)(
             name: 'roast',
             arguments: {
               domain: 'idea',
-              context: `task ${tag}\n@@fake hang=1\n@@fake log=${sandbox.log}`,
+              context: `task ${tag}\n@@fake hang=1\n@@fake log=${q.sandbox.log}`,
               clis: ['claude', 'gemini'],
             },
           },
