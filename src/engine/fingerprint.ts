@@ -1,19 +1,8 @@
 /** Content fingerprint of a critique target, so a cached critique is never served for changed files. */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { sha256Hex } from '../infra/index.js';
+import { sha256Hex, walkTree } from '../infra/index.js';
 
-/** Directories whose contents are derived or vendored; their manifests and lockfiles are fingerprinted instead. */
-const SKIPPED_DIRS = new Set([
-  'node_modules',
-  '.git',
-  'dist',
-  'build',
-  'target',
-  '.venv',
-  '__pycache__',
-  'coverage',
-]);
 /** Git files that change on every commit, checkout or staging, so git_history critiques see new commits. */
 const GIT_MARKERS = ['HEAD', 'index', 'packed-refs', 'logs/HEAD', 'FETCH_HEAD'];
 
@@ -31,33 +20,16 @@ export async function fingerprintTarget(path: string, maxFiles: number): Promise
   if (!info) return undefined;
   if (!info.isDirectory()) return sha256Hex(`f\0${info.size}\0${info.mtimeMs}`);
 
-  const stack: string[] = [root];
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      lines.push(`!${relative(root, dir)}`);
-      continue;
-    }
-    for (const entry of entries) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name === '.git') await addGitMarkers(full, root, lines);
-        if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
-        continue;
-      }
-      if (!entry.isFile() && !entry.isSymbolicLink()) continue;
-      if (lines.length >= maxFiles) return undefined;
-      try {
-        const st = await lstat(full);
-        lines.push(`${relative(root, full)}\0${st.size}\0${st.mtimeMs}`);
-      } catch {
-        lines.push(`!${relative(root, full)}`);
-      }
-    }
-  }
+  const withinBound = await walkTree(root, {
+    maxFiles,
+    // A symlink's own size and mtime: a retargeted link changes the fingerprint (never followed).
+    links: true,
+    onDir: (full, name) => (name === '.git' ? addGitMarkers(full, root, lines) : Promise.resolve()),
+    onUnreadable: (full) => lines.push(`!${relative(root, full)}`),
+    onFile: (full, st) =>
+      lines.push(st ? `${relative(root, full)}\0${st.size}\0${st.mtimeMs}` : `!${relative(root, full)}`),
+  });
+  if (!withinBound) return undefined;
   lines.sort();
   return sha256Hex(lines.join('\n'));
 }

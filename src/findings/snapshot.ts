@@ -1,18 +1,6 @@
 /** Size and mtime of the target's files when a run starts, so a finding can say its file changed during the run. */
-import { lstat, readdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-
-/** Derived or vendored trees: not recorded (they rarely change under a review and would eat the bound). */
-const SKIPPED_DIRS = new Set([
-  'node_modules',
-  '.git',
-  'dist',
-  'build',
-  'target',
-  '.venv',
-  '__pycache__',
-  'coverage',
-]);
+import { relative, sep } from 'node:path';
+import { SKIPPED_DIRS, walkTree } from '../infra/index.js';
 
 export interface FileStamp {
   readonly size: number;
@@ -31,30 +19,17 @@ export const EMPTY_SNAPSHOT: TargetSnapshot = { files: new Map(), complete: fals
 /** Walks `dir` (no symlinks followed) recording at most `maxFiles` regular files. */
 export async function takeSnapshot(dir: string, maxFiles: number): Promise<TargetSnapshot> {
   const files = new Map<string, FileStamp>();
-  const stack = [dir];
-  let complete = true;
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await readdir(current, { withFileTypes: true });
-    } catch {
-      complete = false;
-      continue;
-    }
-    for (const entry of entries) {
-      const full = join(current, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
-        continue;
-      }
-      if (!entry.isFile()) continue;
-      if (files.size >= maxFiles) return { files, complete: false };
-      const st = await lstat(full).catch(() => undefined);
+  let readable = true;
+  const withinBound = await walkTree(dir, {
+    maxFiles,
+    onUnreadable: () => {
+      readable = false;
+    },
+    onFile: (full, st) => {
       if (st) files.set(toKey(relative(dir, full)), { size: st.size, mtimeMs: st.mtimeMs });
-    }
-  }
-  return { files, complete };
+    },
+  });
+  return { files, complete: withinBound && readable };
 }
 
 function toKey(rel: string): string {

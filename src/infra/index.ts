@@ -5,4 +5,5 @@ export * from './context.js';
 export * from './diagnostics.js';
 export * from './ids.js';
 export * from './trace.js';
+export * from './tree-walk.js';
 export * from './version.js';
