@@ -216,7 +216,12 @@ export async function ensureInstalled(pin: PinnedPackage, dir = realClisDir()): 
     mkdirSync(staging, { recursive: true });
     writeFileSync(join(staging, 'package.json'), '{"private":true}\n');
     const spec = `${pin.pkg}@${pin.version}`;
-    const run = await npmInstall(staging, spec);
+    // The registry sometimes drops a download mid-body (ECONNRESET): three tries before giving up.
+    let run = await npmInstall(staging, spec);
+    for (let attempt = 2; attempt <= 3 && run.code !== 0; attempt++) {
+      await new Promise((r) => setTimeout(r, attempt * 5_000));
+      run = await npmInstall(staging, spec);
+    }
     const stagedBin = join(staging, 'node_modules', '.bin', pin.bin);
     if (run.code !== 0 || !existsSync(stagedBin) || !installedVersionMatches(pin, staging)) {
       rmSync(staging, { recursive: true, force: true });

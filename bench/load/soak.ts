@@ -20,6 +20,9 @@ const TOLERANCE = { heapBytesPerMin: MIB, rssBytesPerMin: MIB, fdsPerMin: 0.5 };
 interface Sample {
   readonly minute: number;
   readonly heapBytes: number;
+  /** Reported, not judged: where RSS goes when the used heap is flat (V8's committed heap, Buffers and native memory). */
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
   readonly rssBytes: number;
   readonly fds: number;
   readonly children: number;
@@ -114,12 +117,14 @@ for (let i = 0; performance.now() < endAt; i++) {
     const sample = {
       minute: (performance.now() - started) / 60_000,
       heapBytes: gauge(metrics, 'nodejs_heap_size_used_bytes'),
+      heapTotalBytes: gauge(metrics, 'nodejs_heap_size_total_bytes'),
+      externalBytes: gauge(metrics, 'nodejs_external_memory_bytes'),
       ...proc,
       calls,
     };
     samples.push(sample);
     console.log(
-      `soak ${sample.minute.toFixed(1)} min: heap ${(sample.heapBytes / MIB).toFixed(1)} MiB, RSS ${(sample.rssBytes / MIB).toFixed(1)} MiB, fds ${sample.fds}, children ${sample.children}, calls ${calls}`,
+      `soak ${sample.minute.toFixed(1)} min: heap ${(sample.heapBytes / MIB).toFixed(1)} MiB (of ${(sample.heapTotalBytes / MIB).toFixed(1)}), external ${(sample.externalBytes / MIB).toFixed(1)} MiB, RSS ${(sample.rssBytes / MIB).toFixed(1)} MiB, fds ${sample.fds}, children ${sample.children}, calls ${calls}`,
     );
   }
 }
