@@ -9,4 +9,11 @@ export const MEMORY_OPTIONS = {
     1024 * MIB,
     "SQLite page cache of the state store's connection (its `cache_size`): the memory a stored critique's pages may occupy after it is written. better-sqlite3's own default is 16 MB.",
   ),
+  sqliteCheckpointBytes: int(
+    'BRUTALIST_SQLITE_CHECKPOINT_BYTES',
+    4 * MIB,
+    64 * 1024,
+    1024 * MIB,
+    "Bytes written to the SQLite state store's WAL between two checkpoints on its worker thread. The thread (about 6 fds and 10 MiB RSS) starts when the first checkpoint is due: a server that never writes this much never starts it.",
+  ),
 } as const;

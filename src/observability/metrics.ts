@@ -16,6 +16,7 @@ import {
 } from '../resilience/events.js';
 import { cacheLookupChannel, type StateStore } from '../state/index.js';
 import { streamDropChannel } from '../streaming/index.js';
+import { observeLiveHeap } from './heap-live.js';
 import { BREAKER_STATE_VALUE, defineMetrics, type MetricSet } from './metric-defs.js';
 import { PrincipalLabels } from './principal-labels.js';
 import { type FinishedRequest, RequestTracker } from './request-tracker.js';
@@ -26,7 +27,10 @@ export interface MetricsOptions {
   readonly tools: readonly string[];
   /** Principals labelled by name; the rest are `other` (metricsTopPrincipals). */
   readonly topPrincipals: number;
-  /** Register Node's process metrics (`process_*`, `nodejs_*`: RSS, heap, fds, event-loop delay, GC). Default true. */
+  /**
+   * Register Node's process metrics (`process_*`, `nodejs_*`: RSS, heap, fds, event-loop delay, GC) and
+   * `brutalist_heap_live_bytes`. Default true.
+   */
   readonly processMetrics?: boolean;
   /** The server's finished calls; default a tracker of this registry's own. */
   readonly tracker?: RequestTracker;
@@ -74,7 +78,9 @@ function closed(values: readonly string[]): (value: string | undefined) => strin
 
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const processMetrics = options.processMetrics ?? true;
+  if (processMetrics) collectDefaultMetrics({ register: registry });
+  const stopLiveHeap = processMetrics ? observeLiveHeap(registry) : () => {};
   const m = defineMetrics(registry);
   const tool = closed(options.tools);
   const critic = closed([...CRITIC_NAMES, ...(options.routedCritics ?? [])]);
@@ -101,6 +107,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       if (closedOnce) return;
       closedOnce = true;
       for (const unsubscribe of unsubscribers) unsubscribe();
+      stopLiveHeap();
       if (ownTracker) tracker.close();
     },
   };

@@ -62,6 +62,7 @@ function createBackend(config: Config, options: StoreFactoryOptions): StateStore
         ...limits,
         dir: defaultStateDir(config, options.env),
         cacheBytes: config.sqliteCacheBytes,
+        checkpointBytes: config.sqliteCheckpointBytes,
         ...(options.log ? { log: options.log } : {}),
       });
     case 'redis':

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /** WAL bytes written between two checkpoint requests to the worker (SQLite's own default is about 4 MB too). */
-export const CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
 /**
  * Pages after which the request path checkpoints by itself (SQLite's wal_autocheckpoint): a bound on the WAL
  * for when the worker lags or is gone. 16,384 pages of 4 KiB is 64 MiB.
@@ -21,7 +21,8 @@ parentPort.on('message', () => {
 `;
 
 /**
- * Started on the first request: a store that never writes 4 MB never starts a thread. If the worker fails, the
+ * Started on the first request: a store that never writes `everyBytes` (config sqliteCheckpointBytes) never starts a
+ * thread. If the worker fails, the
  * store's own connection goes back to SQLite's default automatic checkpoints (`onFailure`).
  */
 export class Checkpointer {
@@ -33,13 +34,14 @@ export class Checkpointer {
     private readonly path: string,
     private readonly busyTimeoutMs: number,
     private readonly onFailure: () => void,
+    private readonly everyBytes: number = DEFAULT_CHECKPOINT_EVERY_BYTES,
   ) {}
 
-  /** Counts bytes being written; asks the worker for a checkpoint every CHECKPOINT_EVERY_BYTES (it runs after the commit). */
+  /** Counts bytes being written; asks the worker for a checkpoint every `everyBytes` (it runs after the commit). */
   wrote(bytes: number): void {
     if (this.failed) return;
     this.written += bytes;
-    if (this.written < CHECKPOINT_EVERY_BYTES) return;
+    if (this.written < this.everyBytes) return;
     this.written = 0;
     this.start()?.postMessage(0);
   }

@@ -72,6 +72,8 @@ export interface SqliteStateStoreOptions {
   readonly log?: (line: string) => void;
   /** SQLite's page cache for this connection (config sqliteCacheBytes). Default DEFAULT_SQLITE_CACHE_BYTES. */
   readonly cacheBytes?: number;
+  /** WAL bytes between checkpoints on the worker thread (config sqliteCheckpointBytes). */
+  readonly checkpointBytes?: number;
 }
 
 /**
@@ -107,9 +109,14 @@ export class SqliteStateStore extends KeyValueStateStore implements BackendState
       this.db = db;
       this.tx = this.transactions();
       this.locks = new SqliteLocks(db, this.q, this.clock);
-      this.checkpointer = new Checkpointer(this.path, busyTimeoutMs, () => {
-        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
-      });
+      this.checkpointer = new Checkpointer(
+        this.path,
+        busyTimeoutMs,
+        () => {
+          if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+        },
+        options.checkpointBytes,
+      );
       // Side files an older version (or another tool) left loose are fixed now that WAL mode created them.
       tightenDatabaseFiles(this.path, options.log);
     } catch (err) {

@@ -15,7 +15,7 @@ import {
   type StoredResult,
   splitChunks,
 } from '../../src/state/index.js';
-import { CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
+import { DEFAULT_CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
 import { backendStoreContract, CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-sqlite-'));
@@ -300,7 +300,7 @@ describe('SqliteStateStore', () => {
   it('checkpoints on a worker while writing past 4 MB, and everything reads back after reopening', async () => {
     const dir = newDir();
     const store = new SqliteStateStore({ ...CONTRACT_LIMITS, maxBytes: 64 * 2 ** 20, dir });
-    const text = 'z'.repeat(CHECKPOINT_EVERY_BYTES / 4);
+    const text = 'z'.repeat(DEFAULT_CHECKPOINT_EVERY_BYTES / 4);
     for (let i = 0; i < 6; i++) await store.putResult(result(`r${i}`, text), MINUTE);
     await store.close();
     const again = new SqliteStateStore({ ...CONTRACT_LIMITS, maxBytes: 64 * 2 ** 20, dir });
@@ -310,8 +310,18 @@ describe('SqliteStateStore', () => {
 
   it('reports a checkpoint worker that cannot open the file, so the store checkpoints by itself again', async () => {
     const failed = new Promise<void>((resolve) => {
-      new Checkpointer(join(newDir(), 'missing.db'), 1_000, resolve).wrote(CHECKPOINT_EVERY_BYTES);
+      new Checkpointer(join(newDir(), 'missing.db'), 1_000, resolve).wrote(DEFAULT_CHECKPOINT_EVERY_BYTES);
     });
     await expect(failed).resolves.toBeUndefined();
+  });
+
+  it('starts the checkpoint worker once the configured bytes were written, not at the 4 MB default', async () => {
+    const started = new Promise<void>((resolve) => {
+      // The worker cannot open a missing file: its failure is the sign that it was started.
+      const checkpointer = new Checkpointer(join(newDir(), 'missing.db'), 1_000, resolve, 1_000);
+      checkpointer.wrote(999);
+      checkpointer.wrote(1);
+    });
+    await expect(started).resolves.toBeUndefined();
   });
 });
