@@ -15,7 +15,7 @@ import {
   type StoredResult,
   splitChunks,
 } from '../../src/state/index.js';
-import { DEFAULT_CHECKPOINT_EVERY_BYTES, Checkpointer } from '../../src/state/sqlite-checkpointer.js';
+import { Checkpointer, DEFAULT_CHECKPOINT_EVERY_BYTES } from '../../src/state/sqlite-checkpointer.js';
 import { backendStoreContract, CONTRACT_LIMITS, stateStoreContract } from './state-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'brutalist-sqlite-'));
