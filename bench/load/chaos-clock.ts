@@ -4,8 +4,8 @@
 // (Debian: `apt-get install faketime`).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, makeSandbox } from '../../test/support/harness.js';
-import { type Call, type CaseResult, roast, skipped, start } from './chaos-support.js';
+import { makeSandbox } from '../../test/support/harness.js';
+import { type Call, type CaseResult, roast, skipped, start, verdict } from './chaos-support.js';
 
 const LIBFAKETIME = [
   '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
@@ -70,23 +70,15 @@ export async function clockJump(): Promise<CaseResult> {
     const opened = failures.at(-1)?.code === 'CIRCUIT_OPEN';
     step(`-${JUMP}`);
     const recoveredMs = await untilOk(server, RECOVERY_TIMEOUT_MS + RECOVERY_SLACK_MS);
-    const pass =
-      [baseline, forward, back].every((c) => c.code === 'ok') &&
-      opened &&
-      recoveredMs !== undefined &&
-      isAlive(server.pid);
-    return {
-      name,
-      criterion,
-      pass,
-      measured: {
-        baseline: baseline.code,
-        afterForwardJump: forward.code,
-        afterBackJump: back.code,
-        toOpenBreaker: failures.map((f) => f.code),
-        breakerProbeAfterBackJumpMs: recoveredMs ?? `> ${RECOVERY_TIMEOUT_MS + RECOVERY_SLACK_MS}`,
-      },
-    };
+    const checks =
+      [baseline, forward, back].every((c) => c.code === 'ok') && opened && recoveredMs !== undefined;
+    return verdict(server, name, criterion, checks, {
+      baseline: baseline.code,
+      afterForwardJump: forward.code,
+      afterBackJump: back.code,
+      toOpenBreaker: failures.map((f) => f.code),
+      breakerProbeAfterBackJumpMs: recoveredMs ?? `> ${RECOVERY_TIMEOUT_MS + RECOVERY_SLACK_MS}`,
+    });
   } finally {
     await server.close();
   }

@@ -4,7 +4,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLive, parseProcStat } from '../../src/process/group.js';
-import { isAlive } from '../../test/support/harness.js';
 import {
   type CaseResult,
   CLI_TIMEOUT_MS,
@@ -13,6 +12,7 @@ import {
   SLACK_MS,
   skipped,
   start,
+  verdict,
 } from './chaos-support.js';
 
 const BOMB = join(import.meta.dirname, '..', 'fixtures', 'forkbomb-claude');
@@ -67,26 +67,16 @@ export async function forkBomb(): Promise<CaseResult> {
     }
     const left = processesOf(BOMB_UID);
     const next = await roast(server, '', 'after the bomb', { clis: ['codex'] });
-    const pass =
-      bomb.code === 'CLI_TIMEOUT' &&
-      bomb.ms < limitMs &&
-      left === 0 &&
-      next.code === 'ok' &&
-      isAlive(server.pid);
-    return {
-      name,
-      criterion,
-      pass,
-      measured: {
-        code: bomb.code,
-        answerMs: Math.round(bomb.ms),
-        peakProcesses: peak,
-        nproc: BOMB_NPROC,
-        left,
-        reapMs: Math.round(performance.now() - reapStarted),
-        nextCall: next.code,
-      },
-    };
+    const checks = bomb.code === 'CLI_TIMEOUT' && bomb.ms < limitMs && left === 0 && next.code === 'ok';
+    return verdict(server, name, criterion, checks, {
+      code: bomb.code,
+      answerMs: Math.round(bomb.ms),
+      peakProcesses: peak,
+      nproc: BOMB_NPROC,
+      left,
+      reapMs: Math.round(performance.now() - reapStarted),
+      nextCall: next.code,
+    });
   } finally {
     await server.close();
   }

@@ -18,6 +18,7 @@ import {
   type Server,
   skipped,
   start,
+  verdict,
 } from './chaos-support.js';
 
 /** How long a call may take while the store is away (each store step is bounded by the command timeout). */
@@ -85,27 +86,21 @@ export async function redisOutage(): Promise<CaseResult> {
     await proxy.setMode('forward');
     const afterBlackholeMs = await recoveryMs(server);
     const back = await burst(server, 2, 'redis back');
-    const pass =
+    const checks =
       [before, stopped, restarted, blackholed, back].every(allOk) &&
       statusStopped === 'degraded' &&
       statusBlackholed === 'degraded' &&
       afterRestartMs !== undefined &&
-      afterBlackholeMs !== undefined &&
-      isAlive(server.pid);
-    return {
-      name,
-      criterion,
-      pass,
-      measured: {
-        baseline: phase(before),
-        stopped: { ...phase(stopped), status: statusStopped },
-        recoveryAfterRestartMs: afterRestartMs ?? `> ${RECOVERY_LIMIT_MS}`,
-        restarted: phase(restarted),
-        blackholed: { ...phase(blackholed), status: statusBlackholed },
-        recoveryAfterBlackholeMs: afterBlackholeMs ?? `> ${RECOVERY_LIMIT_MS}`,
-        back: phase(back),
-      },
-    };
+      afterBlackholeMs !== undefined;
+    return verdict(server, name, criterion, checks, {
+      baseline: phase(before),
+      stopped: { ...phase(stopped), status: statusStopped },
+      recoveryAfterRestartMs: afterRestartMs ?? `> ${RECOVERY_LIMIT_MS}`,
+      restarted: phase(restarted),
+      blackholed: { ...phase(blackholed), status: statusBlackholed },
+      recoveryAfterBlackholeMs: afterBlackholeMs ?? `> ${RECOVERY_LIMIT_MS}`,
+      back: phase(back),
+    });
   } finally {
     await server.close();
     await proxy.close();

@@ -1,5 +1,5 @@
 // Chaos support: a fresh built server over stdio with the node fake critics and short bounds, one roast call that
-// never throws (a transport failure becomes a `transport:` code), the fakes still alive, and a case's result shape.
+// never throws (a transport failure becomes a `transport:` code), the fakes still alive, and a case's result and verdict.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import {
@@ -97,6 +97,17 @@ export function codesOf(calls: readonly Call[]): Record<string, number> {
   const byCode: Record<string, number> = {};
   for (const c of calls) byCode[c.code.split(':')[0]!] = (byCode[c.code.split(':')[0]!] ?? 0) + 1;
   return byCode;
+}
+
+/** A case's result: it passes when its checks all held and the server is still alive after them. */
+export function verdict(
+  server: Server,
+  name: string,
+  criterion: string,
+  checks: boolean,
+  measured: Record<string, unknown>,
+): CaseResult {
+  return { name, criterion, pass: checks && isAlive(server.pid), measured };
 }
 
 export const skipped = (name: string, criterion: string, reason: string): CaseResult => ({

@@ -18,6 +18,7 @@ import {
   type Server,
   SLACK_MS,
   start,
+  verdict,
 } from './chaos-support.js';
 import { sampleProc, writeReport } from './support.js';
 
@@ -37,14 +38,13 @@ async function afterFault(
     nextCall: next.code,
     nextMs: Math.round(next.ms),
   };
-  const pass =
+  const checks =
     fault.code !== 'ok' &&
     !fault.code.startsWith('transport:') &&
     fault.ms < limitMs &&
     reaped &&
-    next.code === 'ok' &&
-    isAlive(server.pid);
-  return { name, criterion, pass, measured };
+    next.code === 'ok';
+  return verdict(server, name, criterion, checks, measured);
 }
 
 /** One fault on a fresh server (an earlier fault must not open the breaker for the next case). */

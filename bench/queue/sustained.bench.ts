@@ -4,23 +4,11 @@
 // for (answered ok, failed by code, lost = no answer), the waiting depth sampled each second (max, p95), latency
 // p50/p99 and the load average, since the machine is shared. Lost must be 0 and the depth must stay bounded.
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toBrutalistError } from '../../src/errors/index.js';
-import { QueueExecution } from '../../src/queue/index.js';
-import { makeSandbox } from '../../test/support/harness.js';
-import {
-  frontConfig,
-  runQueued,
-  startWorker,
-  stopWorker,
-  type WorkerProcess,
-} from '../../test/support/queue.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { runQueued } from '../../test/support/queue.js';
 import { fmt, summary } from '../stats.js';
-
-const SLEEPY = join(import.meta.dirname, '..', 'fixtures', 'sleepy-claude');
-const CAP = '64';
+import { queueRig } from './rig.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,24 +24,11 @@ export async function run(): Promise<Record<string, number>> {
   const minutes = Number(values.minutes);
   const perMinute = Number(values.rate);
   const workerCount = Number(values.workers);
-  const sandbox = makeSandbox('brutalist-bench-sustained-');
-  const prefix = uniquePrefix('bench-sustained').replace(/:$/, '');
-  const workerEnv = {
-    BRUTALIST_CLAUDE_BIN: SLEEPY,
-    BRUTALIST_MAX_CONCURRENT: CAP,
-    BRUTALIST_MAX_CONCURRENT_PER_CRITIC: CAP,
-  };
-  const front = new QueueExecution(
-    frontConfig(sandbox, SHARED_REDIS_URL, prefix, { claudeBin: SLEEPY, queueMaxDepth: 10_000 }),
-  );
-  const workers: WorkerProcess[] = [];
+  const rig = queueRig('sustained', { queueMaxDepth: 10_000 });
+  const { front } = rig;
   const load = [loadavg()[0] ?? 0];
   try {
-    workers.push(
-      ...(await Promise.all(
-        Array.from({ length: workerCount }, () => startWorker(sandbox, SHARED_REDIS_URL, prefix, workerEnv)),
-      )),
-    );
+    await Promise.all(Array.from({ length: workerCount }, () => rig.addWorker()));
     const total = Math.round(minutes * perMinute);
     const gapMs = 60_000 / perMinute;
     const latencies: number[] = [];
@@ -116,10 +91,7 @@ export async function run(): Promise<Record<string, number>> {
     );
     return { offered: total, ok, failed, lost, maxDepth: Math.max(...depths, 0), p50Ms: l.p50, p99Ms: l.p99 };
   } finally {
-    await Promise.all(workers.map((w) => stopWorker(w, 'SIGTERM')));
-    await front.close();
-    await deletePrefix(SHARED_REDIS_URL, prefix);
-    sandbox.cleanup();
+    await rig.close();
   }
 }
 

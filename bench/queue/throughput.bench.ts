@@ -5,28 +5,17 @@
 // the limit) with ratios to 1 worker, and CPU per run (front + workers, from process.cpuUsage and /proc).
 // The machine is shared with other work: read the ratios, not the absolute numbers.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CriticAvailability, runCritic } from '../../src/critics/index.js';
 import { resolveConfig } from '../../src/engine/config.js';
 import { systemClock } from '../../src/infra/index.js';
 import { configureSpawner, spawnerPid } from '../../src/process/index.js';
-import { QueueExecution } from '../../src/queue/index.js';
-import { makeSandbox } from '../../test/support/harness.js';
-import {
-  frontConfig,
-  runQueued,
-  startWorker,
-  stopWorker,
-  type WorkerProcess,
-} from '../../test/support/queue.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { runQueued } from '../../test/support/queue.js';
 import { fmt, summary } from '../stats.js';
+import { queueRig, SLEEPY } from './rig.js';
 
-const SLEEPY = join(import.meta.dirname, '..', 'fixtures', 'sleepy-claude');
 const SEQUENTIAL_RUNS = Number(process.env.BENCH_QUEUE_SEQUENTIAL ?? 40);
 const BURST_RUNS = Number(process.env.BENCH_QUEUE_BURST ?? 96);
 const WORKER_COUNTS = [1, 2, 4];
-const CAP = '64';
 
 const ms = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
 
@@ -56,16 +45,8 @@ const frontCpuMs = () => {
 };
 
 export async function run(): Promise<Record<string, number>> {
-  const sandbox = makeSandbox('brutalist-bench-queue-');
-  const prefix = uniquePrefix('bench-queue').replace(/:$/, '');
-  const workerEnv = {
-    BRUTALIST_CLAUDE_BIN: SLEEPY,
-    BRUTALIST_MAX_CONCURRENT: CAP,
-    BRUTALIST_MAX_CONCURRENT_PER_CRITIC: CAP,
-  };
-  const config = frontConfig(sandbox, SHARED_REDIS_URL, prefix, { claudeBin: SLEEPY });
-  const front = new QueueExecution(config);
-  const workers: WorkerProcess[] = [];
+  const rig = queueRig('queue');
+  const { front, workers } = rig;
   try {
     // ---- (1) overhead per run: local runCritic vs the queue with one worker, sequential
     const localConfig = resolveConfig({ overrides: { claudeBin: SLEEPY, sandbox: 'off' } });
@@ -80,7 +61,7 @@ export async function run(): Promise<Record<string, number>> {
         { prompt: 'bench' },
         { fileAccess: 'none', signal: new AbortController().signal, onStdout: () => {} },
       );
-    workers.push(await startWorker(sandbox, SHARED_REDIS_URL, prefix, workerEnv));
+    await rig.addWorker();
     // Interleaved, so the load of other work on this shared machine falls on both alike.
     const local: number[] = [];
     const queued: number[] = [];
@@ -128,8 +109,7 @@ export async function run(): Promise<Record<string, number>> {
     // ---- (2) throughput with 1, 2, 4 workers
     let base = 0;
     for (const count of WORKER_COUNTS) {
-      while (workers.length < count)
-        workers.push(await startWorker(sandbox, SHARED_REDIS_URL, prefix, workerEnv));
+      while (workers.length < count) await rig.addWorker();
       const cpuBefore = frontCpuMs() + workers.reduce((sum, w) => sum + cpuMsOf(w.pid), 0);
       const t = process.hrtime.bigint();
       await Promise.all(Array.from({ length: BURST_RUNS }, () => runQueued(front, 'bench')));
@@ -145,10 +125,7 @@ export async function run(): Promise<Record<string, number>> {
     }
     return out;
   } finally {
-    await Promise.all(workers.map((w) => stopWorker(w, 'SIGTERM')));
-    await front.close();
-    await deletePrefix(SHARED_REDIS_URL, prefix);
-    sandbox.cleanup();
+    await rig.close();
   }
 }
 

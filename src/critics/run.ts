@@ -1,44 +1,31 @@
-/** runCritic: one critic CLI run end to end — invocation, child env, where it runs, bounded process, parse, classify. */
-import { realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import type { Config, CriticId, CriticName } from '../config/index.js';
-import { BrutalistError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
-import { type Clock, currentTraceparent, sha256Hex, systemClock } from '../infra/index.js';
-import {
-  buildChildEnv,
-  installFor,
-  isInside,
-  makePrivateDir,
-  type RunResult,
-  runProcess,
-  type SandboxPlan,
-} from '../process/index.js';
-import { type PolicyProxy, sanitizeText, startPolicyProxy, UrlPolicy } from '../security/index.js';
-import { ADAPTERS, type CriticsConfig, configPathsFor } from './adapters.js';
-import type { CriticAvailability, SandboxStatus } from './availability.js';
+/** runCritic: one critic CLI run end to end — checks, invocation, bounded process, parse, classify, result. */
+import type { CriticId, CriticName } from '../config/index.js';
+import { BrutalistError, ERROR_CODES } from '../errors/index.js';
+import { type Clock, sha256Hex, systemClock } from '../infra/index.js';
+import { installFor, type RunResult, runProcess } from '../process/index.js';
+import { type PolicyProxy, startPolicyProxy, UrlPolicy } from '../security/index.js';
+import { ADAPTERS, type CriticsConfig } from './adapters.js';
+import type { CriticAvailability } from './availability.js';
 import { type BudgetStop, budgetedSink, type RunBudget } from './budget.js';
-import { formatExitClass, scrubDetail } from './classify.js';
-import {
-  CRITIC_STDERR_TAIL_CHARS,
-  type CriticFailureEvent,
-  criticFailureChannel,
-  criticRunChannel,
-} from './diagnostics.js';
+import { formatExitClass } from './classify.js';
 import {
   EVIDENCE_CRITICS,
   type EvidenceServer,
   PLAYWRIGHT_SERVER,
   resolveEvidenceServers,
 } from './evidence.js';
+import { routedLabel } from './routed.js';
+import { type FailureScope, failure, publishRun } from './run-report.js';
 import {
-  persistentConfigDir,
-  ROUTED_VENDOR,
-  type RoutedRoute,
-  routedEnv,
-  routedExtraEnv,
-  routedLabel,
-} from './routed.js';
-import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
+  childEnv,
+  launchOf,
+  routedConfigPlace,
+  sandboxFor,
+  scratchPlace,
+  vendorOf,
+  workplace,
+} from './run-setup.js';
+import type { CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
 
 export interface RunCriticDeps {
   readonly config: CriticsConfig;
@@ -69,99 +56,6 @@ export interface RunCriticOptions {
   readonly evidence?: readonly string[];
   /** With fileAccess `none`: allow the CLI's web tools (abstract domains). */
   readonly webTools?: boolean;
-}
-
-/** What a failure report needs besides the code: where the run was (for path scrubbing) and whose secrets to drop. */
-interface FailureScope {
-  readonly critic: CriticId;
-  /** The metrics label (a per-call routed critic's is `routed`). */
-  readonly label: string;
-  readonly root: string;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-/** Stderr lines a detail quotes when the CLI printed no structured error: the last ones say why it stopped. */
-const DETAIL_STDERR_LINES = 2;
-/**
- * Stderr lines that never say why a run failed: the CLIs' start-up warnings (codex "WARNING: proceeding, even
- * though…", gemini "Warning: 256-color support…", "Ripgrep is not available…"). Skipped unless nothing else is left.
- */
-const DETAIL_NOISE_RE = /^warn(?:ing)?\b|ripgrep is not available|model metadata for/i;
-
-/**
- * The failed run as a BrutalistError carrying its cause: `data.detail` (the vendor's error message, else the last
- * stderr lines; sanitized, one line, ≤ 300 chars) and `data.exitClass`. The sanitized stderr tail is published on
- * the critic-failure channel for the log, never sent to the client.
- */
-function failure(
-  code: ErrorCode,
-  scope: FailureScope,
-  exitClass: string,
-  parsed: ParsedOutput | undefined,
-  run: RunResult,
-  cause?: unknown,
-): BrutalistError {
-  const clean = (text: string, maxChars?: number) =>
-    sanitizeText(text, { roots: [scope.root], env: scope.env, ...(maxChars ? { maxChars } : {}) });
-  const stderrTail = clean(run.stderrTail.slice(-CRITIC_STDERR_TAIL_CHARS * 2), CRITIC_STDERR_TAIL_CHARS);
-  const raw = parsed?.error?.message || lastLines(stderrTail, DETAIL_STDERR_LINES);
-  const detail = raw ? scrubDetail(clean(raw)) : '';
-  if (criticFailureChannel.hasSubscribers) {
-    const event: CriticFailureEvent = {
-      critic: scope.critic,
-      code,
-      exitClass,
-      durationMs: run.durationMs,
-      stderrTail,
-      detail,
-    };
-    criticFailureChannel.publish(event);
-  }
-  publishRun(scope.label, exitClass, code, run, parsed);
-  const retryAfterMs = parsed?.error?.retryAfterMs;
-  return new BrutalistError(code, `${scope.critic}: ${ERROR_CODES[code].message}`, {
-    data: {
-      critic: scope.critic,
-      exitClass,
-      ...(detail ? { detail } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    },
-    cause: cause ?? { stderrTail },
-  });
-}
-
-/** Tells metrics how a run that started a process ended (nothing when no one listens). */
-function publishRun(
-  critic: string,
-  exitClass: string,
-  code: ErrorCode | undefined,
-  run: RunResult,
-  parsed: ParsedOutput | undefined,
-): void {
-  if (!criticRunChannel.hasSubscribers) return;
-  const { durationMs, stdoutBytes: outputBytes, truncated } = run;
-  const inputTokens = parsed?.usage?.inputTokens;
-  const outputTokens = parsed?.usage?.outputTokens;
-  criticRunChannel.publish({
-    critic,
-    exitClass,
-    code,
-    durationMs,
-    outputBytes,
-    truncated,
-    inputTokens,
-    outputTokens,
-  });
-}
-
-/** The last `count` non-empty lines that are not known noise (or, when all are noise, the last ones at all). */
-function lastLines(text: string, count: number): string {
-  const lines = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0);
-  const telling = lines.filter((line) => !DETAIL_NOISE_RE.test(line));
-  return (telling.length > 0 ? telling : lines).slice(-count).join(' | ');
 }
 
 /**
@@ -366,161 +260,4 @@ async function runOnce(
     ...(stoppedBy ? { stoppedBy } : {}),
     text: parsed.text,
   };
-}
-
-/** Where one run happens: the target (held to its root), or a private empty dir made now and removed after. */
-function workplace(
-  config: Config,
-  fileAccess: FileAccess,
-  options: RunCriticOptions,
-): { cwd: string; root: string; remove: () => void } {
-  if (fileAccess === 'none') {
-    let dir: ReturnType<typeof makePrivateDir>;
-    try {
-      dir = makePrivateDir(config.workDir || tmpdir());
-    } catch (cause) {
-      throw new BrutalistError(
-        'CLI_SPAWN_FAILED',
-        'No private working directory could be made (check workDir).',
-        {
-          cause,
-        },
-      );
-    }
-    return { cwd: dir.path, root: dir.path, remove: dir.removeInBackground };
-  }
-  if (options.cwd === undefined) {
-    throw new BrutalistError('INTERNAL_ERROR', 'A critic with file access needs a working directory.');
-  }
-  return { cwd: options.cwd, root: options.root ?? realOr(options.cwd), remove: () => {} };
-}
-
-function realOr(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path; // gone: the runner reports cwd_missing
-  }
-}
-
-/** The mount plan of a confined run: the CLI's install, node and handed folders read-only, its config dirs writable. */
-function sandboxFor(
-  status: SandboxStatus,
-  critic: CriticName,
-  binary: string,
-  env: Readonly<Record<string, string>>,
-  handed: readonly string[],
-  routed?: { readonly dir: string },
-): { exec: string; plan: SandboxPlan & { readOnly: string[] } } | undefined {
-  if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
-  const install = installFor(binary, env.PATH);
-  // A routed run sees its own config dir only: never the operator's ~/.claude.json or key files.
-  const config = routed ? { writable: [routed.dir], readOnly: [] } : configPathsFor(critic, env);
-  return {
-    exec: install.exec,
-    plan: {
-      bwrap: status.bwrap,
-      readOnly: [...install.dirs, ...config.readOnly, ...handed],
-      writable: config.writable,
-    },
-  };
-}
-
-/** What is spawned: the CLI itself, or the adapter's wrapper around it (agy's pty) and the folders it needs. */
-async function launchOf(
-  adapter: CriticAdapter,
-  config: CriticsConfig,
-  cli: string,
-  args: readonly string[],
-  env: Readonly<Record<string, string>>,
-): Promise<{ command: string; args: readonly string[]; readOnly: readonly string[]; wrapped: boolean }> {
-  if (!adapter.launch) return { command: cli, args, readOnly: [], wrapped: false };
-  const launch = await adapter.launch(config, cli, args, config.killGraceMs, env.PATH);
-  return { ...launch, wrapped: true };
-}
-
-/**
- * A private 0700 folder for files a CLI is handed (agy's long prompt), made on first use under workDir or the OS
- * temp dir, never inside the target's root, and removed with its contents after the run.
- */
-function scratchPlace(config: CriticsConfig, root: string): { path: () => string; remove: () => void } {
-  let dir: ReturnType<typeof makePrivateDir> | undefined;
-  return {
-    path: () => {
-      if (dir) return dir.path;
-      try {
-        dir = makePrivateDir(config.workDir || tmpdir(), 'brutalist-scratch-');
-      } catch (cause) {
-        throw new BrutalistError(
-          'CLI_SPAWN_FAILED',
-          'No private scratch folder could be made (check workDir).',
-          {
-            cause,
-          },
-        );
-      }
-      if (isInside(realOr(dir.path), root)) {
-        dir.remove();
-        dir = undefined;
-        throw new BrutalistError('CONFIG_INVALID', 'workDir must not lie inside a reviewed root.', {
-          data: { option: 'workDir' },
-        });
-      }
-      return dir.path;
-    },
-    remove: () => dir?.removeInBackground(),
-  };
-}
-
-/** The vendor CLI a run starts: routed runs are claude's, whatever queue or runner carried them. */
-function vendorOf(vendor: CriticName, route: RoutedRoute | undefined): CriticName {
-  if (route && vendor !== ROUTED_VENDOR) {
-    throw new BrutalistError('INTERNAL_ERROR', 'A routed critic must run the claude CLI.');
-  }
-  return vendor;
-}
-
-/**
- * The child env. Native: the adapter's allowlist and extraEnv, minus what the adapter denies (claude: an ambient
- * ANTHROPIC_BASE_URL/ANTHROPIC_MODEL), then its settings. Routed: only the base allowlist and the harmless part of
- * extraEnv, then the route's own gateway, token, models and config dir: nothing of the operator's login.
- */
-function childEnv(
-  config: CriticsConfig,
-  adapter: CriticAdapter,
-  serverEnv: NodeJS.ProcessEnv,
-  set: Readonly<Record<string, string>>,
-  routed: { route: RoutedRoute; dir: string } | undefined,
-): Record<string, string> {
-  // The critic run's span (or the request's context when tracing is off): a CLI that traces joins our trace.
-  const traceparent = currentTraceparent();
-  if (routed) {
-    return buildChildEnv(serverEnv, {
-      allow: routedExtraEnv(config),
-      set: { ...set, ...routedEnv(routed.route, serverEnv, routed.dir) },
-      traceparent,
-    });
-  }
-  return buildChildEnv(serverEnv, {
-    allow: [...adapter.envAllowlist(serverEnv), ...config.extraEnv],
-    deny: adapter.envDenylist ?? [],
-    set,
-    traceparent,
-  });
-}
-
-/**
- * A routed critic's CLAUDE_CONFIG_DIR: the config-file client's own persistent one, or, for a per-call client, a
- * fresh private dir (0700) for this run, removed after it like the run's other private dirs.
- */
-function routedConfigPlace(config: CriticsConfig, route: RoutedRoute): { path: string; remove: () => void } {
-  if (route.source === 'config') return { path: persistentConfigDir(config, route), remove: () => {} };
-  try {
-    const dir = makePrivateDir(config.workDir || tmpdir(), 'brutalist-routed-');
-    return { path: dir.path, remove: dir.removeInBackground };
-  } catch (cause) {
-    throw new BrutalistError('CLI_SPAWN_FAILED', 'No private config folder could be made (check workDir).', {
-      cause,
-    });
-  }
 }

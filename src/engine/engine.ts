@@ -1,59 +1,40 @@
 /** The engine's front: follow-ups, then a plan per new request (plan.ts) run by the PlanRunner, then a page. */
-
 import {
   type CriticAvailability,
   type CriticLogins,
-  defaultModelFor,
-  type LoginStatus,
   runCritic,
   withRoutedSecrets,
 } from '../critics/index.js';
-import { DOMAIN_IDS, discover, getDomain } from '../domains/index.js';
+import { DOMAIN_IDS, discover } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
-import { type Clock, systemClock, traceStep } from '../infra/index.js';
-import { activeProcessGroups, RECURSION_ENV } from '../process/index.js';
-import {
-  CritiqueSanitizer,
-  checkTextLimits,
-  type ResolvedTarget,
-  resolveTarget,
-  UrlPolicy,
-} from '../security/index.js';
-import type { RunRecord, RunReplay, StateStore, StateStoreStats, StoreHealth } from '../state/index.js';
+import { type Clock, systemClock } from '../infra/index.js';
+import { activeProcessGroups } from '../process/index.js';
+import { CritiqueSanitizer, checkTextLimits } from '../security/index.js';
+import type { RunRecord, RunReplay, StateStore } from '../state/index.js';
 import type { StreamEvent } from '../streaming/index.js';
 import { BackgroundRuns, type JobWork } from './background-runs.js';
 import type { Config, CriticId } from './config.js';
-import { loadConversation, saveConversation } from './conversations.js';
-import { type CriticRunner, NO_ROUTES, type RouteTable, selectCritics } from './critic-runs.js';
-import { fingerprintTarget } from './fingerprint.js';
+import type { CriticRunner } from './critic-runs.js';
+import { followUp } from './follow-ups.js';
 import { CriticGuard, type CriticGuardDeps } from './guarded-runner.js';
-import {
-  checkDebateArgs,
-  checkRoastArgs,
-  chooseDebaters,
-  type DebatePlanContext,
-  debatePlan,
-  roastPlan,
-} from './plan.js';
 import { PlanRunner } from './plan-runner.js';
 import { findingsSettings } from './plan-work.js';
-import { isContextId, ResultPages } from './results.js';
-import { debaterIds, requestedCritics, routedRosterRows, routesFor } from './routed-critics.js';
+import { ResultPages } from './results.js';
+import { roster, stateHealth } from './roster.js';
 import { Tasks } from './tasks.js';
+import { ToolRuns } from './tool-runs.js';
 import type {
   DebateArgs,
   EngineResult,
   NewDebateArgs,
-  NewRoastArgs,
   PagingArgs,
   RequestContext,
   RoastArgs,
   RosterRow,
   ToolId,
-  ToolResponse,
 } from './types.js';
 import { redactDebateInput, redactRoastInput } from './untrusted-input.js';
-import { bookedRunner, withBudgetNotes } from './usage-calls.js';
+import { bookedRunner } from './usage-calls.js';
 import { UsageBudgets } from './usage-meter.js';
 
 export interface EngineDeps {
@@ -92,6 +73,8 @@ export class Engine {
   readonly tasks: Tasks;
   /** Per-call caps, daily caps per caller, and the usage ledger in the state store (ADR 0047). */
   readonly usage: UsageBudgets;
+  /** New roasts and debates: checked, planned, run and stored (tool-runs.ts). */
+  private readonly critiques: ToolRuns;
 
   constructor(deps: EngineDeps) {
     this.config = deps.config;
@@ -138,6 +121,18 @@ export class Engine {
       clock: this.clock,
       findings: findingsSettings(this.config),
     });
+    this.critiques = new ToolRuns({
+      config: this.config,
+      store: this.store,
+      availability: this.availability,
+      clock: this.clock,
+      env: this.env,
+      guard: this.guard,
+      pages: this.pages,
+      plans: this.plans,
+      sanitizer: this.sanitizer,
+      usage: this.usage,
+    });
   }
 
   /**
@@ -159,7 +154,7 @@ export class Engine {
       ctx.owner,
       'roast',
       ctx,
-      (contextId, job) => this.runRoast({ ...args, domain }, job, contextId),
+      (contextId, job) => this.critiques.runRoast({ ...args, domain }, job, contextId),
       this.replayOf(
         ctx,
         () => redactRoastInput({ ...args, domain }, this.sanitizer, this.config.redactInputSecrets).args,
@@ -187,66 +182,7 @@ export class Engine {
 
   /** The work replaying a run's stored request under its context id (see replayOf); undefined when there is none. */
   private resume(record: RunRecord): JobWork | undefined {
-    const args = record.replay?.args;
-    if (!args) return undefined;
-    // The run's own checks (checkRoastArgs, checkDebateArgs) validate the stored arguments again.
-    if (record.tool === 'roast' && typeof args.domain === 'string') {
-      const roast = { fields: {}, ...args } as unknown as NewRoastArgs;
-      return (contextId, job) => this.runRoast(roast, job, contextId);
-    }
-    if (record.tool === 'roast_cli_debate' && typeof args.topic === 'string') {
-      const debate = args as unknown as NewDebateArgs;
-      return (contextId, job) => this.runDebate(debate, job, contextId);
-    }
-    return undefined;
-  }
-
-  private async runRoast(args: NewRoastArgs, ctx: RequestContext, contextId: string): Promise<ToolResponse> {
-    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
-    this.guardRecursion();
-    const routes = routesFor(args.clients, this.config, this.env);
-    const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
-      checkRoastArgs(args, this.config, routes);
-      // A design page must pass the URL policy before a browser is started for it (the proxy holds it there too).
-      if (typeof args.fields.url === 'string') await new UrlPolicy(this.config).check(args.fields.url);
-      // From here on (prompt, cache key, conversation) only the redacted text exists.
-      const redaction = redactRoastInput(args, this.sanitizer, this.config.redactInputSecrets);
-      return { redaction, ...(await this.locate(redaction.args, ctx.roots)) };
-    });
-    args = redaction.args;
-    const conversation = args.resume ? await loadConversation(this.store, args, ctx.owner) : undefined;
-    const asked = await requestedCritics(args.clis, args.clients, this.availability, this.config);
-    const selection = await selectCritics(
-      asked ?? conversation?.critics,
-      this.availability,
-      this.config,
-      routes,
-    );
-    const plan = roastPlan(args, {
-      target,
-      fingerprint,
-      conversation,
-      selection,
-      routes,
-      redactedInput: redaction.redacted,
-      now: this.clock.now(),
-    });
-    const meter = await this.usage.open(ctx.owner, args);
-    const { finished, critics } = await withBudgetNotes(meter, () =>
-      this.plans.run(plan, ctx, { ...call, budget: meter }),
-    );
-    return traceStep('store', { what: 'result' }, async () => {
-      const response = await this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId);
-      await saveConversation(this.store, this.config, {
-        contextId: response.contextId,
-        owner: ctx.owner,
-        tool: 'roast',
-        domain: plan.domain,
-        critics,
-        turns: [...plan.turns, ...finished.turns],
-      });
-      return response;
-    });
+    return this.critiques.resume(record);
   }
 
   /**
@@ -264,16 +200,6 @@ export class Engine {
   /** A run's progress events until it ends (tasks: their progress goes on after the creating call returned). */
   watchRun(owner: string, contextId: string, listener: (event: StreamEvent) => void): Promise<void> {
     return this.runs.watch(owner, contextId, listener);
-  }
-
-  /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
-  private async locate(
-    args: NewRoastArgs,
-    roots: readonly string[],
-  ): Promise<{ target?: ResolvedTarget; fingerprint: string | undefined }> {
-    if (getDomain(args.domain).kind !== 'filesystem' || !args.target) return { fingerprint: 'abstract' };
-    const target = await resolveTarget(args.target, roots, this.config);
-    return { target, fingerprint: await fingerprintTarget(target.path, this.config.fingerprintMaxFiles) };
   }
 
   /** `roast_cli_debate`: two critics argue opposite positions for 1..3 rounds; follow-ups as for `roast`. */
@@ -294,7 +220,7 @@ export class Engine {
       ctx.owner,
       'roast_cli_debate',
       ctx,
-      (contextId, job) => this.runDebate(debate, job, contextId),
+      (contextId, job) => this.critiques.runDebate(debate, job, contextId),
       this.replayOf(
         ctx,
         () => redactDebateInput(debate, this.sanitizer, this.config.redactInputSecrets).args,
@@ -302,86 +228,20 @@ export class Engine {
     );
   }
 
-  private async runDebate(
-    args: NewDebateArgs,
-    ctx: RequestContext,
-    contextId: string,
-  ): Promise<ToolResponse> {
-    const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
-    this.guardRecursion();
-    const routes = routesFor(args.clients, this.config, this.env);
-    const redaction = await traceStep('validation', {}, async () => {
-      checkDebateArgs(args, this.config, routes);
-      return redactDebateInput(args, this.sanitizer, this.config.redactInputSecrets);
-    });
-    args = redaction.args;
-    const chosen = await this.debaters(args.agents, routes);
-    const plan = debatePlan(args, { ...chosen, routes, redactedInput: redaction.redacted });
-    const meter = await this.usage.open(ctx.owner, args);
-    const { finished } = await withBudgetNotes(meter, () =>
-      this.plans.run(plan, ctx, { ...call, budget: meter }),
-    );
-    return traceStep('store', { what: 'result' }, () =>
-      this.pages.save(ctx.owner, finished.text, finished.meta, plan.limit, contextId),
-    );
-  }
-
-  /** The named pair when both are installed (else the missing one's code), or the first two with closed circuits. */
-  private async debaters(
-    named: readonly string[] | undefined,
-    routes: RouteTable,
-  ): Promise<Pick<DebatePlanContext, 'agents' | 'notes'>> {
-    const pair = debaterIds(named ?? [], routes);
-    if (pair) {
-      const [pro, con] = pair;
-      const selection = await selectCritics(
-        [pro, con],
-        this.availability,
-        { ...this.config, maxParallelCritics: 2 },
-        routes,
-      );
-      const missing = selection.skipped[0];
-      if (missing) {
-        throw new BrutalistError(missing.code as 'CLI_NOT_FOUND', undefined, {
-          data: { critic: missing.critic },
-        });
-      }
-      return { agents: [pro, con], notes: [] };
-    }
-    const available = (await this.availability.checkAll()).filter((a) => a.available).map((a) => a.critic);
-    const installed = this.config.criticPreference.filter((c) => available.includes(c));
-    return chooseDebaters(installed, (c) => this.guard.breakerOf(c, NO_ROUTES).rejecting);
-  }
-
   /** The state store's health and counters, for the roster and `doctor`; never throws. */
-  async stateHealth(): Promise<
-    StoreHealth & { readonly stats: StateStoreStats | null; readonly cacheHitRatio: number | null }
-  > {
-    const health = await this.store
-      .health()
-      .catch((): StoreHealth => ({ backend: 'memory', status: 'degraded', detail: 'state store closed' }));
-    const stats = await this.store.stats().catch(() => null);
-    const lookups = stats ? stats.cacheHits + stats.cacheMisses : 0;
-    return { ...health, stats, cacheHitRatio: stats && lookups > 0 ? stats.cacheHits / lookups : null };
+  stateHealth(): ReturnType<typeof stateHealth> {
+    return stateHealth(this.store);
   }
 
   /** `cli_agent_roster`: which critics are installed, their versions and configured models. */
-  async roster(): Promise<RosterRow[]> {
-    // Both cached for availabilityTtlMs; a login check waits for its critic's availability probe.
-    const [all, logins] = await Promise.all([this.availability.checkAll(), this.logins?.checkAll()]);
-    const natives = all.map((a) => ({
-      critic: a.critic,
-      available: a.available,
-      version: a.version ?? null,
-      path: a.path ?? null,
-      defaultModel: defaultModelFor(this.config, a.critic) ?? null,
-      error: a.error ?? null,
-      note: a.note ?? null,
-      login: a.available ? loginOf(logins?.find((l) => l.critic === a.critic)) : null,
-      ...this.guard.status(a.critic),
-    }));
-    const routed = await routedRosterRows(this.config, this.env, this.availability, this.guard);
-    return [...natives, ...routed];
+  roster(): Promise<RosterRow[]> {
+    return roster({
+      config: this.config,
+      env: this.env,
+      availability: this.availability,
+      logins: this.logins,
+      guard: this.guard,
+    });
   }
 
   /** Whether critics run confined (bwrap) or not, and why; for the roster and `doctor`. */
@@ -422,49 +282,13 @@ export class Engine {
 
   // ---- steps
 
-  /**
-   * A follow-up on an earlier critique: `cancel` stops it; `cursor` pages it; `context_id` (without resume) waits for
-   * it while it runs, then pages it. Null: a new request.
-   */
-  private async followUp(
+  /** A follow-up on an earlier critique (a cancel, a page, a wait); null: a new request (follow-ups.ts). */
+  private followUp(
     tool: ToolId,
     args: PagingArgs & { readonly cancel?: boolean },
     ctx: RequestContext,
     resuming: boolean,
   ): Promise<EngineResult | null> {
-    if (args.cancel) {
-      if (!args.context_id) {
-        throw new BrutalistError('INVALID_ARGUMENT', 'cancel needs the context_id of a running critique.', {
-          data: { field: 'context_id' },
-        });
-      }
-      if (!isContextId(args.context_id)) throw new BrutalistError('CONTEXT_NOT_FOUND');
-      return this.runs.cancel(ctx.owner, args.context_id, tool);
-    }
-    if (args.cursor) return this.pages.pageByCursor(ctx.owner, args.cursor, args.limit);
-    if (args.context_id && !resuming) {
-      if (!isContextId(args.context_id)) throw new BrutalistError('CONTEXT_NOT_FOUND');
-      const waited = await this.runs.follow(ctx.owner, args.context_id, ctx);
-      // The first page in hand answers a plain wait; an offset or another page size reads the stored text.
-      if (waited && (waited.status !== 'done' || (args.offset === undefined && args.limit === undefined))) {
-        return waited;
-      }
-      return this.pages.page(ctx.owner, args.context_id, args.offset ?? 0, args.limit);
-    }
-    if (args.offset !== undefined && args.offset > 0) {
-      throw new BrutalistError('INVALID_ARGUMENT', 'offset needs the context_id of an earlier result.', {
-        data: { field: 'offset' },
-      });
-    }
-    return null;
+    return followUp({ runs: this.runs, pages: this.pages }, tool, args, ctx, resuming);
   }
-
-  private guardRecursion(): void {
-    if (this.env[RECURSION_ENV]) throw new BrutalistError('RECURSION_BLOCKED');
-  }
-}
-
-function loginOf(status: LoginStatus | undefined) {
-  if (!status) return null;
-  return { loggedIn: status.loggedIn, method: status.method, fix: status.fix };
 }

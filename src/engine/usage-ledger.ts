@@ -3,7 +3,7 @@
  * 0038): merged under the store's lock, so every instance and `brutalist-mcp usage` see one ledger (ADR 0047).
  */
 import { type Clock, systemClock } from '../infra/index.js';
-import { DAY_MS, DayRecords, type StateStore } from '../state/index.js';
+import { DAY_MS, DayRecords, parseDayEntries, type StateStore } from '../state/index.js';
 
 export { DAY_MS };
 /** Owner of the day records: not a principal name any transport hands out (they never contain `<`). */
@@ -195,25 +195,15 @@ export class UsageLedger {
 
 /** The record in `text`, or undefined when it is not one; entries that do not read as usage are dropped. */
 export function parseUsageRecord(text: string): DayRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { v, callers } = value as { v?: unknown; callers?: unknown };
-  if (v !== 1 || typeof callers !== 'object' || callers === null) return undefined;
-  const clean: Record<string, UsageTotals> = {};
-  for (const [caller, entry] of Object.entries(callers)) {
-    if (typeof entry !== 'object' || entry === null) continue;
+  const callers = parseDayEntries(text, 'callers', (entry) => {
+    if (typeof entry !== 'object' || entry === null) return undefined;
     const row = entry as Record<string, unknown>;
     if (
       !FIELDS.every((f) => typeof row[f] === 'number' && Number.isFinite(row[f]) && (row[f] as number) >= 0)
     ) {
-      continue;
+      return undefined;
     }
-    clean[caller] = totals((f) => row[f] as number);
-  }
-  return { v: 1, callers: clean };
+    return totals((f) => row[f] as number);
+  });
+  return callers && { v: 1, callers };
 }

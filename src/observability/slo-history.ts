@@ -4,7 +4,7 @@
  * (ADR 0038).
  */
 import { type Clock, systemClock } from '../infra/index.js';
-import { DAY_MS, DayRecords, type StateStore } from '../state/index.js';
+import { DAY_MS, DayRecords, parseDayEntries, type StateStore } from '../state/index.js';
 import { COUNTERS } from './slo-windows.js';
 
 const MINUTE_MS = 60_000;
@@ -132,22 +132,12 @@ export class SloHistory {
 
 /** The record in `text`, or undefined when it is not one (stored data is validated on read). */
 export function parseDayRecord(text: string): DayRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { v, minutes } = value as { v?: unknown; minutes?: unknown };
-  if (v !== 1 || typeof minutes !== 'object' || minutes === null) return undefined;
-  const clean: Record<string, number[]> = {};
-  for (const [key, row] of Object.entries(minutes)) {
+  const minutes = parseDayEntries(text, 'minutes', (row, key) => {
     const minute = Number(key);
-    if (!Number.isInteger(minute) || minute < 0 || minute >= 1440) continue;
-    if (!Array.isArray(row) || row.length !== COUNTERS) continue;
-    if (!row.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) continue;
-    clean[key] = row as number[];
-  }
-  return { v: 1, minutes: clean };
+    if (!Number.isInteger(minute) || minute < 0 || minute >= 1440) return undefined;
+    if (!Array.isArray(row) || row.length !== COUNTERS) return undefined;
+    if (!row.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
+    return row as number[];
+  });
+  return minutes && { v: 1, minutes };
 }

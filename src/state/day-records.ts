@@ -27,6 +27,32 @@ export interface DayRecordsOptions<R> {
   readonly clock?: Clock;
 }
 
+/**
+ * The entries under `field` of a stored `{v: 1, [field]: {key: entry}}` record, each kept when `entry` reads it as one
+ * (stored data is validated on read; an entry that does not read is dropped). Undefined: the text is not such a record.
+ */
+export function parseDayEntries<E>(
+  text: string,
+  field: string,
+  entry: (value: unknown, key: string) => E | undefined,
+): Record<string, E> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { v, [field]: entries } = value as { v?: unknown } & Record<string, unknown>;
+  if (v !== 1 || typeof entries !== 'object' || entries === null) return undefined;
+  const clean: Record<string, E> = {};
+  for (const [key, raw] of Object.entries(entries)) {
+    const read = entry(raw, key);
+    if (read !== undefined) clean[key] = read;
+  }
+  return clean;
+}
+
 export class DayRecords<R> {
   private readonly clock: Clock;
 

@@ -2,7 +2,7 @@
 // retention.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/infra/index.js';
-import { DAY_MS, DayRecords, MemoryStateStore } from '../../src/state/index.js';
+import { DAY_MS, DayRecords, MemoryStateStore, parseDayEntries } from '../../src/state/index.js';
 
 interface Tally {
   v: 1;
@@ -72,5 +72,33 @@ describe('day records', () => {
     const { days } = setup();
     expect(await days.merge(7, (r) => (r.n += 1))).toBe(true);
     expect(await days.read(7)).toEqual({ v: 1, n: 0 });
+  });
+});
+
+describe('parseDayEntries', () => {
+  const positive = (value: unknown) => (typeof value === 'number' && value > 0 ? value : undefined);
+
+  it('keeps the entries under the field that read, and drops the others', () => {
+    const text = JSON.stringify({ v: 1, counts: { a: 2, b: -1, c: 'x', d: 5 }, other: { e: 1 } });
+    expect(parseDayEntries(text, 'counts', positive)).toEqual({ a: 2, d: 5 });
+  });
+
+  it('hands each entry its key', () => {
+    const text = JSON.stringify({ v: 1, counts: { a: 1, bb: 1 } });
+    expect(parseDayEntries(text, 'counts', (_value, key) => key.length)).toEqual({ a: 1, bb: 2 });
+  });
+
+  it('is undefined for text that is not a version-1 record with an object under the field', () => {
+    for (const text of [
+      'not json',
+      'null',
+      '7',
+      '{"v":2,"counts":{}}',
+      '{"counts":{}}',
+      '{"v":1}',
+      '{"v":1,"counts":null}',
+    ]) {
+      expect(parseDayEntries(text, 'counts', positive)).toBeUndefined();
+    }
   });
 });
