@@ -10,6 +10,7 @@ import type { Config, CriticName } from '../engine/config.js';
 import type { CriticRunner } from '../engine/index.js';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
 import { type Clock, newId, systemClock } from '../infra/index.js';
+import { DepthGate } from './admission.js';
 import { openQueues, openRedis, waitingDepth } from './connections.js';
 import {
   type CriticJobData,
@@ -41,6 +42,7 @@ export class QueueExecution {
   private readonly eventConnections: Redis[] = [];
   /** Shutting down: runs stopped now are left to the workers (another front adopts them), not cancelled. */
   private leaving = false;
+  private readonly gate: DepthGate;
 
   constructor(
     private readonly config: Config,
@@ -50,6 +52,7 @@ export class QueueExecution {
     this.connection = openRedis(config.redisUrl, config.redisCommandTimeoutMs);
     this.subscriber = openRedis(config.redisUrl, config.redisCommandTimeoutMs);
     this.queues = openQueues(config, this.connection);
+    this.gate = new DepthGate(() => this.depth().catch(unreachable), config.queueMaxDepth);
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.listeners.get(channel.toString())?.(message);
     });
@@ -62,7 +65,7 @@ export class QueueExecution {
 
   /** Runs waiting for a worker over every critic's queue (the number QUEUE_FULL compares with queueMaxDepth). */
   depth(): Promise<number> {
-    return waitingDepth(this.queues);
+    return waitingDepth(this.connection, this.queues);
   }
 
   /** The CriticRunner the engine guards in place of runCritic. */
@@ -102,7 +105,7 @@ export class QueueExecution {
       // Independent round trips, at once: the depth check, the progress subscription, the events stream.
       const [, , events] = await this.bounded(
         Promise.all([
-          this.admit(),
+          this.gate.admit(),
           this.subscriber.subscribe(channel).catch(unreachable),
           this.eventsFor(critic),
         ]),
@@ -134,16 +137,6 @@ export class QueueExecution {
       );
       work.then(resolve, reject).finally(() => this.clock.clearTimeout(timer));
     });
-  }
-
-  /** QUEUE_FULL when the fleet's queue already holds queueMaxDepth waiting runs. */
-  private async admit(): Promise<void> {
-    const depth = await this.depth().catch(unreachable);
-    if (depth >= this.config.queueMaxDepth) {
-      throw new BrutalistError('QUEUE_FULL', undefined, {
-        data: { size: depth, limit: this.config.queueMaxDepth, reason: 'queue' },
-      });
-    }
   }
 
   /** The worker's answer; or CANCELLED / DEADLINE_EXCEEDED, after telling the worker to stop. */
@@ -183,9 +176,11 @@ export class QueueExecution {
   }
 
   /**
-   * Calls `on.completed` or `on.failed` once the job ends: from its queue events, or from its stored state when it
-   * ended before we listened (a replay joining a finished job). Not Job.waitUntilFinished: its async executor
-   * leaves a Redis error (a command timeout under load) as an unhandled rejection that would end the process.
+   * Calls `on.completed` or `on.failed` once the job ends, from its queue events. The events are read from a point
+   * fixed before any add (eventsFor), so a job added now cannot end unseen; only an add that found the job already
+   * there (a replay joining it, BullMQ's `duplicated` event) reads its stored state, as the job may have ended
+   * before. Not Job.waitUntilFinished: its async executor leaves a Redis error (a command timeout under load) as an
+   * unhandled rejection that would end the process.
    */
   private outcomeOf(
     critic: CriticName,
@@ -195,10 +190,27 @@ export class QueueExecution {
   ): { stop: () => void } {
     const completed = (args: { returnvalue: unknown }) => on.completed(args.returnvalue);
     const failed = (args: { failedReason?: string }) => on.failed(args.failedReason);
+    const duplicated = () => this.storedOutcome(critic, jobId, on);
     // The per-job event names (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
     const emitter: EventEmitter = events;
     emitter.on(`completed:${jobId}`, completed);
     emitter.on(`failed:${jobId}`, failed);
+    emitter.on(`duplicated:${jobId}`, duplicated);
+    return {
+      stop: () => {
+        emitter.off(`completed:${jobId}`, completed);
+        emitter.off(`failed:${jobId}`, failed);
+        emitter.off(`duplicated:${jobId}`, duplicated);
+      },
+    };
+  }
+
+  /** The outcome of a job that may have ended before we listened; nothing when it has not (its events will say). */
+  private storedOutcome(
+    critic: CriticName,
+    jobId: string,
+    on: { completed: (value: unknown) => void; failed: (reason: string | undefined) => void },
+  ): void {
     // A Redis error here leaves the answer to the events or to the caller's deadline.
     // The state first, then the job: BullMQ writes a finished job's state and its returnvalue/failedReason in one
     // script, so a job read after its state is final carries them (read before, it may fail in between and carry
@@ -214,12 +226,6 @@ export class QueueExecution {
         else on.failed(job.failedReason);
       })
       .catch(() => {});
-    return {
-      stop: () => {
-        emitter.off(`completed:${jobId}`, completed);
-        emitter.off(`failed:${jobId}`, failed);
-      },
-    };
   }
 
   /** Takes a waiting job off the queue; a running one is stopped by its worker (the cancel channel). */
@@ -233,25 +239,39 @@ export class QueueExecution {
     if (!events) {
       const connection = openRedis(this.config.redisUrl);
       this.eventConnections.push(connection);
-      const created = new QueueEvents(queueNameOf(critic), {
-        connection,
-        prefix: this.config.queueKeyPrefix,
-      });
-      created.on('error', () => {});
-      events = created.waitUntilReady().then(
-        () => created,
-        (err: unknown) => {
-          // Not kept: the next run tries again once Redis answers.
-          this.events.delete(critic);
+      events = this.lastEventId(critic).then(async (lastEventId) => {
+        // Read from the stream's end as it was before this front added anything: an event written before the
+        // first blocking read is sent (`$` would skip it) is still delivered.
+        const created = new QueueEvents(queueNameOf(critic), {
+          connection,
+          prefix: this.config.queueKeyPrefix,
+          lastEventId,
+        });
+        created.on('error', () => {});
+        try {
+          await created.waitUntilReady();
+        } catch (err) {
           void created.close().catch(() => {});
-          throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', {
-            cause: err,
-          });
-        },
-      );
+          throw err;
+        }
+        return created;
+      });
+      events = events.catch((err: unknown) => {
+        // Not kept: the next run tries again once Redis answers.
+        this.events.delete(critic);
+        throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', {
+          cause: err,
+        });
+      });
       this.events.set(critic, events);
     }
     return events;
+  }
+
+  /** The id of the last event in `critic`'s event stream ('0-0' when it has none yet). */
+  private async lastEventId(critic: CriticName): Promise<string> {
+    const last = await this.connection.xrevrange(this.queues[critic].toKey('events'), '+', '-', 'COUNT', 1);
+    return last[0]?.[0] ?? '0-0';
   }
 }
 

@@ -18,22 +18,28 @@ import {
   outcomeOf,
   type PermitTicket,
 } from '../resilience/index.js';
+import { runScript } from './connections.js';
 import { parseJson } from './jobs.js';
 
-/** SET key to ARGV[2] only while it still holds ARGV[1] ('' = absent); the state expires with ARGV[3] ms. */
+/**
+ * SET key to ARGV[2] (none when ARGV[2] is '': no change) only while it still holds ARGV[1] ('' = absent); the state
+ * expires with ARGV[3] ms. Replies {1} when it held, else {0, what it holds} (the next try starts from that).
+ */
 const COMPARE_AND_SET = `
 local current = redis.call('GET', KEYS[1])
 if (current == false and ARGV[1] == '') or current == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return 1
+  if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  return {1}
 end
-return 0`;
+return {0, current or ''}`;
 
 /** Tries of one transition against concurrent writers before it gives up (the state then stays as it was). */
 const MAX_CAS_TRIES = 16;
 
 export class SharedBreakers {
   private readonly policy: BreakerPolicy;
+  /** Each breaker's stored text as this worker last read or wrote it ('' = absent): the first guess of a CAS. */
+  private readonly seen = new Map<CriticName, string>();
 
   constructor(
     private readonly redis: Redis,
@@ -87,7 +93,11 @@ export class SharedBreakers {
     return `${this.config.queueKeyPrefix}:breaker:${critic}`;
   }
 
-  /** Applies `step` to the stored state by compare-and-set; false when every try lost a race. */
+  /**
+   * Applies `step` to the stored state by compare-and-set; false when every try lost a race. The first try guesses
+   * the state is what this worker last saw (one round trip when no other worker moved it; a wrong guess costs one
+   * more, as the script replies with what is stored).
+   */
   private async transition(
     critic: CriticName,
     step: (state: BreakerState) => BreakerState,
@@ -95,12 +105,18 @@ export class SharedBreakers {
     const key = this.key(critic);
     // Kept as long as the longest open period plus the reset window: past that a fresh breaker is the same.
     const ttlMs = this.config.breakerMaxRecoveryTimeoutMs + this.config.breakerResetTimeoutMs;
+    let raw = this.seen.get(critic) ?? '';
     for (let tries = 0; tries < MAX_CAS_TRIES; tries++) {
-      const raw = await this.redis.get(key);
-      const next = JSON.stringify(step(parseState(raw)));
-      if (next === (raw ?? JSON.stringify(INITIAL_STATE))) return true;
-      const done = await this.redis.eval(COMPARE_AND_SET, 1, key, raw ?? '', next, ttlMs);
-      if (done === 1) return true;
+      const next = JSON.stringify(step(parseState(raw === '' ? null : raw)));
+      const unchanged = next === (raw === '' ? JSON.stringify(INITIAL_STATE) : raw);
+      const reply = await runScript(this.redis, COMPARE_AND_SET, [key], [raw, unchanged ? '' : next, ttlMs]);
+      if (!Array.isArray(reply)) return false;
+      if (reply[0] === 1) {
+        this.seen.set(critic, unchanged ? raw : next);
+        return true;
+      }
+      raw = typeof reply[1] === 'string' ? reply[1] : '';
+      this.seen.set(critic, raw);
     }
     return false;
   }
