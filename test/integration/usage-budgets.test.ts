@@ -113,7 +113,8 @@ describe('per-call budgets', () => {
     const r = structured(
       await roast(client, { context: `A plan.\n${SPEW}`, clis: ['codex'], max_tokens: 1000 }),
     );
-    expect(r.status).toBe('done');
+    // The whole outcome on a miss (it once answered `error` under load, cause not captured).
+    expect({ status: r.status, error: r.error, critics: r.critics }).toMatchObject({ status: 'done' });
     const [codex] = r.critics;
     expect(codex).toMatchObject({ ok: true, exitClass: 'budget', truncated: true, stoppedBy: 'max_tokens' });
     expect(r.usage.stopped).toEqual([{ critic: 'codex', by: 'max_tokens' }]);
