@@ -216,6 +216,68 @@ describe('startPolicyProxy', () => {
   });
 });
 
+describe('startPolicyProxy refusals', () => {
+  const get = (proxyUrl: string, url: string) =>
+    new Promise<number>((resolve, reject) => {
+      const p = new URL(proxyUrl);
+      const req = request({ host: p.hostname, port: p.port, path: url, method: 'GET' }, (answer) => {
+        answer.resume();
+        answer.on('end', () => resolve(answer.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  /** A loopback port nothing listens on (bound, then released). */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it('answers 400 to a CONNECT whose authority has no valid port, counting it refused', async () => {
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
+    try {
+      const lines: string[] = [];
+      for (const authority of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', '[::1]:x']) {
+        lines.push(await tunnel(proxy.url, authority));
+      }
+      expect(lines).toEqual(Array(4).fill('HTTP/1.1 400'));
+      expect(proxy.refused()).toBe(4);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('holds a bracketed IPv6 CONNECT authority to the policy like any other host', async () => {
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
+    try {
+      expect(await tunnel(proxy.url, '[::1]:443')).toBe('HTTP/1.1 403');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('refuses a plain request for an https URL (https only tunnels) and answers 502 when the upstream is down', async () => {
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
+    try {
+      expect(await get(proxy.url, 'https://127.0.0.1/')).toBe(403);
+      expect(await get(proxy.url, `http://127.0.0.1:${await closedPort()}/`)).toBe(502);
+      expect(proxy.refused()).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 /** The proxy's first status line for a CONNECT to `authority`. */
 function tunnel(proxyUrl: string, authority: string): Promise<string> {
   const p = new URL(proxyUrl);
