@@ -1,4 +1,4 @@
-/** Printing the config hides secrets (a URL's password, a secret value); routed clients parse from the env's JSON. */
+/** Config edges: printing hides secrets, routed clients from env JSON, cross-option rules and the dollar bound of pairs. */
 import { describe, expect, it } from 'vitest';
 import { criticIdSchema } from '../../src/config/options-routed.js';
 import { printableConfig, resolveConfig } from '../../src/engine/config.js';
@@ -74,5 +74,27 @@ describe('criticIdSchema', () => {
     expect(criticIdSchema.safeParse('gw-one').success).toBe(true);
     expect(criticIdSchema.safeParse('Not An Id').success).toBe(false);
     expect(criticIdSchema.safeParse(7).success).toBe(false);
+  });
+});
+
+describe('cross-option and pair rules', () => {
+  it('refuses execution "queue" without a Redis URL with CONFIG_INVALID naming execution', () => {
+    const err = errorOf(() => resolveConfig({ env: { BRUTALIST_EXECUTION: 'queue' } }));
+    expect(err?.code).toBe('CONFIG_INVALID');
+    expect(err?.message).toMatch(/^execution "queue" needs redisUrl/);
+    expect(
+      resolveConfig({ env: { BRUTALIST_EXECUTION: 'queue', BRUTALIST_REDIS_URL: 'redis://127.0.0.1:6379' } })
+        .execution,
+    ).toBe('queue');
+  });
+
+  it('refuses a caller budget above the dollar bound (1,000,000), and takes one at it', () => {
+    expect(
+      errorOf(() => resolveConfig({ env: { BRUTALIST_USAGE_CALLER_DAILY_BUDGETS: 'ci=1000001/10' } }))?.code,
+    ).toBe('CONFIG_INVALID');
+    expect(
+      resolveConfig({ env: { BRUTALIST_USAGE_CALLER_DAILY_BUDGETS: 'ci=1000000/10' } })
+        .usageCallerDailyBudgets,
+    ).toEqual(['ci=1000000/10']);
   });
 });
