@@ -124,6 +124,23 @@ describe('UrlPolicy.check', () => {
     expect((await refusal(loopback.check('http://169.254.169.254/'))).addressClass).toBe('metadata');
   });
 
+  it('reads an allowlist entry without a prefix as one address, and lets IPv6 forms of an allowed IPv4 through', () => {
+    const one = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.1', '::1'] }, fixed({}));
+    expect(one.allowsAddress('127.0.0.1')).toBe(true);
+    expect(one.allowsAddress('127.0.0.2')).toBe(false);
+    expect(one.allowsAddress('::1')).toBe(true);
+    expect(one.allowsAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(one.allowsAddress('::ffff:7f00:2')).toBe(false);
+    expect(one.allowsAddress('not-an-ip')).toBe(false);
+  });
+
+  it('refuses a name that resolves to no address at all', async () => {
+    const empty = new UrlPolicy({ urlAllowedNetworks: [] }, async () => []);
+    expect((await refusal(empty.check('http://empty.example/'))).reason).toBe(
+      'the host name does not resolve',
+    );
+  });
+
   it('rejects an allowlist entry that is not a CIDR block, naming the option', () => {
     expect(() => new UrlPolicy({ urlAllowedNetworks: ['localhost'] })).toThrow(/urlAllowedNetworks/);
     expect(() => new UrlPolicy({ urlAllowedNetworks: ['10.0.0.0/40'] })).toThrow(/urlAllowedNetworks/);
