@@ -187,6 +187,49 @@ describe('fetchUnderPolicy', () => {
     expect(page.truncated).toBe(true);
   });
 
+  it('follows at most urlFetchMaxRedirects redirects', async () => {
+    let hits = 0;
+    const port = await serve((_req, res) => {
+      hits++;
+      res.writeHead(302, { location: '/again' });
+      res.end();
+    });
+    const policy = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({}));
+    const data = await refusal(fetchUnderPolicy(`http://127.0.0.1:${port}/`, policy, limits));
+    expect(data.reason).toBe('too many redirects');
+    expect(hits).toBe(3);
+  });
+
+  it('answers a page without a content type with an empty one, after a redirect within the bound', async () => {
+    const port = await serve((req, res) => {
+      if (req.url === '/') {
+        res.writeHead(301, { location: '/final' });
+        res.end();
+        return;
+      }
+      res.removeHeader('content-type');
+      res.end('final');
+    });
+    const policy = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({}));
+    const page = await fetchUnderPolicy(`http://127.0.0.1:${port}/`, policy, limits);
+    expect(page).toMatchObject({
+      url: `http://127.0.0.1:${port}/final`,
+      status: 200,
+      contentType: '',
+      body: 'final',
+    });
+  });
+
+  it('refuses with "the connection failed" when nothing listens at the checked address', async () => {
+    const port = await serve(() => {});
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    const policy = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({}));
+    expect((await refusal(fetchUnderPolicy(`http://127.0.0.1:${port}/`, policy, limits))).reason).toBe(
+      'the connection failed',
+    );
+  });
+
   it('gives up at its deadline on the injected clock', async () => {
     const port = await serve(() => {}); // never answers
     const clock = new ManualClock();
