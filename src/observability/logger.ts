@@ -84,7 +84,8 @@ export function subscribeDiagnostics(logger: Logger): () => void {
       logger.info({ event: 'admission_reject', key, reason, priority, queued }, 'request not admitted');
     }),
     shedChannel.subscribe(({ priority, reason, level }) => {
-      logger.info({ event: 'shed', priority, reason, level }, 'request shed under load');
+      // Not `level`: that is pino's own key, and a second one would override the line's severity (30 read as 1).
+      logger.info({ event: 'shed', priority, reason, pressureLevel: level }, 'request shed under load');
     }),
     spawnChannel.subscribe(({ pid, command, argCount }) => {
       logger.debug({ event: 'process_spawn', pid, command, argCount }, 'spawned');

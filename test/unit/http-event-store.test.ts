@@ -51,4 +51,36 @@ describe('BoundedEventStore', () => {
       (err) => isBrutalistError(err) && err.code === 'EVENT_ID_UNKNOWN',
     );
   });
+
+  it('does not know event ids without a stream, or with a sequence that is not a positive integer', async () => {
+    const store = new BoundedEventStore(1_000);
+    await store.storeEvent('s1', progress(1));
+    expect(['~1', 's1~0', 's1~x', 's1~1.5', 's1'].map((id) => store.knows(id))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(store.knows('s1~1')).toBe(true);
+  });
+
+  it('forgets a stream once every event of it has been dropped by the bound', async () => {
+    const one = JSON.stringify(progress(10)).length + 's1'.length;
+    const store = new BoundedEventStore(one);
+    const first = await store.storeEvent('s1', progress(10));
+    await store.storeEvent('s2', progress(11));
+    expect(store.knows(first)).toBe(false);
+    expect(store.stats()).toMatchObject({ held: 1, dropped: 1 });
+  });
+
+  it('keeps replaying correctly after compacting a long dropped prefix', async () => {
+    const one = JSON.stringify(progress(100)).length + 's1'.length;
+    const store = new BoundedEventStore(one * 2);
+    const ids: string[] = [];
+    for (let n = 100; n < 300; n++) ids.push(await store.storeEvent('s1', progress(n)));
+    expect(store.stats()).toMatchObject({ held: 2, dropped: 198 });
+    expect(await replay(store, ids[0]!)).toEqual([298, 299]);
+    expect(await replay(store, ids[198]!)).toEqual([299]);
+  });
 });

@@ -136,6 +136,59 @@ describe('keys add / revoke', () => {
   });
 });
 
+describe('keys file failures', () => {
+  it('refuses to start on a keys file that does not exist', () => {
+    expect(codeOf(() => new KeyRing(join(dir, 'absent')))).toBe('CONFIG_INVALID');
+  });
+
+  it('locks every key out when the file disappears while serving, reporting it once however often it is read', () => {
+    const token = addKey(file, 'a', ['roast'], clock);
+    const errors: string[] = [];
+    const ring = new KeyRing(file, (e) => errors.push(e.code));
+    rmSync(file);
+    expect(ring.authenticate(token)).toBeNull();
+    expect(ring.size).toBe(0);
+    expect(errors).toEqual(['CONFIG_INVALID']);
+  });
+
+  it('locks every key out when the file turns group-writable while serving (default: nothing reported)', () => {
+    const token = addKey(file, 'a', ['roast'], clock);
+    const ring = new KeyRing(file);
+    chmodSync(file, 0o620);
+    expect(ring.authenticate(token)).toBeNull();
+  });
+
+  it('refuses a keys file larger than its bound', () => {
+    // The bound is 1 MiB (keys.ts MAX_FILE_BYTES).
+    writeFileSync(file, `# ${'x'.repeat(1024 * 1024)}\n`, { mode: 0o600 });
+    expect(codeOf(() => new KeyRing(file))).toBe('CONFIG_INVALID');
+  });
+
+  it('refuses a key name outside [A-Za-z0-9._-] with INVALID_ARGUMENT', () => {
+    expect(codeOf(() => addKey(file, 'has space', ['roast'], clock))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => addKey(file, 'a:b', ['roast'], clock))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('starts a new line when appending to a file whose last line has no newline', () => {
+    const token = addKey(file, 'a', ['roast'], clock);
+    writeFileSync(file, readFileSync(file, 'utf8').trimEnd(), { mode: 0o600 });
+    addKey(file, 'b', ['roast'], clock);
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    expect(new KeyRing(file).authenticate(token)?.name).toBe('a');
+  });
+
+  it('refuses to add to or revoke from a group-writable file', () => {
+    addKey(file, 'a', ['roast'], clock);
+    chmodSync(file, 0o660);
+    expect(codeOf(() => addKey(file, 'b', ['roast'], clock))).toBe('CONFIG_INVALID');
+    expect(codeOf(() => revokeKey(file, 'a', clock))).toBe('CONFIG_INVALID');
+  });
+
+  it('revokes nothing from a keys file that does not exist', () => {
+    expect(revokeKey(file, 'a', clock)).toBe(false);
+  });
+});
+
 describe('Host and Origin policy', () => {
   const policy = new OriginPolicy({
     allowedHosts: ['mcp.example.com', 'alt.example.com:8443'],

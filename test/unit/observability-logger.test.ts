@@ -1,7 +1,11 @@
 // The logger: JSON lines with the request id of the async context they come from, secrets never written.
 import { channel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { CRITIC_FAILURE_CHANNEL, type CriticFailureEvent } from '../../src/critics/diagnostics.js';
+import {
+  CRITIC_FAILURE_CHANNEL,
+  type CriticFailureEvent,
+  criticFailureChannel,
+} from '../../src/critics/diagnostics.js';
 import type { ServerLogLevel as LogLevel } from '../../src/engine/config.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
@@ -10,7 +14,9 @@ import {
   runInRequest,
   subscribeDiagnostics,
 } from '../../src/observability/index.js';
-import { BREAKER_STATE_CHANNEL } from '../../src/resilience/events.js';
+import { exitChannel, spawnChannel } from '../../src/process/diagnostics.js';
+import { admissionRejectChannel, BREAKER_STATE_CHANNEL, shedChannel } from '../../src/resilience/events.js';
+import { flightChannel } from '../../src/state/index.js';
 
 const ENV_SECRET = 'env-secret-1234567890';
 /** Request ids are the calls' trace ids, taken from the caller's traceparent when there is one. */
@@ -125,5 +131,50 @@ describe('subscribeDiagnostics', () => {
       stderrTail: 'still waiting',
     });
     expect(lines[1]).toMatchObject({ level: 40, event: 'breaker_state', to: 'open' });
+  });
+
+  it('logs a cancelled critic at info, refusals and shedding at info, process and flight events at debug', () => {
+    const { logger, lines } = capture('debug');
+    const stop = subscribeDiagnostics(logger);
+    try {
+      criticFailureChannel.publish({
+        critic: 'claude',
+        code: 'CANCELLED',
+        exitClass: 'signal',
+        durationMs: 5,
+        stderrTail: '',
+        detail: '',
+      });
+      admissionRejectChannel.publish({ key: 'claude', reason: 'full', priority: 2, queued: 4 });
+      shedChannel.publish({ priority: 3, reason: 'heap', level: 1 });
+      spawnChannel.publish({ pid: 77, command: 'claude', argCount: 4 });
+      flightChannel.publish({ flight: 'f1', role: 'started' });
+      flightChannel.publish({ flight: 'f1', role: 'joined' });
+      exitChannel.publish({ exit: 'spawn_failed', durationMs: 1, stdoutBytes: 0, truncated: false } as never);
+    } finally {
+      stop();
+    }
+    expect(lines.map((l) => [l.level, l.event, l.msg])).toEqual([
+      [30, 'critic_failure', 'critic run failed'],
+      [30, 'admission_reject', 'request not admitted'],
+      [30, 'shed', 'request shed under load'],
+      [20, 'process_spawn', 'spawned'],
+      [20, 'flight', 'run started'],
+      [20, 'flight', 'run shared'],
+      [20, 'process_exit', 'process ended'],
+    ]);
+    expect(lines.at(-1)?.pid).toBeNull();
+    // The pressure level never shadows the line's own severity.
+    expect(lines[2]).toMatchObject({ level: 30, pressureLevel: 1 });
+  });
+
+  it('cuts fields nested deeper than its bound, and passes non-string values through', () => {
+    const { logger, lines } = capture();
+    logger.info(
+      { deep: { a: { b: { c: { d: { e: { f: 'x' } } } } } }, list: [1, null, ENV_SECRET] },
+      'nested',
+    );
+    expect(lines[0]?.deep).toEqual({ a: { b: { c: { d: { e: '<truncated>' } } } } });
+    expect(lines[0]?.list).toEqual([1, null, '<redacted>']);
   });
 });

@@ -239,6 +239,23 @@ describe('classification', () => {
     expect(labels.labelFor('b')).toBe('other');
     expect(labels.size).toBe(1);
   });
+
+  it('forgets the oldest one-off principal beyond 8 candidates per free slot, so it must be seen twice again', () => {
+    const labels = new PrincipalLabels(1);
+    for (let i = 0; i <= 8; i++) expect(labels.labelFor(`p${i}`)).toBe('other');
+    expect(labels.labelFor('p0')).toBe('other');
+    expect(labels.labelFor('p0')).toBe('p0');
+    expect(labels.size).toBe(1);
+  });
+
+  it('keeps the other candidates while free slots remain after one is taken', () => {
+    const labels = new PrincipalLabels(2);
+    labels.labelFor('a');
+    labels.labelFor('b');
+    expect(labels.labelFor('a')).toBe('a');
+    expect(labels.labelFor('b')).toBe('b');
+    expect(labels.size).toBe(2);
+  });
 });
 
 describe('request tracker', () => {

@@ -105,6 +105,26 @@ describe('SLO history', () => {
     expect(COUNTERS).toBe(6);
   });
 
+  it('keeps only the well-formed minutes of a stored day, dropping negative, infinite and non-numeric counts', () => {
+    const good = [1, 0, 1, 0, 1, 0];
+    expect(
+      parseDayRecord(
+        JSON.stringify({
+          v: 1,
+          minutes: {
+            '0': good,
+            '1': [1, -1, 1, 0, 1, 0],
+            '2': [1, '1', 1, 0, 1, 0],
+            '3': [1, null, 1, 0, 1, 0],
+          },
+        }),
+      ),
+    ).toEqual({ v: 1, minutes: { '0': good } });
+    expect(parseDayRecord('null')).toBeUndefined();
+    expect(parseDayRecord('7')).toBeUndefined();
+    expect(parseDayRecord(JSON.stringify({ v: 1, minutes: null }))).toBeUndefined();
+  });
+
   it('reports budgets, burn rates and firing pages from what servers stored', async () => {
     const store = open();
     const h = history(store);

@@ -47,6 +47,21 @@ describe('resolveExecutable', () => {
     expect(await resolveExecutable('', bin)).toBeUndefined();
   });
 
+  it('refuses a name holding NUL or a backslash, and finds nothing without a PATH', async () => {
+    expect(await resolveExecutable('cla\0ude', bin)).toBeUndefined();
+    expect(await resolveExecutable('bin\\claude', dir)).toBeUndefined();
+    expect(await resolveExecutable('claude', undefined)).toBeUndefined();
+    expect(absolutePathEntries(undefined)).toEqual([]);
+  });
+
+  it('passes over a PATH entry where the name is not executable and takes the next one', async () => {
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notexec'), '#!/bin/sh\n');
+    chmodSync(join(other, 'notexec'), 0o755);
+    expect(await resolveExecutable('notexec', `${bin}:${other}`)).toBe(join(other, 'notexec'));
+  });
+
   it('follows a symlinked entry but returns the path found on PATH, not its target', async () => {
     symlinkSync(join(bin, 'claude'), join(repo, 'link'));
     expect(await resolveExecutable('link', repo)).toBe(join(repo, 'link'));

@@ -10,6 +10,7 @@ import {
   encodeResult,
   parseJobData,
   queuePriorityOf,
+  requestOf,
 } from '../../src/queue/jobs.js';
 import { StdoutRelay } from '../../src/queue/stdout-relay.js';
 
@@ -28,6 +29,24 @@ describe('queue jobs', () => {
       }
     })();
     expect(isBrutalistError(error) && error.code).toBe('INTERNAL_ERROR');
+  });
+
+  it('reads well-formed job data back, and a request without a model as the prompt alone', () => {
+    const data = parseJobData({
+      critic: 'codex',
+      request: { prompt: 'review this' },
+      fileAccess: 'none',
+      deadlineAt: 1_700_000_000_000,
+    });
+    expect(requestOf(data)).toEqual({ prompt: 'review this' });
+    expect(requestOf({ ...data, request: { prompt: 'p', model: 'gpt-5' } })).toEqual({
+      prompt: 'p',
+      model: 'gpt-5',
+    });
+  });
+
+  it('turns a failure with no reason into a generic INTERNAL_ERROR', () => {
+    expect(decodeError(undefined).code).toBe('INTERNAL_ERROR');
   });
 
   it('carries a BrutalistError from worker to front with its code, message and data', () => {

@@ -288,4 +288,43 @@ describe('circuit breaker state', () => {
     s.clock.advance(1_000);
     expect(s.breaker.snapshot()).toMatchObject({ state: 'open', retryAfterMs: 29_000, consecutiveOpens: 1 });
   });
+
+  it('shows a half-open snapshot waiting on its probe until the probe deadline, and with no wait before one is out', () => {
+    const s = setup();
+    openIt(s);
+    s.clock.advance(30_000);
+    expect(s.breaker.snapshot()).toMatchObject({ state: 'half_open', retryAfterMs: 0 });
+    s.breaker.acquire(s.deadline());
+    s.clock.advance(4_000);
+    // The probe's deadline was 120 s out when it was let through.
+    expect(s.breaker.snapshot()).toMatchObject({ state: 'half_open', retryAfterMs: 116_000 });
+  });
+
+  it('restores a saved half-open state with its probes given back, so the next call probes', () => {
+    const s = setup();
+    openIt(s);
+    s.clock.advance(30_000);
+    s.breaker.acquire(s.deadline());
+    const halfOpen = s.breaker.state;
+    expect(halfOpen).toMatchObject({ kind: 'half_open', issued: 1 });
+    const restored = new CircuitBreaker({
+      name: 'claude',
+      policy: POLICY,
+      clock: s.clock,
+      initialState: halfOpen,
+    });
+    expect(restored.state).toMatchObject({ kind: 'half_open', issued: 0, successes: 0 });
+    expect(restored.acquire(s.deadline()).probe).toBe(true);
+  });
+
+  it('stops announcing the end of an open period once closed', () => {
+    const s = setup();
+    openIt(s);
+    expect(s.clock.pendingTimers()).toBe(1);
+    s.breaker.close();
+    s.breaker.close();
+    expect(s.clock.pendingTimers()).toBe(0);
+    s.clock.advance(60_000);
+    expect(s.transitions.map((e) => e.to)).toEqual(['open']);
+  });
 });

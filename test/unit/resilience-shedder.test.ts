@@ -7,6 +7,8 @@ import {
   type PressureReading,
   pressureOf,
   processPressureProbe,
+  type ShedEvent,
+  shedChannel,
 } from '../../src/resilience/index.js';
 
 const THRESHOLDS = { eventLoopDelayMs: 250, heapUsedPct: 80, maxChildren: 32, priorityLevels: 4 };
@@ -78,6 +80,40 @@ describe('load shedding', () => {
     shedder.stop();
     clock.advance(3_000);
     expect(readings).toBe(3);
+  });
+
+  it('keeps one sampling timer when started twice', () => {
+    const clock = new ManualClock();
+    let readings = 0;
+    const shedder = new LoadShedder(
+      THRESHOLDS,
+      () => {
+        readings++;
+        return CALM;
+      },
+      clock,
+      1_000,
+    );
+    shedder.start();
+    shedder.start();
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(2_000);
+    expect(readings).toBe(2);
+    shedder.stop();
+  });
+
+  it('publishes each refusal on the shed channel while someone listens', () => {
+    const events: ShedEvent[] = [];
+    const off = shedChannel.subscribe((e) => events.push(e));
+    try {
+      expect(shedLevels({ ...CALM, eventLoopDelayMs: 600 })).toEqual([2, 3]);
+      expect(events).toEqual([
+        { priority: 2, reason: 'event_loop_delay', level: 2 },
+        { priority: 3, reason: 'event_loop_delay', level: 2 },
+      ]);
+    } finally {
+      off();
+    }
   });
 
   it('reads the real process (event-loop delay, heap, children)', () => {

@@ -56,6 +56,25 @@ describe('sanitizeText: host paths', () => {
     );
   });
 
+  it('makes every path relative under a file-system root, POSIX or a Windows drive', () => {
+    expect(sanitizeText('/etc/passwd and /', { roots: ['/'], env: {} })).toBe('etc/passwd and .');
+    expect(sanitizeText('C:\\Users\\x.txt', { roots: ['C:\\'], env: {} })).toBe('Users\\x.txt');
+    expect(sanitizeText('C:\\Code\\App\\a.ts', { roots: ['C:\\Code\\App\\'], env: {} })).toBe('a.ts');
+  });
+
+  it('ignores roots that are empty, hold a NUL or are not strings', () => {
+    const roots = ['', 'a\0b', 7] as unknown as string[];
+    expect(sanitizeText('/work/x/y', { roots, env: {} })).toBe('<path>');
+  });
+
+  it('reads file: URLs for localhost, bare or relative, and with malformed escapes', () => {
+    expect(
+      s(
+        'file: file://localhost/work/proj/a.ts file://localhost file:relative/x file:///work/proj/%E0%A4%A.ts',
+      ),
+    ).toBe('file: a.ts <path> file:relative/x %E0%A4%A.ts');
+  });
+
   it('replaces Windows drive and UNC paths', () => {
     expect(s('at C:\\Users\\bob\\secret.txt or D:/data/dump.sql or \\\\fileserver\\share\\x')).toBe(
       'at <path> or <path> or <path>',

@@ -124,6 +124,23 @@ describe('UrlPolicy.check', () => {
     expect((await refusal(loopback.check('http://169.254.169.254/'))).addressClass).toBe('metadata');
   });
 
+  it('reads an allowlist entry without a prefix as one address, and lets IPv6 forms of an allowed IPv4 through', () => {
+    const one = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.1', '::1'] }, fixed({}));
+    expect(one.allowsAddress('127.0.0.1')).toBe(true);
+    expect(one.allowsAddress('127.0.0.2')).toBe(false);
+    expect(one.allowsAddress('::1')).toBe(true);
+    expect(one.allowsAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(one.allowsAddress('::ffff:7f00:2')).toBe(false);
+    expect(one.allowsAddress('not-an-ip')).toBe(false);
+  });
+
+  it('refuses a name that resolves to no address at all', async () => {
+    const empty = new UrlPolicy({ urlAllowedNetworks: [] }, async () => []);
+    expect((await refusal(empty.check('http://empty.example/'))).reason).toBe(
+      'the host name does not resolve',
+    );
+  });
+
   it('rejects an allowlist entry that is not a CIDR block, naming the option', () => {
     expect(() => new UrlPolicy({ urlAllowedNetworks: ['localhost'] })).toThrow(/urlAllowedNetworks/);
     expect(() => new UrlPolicy({ urlAllowedNetworks: ['10.0.0.0/40'] })).toThrow(/urlAllowedNetworks/);
@@ -170,6 +187,49 @@ describe('fetchUnderPolicy', () => {
     expect(page.truncated).toBe(true);
   });
 
+  it('follows at most urlFetchMaxRedirects redirects', async () => {
+    let hits = 0;
+    const port = await serve((_req, res) => {
+      hits++;
+      res.writeHead(302, { location: '/again' });
+      res.end();
+    });
+    const policy = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({}));
+    const data = await refusal(fetchUnderPolicy(`http://127.0.0.1:${port}/`, policy, limits));
+    expect(data.reason).toBe('too many redirects');
+    expect(hits).toBe(3);
+  });
+
+  it('answers a page without a content type with an empty one, after a redirect within the bound', async () => {
+    const port = await serve((req, res) => {
+      if (req.url === '/') {
+        res.writeHead(301, { location: '/final' });
+        res.end();
+        return;
+      }
+      res.removeHeader('content-type');
+      res.end('final');
+    });
+    const policy = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({}));
+    const page = await fetchUnderPolicy(`http://127.0.0.1:${port}/`, policy, limits);
+    expect(page).toMatchObject({
+      url: `http://127.0.0.1:${port}/final`,
+      status: 200,
+      contentType: '',
+      body: 'final',
+    });
+  });
+
+  it('refuses with "the connection failed" when nothing listens at the checked address', async () => {
+    const port = await serve(() => {});
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    const policy = new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({}));
+    expect((await refusal(fetchUnderPolicy(`http://127.0.0.1:${port}/`, policy, limits))).reason).toBe(
+      'the connection failed',
+    );
+  });
+
   it('gives up at its deadline on the injected clock', async () => {
     const port = await serve(() => {}); // never answers
     const clock = new ManualClock();
@@ -212,6 +272,68 @@ describe('startPolicyProxy', () => {
     } finally {
       await proxy.close();
       await new Promise<void>((resolve) => target.close(() => resolve()));
+    }
+  });
+});
+
+describe('startPolicyProxy refusals', () => {
+  const get = (proxyUrl: string, url: string) =>
+    new Promise<number>((resolve, reject) => {
+      const p = new URL(proxyUrl);
+      const req = request({ host: p.hostname, port: p.port, path: url, method: 'GET' }, (answer) => {
+        answer.resume();
+        answer.on('end', () => resolve(answer.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  /** A loopback port nothing listens on (bound, then released). */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it('answers 400 to a CONNECT whose authority has no valid port, counting it refused', async () => {
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
+    try {
+      const lines: string[] = [];
+      for (const authority of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', '[::1]:x']) {
+        lines.push(await tunnel(proxy.url, authority));
+      }
+      expect(lines).toEqual(Array(4).fill('HTTP/1.1 400'));
+      expect(proxy.refused()).toBe(4);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('holds a bracketed IPv6 CONNECT authority to the policy like any other host', async () => {
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
+    try {
+      expect(await tunnel(proxy.url, '[::1]:443')).toBe('HTTP/1.1 403');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('refuses a plain request for an https URL (https only tunnels) and answers 502 when the upstream is down', async () => {
+    const proxy = await startPolicyProxy(new UrlPolicy({ urlAllowedNetworks: ['127.0.0.0/8'] }, fixed({})), {
+      idleTimeoutMs: 5_000,
+    });
+    try {
+      expect(await get(proxy.url, 'https://127.0.0.1/')).toBe(403);
+      expect(await get(proxy.url, `http://127.0.0.1:${await closedPort()}/`)).toBe(502);
+      expect(proxy.refused()).toBe(2);
+    } finally {
+      await proxy.close();
     }
   });
 });

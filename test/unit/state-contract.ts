@@ -291,6 +291,31 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await store.putRun(bad, MINUTE);
         expect(await store.getRun('ctx')).toBeNull();
       });
+
+      it('round-trips a record with its replay and reads every malformed error or replay shape as null', async () => {
+        await fresh();
+        const replay = { args: { target: '.' }, roots: ['/repo'], timeoutMs: 60_000 };
+        await store.putRun({ ...run('ok', 'running'), replay }, MINUTE);
+        expect((await store.getRun('ok'))?.replay).toEqual(replay);
+        const base = run('ctx', 'running');
+        const bad: Array<Record<string, unknown>> = [
+          { ...base, running: ['claude', 7] },
+          { ...base, error: 'CLI_TIMEOUT' },
+          { ...base, error: { code: 'CLI_TIMEOUT', message: 'x', data: null } },
+          { ...base, error: { code: 'CLI_TIMEOUT', message: 7, data: {} } },
+          { ...base, replay: null },
+          { ...base, replay: { args: null, roots: [] } },
+          { ...base, replay: { args: {}, roots: '/repo' } },
+          { ...base, replay: { args: {}, roots: [7] } },
+          { ...base, replay: { args: {}, roots: [], timeoutMs: '60s' } },
+        ];
+        const read: unknown[] = [];
+        for (const [i, record] of bad.entries()) {
+          await store.putRun({ ...record, contextId: `bad-${i}` } as unknown as RunRecord, MINUTE);
+          read.push(await store.getRun(`bad-${i}`));
+        }
+        expect(read).toEqual(bad.map(() => null));
+      });
     });
 
     describe('tasks', () => {
@@ -335,6 +360,18 @@ export function stateStoreContract(name: string, make: (clock: ManualClock) => P
         await store.putTaskList({ owner: 'alice', tasks: [{ taskId: 1 }] } as unknown as TaskList, MINUTE);
         expect(await store.getTask('t1')).toBeNull();
         expect(await store.getTaskList('alice')).toBeNull();
+      });
+
+      it('reads a task with a malformed error, or a list with a missing entry, as null', async () => {
+        await fresh();
+        await store.putTask(task('t1', { error: { code: 'X' } } as unknown as Partial<TaskRecord>), MINUTE);
+        await store.putTask({ ...task('t2'), pollIntervalMs: '2s' } as unknown as TaskRecord, MINUTE);
+        await store.putTaskList({ owner: 'alice', tasks: [null] } as unknown as TaskList, MINUTE);
+        await store.putTaskList({ owner: 'bob', tasks: {} } as unknown as TaskList, MINUTE);
+        expect(await store.getTask('t1')).toBeNull();
+        expect(await store.getTask('t2')).toBeNull();
+        expect(await store.getTaskList('alice')).toBeNull();
+        expect(await store.getTaskList('bob')).toBeNull();
       });
     });
 
@@ -656,6 +693,31 @@ export function backendStoreContract(
       const s = { ...session(), clientName: undefined };
       await store.setSession('s', s, MINUTE);
       expect(Object.keys((await store.getSession('s')) ?? {})).not.toContain('clientName');
+    });
+
+    it('rejects malformed arguments of every kind with INVALID_ARGUMENT, storing nothing', async () => {
+      await fresh();
+      const bad = {
+        ttlNotANumber: store.setSession('s', session(), '1m' as unknown as number),
+        emptyKey: store.setSession('', session(), MINUTE),
+        cursorWithoutExpiry: store.setPaginationToken('c', {
+          ...token('ctx', MINUTE),
+          expiresAt: undefined,
+        } as unknown as PaginationToken),
+        fractionalStep: store.incrementCounter('rate:x', MINUTE, 1.5),
+        notJson: store.setSession('s', { ...session(), at: () => 1 } as unknown as SessionData, MINUTE),
+        windowNotNumbers: store.getResultPart('ctx', '0' as unknown as number, 4),
+        maxTurnsZero: store.putConversation(
+          { contextId: 'c', owner: 'alice', turns: [] } as unknown as Conversation,
+          MINUTE,
+          0,
+        ),
+      };
+      const codes: Record<string, string> = {};
+      for (const [what, call] of Object.entries(bad)) codes[what] = await codeOf(call);
+      expect(codes).toEqual(Object.fromEntries(Object.keys(bad).map((k) => [k, 'INVALID_ARGUMENT'])));
+      expect(await store.getSession('s')).toBeNull();
+      expect(await store.getPaginationToken('c')).toBeNull();
     });
 
     it('rejects a session ttl that is not a finite positive number, and fails after close', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
+  type CacheEntry,
   DEFAULT_SWEEP_BATCH_SIZE,
   ENTRY_OVERHEAD_BYTES,
   MemoryStateStore,
@@ -268,5 +269,45 @@ describe('MemoryStateStore values', () => {
     const { store } = storeWith();
     await store.close();
     expect(errorOf(() => store.statsNow()).code).toBe('STATE_UNAVAILABLE');
+  });
+});
+
+describe('MemoryStateStore side maps (locks, fences, counters)', () => {
+  it('refuses a new lock while maxEntries live locks are held, and grants it once one has expired', async () => {
+    const { store, clock } = storeWith({ maxEntries: 2 });
+    expect(await store.acquireLock('a', MINUTE)).not.toBeNull();
+    expect(await store.acquireLock('b', 2 * MINUTE)).not.toBeNull();
+    expect(await store.acquireLock('c', MINUTE)).toBeNull();
+    clock.advance(MINUTE);
+    expect(await store.acquireLock('c', MINUTE)).not.toBeNull();
+    expect(await store.acquireLock('b', MINUTE)).toBeNull();
+  });
+
+  it('keeps at most maxEntries counters, dropping the oldest live one for a new key', async () => {
+    const { store } = storeWith({ maxEntries: 2 });
+    await store.incrementCounter('rate:a', MINUTE, 5);
+    await store.incrementCounter('rate:b', MINUTE, 5);
+    await store.incrementCounter('rate:c', MINUTE, 5);
+    // rate:a was dropped to make room: it starts again from its step.
+    expect(await store.incrementCounter('rate:a', MINUTE)).toBe(1);
+    expect(await store.incrementCounter('rate:c', MINUTE)).toBe(6);
+  });
+
+  it('still extends a lease whose fence record was dropped to make room for newer ones', async () => {
+    const { store, clock } = storeWith({ maxEntries: 2 });
+    const a = (await store.acquireLock('a', MINUTE))!;
+    const b = (await store.acquireLock('b', MINUTE))!;
+    await store.releaseLock(b);
+    await store.acquireLock('c', MINUTE);
+    clock.advance(MINUTE / 2);
+    const extended = await store.extendLock(a, MINUTE);
+    expect(extended).toMatchObject({ key: 'a', fence: a.fence, expiresAt: clock.now() + MINUTE });
+  });
+
+  it('refuses a cache entry whose key alone outweighs cacheMaxEntryBytes', async () => {
+    const { store } = storeWith({ cacheMaxEntryBytes: 64 });
+    const entry: CacheEntry = { text: 'x', meta: {}, storedAt: 0 };
+    expect(await store.setCache('k', entry, MINUTE)).toBe(false);
+    expect(store.statsNow().entries).toBe(0);
   });
 });

@@ -88,4 +88,45 @@ describe('untilIdle', () => {
     expect(await late).toBe(false);
     expect(listeners).toHaveLength(0);
   });
+
+  it('answers idle at once with nothing in flight, and keeps waiting while a finish leaves calls open', async () => {
+    const clock = new ManualClock();
+    let finish: () => void = () => {};
+    const tracker = {
+      inflight: 0,
+      onFinish: (l: () => void) => {
+        finish = l;
+        return () => {};
+      },
+    };
+    expect(await untilIdle(tracker, clock, 1_000)).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+    tracker.inflight = 2;
+    const idle = untilIdle(tracker, clock, 1_000);
+    tracker.inflight = 1;
+    finish();
+    clock.advance(999);
+    tracker.inflight = 0;
+    finish();
+    expect(await idle).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('Drain with nothing in flight', () => {
+  it('drains at once and refuses from then on', async () => {
+    const clock = new ManualClock();
+    const drain = new Drain(clock, 5_000);
+    expect(await drain.start(2_000)).toEqual({ drained: true, remaining: 0 });
+    expect(drain.draining).toBe(true);
+    const res = response();
+    let code: string | undefined;
+    try {
+      drain.enter(res);
+    } catch (err) {
+      code = isBrutalistError(err) ? err.code : undefined;
+    }
+    expect(code).toBe('SHUTTING_DOWN');
+    expect(drain.inflight).toBe(0);
+  });
 });

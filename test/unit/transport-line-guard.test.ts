@@ -76,6 +76,12 @@ describe('LineGuard', () => {
       'notifications/cancelled',
     );
   });
+
+  it('reads no id from a number past the safe integers or a string with a broken escape', () => {
+    expect(describeOversized('{"id":9999999999999999,"method":"tools/call",', '', 1).id).toBeUndefined();
+    expect(describeOversized('{"id":"a\\x","method":"tools/call",', '', 1).id).toBeUndefined();
+    expect(describeOversized('{"id":-42,"method":"tools/call",', '', 1).id).toBe(-42);
+  });
 });
 
 describe('maxMessageBytes and maxContextChars agree', () => {
