@@ -14,8 +14,16 @@ function writers() {
   const text = { out: '', err: '' };
   return {
     text,
-    out: { write: (t: string) => void (text.out += t) },
-    err: { write: (t: string) => void (text.err += t) },
+    out: {
+      write: (t: string) => {
+        text.out += t;
+      },
+    },
+    err: {
+      write: (t: string) => {
+        text.err += t;
+      },
+    },
   };
 }
 
