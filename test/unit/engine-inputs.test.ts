@@ -87,9 +87,9 @@ describe('conversations', () => {
     domain: 'idea',
     critics: ['claude' as const],
     turns: [
-      { role: 'user' as const, text: 'aaaa' },
-      { role: 'critic' as const, text: 'bbbbbbbb' },
-      { role: 'user' as const, text: 'cccccccccccccccc' },
+      { role: 'user' as const, text: 'aaaa', at: 0 },
+      { role: 'critic' as const, text: 'bbbbbbbb', at: 0 },
+      { role: 'user' as const, text: 'cccccccccccccccc', at: 0 },
     ],
   };
 
@@ -123,7 +123,7 @@ describe('conversations', () => {
     const s = store();
     await saveConversation(s, limits, conversation);
     const saved = await s.getConversation('ctx_1');
-    expect(saved?.turns).toEqual([{ role: 'user', text: 'cccccccccc' }]);
+    expect(saved?.turns).toEqual([{ role: 'user', text: 'cccccccccc', at: 0 }]);
     await s.close();
   });
 
