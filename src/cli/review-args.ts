@@ -72,12 +72,14 @@ export function parseReviewArgs(args: readonly string[]): ParsedReview {
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (typeof e.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS')) throw err;
-    const option = /'(-{1,2}[^' <]+)/.exec(e.message ?? '')?.[1];
+    const option = /'(?:-\w, )?(-{1,2}[^' <]+)/.exec(e.message ?? '')?.[1];
     throw new UsageError(
       e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
         ? `unknown option ${option ?? ''}`
         : e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-          ? `${option ?? 'an option'} needs a value`
+          ? /does not take an argument/.test(e.message ?? '')
+            ? `${option ?? 'a flag'} takes no value`
+            : `${option ?? 'an option'} needs a value`
           : (e.message ?? 'bad arguments'),
       'review',
     );

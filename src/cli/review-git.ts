@@ -85,7 +85,8 @@ export async function repositoryRoot(cwd: string, limits: GitLimits): Promise<st
   const out = await git(cwd, ['rev-parse', '--show-toplevel'], limits);
   const root = out.stdout.trim();
   if (!out.ok || root === '') {
-    if (NOT_A_REPO.test(out.stderr) || root === '') throw new BrutalistError('GIT_REPO_NOT_FOUND');
+    // A failure other than "not a git repository" (e.g. git's "dubious ownership" refusal) keeps git's message.
+    if (out.ok || NOT_A_REPO.test(out.stderr)) throw new BrutalistError('GIT_REPO_NOT_FOUND');
     throw new BrutalistError('GIT_FAILED', 'git rev-parse failed.', { data: { detail: out.stderr.trim() } });
   }
   return root;

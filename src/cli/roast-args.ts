@@ -67,7 +67,7 @@ const OPTIONS = {
 /** node:util's messages are long and mention positionals; ours name the option and what it needs. */
 function usageFromParseError(err: unknown): UsageError {
   const e = err as { code?: string; message?: string };
-  const option = /'(-{1,2}[^' <]+)/.exec(e.message ?? '')?.[1] ?? '';
+  const option = /'(?:-\w, )?(-{1,2}[^' <]+)/.exec(e.message ?? '')?.[1] ?? '';
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown option ${option}`);
   if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (/does not take an argument/.test(e.message ?? '')) return new UsageError(`${option} takes no value`);

@@ -67,7 +67,7 @@ export function parseUsageArgs(argv: readonly string[], nowMs: number, retention
       allowPositionals: false,
     }));
   } catch (err) {
-    const option = /'(-{1,2}[^' <]+)/.exec((err as Error).message ?? '')?.[1];
+    const option = /'(?:-\w, )?(-{1,2}[^' <]+)/.exec((err as Error).message ?? '')?.[1];
     throw invalid(
       option ? `usage does not take ${option} that way.` : 'usage takes only options.',
       'arguments',

@@ -138,7 +138,8 @@ function combine(group: Report[], critics: readonly string[], reporting: number,
     id: uniqueId(best, ids),
     fileChanged: group.some((r) => r.finding.fileChanged),
     detectedBy,
-    agreement: reporting > 0 ? Math.min(1, detectedBy.length / reporting) : 0,
+    // A group holds at least one report, so at least one critic answered: reporting >= 1.
+    agreement: Math.min(1, detectedBy.length / reporting),
   };
 }
 

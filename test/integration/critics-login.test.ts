@@ -115,6 +115,59 @@ describe('gemini files and env', () => {
   });
 });
 
+describe('gemini files and env: every login type', () => {
+  let box: ReturnType<typeof makeSandbox>;
+  beforeEach(() => {
+    box = makeSandbox('brutalist-critics-');
+    mkdirSync(join(box.home, '.gemini'));
+  });
+  afterEach(() => box.cleanup());
+  const put = (file: string, text: string) => writeFileSync(join(box.home, file), text);
+  const check = (env: Record<string, string> = {}) => gemini({ HOME: box.home, ...env });
+
+  it('is unknown without HOME (the settings cannot be found)', () => {
+    expect(gemini({})).toMatchObject({ loggedIn: null });
+  });
+
+  it('GOOGLE_GENAI_USE_GCA selects the Google login: logged in only with saved tokens', () => {
+    expect(check({ GOOGLE_GENAI_USE_GCA: 'true' }).loggedIn).toBe(false);
+    put('.gemini/gemini-credentials.json', '{}');
+    expect(check({ GOOGLE_GENAI_USE_GCA: 'true' })).toMatchObject({
+      loggedIn: true,
+      method: 'Google account',
+    });
+  });
+
+  it('Cloud Shell and compute ADC are unknown until the first critique', () => {
+    expect(check({ CLOUD_SHELL: 'true' })).toMatchObject({ loggedIn: null });
+    expect(check({ GEMINI_CLI_USE_COMPUTE_ADC: 'true' })).toMatchObject({ loggedIn: null });
+  });
+
+  it('a selected API key counts when gemini saved one, or when ~/.env holds it', () => {
+    put('.gemini/settings.json', JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } } }));
+    put('.env', 'GEMINI_API_KEY=abc\n');
+    expect(check()).toMatchObject({ loggedIn: true, method: 'API key (GEMINI_API_KEY)' });
+    put('.env', '');
+    put('.gemini/oauth_creds.json', '{}');
+    expect(check()).toMatchObject({ loggedIn: true, method: 'API key (saved by gemini)' });
+  });
+
+  it('Vertex AI counts with GOOGLE_API_KEY alone', () => {
+    expect(check({ GOOGLE_GENAI_USE_VERTEXAI: 'true', GOOGLE_API_KEY: 'k' })).toMatchObject({
+      loggedIn: true,
+      method: 'Vertex AI',
+    });
+  });
+
+  it('a selectedType that is not a string is ignored in favour of the env', () => {
+    put('.gemini/settings.json', JSON.stringify({ security: { auth: { selectedType: 7 } } }));
+    expect(check({ GEMINI_API_KEY: 'k' })).toMatchObject({
+      loggedIn: true,
+      method: 'API key (GEMINI_API_KEY)',
+    });
+  });
+});
+
 describe('CriticLogins', () => {
   let box: ReturnType<typeof makeSandbox>;
   beforeEach(() => {

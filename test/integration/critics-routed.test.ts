@@ -216,3 +216,42 @@ describe('resolving clients', () => {
     expect(await reasonOf(resolve([glm, { ...glm, id: 'b' }], { routedMaxClients: 1 }))).toBe('too_many');
   });
 });
+
+describe('resolving clients: the edges', () => {
+  const resolve =
+    (clients: unknown[] | undefined, overrides: ConfigInput = {}) =>
+    () =>
+      resolveRoutes(clients, setup(overrides).config, env);
+  const rejection = (fn: () => unknown) => brutalistRejection(Promise.resolve().then(fn));
+
+  it('names the client and the field of a malformed client, and no client when its id is not a short string', async () => {
+    const bad = await rejection(resolve([{ ...glm, model: 7 }]));
+    expect(bad.code).toBe('ROUTED_CLIENT_INVALID');
+    expect(bad.data).toEqual({ client: 'glm', reason: 'shape' });
+    expect(bad.message).toMatch(/^clients: model must be /);
+    const noId = await rejection(resolve([{ ...glm, id: 'x'.repeat(40) }]));
+    expect(noId.data).toEqual({ reason: 'shape' });
+    const notObject = await rejection(resolve([null]));
+    expect(notObject.data).toEqual({ reason: 'shape' });
+  });
+
+  it('refuses a baseUrl that is not a URL', async () => {
+    const err = await rejection(resolve([{ ...glm, baseUrl: 'not a url' }]));
+    expect(err.data).toEqual({ client: 'glm', reason: 'base_url' });
+  });
+
+  it('matches routedBaseUrls by origin and path: a malformed prefix allows nothing, "/" allows the whole origin', async () => {
+    expect((await rejection(resolve([glm], { routedBaseUrls: ['::bad::'] }))).data.reason).toBe(
+      'base_url_not_allowed',
+    );
+    expect(
+      (await rejection(resolve([glm], { routedBaseUrls: ['https://other.example/'] }))).data.reason,
+    ).toBe('base_url_not_allowed');
+    expect(resolve([glm], { routedBaseUrls: ['https://gateway.example/'] })().has('glm')).toBe(true);
+    expect(resolve([glm], { routedBaseUrls: ['https://gateway.example/api/'] })().has('glm')).toBe(true);
+  });
+
+  it('returns only the config file clients when the call names none', () => {
+    expect([...resolve(undefined)().keys()]).toEqual([]);
+  });
+});

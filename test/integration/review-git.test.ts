@@ -1,8 +1,8 @@
 // The change under review read from a real git repository: refs, merge base, hunk ranges, bounds and errors.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { changedFiles, diffForPrompt, readChange } from '../../src/cli/review-git.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { type TempRepo, tempRepo } from '../support/review.js';
@@ -164,5 +164,126 @@ describe('diffForPrompt', () => {
     expect(out.text.length).toBeLessThanOrEqual(120);
     expect(out.text.endsWith('\n')).toBe(true);
     expect(out.omittedFiles).toEqual(['big.ts']);
+  });
+});
+
+describe('readChange, unrelated histories', () => {
+  let repo: TempRepo;
+  afterAll(() => repo.cleanup());
+
+  it('diffs the two trees directly when base and head share no merge base', async () => {
+    repo = tempRepo();
+    repo.write('a.ts', 'one\n');
+    const mainSha = repo.commit('main');
+    repo.git('checkout', '-q', '--orphan', 'other');
+    repo.git('rm', '-q', '-rf', '.');
+    repo.write('b.ts', 'two\n');
+    repo.commit('unrelated');
+    const change = await readChange(repo.dir, { base: 'main', head: 'HEAD' }, limits);
+    expect(change.from).toBe(mainSha);
+    expect(change.files.map((f) => [f.path, f.deleted])).toEqual([
+      ['a.ts', true],
+      ['b.ts', false],
+    ]);
+  });
+});
+
+describe('readChange when git itself fails', () => {
+  let bin: string;
+  beforeEach(() => {
+    bin = mkdtempSync(join(tmpdir(), 'brutalist-fake-git-'));
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    rmSync(bin, { recursive: true, force: true });
+  });
+  /** A real executable named git on an otherwise empty PATH, answering by its first arguments. */
+  const fakeGit = (script: string) => {
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    vi.stubEnv('PATH', bin);
+  };
+  const sha = 'c'.repeat(40);
+
+  it('says GIT_FAILED when git is not on PATH', async () => {
+    vi.stubEnv('PATH', bin);
+    const err = await readChange(bin, { base: 'main', head: 'HEAD' }, limits).catch((e) => e);
+    expect(isBrutalistError(err) && err.code).toBe('GIT_FAILED');
+    expect(err.message).toMatch(/not installed/);
+  });
+
+  it('says GIT_REPO_NOT_FOUND for a directory that does not exist', async () => {
+    expect(await codeOf(readChange(join(bin, 'absent'), { base: 'main', head: 'HEAD' }, limits))).toBe(
+      'GIT_REPO_NOT_FOUND',
+    );
+  });
+
+  it('says GIT_FAILED with git’s message when rev-parse fails for another reason than "not a git repository"', async () => {
+    fakeGit('echo "fatal: detected dubious ownership in repository at \'/x\'" >&2; exit 128');
+    const err = await readChange(bin, { base: 'main', head: 'HEAD' }, limits).catch((e) => e);
+    expect(isBrutalistError(err) && err.code).toBe('GIT_FAILED');
+    expect(err.data).toEqual({ detail: "fatal: detected dubious ownership in repository at '/x'" });
+  });
+
+  it('says GIT_REPO_NOT_FOUND when rev-parse succeeds but names no work tree', async () => {
+    fakeGit('exit 0');
+    expect(await codeOf(readChange(bin, { base: 'main', head: 'HEAD' }, limits))).toBe('GIT_REPO_NOT_FOUND');
+  });
+
+  it('says GIT_FAILED when git diff fails after the refs resolved', async () => {
+    fakeGit(
+      [
+        'case "$1 $2" in',
+        `  "rev-parse --show-toplevel") echo "${bin}" ;;`,
+        `  "rev-parse --verify") echo ${sha} ;;`,
+        '  merge-base*) exit 1 ;;',
+        '  *) echo "fatal: bad object" >&2; exit 128 ;;',
+        'esac',
+      ].join('\n'),
+    );
+    const err = await readChange(bin, { base: 'main', head: 'HEAD' }, limits).catch((e) => e);
+    expect(isBrutalistError(err) && err.code).toBe('GIT_FAILED');
+    expect(err.data).toEqual({ detail: 'fatal: bad object' });
+  });
+
+  it('says GIT_FAILED naming the exit class when git does not finish in time', async () => {
+    fakeGit('exec /bin/sleep 30');
+    const err = await readChange(bin, { base: 'main', head: 'HEAD' }, { ...limits, timeoutMs: 300 }).catch(
+      (e) => e,
+    );
+    expect(isBrutalistError(err) && err.code).toBe('GIT_FAILED');
+    expect(err.data.exitClass).toMatch(/timeout|stall/);
+  });
+
+  it('shows a ref over 100 characters cut, in GIT_REF_INVALID', async () => {
+    fakeGit(`case "$1 $2" in "rev-parse --show-toplevel") echo "${bin}" ;; *) exit 1 ;; esac`);
+    const err = await readChange(bin, { base: 'r'.repeat(150), head: 'HEAD' }, limits).catch((e) => e);
+    expect(isBrutalistError(err) && err.code).toBe('GIT_REF_INVALID');
+    expect(err.message).toContain(`"${'r'.repeat(100)}…"`);
+    expect(err.message).not.toContain('r'.repeat(101));
+  });
+});
+
+describe('changedFiles, odd headers', () => {
+  it('unescapes tabs, quotes, backslashes and unknown escapes in quoted names', () => {
+    const diff = [
+      'diff --git x y',
+      '--- "a/t\\tq\\"b\\\\s\\zz"',
+      '+++ "b/t\\tq\\"b\\\\s\\zz"',
+      '@@ -1 +1 @@',
+    ];
+    expect(changedFiles(diff.join('\n'))).toEqual([
+      { path: 't\tq"b\\szz', deleted: false, ranges: [[1, 1]] },
+    ]);
+  });
+
+  it('skips a file whose both sides are /dev/null', () => {
+    const diff = ['diff --git a/x b/x', '--- /dev/null', '+++ /dev/null', '@@ -0,0 +0,0 @@'];
+    expect(changedFiles(diff.join('\n'))).toEqual([]);
+  });
+
+  it('names an omitted binary file (no ---/+++ headers) from its diff --git line', () => {
+    const big = 'diff --git a/a.ts b/a.ts\n--- a/a.ts\n+++ b/a.ts\n@@ -1 +1 @@\n+x\n';
+    const binary = 'diff --git a/img.png b/img.png\nBinary files a/img.png and b/img.png differ\n';
+    expect(diffForPrompt(big + binary, big.length).omittedFiles).toEqual(['img.png']);
   });
 });

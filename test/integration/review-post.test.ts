@@ -1,9 +1,21 @@
 // review-post against a stub GitHub REST API on loopback: one review, inline only for verified findings on
 // lines of the diff, the rest in the body, secrets redacted, API failures as GITHUB_API_FAILED.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PlannedReview, planReview, postReview } from '../../src/cli/review-post.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type PlannedReview,
+  planReview,
+  postReview,
+  REVIEW_POST_USAGE,
+  reviewPostCommand,
+} from '../../src/cli/review-post.js';
+import { UsageError } from '../../src/cli/roast-args.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 import { sanitizeText } from '../../src/security/index.js';
 import { finding, report } from '../support/review.js';
@@ -20,6 +32,8 @@ let apiUrl: string;
 let received: Received[] = [];
 /** Status codes the stub answers with, in order; then 200. */
 let answers: number[] = [];
+/** When set, the stub answers 200 with this raw text instead of JSON. */
+let rawAnswer: string | null = null;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
@@ -35,6 +49,10 @@ beforeAll(async () => {
     received.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, body });
     const status = answers.shift() ?? 200;
     res.writeHead(status, { 'content-type': 'application/json' });
+    if (rawAnswer !== null) {
+      res.end(rawAnswer);
+      return;
+    }
     res.end(
       JSON.stringify(
         status === 200
@@ -50,6 +68,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   received = [];
   answers = [];
+  rawAnswer = null;
 });
 
 const TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
@@ -177,5 +196,190 @@ describe('postReview', () => {
     ).catch((e) => e);
     expect(isBrutalistError(err) && err.code).toBe('GITHUB_API_FAILED');
     expect(err.data).toEqual({ status: 0 });
+  });
+});
+
+describe('planReview, edge cases', () => {
+  it('says "1 finding" in the singular, with a dash for no critics and no unverified note', () => {
+    const plan = planReview(report({ findings: [finding()], critics: [] }), 30, redact);
+    expect(plan.body).toContain('## Brutalist review: 1 finding\n');
+    expect(plan.body).toContain('critics —');
+    expect(plan.body).not.toContain('unverified: their quoted code');
+  });
+
+  it('points to the prose when the critics returned no structured findings', () => {
+    expect(planReview(report({ critique: 'Prose only.' }), 30, redact).body).toContain(
+      'The critics returned prose only',
+    );
+    expect(planReview(report({ critique: '  ' }), 30, redact).body).not.toContain('prose only');
+  });
+
+  it('never comments inline on a deleted file, and comments on one line when the span leaves the hunk', () => {
+    const plan = planReview(
+      report({
+        findings: [
+          finding({ title: 'In a deleted file', file: 'gone.ts', line: 1 }),
+          finding({ title: 'Runs past the hunk', line: 5, endLine: 9 }),
+        ],
+        changedFiles: [
+          { path: 'src/app.ts', deleted: false, ranges: [[1, 6]] },
+          { path: 'gone.ts', deleted: true, ranges: [[1, 3]] },
+        ],
+      }),
+      30,
+      redact,
+    );
+    expect(plan.comments.map((c) => [c.path, c.line, c.start_line])).toEqual([['src/app.ts', 5, undefined]]);
+    expect(plan.body).toContain('In a deleted file');
+  });
+
+  it('stops the body at its bound and says how many findings did not fit', () => {
+    const long = (i: number) =>
+      finding({
+        title: `Long ${i}`,
+        file: null,
+        line: null,
+        verification: 'unchecked',
+        why: 'w'.repeat(3000),
+      });
+    const plan = planReview(report({ findings: Array.from({ length: 30 }, (_, i) => long(i)) }), 30, redact);
+    expect(plan.body.length).toBeLessThanOrEqual(60_000 + 200);
+    const left = /_(\d+) more finding\(s\) did not fit in one review/.exec(plan.body);
+    expect(Number(left?.[1])).toBeGreaterThan(0);
+    expect(plan.body).toContain('Long 0');
+    expect(plan.body).not.toContain('Long 29');
+  });
+});
+
+describe('postReview, odd answers', () => {
+  it('reports id 0 and no url when GitHub answers 200 with a body that is not JSON', async () => {
+    rawAnswer = 'ok';
+    const posted = await postReview(planReview(theReport, 30, redact), theReport, target(), redact);
+    expect(posted).toEqual({ id: 0, url: null, inlineRefused: false });
+  });
+
+  it('does not resend a 422 when there were no inline comments: GITHUB_API_FAILED at once', async () => {
+    answers = [422];
+    const plan = planReview(theReport, 0, redact);
+    const err = await postReview(plan, theReport, target(), redact).catch((e) => e);
+    expect(isBrutalistError(err) && err.code).toBe('GITHUB_API_FAILED');
+    expect(err.data).toEqual({ status: 422, detail: 'Line could not be resolved' });
+    expect(received).toHaveLength(1);
+  });
+
+  it('leaves out the detail when GitHub refuses without a message', async () => {
+    answers = [500];
+    rawAnswer = '<html>oops</html>';
+    const err = await postReview(planReview(theReport, 30, redact), theReport, target(), redact).catch(
+      (e) => e,
+    );
+    expect(isBrutalistError(err) && err.code).toBe('GITHUB_API_FAILED');
+    expect(err.data).toEqual({ status: 500 });
+  });
+});
+
+describe('reviewPostCommand', () => {
+  const config = resolveConfig({ overrides: { reviewMaxInlineComments: 30 } });
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'brutalist-review-post-'));
+    file = join(dir, 'report.json');
+    writeFileSync(file, JSON.stringify(theReport));
+    vi.stubEnv('GITHUB_TOKEN', TOKEN);
+    vi.stubEnv('GITHUB_API_URL', apiUrl);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const sink = () => {
+    let text = '';
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    });
+    return { stream, text: () => text };
+  };
+  const run = async (args: string[]) => {
+    const out = sink();
+    const err = sink();
+    const code = await reviewPostCommand(config, args, out.stream, err.stream).catch((e: unknown) => e);
+    return { code, stdout: out.text(), stderr: err.text() };
+  };
+  const usage = async (args: string[]) => {
+    const { code } = await run(args);
+    return code instanceof UsageError ? [code.command, code.message] : code;
+  };
+
+  it('prints its usage for --help and exits 0 without calling GitHub', async () => {
+    const r = await run(['--help']);
+    expect(r).toMatchObject({ code: 0, stdout: REVIEW_POST_USAGE });
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses an unknown option, no report, or two reports as bad usage', async () => {
+    expect(await usage(['--nope'])).toEqual(['review-post', expect.stringContaining('--nope')]);
+    expect(await usage(['--repo', 'octo/demo', '--pr', '7'])).toEqual([
+      'review-post',
+      'give exactly one REPORT.json',
+    ]);
+    expect(await usage([file, file, '--repo', 'octo/demo', '--pr', '7'])).toEqual([
+      'review-post',
+      'give exactly one REPORT.json',
+    ]);
+  });
+
+  it('refuses a missing or malformed --repo and a --pr that is not a positive integer', async () => {
+    const repoError = ['review-post', '--repo OWNER/NAME is required'];
+    expect(await usage([file, '--pr', '7'])).toEqual(repoError);
+    expect(await usage([file, '--repo', 'octo', '--pr', '7'])).toEqual(repoError);
+    const prError = ['review-post', '--pr N (the pull-request number) is required'];
+    expect(await usage([file, '--repo', 'octo/demo'])).toEqual(prError);
+    expect(await usage([file, '--repo', 'octo/demo', '--pr', '0'])).toEqual(prError);
+    expect(await usage([file, '--repo', 'octo/demo', '--pr', '2.5'])).toEqual(prError);
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses to run without GITHUB_TOKEN', async () => {
+    vi.stubEnv('GITHUB_TOKEN', '');
+    expect(await usage([file, '--repo', 'octo/demo', '--pr', '7'])).toEqual([
+      'review-post',
+      'GITHUB_TOKEN is not set',
+    ]);
+  });
+
+  it('posts to $GITHUB_API_URL and prints the review id, inline count and url', async () => {
+    const r = await run([file, '--repo', 'octo/demo', '--pr', '7']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'posted review 4242: 3 inline comment(s) https://example.invalid/pr/7#review-4242\n',
+    );
+    expect(r.stderr).toBe('');
+    expect(received.map((q) => q.url)).toEqual(['/api/v3/repos/octo/demo/pulls/7/reviews']);
+  });
+
+  it('prefers --api-url over $GITHUB_API_URL', async () => {
+    vi.stubEnv('GITHUB_API_URL', 'http://127.0.0.1:9/unused');
+    const r = await run([file, '--repo', 'octo/demo', '--pr', '7', '--api-url', apiUrl]);
+    expect(r.code).toBe(0);
+    expect(received).toHaveLength(1);
+  });
+
+  it('says on stderr when GitHub refused the inline comments, and counts none inline', async () => {
+    answers = [422];
+    rawAnswer = null;
+    const r = await run([file, '--repo', 'octo/demo', '--pr', '7']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('brutalist-mcp: GitHub refused the inline comments; posted them in the body.\n');
+    expect(r.stdout).toMatch(/^posted review 4242: 0 inline comment\(s\) /);
+  });
+
+  it('prints no url when GitHub answers without one', async () => {
+    rawAnswer = '{"id": 9}';
+    const r = await run([file, '--repo', 'octo/demo', '--pr', '7']);
+    expect(r.stdout).toBe('posted review 9: 3 inline comment(s)\n');
   });
 });

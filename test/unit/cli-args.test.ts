@@ -150,3 +150,9 @@ describe('keysCommand', () => {
     });
   });
 });
+
+describe('parseRoastArgs, a flag with a short form', () => {
+  it('names the long form when -h/--help is given a value', () => {
+    expect(usageOf(() => roast('idea', '--help=yes'))).toBe('--help takes no value');
+  });
+});

@@ -182,3 +182,89 @@ describe('codex adapter: failure classification', () => {
     expect(codexAdapter.classifyFailure(runResult(exitClass, stdout, stderr), parsed)).toBe(expected);
   });
 });
+
+describe('codex adapter: odd events', () => {
+  it('ignores lines without a type and error items without a message', () => {
+    const stdout = jsonl(
+      { thread_id: 'x' },
+      { type: 'turn.started' },
+      { type: 'item.completed', item: { type: 'error' } },
+      agent('ok'),
+    );
+    const parsed = codexAdapter.parseOutput(stdout);
+    expect(parsed.text).toBe('ok');
+    expect(parsed.error).toBeUndefined();
+  });
+
+  it('keeps the last usage when a later turn.completed reports none', () => {
+    const usage = { input_tokens: 5, cached_input_tokens: 0, output_tokens: 2 };
+    const stdout = jsonl(
+      { type: 'turn.started' },
+      agent('first'),
+      { type: 'turn.completed', usage },
+      { type: 'turn.started' },
+      agent('second'),
+      { type: 'turn.completed' },
+    );
+    const parsed = codexAdapter.parseOutput(stdout);
+    expect(parsed.text).toBe('second');
+    expect(parsed.usage?.inputTokens).toBe(5);
+  });
+
+  it('says "turn failed" and "error" when the failure events carry no message', () => {
+    const failed = jsonl({ type: 'turn.started' }, { type: 'turn.failed', error: {} });
+    expect(codexAdapter.parseOutput(failed).error?.message).toBe('turn failed');
+    const errored = jsonl({ type: 'turn.started' }, { type: 'error' });
+    expect(codexAdapter.parseOutput(errored).error?.message).toBe('error');
+  });
+});
+
+describe('codex adapter: login, progress and paths', () => {
+  const status = (exitCode: number, stdout: string, stderr = '', env: Record<string, string> = {}) =>
+    codexAdapter.login.interpret?.({ exitCode, stdout, stderr }, env);
+
+  it('names the login method codex prints, a saved API key, or just "logged in"', () => {
+    expect(status(0, 'Logged in using ChatGPT\n')).toEqual({ loggedIn: true, method: 'ChatGPT', fix: null });
+    expect(status(0, '', 'API key configured\n')).toMatchObject({
+      loggedIn: true,
+      method: 'API key (saved by codex login)',
+    });
+    expect(status(0, 'ok')).toMatchObject({ loggedIn: true, method: 'logged in' });
+  });
+
+  it('counts CODEX_API_KEY from the env when codex says it is not logged in, and an empty one not at all', () => {
+    expect(status(1, '', 'Not logged in', { CODEX_API_KEY: 'k' })).toMatchObject({
+      loggedIn: true,
+      method: 'API key (CODEX_API_KEY)',
+    });
+    expect(status(1, '', 'Not logged in', { CODEX_API_KEY: '' })).toMatchObject({ loggedIn: false });
+  });
+
+  it('reads agent text and started tools from stream lines, skipping reasoning and lines without an item', () => {
+    const extract = (line: Record<string, unknown>) => codexAdapter.progress.extract('codex', line);
+    expect(extract({ type: 'item.completed', item: { type: 'agent_message', text: 'abc' } })).toEqual([
+      { kind: 'text', critic: 'codex', chars: 3 },
+    ]);
+    expect(extract({ type: 'item.completed', item: { type: 'agent_message' } })).toEqual([
+      { kind: 'text', critic: 'codex', chars: 0 },
+    ]);
+    expect(extract({ type: 'item.started', item: { type: 'command_execution' } })).toEqual([
+      { kind: 'tool', critic: 'codex', name: 'command_execution' },
+    ]);
+    expect(extract({ type: 'item.started', item: { type: 'reasoning' } })).toEqual([]);
+    expect(extract({ type: 'item.started', item: { type: 7 } })).toEqual([]);
+    expect(extract({ type: 'turn.started' })).toEqual([]);
+  });
+
+  it('shows CODEX_HOME (else ~/.codex) writable, and nothing without HOME', () => {
+    expect(codexAdapter.configPaths({ HOME: '/home/u' })).toEqual({
+      writable: ['/home/u/.codex'],
+      readOnly: [],
+    });
+    expect(codexAdapter.configPaths({ HOME: '/home/u', CODEX_HOME: '/srv/codex' })).toEqual({
+      writable: ['/srv/codex'],
+      readOnly: [],
+    });
+    expect(codexAdapter.configPaths({})).toEqual({ writable: [], readOnly: [] });
+  });
+});

@@ -86,3 +86,38 @@ describe('CriticEventParser', () => {
     );
   });
 });
+
+describe('CriticEventParser on a long line in many chunks', () => {
+  /** One gemini tool_use line over 4 KiB, padded so the hint lands at `at`, cut into chunks of `size` bytes. */
+  const longLine = (hintAt: 'first' | 'seam' | 'none', size: number) => {
+    const pad = 'p'.repeat(9000);
+    const line =
+      hintAt === 'none'
+        ? `${JSON.stringify({ type: 'message', role: 'assistant', content: pad })}\n`
+        : `${JSON.stringify({ pad: hintAt === 'seam' ? pad.slice(0, size - 22) : '', type: 'tool_use', tool_name: 'read_file', more: pad })}\n`;
+    const bytes = Buffer.from(line);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+    return chunks;
+  };
+  const tools = (chunks: Buffer[]) => {
+    const parser = new CriticEventParser('gemini');
+    return chunks.flatMap((c) => parser.push(c)).filter((e) => e.kind === 'tool');
+  };
+
+  it('finds the tool hint inside one of the chunks', () => {
+    expect(tools(longLine('first', 3000))).toEqual([{ kind: 'tool', critic: 'gemini', name: 'read_file' }]);
+  });
+
+  it('finds the tool hint cut across the seam of two chunks', () => {
+    const chunks = longLine('seam', 3000);
+    const first = chunks[0]?.toString('utf8') ?? '';
+    expect(first.includes('"tool_use"')).toBe(false);
+    expect(first.endsWith('"tool')).toBe(true);
+    expect(tools(chunks)).toEqual([{ kind: 'tool', critic: 'gemini', name: 'read_file' }]);
+  });
+
+  it('reports no tool for a long text line without the hint', () => {
+    expect(tools(longLine('none', 3000))).toEqual([]);
+  });
+});

@@ -1,5 +1,13 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GEMINI_SYSTEM_DEFAULTS_PATH, geminiAdapter } from '../../src/critics/index.js';
+import {
+  GEMINI_SYSTEM_DEFAULTS_PATH,
+  geminiAdapter,
+  geminiReadsSystemFile,
+} from '../../src/critics/index.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import type { ExitClass } from '../../src/process/types.js';
 import {
   exit,
@@ -207,5 +215,114 @@ describe('gemini workspace trust', () => {
       geminiSystemDefaultsPath: '/etc/brutalist/gemini.json',
     });
     expect(inv.env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH).toBe('/etc/brutalist/gemini.json');
+  });
+});
+
+describe('gemini adapter: odd output', () => {
+  it('counts missing token fields of the -o json stats as 0', () => {
+    const stdout = JSON.stringify(
+      { response: 'r', stats: { models: { a: { tokens: { prompt: 3 } }, b: {} } } },
+      null,
+      2,
+    );
+    expect(geminiAdapter.parseOutput(stdout).usage).toEqual({
+      inputTokens: 3,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      totalTokens: 0,
+    });
+  });
+
+  it('reads a multi-line object with a "type" key as a stream, not as the -o json document', () => {
+    const stdout = JSON.stringify({ type: 'init', response: 'not this' }, null, 2);
+    expect(() => geminiAdapter.parseOutput(stdout)).toThrow(
+      expect.objectContaining({ code: 'CLI_OUTPUT_INVALID' }),
+    );
+  });
+
+  it('names an error result by its type when it has no message, and says "error" when it has neither', () => {
+    const typed = jsonl({ type: 'result', status: 'error', error: { type: 'FatalToolError' } });
+    expect(geminiAdapter.parseOutput(typed).error).toEqual({ message: 'FatalToolError' });
+    const bare = jsonl({ type: 'result', status: 'error' });
+    expect(geminiAdapter.parseOutput(bare).error).toEqual({ message: 'error' });
+    const event = jsonl({ type: 'init' }, { type: 'error', severity: 'error' });
+    expect(geminiAdapter.parseOutput(event).error).toEqual({ message: 'error' });
+  });
+
+  it('reads a 429 from the quota advice gemini appends, and a status from an embedded API error body', () => {
+    const advised = geminiStreamError(
+      'Error',
+      'Quota hit. Please wait and try again later. To increase your limits, request a quota increase here.',
+    );
+    expect(geminiAdapter.parseOutput(advised).error).toEqual({ message: 'Quota hit.', status: 429 });
+    const embedded = geminiStreamError('Error', '[API Error: {"error":{"code":503,"message":"busy"}}]');
+    expect(geminiAdapter.parseOutput(embedded).error?.status).toBe(503);
+  });
+
+  it('takes an assistant message without content as no text', () => {
+    const stdout = jsonl(
+      { type: 'message', role: 'assistant' },
+      { type: 'message', role: 'assistant', content: 'ok' },
+      { type: 'result', status: 'success', stats: {} },
+    );
+    expect(geminiAdapter.parseOutput(stdout).text).toBe('ok');
+  });
+});
+
+describe('gemini adapter: progress, paths, settings and doctor', () => {
+  it('reads assistant text and named or unnamed tools from stream lines, and nothing from others', () => {
+    const extract = (line: Record<string, unknown>) => geminiAdapter.progress.extract('gemini', line);
+    expect(extract({ type: 'message', role: 'assistant', content: 'abcd' })).toEqual([
+      { kind: 'text', critic: 'gemini', chars: 4 },
+    ]);
+    expect(extract({ type: 'message', role: 'assistant' })).toEqual([
+      { kind: 'text', critic: 'gemini', chars: 0 },
+    ]);
+    expect(extract({ type: 'tool_use', tool_name: 'read_file' })).toEqual([
+      { kind: 'tool', critic: 'gemini', name: 'read_file' },
+    ]);
+    expect(extract({ type: 'tool_use' })).toEqual([{ kind: 'tool', critic: 'gemini', name: 'tool' }]);
+    expect(extract({ type: 'message', role: 'user', content: 'x' })).toEqual([]);
+  });
+
+  it('shows ~/.gemini writable and the system defaults file read-only to a sandboxed run', () => {
+    expect(
+      geminiAdapter.configPaths({ HOME: '/home/u', GEMINI_CLI_SYSTEM_DEFAULTS_PATH: '/etc/g.json' }),
+    ).toEqual({ writable: ['/home/u/.gemini'], readOnly: ['/etc/g.json'] });
+    expect(geminiAdapter.configPaths({})).toEqual({ writable: [], readOnly: [] });
+  });
+
+  it('reads no model, endpoint or defaults path from empty config values', () => {
+    const settings = geminiAdapter.settings(
+      resolveConfig({ overrides: { geminiModel: '', geminiBaseUrl: '', geminiSystemDefaultsPath: '' } }),
+    );
+    expect(settings).toMatchObject({ model: undefined, baseUrl: undefined });
+    expect(settings.invocation).not.toHaveProperty('geminiSystemDefaultsPath');
+    const custom = geminiAdapter.settings(
+      resolveConfig({ overrides: { geminiSystemDefaultsPath: '/etc/brutalist/gemini.json' } }),
+    );
+    expect(custom.invocation?.geminiSystemDefaultsPath).toBe('/etc/brutalist/gemini.json');
+  });
+
+  it('warns in doctor when gemini would skip a defaults file that is not root-owned, unless trust is on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brutalist-gemini-defaults-'));
+    try {
+      const file = join(dir, 'defaults.json');
+      writeFileSync(file, '{}');
+      const warn = (over: Record<string, unknown>) =>
+        geminiAdapter.doctorWarnings?.(resolveConfig({ overrides: over })) ?? [];
+      expect(warn({ geminiSystemDefaultsPath: file })).toEqual([
+        expect.stringContaining(`gemini skips its system defaults ${file}`),
+      ]);
+      expect(warn({ geminiSystemDefaultsPath: file, geminiTrustWorkspace: true })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a root-owned, locked-down file as one gemini accepts', () => {
+    const st = statSync('/etc/passwd');
+    expect(geminiReadsSystemFile('/etc/passwd')).toBe(st.uid === 0 && (st.mode & 0o022) === 0);
+    expect(geminiReadsSystemFile('/no/such/file')).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ByteText } from '../../src/critics/byte-text.js';
-import { decodeInPlace } from '../../src/critics/json-string.js';
+import { decodeInPlace, StringDecodeSink } from '../../src/critics/json-string.js';
 import type { JsonObject } from '../../src/critics/jsonl.js';
 import { JsonLineScanner, type ScannerLimits } from '../../src/critics/line-scanner.js';
 
@@ -184,5 +184,42 @@ describe('ByteText', () => {
     t.appendString('x'.repeat(3_000_000));
     expect(t.drain().length).toBe(3_000_000);
     expect([t.length, t.capacity]).toEqual([0, 0]);
+  });
+});
+
+describe('StringDecodeSink escapes', () => {
+  /** The raw content of a JSON string (between its quotes) decoded by the sink in one piece. */
+  const decode = (raw: string, pieces = 1) => {
+    const sink = new StringDecodeSink(1000);
+    const bytes = Buffer.from(raw, 'utf8');
+    const size = Math.ceil(bytes.length / pieces);
+    for (let i = 0; i < bytes.length; i += size) sink.add(bytes, i, Math.min(bytes.length, i + size));
+    const text = sink.finish().toString();
+    return { text, invalid: sink.invalid };
+  };
+  /** What JSON.parse makes of the same content, as it reads after UTF-8 (a lone surrogate becomes U+FFFD). */
+  const parsed = (raw: string) => Buffer.from(JSON.parse(`"${raw}"`) as string, 'utf8').toString('utf8');
+
+  it.each([
+    ['upper-case hex digits', '\\u00E9\\u00e9'],
+    ['a lone low surrogate', 'a\\udc00b'],
+    ['a high surrogate before plain text', 'a\\ud83dxyz'],
+    ['a high surrogate before another escape', 'a\\ud83d\\n'],
+    ['a high surrogate before a non-surrogate \\u escape', 'a\\ud83d\\u0041'],
+    ['a high surrogate at the very end', 'a\\ud83d'],
+    ['a surrogate pair', '\\ud83d\\ude00!'],
+  ])('decodes %s as JSON.parse does', (_name, raw) => {
+    expect(decode(raw)).toEqual({ text: parsed(raw), invalid: false });
+    expect(decode(raw, 3)).toEqual({ text: parsed(raw), invalid: false });
+  });
+
+  it.each([
+    ['a \\u escape with a non-hex digit', 'a\\u00G9'],
+    ['an escape JSON does not define', 'a\\x41'],
+    ['a backslash before a non-ASCII character', 'a\\é'],
+    ['a backslash at the very end', 'a\\'],
+    ['a \\u escape cut short at the end', 'a\\u00'],
+  ])('marks %s invalid', (_name, raw) => {
+    expect(decode(raw).invalid).toBe(true);
   });
 });

@@ -284,3 +284,38 @@ describe('runDebate', () => {
     expect(isBrutalistError(err) && err.code).toBe('CANCELLED');
   });
 });
+
+describe('debate prompts without a round count', () => {
+  const { rounds: _rounds, ...noRounds } = base;
+
+  it('tells an opening debater it is round 1 of 1 when the round count is not given', () => {
+    expect(buildOpeningPrompt({ ...noRounds, position: 'pro' })).toContain(
+      'opening statement (round 1 of 1)',
+    );
+  });
+
+  it('tells a rebuttal its own round is the last when the round count is not given', () => {
+    const prompt = buildRebuttalPrompt({
+      ...noRounds,
+      position: 'con',
+      round: 2,
+      transcript: [{ critic: 'claude', position: 'pro', round: 1, text: 'Go is faster.' }],
+    });
+    expect(prompt).toContain('rebuttal (round 2 of 2)');
+  });
+
+  it('never tells a rebuttal it is past the last round when the given count is too small', () => {
+    const prompt = buildRebuttalPrompt({ ...base, rounds: 1, position: 'pro', round: 3, transcript: [] });
+    expect(prompt).toContain('rebuttal (round 3 of 3)');
+  });
+
+  it('keeps the turns of one side in a round in the order given (one critic arguing a side twice)', () => {
+    const md = buildDebateTranscript(base, [
+      { critic: 'claude', position: 'pro', round: 1, text: 'first pro' },
+      { critic: 'codex', position: 'pro', round: 1, text: 'second pro' },
+      { critic: 'gemini', position: 'con', round: 1, text: 'the con' },
+    ]);
+    expect(md.indexOf('first pro')).toBeLessThan(md.indexOf('second pro'));
+    expect(md.indexOf('second pro')).toBeLessThan(md.indexOf('the con'));
+  });
+});

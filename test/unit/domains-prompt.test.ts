@@ -233,3 +233,49 @@ describe('fence and neutralizeDelimiters', () => {
     );
   });
 });
+
+describe('buildRoastPrompt: optional parts', () => {
+  it('names the adversary a legal critic plays for a known practice register', () => {
+    const prompt = buildRoastPrompt({
+      domain: 'legal',
+      context: 'Terms of service.',
+      fields: { practice: 'appellate' },
+    });
+    expect(prompt).toContain('Adversary for this appellate matter: Play the appellate panel');
+    expect(prompt).toContain('- **practice**: ');
+    expect(prompt).toContain('Value: appellate');
+  });
+
+  it('names no adversary for a legal critic without a practice register', () => {
+    expect(buildRoastPrompt({ domain: 'legal', context: 'Terms.', fields: {} })).not.toContain(
+      'Adversary for',
+    );
+  });
+
+  it('tells a filesystem critic to review the working directory when no target path is given', () => {
+    expect(buildRoastPrompt({ domain: 'codebase', fields: {} })).toContain(
+      'The working directory is the root of what you are reviewing.',
+    );
+  });
+
+  it('labels a critic turn without a critic name as "critic"', () => {
+    const prompt = buildRoastPrompt({
+      domain: 'idea',
+      fields: {},
+      history: [
+        { role: 'user', text: 'An idea.' },
+        { role: 'critic', text: 'A verdict.' },
+      ],
+    });
+    expect(prompt).toContain('Turn 2, critic:');
+  });
+
+  it('lists evidence servers, and explains the browser only when playwright is among them', () => {
+    const withFetch = security({ evidence: ['fetch'] });
+    expect(withFetch).toContain('## Evidence tools');
+    expect(withFetch).toContain('these MCP servers to check the material against reality: fetch.');
+    expect(withFetch).not.toContain('browser_navigate');
+    expect(security({ evidence: ['fetch', 'playwright'] })).toContain('browser_navigate');
+    expect(security({ evidence: [] })).not.toContain('## Evidence tools');
+  });
+});

@@ -235,3 +235,66 @@ describe('ResultPages', () => {
     expect(isBrutalistError(err) && err.code).toBe('INVALID_ARGUMENT');
   });
 });
+
+describe('ResultPages: results too large for the store', () => {
+  const meta = EMPTY_ROAST_META;
+  /** A store that holds at most 4 kB: a 6 kB critique is refused as STATE_VALUE_TOO_LARGE and held in memory. */
+  function setup(overrides: Record<string, unknown> = {}) {
+    const clock = new ManualClock();
+    const config = resolveConfig({
+      overrides: { pageChars: 1_000, resultTtlMs: 60_000, oversizedResultsKept: 2, ...overrides },
+    });
+    const store = new MemoryStateStore({
+      maxBytes: 4_000,
+      maxEntries: 100,
+      cacheMaxEntryBytes: 1_000,
+      clock,
+    });
+    return { clock, pages: new ResultPages(store, config, clock) };
+  }
+  const codeOf = async (p: Promise<unknown>) => {
+    const err = await p.catch((e: unknown) => e);
+    return isBrutalistError(err) ? err.code : err;
+  };
+  const big = (c: string) => c.repeat(6_000);
+
+  it('pages an oversized result from memory for its owner, and not for anyone else', async () => {
+    const { pages } = setup();
+    const first = await pages.save('me', big('a'), meta);
+    const contextId = first.contextId;
+    expect((await pages.page('me', contextId, 1_000)).text).toBe('a'.repeat(1_000));
+    expect(await codeOf(pages.page('you', contextId))).toBe('CONTEXT_NOT_FOUND');
+  });
+
+  it('forgets an oversized result once its TTL has passed, and its cursor then reads INVALID_CURSOR', async () => {
+    const { clock, pages } = setup();
+    const first = await pages.save('me', big('b'), meta);
+    clock.advance(30_000);
+    const cursor = (await pages.page('me', first.contextId, 1_000)).page.nextCursor!;
+    clock.advance(30_000);
+    expect(await codeOf(pages.page('me', first.contextId))).toBe('CONTEXT_NOT_FOUND');
+    expect(await codeOf(pages.pageByCursor('me', cursor))).toBe('INVALID_CURSOR');
+  });
+
+  it('keeps at most oversizedResultsKept oversized results, dropping the oldest first', async () => {
+    const { pages } = setup();
+    const ids = [];
+    for (const c of ['x', 'y', 'z']) ids.push((await pages.save('me', big(c), meta)).contextId);
+    expect(await codeOf(pages.page('me', ids[0]!))).toBe('CONTEXT_NOT_FOUND');
+    expect((await pages.page('me', ids[1]!)).text.startsWith('y')).toBe(true);
+    expect((await pages.page('me', ids[2]!)).text.startsWith('z')).toBe(true);
+  });
+
+  it('answers CONTEXT_NOT_FOUND for a context id that could never have been handed out', async () => {
+    const { pages } = setup();
+    expect(await codeOf(pages.page('me', 'bad id!'))).toBe('CONTEXT_NOT_FOUND');
+  });
+
+  it('signs cursors with the configured cursorSecret: another secret refuses them', async () => {
+    const a = setup({ cursorSecret: 'a'.repeat(32) });
+    const first = await a.pages.save('me', 'q'.repeat(1_500), meta);
+    expect((await a.pages.pageByCursor('me', first.page.nextCursor!)).text).toBe('q'.repeat(500));
+    const b = setup({ cursorSecret: 'b'.repeat(32) });
+    expect(await codeOf(b.pages.pageByCursor('me', first.page.nextCursor!))).toBe('INVALID_CURSOR');
+  });
+});

@@ -236,3 +236,45 @@ describe('findingsTable', () => {
     expect(findingsTable([], summary(0), 5)).toContain('none reported');
   });
 });
+
+describe('mergeFindings edge cases', () => {
+  it('folds an exact duplicate from one critic into one finding naming the critic once', () => {
+    const merged = mergeFindings([{ critic: 'codex', findings: [checked(), checked()] }], CRITICS, 3);
+    expect(merged).toHaveLength(1);
+    expect(merged[0]).toMatchObject({ detectedBy: ['codex'], agreement: 1 });
+  });
+
+  it('does not take two titles without words (punctuation, short words) as the same problem', () => {
+    const merged = mergeFindings(
+      [
+        { critic: 'claude', findings: [checked({ title: '?!', category: 'a', quote: null })] },
+        { critic: 'codex', findings: [checked({ title: 'no', category: 'b', quote: null, line: 5 })] },
+      ],
+      CRITICS,
+      3,
+    );
+    expect(merged).toHaveLength(2);
+  });
+
+  it('orders findings in a file before findings without one, and a cited line before no line', () => {
+    const merged = mergeFindings(
+      [
+        {
+          critic: 'claude',
+          findings: [
+            checked({ title: 'no tests at all', file: null, line: null, quote: null }),
+            checked({ title: 'missing license header', line: null, quote: null }),
+            checked({ title: 'unbounded retry loop', line: 30, quote: null }),
+          ],
+        },
+      ],
+      CRITICS,
+      3,
+    );
+    expect(merged.map((f) => f.title)).toEqual([
+      'unbounded retry loop',
+      'missing license header',
+      'no tests at all',
+    ]);
+  });
+});

@@ -109,3 +109,94 @@ describe('the prompt and the parser agree', () => {
     });
   });
 });
+
+describe('parseFindings on odd blocks', () => {
+  it('reads a block with an empty body as a block with no findings', () => {
+    expect(parseFindings(`\`\`\`${FINDINGS_FENCE}\n\n\`\`\``, 50).block).toEqual({ entries: [], dropped: 0 });
+  });
+
+  it('counts a block holding a JSON scalar as one dropped entry', () => {
+    expect(parseFindings(block('42'), 50).block).toEqual({ entries: [], dropped: 1 });
+    expect(parseFindings(block('"a finding"'), 50).block).toEqual({ entries: [], dropped: 1 });
+  });
+
+  it('reads a bare object (not a list, no "findings" key) as a list of one', () => {
+    const parsed = parseFindings(block(entry({ title: 'alone' })), 50);
+    expect(parsed.block?.entries.map((e) => e.title)).toEqual(['alone']);
+    expect(parsed.block?.dropped).toBe(0);
+  });
+
+  it('leaves nothing of the prose when the answer is only the block', () => {
+    expect(parseFindings(block([entry()]), 50).prose).toBe('');
+  });
+});
+
+describe('parseFindings forgiveness, field by field', () => {
+  const one = (over: Record<string, unknown>) => parseFindings(block([entry(over)]), 50).block!;
+
+  it('reads "informational" (any case, padded) as severity info', () => {
+    expect(one({ severity: ' Informational ' }).entries[0]?.severity).toBe('info');
+  });
+
+  it('turns a blank quote and an empty fix into null', () => {
+    expect(one({ quote: '   \n ', fix: '' }).entries[0]).toMatchObject({ quote: null, fix: null });
+  });
+
+  it('cuts an over-long title to its bound instead of dropping the entry', () => {
+    expect(one({ title: 'x'.repeat(500) }).entries[0]?.title).toHaveLength(300);
+  });
+
+  it('drops a blank title over the bound rather than cutting it to a blank that passes', () => {
+    expect(one({ title: ' '.repeat(400) })).toEqual({ entries: [], dropped: 1 });
+  });
+
+  it('reads an empty file as null and trims a padded one', () => {
+    expect(one({ file: '  ' }).entries[0]?.file).toBeNull();
+    expect(one({ file: ' src/a.ts ' }).entries[0]?.file).toBe('src/a.ts');
+  });
+
+  it('keeps "file:line" as the file name when a line is given separately', () => {
+    expect(one({ file: 'notes:12', line: 3 }).entries[0]).toMatchObject({ file: 'notes:12', line: 3 });
+  });
+
+  it('reads "file:line" without a range as that line and no end line', () => {
+    expect(one({ file: 'src/a.ts:7', line: undefined }).entries[0]).toMatchObject({
+      file: 'src/a.ts',
+      line: 7,
+      endLine: null,
+    });
+  });
+
+  it('keeps an explicit end line over the one in "file:line-end"', () => {
+    expect(one({ file: 'src/a.ts:7-9', line: undefined, endLine: 12 }).entries[0]).toMatchObject({
+      line: 7,
+      endLine: 12,
+    });
+  });
+
+  it('reads an end line given as text, and a line range of one as no end line', () => {
+    expect(one({ line: '4', endLine: '6' }).entries[0]).toMatchObject({ line: 4, endLine: 6 });
+    expect(one({ line: [9] }).entries[0]).toMatchObject({ line: 9, endLine: null });
+  });
+
+  it('keeps an explicit end line over the one in a textual line range', () => {
+    expect(one({ line: '4-5', endLine: 8 }).entries[0]).toMatchObject({ line: 4, endLine: 8 });
+  });
+
+  it('drops an entry whose line is text that is not a line number', () => {
+    expect(one({ line: 'near the top' })).toEqual({ entries: [], dropped: 1 });
+  });
+
+  it('reads line 0 as no line, and drops an end line before the line', () => {
+    expect(one({ line: 0 }).entries[0]?.line).toBeNull();
+    expect(one({ line: 10, endLine: 4 }).entries[0]).toMatchObject({ line: 10, endLine: null });
+  });
+
+  it('takes a confidence above 100 as out of range, not as a percentage', () => {
+    expect(one({ confidence: 150 })).toEqual({ entries: [], dropped: 1 });
+  });
+
+  it('leaves the category alone when the title is missing (the entry is dropped)', () => {
+    expect(one({ category: undefined, title: undefined })).toEqual({ entries: [], dropped: 1 });
+  });
+});

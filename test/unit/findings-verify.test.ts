@@ -213,3 +213,37 @@ describe('QuoteVerifier', () => {
     expect(bounded.map((f) => f.verification)).toEqual(['verified', 'unverified', 'verified', 'unverified']);
   });
 });
+
+describe('QuoteVerifier: where a quote is taken to be', () => {
+  it('takes the first occurrence of a quote when the finding cites no line', async () => {
+    expect(await verifier().check(finding({ line: null, quote: 'return db.query(' }))).toMatchObject({
+      verification: 'verified',
+      line: 5,
+    });
+  });
+
+  it('re-anchors to the last occurrence when the cited line is past every occurrence', async () => {
+    writeFileSync(join(dir, 'long.ts'), `${SOURCE}\n${'// tail\n'.repeat(30)}`);
+    expect(
+      await verifier().check(finding({ file: 'long.ts', line: 70, quote: 'return db.query(' })),
+    ).toMatchObject({ verification: 'reanchored', line: 48 });
+  });
+
+  it('marks an elided quote unverified when each of its parts is too short to look for', async () => {
+    const checked = await verifier().check(finding({ quote: 'const … id;' }));
+    expect(checked).toMatchObject({ verification: 'unverified', line: 4 });
+  });
+
+  it('checks findings without a file after those with one, and keeps them unchecked in their place', async () => {
+    const all = await verifier().checkAll([
+      finding({ file: null }),
+      finding({}),
+      finding({ file: null, quote: null }),
+    ]);
+    expect(all.map((f) => [f.file, f.verification])).toEqual([
+      [null, 'unchecked'],
+      ['src/users.ts', 'verified'],
+      [null, 'unchecked'],
+    ]);
+  });
+});

@@ -67,3 +67,25 @@ describe('parseReviewArgs', () => {
     expect(usage(['--head'])).toBe('review: --head needs a value');
   });
 });
+
+describe('parseReviewArgs usage messages', () => {
+  it('says a flag takes no value when one is given (not that it needs one)', () => {
+    expect(usage(['--fresh=1'])).toBe('review: --fresh takes no value');
+    expect(usage(['--help=yes'])).toBe('review: --help takes no value');
+  });
+
+  it('passes node:util’s own message through for a positional argument', () => {
+    expect(usage(['main'])).toBe(
+      "review: Unexpected argument 'main'. This command does not take positional arguments",
+    );
+  });
+
+  it('refuses an empty --report as needing a value, and keeps a given one', () => {
+    expect(usage(['--report', ''])).toBe('review: --report needs a value');
+    expect(parseReviewArgs(['--report', 'r.json']).report).toBe('r.json');
+  });
+
+  it('reads --fail-on none as no threshold, but remembers it was given', () => {
+    expect(parseReviewArgs(['--fail-on', 'none'])).toMatchObject({ failOn: null, failOnGiven: true });
+  });
+});
