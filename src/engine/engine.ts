@@ -25,7 +25,7 @@ import { BackgroundRuns, type JobWork } from './background-runs.js';
 import type { Config, CriticId } from './config.js';
 import { loadConversation, saveConversation } from './conversations.js';
 import { type CriticRunner, NO_ROUTES, type RouteTable, selectCritics } from './critic-runs.js';
-import { fingerprintTarget } from './fingerprint.js';
+import { surveyTarget, type TargetSurvey } from './fingerprint.js';
 import { CriticGuard, type CriticGuardDeps } from './guarded-runner.js';
 import {
   checkDebateArgs,
@@ -205,7 +205,7 @@ export class Engine {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
     this.guardRecursion();
     const routes = routesFor(args.clients, this.config, this.env);
-    const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
+    const { redaction, target, fingerprint, snapshot } = await traceStep('validation', {}, async () => {
       checkRoastArgs(args, this.config, routes);
       // A design page must pass the URL policy before a browser is started for it (the proxy holds it there too).
       if (typeof args.fields.url === 'string') await new UrlPolicy(this.config).check(args.fields.url);
@@ -225,6 +225,7 @@ export class Engine {
     const plan = roastPlan(args, {
       target,
       fingerprint,
+      snapshot,
       conversation,
       selection,
       routes,
@@ -266,14 +267,21 @@ export class Engine {
     return this.runs.watch(owner, contextId, listener);
   }
 
-  /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
+  /**
+   * A filesystem target's realpath inside a root, its fingerprint (undefined: too large to cache) and, for a
+   * directory, the findings snapshot from the same walk.
+   */
   private async locate(
     args: NewRoastArgs,
     roots: readonly string[],
-  ): Promise<{ target?: ResolvedTarget; fingerprint: string | undefined }> {
+  ): Promise<{ target?: ResolvedTarget } & TargetSurvey> {
     if (getDomain(args.domain).kind !== 'filesystem' || !args.target) return { fingerprint: 'abstract' };
     const target = await resolveTarget(args.target, roots, this.config);
-    return { target, fingerprint: await fingerprintTarget(target.path, this.config.fingerprintMaxFiles) };
+    const survey = await surveyTarget(target.path, {
+      fingerprintMaxFiles: this.config.fingerprintMaxFiles,
+      snapshotMaxFiles: this.config.findingsSnapshotMaxFiles,
+    });
+    return { target, ...survey };
   }
 
   /** `roast_cli_debate`: two critics argue opposite positions for 1..3 rounds; follow-ups as for `roast`. */

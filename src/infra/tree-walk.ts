@@ -15,6 +15,9 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   'coverage',
 ]);
 
+/** What a walk does with the next file or link, asked before its lstat: take it, pass over it, or stop. */
+export type TreeEntryVerdict = 'take' | 'skip' | 'stop';
+
 export interface TreeWalk {
   /** Files visited at most; the walk stops (and answers false) at the next one. */
   readonly maxFiles: number;
@@ -24,11 +27,16 @@ export interface TreeWalk {
   readonly onDir?: (full: string, name: string) => Promise<void>;
   /** A directory that could not be read. */
   readonly onUnreadable: (full: string) => void;
+  /**
+   * Asked for each file (or link) before its lstat, within `maxFiles`: walks with bounds of their own (two readers
+   * sharing one walk) pass over entries nobody wants and stop once nobody wants any more. Default: take.
+   */
+  readonly onEntry?: (link: boolean) => TreeEntryVerdict;
   /** A file (or link) with its lstat; undefined when it vanished between the listing and the lstat. */
-  readonly onFile: (full: string, stat: Stats | undefined) => void;
+  readonly onFile: (full: string, stat: Stats | undefined, link: boolean) => void;
 }
 
-/** Walks `root` depth-first without following links; false when it stopped at `maxFiles`. */
+/** Walks `root` depth-first without following links; false when it stopped at `maxFiles` (or was told to stop). */
 export async function walkTree(root: string, walk: TreeWalk): Promise<boolean> {
   const stack = [root];
   let visited = 0;
@@ -48,10 +56,14 @@ export async function walkTree(root: string, walk: TreeWalk): Promise<boolean> {
         if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
         continue;
       }
-      if (!entry.isFile() && !(walk.links && entry.isSymbolicLink())) continue;
+      const link = !entry.isFile();
+      if (link && !(walk.links && entry.isSymbolicLink())) continue;
       if (visited >= walk.maxFiles) return false;
+      const verdict = walk.onEntry?.(link) ?? 'take';
+      if (verdict === 'stop') return false;
+      if (verdict === 'skip') continue;
       visited++;
-      walk.onFile(full, await lstat(full).catch(() => undefined));
+      walk.onFile(full, await lstat(full).catch(() => undefined), link);
     }
   }
   return true;
