@@ -35,10 +35,8 @@ export async function surveyTarget(path: string, bounds: SurveyBounds): Promise<
 
   const prints = new FingerprintRecorder(root, bounds.fingerprintMaxFiles);
   const stamps = new SnapshotRecorder(root, bounds.snapshotMaxFiles);
-  // Who took the entry whose lstat is pending (the walk asks, lstats, then reports, one entry at a time).
-  let printed = false;
-  let stamped = false;
-  await walkTree(root, {
+  // The claim says who took an entry: the fingerprint, the snapshot, or both.
+  await walkTree<Claim>(root, {
     maxFiles: Number.MAX_SAFE_INTEGER,
     // A symlink's own size and mtime: a retargeted link changes the fingerprint (never followed).
     links: true,
@@ -48,17 +46,21 @@ export async function surveyTarget(path: string, bounds: SurveyBounds): Promise<
       stamps.unreadable();
     },
     onEntry: (link) => {
-      printed = prints.wants();
-      stamped = stamps.wants(link);
-      if (printed || stamped) return 'take';
+      const claim = { printed: prints.wants(), stamped: stamps.wants(link) };
+      if (claim.printed || claim.stamped) return claim;
       return prints.full && stamps.full ? 'stop' : 'skip';
     },
-    onFile: (full, st) => {
-      if (printed) prints.record(full, st);
-      if (stamped) stamps.record(full, st);
+    onFile: (full, st, _link, claim) => {
+      if (claim.printed) prints.record(full, st);
+      if (claim.stamped) stamps.record(full, st);
     },
   });
   return { fingerprint: prints.fingerprint(), snapshot: stamps.snapshot() };
+}
+
+interface Claim {
+  readonly printed: boolean;
+  readonly stamped: boolean;
 }
 
 /** The fingerprint alone (bench and tests); a roast takes both from `surveyTarget`. */
@@ -102,14 +104,13 @@ class FingerprintRecorder {
   }
 
   async addGitMarkers(gitDir: string): Promise<void> {
-    for (const marker of GIT_MARKERS) {
-      try {
-        const st = await lstat(join(gitDir, marker));
-        this.lines.push(`${relative(this.root, join(gitDir, marker))}\0${st.size}\0${st.mtimeMs}`);
-      } catch {
-        // Absent markers are normal (fresh repos have no packed-refs or FETCH_HEAD).
-      }
-    }
+    const paths = GIT_MARKERS.map((marker) => join(gitDir, marker));
+    // Absent markers are normal (fresh repos have no packed-refs or FETCH_HEAD).
+    const stats = await Promise.all(paths.map((p) => lstat(p).catch(() => undefined)));
+    paths.forEach((p, i) => {
+      const st = stats[i];
+      if (st) this.lines.push(`${relative(this.root, p)}\0${st.size}\0${st.mtimeMs}`);
+    });
   }
 
   fingerprint(): string | undefined {

@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/engine/config.js';
-import { fingerprintTarget, ResultPages, SingleFlight, stableJson, surveyTarget } from '../../src/engine/index.js';
-import { takeSnapshot } from '../../src/findings/index.js';
+import {
+  fingerprintTarget,
+  ResultPages,
+  SingleFlight,
+  stableJson,
+  surveyTarget,
+} from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
+import { takeSnapshot } from '../../src/findings/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { currentRequest, runInRequest } from '../../src/observability/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
@@ -85,6 +91,18 @@ describe('surveyTarget (one walk for the fingerprint and the findings snapshot)'
     expect(snapOver.fingerprint).toBe(await fingerprintTarget(root, 4));
     expect(snapOver.snapshot!.complete).toBe(false);
     expect(snapOver.snapshot!.files.size).toBe(2);
+  });
+
+  it('keeps the bounds exact when a directory holds more files than one batch of lstats', async () => {
+    const big = join(dir, 'survey-big');
+    mkdirSync(big);
+    for (let i = 0; i < 150; i++) writeFileSync(join(big, `f${i}.ts`), `${i}`);
+    const survey = await surveyTarget(big, bounds(150, 100));
+    expect(survey.fingerprint).toBe(await fingerprintTarget(big, 150));
+    expect(survey.snapshot!.files.size).toBe(100);
+    expect(survey.snapshot!.complete).toBe(false);
+    expect(await fingerprintTarget(big, 149)).toBeUndefined();
+    expect((await takeSnapshot(big, 150)).complete).toBe(true);
   });
 
   it('has no snapshot for a single file (its directory is walked by the run)', async () => {
