@@ -10,6 +10,7 @@ const benches = [
   './security/validation.bench.js',
   './security/untrusted-text.bench.js',
   './findings/findings.bench.js',
+  './findings/survey.bench.js',
   './streaming.bench.js',
   './resilience/admission.bench.js',
   './resilience/breaker.bench.js',

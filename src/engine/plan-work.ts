@@ -83,11 +83,14 @@ async function runRoast(
 ): Promise<Finished> {
   const settings = deps.findings;
   const place: FindingsPlace | null = plan.place.fileAccess === 'none' ? null : { cwd: plan.place.cwd };
-  // Started with the critics (which take seconds to boot before they read anything), not before them: on a
-  // large tree the walk is off the answer path. A cited file that differs afterwards changed during the run.
-  const snapshot = place
-    ? takeSnapshot(place.cwd, settings.snapshotMaxFiles)
-    : Promise.resolve(EMPTY_SNAPSHOT);
+  // A directory target's snapshot came from the fingerprint's walk (ADR 0046). A file target's directory is walked
+  // here, started with the critics (which take seconds to boot before they read anything), so it is off the
+  // answer path. A cited file that differs afterwards changed during the run.
+  const snapshot = plan.snapshot
+    ? Promise.resolve(plan.snapshot)
+    : place
+      ? takeSnapshot(place.cwd, settings.snapshotMaxFiles)
+      : Promise.resolve(EMPTY_SNAPSHOT);
   const outcomes = await runCriticsInParallel(
     plan.critics,
     (critic) => requestFor(plan, critic, plan.prompt),

@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { type CriticRequest, checkEvidenceNames, type RoutedRoute } from '../critics/index.js';
 import { buildRoastPrompt, CITATION_DOMAINS, type DomainId, getDomain } from '../domains/index.js';
 import { BrutalistError } from '../errors/index.js';
+import type { TargetSnapshot } from '../findings/index.js';
 import { sha256Hex } from '../infra/index.js';
 import { checkTextLimits, type RedactedInputCounts, type ResolvedTarget } from '../security/index.js';
 import type { Conversation, ConversationTurn } from '../state/index.js';
@@ -50,6 +51,8 @@ export interface RoastPlan extends PlanBase {
   readonly title: string;
   readonly prompt: string;
   readonly place: Workplace;
+  /** Size and mtime of the files under `place.cwd` before the run; absent: the run takes its own snapshot. */
+  readonly snapshot?: TargetSnapshot;
   /** Abstract domains: the critics may use their web tools (they have no files that could leak). */
   readonly webTools: boolean;
   /** legal, research, security: the critiques' citation tags are counted (and re-checked when configured). */
@@ -78,6 +81,8 @@ export interface RoastPlanContext {
   readonly target?: ResolvedTarget;
   /** The target's fingerprint ('abstract' for abstract domains); undefined: too large, not cacheable. */
   readonly fingerprint: string | undefined;
+  /** A directory target's findings snapshot, from the fingerprint's walk; absent: the run takes its own. */
+  readonly snapshot?: TargetSnapshot;
   readonly conversation?: Conversation;
   readonly selection: Selection;
   /** Default: none. */
@@ -207,6 +212,7 @@ export function roastPlan(args: NewRoastArgs, ctx: RoastPlanContext): RoastPlan 
       evidence,
     }),
     place,
+    ...(ctx.snapshot ? { snapshot: ctx.snapshot } : {}),
     evidence,
     webTools: domain.kind === 'abstract',
     citations: CITATION_DOMAINS.has(domain.id),

@@ -11,7 +11,7 @@ import type { JobWork } from './background-runs.js';
 import type { Config } from './config.js';
 import { loadConversation, saveConversation } from './conversations.js';
 import { NO_ROUTES, type RouteTable, selectCritics } from './critic-runs.js';
-import { fingerprintTarget } from './fingerprint.js';
+import { surveyTarget, type TargetSurvey } from './fingerprint.js';
 import type { CriticGuard } from './guarded-runner.js';
 import {
   checkDebateArgs,
@@ -89,7 +89,7 @@ export class ToolRuns {
     const call = this.guard.callFor(args.priority, ctx.owner, ctx.timeoutMs, contextId);
     this.guardRecursion();
     const routes = routesFor(args.clients, this.config, this.env);
-    const { redaction, target, fingerprint } = await traceStep('validation', {}, async () => {
+    const { redaction, target, fingerprint, snapshot } = await traceStep('validation', {}, async () => {
       checkRoastArgs(args, this.config, routes);
       // A design page must pass the URL policy before a browser is started for it (the proxy holds it there too).
       if (typeof args.fields.url === 'string') await new UrlPolicy(this.config).check(args.fields.url);
@@ -109,6 +109,7 @@ export class ToolRuns {
     const plan = roastPlan(args, {
       target,
       fingerprint,
+      snapshot,
       conversation,
       selection,
       routes,
@@ -133,14 +134,21 @@ export class ToolRuns {
     });
   }
 
-  /** A filesystem target's realpath inside a root and its fingerprint (undefined: too large to cache). */
+  /**
+   * A filesystem target's realpath inside a root, its fingerprint (undefined: too large to cache) and, for a
+   * directory, the findings snapshot from the same walk.
+   */
   private async locate(
     args: NewRoastArgs,
     roots: readonly string[],
-  ): Promise<{ target?: ResolvedTarget; fingerprint: string | undefined }> {
+  ): Promise<{ target?: ResolvedTarget } & TargetSurvey> {
     if (getDomain(args.domain).kind !== 'filesystem' || !args.target) return { fingerprint: 'abstract' };
     const target = await resolveTarget(args.target, roots, this.config);
-    return { target, fingerprint: await fingerprintTarget(target.path, this.config.fingerprintMaxFiles) };
+    const survey = await surveyTarget(target.path, {
+      fingerprintMaxFiles: this.config.fingerprintMaxFiles,
+      snapshotMaxFiles: this.config.findingsSnapshotMaxFiles,
+    });
+    return { target, ...survey };
   }
 
   async runDebate(args: NewDebateArgs, ctx: RequestContext, contextId: string): Promise<ToolResponse> {

@@ -13,6 +13,7 @@ export {
   changedSince,
   EMPTY_SNAPSHOT,
   type FileStamp,
+  SnapshotRecorder,
   type TargetSnapshot,
   takeSnapshot,
 } from './snapshot.js';

@@ -1,4 +1,5 @@
 /** Size and mtime of the target's files when a run starts, so a finding can say its file changed during the run. */
+import type { Stats } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { SKIPPED_DIRS, walkTree } from '../infra/index.js';
 
@@ -18,18 +19,59 @@ export const EMPTY_SNAPSHOT: TargetSnapshot = { files: new Map(), complete: fals
 
 /** Walks `dir` (no symlinks followed) recording at most `maxFiles` regular files. */
 export async function takeSnapshot(dir: string, maxFiles: number): Promise<TargetSnapshot> {
-  const files = new Map<string, FileStamp>();
-  let readable = true;
-  const withinBound = await walkTree(dir, {
-    maxFiles,
-    onUnreadable: () => {
-      readable = false;
-    },
-    onFile: (full, st) => {
-      if (st) files.set(toKey(relative(dir, full)), { size: st.size, mtimeMs: st.mtimeMs });
-    },
+  const recorder = new SnapshotRecorder(dir, maxFiles);
+  await walkTree(dir, {
+    maxFiles: Number.MAX_SAFE_INTEGER,
+    onEntry: (link) => (recorder.wants(link) ? 'take' : recorder.full ? 'stop' : 'skip'),
+    onUnreadable: () => recorder.unreadable(),
+    onFile: (full, st) => recorder.record(full, st),
   });
-  return { files, complete: withinBound && readable };
+  return recorder.snapshot();
+}
+
+/**
+ * A snapshot built from a walk of `dir` that may serve other readers too (the cache fingerprint shares the walk):
+ * regular files only, at most `maxFiles` of them.
+ */
+export class SnapshotRecorder {
+  private readonly files = new Map<string, FileStamp>();
+  private taken = 0;
+  private over = false;
+  private readable = true;
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxFiles: number,
+  ) {}
+
+  /** True once a file past the bound was met: the snapshot is incomplete and wants nothing more. */
+  get full(): boolean {
+    return this.over;
+  }
+
+  /** Whether the walk's next entry is recorded (asked before its lstat; counts it when it is). */
+  wants(link: boolean): boolean {
+    if (link || this.over) return false;
+    if (this.taken >= this.maxFiles) {
+      this.over = true;
+      return false;
+    }
+    this.taken++;
+    return true;
+  }
+
+  /** A wanted file's lstat; undefined (it vanished since the listing) records nothing. */
+  record(full: string, st: Stats | undefined): void {
+    if (st) this.files.set(toKey(relative(this.dir, full)), { size: st.size, mtimeMs: st.mtimeMs });
+  }
+
+  unreadable(): void {
+    this.readable = false;
+  }
+
+  snapshot(): TargetSnapshot {
+    return { files: this.files, complete: !this.over && this.readable };
+  }
 }
 
 function toKey(rel: string): string {

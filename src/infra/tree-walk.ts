@@ -15,7 +15,17 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   'coverage',
 ]);
 
-export interface TreeWalk {
+/**
+ * Files lstat'ed at once within a directory. Sequential lstats cost a thread-pool round trip each (two context
+ * switches): on a 2,000-file tree ~60-210 ms of CPU against ~35-40 ms in batches (ADR 0046). Not a resource bound
+ * (the walk's file bound is): it only sets how many of the walk's lstats wait on libuv's pool together.
+ */
+const LSTAT_BATCH = 64;
+
+/** What a walk does with the next file or link, asked before its lstat: claim it, pass over it, or stop. */
+export type TreeEntryVerdict<C> = C | 'skip' | 'stop';
+
+export interface TreeWalk<C = 'take'> {
   /** Files visited at most; the walk stops (and answers false) at the next one. */
   readonly maxFiles: number;
   /** Also visit symbolic links (their own lstat; never followed). */
@@ -24,14 +34,35 @@ export interface TreeWalk {
   readonly onDir?: (full: string, name: string) => Promise<void>;
   /** A directory that could not be read. */
   readonly onUnreadable: (full: string) => void;
-  /** A file (or link) with its lstat; undefined when it vanished between the listing and the lstat. */
-  readonly onFile: (full: string, stat: Stats | undefined) => void;
+  /**
+   * Asked for each file (or link) in walk order before its lstat, within `maxFiles`: walks with bounds of their own
+   * (two readers sharing one walk) pass over entries nobody wants, stop once nobody wants any more, and get their
+   * claim back in `onFile`. Default: claim 'take'.
+   */
+  readonly onEntry?: (link: boolean) => TreeEntryVerdict<C>;
+  /**
+   * A claimed file (or link) with its lstat, in walk order; undefined when it vanished between the listing and
+   * the lstat.
+   */
+  readonly onFile: (full: string, stat: Stats | undefined, link: boolean, claim: C) => void;
 }
 
-/** Walks `root` depth-first without following links; false when it stopped at `maxFiles`. */
-export async function walkTree(root: string, walk: TreeWalk): Promise<boolean> {
+interface Claimed<C> {
+  readonly full: string;
+  readonly link: boolean;
+  readonly claim: C;
+}
+
+/** Walks `root` depth-first without following links; false when it stopped at `maxFiles` (or was told to stop). */
+export async function walkTree<C = 'take'>(root: string, walk: TreeWalk<C>): Promise<boolean> {
   const stack = [root];
   let visited = 0;
+  const batch: Claimed<C>[] = [];
+  const flush = async () => {
+    const stats = await Promise.all(batch.map((e) => lstat(e.full).catch(() => undefined)));
+    for (const [i, e] of batch.entries()) walk.onFile(e.full, stats[i], e.link, e.claim);
+    batch.length = 0;
+  };
   while (stack.length > 0) {
     const dir = stack.pop()!;
     let entries: Dirent[];
@@ -48,11 +79,19 @@ export async function walkTree(root: string, walk: TreeWalk): Promise<boolean> {
         if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
         continue;
       }
-      if (!entry.isFile() && !(walk.links && entry.isSymbolicLink())) continue;
-      if (visited >= walk.maxFiles) return false;
+      const link = !entry.isFile();
+      if (link && !(walk.links && entry.isSymbolicLink())) continue;
+      const verdict = visited >= walk.maxFiles ? 'stop' : (walk.onEntry?.(link) ?? ('take' as C));
+      if (verdict === 'stop') {
+        await flush();
+        return false;
+      }
+      if (verdict === 'skip') continue;
       visited++;
-      walk.onFile(full, await lstat(full).catch(() => undefined));
+      batch.push({ full, link, claim: verdict });
+      if (batch.length >= LSTAT_BATCH) await flush();
     }
+    await flush();
   }
   return true;
 }

@@ -1,5 +1,5 @@
 /** The bubblewrap (bwrap) mount namespace a critic runs in: what it shows, and the argv that builds it. */
-import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { absolutePathEntries } from './executable.js';
 import { isInside } from './workdir.js';
@@ -144,7 +144,9 @@ function underSystem(path: string): boolean {
  * realpath to exec inside the sandbox (the PATH symlink itself may live in a directory that is not shown).
  */
 export function installFor(binary: string, pathValue: string | undefined): { exec: string; dirs: string[] } {
-  const exec = realpathSync(binary);
+  // Per run, on the event loop: the native realpath (one libc call, not a JS walk of lstats), and PATH entries
+  // without a `node` passed over by a stat that does not throw (ENOENT errors cost more than the lookups).
+  const exec = realpathSync.native(binary);
   const dirs: string[] = [];
   const add = (dir: string) => {
     if (!underSystem(dir) && !dirs.includes(dir)) dirs.push(dir);
@@ -155,9 +157,10 @@ export function installFor(binary: string, pathValue: string | undefined): { exe
   if (isNodeScript(exec)) {
     for (const entry of absolutePathEntries(pathValue)) {
       const node = join(entry, 'node');
+      if (!statSync(node, { throwIfNoEntry: false })) continue;
       let real: string;
       try {
-        real = realpathSync(node);
+        real = realpathSync.native(node);
       } catch {
         continue;
       }

@@ -3,7 +3,7 @@
  * spawned into through that descriptor (Linux), and confirmed from /proc after spawn. Plus private temp dirs.
  */
 import { closeSync, constants, mkdtempSync, openSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** Why a working directory cannot be used: it is gone (or unreadable), or it is not inside its root. */
@@ -125,7 +125,7 @@ export async function privateDirsRemoved(): Promise<void> {
  */
 export function makePrivateDir(base: string, prefix = 'brutalist-run-'): PrivateDir {
   const created = mkdtempSync(join(base, prefix));
-  const path = realpathSync(created);
+  const path = realpathSync.native(created);
   const options = { recursive: true, force: true, maxRetries: 2 } as const;
   return {
     path,
@@ -137,7 +137,10 @@ export function makePrivateDir(base: string, prefix = 'brutalist-run-'): Private
       }
     },
     removeInBackground: () => {
-      const removal: Promise<void> = rm(path, options)
+      // Most runs leave the dir empty: one rmdir, where rm's recursive walk lstats it first (a second trip
+      // through the thread pool, and its JS); anything left in it falls back to the recursive removal.
+      const removal: Promise<void> = rmdir(path)
+        .catch(() => rm(path, options))
         .catch(() => {}) // as remove(): left behind at worst
         .finally(() => removals.delete(removal));
       removals.add(removal);

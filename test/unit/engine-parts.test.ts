@@ -1,10 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/engine/config.js';
-import { fingerprintTarget, ResultPages, SingleFlight, stableJson } from '../../src/engine/index.js';
+import {
+  fingerprintTarget,
+  ResultPages,
+  SingleFlight,
+  stableJson,
+  surveyTarget,
+} from '../../src/engine/index.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
+import { takeSnapshot } from '../../src/findings/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import { currentRequest, runInRequest } from '../../src/observability/index.js';
 import { MemoryStateStore } from '../../src/state/index.js';
@@ -52,6 +59,56 @@ describe('fingerprintTarget', () => {
     const before = await fingerprintTarget(file, 1);
     writeFileSync(file, 'abc');
     expect(await fingerprintTarget(file, 1)).not.toBe(before);
+  });
+});
+
+describe('surveyTarget (one walk for the fingerprint and the findings snapshot)', () => {
+  const root = join(dir, 'survey');
+  mkdirSync(join(root, 'src'), { recursive: true });
+  mkdirSync(join(root, '.git'), { recursive: true });
+  for (const f of ['a.ts', 'b.ts', 'c.ts']) writeFileSync(join(root, 'src', f), f);
+  writeFileSync(join(root, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  symlinkSync('src/a.ts', join(root, 'link.ts'));
+  const bounds = (fingerprintMaxFiles: number, snapshotMaxFiles: number) => ({
+    fingerprintMaxFiles,
+    snapshotMaxFiles,
+  });
+
+  it('gives the fingerprint and the snapshot the two separate walks give', async () => {
+    const survey = await surveyTarget(root, bounds(100, 100));
+    expect(survey.fingerprint).toBe(await fingerprintTarget(root, 100));
+    expect(survey.snapshot).toEqual(await takeSnapshot(root, 100));
+    expect([...survey.snapshot!.files.keys()].sort()).toEqual(['src/a.ts', 'src/b.ts', 'src/c.ts']);
+  });
+
+  it('keeps each bound on its own: files and links for the fingerprint, regular files for the snapshot', async () => {
+    // 3 files + 1 link: the fingerprint needs 4, the snapshot 3.
+    const fpOver = await surveyTarget(root, bounds(3, 3));
+    expect(fpOver.fingerprint).toBeUndefined();
+    expect(fpOver.snapshot).toEqual(await takeSnapshot(root, 3));
+    expect(fpOver.snapshot!.complete).toBe(true);
+    const snapOver = await surveyTarget(root, bounds(4, 2));
+    expect(snapOver.fingerprint).toBe(await fingerprintTarget(root, 4));
+    expect(snapOver.snapshot!.complete).toBe(false);
+    expect(snapOver.snapshot!.files.size).toBe(2);
+  });
+
+  it('keeps the bounds exact when a directory holds more files than one batch of lstats', async () => {
+    const big = join(dir, 'survey-big');
+    mkdirSync(big);
+    for (let i = 0; i < 150; i++) writeFileSync(join(big, `f${i}.ts`), `${i}`);
+    const survey = await surveyTarget(big, bounds(150, 100));
+    expect(survey.fingerprint).toBe(await fingerprintTarget(big, 150));
+    expect(survey.snapshot!.files.size).toBe(100);
+    expect(survey.snapshot!.complete).toBe(false);
+    expect(await fingerprintTarget(big, 149)).toBeUndefined();
+    expect((await takeSnapshot(big, 150)).complete).toBe(true);
+  });
+
+  it('has no snapshot for a single file (its directory is walked by the run)', async () => {
+    const file = join(root, 'src', 'a.ts');
+    const survey = await surveyTarget(file, bounds(1, 100));
+    expect(survey).toEqual({ fingerprint: await fingerprintTarget(file, 1) });
   });
 });
 
