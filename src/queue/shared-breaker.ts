@@ -29,6 +29,9 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
 end
 return 0`;
 
+/** Whose breaker: a native critic, or a routed critic's route key (its own breaker, ADR 0048). */
+export type BreakerName = CriticName | string;
+
 /** Tries of one transition against concurrent writers before it gives up (the state then stays as it was). */
 const MAX_CAS_TRIES = 16;
 
@@ -44,7 +47,7 @@ export class SharedBreakers {
   }
 
   /** A permit to run `critic`, or CIRCUIT_OPEN with the fleet's retryAfterMs. */
-  async acquire(critic: CriticName, deadlineAt: number): Promise<PermitTicket> {
+  async acquire(critic: BreakerName, deadlineAt: number): Promise<PermitTicket> {
     let refused: number | undefined;
     let ticket: PermitTicket | undefined;
     const stored = await this.transition(critic, (state) => {
@@ -66,7 +69,7 @@ export class SharedBreakers {
 
   /** Records how a permitted run ended (`code` undefined: success). */
   async release(
-    critic: CriticName,
+    critic: BreakerName,
     ticket: PermitTicket,
     code: ErrorCode | undefined,
     cancelled: boolean,
@@ -79,17 +82,17 @@ export class SharedBreakers {
   }
 
   /** The fleet's state of `critic`'s breaker. */
-  async state(critic: CriticName): Promise<BreakerState> {
+  async state(critic: BreakerName): Promise<BreakerState> {
     return parseState(await this.redis.get(this.key(critic)));
   }
 
-  private key(critic: CriticName): string {
+  private key(critic: BreakerName): string {
     return `${this.config.queueKeyPrefix}:breaker:${critic}`;
   }
 
   /** Applies `step` to the stored state by compare-and-set; false when every try lost a race. */
   private async transition(
-    critic: CriticName,
+    critic: BreakerName,
     step: (state: BreakerState) => BreakerState,
   ): Promise<boolean> {
     const key = this.key(critic);

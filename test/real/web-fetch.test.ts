@@ -127,7 +127,9 @@ describe("claude's WebFetch under the URL policy", () => {
     expect(privateHits).toEqual([]);
     // The model was offered WebFetch and its call was answered (by a failure, not the page).
     const requests = stub.requestsWith(mark);
-    expect(JSON.stringify((requests[0]?.body as { tools?: unknown[] }).tools)).toContain('"WebFetch"');
+    expect(JSON.stringify((requests[0]?.body as { tools?: unknown[] } | undefined)?.tools)).toContain(
+      '"WebFetch"',
+    );
     expect(stub.requests.some((r) => r.promptText.includes(PRIVATE_MARK))).toBe(false);
   });
 
