@@ -95,6 +95,7 @@ function toolRules(options: InvocationOptions) {
     readOnly: evidence
       ? [dirname(evidence.configPath), ...(options.evidence ?? []).flatMap((e) => e.readOnly)]
       : [],
+    writable: (options.evidence ?? []).flatMap((e) => e.writable),
   };
 }
 
@@ -140,7 +141,14 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
   // -p connects MCP servers in the background (2.1.x): the first turn would find the evidence tools missing.
   env.MCP_CONNECTION_NONBLOCKING = '0';
   const shownArgs = args.map((a) => (a === rules.configPath ? '<mcp-config.json>' : a));
-  return { args, shownArgs, env, stdin: request.prompt, readOnlyPaths: rules.readOnly };
+  return {
+    args,
+    shownArgs,
+    env,
+    stdin: request.prompt,
+    readOnlyPaths: rules.readOnly,
+    writablePaths: rules.writable,
+  };
 };
 
 /** "claude-opus-4-8[1m]" → "claude-opus-4-8": the bracket is a context-window tag, not part of the id. */

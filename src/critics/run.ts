@@ -38,7 +38,14 @@ import {
   routedExtraEnv,
   routedLabel,
 } from './routed.js';
-import type { CriticAdapter, CriticRequest, CriticResult, FileAccess, ParsedOutput } from './types.js';
+import type {
+  CriticAdapter,
+  CriticRequest,
+  CriticResult,
+  FileAccess,
+  Invocation,
+  ParsedOutput,
+} from './types.js';
 
 export interface RunCriticDeps {
   readonly config: CriticsConfig;
@@ -263,7 +270,7 @@ async function runOnce(
         : config.cliTimeoutMs;
     let confined: ReturnType<typeof sandboxFor>;
     try {
-      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation.readOnlyPaths ?? [], routed);
+      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation, routed);
     } catch {
       // The resolved binary is gone since the probe (realpath failed): the next check resolves it again.
       deps.availability.invalidate(vendor);
@@ -412,7 +419,7 @@ function sandboxFor(
   critic: CriticName,
   binary: string,
   env: Readonly<Record<string, string>>,
-  handed: readonly string[],
+  handed: Pick<Invocation, 'readOnlyPaths' | 'writablePaths'>,
   routed?: { readonly dir: string },
 ): { exec: string; plan: SandboxPlan & { readOnly: string[] } } | undefined {
   if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
@@ -423,8 +430,9 @@ function sandboxFor(
     exec: install.exec,
     plan: {
       bwrap: status.bwrap,
-      readOnly: [...install.dirs, ...config.readOnly, ...handed],
-      writable: config.writable,
+      readOnly: [...install.dirs, ...config.readOnly, ...(handed.readOnlyPaths ?? [])],
+      // Bound after the read-only ones: a writable folder inside a read-only one (the scratch's output dir) wins.
+      writable: [...config.writable, ...(handed.writablePaths ?? [])],
     },
   };
 }

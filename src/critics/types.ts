@@ -107,6 +107,8 @@ export interface Invocation {
   readonly stdin: string;
   /** Folders outside the target the CLI is handed (a prompt file's): a sandboxed run shows them read-only. */
   readonly readOnlyPaths?: readonly string[];
+  /** Folders a sandboxed run must show writable (inside the run's private scratch: the browser's output dir). */
+  readonly writablePaths?: readonly string[];
 }
 
 export interface TokenUsage {
