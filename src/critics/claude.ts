@@ -12,6 +12,7 @@ import type { LineValues } from './line-scanner.js';
 import { type LoginVerdict, no, type StatusOutput, unknown, yes } from './login-checks.js';
 import { type EventParser, type OutputParser, type StreamLimits, streamParser } from './stream.js';
 import type { CriticAdapter, InvocationOptions, ParsedOutput, ProgressReader, TokenUsage } from './types.js';
+import { webProxyEnv } from './web-proxy.js';
 
 /** claude's options: its executable, default model and API endpoint. */
 export const CLAUDE_OPTIONS = {
@@ -65,15 +66,27 @@ export const CLAUDE_DENIED_TOOLS = [
 /** Claude's web tools, given only to runs with nothing local to read (abstract domains). */
 export const CLAUDE_WEB_TOOLS = ['WebFetch', 'WebSearch'];
 
-/** The tool rules of a run: built-ins it loads, what is pre-approved, what is blocked; and its MCP config. */
+/** Where claude sends model requests when no base URL is set (its NO_PROXY exemption under the web proxy). */
+const CLAUDE_DEFAULT_API = 'https://api.anthropic.com';
+/**
+ * Under the URL-policy proxy our policy decides what WebFetch may reach; claude's own preflight would send every
+ * domain to claude.ai first (also from routed critics, and failing every fetch where claude.ai is unreachable).
+ */
+const CLAUDE_WEB_SETTINGS = JSON.stringify({ skipWebFetchPreflight: true });
+
+/**
+ * The tool rules of a run: built-ins it loads, what is pre-approved, what is blocked; and its MCP config. Web tools
+ * only for a run with nothing local to read and the run's URL-policy proxy to fetch through (ADR 0050).
+ */
 function toolRules(options: InvocationOptions) {
-  const web = options.webTools === true && options.fileAccess === 'none';
+  const web = options.webTools === true && options.fileAccess === 'none' && options.webProxyUrl !== undefined;
   const evidence =
     options.evidence?.length && options.scratchDir
       ? claudeEvidence(options.evidence, options.scratchDir())
       : undefined;
   const denied = CLAUDE_DENIED_TOOLS.split(',').filter((t) => !(web && CLAUDE_WEB_TOOLS.includes(t)));
   return {
+    web,
     tools: options.fileAccess === 'none' ? (web ? CLAUDE_WEB_TOOLS.join(',') : '') : CLAUDE_READ_TOOLS,
     allowed: [...(evidence?.allowed ?? []), ...(web ? CLAUDE_WEB_TOOLS : [])],
     denied: [...denied, ...(evidence?.denied ?? [])].join(','),
@@ -82,6 +95,7 @@ function toolRules(options: InvocationOptions) {
     readOnly: evidence
       ? [dirname(evidence.configPath), ...(options.evidence ?? []).flatMap((e) => e.readOnly)]
       : [],
+    writable: (options.evidence ?? []).flatMap((e) => e.writable),
   };
 }
 
@@ -104,6 +118,7 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
     // MCP servers only from --mcp-config (the run's evidence servers, or none): never the target's .mcp.json.
     '--strict-mcp-config',
     ...(rules.configPath ? ['--mcp-config', rules.configPath] : []),
+    ...(rules.web ? ['--settings', CLAUDE_WEB_SETTINGS] : []),
     '--tools',
     rules.tools,
     ...(rules.allowed.length > 0 ? ['--allowedTools', rules.allowed.join(',')] : []),
@@ -118,11 +133,22 @@ const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, optio
     CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS: '1',
   };
   if (options.baseUrl) env.ANTHROPIC_BASE_URL = options.baseUrl;
+  // WebFetch runs here and honours the proxy env: through the URL-policy proxy, model traffic exempted.
+  if (rules.web && options.webProxyUrl) {
+    Object.assign(env, webProxyEnv(options.webProxyUrl, options.baseUrl ?? CLAUDE_DEFAULT_API));
+  }
   if (!rules.configPath) return { args, env, stdin: request.prompt };
   // -p connects MCP servers in the background (2.1.x): the first turn would find the evidence tools missing.
   env.MCP_CONNECTION_NONBLOCKING = '0';
   const shownArgs = args.map((a) => (a === rules.configPath ? '<mcp-config.json>' : a));
-  return { args, shownArgs, env, stdin: request.prompt, readOnlyPaths: rules.readOnly };
+  return {
+    args,
+    shownArgs,
+    env,
+    stdin: request.prompt,
+    readOnlyPaths: rules.readOnly,
+    writablePaths: rules.writable,
+  };
 };
 
 /** "claude-opus-4-8[1m]" → "claude-opus-4-8": the bracket is a context-window tag, not part of the id. */
@@ -453,6 +479,7 @@ export const claudeAdapter: CriticAdapter = defineAdapter({
   progress: claudeProgress,
   envAllowlist: claudeEnvAllowlist,
   envDenylist: CLAUDE_AMBIENT_ROUTING,
+  webFetchProxied: true,
   buildInvocation,
   openParser,
 });

@@ -26,6 +26,7 @@ export interface AdapterParts
   readonly launch?: CriticAdapter['launch'];
   readonly locate?: CriticAdapter['locate'];
   readonly doctorWarnings?: CriticAdapter['doctorWarnings'];
+  readonly webFetchProxied?: CriticAdapter['webFetchProxied'];
   /** Default: a plain identifier (letters, digits and . _ : / @ [ ] -). */
   readonly acceptsModel?: CriticAdapter['acceptsModel'];
   /** Default: the first semver in the `--version` output. */

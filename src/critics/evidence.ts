@@ -40,6 +40,8 @@ export interface EvidenceServer {
   readonly deniedTools: readonly string[];
   /** Host folders a confined (bwrap) run must show read-only for the server to start. */
   readonly readOnly: readonly string[];
+  /** Folders of the run's private scratch a confined run must show writable (the browser's output dir). */
+  readonly writable: readonly string[];
 }
 
 /** Every server name a call may give, built-in first. */
@@ -67,6 +69,12 @@ export interface EvidenceRunPlace {
   /** The URL-policy proxy for the browser; required when `playwright` is among the servers. */
   readonly proxyUrl?: string;
 }
+
+/**
+ * What the machine's Chromium reads from /etc: Debian's /usr/bin/chromium is a shell wrapper that sources
+ * /etc/chromium.d/* (it exits 2 without it, seen under bwrap), its policies, and the font configuration.
+ */
+const CHROMIUM_SYSTEM_PATHS = ['/etc/chromium.d', '/etc/chromium', '/etc/fonts'];
 
 const playwrightPackage = (): string =>
   dirname(createRequire(import.meta.url).resolve('@playwright/mcp/package.json'));
@@ -109,7 +117,13 @@ function playwrightServer(config: EvidenceConfig, place: EvidenceRunPlace): Evid
     env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', PLAYWRIGHT_BROWSERS_PATH: join(dir, 'browsers') },
     deniedTools: PLAYWRIGHT_DENIED_TOOLS,
     // The node_modules holding it and its playwright packages (hoisted or nested), and the run's own folder.
-    readOnly: [dirname(dirname(realpathSync(playwrightPackage()))), dirname(realpathSync(process.execPath))],
+    readOnly: [
+      dirname(dirname(realpathSync(playwrightPackage()))),
+      dirname(realpathSync(process.execPath)),
+      ...CHROMIUM_SYSTEM_PATHS,
+    ],
+    // Playwright writes each snapshot there (EROFS under bwrap otherwise).
+    writable: [join(dir, 'output')],
   };
 }
 
@@ -123,7 +137,15 @@ export function resolveEvidenceServers(
     if (name === PLAYWRIGHT_SERVER) return playwrightServer(config, place);
     const spec = config.evidenceServers[name];
     if (!spec) throw new BrutalistError('INVALID_ARGUMENT', 'Unknown evidence server.', { data: { name } });
-    return { name, command: spec.command, args: spec.args, env: spec.env, deniedTools: [], readOnly: [] };
+    return {
+      name,
+      command: spec.command,
+      args: spec.args,
+      env: spec.env,
+      deniedTools: [],
+      readOnly: [],
+      writable: [],
+    };
   });
 }
 

@@ -50,12 +50,15 @@ export { CriticLogins, type LoginStatus, type LoginStatusDeps } from './login.js
 export type { LoginCheck, LoginVerdict, StatusOutput } from './login-checks.js';
 export {
   CALL_ROUTED_LABEL,
+  type CarriedRoute,
+  carriedRoute,
   checkBaseUrl,
   configRoutes,
   ROUTED_VENDOR,
   type RoutedRoute,
   resolveRoutes,
   routedLabel,
+  routeOnWorker,
   withRoutedSecrets,
 } from './routed.js';
 export { type RunCriticDeps, type RunCriticOptions, runCritic } from './run.js';

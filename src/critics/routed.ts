@@ -118,6 +118,46 @@ function toRoute(
   };
 }
 
+/** A route as a queued job carries it (ADR 0048, 2026-12-03): its source and spec, never a token or a config dir. */
+export interface CarriedRoute {
+  readonly source: RoutedRoute['source'];
+  readonly client: Omit<RoutedClientSpec, 'configDir'>;
+}
+
+export function carriedRoute(route: RoutedRoute): CarriedRoute {
+  const { id, baseUrl, authTokenEnv, model, smallFastModel } = route;
+  return {
+    source: route.source,
+    client: { id, provider: 'claude', baseUrl, authTokenEnv, model, smallFastModel },
+  };
+}
+
+/**
+ * A carried route checked again on the worker, against the worker's own config and env: a config-file client must
+ * be the worker's client of that id (same gateway, token variable and models); a per-call one passes the same
+ * checks as on the front (token variable allowlisted and set here, base URL allowed). Else ROUTED_CLIENT_INVALID /
+ * ROUTED_TOKEN_ENV_REFUSED, before anything runs.
+ */
+export function routeOnWorker(carried: CarriedRoute, config: Config, env: NodeJS.ProcessEnv): RoutedRoute {
+  const { client } = carried;
+  if (carried.source === 'call') return toRoute(client, 'call', config, env);
+  const own = config.routedClients.find((spec) => spec.id === client.id);
+  const same =
+    own !== undefined &&
+    own.baseUrl === client.baseUrl &&
+    own.authTokenEnv === client.authTokenEnv &&
+    own.model === client.model &&
+    (own.smallFastModel ?? own.model) === client.smallFastModel;
+  if (!same) {
+    throw invalid(
+      client.id,
+      'worker_config',
+      `${client.id}: this worker's config file does not define that client.`,
+    );
+  }
+  return toRoute(own, 'config', config, env);
+}
+
 /** The config file's named clients, checked (CONFIG_INVALID-worthy problems surface on first use as typed errors). */
 export function configRoutes(config: Config, env: NodeJS.ProcessEnv): RoutedRoute[] {
   return config.routedClients.map((spec) => toRoute(spec, 'config', config, env));

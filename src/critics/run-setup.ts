@@ -8,7 +8,7 @@ import { buildChildEnv, installFor, isInside, makePrivateDir, type SandboxPlan }
 import { type CriticsConfig, configPathsFor } from './adapters.js';
 import type { SandboxStatus } from './availability.js';
 import { persistentConfigDir, ROUTED_VENDOR, type RoutedRoute, routedEnv, routedExtraEnv } from './routed.js';
-import type { CriticAdapter, FileAccess } from './types.js';
+import type { CriticAdapter, FileAccess, Invocation } from './types.js';
 
 /** Where one run happens: the target (held to its root), or a private empty dir made now and removed after. */
 export function workplace(
@@ -51,7 +51,7 @@ export function sandboxFor(
   critic: CriticName,
   binary: string,
   env: Readonly<Record<string, string>>,
-  handed: readonly string[],
+  handed: Pick<Invocation, 'readOnlyPaths' | 'writablePaths'>,
   routed?: { readonly dir: string },
 ): { exec: string; plan: SandboxPlan & { readOnly: string[] } } | undefined {
   if (status.mode !== 'bwrap' || status.bwrap === undefined) return undefined;
@@ -62,8 +62,9 @@ export function sandboxFor(
     exec: install.exec,
     plan: {
       bwrap: status.bwrap,
-      readOnly: [...install.dirs, ...config.readOnly, ...handed],
-      writable: config.writable,
+      readOnly: [...install.dirs, ...config.readOnly, ...(handed.readOnlyPaths ?? [])],
+      // Bound after the read-only ones: a writable folder inside a read-only one (the scratch's output dir) wins.
+      writable: [...config.writable, ...(handed.writablePaths ?? [])],
     },
   };
 }

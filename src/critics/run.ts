@@ -125,11 +125,13 @@ async function runOnce(
     model = request.model || route?.model || settings.model || undefined;
     const baseUrl = route ? route.baseUrl : settings.baseUrl;
     let evidence: EvidenceServer[] | undefined;
+    // The browser and the CLI's own web fetches reach the web only through this run's URL-policy proxy, closed
+    // with the run (ADR 0049, 0050).
+    const webFetches = options.webTools === true && fileAccess === 'none' && adapter.webFetchProxied === true;
+    if (webFetches || evidenceNames.includes(PLAYWRIGHT_SERVER)) {
+      proxy = await startPolicyProxy(new UrlPolicy(config), { idleTimeoutMs: config.urlFetchTimeoutMs });
+    }
     if (evidenceNames.length > 0) {
-      // The browser reaches the web only through this run's URL-policy proxy, closed with the run.
-      if (evidenceNames.includes(PLAYWRIGHT_SERVER)) {
-        proxy = await startPolicyProxy(new UrlPolicy(config), { idleTimeoutMs: config.urlFetchTimeoutMs });
-      }
       evidence = resolveEvidenceServers(evidenceNames, config, {
         scratchDir: scratch.path(),
         ...(proxy ? { proxyUrl: proxy.url } : {}),
@@ -144,6 +146,7 @@ async function runOnce(
       ...(allowance?.maxUsd !== undefined ? { maxBudgetUsd: allowance.maxUsd } : {}),
       ...(evidence ? { evidence } : {}),
       ...(options.webTools ? { webTools: true } : {}),
+      ...(webFetches && proxy ? { webProxyUrl: proxy.url } : {}),
     });
     if (route) routedDir = routedConfigPlace(config, route);
     const routed = route && routedDir ? { route, dir: routedDir.path } : undefined;
@@ -154,7 +157,7 @@ async function runOnce(
         : config.cliTimeoutMs;
     let confined: ReturnType<typeof sandboxFor>;
     try {
-      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation.readOnlyPaths ?? [], routed);
+      confined = sandboxFor(sandbox, vendor, availability.path!, env, invocation, routed);
     } catch {
       // The resolved binary is gone since the probe (realpath failed): the next check resolves it again.
       deps.availability.invalidate(vendor);

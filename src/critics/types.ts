@@ -51,6 +51,11 @@ export interface InvocationOptions {
   readonly evidence?: readonly EvidenceServer[];
   /** With fileAccess `none` (nothing local to leak): allow the CLI's web search/fetch tools. */
   readonly webTools?: boolean;
+  /**
+   * The run's URL-policy proxy (`http://127.0.0.1:<port>`) for the CLI's own web fetches. An adapter with
+   * `webFetchProxied` allows its fetch tool only when this is set (else the web tools stay denied).
+   */
+  readonly webProxyUrl?: string;
 }
 
 /** What one vendor reads from the resolved config. */
@@ -102,6 +107,8 @@ export interface Invocation {
   readonly stdin: string;
   /** Folders outside the target the CLI is handed (a prompt file's): a sandboxed run shows them read-only. */
   readonly readOnlyPaths?: readonly string[];
+  /** Folders a sandboxed run must show writable (inside the run's private scratch: the browser's output dir). */
+  readonly writablePaths?: readonly string[];
 }
 
 export interface TokenUsage {
@@ -173,6 +180,11 @@ export interface CriticAdapter {
   envAllowlist(env: Readonly<Record<string, string | undefined>>): readonly string[];
   /** Exact names the allowlist would pass but a native run must not inherit (claude: ambient gateway routing). */
   readonly envDenylist?: readonly string[];
+  /**
+   * Its web fetch tool runs on this machine and honours the proxy env: a run with web tools gets the URL-policy
+   * proxy (`InvocationOptions.webProxyUrl`), and without one the adapter keeps the tool denied (ADR 0050).
+   */
+  readonly webFetchProxied?: boolean;
   buildInvocation(request: CriticRequest, model: string | undefined, options?: InvocationOptions): Invocation;
   /** argv for the availability probe. */
   readonly versionArgs: readonly string[];

@@ -7,8 +7,8 @@ import type { CriticGuard } from './guarded-runner.js';
 import type { RosterRow } from './types.js';
 
 /**
- * The routes one call may address: the config file's named clients and the call's `clients`. Queue execution
- * refuses them: a routed run needs its token from this server's env, which a worker does not hold.
+ * The routes one call may address: the config file's named clients and the call's `clients`. Under queue
+ * execution the job carries the route and the worker checks it again against its own config and env.
  */
 export function routesFor(
   clients: readonly unknown[] | undefined,
@@ -16,13 +16,6 @@ export function routesFor(
   env: NodeJS.ProcessEnv,
 ): RouteTable {
   if (config.routedClients.length === 0 && (clients ?? []).length === 0) return NO_ROUTES;
-  if (config.execution === 'queue' && (clients ?? []).length > 0) {
-    throw new BrutalistError(
-      'ROUTED_CLIENT_INVALID',
-      'Routed clients run only with execution=local (a queue worker has no routed token).',
-      { data: { reason: 'queue_mode' } },
-    );
-  }
   return resolveRoutes(clients, config, env);
 }
 

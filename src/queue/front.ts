@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import { type Job, type Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CriticResult } from '../critics/index.js';
+import { type CriticResult, carriedRoute } from '../critics/index.js';
 import type { Config, CriticName } from '../engine/config.js';
 import type { CriticRunner } from '../engine/index.js';
 import { BrutalistError, toBrutalistError } from '../errors/index.js';
@@ -286,7 +286,16 @@ function jobData(
   options: RunnerOptions,
   deadlineAt: number,
 ): CriticJobData {
-  const base = { critic, request: { ...request }, deadlineAt };
+  const { route, ...asked } = request;
+  // Everything a local run would get: the route (checked again on the worker), evidence servers, web tools.
+  const base = {
+    critic,
+    request: asked,
+    ...(route ? { route: carriedRoute(route) } : {}),
+    ...(options.evidence?.length ? { evidence: [...options.evidence] } : {}),
+    ...(options.webTools ? { webTools: true } : {}),
+    deadlineAt,
+  };
   return options.fileAccess === 'none'
     ? { ...base, fileAccess: 'none' }
     : {

@@ -1,5 +1,7 @@
 /** What travels on the queue: one critic run's job (request, workplace, priority, deadline), its answer, its error. */
 import { z } from 'zod';
+import { EVIDENCE_SERVER_NAME } from '../config/options-evidence.js';
+import { criticIdSchema, routedClientSchema } from '../config/options-routed.js';
 import type { CriticRequest, CriticResult } from '../critics/index.js';
 import { CRITIC_NAMES, type CriticName } from '../engine/config.js';
 import { BrutalistError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
@@ -22,12 +24,22 @@ export function progressChannel(prefix: string, jobId: string): string {
   return `${prefix}:progress:${jobId}`;
 }
 
+/** A routed critic's route (the worker checks it again against its own config and env before running). */
+const carriedRouteSchema = z
+  .object({ source: z.enum(['config', 'call']), client: routedClientSchema.omit({ configDir: true }) })
+  .strict();
+
 const jobDataSchema = z.object({
+  /** The vendor CLI (a routed critic runs claude, its route below). */
   critic: z.enum(CRITIC_NAMES),
   request: z.object({ prompt: z.string(), model: z.string().optional() }),
+  route: carriedRouteSchema.optional(),
   fileAccess: z.enum(['read', 'none']),
   cwd: z.string().optional(),
   root: z.string().optional(),
+  /** Evidence MCP server names (the worker's registry must hold each) and web tools, as a local run has them. */
+  evidence: z.array(z.string().regex(EVIDENCE_SERVER_NAME)).max(8).optional(),
+  webTools: z.boolean().optional(),
   /** Epoch ms past which the run must not start (and is killed when running). */
   deadlineAt: z.number().int(),
 });
@@ -41,12 +53,14 @@ export function parseJobData(raw: unknown): CriticJobData {
   return parsed.data;
 }
 
+/** The run's request without its route (the worker resolves the carried route itself: routeOnWorker). */
 export function requestOf(data: CriticJobData): CriticRequest {
   return data.request.model === undefined ? { prompt: data.request.prompt } : data.request;
 }
 
 const resultSchema = z.object({
-  critic: z.enum(CRITIC_NAMES),
+  /** A native critic, or a routed critic's id (its run's result is named by the route). */
+  critic: criticIdSchema,
   cliVersion: z.string().optional(),
   model: z.string().optional(),
   argv: z.array(z.string()),

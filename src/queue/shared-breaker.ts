@@ -33,13 +33,18 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
 end
 return {0, current or ''}`;
 
+/** Whose breaker: a native critic, or a routed critic's route key (its own breaker, ADR 0048). */
+export type BreakerName = CriticName | string;
+
 /** Tries of one transition against concurrent writers before it gives up (the state then stays as it was). */
 const MAX_CAS_TRIES = 16;
+/** Breakers whose last seen state is kept as the next compare-and-set's guess. */
+const SEEN_MAX_NAMES = 256;
 
 export class SharedBreakers {
   private readonly policy: BreakerPolicy;
   /** Each breaker's stored text as this worker last read or wrote it ('' = absent): the first guess of a CAS. */
-  private readonly seen = new Map<CriticName, string>();
+  private readonly seen = new Map<BreakerName, string>();
 
   constructor(
     private readonly redis: Redis,
@@ -50,7 +55,7 @@ export class SharedBreakers {
   }
 
   /** A permit to run `critic`, or CIRCUIT_OPEN with the fleet's retryAfterMs. */
-  async acquire(critic: CriticName, deadlineAt: number): Promise<PermitTicket> {
+  async acquire(critic: BreakerName, deadlineAt: number): Promise<PermitTicket> {
     let refused: number | undefined;
     let ticket: PermitTicket | undefined;
     const stored = await this.transition(critic, (state) => {
@@ -72,7 +77,7 @@ export class SharedBreakers {
 
   /** Records how a permitted run ended (`code` undefined: success). */
   async release(
-    critic: CriticName,
+    critic: BreakerName,
     ticket: PermitTicket,
     code: ErrorCode | undefined,
     cancelled: boolean,
@@ -85,11 +90,11 @@ export class SharedBreakers {
   }
 
   /** The fleet's state of `critic`'s breaker. */
-  async state(critic: CriticName): Promise<BreakerState> {
+  async state(critic: BreakerName): Promise<BreakerState> {
     return parseState(await this.redis.get(this.key(critic)));
   }
 
-  private key(critic: CriticName): string {
+  private key(critic: BreakerName): string {
     return `${this.config.queueKeyPrefix}:breaker:${critic}`;
   }
 
@@ -99,7 +104,7 @@ export class SharedBreakers {
    * more, as the script replies with what is stored).
    */
   private async transition(
-    critic: CriticName,
+    critic: BreakerName,
     step: (state: BreakerState) => BreakerState,
   ): Promise<boolean> {
     const key = this.key(critic);
@@ -112,13 +117,22 @@ export class SharedBreakers {
       const reply = await runScript(this.redis, COMPARE_AND_SET, [key], [raw, unchanged ? '' : next, ttlMs]);
       if (!Array.isArray(reply)) return false;
       if (reply[0] === 1) {
-        this.seen.set(critic, unchanged ? raw : next);
+        this.remember(critic, unchanged ? raw : next);
         return true;
       }
       raw = typeof reply[1] === 'string' ? reply[1] : '';
-      this.seen.set(critic, raw);
+      this.remember(critic, raw);
     }
     return false;
+  }
+
+  /**
+   * The last state seen, a guess for the next compare-and-set. Per-call routes add names without end: past
+   * SEEN_MAX_NAMES the guesses start over (a wrong or missing guess costs one round trip, never a wrong state).
+   */
+  private remember(critic: BreakerName, raw: string): void {
+    if (!this.seen.has(critic) && this.seen.size >= SEEN_MAX_NAMES) this.seen.clear();
+    this.seen.set(critic, raw);
   }
 }
 

@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CriticAvailability, runCritic } from '../critics/index.js';
+import { checkEvidenceNames } from '../critics/evidence.js';
+import { type CriticAvailability, type RoutedRoute, routeOnWorker, runCritic } from '../critics/index.js';
 import { type Config, CRITIC_NAMES, type CriticName } from '../engine/config.js';
 import { BrutalistError, type ErrorCode, toBrutalistError } from '../errors/index.js';
 import { type Clock, newId, systemClock, VERSION } from '../infra/index.js';
@@ -150,7 +151,17 @@ export class CriticWorker {
         ),
       );
     }
-    const ticket = await this.breakers.acquire(data.critic, data.deadlineAt).catch((err: unknown) => {
+    // The job's route and evidence servers are checked against this worker's own config and env first.
+    let route: RoutedRoute | undefined;
+    try {
+      route = data.route ? routeOnWorker(data.route, config, this.deps.env ?? process.env) : undefined;
+      checkEvidenceNames(data.evidence ?? [], config);
+    } catch (err) {
+      throw new UnrecoverableError(encodeError(toBrutalistError(err)));
+    }
+    // A routed critic has its own fleet breaker (its gateway failing never pauses the native claude).
+    const breaker = route?.key ?? data.critic;
+    const ticket = await this.breakers.acquire(breaker, data.deadlineAt).catch((err: unknown) => {
       throw new UnrecoverableError(encodeError(toBrutalistError(err)));
     });
     const startedAt = this.clock.now();
@@ -175,21 +186,23 @@ export class CriticWorker {
           env: this.deps.env ?? process.env,
         },
         data.critic,
-        requestOf(data),
+        { ...requestOf(data), ...(route ? { route } : {}) },
         {
           ...workplace,
+          ...(data.evidence ? { evidence: data.evidence } : {}),
+          ...(data.webTools ? { webTools: true } : {}),
           signal: run.controller.signal,
           onStdout: (chunk) => relay.push(chunk),
           timeoutMs: Math.min(remainingMs, config.cliTimeoutMs),
         },
       );
       await relay.flush();
-      this.record(data.critic, ticket, undefined, false, startedAt);
+      this.record(breaker, ticket, undefined, false, startedAt);
       return encodeResult(result);
     } catch (err) {
       await relay.flush().catch(() => {});
       const error = toBrutalistError(err);
-      this.record(data.critic, ticket, error.code, run.controller.signal.aborted, startedAt);
+      this.record(breaker, ticket, error.code, run.controller.signal.aborted, startedAt);
       if (run.handBack) {
         await job.moveToWait(token);
         throw new WaitingError();
@@ -203,14 +216,14 @@ export class CriticWorker {
 
   /** The run's outcome into the fleet's breaker; a Redis hiccup here must not turn a critique into an error. */
   private record(
-    critic: CriticName,
+    breaker: string,
     ticket: PermitTicket,
     code: ErrorCode | undefined,
     cancelled: boolean,
     startedAt: number,
   ): void {
     const update = this.breakers
-      .release(critic, ticket, code, cancelled, this.clock.now() - startedAt)
+      .release(breaker, ticket, code, cancelled, this.clock.now() - startedAt)
       .catch((err: unknown) => this.deps.log?.(`breaker update failed: ${toBrutalistError(err).code}`))
       .finally(() => this.recording.delete(update));
     this.recording.add(update);

@@ -54,10 +54,10 @@ export function queuePerTest(name: string, baseEnv: Record<string, string> = {})
     onClose(close: () => Promise<unknown>): void {
       test().closers.push(close);
     },
-    /** A real worker process of the built CLI on this test's queue, stopped after the test. */
-    async startWorker(): Promise<WorkerProcess> {
+    /** A real worker process of the built CLI on this test's queue (`extra`: more env), stopped after the test. */
+    async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
       const { sandbox, prefix, workers } = test();
-      const worker = await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`);
+      const worker = await startWorker(sandbox, SHARED_REDIS_URL, `${prefix}:q`, extra);
       workers.push(worker);
       return worker;
     },

@@ -15,6 +15,7 @@ const scratch = () => {
   dirs.push(d);
   return d;
 };
+const PROXY = 'http://127.0.0.1:9';
 const config = {
   evidenceServers: { docs: { command: '/usr/bin/docs-mcp', args: ['--stdio'], env: { DOCS_MODE: 'ro' } } },
   playwrightChromiumPath: '/usr/bin/chromium',
@@ -87,18 +88,54 @@ describe('claude with evidence servers', () => {
     const web = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
       fileAccess: 'none',
       webTools: true,
+      webProxyUrl: PROXY,
     });
     expect(web.args[web.args.indexOf('--tools') + 1]).toBe('WebFetch,WebSearch');
     expect(web.args[web.args.indexOf('--disallowedTools') + 1]).not.toContain('WebFetch');
     const reading = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
       fileAccess: 'read',
       webTools: true,
+      webProxyUrl: PROXY,
     });
     expect(reading.args[reading.args.indexOf('--tools') + 1]).toBe('Read,Glob,Grep');
     expect(reading.args[reading.args.indexOf('--disallowedTools') + 1]).toContain('WebSearch');
     const plain = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, { fileAccess: 'none' });
     expect(plain.args[plain.args.indexOf('--tools') + 1]).toBe('');
     expect(plain.args).not.toContain('--mcp-config');
+  });
+
+  it('sends WebFetch through the run URL-policy proxy, the model API exempted, and skips the claude.ai preflight', () => {
+    const web = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'none',
+      webTools: true,
+      webProxyUrl: PROXY,
+    });
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy']) {
+      expect(web.env[name]).toBe(PROXY);
+    }
+    expect(web.env.NO_PROXY).toBe('api.anthropic.com');
+    expect(web.env.no_proxy).toBe('api.anthropic.com');
+    expect(JSON.parse(web.args[web.args.indexOf('--settings') + 1]!)).toEqual({
+      skipWebFetchPreflight: true,
+    });
+    const gateway = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'none',
+      webTools: true,
+      webProxyUrl: PROXY,
+      baseUrl: 'http://127.0.0.1:8123/anthropic',
+    });
+    expect(gateway.env.NO_PROXY).toBe('127.0.0.1:8123');
+  });
+
+  it('keeps the web tools denied when the run has no proxy to fetch through', () => {
+    const bare = claudeAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      fileAccess: 'none',
+      webTools: true,
+    });
+    expect(bare.args[bare.args.indexOf('--tools') + 1]).toBe('');
+    expect(bare.args[bare.args.indexOf('--disallowedTools') + 1]).toContain('WebFetch');
+    expect(bare.args).not.toContain('--settings');
+    expect(bare.env.HTTPS_PROXY).toBeUndefined();
   });
 });
 

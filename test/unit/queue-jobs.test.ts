@@ -1,5 +1,6 @@
 // What travels on the queue: priorities, job data checks, results and errors across the process boundary.
 import { describe, expect, it } from 'vitest';
+import { routeOnWorker } from '../../src/critics/index.js';
 import { resolveConfig } from '../../src/engine/config.js';
 import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
@@ -111,5 +112,68 @@ describe('execution config', () => {
     expect(
       resolveConfig({ overrides: { execution: 'queue', redisUrl: 'redis://127.0.0.1:6379' } }).execution,
     ).toBe('queue');
+  });
+});
+
+describe('a job carrying a routed critic and evidence servers', () => {
+  const client = {
+    id: 'gw',
+    provider: 'claude' as const,
+    baseUrl: 'https://gateway.example/anthropic',
+    authTokenEnv: 'GW_TOKEN',
+    model: 'glm-4.6',
+    smallFastModel: 'glm-4.6',
+  };
+  const job = {
+    critic: 'claude',
+    request: { prompt: 'p' },
+    route: { source: 'call', client },
+    fileAccess: 'none',
+    evidence: ['playwright'],
+    webTools: true,
+    deadlineAt: 1,
+  };
+  const config = resolveConfig({ overrides: { routedTokenEnvs: ['GW_TOKEN'] } });
+  const env = { GW_TOKEN: 'tok-12345678' };
+
+  it('keeps the route, the evidence names and web tools when read back', () => {
+    expect(parseJobData(job)).toMatchObject({ route: job.route, evidence: ['playwright'], webTools: true });
+  });
+
+  it('refuses a carried config dir, a bad evidence name or a non-claude provider', () => {
+    const bad = [
+      { ...job, route: { source: 'call', client: { ...client, configDir: '/root/.claude' } } },
+      { ...job, evidence: ['../../bin/sh'] },
+      { ...job, route: { source: 'call', client: { ...client, provider: 'openai' } } },
+    ];
+    for (const data of bad) expect(() => parseJobData(data)).toThrow('malformed');
+  });
+
+  it("checks the route again against the worker's own config and env", () => {
+    const route = routeOnWorker({ source: 'call', client }, config, env);
+    expect(route).toMatchObject({ id: 'gw', baseUrl: client.baseUrl, source: 'call' });
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return isBrutalistError(err) ? err.code : 'other';
+      }
+      return 'none';
+    };
+    const strict = resolveConfig({ overrides: { routedTokenEnvs: ['OTHER'] } });
+    expect(code(() => routeOnWorker({ source: 'call', client }, strict, env))).toBe(
+      'ROUTED_TOKEN_ENV_REFUSED',
+    );
+    expect(code(() => routeOnWorker({ source: 'call', client }, config, {}))).toBe('ROUTED_CLIENT_INVALID');
+    // A config-file client the worker's own config does not hold (or holds differently) is refused.
+    expect(code(() => routeOnWorker({ source: 'config', client }, config, env))).toBe(
+      'ROUTED_CLIENT_INVALID',
+    );
+    const named = resolveConfig({ overrides: { routedTokenEnvs: ['GW_TOKEN'], routedClients: [client] } });
+    expect(routeOnWorker({ source: 'config', client }, named, env).source).toBe('config');
+    const moved = { ...client, baseUrl: 'https://elsewhere.example/' };
+    expect(code(() => routeOnWorker({ source: 'config', client: moved }, named, env))).toBe(
+      'ROUTED_CLIENT_INVALID',
+    );
   });
 });
