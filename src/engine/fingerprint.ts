@@ -3,7 +3,7 @@ import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { SnapshotRecorder, type TargetSnapshot } from '../findings/index.js';
-import { sha256Hex, walkTree } from '../infra/index.js';
+import { EntryBudget, sha256Hex, walkTree } from '../infra/index.js';
 
 /** Git files that change on every commit, checkout or staging, so git_history critiques see new commits. */
 const GIT_MARKERS = ['HEAD', 'index', 'packed-refs', 'logs/HEAD', 'FETCH_HEAD'];
@@ -71,27 +71,22 @@ export async function fingerprintTarget(path: string, maxFiles: number): Promise
 /** The fingerprint's lines from a walk: files and links, at most `maxFiles` of them, plus git's markers. */
 class FingerprintRecorder {
   private readonly lines: string[] = [];
-  private seen = 0;
-  private over = false;
+  private readonly budget: EntryBudget;
 
   constructor(
     private readonly root: string,
-    private readonly maxFiles: number,
-  ) {}
+    maxFiles: number,
+  ) {
+    this.budget = new EntryBudget(maxFiles);
+  }
 
   /** True once a file past the bound was met: no fingerprint, and nothing more wanted. */
   get full(): boolean {
-    return this.over;
+    return this.budget.full;
   }
 
   wants(): boolean {
-    if (this.over) return false;
-    if (this.seen >= this.maxFiles) {
-      this.over = true;
-      return false;
-    }
-    this.seen++;
-    return true;
+    return this.budget.take();
   }
 
   record(full: string, st: Stats | undefined): void {
@@ -114,7 +109,7 @@ class FingerprintRecorder {
   }
 
   fingerprint(): string | undefined {
-    if (this.over) return undefined;
+    if (this.budget.full) return undefined;
     return sha256Hex(this.lines.sort().join('\n'));
   }
 }

@@ -1,7 +1,7 @@
 /** Size and mtime of the target's files when a run starts, so a finding can say its file changed during the run. */
 import type { Stats } from 'node:fs';
 import { relative, sep } from 'node:path';
-import { SKIPPED_DIRS, walkTree } from '../infra/index.js';
+import { EntryBudget, SKIPPED_DIRS, walkTree } from '../infra/index.js';
 
 export interface FileStamp {
   readonly size: number;
@@ -35,29 +35,24 @@ export async function takeSnapshot(dir: string, maxFiles: number): Promise<Targe
  */
 export class SnapshotRecorder {
   private readonly files = new Map<string, FileStamp>();
-  private taken = 0;
-  private over = false;
+  private readonly budget: EntryBudget;
   private readable = true;
 
   constructor(
     private readonly dir: string,
-    private readonly maxFiles: number,
-  ) {}
+    maxFiles: number,
+  ) {
+    this.budget = new EntryBudget(maxFiles);
+  }
 
   /** True once a file past the bound was met: the snapshot is incomplete and wants nothing more. */
   get full(): boolean {
-    return this.over;
+    return this.budget.full;
   }
 
   /** Whether the walk's next entry is recorded (asked before its lstat; counts it when it is). */
   wants(link: boolean): boolean {
-    if (link || this.over) return false;
-    if (this.taken >= this.maxFiles) {
-      this.over = true;
-      return false;
-    }
-    this.taken++;
-    return true;
+    return !link && this.budget.take();
   }
 
   /** A wanted file's lstat; undefined (it vanished since the listing) records nothing. */
@@ -70,7 +65,7 @@ export class SnapshotRecorder {
   }
 
   snapshot(): TargetSnapshot {
-    return { files: this.files, complete: !this.over && this.readable };
+    return { files: this.files, complete: !this.budget.full && this.readable };
   }
 }
 

@@ -23,6 +23,29 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
 const LSTAT_BATCH = 64;
 
 /** What a walk does with the next file or link, asked before its lstat: claim it, pass over it, or stop. */
+/** A walk reader's bound on the entries it takes: `take()` counts one, until the first entry past the bound. */
+export class EntryBudget {
+  private taken = 0;
+  private over = false;
+
+  constructor(private readonly max: number) {}
+
+  /** True once an entry past the bound was asked for: the reader is incomplete and wants nothing more. */
+  get full(): boolean {
+    return this.over;
+  }
+
+  take(): boolean {
+    if (this.over) return false;
+    if (this.taken >= this.max) {
+      this.over = true;
+      return false;
+    }
+    this.taken++;
+    return true;
+  }
+}
+
 export type TreeEntryVerdict<C> = C | 'skip' | 'stop';
 
 export interface TreeWalk<C = 'take'> {

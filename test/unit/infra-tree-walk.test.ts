@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { walkTree } from '../../src/infra/index.js';
+import { EntryBudget, walkTree } from '../../src/infra/index.js';
 
 let root: string;
 
@@ -66,5 +66,18 @@ describe('walkTree', () => {
     expect(await done).toBe(true);
     expect(unreadable).toEqual([root]);
     expect(files.size).toBe(0);
+  });
+});
+
+describe('EntryBudget', () => {
+  it('takes up to its bound, then is full at the first entry past it and takes nothing more', () => {
+    const budget = new EntryBudget(2);
+    expect([budget.take(), budget.take(), budget.full]).toEqual([true, true, false]);
+    expect([budget.take(), budget.full, budget.take()]).toEqual([false, true, false]);
+  });
+
+  it('with a bound of 0 is full at the first entry', () => {
+    const budget = new EntryBudget(0);
+    expect([budget.take(), budget.full]).toEqual([false, true]);
   });
 });
