@@ -22,8 +22,9 @@ export default defineConfig({
       reporter: ['text-summary', 'text'],
       // The gate (issue 19): `npm test` fails under this branch coverage. Set at the level the full run reaches,
       // rounded down (docs/testing.md); the issue's target is 90.
-      // 82: the merge of the issue 16/18/20 branches (2026-12-03) measured 82.71% in a fresh-clone CI run (was 83.x).
-      thresholds: { branches: 82 },
+      // 86: the fresh-clone CI run of 2026-12-03 (session 5, after the cov-a/cov-b tests) measured 87.27%; one point
+      // below it, as branches reached only under some timings move a little between runs.
+      thresholds: { branches: 86 },
     },
   },
 });

@@ -90,6 +90,11 @@ const served = await serveStdio(sandbox, {
   // ~6 fds and ~10 MiB RSS that fell after the warm-up in CI (minute 8 of 10) and read as a slope. At the smallest
   // bound it starts in the first seconds and checkpoints all through the run, so the soak exercises it too.
   BRUTALIST_SQLITE_CHECKPOINT_BYTES: String(64 * 1024),
+  // The in-process cache front keeps every new critique up to cacheFrontMaxBytes (32 MiB) for cacheTtlMs +
+  // staleCacheMaxAgeMs (24 h): at 3 new critiques/s it fills for hours, which read as a live-heap slope of
+  // ~0.36 MiB/min (heap snapshots: 1 front entry per new critique, nothing else per call). Bounded small, it is full
+  // within the warm-up and evicts all through the run, so the soak exercises eviction too.
+  BRUTALIST_CACHE_FRONT_MAX_BYTES: String(256 * 1024),
 });
 const client = served.clients[0]!;
 // .ci/run waits for this line before `npm test` rebuilds dist/ (the server has loaded all of its modules by now).
