@@ -22,7 +22,6 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
  */
 const LSTAT_BATCH = 64;
 
-/** What a walk does with the next file or link, asked before its lstat: claim it, pass over it, or stop. */
 /** A walk reader's bound on the entries it takes: `take()` counts one, until the first entry past the bound. */
 export class EntryBudget {
   private taken = 0;
@@ -46,6 +45,7 @@ export class EntryBudget {
   }
 }
 
+/** What a walk does with the next file or link, asked before its lstat: claim it, pass over it, or stop. */
 export type TreeEntryVerdict<C> = C | 'skip' | 'stop';
 
 export interface TreeWalk<C = 'take'> {
