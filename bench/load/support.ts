@@ -101,6 +101,10 @@ export async function until(predicate: () => Promise<boolean> | boolean, limitMs
 
 export interface ProcSample {
   readonly rssBytes: number;
+  /** Anonymous resident memory (RssAnon): the heap, malloc, stacks; where a leak of the process's own memory shows. */
+  readonly rssAnonBytes: number;
+  /** File-backed resident pages (RssFile): the node binary and libraries, paged in as code runs; bounded by their size. */
+  readonly rssFileBytes: number;
   readonly fds: number;
   readonly children: number;
 }
@@ -109,11 +113,17 @@ export interface ProcSample {
 export function sampleProc(pid: number): ProcSample {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
     const fds = readdirSync(`/proc/${pid}/fd`).length;
-    return { rssBytes: rssKb * 1024, fds, children: childrenOf(pid).length };
+    return {
+      rssBytes: kib('VmRSS'),
+      rssAnonBytes: kib('RssAnon'),
+      rssFileBytes: kib('RssFile'),
+      fds,
+      children: childrenOf(pid).length,
+    };
   } catch {
-    return { rssBytes: 0, fds: 0, children: 0 };
+    return { rssBytes: 0, rssAnonBytes: 0, rssFileBytes: 0, fds: 0, children: 0 };
   }
 }
 
