@@ -192,6 +192,8 @@ const BAD_INPUT = new Set<ErrorCode>([
   'PATH_OUTSIDE_ROOT',
   'GIT_REPO_NOT_FOUND',
   'GIT_REF_INVALID',
+  'ROUTED_CLIENT_INVALID',
+  'ROUTED_TOKEN_ENV_REFUSED',
 ]);
 
 main(process.argv.slice(2)).then(

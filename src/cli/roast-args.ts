@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOMAIN_IDS, DOMAINS } from '../domains/index.js';
-import { CRITIC_NAMES, type CriticName } from '../engine/config.js';
+import { CRITIC_NAMES } from '../engine/config.js';
 import { BrutalistError } from '../errors/index.js';
 
 const byKind = (kind: 'filesystem' | 'abstract') =>
@@ -24,7 +24,11 @@ Options:
                         directory (the only allowed root besides BRUTALIST_ROOTS); abstract: a title
   --context TEXT        abstract domains: the material; filesystem domains: background. "-" reads stdin
   --context-file FILE   read --context from FILE
-  --cli CRITIC          ${CRITIC_NAMES.join(', ')}; repeat to run several in parallel (default: the first available)
+  --cli CRITIC          ${CRITIC_NAMES.join(', ')} or the id of a routed client from the config file
+                        (BRUTALIST_ROUTED_CLIENTS); repeat to run several in parallel (default: the first available)
+  --client JSON         a routed critic for this run only, as the \`clients\` tool argument takes it:
+                        '{"id":"glm","provider":"claude","baseUrl":"https://…","authTokenEnv":"GLM_TOKEN","model":"glm-4.6"}'
+                        (repeatable; authTokenEnv must be allowed in BRUTALIST_ROUTED_TOKEN_ENVS)
   --model CRITIC=MODEL  model for one critic, e.g. --model claude=opus (repeatable)
   --fresh               ignore the cache and run the critics again
   --json                print one JSON object {contextId, text, meta} on stdout, nothing else
@@ -57,6 +61,7 @@ const OPTIONS = {
   context: { type: 'string' },
   'context-file': { type: 'string' },
   cli: { type: 'string', multiple: true },
+  client: { type: 'string', multiple: true },
   model: { type: 'string', multiple: true },
   fresh: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -80,22 +85,36 @@ function usageFromParseError(err: unknown): UsageError {
   throw err;
 }
 
-const isCritic = (name: string): name is CriticName => (CRITIC_NAMES as readonly string[]).includes(name);
-
-function parseModels(pairs: readonly string[]): Partial<Record<CriticName, string>> | undefined {
-  const models: Partial<Record<CriticName, string>> = {};
+function parseModels(
+  pairs: readonly string[],
+  critics: readonly string[],
+): Record<string, string> | undefined {
+  const models: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const critic = eq > 0 ? pair.slice(0, eq) : pair;
     const model = eq > 0 ? pair.slice(eq + 1) : '';
-    if (!isCritic(critic)) {
-      throw new UsageError(`--model ${pair}: the critic must be one of ${CRITIC_NAMES.join(', ')}`);
+    if (!critics.includes(critic)) {
+      throw new UsageError(`--model ${pair}: the critic must be one of ${critics.join(', ')}`);
     }
     if (model === '')
       throw new UsageError(`--model ${pair}: give the model as ${critic}=MODEL, e.g. ${critic}=opus`);
     models[critic] = model;
   }
   return Object.keys(models).length > 0 ? models : undefined;
+}
+
+/** `--client JSON`: parsed here, checked by the tool's `clients` schema (the same rules as an MCP call's). */
+function parseClients(values: readonly string[] | undefined): unknown[] | undefined {
+  return values?.map((value) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      throw new UsageError(
+        `--client ${value.slice(0, 40)}: give one JSON object, e.g. '{"id":"glm","provider":"claude","baseUrl":"https://…","authTokenEnv":"GLM_TOKEN","model":"glm-4.6"}'`,
+      );
+    }
+  });
 }
 
 function readContext(value: string | undefined, file: string | undefined, stdin: () => string) {
@@ -115,11 +134,17 @@ function readContext(value: string | undefined, file: string | undefined, stdin:
 }
 
 /**
- * Parses argv after `roast`. Filesystem targets are checked against `cwd` here (the caller makes `cwd` the first
+ * Parses argv after `roast`; `critics` are the names `--cli` and `--model` accept (the native CLIs and the config
+ * file's routed client ids). Filesystem targets are checked against `cwd` here (the caller makes `cwd` the first
  * root, so the engine resolves a relative target the same way), so a missing path is reported as missing (the server's rule — anything unresolvable outside the roots is PATH_OUTSIDE_ROOT, to be no existence
  * oracle for remote callers — protects nothing from the person at the terminal).
  */
-export function parseRoastArgs(args: readonly string[], cwd: string, stdin: () => string): ParsedRoast {
+export function parseRoastArgs(
+  args: readonly string[],
+  cwd: string,
+  stdin: () => string,
+  critics: readonly string[] = CRITIC_NAMES,
+): ParsedRoast {
   let parsed: ReturnType<
     typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>
   >;
@@ -138,7 +163,7 @@ export function parseRoastArgs(args: readonly string[], cwd: string, stdin: () =
   if (extra.length > 0)
     throw new UsageError(`unexpected argument "${extra[0]}" (quote text given to --context)`);
   for (const name of values.cli ?? []) {
-    if (!isCritic(name)) throw new UsageError(`--cli ${name}: the critics are ${CRITIC_NAMES.join(', ')}`);
+    if (!critics.includes(name)) throw new UsageError(`--cli ${name}: the critics are ${critics.join(', ')}`);
   }
   let target = values.target;
   if (domain.kind === 'filesystem') {
@@ -164,7 +189,8 @@ export function parseRoastArgs(args: readonly string[], cwd: string, stdin: () =
       target,
       context,
       clis: values.cli,
-      models: parseModels(values.model ?? []),
+      clients: parseClients(values.client),
+      models: parseModels(values.model ?? [], critics),
       force_refresh: values.fresh,
       verbose: values.verbose,
     },

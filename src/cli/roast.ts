@@ -1,6 +1,6 @@
 /** The terminal roast: one critique through the engine, progress on stderr, the critique (or JSON) on stdout. */
 import { readFileSync } from 'node:fs';
-import type { Config } from '../engine/config.js';
+import { type Config, CRITIC_NAMES } from '../engine/config.js';
 import type { EngineResult, RoastArgs, ToolResponse } from '../engine/index.js';
 import { BrutalistError } from '../errors/index.js';
 import { buildTools, parseToolArgs } from '../mcp/index.js';
@@ -33,16 +33,21 @@ function ageText(ms: number): string {
 }
 
 export async function roastCommand(config: Config, args: readonly string[], term: Terminal): Promise<number> {
-  const parsed = parseRoastArgs(args, term.cwd, term.readStdin);
+  const critics = [...CRITIC_NAMES, ...config.routedClients.map((client) => client.id)];
+  const parsed = parseRoastArgs(args, term.cwd, term.readStdin, critics);
   if (parsed.help) {
     term.stdout.write(ROAST_USAGE);
     return 0;
   }
   const tool = parseToolArgs('roast', { ...parsed.toolArgs, limit: 100_000 }, buildTools(config));
   if (tool.tool !== 'roast') return 2;
-  const critics = tool.args.clis?.join(', ') ?? 'the first available critic';
+  const named = [
+    ...(tool.args.clis ?? []),
+    ...(tool.args.clients ?? []).map((client) => String((client as { id: unknown }).id)),
+  ];
+  const running = named.length > 0 ? named.join(', ') : 'the first available critic';
   // At once, before the state store opens or a critic starts: the user sees the command took.
-  term.stderr.write(`brutalist-mcp: roasting ${tool.args.domain} with ${critics}… (Ctrl-C cancels)\n`);
+  term.stderr.write(`brutalist-mcp: roasting ${tool.args.domain} with ${running}… (Ctrl-C cancels)\n`);
 
   // The user's own directory is the first root (a relative target resolves against it); configured roots stay
   // usable for absolute targets.

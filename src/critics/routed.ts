@@ -78,12 +78,16 @@ function withinPrefix(url: URL, prefix: string): boolean {
   return url.pathname === allowed.pathname || url.pathname.startsWith(base) || allowed.pathname === '/';
 }
 
-/** One spec checked against the config: token variable allowlisted and set, base URL allowed. */
+/**
+ * One spec checked against the config: token variable allowlisted and (where critics run: `tokenHere`) set, base
+ * URL allowed.
+ */
 function toRoute(
   spec: RoutedClientSpec,
   source: RoutedRoute['source'],
   config: Config,
   env: NodeJS.ProcessEnv,
+  tokenHere = true,
 ): RoutedRoute {
   const { id } = spec;
   if (isCriticName(id)) {
@@ -97,7 +101,7 @@ function toRoute(
       { data: { client: id, authTokenEnv: spec.authTokenEnv } },
     );
   }
-  if (!env[spec.authTokenEnv]) {
+  if (tokenHere && !env[spec.authTokenEnv]) {
     throw invalid(id, 'token_unset', `clients.${id}: the server has no value for its token variable.`);
   }
   checkBaseUrl(id, spec.baseUrl, config.routedBaseUrls);
@@ -165,7 +169,8 @@ export function configRoutes(config: Config, env: NodeJS.ProcessEnv): RoutedRout
 
 /**
  * The routes a call may use: the config file's, then the call's own `clients` (at most routedMaxClients, ids
- * distinct and not those of the config file). Throws ROUTED_CLIENT_INVALID / ROUTED_TOKEN_ENV_REFUSED.
+ * distinct and not those of the config file). Throws ROUTED_CLIENT_INVALID / ROUTED_TOKEN_ENV_REFUSED. A queue
+ * front runs no critic, so it needs no token value: the worker that runs the job checks it (routeOnWorker).
  */
 export function resolveRoutes(
   callClients: readonly unknown[] | undefined,
@@ -173,7 +178,9 @@ export function resolveRoutes(
   env: NodeJS.ProcessEnv,
 ): ReadonlyMap<string, RoutedRoute> {
   const routes = new Map<string, RoutedRoute>();
-  for (const spec of config.routedClients) routes.set(spec.id, toRoute(spec, 'config', config, env));
+  const tokenHere = config.execution !== 'queue';
+  for (const spec of config.routedClients)
+    routes.set(spec.id, toRoute(spec, 'config', config, env, tokenHere));
   const given = callClients ?? [];
   if (given.length > config.routedMaxClients) {
     throw invalid(
@@ -194,7 +201,7 @@ export function resolveRoutes(
     if (routes.has(parsed.data.id)) {
       throw invalid(parsed.data.id, 'duplicate_id', `clients: the id "${parsed.data.id}" is already in use.`);
     }
-    routes.set(parsed.data.id, toRoute(parsed.data, 'call', config, env));
+    routes.set(parsed.data.id, toRoute(parsed.data, 'call', config, env, tokenHere));
   }
   return routes;
 }

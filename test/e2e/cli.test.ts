@@ -87,6 +87,50 @@ describe('brutalist-mcp command line', () => {
     expect(r.stdout).toContain('FAKE-CODEX CRITIQUE');
   });
 
+  it('runs routed critics from the terminal: a config-file id in --cli and a per-run --client', () => {
+    const env = serverEnv(sandbox, {
+      BRUTALIST_ROUTED_TOKEN_ENVS: 'GW_TOKEN',
+      GW_TOKEN: 'gw-token-terminal-51c0',
+      BRUTALIST_ROUTED_CLIENTS: JSON.stringify([
+        {
+          id: 'named',
+          provider: 'claude',
+          baseUrl: 'https://named.example',
+          authTokenEnv: 'GW_TOKEN',
+          model: 'm1',
+        },
+      ]),
+    });
+    const client = {
+      id: 'percall',
+      provider: 'claude',
+      baseUrl: 'https://percall.example',
+      authTokenEnv: 'GW_TOKEN',
+      model: 'm2',
+    };
+    const material = `terminal routed\n@@fake log=${sandbox.log}`;
+    const r = run(
+      ['roast', 'idea', '--context', material, '--cli', 'named', '--client', JSON.stringify(client)],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('roasting idea with named, percall');
+    const routes = readLog(sandbox.log)
+      .filter((l) => l.stdin.includes('terminal routed'))
+      .map((l) => [l.env.ANTHROPIC_BASE_URL, l.env.ANTHROPIC_MODEL, l.env.ANTHROPIC_AUTH_TOKEN]);
+    expect(routes.sort()).toEqual([
+      ['https://named.example', 'm1', 'gw-token-terminal-51c0'],
+      ['https://percall.example', 'm2', 'gw-token-terminal-51c0'],
+    ]);
+    // A per-run client naming a variable the config does not allow is refused before any critic starts.
+    const refused = run(
+      ['roast', 'idea', '--context', 'x', '--client', JSON.stringify({ ...client, authTokenEnv: 'HOME' })],
+      env,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('ROUTED_TOKEN_ENV_REFUSED');
+  }, 90_000);
+
   it('prints the whole of a long critique, across pages', () => {
     const r = run(['roast', 'idea', '--context', 'long\n@@fake spew_bytes=250000', '--cli', 'gemini']);
     expect(r.code).toBe(0);

@@ -12,10 +12,11 @@ const ROUTED = {
   GW_TOKEN: TOKEN,
 };
 const q = queuePerTest('queue-routed', {
-  // The front runs no critic itself (none installed): whatever ran, ran on the worker.
+  // The front runs no critic itself (none installed): whatever ran, ran on the worker. It allows the token variable
+  // but holds no value for it: only the worker that runs the critic needs the token.
   BRUTALIST_CLAUDE_BIN: '/nonexistent/claude',
   BRUTALIST_GEMINI_BIN: '/nonexistent/gemini',
-  ...ROUTED,
+  BRUTALIST_ROUTED_TOKEN_ENVS: ROUTED.BRUTALIST_ROUTED_TOKEN_ENVS,
 });
 
 const CLIENT = {

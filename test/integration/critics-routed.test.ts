@@ -215,6 +215,21 @@ describe('resolving clients', () => {
     ).toBe('token_unset');
     expect(await reasonOf(resolve([glm, { ...glm, id: 'b' }], { routedMaxClients: 1 }))).toBe('too_many');
   });
+
+  it('a queue front needs the token variable allowed but not set (the worker running the critic checks it)', async () => {
+    const unset = { ...glm, authTokenEnv: 'UNSET_TOKEN' };
+    const queueFront = {
+      routedTokenEnvs: ['UNSET_TOKEN'],
+      execution: 'queue',
+      redisUrl: 'redis://127.0.0.1:6379',
+    };
+    expect(resolve([unset], queueFront as ConfigInput)().get('glm')?.authTokenEnv).toBe('UNSET_TOKEN');
+    // Still refused when the variable is not on the allowlist, queue or not.
+    const refused = await brutalistRejection(
+      Promise.resolve().then(resolve([unset], { ...queueFront, routedTokenEnvs: ['OTHER'] } as ConfigInput)),
+    );
+    expect(refused.code).toBe('ROUTED_TOKEN_ENV_REFUSED');
+  });
 });
 
 describe('resolving clients: the edges', () => {

@@ -78,8 +78,40 @@ describe('parseRoastArgs', () => {
     [['idea', '--context-file', 'missing.md'], /no such file/],
     [['idea', '--context-file', '.'], /it is a folder/],
     [['idea'], /idea critiques the material you give/],
+    [['idea', '--context', 'x', '--client', '{"id":'], /--client \{"id":: give one JSON object/],
   ])('refuses %j with a usage error', (args, message) => {
     expect(usageOf(() => roast(...args))).toMatch(message);
+  });
+
+  it('takes the routed ids it is given in --cli and --model, and per-run clients as JSON in --client', () => {
+    const client = {
+      id: 'kimi',
+      provider: 'claude',
+      baseUrl: 'https://gw.example',
+      authTokenEnv: 'KIMI',
+      model: 'k2',
+    };
+    const parsed = parseRoastArgs(
+      [
+        'idea',
+        '--context',
+        'x',
+        '--cli',
+        'glm',
+        '--model',
+        'glm=glm-4.6',
+        '--client',
+        JSON.stringify(client),
+      ],
+      dir,
+      () => '',
+      ['claude', 'codex', 'glm'],
+    );
+    expect(parsed.toolArgs).toMatchObject({ clis: ['glm'], models: { glm: 'glm-4.6' }, clients: [client] });
+    // A routed id the config does not name is refused like any unknown critic, with the names it knows.
+    expect(usageOf(() => roast('idea', '--context', 'x', '--cli', 'glm'))).toMatch(
+      /--cli glm: the critics are claude, codex, gemini/,
+    );
   });
 
   it('reports a missing filesystem target as PATH_NOT_FOUND naming the field', () => {
