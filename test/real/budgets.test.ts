@@ -78,6 +78,28 @@ describe('max_usd with real claude', () => {
   });
 });
 
+describe('max_tokens with real claude', () => {
+  it('stops the run mid-stream once the streamed answer passes the cap, and returns the partial critique', async () => {
+    const mark = `CLAUDE-TOKENS-${process.pid}`;
+    const sentence = 'Streamed sentence of critique text. ';
+    // 72 KB in 1 KiB deltas: far past 200 tokens (800 bytes at 4 bytes per token) long before the end.
+    stub.when(mark, { text: `${mark} ${sentence.repeat(2000)}THE-END`, chunkChars: 1024 }, 'anthropic');
+    const result = await callTool(server.client, 'roast', {
+      domain: 'idea',
+      context: `A to-do app for fish. ${mark}`,
+      clis: ['claude'],
+      max_tokens: 200,
+    });
+    const r = result.structuredContent as unknown as Result;
+    expect(r.status).toBe('done');
+    expect(r.critics[0]).toMatchObject({ ok: true, exitClass: 'budget', stoppedBy: 'max_tokens' });
+    expect(r.usage.stopped).toEqual([{ critic: 'claude', by: 'max_tokens' }]);
+    expect(r.text).toContain(sentence.trim());
+    expect(r.text).not.toContain('THE-END');
+    expect(r.notes.join('\n')).toContain('claude was stopped');
+  });
+});
+
 describe('max_tokens with real codex', () => {
   it('stops the run once the streamed answer passes the cap', async () => {
     const mark = `TOKENS-${process.pid}`;
