@@ -1,7 +1,10 @@
 // Real claude 2.1.197 against the stub model, through the built server: max_usd becomes claude's own
 // --max-budget-usd, the run it stops comes back as a partial critique with the usage from modelUsage; max_tokens
 // stops real codex mid-stream.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CLI_JS } from '../support/harness.js';
 import {
   callTool,
   connectRealServer,
@@ -113,5 +116,60 @@ describe('max_tokens with real codex', () => {
     const r = structuredOf(result) as unknown as Result;
     expect(r.status).toBe('done');
     expect(r.critics[0]).toMatchObject({ ok: true, stoppedBy: 'max_tokens' });
+  });
+});
+
+describe('usage of real claude and codex runs, read back by `brutalist-mcp usage`', () => {
+  it('sums what the CLIs reported into the SQLite ledger, per caller and day', async () => {
+    const bins = await requireRealClis();
+    const box = makeRealSandbox('brutalist-real-usage-');
+    const env = realServerEnv(box, bins, stub, {
+      BRUTALIST_CACHE_TTL_MS: '0',
+      BRUTALIST_STATE_STORE: 'sqlite',
+      BRUTALIST_STATE_DIR: join(box.dir, 'state'),
+    });
+    try {
+      const own = await connectRealServer(env, box.project);
+      const mark = `USAGE-${process.pid}`;
+      stub.when(mark, { text: `${mark} A short critique.` });
+      let call: Result;
+      try {
+        const result = await callTool(own.client, 'roast', {
+          domain: 'idea',
+          context: `A to-do app for birds. ${mark}`,
+          clis: ['claude', 'codex'],
+        });
+        call = result.structuredContent as unknown as Result;
+      } finally {
+        await own.close(); // the engine's close flushes usage not yet merged into the store
+      }
+      const claude = call.critics.find((c) => c.critic === 'claude')!;
+      const codex = call.critics.find((c) => c.critic === 'codex')!;
+      // What each CLI reported: claude tokens and dollars, codex tokens and no cost (never invented).
+      expect(claude.usage!.outputTokens).toBeGreaterThan(0);
+      expect(claude.usage!.costUsd).toBeGreaterThan(0);
+      expect(codex.usage!.outputTokens).toBeGreaterThan(0);
+      expect(codex.usage!.costUsd).toBeNull();
+      expect(call.usage.costUsd).toBe(claude.usage!.costUsd);
+
+      const printed = spawnSync(process.execPath, [CLI_JS, 'usage', '--since', '1d', '--json'], {
+        cwd: box.project,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(printed.status, printed.stderr).toBe(0);
+      const report = JSON.parse(printed.stdout) as {
+        callers: Array<{ caller: string; runs: number; outputTokens: number; costUsd: number }>;
+      };
+      expect(report.callers).toHaveLength(1);
+      expect(report.callers[0]).toMatchObject({
+        runs: 2,
+        outputTokens: claude.usage!.outputTokens! + codex.usage!.outputTokens!,
+        costUsd: claude.usage!.costUsd,
+      });
+    } finally {
+      box.cleanup();
+    }
   });
 });
