@@ -1,6 +1,6 @@
 // Real claude 2.1.197 against the stub model, through the built server: max_usd becomes claude's own
 // --max-budget-usd, the run it stops comes back as a partial critique with the usage from modelUsage; max_tokens
-// stops real codex mid-stream.
+// stops real claude, codex and gemini mid-stream; their reported usage reaches the ledger `brutalist-mcp usage` reads.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,6 +18,7 @@ import {
   structuredOf,
 } from '../support/real-clis.js';
 import { StubModelServer } from '../support/stub-model/index.js';
+import { longCritique } from '../support/stub-model/text.js';
 
 vi.setConfig({ testTimeout: REAL_TEST_TIMEOUT_MS });
 
@@ -116,6 +117,26 @@ describe('max_tokens with real codex', () => {
     const r = structuredOf(result) as unknown as Result;
     expect(r.status).toBe('done');
     expect(r.critics[0]).toMatchObject({ ok: true, stoppedBy: 'max_tokens' });
+  });
+});
+
+describe('max_tokens with real gemini', () => {
+  it('stops the run once the streamed answer passes the cap', async () => {
+    const mark = `GEMINI-TOKENS-${process.pid}`;
+    // Never repetitive: gemini's loop detection ends a turn that streams the same sentence over and over.
+    const text = `${mark} ${longCritique(72_000, 7)}THE-END`;
+    stub.when(mark, { text, chunkChars: 1024 }, 'gemini');
+    const result = await callTool(server.client, 'roast', {
+      domain: 'idea',
+      context: `A to-do app for hamsters. ${mark}`,
+      clis: ['gemini'],
+      max_tokens: 200,
+    });
+    const r = result.structuredContent as unknown as Result;
+    expect(r.status).toBe('done');
+    expect(r.critics[0]).toMatchObject({ ok: true, exitClass: 'budget', stoppedBy: 'max_tokens' });
+    expect(r.text).toContain('000001. The ');
+    expect(r.text).not.toContain('THE-END');
   });
 });
 
