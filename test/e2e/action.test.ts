@@ -2,14 +2,19 @@
 // `if`, $GITHUB_OUTPUT, the job summary) on a temp git repository with a known diff, fake critics answering with a
 // findings block that holds planted secrets, and a stub GitHub REST API on loopback that records the review.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewReportSchema } from '../../src/cli/review-report.js';
-import { type ActionRun, evaluate, runCompositeAction } from '../support/action.js';
+import {
+  type ActionRun,
+  evaluate,
+  type PostedReview,
+  runCompositeAction,
+  type StubGithub,
+  stubGithub,
+} from '../support/action.js';
 import { makeSandbox, REPO, serverEnv } from '../support/harness.js';
 import { type TempRepo, tempRepo } from '../support/review.js';
 
@@ -110,22 +115,10 @@ const CRITIQUE = [
   '',
 ].join('\n');
 
-interface PostedReview {
-  url: string;
-  authorization: string | undefined;
-  body: {
-    commit_id: string;
-    event: string;
-    body: string;
-    comments: { path: string; line: number; side: string; body: string }[];
-  };
-}
-
 const sandbox = makeSandbox('brutalist-action-e2e-');
 let repo: TempRepo;
-let server: Server;
-let apiUrl = '';
-const posted: PostedReview[] = [];
+let github: StubGithub;
+let posted: PostedReview[] = [];
 let run: ActionRun;
 let headSha = '';
 let baseSha = '';
@@ -141,7 +134,7 @@ function action(withInputs: Record<string, string>, runnerTemp: string) {
     github: {
       token: GITHUB_TOKEN,
       repository: 'octo/demo',
-      api_url: apiUrl,
+      api_url: github.url,
       event: { pull_request: { number: 42, base: { sha: baseSha }, head: { sha: headSha } } },
     },
     // What the runner's job env would hold here: the critic CLIs (fakes) and their settings.
@@ -159,17 +152,8 @@ beforeAll(async () => {
   repo.git('config', 'http.https://github.com/.extraheader', `AUTHORIZATION: basic ${BASIC}`);
   repo.write('src/app.ts', `${HEAD_APP.join('\n')}\n`);
   headSha = repo.commit('change');
-  server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      posted.push({ url: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(data) });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 99, html_url: 'https://github.example/octo/demo/pull/42#review-99' }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  github = await stubGithub();
+  posted = github.posted;
   run = await action(
     { 'fail-on': 'high', 'sarif-file': join(sandbox.dir, 'out.sarif') },
     join(sandbox.dir, 'runner'),
@@ -177,7 +161,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await new Promise<void>((r) => server?.close(() => r()));
+  await github?.close();
   repo?.cleanup();
   sandbox.cleanup();
 });

@@ -3,6 +3,8 @@
 // $GITHUB_OUTPUT, the job summary from $GITHUB_STEP_SUMMARY, later steps skipped after a failure.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
@@ -216,4 +218,42 @@ export async function runCompositeAction(options: ActionRunOptions): Promise<Act
   const outputs: Record<string, string> = {};
   for (const [name, spec] of Object.entries(action.outputs)) outputs[name] = interpolate(spec.value, context);
   return { steps: runs, outputs, summary: readFileSync(summaryFile, 'utf8'), code: failed ?? 0 };
+}
+
+/** One `POST …/reviews` as the stub GitHub REST API received it. */
+export interface PostedReview {
+  readonly url: string;
+  readonly authorization: string | undefined;
+  readonly body: {
+    commit_id: string;
+    event: string;
+    body: string;
+    comments: { path: string; line: number; start_line?: number; side: string; body: string }[];
+  };
+}
+
+export interface StubGithub {
+  readonly url: string;
+  readonly posted: PostedReview[];
+  close(): Promise<void>;
+}
+
+/** A stub GitHub REST API on loopback: records every review it is sent and answers 200 with a review id. */
+export async function stubGithub(): Promise<StubGithub> {
+  const posted: PostedReview[] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      posted.push({ url: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(data) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 99, html_url: 'https://github.example/review/99' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    posted,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
