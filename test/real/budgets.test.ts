@@ -84,7 +84,7 @@ describe('max_usd with real claude', () => {
 
 describe('max_tokens with real claude', () => {
   it('stops the run mid-stream once the streamed answer passes the cap, and returns the partial critique', async () => {
-    const mark = `CLAUDE-TOKENS-${process.pid}`;
+    const mark = `MAXTOK-CLAUDE-${process.pid}`;
     const sentence = 'Streamed sentence of critique text. ';
     // 72 KB in 1 KiB deltas: far past 200 tokens (800 bytes at 4 bytes per token) long before the end.
     stub.when(mark, { text: `${mark} ${sentence.repeat(2000)}THE-END`, chunkChars: 1024 }, 'anthropic');
@@ -122,7 +122,7 @@ describe('max_tokens with real codex', () => {
 
 describe('max_tokens with real gemini', () => {
   it('stops the run once the streamed answer passes the cap', async () => {
-    const mark = `GEMINI-TOKENS-${process.pid}`;
+    const mark = `MAXTOK-GEMINI-${process.pid}`;
     // Never repetitive: gemini's loop detection ends a turn that streams the same sentence over and over.
     const text = `${mark} ${longCritique(72_000, 7)}THE-END`;
     stub.when(mark, { text, chunkChars: 1024 }, 'gemini');
