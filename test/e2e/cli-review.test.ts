@@ -16,7 +16,6 @@ import { type TempRepo, tempRepo } from '../support/review.js';
 
 const sandbox = makeSandbox('brutalist-review-e2e-');
 const CRITIQUE = resolve(import.meta.dirname, '../fixtures/review/critique.md');
-/** The structured findings output lives on the `findings` branch (issue 18); without it the server returns none. */
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 (formats as unknown as { default: (a: Ajv2020) => void }).default(ajv);

@@ -1,6 +1,6 @@
 // A roast of a temp codebase by fake critics that emit valid, malformed, duplicated and hallucinated findings,
 // through the real MCP SDK client: verified, merged findings in structuredContent that match the outputSchema.
-import { copyFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -8,7 +8,14 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Finding, findingSchema, findingsSummarySchema } from '../../src/findings/index.js';
 import { toolResultSchema } from '../../src/mcp/result-schema.js';
-import { connectInProcess, fakeCritics, makeSandbox, type Sandbox } from '../support/harness.js';
+import {
+  connectInProcess,
+  fakeCritics,
+  makeSandbox,
+  readLog,
+  type Sandbox,
+  waitUntil,
+} from '../support/harness.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/findings');
 const TOKEN = 'ghp_Zq8xLm2Rt7Vb4Nc8Hj5Ws1Ya6Ed0UkP3oA9f';
@@ -154,6 +161,39 @@ describe('roast findings of a critique that outlived its call', () => {
       ).toEqual(['reanchored', 'unverified', 'verified', 'verified']);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('roast findings about a file that changed while the critics ran', () => {
+  it('are flagged fileChanged, and the table says so', async () => {
+    const box = makeSandbox('brutalist-findings-changed-');
+    const db = join(box.project, 'src', 'db.ts');
+    copyFileSync(join(FIXTURES, 'db.ts.txt'), db);
+    const release = join(box.dir, 'release');
+    const env = {
+      PATH: process.env.PATH,
+      HOME: box.home,
+      FAKE_CLI_TEXT_FILE: join(FIXTURES, 'answer-{name}.md'),
+      FAKE_CLI_LOG: box.log,
+      FAKE_CLI_WAIT_FILE: release,
+    };
+    const run = await connectInProcess(fakeCritics(box), { env });
+    try {
+      const call = run.client.callTool({ name: 'roast', arguments: { ...ARGS, clis: ['claude'] } });
+      // The critic has started (so has the run-start snapshot); it answers once `release` exists.
+      await waitUntil(() => readLog(box.log).length > 0);
+      appendFileSync(db, '\nexport const addedDuringTheRun = 1;\n');
+      writeFileSync(release, '');
+      const result = (await call) as CallToolResult;
+      const inDb = findingsOf(result).filter((f) => f.file === 'src/db.ts');
+      expect(inDb.length).toBeGreaterThan(0);
+      for (const f of inDb) expect(f.fileChanged).toBe(true);
+      expect(inDb.find((f) => f.line === 4)?.verification).toBe('verified');
+      expect((result.content[0] as { text: string }).text).toContain('(file changed during the run)');
+    } finally {
+      await run.close();
+      box.cleanup();
     }
   });
 });
