@@ -11,7 +11,7 @@ import { claudeAdapter } from '../src/critics/index.js';
 import { bwrapArgs, installFor, pinWorkdir } from '../src/process/index.js';
 import { CLI_JS, makeSandbox } from '../test/support/harness.js';
 import { ensureNodeClaudeBundle } from './fixtures/node-claude-bundle.js';
-import { benchServerEnv } from './served.js';
+import { benchServerEnv, NO_SHEDDING } from './served.js';
 import { fmt, summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
@@ -122,7 +122,10 @@ async function measure(label: string, fake: string, calls: number): Promise<Reco
       fake,
       { sandbox: sandboxMode, spawner },
       // BENCH_STATE_STORE=memory|sqlite|redis compares stores; the default is the server's own default (sqlite).
-      process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {},
+      {
+        ...NO_SHEDDING,
+        ...(process.env.BENCH_STATE_STORE ? { BRUTALIST_STATE_STORE: process.env.BENCH_STATE_STORE } : {}),
+      },
     );
   const clients: Client[] = [];
   try {

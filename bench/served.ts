@@ -2,6 +2,13 @@
 // modes under test, and no fake-CLI log (its writes would be measured too).
 import { type Sandbox, serverEnv } from '../test/support/harness.js';
 
+/**
+ * For one sequential caller's benches: load shedding keeps its sampler (same cost) but sheds only past a minute of
+ * event-loop delay, so a long series on a machine loaded by others measures calls instead of ending in OVERLOADED.
+ * Not for the many-callers benches, whose numbers are for the default configuration.
+ */
+export const NO_SHEDDING = { BRUTALIST_SHED_EVENT_LOOP_DELAY_MS: '60000' } as const;
+
 export function benchServerEnv(
   sandbox: Sandbox,
   fake: string,

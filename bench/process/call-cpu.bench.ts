@@ -9,7 +9,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { claudeAdapter } from '../../src/critics/index.js';
 import { connectStdio, makeSandbox, type Sandbox } from '../../test/support/harness.js';
 import { ensureNodeClaudeBundle } from '../fixtures/node-claude-bundle.js';
-import { benchServerEnv } from '../served.js';
+import { benchServerEnv, NO_SHEDDING } from '../served.js';
 
 const CALLS = Number(process.env.BENCH_CPU_CALLS ?? 40);
 const ROUNDS = 4;
@@ -65,7 +65,11 @@ function bare(fake: string, cwd: string, home: string, i: number): Promise<void>
 }
 
 async function server(fake: string, sandbox: Sandbox, mode: string, spawner: string, cli?: string) {
-  return connectStdio(benchServerEnv(sandbox, fake, { sandbox: mode, spawner }), sandbox.project, cli);
+  return connectStdio(
+    benchServerEnv(sandbox, fake, { sandbox: mode, spawner }, NO_SHEDDING),
+    sandbox.project,
+    cli,
+  );
 }
 
 async function roast(client: Client, context: string): Promise<void> {

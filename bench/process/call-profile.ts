@@ -14,6 +14,8 @@ import { cpuOf } from './call-cpu.bench.js';
 const CALLS = Number(process.env.BENCH_PROFILE_CALLS ?? 200);
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
 const MODES = (process.env.BENCH_PROFILE_MODES ?? 'off,auto').split(',');
+/** Another build's dist/cli.js to profile instead of this one (the A/B against an older build). */
+const CLI = process.env.BENCH_PROFILE_CLI ?? CLI_JS;
 
 interface ProfileNode {
   id: number;
@@ -56,7 +58,7 @@ async function profileMode(mode: string, fake: string): Promise<void> {
   // Node refuses --cpu-prof in NODE_OPTIONS: the server is started with the flag on its command line.
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, CLI_JS],
+    args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, CLI],
     env,
     cwd: sandbox.project,
     stderr: 'pipe',

@@ -50,6 +50,13 @@ export const USAGE_OPTIONS = {
     1_000_000,
     'Callers one daily usage record holds; usage of further callers that day is counted under `<other>`.',
   ),
+  usageFlushMs: int(
+    'BRUTALIST_USAGE_FLUSH_MS',
+    1000,
+    0,
+    60_000,
+    "Longest time finished runs' usage waits in this process before it is merged into the day's record in the state store (one locked read-modify-write for all of them); 0 = merge after every run. This process counts it at once; other instances and `brutalist-mcp usage` see it after the merge.",
+  ),
   usageDailyMaxUsd: usd(
     'BRUTALIST_USAGE_DAILY_MAX_USD',
     'Dollars each caller may spend per UTC day (reported costs, plus usagePrices estimates for critics that report none); 0 = no cap. A spent budget refuses new critiques with BUDGET_EXCEEDED.',

@@ -2,7 +2,7 @@
  * Usage per caller and UTC day, kept in the state store as one record per day (the SLO history's pattern, ADR
  * 0038): merged under the store's lock, so every instance and `brutalist-mcp usage` see one ledger (ADR 0047).
  */
-import { type Clock, systemClock } from '../infra/index.js';
+import { type Clock, systemClock, type TimerHandle } from '../infra/index.js';
 import { DAY_MS, DayRecords, parseDayEntries, type StateStore } from '../state/index.js';
 
 export { DAY_MS };
@@ -77,6 +77,8 @@ export interface UsageLedgerOptions {
   readonly maxCallersPerDay: number;
   readonly lockTtlMs: number;
   readonly lockPollMs: number;
+  /** Longest wait of noted usage before its merge; 0: every add merges at once. */
+  readonly flushMs?: number;
   readonly clock?: Clock;
 }
 
@@ -95,6 +97,8 @@ export class UsageLedger {
   private pending = new Map<number, Map<string, UsageTotals>>();
   private flushing: Promise<void> | undefined;
   private again = false;
+  /** The merge armed by the first add since the last flush. */
+  private timer: TimerHandle | undefined;
   private readonly clock: Clock;
   private readonly days: DayRecords<DayRecord>;
 
@@ -117,13 +121,23 @@ export class UsageLedger {
     });
   }
 
-  /** Adds `usage` to `caller`'s day (now) and merges it into the store; never rejects. */
+  /**
+   * Adds `usage` to `caller`'s day (now); it counts here at once and is merged into the store within `flushMs`
+   * (each merge is a locked read-modify-write of the whole day record: one per interval, not one per run).
+   * Resolves once noted, or, with `flushMs` 0, once merged; never rejects.
+   */
   add(caller: string, usage: UsageTotals): Promise<void> {
     const day = dayOf(this.clock.now());
     const callers = this.pending.get(day) ?? new Map<string, UsageTotals>();
     callers.set(caller, addUsage(callers.get(caller) ?? NO_USAGE, usage));
     this.pending.set(day, callers);
-    return this.flush();
+    const flushMs = this.options.flushMs ?? 0;
+    if (flushMs <= 0) return this.flush();
+    this.timer ??= this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, flushMs);
+    return Promise.resolve();
   }
 
   /** `caller`'s usage today: stored plus not yet merged. */
@@ -151,8 +165,10 @@ export class UsageLedger {
     return out;
   }
 
-  /** Merges what is pending; one flush at a time, and one more after it when usage arrived meanwhile. */
+  /** Merges what is pending now; one flush at a time, and one more after it when usage arrived meanwhile. */
   flush(): Promise<void> {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.flushing) {
       this.again = true;
       return this.flushing;

@@ -195,6 +195,7 @@ export class UsageBudgets {
       maxCallersPerDay: config.usageMaxCallersPerDay,
       lockTtlMs: config.lockTtlMs,
       lockPollMs: config.lockPollMs,
+      flushMs: config.usageFlushMs,
       clock,
     });
     return new UsageBudgets(config, ledger, clock);

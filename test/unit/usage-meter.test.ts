@@ -8,7 +8,7 @@ import { MemoryStateStore } from '../../src/state/index.js';
 
 const NOW = Date.parse('2026-12-03T15:00:00Z');
 
-function setup(overrides: Record<string, unknown> = {}, maxCallersPerDay = 100) {
+function setup(overrides: Record<string, unknown> = {}, maxCallersPerDay = 100, flushMs = 0) {
   const clock = new ManualClock(NOW);
   const store = new MemoryStateStore({
     maxBytes: 1 << 24,
@@ -21,6 +21,7 @@ function setup(overrides: Record<string, unknown> = {}, maxCallersPerDay = 100) 
     maxCallersPerDay,
     lockTtlMs: 5000,
     lockPollMs: 10,
+    flushMs,
     clock,
   });
   const config = resolveConfig({ overrides: { stateStore: 'memory', ...overrides } });
@@ -128,6 +129,32 @@ describe('UsageLedger', () => {
       ['a', 1],
       ['b', 1],
     ]);
+  });
+
+  it('merges the runs noted within flushMs into the store at once, counting them here meanwhile', async () => {
+    const { ledger, store, clock } = setup({}, 100, 1000);
+    const day = Math.floor(NOW / 86_400_000);
+    const stored = async () => (await store.getResultPart(`usage:v1:day:${day}`, 0, 10_000))?.text;
+    await ledger.add('a', { ...NO_USAGE, runs: 1 });
+    clock.advance(999);
+    await ledger.add('a', { ...NO_USAGE, runs: 1 });
+    expect(await stored()).toBeUndefined();
+    expect((await ledger.today('a')).runs).toBe(2);
+    clock.advance(1); // the timer starts the merge: nothing else asks for it
+    await expect.poll(stored).toBeDefined();
+    expect(JSON.parse((await stored())!).callers.a.runs).toBe(2);
+    expect((await ledger.today('a')).runs).toBe(2);
+  });
+
+  it('merges what is pending when flushed before its interval is up (shutdown), once', async () => {
+    const { ledger, store, clock } = setup({}, 100, 1000);
+    const day = Math.floor(NOW / 86_400_000);
+    await ledger.add('a', { ...NO_USAGE, runs: 1 });
+    await ledger.flush();
+    clock.advance(1000); // the disarmed timer merges nothing twice
+    await ledger.flush();
+    const text = (await store.getResultPart(`usage:v1:day:${day}`, 0, 10_000))?.text;
+    expect(JSON.parse(text!).callers.a.runs).toBe(1);
   });
 
   it('reads a damaged day record as empty and drops malformed callers', async () => {
