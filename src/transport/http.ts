@@ -42,6 +42,7 @@ import {
 import { killAllProcessGroups } from '../process/index.js';
 import { type App, createApp } from './app.js';
 import { type DrainOutcome, drainOnSignal } from './drain.js';
+import { type ProcessHost, realProcess } from './exit.js';
 import { createOps, type Ops } from './ops.js';
 
 export interface HttpServiceOptions {
@@ -282,12 +283,17 @@ function listen(server: NodeServer, port: number, host: string): Promise<number>
 }
 
 /** `serve --http`: serves until SIGINT/SIGTERM, then drains and exits 0; a second signal kills and exits at once. */
-export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, env });
+export async function serveHttp(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  hostOverrides: Partial<HttpHost> = {},
+): Promise<HttpService> {
+  const host: HttpHost = { stderr: process.stderr, ...realProcess, ...hostOverrides };
+  const logger = host.logger ?? createLogger({ level: config.logLevel, env });
   const service = await startHttpService(config, { env, logger });
   const modes = [...(config.apiKeysFile === '' ? [] : ['API keys']), ...(isJwtMode(config) ? ['JWT'] : [])];
   const auth = modes.length === 0 ? 'off (loopback only)' : modes.join(' + ');
-  process.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
+  host.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
   drainOnSignal(
     async () => {
       logger.info({ event: 'drain_start', graceMs: config.drainGraceMs }, 'draining');
@@ -295,5 +301,13 @@ export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process
       logger.info({ event: 'drain_done', ...outcome }, 'drained; exiting');
     },
     () => void killAllProcessGroups(0),
+    host,
   );
+  return service;
+}
+
+/** The process `serve --http` runs in: the real one by default; a test's own in process. */
+export interface HttpHost extends ProcessHost {
+  readonly stderr: { write(text: string): unknown };
+  readonly logger?: Logger;
 }
