@@ -99,10 +99,11 @@ export function drainOnSignal(
   host: ProcessHost = realProcess,
 ): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  // The exit code by the handler's own signal, not by the listener's argument (an emitter may pass none).
+  const onSignal = (forcedExitCode: number) => {
     if (stopping) {
       force();
-      host.exit(signal === 'SIGINT' ? 130 : 143);
+      host.exit(forcedExitCode);
       return;
     }
     stopping = true;
@@ -111,6 +112,6 @@ export function drainOnSignal(
       () => host.exit(1),
     );
   };
-  host.signals.on('SIGINT', onSignal);
-  host.signals.on('SIGTERM', onSignal);
+  host.signals.on('SIGINT', () => onSignal(130));
+  host.signals.on('SIGTERM', () => onSignal(143));
 }

@@ -152,7 +152,14 @@ export async function startHttpService(
     onAdmitted: (key) => handler?.connectionAdmitted(key),
   });
   server.on('connection', (socket) => connections.admit(socket));
-  const port = await listen(server, config.httpPort, config.httpHost);
+  let port: number;
+  try {
+    port = await listen(server, config.httpPort, config.httpHost);
+  } catch (err) {
+    // Nothing is served: what was built for it goes (the store, the health timers), and the operator reads why.
+    if (!options.app) await app.shutdown();
+    throw listenError(config, err);
+  }
   // Rate limits count in Redis when redisUrl is set (the state store's connection settings, its own connection).
   const guardLog = (line: string) => logger.warn({ event: 'http_guard' }, line);
   const limiter = createRateLimiter(config, { log: guardLog });
@@ -270,6 +277,24 @@ export async function startHttpService(
     },
   };
   return service;
+}
+
+/** A port or address that cannot be bound, as the operator's configuration error (not INTERNAL_ERROR). */
+function listenError(config: Config, err: unknown): BrutalistError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the port is in use'
+      : code === 'EACCES'
+        ? 'binding it is not permitted'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address is not on this host'
+          : 'it could not be bound';
+  return new BrutalistError(
+    'CONFIG_INVALID',
+    `Cannot serve HTTP on ${config.httpHost} port ${config.httpPort}: ${why} (${code}). Choose another --port or BRUTALIST_HTTP_HOST.`,
+    { data: { option: 'httpPort', errno: code }, cause: err },
+  );
 }
 
 function listen(server: NodeServer, port: number, host: string): Promise<number> {
