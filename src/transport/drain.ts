@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { BrutalistError } from '../errors/index.js';
 import type { Clock } from '../infra/index.js';
+import { type ProcessHost, realProcess } from './exit.js';
 
 export interface DrainOutcome {
   /** Every request in flight at the start finished within the grace period. */
@@ -92,19 +93,25 @@ export function untilIdle(
  * The first SIGTERM/SIGINT runs `shutdown` once, then exits 0 (or 1 when it threw); a second signal exits at once
  * with 128 + signal (130/143) after `force` (which kills the critics' process groups without waiting).
  */
-export function drainOnSignal(shutdown: () => Promise<void>, force: () => void): void {
+export function drainOnSignal(
+  shutdown: () => Promise<void>,
+  force: () => void,
+  host: ProcessHost = realProcess,
+): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  // The exit code by the handler's own signal, not by the listener's argument (an emitter may pass none).
+  const onSignal = (forcedExitCode: number) => {
     if (stopping) {
       force();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      host.exit(forcedExitCode);
+      return;
     }
     stopping = true;
     shutdown().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => host.exit(0),
+      () => host.exit(1),
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  host.signals.on('SIGINT', () => onSignal(130));
+  host.signals.on('SIGTERM', () => onSignal(143));
 }

@@ -42,6 +42,7 @@ import {
 import { killAllProcessGroups } from '../process/index.js';
 import { type App, createApp } from './app.js';
 import { type DrainOutcome, drainOnSignal } from './drain.js';
+import { type ProcessHost, realProcess } from './exit.js';
 import { createOps, type Ops } from './ops.js';
 
 export interface HttpServiceOptions {
@@ -151,7 +152,14 @@ export async function startHttpService(
     onAdmitted: (key) => handler?.connectionAdmitted(key),
   });
   server.on('connection', (socket) => connections.admit(socket));
-  const port = await listen(server, config.httpPort, config.httpHost);
+  let port: number;
+  try {
+    port = await listen(server, config.httpPort, config.httpHost);
+  } catch (err) {
+    // Nothing is served: what was built for it goes (the store, the health timers), and the operator reads why.
+    if (!options.app) await app.shutdown();
+    throw listenError(config, err);
+  }
   // Rate limits count in Redis when redisUrl is set (the state store's connection settings, its own connection).
   const guardLog = (line: string) => logger.warn({ event: 'http_guard' }, line);
   const limiter = createRateLimiter(config, { log: guardLog });
@@ -271,6 +279,24 @@ export async function startHttpService(
   return service;
 }
 
+/** A port or address that cannot be bound, as the operator's configuration error (not INTERNAL_ERROR). */
+function listenError(config: Config, err: unknown): BrutalistError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the port is in use'
+      : code === 'EACCES'
+        ? 'binding it is not permitted'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address is not on this host'
+          : 'it could not be bound';
+  return new BrutalistError(
+    'CONFIG_INVALID',
+    `Cannot serve HTTP on ${config.httpHost} port ${config.httpPort}: ${why} (${code}). Choose another --port or BRUTALIST_HTTP_HOST.`,
+    { data: { option: 'httpPort', errno: code }, cause: err },
+  );
+}
+
 function listen(server: NodeServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -282,12 +308,17 @@ function listen(server: NodeServer, port: number, host: string): Promise<number>
 }
 
 /** `serve --http`: serves until SIGINT/SIGTERM, then drains and exits 0; a second signal kills and exits at once. */
-export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, env });
+export async function serveHttp(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  hostOverrides: Partial<HttpHost> = {},
+): Promise<HttpService> {
+  const host: HttpHost = { stderr: process.stderr, ...realProcess, ...hostOverrides };
+  const logger = host.logger ?? createLogger({ level: config.logLevel, env });
   const service = await startHttpService(config, { env, logger });
   const modes = [...(config.apiKeysFile === '' ? [] : ['API keys']), ...(isJwtMode(config) ? ['JWT'] : [])];
   const auth = modes.length === 0 ? 'off (loopback only)' : modes.join(' + ');
-  process.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
+  host.stderr.write(`brutalist-mcp: serving MCP on ${service.url}/mcp (authentication: ${auth})\n`);
   drainOnSignal(
     async () => {
       logger.info({ event: 'drain_start', graceMs: config.drainGraceMs }, 'draining');
@@ -295,5 +326,13 @@ export async function serveHttp(config: Config, env: NodeJS.ProcessEnv = process
       logger.info({ event: 'drain_done', ...outcome }, 'drained; exiting');
     },
     () => void killAllProcessGroups(0),
+    host,
   );
+  return service;
+}
+
+/** The process `serve --http` runs in: the real one by default; a test's own in process. */
+export interface HttpHost extends ProcessHost {
+  readonly stderr: { write(text: string): unknown };
+  readonly logger?: Logger;
 }

@@ -1,5 +1,5 @@
 /** stdio hosting: what MCP clients launch. Logs go to stderr only; stdout carries JSON-RPC. */
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Config } from '../engine/config.js';
 import { systemClock } from '../infra/index.js';
@@ -14,7 +14,7 @@ import {
 } from '../observability/index.js';
 import { createApp } from './app.js';
 import { untilIdle } from './drain.js';
-import { exitAfter } from './exit.js';
+import { exitAfter, type ProcessHost, realProcess } from './exit.js';
 import { LineGuard, type OversizedLine } from './line-guard.js';
 
 /** JSON-RPC "Invalid Request": the message was never read, so no method ran. */
@@ -36,9 +36,29 @@ export function oversizedError(line: OversizedLine, maxMessageBytes: number) {
   };
 }
 
+/** The streams and process a stdio server uses: the real ones by default; a test's PassThroughs in process. */
+export interface StdioHost extends ProcessHost {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  /** Operator notes (a dropped oversized message); never JSON-RPC. */
+  readonly stderr: { write(text: string): unknown };
+  readonly logger?: Logger;
+}
+
 /** Serves MCP on stdin/stdout until the client closes stdin or a signal arrives; then shuts down cleanly. */
-export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, env });
+export async function serveStdio(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  hostOverrides: Partial<StdioHost> = {},
+): Promise<void> {
+  const host: StdioHost = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    ...realProcess,
+    ...hostOverrides,
+  };
+  const logger = host.logger ?? createLogger({ level: config.logLevel, env });
   // Node's process metrics sample event-loop delay every 10 ms (100 wakeups a second, idle or not); without a
   // metrics port nobody can read them, so a stdio server without one does not collect them (ADR 0045).
   const observability = createObservability(config, {
@@ -52,11 +72,11 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
   // stdin passes through LineGuard: an oversized message gets an error answer and the server keeps serving
   // (the SDK's reader alone would close the transport, and with it the process, work in flight included).
   const input = new PassThrough();
-  const transport = new StdioServerTransport(input, process.stdout, {
+  const transport = new StdioServerTransport(input, host.stdout, {
     maxBufferSize: config.maxMessageBytes + SDK_BUFFER_SLACK_BYTES,
   });
   const guard = new LineGuard(config.maxMessageBytes, (line) => {
-    process.stderr.write(
+    host.stderr.write(
       `brutalist-mcp: dropped a ${line.bytes}-byte message over maxMessageBytes (${config.maxMessageBytes})` +
         `${line.method ? ` for ${line.method}` : ''}${line.id === undefined ? ' with no readable id' : ''}\n`,
     );
@@ -64,7 +84,7 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
     if (line.method?.startsWith('notifications/')) return;
     void transport.send(oversizedError(line, config.maxMessageBytes)).catch(() => {});
   });
-  process.stdin.on('data', (chunk: Buffer) => {
+  host.stdin.on('data', (chunk: Buffer) => {
     for (const line of guard.push(chunk)) input.write(line);
   });
 
@@ -72,7 +92,7 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
     await metricsServer?.close();
     await app.shutdown();
     await server.close();
-  });
+  }, host);
   // EOF: the client sent its last request; the calls in flight may still answer (stdout is open) within the grace.
   let ending = false;
   const endOfInput = () => {
@@ -86,8 +106,8 @@ export async function serveStdio(config: Config, env: NodeJS.ProcessEnv = proces
       )
       .then(() => stop(0));
   };
-  process.stdin.once('end', endOfInput);
-  process.stdin.once('close', endOfInput);
+  host.stdin.once('end', endOfInput);
+  host.stdin.once('close', endOfInput);
   transport.onclose = () => void stop(0);
   await server.connect(transport);
 }
