@@ -1,11 +1,13 @@
 // A queue worker in this process (its branches are measured; the e2e workers run as children): real Redis under
 // a unique prefix, a real front, fake critic executables.
+import { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CriticAvailability } from '../../src/critics/index.js';
 import type { Config } from '../../src/engine/config.js';
 import { type Clock, ManualClock, systemClock } from '../../src/infra/index.js';
 import { openRedis } from '../../src/queue/connections.js';
 import { CriticWorker, QueueExecution } from '../../src/queue/index.js';
+import { queueNameOf } from '../../src/queue/jobs.js';
 import { SharedBreakers } from '../../src/queue/shared-breaker.js';
 import {
   brutalistRejection,
@@ -137,6 +139,30 @@ describe('CriticWorker', () => {
       const state = await new SharedBreakers(redis, config(), systemClock).state('claude');
       expect(state.kind === 'closed' ? state.samples : 'not closed').toEqual([]);
     } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('fails a malformed job for good with a typed reason and keeps serving the next run', async () => {
+    await worker();
+    const f = front();
+    const redis = openRedis(SHARED_REDIS_URL);
+    const queue = new Queue(queueNameOf('claude'), { connection: redis, prefix });
+    try {
+      const bad = await queue.add('run', { critic: 'claude', request: 42, deadlineAt: 'soon' });
+      const result = await runQueued(f, prompt('after'));
+      expect(result.text).toContain('answer after');
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'failed'; i++) {
+        state = await queue.getJobState(bad.id ?? '');
+        if (state !== 'failed') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(state).toBe('failed');
+      const job = await Job.fromId(queue, bad.id ?? '');
+      expect(job?.failedReason).toBe('A queued critic run had malformed data.');
+      expect(job?.attemptsMade).toBe(1);
+    } finally {
+      await queue.close();
       redis.disconnect();
     }
   });
