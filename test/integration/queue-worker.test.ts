@@ -1,5 +1,8 @@
 // A queue worker in this process (its branches are measured; the e2e workers run as children): real Redis under
 // a unique prefix, a real front, fake critic executables.
+
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CriticAvailability } from '../../src/critics/index.js';
@@ -141,6 +144,26 @@ describe('CriticWorker', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('runs a file-access job in its working directory inside the root, and refuses one outside it', async () => {
+    await worker();
+    const f = front();
+    const run = (cwd: string) =>
+      f.runner(
+        'claude',
+        { prompt: prompt('files') },
+        { cwd, root: sandbox.project, signal: new AbortController().signal, onStdout: () => {} },
+      );
+    const result = await run(join(sandbox.project, 'src'));
+    expect(result.text).toContain('answer files');
+    expect(readLog(sandbox.log).find((l) => l.stdin.startsWith('task files'))?.cwd).toBe(
+      realpathSync(join(sandbox.project, 'src')),
+    );
+    const err = await brutalistRejection(run(sandbox.target));
+    expect(err.code).toBe('PATH_OUTSIDE_ROOT');
+    expect(err.message).not.toContain(sandbox.dir);
+    expect(runs()).toHaveLength(1);
   });
 
   it('fails a malformed job for good with a typed reason and keeps serving the next run', async () => {
