@@ -99,7 +99,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   const stop = async (hard = false) => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return; // a SIGKILLed server has no exit code
     const exited = new Promise((r) => c.once('exit', r));
     c.kill(hard ? 'SIGKILL' : 'SIGTERM');
     await exited;
