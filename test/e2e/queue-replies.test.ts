@@ -9,7 +9,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CriticRunner } from '../../src/engine/index.js';
 import { QueueExecution, queueNameOf } from '../../src/queue/index.js';
 import { makeSandbox, readLog, type Sandbox, waitFor } from '../support/harness.js';
-import { frontConfig, runQueued, startWorker, stopWorker, type WorkerProcess } from '../support/queue.js';
+import {
+  frontConfig,
+  runQueued,
+  startWorker,
+  stopWorker,
+  taskPrompt,
+  type WorkerProcess,
+} from '../support/queue.js';
 import {
   deletePrefix,
   type PrivateRedis,
@@ -48,15 +55,7 @@ function front(url = SHARED_REDIS_URL, extra = {}): QueueExecution {
   return f;
 }
 
-/** A prompt the fake critic answers with `answer <tag>` after `delayMs`, logging its run. */
-function prompt(tag: string, delayMs = 0): string {
-  return [
-    `task ${tag}`,
-    `@@fake text=answer ${tag}`,
-    `@@fake delay_ms=${delayMs}`,
-    `@@fake log=${sandbox.log}`,
-  ].join('\n');
-}
+const prompt = (tag: string, delayMs = 0) => taskPrompt(sandbox.log, tag, delayMs);
 
 const runsOf = (tag: string) => readLog(sandbox.log).filter((l) => l.stdin.includes(`task ${tag}`));
 

@@ -1,0 +1,18 @@
+import { Redis } from 'ioredis';
+import { QueueExecution } from './src/queue/index.js';
+import { makeSandbox } from './test/support/harness.js';
+import { frontConfig, runQueued, startWorker, stopWorker, taskPrompt } from './test/support/queue.js';
+import { SHARED_REDIS_URL, deletePrefix, uniquePrefix } from './test/support/redis.js';
+const url = process.argv[2] ?? SHARED_REDIS_URL;
+const sandbox = makeSandbox('q3dbg-');
+const prefix = uniquePrefix('q3dbg').replace(/:$/, '');
+const spy = new Redis(url);
+spy.on('pmessage', (_p: string, c: string, m: string) => console.log(Date.now() % 100000, 'pub', c, m.slice(0, 120)));
+await spy.psubscribe(`${prefix}:*`);
+const w = await startWorker(sandbox, url, prefix);
+const f = new QueueExecution(frontConfig(sandbox, url, prefix, { queueAnswerCheckMs: 600_000 }));
+const t = Date.now();
+const r = await Promise.race([runQueued(f, taskPrompt(sandbox.log, 'x')), new Promise((res) => setTimeout(() => res('TIMEOUT'), 15000))]);
+console.log(Date.now() - t, typeof r === 'string' ? r : (r as { text: string }).text);
+console.log(w.stderr().slice(-1500));
+await stopWorker(w); await f.close(); spy.disconnect(); await deletePrefix(url, prefix); sandbox.cleanup();
