@@ -24,7 +24,7 @@ export async function run(): Promise<Record<string, number>> {
   const minutes = Number(values.minutes);
   const perMinute = Number(values.rate);
   const workerCount = Number(values.workers);
-  const rig = queueRig('sustained', { queueMaxDepth: 10_000 });
+  const rig = await queueRig('sustained', { queueMaxDepth: 10_000 });
   const { front } = rig;
   const load = [loadavg()[0] ?? 0];
   try {

@@ -11,11 +11,15 @@ import { systemClock } from '../../src/infra/index.js';
 import { configureSpawner, spawnerPid } from '../../src/process/index.js';
 import { runQueued } from '../../test/support/queue.js';
 import { fmt, summary } from '../stats.js';
+import { formatPerRun, perRun } from './commands.js';
 import { queueRig, SLEEPY } from './rig.js';
 
 const SEQUENTIAL_RUNS = Number(process.env.BENCH_QUEUE_SEQUENTIAL ?? 40);
 const BURST_RUNS = Number(process.env.BENCH_QUEUE_BURST ?? 96);
 const WORKER_COUNTS = [1, 2, 4];
+/** How long the rig sits idle before the sequential runs, to measure its background command rate (heartbeats,
+ * stalled checks, blocking fetches timing out every drainDelay, 5 s): long enough to hold several of each. */
+const IDLE_MS = 10_000;
 
 const ms = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
 
@@ -45,7 +49,7 @@ const frontCpuMs = () => {
 };
 
 export async function run(): Promise<Record<string, number>> {
-  const rig = queueRig('queue');
+  const rig = await queueRig('queue');
   const { front, workers } = rig;
   try {
     // ---- (1) overhead per run: local runCritic vs the queue with one worker, sequential
@@ -74,7 +78,13 @@ export async function run(): Promise<Record<string, number>> {
     const queueCpu = () => frontCpuMs() + (worker ? cpuMsOf(worker.pid) + childrenCpuMs(worker.pid) : 0);
     let localCpuMs = 0;
     let queueCpuMs = 0;
+    // The background rate (heartbeats, stalled checks), taken out of the per-run count below.
+    const idleCounter = await rig.countCommands();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = await idleCounter?.stop();
+    let counter: Awaited<ReturnType<typeof rig.countCommands>>;
     for (let i = 0; i < SEQUENTIAL_RUNS + 3; i++) {
+      if (i === 3) counter = await rig.countCommands();
       let t = process.hrtime.bigint();
       let cpu = localCpu();
       await runLocal();
@@ -90,6 +100,9 @@ export async function run(): Promise<Record<string, number>> {
         queueCpuMs += queueCpu() - cpu;
       }
     }
+    const counts = await counter?.stop();
+    if (counts)
+      console.log(`Redis per sequential run: ${formatPerRun(perRun(counts, SEQUENTIAL_RUNS, idle))}`);
     console.log(
       `CPU per run (not the critic's): local ${(localCpuMs / SEQUENTIAL_RUNS).toFixed(2)} ms, ` +
         `queue ${(queueCpuMs / SEQUENTIAL_RUNS).toFixed(2)} ms (front + worker + its spawner)`,
@@ -101,6 +114,7 @@ export async function run(): Promise<Record<string, number>> {
     );
     console.log(`queueing overhead per run: p50 ${fmt(q.p50 - l.p50)} (target <= 5 ms)`);
     const out: Record<string, number> = {
+      ...(counts ? { commandsPerRun: perRun(counts, SEQUENTIAL_RUNS, idle).total } : {}),
       localP50Ms: l.p50,
       queueP50Ms: q.p50,
       overheadP50Ms: q.p50 - l.p50,
@@ -108,7 +122,8 @@ export async function run(): Promise<Record<string, number>> {
 
     // ---- (2) throughput with 1, 2, 4 workers
     let base = 0;
-    for (const count of WORKER_COUNTS) {
+    // BENCH_QUEUE_BURST=0: the sequential part only.
+    for (const count of BURST_RUNS > 0 ? WORKER_COUNTS : []) {
       while (workers.length < count) await rig.addWorker();
       const cpuBefore = frontCpuMs() + workers.reduce((sum, w) => sum + cpuMsOf(w.pid), 0);
       const t = process.hrtime.bigint();

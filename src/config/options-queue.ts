@@ -35,6 +35,13 @@ export const QUEUE_OPTIONS = {
     10 * MINUTE,
     "Lease a worker holds on a running job, renewed at half of it; a worker silent this long (killed, frozen) loses the job to another worker's stalled check, run as often.",
   ),
+  queueAnswerCheckMs: int(
+    'BRUTALIST_QUEUE_ANSWER_CHECK_MS',
+    10 * SECOND,
+    100,
+    10 * MINUTE,
+    "A front gets a run's answer from its worker on a per-run Redis channel; while it waits it also reads the job's stored outcome this often, in case that message was lost (a worker that died between finishing and replying).",
+  ),
   workerConcurrency: int(
     'BRUTALIST_WORKER_CONCURRENCY',
     4,

@@ -2,8 +2,7 @@
  * The front instance's side of queue execution: a CriticRunner that enqueues one job per critic run, relays the
  * worker's stdout to the caller's progress, cancels the job when the caller does, and returns the worker's answer.
  */
-import type { EventEmitter } from 'node:events';
-import { type Job, type Queue, QueueEvents } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type CriticResult, carriedRoute } from '../critics/index.js';
 import type { Config, CriticName } from '../engine/config.js';
@@ -16,10 +15,12 @@ import {
   type CriticJobData,
   cancelChannel,
   decodeError,
+  decodeOutcome,
   decodeResult,
+  type JobOutcome,
   progressChannel,
-  queueNameOf,
   queuePriorityOf,
+  replyChannel,
 } from './jobs.js';
 import { FleetAvailability } from './roster.js';
 
@@ -34,12 +35,11 @@ export class QueueExecution {
   private readonly connection: Redis;
   private readonly subscriber: Redis;
   private readonly queues: Record<CriticName, Queue>;
-  private readonly events = new Map<CriticName, Promise<QueueEvents>>();
-  /** Progress channel → where its stdout bytes go. */
-  private readonly listeners = new Map<string, (chunk: Buffer) => void>();
+  /** Subscribed channel (a run's progress or reply) → where its messages go. */
+  private readonly listeners = new Map<string, (message: Buffer) => void>();
+  /** Each waiting run's read of its job's stored outcome, redone when the subscription came back after a drop. */
+  private readonly rechecks = new Set<() => void>();
   private readonly clock: Clock;
-  /** Connections made for QueueEvents (BullMQ leaves a connection it was given open). */
-  private readonly eventConnections: Redis[] = [];
   /** Shutting down: runs stopped now are left to the workers (another front adopts them), not cancelled. */
   private leaving = false;
   private readonly gate: DepthGate;
@@ -55,6 +55,17 @@ export class QueueExecution {
     this.gate = new DepthGate(() => this.depth().catch(unreachable), config.queueMaxDepth);
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.listeners.get(channel.toString())?.(message);
+    });
+    // Replies published while the subscription was down are lost: once it is back (ioredis resubscribes before it
+    // says ready; the PING's reply comes after the SUBSCRIBE's), every waiting run reads its job's stored outcome.
+    this.subscriber.on('ready', () => {
+      if (this.rechecks.size === 0) return;
+      void this.subscriber
+        .ping()
+        .then(() => {
+          for (const recheck of this.rechecks) recheck();
+        })
+        .catch(() => {});
     });
   }
 
@@ -77,13 +88,9 @@ export class QueueExecution {
   }
 
   async close(): Promise<void> {
-    const closing = Promise.allSettled([
-      ...[...this.events.values()].map((e) => e.then((q) => q.close())),
-      ...Object.values(this.queues).map((q) => q.close()),
-    ]);
+    const closing = Promise.allSettled(Object.values(this.queues).map((q) => q.close()));
     // Redis down: nothing to close politely; the disconnects below end it all.
     await this.bounded(closing).catch(() => {});
-    for (const c of this.eventConnections) c.disconnect();
     this.subscriber.disconnect();
     this.connection.disconnect();
   }
@@ -99,16 +106,15 @@ export class QueueExecution {
     const deadlineAt = Math.min(options.deadlineAt ?? now + runMs, now + runMs);
     // A run's keyed call (GuardedCall.jobKey) is idempotent: a front replaying the run joins the job already there.
     const jobId = options.jobKey ?? newId();
-    const channel = progressChannel(this.config.queueKeyPrefix, jobId);
-    this.listeners.set(channel, options.onStdout);
+    const progress = progressChannel(this.config.queueKeyPrefix, jobId);
+    const reply = replyChannel(this.config.queueKeyPrefix, jobId);
+    const answer = new AnswerWait();
+    this.listeners.set(progress, options.onStdout);
+    this.listeners.set(reply, (message) => answer.settle(decodeOutcome(message.toString())));
     try {
-      // Independent round trips, at once: the depth check, the progress subscription, the events stream.
-      const [, , events] = await this.bounded(
-        Promise.all([
-          this.gate.admit(),
-          this.subscriber.subscribe(channel).catch(unreachable),
-          this.eventsFor(critic),
-        ]),
+      // Subscribed before the add, so no reply can be published unheard; the depth check at the same time.
+      await this.bounded(
+        Promise.all([this.gate.admit(), this.subscriber.subscribe(progress, reply).catch(unreachable)]),
       );
       const job = await this.bounded(
         this.queues[critic]
@@ -121,10 +127,13 @@ export class QueueExecution {
           })
           .catch(unreachable),
       );
-      return await this.answer(critic, job, events, options.signal, deadlineAt);
+      // A keyed add may have found the job there (a replay), perhaps finished before we subscribed: read it once.
+      if (options.jobKey !== undefined) this.readStored(critic, jobId, answer);
+      return await this.answer(critic, job, answer, options.signal, deadlineAt);
     } finally {
-      this.listeners.delete(channel);
-      void this.subscriber.unsubscribe(channel).catch(() => {});
+      this.listeners.delete(progress);
+      this.listeners.delete(reply);
+      void this.subscriber.unsubscribe(progress, reply).catch(() => {});
     }
   }
 
@@ -139,79 +148,57 @@ export class QueueExecution {
     });
   }
 
-  /** The worker's answer; or CANCELLED / DEADLINE_EXCEEDED, after telling the worker to stop. */
+  /**
+   * The worker's answer (its reply message, or the job's stored outcome read every queueAnswerCheckMs and after
+   * the subscription came back); or CANCELLED / DEADLINE_EXCEEDED, after telling the worker to stop.
+   */
   private answer(
     critic: CriticName,
     job: Job,
-    events: QueueEvents,
+    answer: AnswerWait,
     signal: AbortSignal,
     deadlineAt: number,
   ): Promise<CriticResult> {
+    const jobId = job.id ?? '';
     const waitMs = Math.max(1, deadlineAt - this.clock.now()) + this.config.killGraceMs + ANSWER_SLACK_MS;
+    const recheck = () => this.readStored(critic, jobId, answer);
     return new Promise<CriticResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        outcome.stop();
-        fn();
-      };
+      let check: ReturnType<Clock['setTimeout']> | undefined;
       const stop = (error: BrutalistError) => {
-        if (!this.leaving) void this.cancel(critic, job.id ?? '');
-        finish(() => reject(error));
+        if (!this.leaving) void this.cancel(critic, jobId);
+        answer.settle(undefined, error);
       };
       const onAbort = () => stop(new BrutalistError('CANCELLED'));
       const timer = this.clock.setTimeout(
         () => stop(new BrutalistError('DEADLINE_EXCEEDED', undefined, { data: { critic, phase: 'queue' } })),
         waitMs,
       );
+      const schedule = () => {
+        check = this.clock.setTimeout(() => {
+          recheck();
+          schedule();
+        }, this.config.queueAnswerCheckMs);
+      };
+      schedule();
       signal.addEventListener('abort', onAbort, { once: true });
-      const outcome = this.outcomeOf(critic, job.id ?? '', events, {
-        completed: (value) => finish(() => resolveOrReject(value, resolve, reject)),
-        failed: (reason) => finish(() => reject(decodeError(reason))),
+      this.rechecks.add(recheck);
+      answer.onSettled((outcome, error) => {
+        this.clock.clearTimeout(timer);
+        if (check) this.clock.clearTimeout(check);
+        signal.removeEventListener('abort', onAbort);
+        this.rechecks.delete(recheck);
+        if (error) reject(error);
+        else if (outcome?.ok) resolveOrReject(outcome.value, resolve, reject);
+        else reject(decodeError(outcome?.reason));
       });
     });
   }
 
   /**
-   * Calls `on.completed` or `on.failed` once the job ends, from its queue events. The events are read from a point
-   * fixed before any add (eventsFor), so a job added now cannot end unseen; only an add that found the job already
-   * there (a replay joining it, BullMQ's `duplicated` event) reads its stored state, as the job may have ended
-   * before. Not Job.waitUntilFinished: its async executor leaves a Redis error (a command timeout under load) as an
-   * unhandled rejection that would end the process.
+   * Settles `answer` with the job's stored outcome when it has one; nothing when it has not ended (its reply will
+   * come). A Redis error here leaves the answer to the reply, the next check or the caller's deadline.
    */
-  private outcomeOf(
-    critic: CriticName,
-    jobId: string,
-    events: QueueEvents,
-    on: { completed: (value: unknown) => void; failed: (reason: string | undefined) => void },
-  ): { stop: () => void } {
-    const completed = (args: { returnvalue: unknown }) => on.completed(args.returnvalue);
-    const failed = (args: { failedReason?: string }) => on.failed(args.failedReason);
-    const duplicated = () => this.storedOutcome(critic, jobId, on);
-    // The per-job event names (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
-    const emitter: EventEmitter = events;
-    emitter.on(`completed:${jobId}`, completed);
-    emitter.on(`failed:${jobId}`, failed);
-    emitter.on(`duplicated:${jobId}`, duplicated);
-    return {
-      stop: () => {
-        emitter.off(`completed:${jobId}`, completed);
-        emitter.off(`failed:${jobId}`, failed);
-        emitter.off(`duplicated:${jobId}`, duplicated);
-      },
-    };
-  }
-
-  /** The outcome of a job that may have ended before we listened; nothing when it has not (its events will say). */
-  private storedOutcome(
-    critic: CriticName,
-    jobId: string,
-    on: { completed: (value: unknown) => void; failed: (reason: string | undefined) => void },
-  ): void {
-    // A Redis error here leaves the answer to the events or to the caller's deadline.
+  private readStored(critic: CriticName, jobId: string, answer: AnswerWait): void {
     // The state first, then the job: BullMQ writes a finished job's state and its returnvalue/failedReason in one
     // script, so a job read after its state is final carries them (read before, it may fail in between and carry
     // no failedReason: a spurious INTERNAL_ERROR).
@@ -222,8 +209,11 @@ export class QueueExecution {
         if (state !== 'completed' && state !== 'failed') return;
         const job = await queue.getJob(jobId);
         if (!job) return;
-        if (state === 'completed') on.completed(job.returnvalue);
-        else on.failed(job.failedReason);
+        answer.settle(
+          state === 'completed'
+            ? { ok: true, value: job.returnvalue }
+            : { ok: false, reason: job.failedReason },
+        );
       })
       .catch(() => {});
   }
@@ -233,45 +223,27 @@ export class QueueExecution {
     await this.connection.publish(cancelChannel(this.config.queueKeyPrefix), jobId).catch(() => 0);
     await this.queues[critic].remove(jobId).catch(() => 0);
   }
+}
 
-  private eventsFor(critic: CriticName): Promise<QueueEvents> {
-    let events = this.events.get(critic);
-    if (!events) {
-      const connection = openRedis(this.config.redisUrl);
-      this.eventConnections.push(connection);
-      events = this.lastEventId(critic).then(async (lastEventId) => {
-        // Read from the stream's end as it was before this front added anything: an event written before the
-        // first blocking read is sent (`$` would skip it) is still delivered.
-        const created = new QueueEvents(queueNameOf(critic), {
-          connection,
-          prefix: this.config.queueKeyPrefix,
-          lastEventId,
-        });
-        created.on('error', () => {});
-        try {
-          await created.waitUntilReady();
-        } catch (err) {
-          void created.close().catch(() => {});
-          throw err;
-        }
-        return created;
-      });
-      events = events.catch((err: unknown) => {
-        // Not kept: the next run tries again once Redis answers.
-        this.events.delete(critic);
-        throw new BrutalistError('STATE_UNAVAILABLE', 'The run queue (Redis) is unreachable.', {
-          cause: err,
-        });
-      });
-      this.events.set(critic, events);
-    }
-    return events;
+/**
+ * One run's answer, settled once by whichever comes first (the reply, a stored read, a cancel, the deadline); a
+ * settle before the waiter listens is kept for it. A malformed reply (undefined) is ignored: a stored read follows.
+ */
+class AnswerWait {
+  private settled: { outcome: JobOutcome | undefined; error: BrutalistError | undefined } | undefined;
+  private listener:
+    | ((outcome: JobOutcome | undefined, error: BrutalistError | undefined) => void)
+    | undefined;
+
+  settle(outcome: JobOutcome | undefined, error?: BrutalistError): void {
+    if (this.settled || (outcome === undefined && error === undefined)) return;
+    this.settled = { outcome, error };
+    this.listener?.(outcome, error);
   }
 
-  /** The id of the last event in `critic`'s event stream ('0-0' when it has none yet). */
-  private async lastEventId(critic: CriticName): Promise<string> {
-    const last = await this.connection.xrevrange(this.queues[critic].toKey('events'), '+', '-', 'COUNT', 1);
-    return last[0]?.[0] ?? '0-0';
+  onSettled(listener: (outcome: JobOutcome | undefined, error: BrutalistError | undefined) => void): void {
+    this.listener = listener;
+    if (this.settled) listener(this.settled.outcome, this.settled.error);
   }
 }
 

@@ -23,6 +23,31 @@ export function cancelChannel(prefix: string): string {
 export function progressChannel(prefix: string, jobId: string): string {
   return `${prefix}:progress:${jobId}`;
 }
+/** The channel a job's answer is published on by its worker, once, the moment the run ends (ADR 0041). */
+export function replyChannel(prefix: string, jobId: string): string {
+  return `${prefix}:reply:${jobId}`;
+}
+
+/** A job's outcome as it travels: the worker's return value, or its failure text (an encoded error). */
+export type JobOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly reason: string };
+
+const outcomeSchema = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), reason: z.string() }),
+]);
+
+export function encodeOutcome(outcome: JobOutcome): string {
+  return JSON.stringify(outcome);
+}
+
+/** A reply message read off Redis: undefined when it is not one (never trusted, like job data). */
+export function decodeOutcome(text: string): JobOutcome | undefined {
+  const parsed = outcomeSchema.safeParse(parseJson(text));
+  if (!parsed.success) return undefined;
+  return parsed.data.ok ? { ok: true, value: parsed.data.value } : { ok: false, reason: parsed.data.reason };
+}
 
 /** A routed critic's route (the worker checks it again against its own config and env before running). */
 const carriedRouteSchema = z

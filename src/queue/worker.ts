@@ -15,10 +15,13 @@ import { openQueues, openRedis } from './connections.js';
 import {
   cancelChannel,
   encodeError,
+  encodeOutcome,
   encodeResult,
+  type JobOutcome,
   parseJobData,
   progressChannel,
   queueNameOf,
+  replyChannel,
   requestOf,
 } from './jobs.js';
 import { beat, leave, type WorkerHeartbeat } from './roster.js';
@@ -119,7 +122,7 @@ export class CriticWorker {
 
   private workerFor(critic: CriticName): Worker {
     const { config } = this.deps;
-    return new Worker(queueNameOf(critic), (job, token) => this.process(job, token), {
+    return new Worker(queueNameOf(critic), (job, token) => this.answer(job, token), {
       connection: this.connection,
       prefix: config.queueKeyPrefix,
       concurrency: config.workerConcurrency,
@@ -127,7 +130,38 @@ export class CriticWorker {
       stalledInterval: config.queueLockMs,
       maxStalledCount: config.queueMaxAttempts - 1,
       autorun: true,
-    }).on('error', (err) => this.deps.log?.(`worker queue error: ${toBrutalistError(err).code}`));
+    })
+      .on('error', (err) => this.deps.log?.(`worker queue error: ${toBrutalistError(err).code}`))
+      .on('failed', (job) => {
+        // A job failed without running (its workers died queueMaxAttempts times): BullMQ's own failure, replied here.
+        if (job?.deferredFailure) this.reply(job.id ?? '', { ok: false, reason: job.deferredFailure });
+      });
+  }
+
+  /**
+   * Runs the job and publishes its outcome on the job's reply channel the moment the run ends, before BullMQ
+   * stores it: the front waiting on that channel answers without reading the job (ADR 0041). A run handed back to
+   * the queue has no outcome yet.
+   */
+  private async answer(job: Job, token: string | undefined): Promise<Record<string, unknown>> {
+    const jobId = job.id ?? '';
+    try {
+      const value = await this.process(job, token);
+      this.reply(jobId, { ok: true, value });
+      return value;
+    } catch (err) {
+      if (!(err instanceof WaitingError)) {
+        this.reply(jobId, { ok: false, reason: err instanceof Error ? err.message : String(err) });
+      }
+      throw err;
+    }
+  }
+
+  /** Not awaited: a reply lost to a Redis hiccup is found by the front's stored-outcome check. */
+  private reply(jobId: string, outcome: JobOutcome): void {
+    void this.connection
+      .publish(replyChannel(this.deps.config.queueKeyPrefix, jobId), encodeOutcome(outcome))
+      .catch((err: unknown) => this.deps.log?.(`reply failed: ${toBrutalistError(err).code}`));
   }
 
   private stopRun(jobId: string, handBack: boolean): void {

@@ -14,7 +14,14 @@ import {
   type Sandbox,
   waitFor,
 } from '../support/harness.js';
-import { frontConfig, runQueued, startWorker, stopWorker, type WorkerProcess } from '../support/queue.js';
+import {
+  frontConfig,
+  runQueued,
+  startWorker,
+  stopWorker,
+  taskPrompt,
+  type WorkerProcess,
+} from '../support/queue.js';
 import { deletePrefix, freePort, SHARED_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 let sandbox: Sandbox;
@@ -48,15 +55,7 @@ function front(extra = {}): QueueExecution {
   return f;
 }
 
-/** A prompt the fake critic answers with `text` after `delayMs`, logging its invocation (with `tag` in stdin). */
-function prompt(tag: string, delayMs = 0): string {
-  return [
-    `task ${tag}`,
-    `@@fake text=answer ${tag}`,
-    `@@fake delay_ms=${delayMs}`,
-    `@@fake log=${sandbox.log}`,
-  ].join('\n');
-}
+const prompt = (tag: string, delayMs = 0) => taskPrompt(sandbox.log, tag, delayMs);
 
 /** The critic runs logged so far (version probes log too: they have no `task` line on stdin). */
 function runs(): Array<{ tag: string; pid: number }> {

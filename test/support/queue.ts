@@ -87,3 +87,10 @@ export function runQueued(
     },
   );
 }
+
+/** A prompt the fake critic answers with `answer <tag>` after `delayMs`, logging its run (`task <tag>` on stdin) to `log`. */
+export function taskPrompt(log: string, tag: string, delayMs = 0): string {
+  return [`task ${tag}`, `@@fake text=answer ${tag}`, `@@fake delay_ms=${delayMs}`, `@@fake log=${log}`].join(
+    '\n',
+  );
+}

@@ -53,8 +53,11 @@ export interface PrivateRedis {
   cleanup(): Promise<void>;
 }
 
-/** A private redis-server with AOF (appendfsync always) on a free port in a temp folder. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * A private redis-server on a free port in a temp folder: with AOF (appendfsync always), or with `durable: false`
+ * no persistence at all (benchmarks: an fsync per write would measure the disk, not the queue).
+ */
+export async function startPrivateRedis({ durable = true } = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'brutalist-redis-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
@@ -70,7 +73,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         '--dir',
         dir,
         '--appendonly',
-        'yes',
+        durable ? 'yes' : 'no',
         '--appendfsync',
         'always',
         '--save',

@@ -6,8 +6,10 @@ import { BrutalistError, isBrutalistError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/infra/index.js';
 import {
   decodeError,
+  decodeOutcome,
   decodeResult,
   encodeError,
+  encodeOutcome,
   encodeResult,
   parseJobData,
   queuePriorityOf,
@@ -86,6 +88,21 @@ describe('queue jobs', () => {
     };
     expect(decodeResult(JSON.parse(JSON.stringify(encodeResult(result))))).toEqual(result);
     expect(() => decodeResult({ text: 1 })).toThrow(BrutalistError);
+  });
+});
+
+describe('job replies', () => {
+  it('round-trips an answer and a failure through the reply channel text', () => {
+    const answer = { ok: true, value: { text: 'fine' } } as const;
+    const failure = { ok: false, reason: encodeError(new BrutalistError('CLI_TIMEOUT')) } as const;
+    expect(decodeOutcome(encodeOutcome(answer))).toEqual(answer);
+    expect(decodeOutcome(encodeOutcome(failure))).toEqual(failure);
+  });
+
+  it('ignores a message that is not a reply (the stored outcome answers instead)', () => {
+    for (const text of ['', 'not json', '{"ok":false}', '{"ok":"yes","value":1}', '[1]']) {
+      expect(decodeOutcome(text)).toBeUndefined();
+    }
   });
 });
 
