@@ -12,11 +12,22 @@ import { BrutalistError } from '../errors/index.js';
 export const PLAYWRIGHT_SERVER = 'playwright';
 
 /**
- * The critics proven (against the real CLI) to get evidence servers through their per-run MCP configuration.
- * codex has its `-c mcp_servers.…` override (codexEvidenceArgs) but the real 0.169 run was offered no tools, so it
- * answers EVIDENCE_UNSUPPORTED until a real test shows it works; gemini and agy have no per-run path yet.
+ * Where each critic is proven (against the real CLI) to get evidence servers through its per-run MCP
+ * configuration: claude in any run; gemini only in a run with nothing local to read (fileAccess `none`), whose
+ * private folder holds its per-run settings (a target folder's settings are never written or trusted). codex has
+ * its `-c mcp_servers.…` override (codexEvidenceArgs) but the real 0.169 run was offered no tools, so it answers
+ * EVIDENCE_UNSUPPORTED until a real test shows it works; agy has no per-run path.
  */
-export const EVIDENCE_CRITICS: ReadonlySet<string> = new Set(['claude']);
+export const EVIDENCE_CRITICS: Readonly<Record<string, 'any' | 'no-file-access'>> = Object.freeze({
+  claude: 'any',
+  gemini: 'no-file-access',
+});
+
+/** Whether `vendor` can be given evidence servers in a run with this file access. */
+export function evidenceSupported(vendor: string, fileAccess: 'read' | 'none'): boolean {
+  const scope = EVIDENCE_CRITICS[vendor];
+  return scope === 'any' || (scope === 'no-file-access' && fileAccess === 'none');
+}
 
 /**
  * Playwright MCP tools a critic never gets: arbitrary code in the server's own process, and tools that hand a
@@ -171,6 +182,40 @@ export function claudeEvidence(
     allowed: servers.map((s) => claudeToolName(s.name)),
     denied: servers.flatMap((s) => s.deniedTools.map((t) => claudeToolName(s.name, t))),
   };
+}
+
+/** Gemini CLI's name for a server's tool: `mcp_<server>_<tool>`. */
+export const geminiToolName = (server: string, tool: string): string => `mcp_${server}_${tool}`;
+
+/**
+ * Gemini's per-run MCP configuration. Gemini 0.61 reads MCP servers only from settings files, and a system
+ * settings file only when root-owned (ADR 0051), so the run's own settings are the workspace settings of its
+ * private empty working folder (fileAccess `none`): `<cwd>/.gemini/settings.json` (0600), trusted for this run
+ * only, removed with the folder. The servers are trusted (their calls need no approval, which headless gemini
+ * cannot ask for) minus their denied tools; the CLI is told to connect to these names only
+ * (`--allowed-mcp-server-names`, so none of the operator's own servers starts). An empty `.gemini/.env` beside
+ * it ends gemini's upward `.env` search there: a trusted folder would otherwise take every variable from the
+ * first `.gemini/.env` above it (a shared /tmp is writable by anyone).
+ */
+export function geminiEvidence(servers: readonly EvidenceServer[], cwd: string): { allowedNames: string[] } {
+  const dir = join(cwd, '.gemini');
+  mkdirSync(dir, { mode: 0o700 });
+  const mcpServers = Object.fromEntries(
+    servers.map((s) => [
+      s.name,
+      {
+        command: s.command,
+        args: s.args,
+        env: s.env,
+        trust: true,
+        ...(s.deniedTools.length > 0 ? { excludeTools: s.deniedTools } : {}),
+      },
+    ]),
+  );
+  const settings = { mcpServers, advanced: { ignoreLocalEnv: true } };
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings), { mode: 0o600 });
+  writeFileSync(join(dir, '.env'), '', { mode: 0o600 });
+  return { allowedNames: servers.map((s) => s.name) };
 }
 
 /** Codex's per-run override: `-c mcp_servers.<name>.…` flags (TOML values; JSON strings are valid TOML). */
