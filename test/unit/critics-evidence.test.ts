@@ -24,6 +24,7 @@ const PROXY = 'http://127.0.0.1:9';
 const config = {
   evidenceServers: { docs: { command: '/usr/bin/docs-mcp', args: ['--stdio'], env: { DOCS_MODE: 'ro' } } },
   playwrightChromiumPath: '/usr/bin/chromium',
+  evidenceStartupTimeoutMs: 60_500,
 };
 
 describe('the evidence registry', () => {
@@ -157,6 +158,9 @@ describe('codex with evidence servers', () => {
     expect(overrides).toContain('mcp_servers.docs.args=["--stdio"]');
     expect(overrides).toContain('mcp_servers.docs.env={DOCS_MODE="ro"}');
     expect(overrides.some((o) => o.startsWith('mcp_servers.playwright.disabled_tools=['))).toBe(true);
+    // Required: codex exec waits for the servers' tools before its first request (else none is offered).
+    expect(overrides).toContain('mcp_servers.docs.required=true');
+    expect(overrides).toContain('mcp_servers.docs.startup_timeout_sec=61');
     expect(inv.args.at(-1)).toBe('-');
   });
 });
@@ -207,11 +211,11 @@ describe('gemini with evidence servers', () => {
     expect(inv.env.GEMINI_CLI_TRUST_WORKSPACE).toBe('false');
   });
 
-  it('is supported where proven: claude anywhere, gemini only without file access, codex and agy nowhere', () => {
+  it('is supported where proven: claude and codex anywhere, gemini only without file access, agy nowhere', () => {
     expect(evidenceSupported('claude', 'read')).toBe(true);
     expect(evidenceSupported('gemini', 'none')).toBe(true);
     expect(evidenceSupported('gemini', 'read')).toBe(false);
-    expect(evidenceSupported('codex', 'none')).toBe(false);
+    expect(evidenceSupported('codex', 'read')).toBe(true);
     expect(evidenceSupported('agy', 'none')).toBe(false);
   });
 });
