@@ -62,6 +62,13 @@ export const EVIDENCE_OPTIONS = {
     '/usr/bin/chromium',
     "The Chromium the built-in `playwright` evidence server drives (the machine's own; no browser is ever downloaded).",
   ),
+  evidenceStartupTimeoutMs: int(
+    'BRUTALIST_EVIDENCE_STARTUP_TIMEOUT_MS',
+    60 * SECOND,
+    SECOND,
+    600 * SECOND,
+    'How long codex waits for an evidence server to start and list its tools before the run fails (its `startup_timeout_sec`, whole seconds rounded up; the servers are required, so a critique never runs without them).',
+  ),
   citationRecheck: bool(
     'BRUTALIST_CITATION_RECHECK',
     false,

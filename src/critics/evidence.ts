@@ -12,11 +12,22 @@ import { BrutalistError } from '../errors/index.js';
 export const PLAYWRIGHT_SERVER = 'playwright';
 
 /**
- * The critics proven (against the real CLI) to get evidence servers through their per-run MCP configuration.
- * codex has its `-c mcp_servers.…` override (codexEvidenceArgs) but the real 0.169 run was offered no tools, so it
- * answers EVIDENCE_UNSUPPORTED until a real test shows it works; gemini and agy have no per-run path yet.
+ * Where each critic is proven (against the real CLI) to get evidence servers through its per-run MCP
+ * configuration: claude and codex in any run (claude's --mcp-config, codex's `-c mcp_servers.…` override); gemini
+ * only in a run with nothing local to read (fileAccess `none`), whose private folder holds its per-run settings (a
+ * target folder's settings are never written or trusted). agy has no per-run path: EVIDENCE_UNSUPPORTED.
  */
-export const EVIDENCE_CRITICS: ReadonlySet<string> = new Set(['claude']);
+export const EVIDENCE_CRITICS: Readonly<Record<string, 'any' | 'no-file-access'>> = Object.freeze({
+  claude: 'any',
+  gemini: 'no-file-access',
+  codex: 'any',
+});
+
+/** Whether `vendor` can be given evidence servers in a run with this file access. */
+export function evidenceSupported(vendor: string, fileAccess: 'read' | 'none'): boolean {
+  const scope = EVIDENCE_CRITICS[vendor];
+  return scope === 'any' || (scope === 'no-file-access' && fileAccess === 'none');
+}
 
 /**
  * Playwright MCP tools a critic never gets: arbitrary code in the server's own process, and tools that hand a
@@ -28,6 +39,7 @@ export const PLAYWRIGHT_DENIED_TOOLS = ['browser_run_code_unsafe', 'browser_file
 export interface EvidenceConfig {
   readonly evidenceServers: Readonly<Record<string, EvidenceServerSpec>>;
   readonly playwrightChromiumPath: string;
+  readonly evidenceStartupTimeoutMs: number;
 }
 
 /** One server as a CLI's MCP configuration declares it (stdio). */
@@ -42,6 +54,8 @@ export interface EvidenceServer {
   readonly readOnly: readonly string[];
   /** Folders of the run's private scratch a confined run must show writable (the browser's output dir). */
   readonly writable: readonly string[];
+  /** How long the CLI may wait for it to start and list its tools (config evidenceStartupTimeoutMs). */
+  readonly startupTimeoutMs: number;
 }
 
 /** Every server name a call may give, built-in first. */
@@ -124,6 +138,7 @@ function playwrightServer(config: EvidenceConfig, place: EvidenceRunPlace): Evid
     ],
     // Playwright writes each snapshot there (EROFS under bwrap otherwise).
     writable: [join(dir, 'output')],
+    startupTimeoutMs: config.evidenceStartupTimeoutMs,
   };
 }
 
@@ -145,6 +160,7 @@ export function resolveEvidenceServers(
       deniedTools: [],
       readOnly: [],
       writable: [],
+      startupTimeoutMs: config.evidenceStartupTimeoutMs,
     };
   });
 }
@@ -173,7 +189,47 @@ export function claudeEvidence(
   };
 }
 
-/** Codex's per-run override: `-c mcp_servers.<name>.…` flags (TOML values; JSON strings are valid TOML). */
+/** Gemini CLI's name for a server's tool: `mcp_<server>_<tool>`. */
+export const geminiToolName = (server: string, tool: string): string => `mcp_${server}_${tool}`;
+
+/**
+ * Gemini's per-run MCP configuration. Gemini 0.61 reads MCP servers only from settings files, and a system
+ * settings file only when root-owned (ADR 0051), so the run's own settings are the workspace settings of its
+ * private empty working folder (fileAccess `none`): `<cwd>/.gemini/settings.json` (0600), trusted for this run
+ * only, removed with the folder. The servers are trusted (their calls need no approval, which headless gemini
+ * cannot ask for) minus their denied tools; the CLI is told to connect to these names only
+ * (`--allowed-mcp-server-names`, so none of the operator's own servers starts). An empty `.gemini/.env` beside
+ * it ends gemini's upward `.env` search there: a trusted folder would otherwise take every variable from the
+ * first `.gemini/.env` above it (a shared /tmp is writable by anyone).
+ */
+export function geminiEvidence(servers: readonly EvidenceServer[], cwd: string): { allowedNames: string[] } {
+  const dir = join(cwd, '.gemini');
+  mkdirSync(dir, { mode: 0o700 });
+  const mcpServers = Object.fromEntries(
+    servers.map((s) => [
+      s.name,
+      {
+        command: s.command,
+        args: s.args,
+        env: s.env,
+        trust: true,
+        ...(s.deniedTools.length > 0 ? { excludeTools: s.deniedTools } : {}),
+      },
+    ]),
+  );
+  const settings = { mcpServers, advanced: { ignoreLocalEnv: true } };
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings), { mode: 0o600 });
+  writeFileSync(join(dir, '.env'), '', { mode: 0o600 });
+  return { allowedNames: servers.map((s) => s.name) };
+}
+
+/**
+ * Codex's per-run override: `-c mcp_servers.<name>.…` flags (TOML values; JSON strings are valid TOML). Each server
+ * is `required`: without it `codex exec` 0.169 sends the first request before the servers have listed their tools
+ * (measured: no MCP tool offered at all), and with it a server that fails to start fails the run instead of
+ * leaving a critique without its evidence. Its tools are pre-approved like claude's `--allowedTools mcp__<name>`
+ * (measured: with approval "never", browser_navigate answered "MCP tool call requires approval").
+ */
 export function codexEvidenceArgs(servers: readonly EvidenceServer[]): string[] {
   const toml = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(',')}]`;
   return servers.flatMap((s) => {
@@ -183,6 +239,10 @@ export function codexEvidenceArgs(servers: readonly EvidenceServer[]): string[] 
       `${key}.command=${JSON.stringify(s.command)}`,
       `${key}.args=${toml(s.args)}`,
       `${key}.env={${env.join(',')}}`,
+      `${key}.required=true`,
+      // Its tools need no approval (exec runs with approval "never", which refuses an MCP call that needs one).
+      `${key}.default_tools_approval_mode="approve"`,
+      `${key}.startup_timeout_sec=${Math.ceil(s.startupTimeoutMs / 1000)}`,
       ...(s.deniedTools.length > 0 ? [`${key}.disabled_tools=${toml(s.deniedTools)}`] : []),
     ];
     return kvs.flatMap((kv) => ['-c', kv]);

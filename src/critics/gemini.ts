@@ -7,6 +7,7 @@ import type { StreamEvent } from '../streaming/index.js';
 import { ByteText } from './byte-text.js';
 import { classifyRun, outputInvalid, statusFromMessage } from './classify.js';
 import { absolutePath, defineAdapter, googleKeyFile, modelArgs } from './define-adapter.js';
+import { geminiEvidence } from './evidence.js';
 import { compact, type JsonObject, num, obj, str } from './jsonl.js';
 import type { LineValues } from './line-scanner.js';
 import { exists, type LoginVerdict, no, readText, unknown, yes } from './login-checks.js';
@@ -83,16 +84,41 @@ function trustEnv(options: InvocationOptions): Record<string, string> {
   };
 }
 
+/**
+ * Evidence servers for a run in its private empty folder (fileAccess `none`): that folder's workspace settings
+ * hold them (geminiEvidence), so it is trusted for this run; a target folder never is (run.ts refuses evidence
+ * for gemini there with EVIDENCE_UNSUPPORTED).
+ */
+function evidenceSetup(options: InvocationOptions) {
+  if (!options.evidence?.length || options.fileAccess !== 'none' || !options.cwd) return undefined;
+  const { allowedNames } = geminiEvidence(options.evidence, options.cwd);
+  return {
+    args: ['--allowed-mcp-server-names', ...allowedNames],
+    readOnly: options.evidence.flatMap((e) => e.readOnly),
+    writable: options.evidence.flatMap((e) => e.writable),
+  };
+}
+
 const buildInvocation: CriticAdapter['buildInvocation'] = (request, model, options = {}) => {
   const args = ['-o', 'stream-json', '--approval-mode', 'default'];
   if (options.fileAccess === 'none') args.push('--policy', GEMINI_NO_FILE_TOOLS_POLICY_PATH);
+  const evidence = evidenceSetup(options);
+  if (evidence) args.push(...evidence.args);
   // `-p ""` selects headless mode; Gemini appends it to the prompt read from stdin.
   args.push(...modelArgs('-m', model), '-p', '');
-  const env = trustEnv(options);
+  const env = evidence ? { ...trustEnv(options), GEMINI_CLI_TRUST_WORKSPACE: 'true' } : trustEnv(options);
   if (options.baseUrl) env.GOOGLE_GEMINI_BASE_URL = options.baseUrl;
   if (options.fileAccess !== 'none') return { args, env, stdin: request.prompt };
   const shownArgs = args.map((a) => (a === GEMINI_NO_FILE_TOOLS_POLICY_PATH ? '<no-file-tools.toml>' : a));
-  return { args, shownArgs, env, stdin: request.prompt };
+  if (!evidence) return { args, shownArgs, env, stdin: request.prompt };
+  return {
+    args,
+    shownArgs,
+    env,
+    stdin: request.prompt,
+    readOnlyPaths: evidence.readOnly,
+    writablePaths: evidence.writable,
+  };
 };
 
 function streamUsage(stats: JsonObject | undefined): TokenUsage | undefined {

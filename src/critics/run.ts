@@ -9,8 +9,8 @@ import type { CriticAvailability } from './availability.js';
 import { type BudgetStop, budgetedSink, type RunBudget } from './budget.js';
 import { formatExitClass } from './classify.js';
 import {
-  EVIDENCE_CRITICS,
   type EvidenceServer,
+  evidenceSupported,
   PLAYWRIGHT_SERVER,
   resolveEvidenceServers,
 } from './evidence.js';
@@ -104,7 +104,7 @@ async function runOnce(
   }
   const fileAccess = options.fileAccess ?? 'read';
   const evidenceNames = options.evidence ?? [];
-  if (evidenceNames.length > 0 && !EVIDENCE_CRITICS.has(vendor)) {
+  if (evidenceNames.length > 0 && !evidenceSupported(vendor, fileAccess)) {
     throw new BrutalistError('EVIDENCE_UNSUPPORTED', undefined, { data: { critic, exitClass: 'not_run' } });
   }
   const { budget } = options;

@@ -291,7 +291,8 @@ export const ERROR_CODES = {
     httpStatus: 403,
   },
   EVIDENCE_UNSUPPORTED: {
-    message: 'This critic CLI cannot be given evidence servers (mcp_servers) yet; use claude.',
+    message:
+      'This critic CLI cannot be given evidence servers (mcp_servers) here; use claude or codex (gemini: abstract domains only).',
     retryable: false,
     httpStatus: 400,
   },

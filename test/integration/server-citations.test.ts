@@ -61,13 +61,18 @@ describe('citation counts in structuredContent', () => {
 });
 
 describe('evidence servers on a critic that cannot take them', () => {
-  it('answers EVIDENCE_UNSUPPORTED for gemini, without running it', async () => {
+  it('answers EVIDENCE_UNSUPPORTED for gemini on a target folder (its settings are never written there), without running it', async () => {
     const env = { PATH: process.env.PATH, HOME: sandbox.home };
     const c = await connectInProcess(fakeCritics(sandbox), { env });
     closers.push(c.close);
     const result = (await c.client.callTool({
       name: 'roast',
-      arguments: { domain: 'idea', context: 'x', clis: ['gemini'], mcp_servers: ['playwright'] },
+      arguments: {
+        domain: 'codebase',
+        target: sandbox.project,
+        clis: ['gemini'],
+        mcp_servers: ['playwright'],
+      },
     })) as CallToolResult;
     expect(result.isError).toBe(true);
     expect((result.structuredContent as { error: { code: string } }).error.code).toBe('EVIDENCE_UNSUPPORTED');

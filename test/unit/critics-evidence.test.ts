@@ -1,9 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkEvidenceNames, resolveEvidenceServers } from '../../src/critics/evidence.js';
-import { claudeAdapter, codexAdapter } from '../../src/critics/index.js';
+import {
+  checkEvidenceNames,
+  evidenceSupported,
+  PLAYWRIGHT_DENIED_TOOLS,
+  resolveEvidenceServers,
+} from '../../src/critics/evidence.js';
+import { claudeAdapter, codexAdapter, geminiAdapter } from '../../src/critics/index.js';
 import { isBrutalistError } from '../../src/errors/index.js';
 
 const dirs: string[] = [];
@@ -19,6 +24,7 @@ const PROXY = 'http://127.0.0.1:9';
 const config = {
   evidenceServers: { docs: { command: '/usr/bin/docs-mcp', args: ['--stdio'], env: { DOCS_MODE: 'ro' } } },
   playwrightChromiumPath: '/usr/bin/chromium',
+  evidenceStartupTimeoutMs: 60_500,
 };
 
 describe('the evidence registry', () => {
@@ -152,6 +158,64 @@ describe('codex with evidence servers', () => {
     expect(overrides).toContain('mcp_servers.docs.args=["--stdio"]');
     expect(overrides).toContain('mcp_servers.docs.env={DOCS_MODE="ro"}');
     expect(overrides.some((o) => o.startsWith('mcp_servers.playwright.disabled_tools=['))).toBe(true);
+    // Required: codex exec waits for the servers' tools before its first request (else none is offered).
+    expect(overrides).toContain('mcp_servers.docs.required=true');
+    expect(overrides).toContain('mcp_servers.docs.startup_timeout_sec=61');
     expect(inv.args.at(-1)).toBe('-');
+  });
+});
+
+describe('gemini with evidence servers', () => {
+  it("writes the run's own 0600 .gemini/settings.json in its private folder, trusts it, names only these servers", () => {
+    const cwd = scratch();
+    const evidence = resolveEvidenceServers(['playwright', 'docs'], config, {
+      scratchDir: scratch(),
+      proxyUrl: PROXY,
+    });
+    const inv = geminiAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      evidence,
+      cwd,
+      fileAccess: 'none',
+    });
+    const settingsPath = join(cwd, '.gemini', 'settings.json');
+    expect(statSync(settingsPath).mode & 0o777).toBe(0o600);
+    expect(statSync(join(cwd, '.gemini')).mode & 0o777).toBe(0o700);
+    const settings = JSON.parse(readFileSync(settingsPath, 'utf8'));
+    expect(Object.keys(settings.mcpServers)).toEqual(['playwright', 'docs']);
+    expect(settings.mcpServers.docs).toEqual({
+      command: '/usr/bin/docs-mcp',
+      args: ['--stdio'],
+      env: { DOCS_MODE: 'ro' },
+      trust: true,
+    });
+    expect(settings.mcpServers.playwright.excludeTools).toEqual(PLAYWRIGHT_DENIED_TOOLS);
+    // The upward .gemini/.env search of a trusted folder ends at the run's own empty one.
+    expect(readFileSync(join(cwd, '.gemini', '.env'), 'utf8')).toBe('');
+    const i = inv.args.indexOf('--allowed-mcp-server-names');
+    expect(inv.args.slice(i + 1, i + 3)).toEqual(['playwright', 'docs']);
+    expect(inv.env.GEMINI_CLI_TRUST_WORKSPACE).toBe('true');
+    // A confined run can write the browser's output folder.
+    expect(inv.writablePaths).toEqual(evidence.flatMap((e) => e.writable));
+  });
+
+  it('writes nothing and trusts nothing in a target folder (a run with file access)', () => {
+    const cwd = scratch();
+    const evidence = resolveEvidenceServers(['docs'], config, { scratchDir: scratch() });
+    const inv = geminiAdapter.buildInvocation({ prompt: 'p' }, undefined, {
+      evidence,
+      cwd,
+      fileAccess: 'read',
+    });
+    expect(existsSync(join(cwd, '.gemini'))).toBe(false);
+    expect(inv.args).not.toContain('--allowed-mcp-server-names');
+    expect(inv.env.GEMINI_CLI_TRUST_WORKSPACE).toBe('false');
+  });
+
+  it('is supported where proven: claude and codex anywhere, gemini only without file access, agy nowhere', () => {
+    expect(evidenceSupported('claude', 'read')).toBe(true);
+    expect(evidenceSupported('gemini', 'none')).toBe(true);
+    expect(evidenceSupported('gemini', 'read')).toBe(false);
+    expect(evidenceSupported('codex', 'read')).toBe(true);
+    expect(evidenceSupported('agy', 'none')).toBe(false);
   });
 });
